@@ -1,0 +1,33 @@
+# Chainrule — the two set-up commands are `make run` and `make test`.
+# Every target first makes sure the system libraries (Graphviz, Cairo) are there.
+
+SWIFT  ?= swift
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN     = .build/release/chainrule
+
+.PHONY: deps build run test bench gallery clean
+
+# Installs libgraphviz-dev and libcairo2-dev when pkg-config cannot find them.
+deps:
+	@if ! pkg-config --exists libgvc cairo 2>/dev/null; then \
+		echo "Installing Graphviz and Cairo development packages…"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pkg-config libgraphviz-dev libcairo2-dev; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product chainrule
+
+# The main job on the bundled examples and samples.
+run: build
+	$(BIN) demo
+
+test: deps
+	$(SWIFT) test
+
+bench: deps
+	$(SWIFT) build -c release --product chainrule-bench
+	.build/release/chainrule-bench
+
+clean:
+	rm -rf .build

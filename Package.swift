@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Chainrule",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "chainrule", targets: ["chainrule"]),
+        .library(name: "ChainruleCore", targets: ["ChainruleCore"]),
+        .library(name: "ChainruleCheck", targets: ["ChainruleCheck"]),
+        .library(name: "ChainruleLanguage", targets: ["ChainruleLanguage"]),
+        .library(name: "ChainruleFigures", targets: ["ChainruleFigures"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGraphviz",
+            pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCairo",
+            pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]
+        ),
+        .target(name: "ChainruleCore"),
+        .target(
+            name: "ChainruleCheck",
+            dependencies: [
+                "ChainruleCore",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
+        .target(
+            name: "ChainruleFigures",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"]
+        ),
+        .executableTarget(
+            name: "chainrule",
+            dependencies: [
+                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "chainrule-bench",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"]
+        ),
+        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
+        .testTarget(
+            name: "ChainruleCheckTests",
+            dependencies: [
+                "ChainruleCore", "ChainruleCheck",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]
+        ),
+        .testTarget(
+            name: "ChainruleLanguageTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ChainruleFiguresTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

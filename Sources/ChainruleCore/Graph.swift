@@ -1,0 +1,240 @@
+/// The position of a node in its graph's node array.
+public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.index < b.index }
+    public var description: String { "%\(index)" }
+}
+
+/// What a node is for. Leaves are inputs, params or constants.
+public enum NodeRole: String, Sendable, Codable {
+    /// A leaf the user gave (`x = -2`): gets a gradient.
+    case input
+    /// A learnable leaf (a layer's `W`, `b`): gets a gradient.
+    case param
+    /// A leaf that gets no gradient (a literal inside an expression, labels, `const(…)`).
+    case constant
+    case intermediate
+    case output
+
+    public var isLeaf: Bool { self == .input || self == .param || self == .constant }
+}
+
+/// Where a node came from in a program: 1-based line and column.
+public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var file: String?
+    public var line: Int
+    public var column: Int
+
+    public init(file: String? = nil, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file ?? "<input>"):\(line):\(column)" }
+}
+
+/// A group of nodes made by one layer call (`h = Conv2D(x, …)`).
+public struct Layer: Sendable, Equatable, Codable {
+    /// The binding name, e.g. `"h"`.
+    public var name: String
+    /// The layer kind, e.g. `"Conv2D"`.
+    public var kind: String
+    /// Attributes worth printing, e.g. `["filters": "10", "kernel": "5"]`.
+    public var details: [String: String]
+
+    public init(name: String, kind: String, details: [String: String] = [:]) {
+        self.name = name
+        self.kind = kind
+        self.details = details
+    }
+}
+
+/// One node: a leaf (no op) or an op applied to earlier nodes.
+public struct Node: Sendable {
+    public var id: NodeID
+    /// `nil` for leaves.
+    public var op: (any Operation)?
+    public var inputs: [NodeID]
+    public var name: String?
+    public var role: NodeRole
+    /// Index into `Graph.layers`.
+    public var layer: Int?
+    public var location: SourceLocation?
+    public var shape: [Int]
+    /// Set by the forward pass (leaves: at creation).
+    public var value: Tensor?
+    /// Set by the backward pass for nodes upstream of the output; `nil` before.
+    public var gradient: Tensor?
+
+    /// `name` if it has one, else `op#index` (`mul#7`) or `%index`.
+    public var displayName: String {
+        if let name { return name }
+        if let op { return "\(op.name)#\(id.index)" }
+        return id.description
+    }
+}
+
+/// Errors of the passes.
+public enum GraphError: Error, Sendable, CustomStringConvertible {
+    /// An op refused its input values (labels out of range).
+    case invalidValue(node: NodeID, nodeName: String, location: SourceLocation?, ValueError)
+    /// A shape rule was broken while building the graph.
+    case shape(ShapeError, location: SourceLocation?)
+
+    public var description: String {
+        switch self {
+        case .invalidValue(_, let name, let location, let error):
+            return (location.map { "\($0): " } ?? "") + "\(error) (node \(name))"
+        case .shape(let error, let location):
+            return (location.map { "\($0): " } ?? "") + error.description
+        }
+    }
+}
+
+/// A computation graph: nodes in topological order by construction.
+///
+/// Build it with leaves (`input`, `param`, `constant`) and ops (`apply`, or the
+/// `Var` operators), then run `forward()` and `backward(from:)`.
+public final class Graph {
+    public private(set) var nodes: [Node] = []
+    public private(set) var layers: [Layer] = []
+    private var currentLayer: Int?
+    private var valuesAreCurrent = true
+
+    public init() {}
+
+    public var count: Int { nodes.count }
+    public subscript(id: NodeID) -> Node { nodes[id.index] }
+
+    /// The leaves: inputs, params and constants.
+    public var leaves: [NodeID] { nodes.filter { $0.role.isLeaf }.map(\.id) }
+    /// The leaves that get a gradient: inputs and params.
+    public var differentiableLeaves: [NodeID] {
+        nodes.filter { $0.role == .input || $0.role == .param }.map(\.id)
+    }
+
+    // MARK: Building
+
+    @discardableResult
+    public func leaf(
+        _ name: String?, _ value: Tensor, role: NodeRole, location: SourceLocation? = nil
+    ) -> NodeID {
+        precondition(role.isLeaf, "Graph.leaf: role \(role) is not a leaf role")
+        let id = NodeID(nodes.count)
+        nodes.append(Node(
+            id: id, op: nil, inputs: [], name: name, role: role, layer: currentLayer,
+            location: location, shape: value.shape, value: value, gradient: nil))
+        return id
+    }
+
+    /// Applies `op` to earlier nodes. Checks the shape rule now, so a bad
+    /// graph is refused where it is built; values come with `forward()`.
+    @discardableResult
+    public func apply(
+        _ op: any Operation, _ inputs: [NodeID], name: String? = nil, location: SourceLocation? = nil
+    ) throws(GraphError) -> NodeID {
+        for input in inputs {
+            precondition(input.index < nodes.count, "Graph.apply: input \(input) is not a node of this graph")
+        }
+        let shape: [Int]
+        do {
+            shape = try op.outputShape(inputs.map { nodes[$0.index].shape })
+        } catch {
+            throw .shape(error, location: location)
+        }
+        let id = NodeID(nodes.count)
+        nodes.append(Node(
+            id: id, op: op, inputs: inputs, name: name, role: .intermediate, layer: currentLayer,
+            location: location, shape: shape, value: nil, gradient: nil))
+        valuesAreCurrent = false
+        return id
+    }
+
+    public func setName(_ name: String?, of id: NodeID) { nodes[id.index].name = name }
+    public func setRole(_ role: NodeRole, of id: NodeID) { nodes[id.index].role = role }
+    public func setLocation(_ location: SourceLocation?, of id: NodeID) { nodes[id.index].location = location }
+
+    /// Replaces a leaf's value (same shape); values downstream are recomputed by the next `forward()`.
+    public func setValue(_ value: Tensor, of id: NodeID) {
+        precondition(nodes[id.index].op == nil, "Graph.setValue: \(nodes[id.index].displayName) is not a leaf")
+        precondition(value.shape == nodes[id.index].shape, "Graph.setValue: shape \(value.shape) for a leaf of shape \(nodes[id.index].shape)")
+        nodes[id.index].value = value
+        valuesAreCurrent = false
+    }
+
+    /// Nodes created inside `body` belong to a new layer.
+    public func withLayer<T>(_ layer: Layer, _ body: () throws -> T) rethrows -> T {
+        let saved = currentLayer
+        layers.append(layer)
+        currentLayer = layers.count - 1
+        defer { currentLayer = saved }
+        return try body()
+    }
+
+    /// The nodes of layer `index`.
+    public func nodes(inLayer index: Int) -> [NodeID] {
+        nodes.filter { $0.layer == index }.map(\.id)
+    }
+
+    // MARK: Passes
+
+    /// Computes every node's value in topological order.
+    public func forward() throws(GraphError) {
+        for i in nodes.indices {
+            guard let op = nodes[i].op else { continue }
+            let inputs = nodes[i].inputs.map { nodes[$0.index].value! }
+            do {
+                try op.validate(inputs)
+            } catch {
+                throw .invalidValue(node: nodes[i].id, nodeName: nodes[i].displayName, location: nodes[i].location, error)
+            }
+            nodes[i].value = op.forward(inputs)
+        }
+        valuesAreCurrent = true
+    }
+
+    /// The first node, in topological order, whose value has a NaN or an infinity.
+    public var firstNonFinite: NodeID? {
+        nodes.first { !($0.value?.allFinite ?? true) }?.id
+    }
+
+    /// Backpropagates from `output`. The seed defaults to ones shaped like the
+    /// output (so a non-scalar output is differentiated as `sum(output)`).
+    /// Gradients accumulate: a node used twice receives both contributions.
+    /// Nodes the output does not depend on keep a `nil` gradient.
+    public func backward(from output: NodeID, seed: Tensor? = nil) throws(GraphError) {
+        if !valuesAreCurrent { try forward() }
+        for i in nodes.indices { nodes[i].gradient = nil }
+        let outputShape = nodes[output.index].shape
+        let seed = seed ?? Tensor.ones(outputShape)
+        precondition(seed.shape == outputShape, "Graph.backward: seed shape \(seed.shape) for output shape \(outputShape)")
+        nodes[output.index].gradient = seed
+        for i in stride(from: output.index, through: 0, by: -1) {
+            guard let op = nodes[i].op, let gradient = nodes[i].gradient else { continue }
+            let inputs = nodes[i].inputs.map { nodes[$0.index].value! }
+            let inputGradients = op.backward(inputs, output: nodes[i].value!, gradient: gradient)
+            for (k, input) in nodes[i].inputs.enumerated() {
+                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
+                if let existing = nodes[input.index].gradient {
+                    nodes[input.index].gradient = existing.zipMap(g, +)
+                } else {
+                    nodes[input.index].gradient = g
+                }
+            }
+        }
+    }
+
+    /// Ids of the nodes that depend on `leaf` (itself included), in order.
+    public func downstream(of leaf: NodeID) -> [NodeID] {
+        var reached = [Bool](repeating: false, count: nodes.count)
+        reached[leaf.index] = true
+        var cone: [NodeID] = [leaf]
+        for i in (leaf.index + 1)..<Swift.max(nodes.count, leaf.index + 1) where nodes[i].inputs.contains(where: { reached[$0.index] }) {
+            reached[i] = true
+            cone.append(nodes[i].id)
+        }
+        return cone
+    }
+}

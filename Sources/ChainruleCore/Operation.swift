@@ -1,0 +1,145 @@
+/// One differentiable operation: its output shape, its forward rule and its
+/// backward rule (the vector–Jacobian product for each input), side by side.
+///
+/// An instance carries the op's attributes (a stride, an axis, a slope); the
+/// registry's `OpSpec` builds instances from the language's named arguments.
+public protocol Operation: Sendable {
+    /// The registry name, e.g. `"conv2d"`.
+    var name: String { get }
+
+    /// A short label for figures: `"+"`, `"*"`, `"σ"`, `"max"`. Defaults to `name`.
+    var symbol: String { get }
+
+    /// Attributes shown in figures and exports, e.g. `["stride": .int(2)]`.
+    var attributes: [String: AttributeValue] { get }
+
+    /// Whether input `index` receives a gradient. Class labels do not.
+    func isDifferentiable(input index: Int) -> Bool
+
+    /// The output shape for these input shapes, or a `ShapeError` naming the
+    /// op, the shapes and the rule that was broken.
+    func outputShape(_ inputShapes: [[Int]]) throws(ShapeError) -> [Int]
+
+    /// Checks that depend on values, not only shapes (labels in range).
+    /// Called before `forward`. Defaults to accepting everything.
+    func validate(_ inputs: [Tensor]) throws(ValueError)
+
+    /// The output for these inputs. Shapes have passed `outputShape`.
+    func forward(_ inputs: [Tensor]) -> Tensor
+
+    /// The vector–Jacobian products: for each input `i`, `gradientᵀ · ∂output/∂input_i`,
+    /// shaped like input `i`; `nil` for inputs that are not differentiable.
+    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?]
+
+    /// Which branch of a piecewise rule each output element took (relu's sign,
+    /// max's argmax, a hinge margin's sign). Two input points with different
+    /// branch patterns lie on different sides of a kink; the checker compares
+    /// the patterns at `x + h` and `x − h` to report kinks instead of failures.
+    /// Smooth ops return `[]` (the default).
+    func branches(_ inputs: [Tensor]) -> [Int]
+}
+
+extension Operation {
+    public var symbol: String { name }
+    public var attributes: [String: AttributeValue] { [:] }
+    public func isDifferentiable(input index: Int) -> Bool { true }
+    public func validate(_ inputs: [Tensor]) throws(ValueError) {}
+    public func branches(_ inputs: [Tensor]) -> [Int] { [] }
+
+    /// The registry entry of this op, if it has one.
+    public var spec: OpSpec? { Registry.spec(named: name) }
+}
+
+/// An attribute value of an op: a number, a flag or a list of integers.
+public enum AttributeValue: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case ints([Int])
+
+    public var description: String {
+        switch self {
+        case .int(let v): return "\(v)"
+        case .double(let v): return formatNumber(v)
+        case .bool(let v): return "\(v)"
+        case .ints(let v): return "[" + v.map(String.init).joined(separator: ", ") + "]"
+        }
+    }
+
+    public var intValue: Int? {
+        switch self {
+        case .int(let v): return v
+        case .double(let v) where v.rounded() == v && abs(v) < 1e15: return Int(v)
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let v): return Double(v)
+        case .double(let v): return v
+        default: return nil
+        }
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let v) = self { return v }
+        return nil
+    }
+
+    public var intsValue: [Int]? {
+        switch self {
+        case .ints(let v): return v
+        case .int(let v): return [v]
+        default: return nil
+        }
+    }
+}
+
+/// A number written for people: integers without a fraction, others with up
+/// to 6 significant digits.
+public func formatNumber(_ value: Double, significant: Int = 6) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+    var text = String(format: "%.\(significant)g", value)
+    if text.contains("e") { return text }
+    while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+    return text
+}
+
+// MARK: - Errors
+
+/// A shape rule was broken: names the op, the input shapes and the rule.
+public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var op: String
+    public var shapes: [[Int]]
+    public var message: String
+
+    public init(op: String, shapes: [[Int]], _ message: String) {
+        self.op = op
+        self.shapes = shapes
+        self.message = message
+    }
+
+    /// `conv2d: <message> (input shapes 1×3×32×32, 10×3×5×5)`
+    public var description: String {
+        let shapesText = shapes.map(describeShape).joined(separator: ", ")
+        return "\(op): \(message) (input shapes: \(shapesText))"
+    }
+}
+
+/// An input value an op cannot take (a class label out of range).
+public struct ValueError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var op: String
+    public var message: String
+
+    public init(op: String, _ message: String) {
+        self.op = op
+        self.message = message
+    }
+
+    public var description: String { "\(op): \(message)" }
+}
+
+import Foundation

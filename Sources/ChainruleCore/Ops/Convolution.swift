@@ -1,0 +1,4 @@
+enum ConvolutionOps {
+    static let family = "convolution"
+    static let specs: [OpSpec] = []
+}

@@ -1,0 +1,4 @@
+enum LinearAlgebraOps {
+    static let family = "linear algebra"
+    static let specs: [OpSpec] = []
+}

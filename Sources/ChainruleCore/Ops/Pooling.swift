@@ -1,0 +1,4 @@
+enum PoolingOps {
+    static let family = "pooling"
+    static let specs: [OpSpec] = []
+}

@@ -1,0 +1,4 @@
+enum ReductionOps {
+    static let family = "reductions"
+    static let specs: [OpSpec] = []
+}

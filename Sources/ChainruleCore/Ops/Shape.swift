@@ -1,0 +1,4 @@
+enum ShapeOps {
+    static let family = "shape"
+    static let specs: [OpSpec] = []
+}

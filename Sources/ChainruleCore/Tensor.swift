@@ -1,0 +1,145 @@
+/// A dense tensor of `Double`s: a shape and row-major contiguous storage.
+///
+/// A scalar has shape `[]` and one element. Float64 everywhere, because the
+/// gradient checker's finite differences need the precision.
+public struct Tensor: Sendable, Equatable, Hashable {
+    public var shape: [Int]
+    public var data: [Double]
+
+    public init(shape: [Int], data: [Double]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+        precondition(
+            Tensor.elementCount(shape) == data.count,
+            "Tensor: shape \(shape) holds \(Tensor.elementCount(shape)) elements, data has \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    /// A scalar (shape `[]`).
+    public init(_ scalar: Double) {
+        self.shape = []
+        self.data = [scalar]
+    }
+
+    /// A vector.
+    public init(_ values: [Double]) {
+        self.shape = [values.count]
+        self.data = values
+    }
+
+    /// A matrix from its rows.
+    public init(_ rows: [[Double]]) {
+        let columns = rows.first?.count ?? 0
+        precondition(rows.allSatisfy { $0.count == columns }, "Tensor: ragged rows")
+        self.shape = [rows.count, columns]
+        self.data = rows.flatMap { $0 }
+    }
+
+    public init(shape: [Int], repeating value: Double) {
+        self.init(shape: shape, data: [Double](repeating: value, count: Tensor.elementCount(shape)))
+    }
+
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
+
+    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    public var count: Int { data.count }
+    public var rank: Int { shape.count }
+    public var isScalar: Bool { shape.isEmpty }
+
+    /// The single value of a one-element tensor.
+    public var scalar: Double {
+        precondition(data.count == 1, "Tensor.scalar: tensor of shape \(shape) has \(data.count) elements")
+        return data[0]
+    }
+
+    /// Row-major strides of `shape`.
+    public static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running *= shape[axis]
+        }
+        return strides
+    }
+
+    public var strides: [Int] { Tensor.strides(shape) }
+
+    /// The flat offset of a multi-index.
+    public func offset(_ index: [Int]) -> Int {
+        precondition(index.count == shape.count, "Tensor: index \(index) for shape \(shape)")
+        var offset = 0
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            precondition(index[axis] >= 0 && index[axis] < shape[axis], "Tensor: index \(index) out of range for shape \(shape)")
+            offset += index[axis] * running
+            running *= shape[axis]
+        }
+        return offset
+    }
+
+    /// The multi-index of a flat offset.
+    public static func index(of offset: Int, in shape: [Int]) -> [Int] {
+        var index = [Int](repeating: 0, count: shape.count)
+        var rest = offset
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            index[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return index
+    }
+
+    public subscript(_ index: Int...) -> Double {
+        get { data[offset(index)] }
+        set { data[offset(index)] = newValue }
+    }
+
+    /// The same data with another shape of the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, data: data)
+    }
+
+    public func map(_ transform: (Double) -> Double) -> Tensor {
+        Tensor(shape: shape, data: data.map(transform))
+    }
+
+    /// Elementwise combination of two tensors of the same shape.
+    public func zipMap(_ other: Tensor, _ combine: (Double, Double) -> Double) -> Tensor {
+        precondition(shape == other.shape, "Tensor.zipMap: shapes \(shape) and \(other.shape) differ")
+        var out = [Double](repeating: 0, count: data.count)
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                for i in 0..<a.count { out[i] = combine(a[i], b[i]) }
+            }
+        }
+        return Tensor(shape: shape, data: out)
+    }
+
+    public var sum: Double { data.reduce(0, +) }
+    public var min: Double? { data.min() }
+    public var max: Double? { data.max() }
+    public var mean: Double { data.isEmpty ? .nan : sum / Double(data.count) }
+    public var allFinite: Bool { data.allSatisfy { $0.isFinite } }
+}
+
+extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    public init(floatLiteral value: Double) { self.init(value) }
+    public init(integerLiteral value: Int) { self.init(Double(value)) }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        if isScalar { return "\(data[0])" }
+        let shown = data.prefix(8).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), data: [\(shown)\(data.count > 8 ? ", …" : "")])"
+    }
+}
+
+// MARK: - Shapes written for people
+
+/// `[1, 3, 32, 32]` as `1×3×32×32`, a scalar as `scalar`.
+public func describeShape(_ shape: [Int]) -> String {
+    shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "×")
+}

@@ -1,0 +1,4 @@
+import ChainruleCore
+import Foundation
+
+print("benchmarks: none yet")

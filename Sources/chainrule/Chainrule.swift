@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Chainrule: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chainrule",
+        abstract: "Computation graphs: run them forward and backward, draw them, and prove every backward rule with finite differences.",
+        subcommands: [Ops.self, Demo.self]
+    )
+}

@@ -1,0 +1,2 @@
+import ChainruleFigures
+import Testing
