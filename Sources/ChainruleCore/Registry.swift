@@ -116,7 +116,7 @@ public enum Registry {
     public static let specs: [OpSpec] = {
         let all = ElementwiseOps.specs + ActivationOps.specs + ReductionOps.specs
             + LinearAlgebraOps.specs + ShapeOps.specs + ConvolutionOps.specs
-            + PoolingOps.specs + LossOps.specs
+            + PoolingOps.specs + RegularizationOps.specs + LossOps.specs
         var seen = Set<String>()
         for spec in all {
             precondition(seen.insert(spec.name).inserted, "Registry: op \(spec.name) registered twice")

@@ -1,4 +1,16 @@
-import ChainruleCore
 import Foundation
 
-print("benchmarks: none yet")
+// `make bench`: every area's benchmarks, release build, one table each.
+// Pass area names (engine, check, language, figures) to run only those.
+let requested = Set(CommandLine.arguments.dropFirst())
+let areas: [(String, () throws -> Void)] = [
+    ("engine", EngineBench.run),
+    ("check", CheckBench.run),
+    ("language", LanguageBench.run),
+    ("figures", FigureBench.run),
+]
+for (name, run) in areas where requested.isEmpty || requested.contains(name) {
+    print("== \(name) ==")
+    try run()
+    print()
+}

@@ -1,0 +1,4 @@
+enum RegularizationOps {
+    static let family = "regularization"
+    static let specs: [OpSpec] = []
+}

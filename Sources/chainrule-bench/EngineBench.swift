@@ -1,0 +1,5 @@
+enum EngineBench {
+    static func run() throws {
+        print("(no benchmarks yet)")
+    }
+}

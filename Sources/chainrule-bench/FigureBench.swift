@@ -1,0 +1,5 @@
+enum FigureBench {
+    static func run() throws {
+        print("(no benchmarks yet)")
+    }
+}

@@ -1,0 +1,5 @@
+enum LanguageBench {
+    static func run() throws {
+        print("(no benchmarks yet)")
+    }
+}
