@@ -174,7 +174,9 @@ public struct Pow: Operation {
         var dExponent = [Double](repeating: 0, count: output.count)
         for i in 0..<output.count {
             let a = base[i], b = exponent[i]
-            dBase[i] = b == 0 ? 0 : upstream[i] * b * Foundation.pow(a, b - 1)
+            // b·aᵇ⁻¹ is b·out/a, one division instead of a second pow, except at a = 0.
+            let slope = a != 0 ? b * y[i] / a : b * Foundation.pow(a, b - 1)
+            dBase[i] = b == 0 ? 0 : upstream[i] * slope
             dExponent[i] = a == 0 && b >= 0 ? 0 : upstream[i] * y[i] * Foundation.log(a)
         }
         return [Tensor(shape: output.shape, data: dBase).sumToShape(x[0].shape),
@@ -218,11 +220,18 @@ private func routeToWinner(
     _ x: [Tensor], gradient g: Tensor, outputShape: [Int], aWins: (Double, Double) -> Bool
 ) -> [Tensor?] {
     let a = x[0].broadcast(to: outputShape).data, b = x[1].broadcast(to: outputShape).data
-    let upstream = g.data
-    var da = [Double](repeating: 0, count: upstream.count)
-    var db = [Double](repeating: 0, count: upstream.count)
-    for i in 0..<upstream.count {
-        if aWins(a[i], b[i]) { da[i] = upstream[i] } else { db[i] = upstream[i] }
+    var da = [Double](repeating: 0, count: g.count)
+    var db = [Double](repeating: 0, count: g.count)
+    g.data.withUnsafeBufferPointer { upstream in
+        da.withUnsafeMutableBufferPointer { da in
+            db.withUnsafeMutableBufferPointer { db in
+                for i in 0..<upstream.count {
+                    let toA = aWins(a[i], b[i])
+                    da[i] = toA ? upstream[i] : 0
+                    db[i] = toA ? 0 : upstream[i]
+                }
+            }
+        }
     }
     return [Tensor(shape: outputShape, data: da).sumToShape(x[0].shape),
             Tensor(shape: outputShape, data: db).sumToShape(x[1].shape)]

@@ -75,13 +75,22 @@ struct ReductionLayout {
         var out = [Double](repeating: 0, count: outer * inner)
         input.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
-                for o in 0..<outer {
-                    for k in 0..<reduced {
-                        let row = (o * reduced + k) * inner
-                        for i in 0..<inner { y[o * inner + i] += x[row + i] }
+                if inner == 1 {
+                    // The reduced elements are contiguous: one running total per output.
+                    for o in 0..<outer {
+                        var total = 0.0
+                        for k in (o * reduced)..<((o + 1) * reduced) { total += x[k] }
+                        y[o] = total * scale
                     }
+                } else {
+                    for o in 0..<outer {
+                        for k in 0..<reduced {
+                            let row = (o * reduced + k) * inner
+                            for i in 0..<inner { y[o * inner + i] += x[row + i] }
+                        }
+                    }
+                    if scale != 1 { for j in 0..<y.count { y[j] *= scale } }
                 }
-                if scale != 1 { for j in 0..<y.count { y[j] *= scale } }
             }
         }
         return out
@@ -93,10 +102,17 @@ struct ReductionLayout {
         var dx = [Double](repeating: 0, count: outer * reduced * inner)
         gradient.withUnsafeBufferPointer { g in
             dx.withUnsafeMutableBufferPointer { dx in
-                for o in 0..<outer {
-                    for k in 0..<reduced {
-                        let row = (o * reduced + k) * inner
-                        for i in 0..<inner { dx[row + i] = g[o * inner + i] * scale }
+                if inner == 1 {
+                    for o in 0..<outer {
+                        let value = g[o] * scale
+                        for k in (o * reduced)..<((o + 1) * reduced) { dx[k] = value }
+                    }
+                } else {
+                    for o in 0..<outer {
+                        for k in 0..<reduced {
+                            let row = (o * reduced + k) * inner
+                            for i in 0..<inner { dx[row + i] = g[o * inner + i] * scale }
+                        }
                     }
                 }
             }
