@@ -5,10 +5,9 @@ import Foundation
 
 /// `chainrule check`: proves backward rules with finite differences.
 ///
-/// Exit codes: 0 everything passed, 1 a check failed, 2 bad input or usage.
-/// `validate()` reports its own usage errors on stderr and exits 2; parser errors
-/// (an unknown flag, `--eps abc`) exit 2 once the root command maps
-/// `ValidationError`s to 2 (see `UsageExit`).
+/// Exit codes: 0 everything passed, 1 a check failed (`ExitCode(1)`), 2 bad input
+/// or usage: `validate()` throws `ValidationError`s and `Chainrule.main` turns every
+/// usage error (ArgumentParser's 64) into 2 with the message on stderr.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prove backward rules with finite differences: every registry op (--ops), or a program's graph.",
@@ -54,10 +53,7 @@ struct Check: ParsableCommand {
     var json = false
 
     func validate() throws {
-        func usage(_ message: String) throws -> Never {
-            FileHandle.standardError.write(Data("Error: \(message)\nUsage: chainrule \(Check.usageString())\n".utf8))
-            throw ExitCode(2)
-        }
+        func usage(_ message: String) throws -> Never { throw ValidationError(message) }
         if let eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
         if !(atol >= 0) { try usage("--atol must be 0 or more, got \(atol)") }
         if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
@@ -106,26 +102,6 @@ struct Check: ParsableCommand {
 }
 
 extension Stencil: ExpressibleByArgument {}
-
-/// Runs a root command with Chainrule's exit codes: ArgumentParser's usage errors
-/// (exit 64 by default) exit 2, everything else as ArgumentParser decides.
-/// The root command opts in with `static func main() { UsageExit.main(Chainrule.self) }`.
-enum UsageExit {
-    static func main(_ root: any ParsableCommand.Type) -> Never {
-        do {
-            var command = try root.parseAsRoot()
-            try command.run()
-            root.exit()
-        } catch {
-            let code = root.exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((root.fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            root.exit(withError: error)
-        }
-    }
-}
 
 /// The Levenshtein distance: how many single-character edits turn `a` into `b`.
 func editDistance(_ a: String, _ b: String) -> Int {

@@ -187,3 +187,53 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
         #expect(decoded.leaves == report.leaves)
     }
 }
+
+@Suite struct KinkTests {
+    @Test func aMaxPoolTieIsAKinkNotAFailure() throws {
+        let g = Graph()
+        // The window's two largest cells tie at 3.
+        let x = g.input("x", Tensor(shape: [1, 1, 2, 2], data: [3, 3, 1, 0]))
+        let y = (maxpool2d(x, kernel: 2) * 2).named("y")
+        let report = try GradientCheck.graph(g, output: y.id)
+        #expect(report.passed)
+        let pool = try #require(report.nodes.first { $0.op == "maxpool2d" })
+        #expect(pool.status == .kink)
+        #expect(Set(pool.kinks.map(\.index)) == [[0, 0, 0, 0], [0, 0, 0, 1]])
+        let leaf = try #require(report.leaf(x.id))
+        #expect(leaf.status == .kink)
+        // Raising either tied cell raises the max (slope 2), lowering it does not.
+        let kink = try #require(leaf.kinks.first)
+        #expect(kink.rightDerivative?.isApproximatelyEqual(to: 2, relativeTolerance: 1e-6) == true)
+        #expect(kink.leftDerivative.map { abs($0) < 1e-9 } == true)
+    }
+}
+
+@Suite struct TerminalReportTests {
+    @Test func aFailureIsExpandedWithNodeInputElementAndBothNumbers() throws {
+        let (g, out, wrong, _, _, _) = wrongSigmoidGraph()
+        g.setLocation(SourceLocation(file: "layer.grad", line: 4, column: 5), of: wrong.id)
+        let report = try GradientCheck.graph(g, output: out.id)
+        let text = TerminalReport().render(report)
+        let lines = text.split(separator: "\n").map(String.init)
+        let nodeLine = try #require(lines.first { $0.contains("s (wrong_sigmoid)") })
+        #expect(nodeLine.contains("✗ FAIL"))
+        #expect(nodeLine.contains("wrong"))
+        #expect(nodeLine.contains("layer.grad:4:5"))
+        let detail = try #require(lines.first { $0.contains("input 0 \"z\" element") })
+        #expect(detail.contains("backward rule"))
+        #expect(detail.contains("finite difference"))
+        // Every other node, and the leaf v downstream of the wrong rule, stay green.
+        #expect(lines.filter { $0.contains("✓ pass") }.count == (report.nodes.count - 1) + 1)
+        #expect(lines.last?.hasPrefix("FAILED: 1 of") == true)
+        #expect(!text.contains("\u{1B}["))
+        #expect(TerminalReport(colors: true).render(report).contains("\u{1B}[31m"))
+    }
+
+    @Test func theRuleReportHasOneLinePerOp() {
+        let report = GradientCheck.rules(ops: [Registry.spec(named: "relu")!, Registry.spec(named: "mul")!])
+        let lines = TerminalReport().render(report).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].contains("✓ pass  relu"))
+        #expect(lines[2].hasPrefix("PASSED: 0 of 2 ops failed"))
+    }
+}
