@@ -56,12 +56,13 @@ public enum GradientCheck {
     }
 
     /// Checks the backward rule of one op — a user's own layer conforming to
-    /// `Operation` — at these inputs, against the full Jacobian by finite differences
+    /// `Operation` — at these inputs (named by `inputNames`, else by the op's registry
+    /// parameters, else `input 0`, `input 1`, …), against the full Jacobian by finite differences
     /// (or `uᵀJ` for a random u when the Jacobian has more than `options.fullJacobianLimit` entries).
     public static func operation(
         _ op: any ChainruleCore.Operation, inputs: [Tensor], inputNames: [String]? = nil, options: CheckOptions = CheckOptions()
     ) -> RuleCheck {
-        let names = inputNames ?? inputs.indices.map { "input \($0)" }
+        let names = inputNames ?? Self.inputNames(op, spec: nil, count: inputs.count)
         let (verdict, _) = checkOperation(
             op, inputs: inputs, inputNames: names, options: options, salt: 0, workers: workerCount(options))
         return RuleCheck(op: op.name, family: op.spec?.family ?? "custom", sample: "given inputs", verdict: verdict)

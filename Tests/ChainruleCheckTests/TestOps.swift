@@ -50,34 +50,6 @@ struct ForgetfulRowSum: ChainruleCore.Operation {
     }
 }
 
-/// Natural logarithm (log(−1) is NaN), for pinning a NaN to its node.
-struct NaturalLog: ChainruleCore.Operation {
-    var name: String { "test_log" }
-    func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { shapes[0] }
-    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map { Double.log($0) } }
-    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
-        [gradient.zipMap(inputs[0], /)]
-    }
-}
-
-/// Elementwise max(a, b) routing the gradient to the larger input (to `a` on a tie).
-/// Its branch is which input won, so a tie is a kink.
-struct Maximum: ChainruleCore.Operation {
-    var name: String { "test_maximum" }
-    func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { shapes[0] }
-    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].zipMap(inputs[1]) { Swift.max($0, $1) } }
-    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
-        let winners = branches(inputs)
-        return [
-            Tensor(shape: gradient.shape, data: gradient.data.indices.map { winners[$0] == 0 ? gradient.data[$0] : 0 }),
-            Tensor(shape: gradient.shape, data: gradient.data.indices.map { winners[$0] == 1 ? gradient.data[$0] : 0 }),
-        ]
-    }
-    func branches(_ inputs: [Tensor]) -> [Int] {
-        zip(inputs[0].data, inputs[1].data).map { $0 >= $1 ? 0 : 1 }
-    }
-}
-
 extension Var {
     func applying(_ op: any ChainruleCore.Operation, _ others: Var...) -> Var {
         graph.build(op, [self] + others)
