@@ -24,7 +24,7 @@ public struct TerminalReport: Sendable {
         if let bad = report.nonFinite {
             let location = bad.location.map { " at \($0)" } ?? ""
             let op = bad.op.map { " (\($0))" } ?? " (leaf)"
-            lines.append(paint("✗ non-finite", .red) + " \(formatNumber(bad.value)) first produced by node \(bad.name)\(op)\(location), element \(describeIndex(bad.index)); every node after it is unchecked")
+            lines.append(paint("✗ non-finite", .red) + " \(formatNumber(bad.value)) first produced by node \(bad.name)\(op)\(location), element \(describeIndex(bad.index)); the nodes it reaches are not checked")
         }
         if !report.nodes.isEmpty {
             lines.append(paint("node-local: each node's backward rule at the values it saw", .bold))
@@ -50,8 +50,7 @@ public struct TerminalReport: Sendable {
                 let fast = leaf.projection.map { p in
                     "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(formatNumber(p.analytic)) vs \(formatNumber(p.numeric)))"
                 } ?? ""
-                let method: ComparisonMethod = leaf.elementsChecked == 0 && leaf.projection != nil ? .fast : .projected
-                lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: method) + sampled + fast)
+                lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil) + sampled + fast)
                 if leaf.status == .fail, let worst = leaf.worst {
                     lines.append("      " + describe(worst, inputWord: "leaf"))
                 }
@@ -131,17 +130,22 @@ public struct TerminalReport: Sendable {
     /// `input 0 "z" element [1] → output [1]: backward rule 0.2, finite difference 0.105 (abs 9.5e-2, rel 4.7e-1)`
     func describe(_ c: ElementComparison, inputWord: String) -> String {
         let output = c.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
-        return "\(inputWord) \(c.input) \"\(c.inputName)\" element \(describeIndex(c.index))\(output): backward rule "
+        return "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output): backward rule "
             + paint(formatNumber(c.analytic, significant: 8), .red) + ", finite difference "
             + paint(formatNumber(c.numeric, significant: 8), .green)
             + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))"
+    }
+
+    /// `0 "z"`, or `1` when the input has no name of its own.
+    private func inputLabel(_ c: ElementComparison) -> String {
+        c.inputName == "input \(c.input)" ? "\(c.input)" : "\(c.input) \"\(c.inputName)\""
     }
 
     private func kinkLines(_ kinks: [ElementComparison], count: Int, inputWord: String, prefix: String = "") -> [String] {
         guard count > 0 else { return [] }
         var lines = kinks.prefix(kinksShown).map { k in
             let output = k.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
-            return "      " + prefix + "\(inputWord) \"\(k.inputName)\" element \(describeIndex(k.index))\(output) at a kink: one-sided derivatives "
+            return "      " + prefix + "\(inputWord) \(inputLabel(k)) element \(describeIndex(k.index))\(output) at a kink: one-sided derivatives "
                 + "left \(k.leftDerivative.map { formatNumber($0) } ?? "?"), right \(k.rightDerivative.map { formatNumber($0) } ?? "?"); backward rule \(formatNumber(k.analytic))"
         }
         if count > kinksShown { lines.append("      " + prefix + "… \(count - kinksShown) more elements at kinks") }
