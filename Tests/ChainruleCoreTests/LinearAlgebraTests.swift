@@ -59,8 +59,10 @@ import Testing
         }
     }
 
-    @Test func matrixKernelMatchesTheTextbookProductInEveryTransposeMode() {
-        let m = 7, k = 5, n = 6
+    /// Inner sizes 5 and 41: below and above the length where A·Bᵀ switches to dot products.
+    @Test(arguments: [(7, 5, 6), (6, 41, 9)])
+    func matrixKernelMatchesTheTextbookProductInEveryTransposeMode(size: (Int, Int, Int)) {
+        let (m, k, n) = size
         let a = Tensor.randn([m, k], seed: 3), b = Tensor.randn([k, n], seed: 4)
         var expected = [Double](repeating: 0, count: m * n)
         for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += a[i, p] * b[p, j] } } }
