@@ -21,6 +21,8 @@ import Testing
         #expect(try MatMul().outputShape([[3], [3, 4]]) == [4])
         #expect(try MatMul().outputShape([[6, 3], [3]]) == [6])
         #expect(try MatMul().outputShape([[3], [3]]) == [])
+        // An empty inner axis gives a sum of nothing: zeros.
+        #expect(MatMul().forward([Tensor.zeros([2, 0]), Tensor.zeros([0, 3])]) == Tensor.zeros([2, 3]))
         // Each batch entry is its own product: entry 1 of a batch of 2 against a shared B.
         let a = Tensor.randn([2, 3, 4], seed: 1), b = Tensor.randn([4, 2], seed: 2)
         let batched = MatMul().forward([a, b])

@@ -297,10 +297,7 @@ enum LossOps {
             name: "l2", family: family,
             doc: "½·λ·ΣW², weight decay (gradient λ·W)",
             parameters: [OpParameter("W", .tensor), OpParameter("lambda", .double)],
-            build: { args throws(ValueError) in
-                guard let lambda = args.double("lambda") else { throw ValueError(op: "l2", "needs a strength, e.g. lambda: 0.001") }
-                return L2Penalty(lambda: lambda)
-            },
+            build: { args throws(ValueError) in L2Penalty(lambda: try args.double("lambda", of: "l2")) },
             samples: [
                 OpSample("3×2, λ = 0.1", op: L2Penalty(lambda: 0.1), inputs: [Tensor.randn([3, 2], seed: 504)]),
             ]),
