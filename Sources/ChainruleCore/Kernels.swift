@@ -210,7 +210,11 @@ public enum PatchKernel {
                         let source = plane + ii * g.width + kj - g.pad
                         let valid = g.validOutputColumns(kernelColumn: kj)
                         for oj in 0..<valid.lowerBound { target[oj] = 0 }
-                        for oj in valid { target[oj] = source[oj * g.stride] }
+                        if g.stride == 1 {
+                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for oj in valid { target[oj] = source[oj * g.stride] }
+                        }
                         for oj in valid.upperBound..<g.outputWidth { target[oj] = 0 }
                     }
                     row += 1
@@ -237,7 +241,12 @@ public enum PatchKernel {
                         if ii < 0 || ii >= g.height { continue }
                         let target = plane + ii * g.width + kj - g.pad
                         let sourceRow = source + oi * g.outputWidth
-                        for oj in g.validOutputColumns(kernelColumn: kj) { target[oj * g.stride] += sourceRow[oj] }
+                        let valid = g.validOutputColumns(kernelColumn: kj)
+                        if g.stride == 1 {
+                            for oj in valid { target[oj] += sourceRow[oj] }
+                        } else {
+                            for oj in valid { target[oj * g.stride] += sourceRow[oj] }
+                        }
                     }
                     row += 1
                 }

@@ -307,8 +307,9 @@ enum LossOps {
             parameters: [OpParameter("logits", .tensor), OpParameter("targets", .tensor)],
             build: { _ in BinaryCrossEntropyWithLogits() },
             samples: [
-                OpSample("4 logits, hard targets", op: BinaryCrossEntropyWithLogits(),
-                         inputs: [Tensor([-2.5, -0.4, 0.7, 3.1]), Tensor([0, 1, 1, 0])]),
+                // Targets stay inside (0, 1) so that a checker's target ± h is still a probability.
+                OpSample("4 logits, nearly hard targets", op: BinaryCrossEntropyWithLogits(),
+                         inputs: [Tensor([-2.5, -0.4, 0.7, 3.1]), Tensor([0.02, 0.97, 0.9, 0.05])]),
                 OpSample("2×2, soft targets", op: BinaryCrossEntropyWithLogits(),
                          inputs: [Tensor.randn([2, 2], seed: 505), Tensor([[0.2, 0.9], [0.5, 0.1]])]),
             ]),
