@@ -18,6 +18,8 @@ enum EngineBench {
         ]
         print(pad("forward + backward", 44), pad("median step", 13), pad("elements/step", 14), "elements/s")
         for row in rows { print(row) }
+        print("(median of the timed runs after warm-up; elements = value elements written by the forward pass")
+        print(" + gradient elements written by the backward pass, per step)")
         print()
         print(pad("CNN step by op", 44), pad("forward", 13), "backward")
         for row in opRows(cnn.graph, warmUp: 5, runs: 100) { print(row) }
