@@ -5,7 +5,7 @@ import Foundation
 // gradient; `validate` refuses a label that is not a class index.
 
 /// The shape rule of the classification losses: scores [N, C] and labels [N].
-func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throws(ShapeError) -> (batch: Int, classes: Int) {
+func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throws(ShapeError) {
     guard shapes.count == 2 else {
         throw ShapeError(op: op, shapes: shapes, "takes 2 inputs (\(scores), labels), got \(shapes.count)")
     }
@@ -19,7 +19,6 @@ func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throw
             "labels must be [N] = [\(batch)], one class index per row of \(scores) \(describeShape(shapes[0])), got \(describeShape(shapes[1]))")
     }
     guard classes > 0 else { throw ShapeError(op: op, shapes: shapes, "needs at least one class") }
-    return (batch, classes)
 }
 
 /// Refuses labels that are not integers in 0..<classes, naming the first bad one.
@@ -43,7 +42,7 @@ public struct CrossEntropy: Operation {
     public func isDifferentiable(input index: Int) -> Bool { index == 0 }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        _ = try classificationShapes(name, shapes, scores: "logits")
+        try classificationShapes(name, shapes, scores: "logits")
         return []
     }
 
@@ -99,7 +98,7 @@ public struct Hinge: Operation {
     public func isDifferentiable(input index: Int) -> Bool { index == 0 }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        _ = try classificationShapes(name, shapes, scores: "scores")
+        try classificationShapes(name, shapes, scores: "scores")
         return []
     }
 
