@@ -194,7 +194,7 @@ public struct AvgPool2D: Operation {
 
 /// The parameters of both pools. `stride` has no fixed default: left out, it is the kernel size.
 let poolParameters = [
-    OpParameter("x", .tensor), OpParameter("kernel", .int), OpParameter("stride", .int),
+    OpParameter("x", .tensor), OpParameter("kernel", .int), OpParameter("stride", .int, optional: true),
     OpParameter("floor", .bool, default: .bool(false)),
 ]
 
