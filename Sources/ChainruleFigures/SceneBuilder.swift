@@ -15,6 +15,8 @@ struct SceneBuilder {
     var nodes: [SceneNode] = []
     var edges: [SceneEdge] = []
     var clusters: [SceneCluster] = []
+    /// Position of each node key in `nodes`.
+    var index: [String: Int] = [:]
 
     init(graph: Graph, output: NodeID, options: FigureOptions) {
         self.graph = graph
@@ -92,6 +94,7 @@ struct SceneBuilder {
             let diameter = max(size.width, size.height, 30)
             size = Size(diameter, diameter)
         }
+        index[key] = nodes.count
         nodes.append(SceneNode(
             key: key, kind: kind, node: node, shape: shape, content: content, size: size, fill: fill,
             stroke: stroke ?? theme.stroke, strokeWidth: strokeWidth ?? theme.lineWidth, cluster: cluster))
@@ -117,7 +120,11 @@ struct SceneBuilder {
             let half = max(top.size.width, bottom.size.width)
             content = m.row([m.row([m.spacer(half - top.size.width, 0), top]), m.spacer(8, 0), m.row([bottom, m.spacer(half - bottom.size.width, 0)])])
         }
-        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: 2)
+        // Inside a frame when both ends are: dot keeps a cluster's ranks contiguous.
+        let fromCluster = index[from].flatMap { nodes[$0].cluster }
+        let toCluster = index[to].flatMap { nodes[$0].cluster }
+        let cluster = fromCluster != nil && fromCluster == toCluster ? fromCluster : nil
+        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: 2, cluster: cluster)
         connect(from, key, arrow: false)
         connect(key, to, arrow: arrow)
     }
