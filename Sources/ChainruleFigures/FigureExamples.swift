@@ -53,27 +53,47 @@ public enum FigureExamples {
     }
 
     /// A micrograd-style scalar graph of about `nodes` nodes: each step
-    /// combines the latest value with an earlier one or a fresh leaf
-    /// (fan-in 2), as a long scalar expression does.
+    /// combines two of the last 24 values, or one of them and a fresh leaf
+    /// (fan-in 2), so the graph is a few dozen ranks deep and as wide, as
+    /// many parallel expressions summed up are; the loose ends are summed pairwise at the end.
     public static func generated(nodes: Int, seed: UInt64 = 7) -> (graph: Graph, output: Var) {
         let g = Graph()
         var rng = SeededGenerator(seed: seed)
-        var values = [g.input("a0", Tensor(rng.nextUnit() - 0.5)), g.input("a1", Tensor(rng.nextUnit() - 0.5))]
-        while g.count < nodes - 2 {
-            let last = values[values.count - 1]
-            let other: Var = rng.nextUnit() < 0.4
-                ? g.input("a\(values.count)", Tensor(rng.nextUnit() - 0.5))
-                : values[max(values.count - 2 - Int(rng.nextUnit() * 6), 0)]
+        var values: [Var] = []
+        var used: [Bool] = []
+        func leaf() -> Var {
+            values.append(g.input("a\(values.count)", Tensor(rng.nextUnit() - 0.5)))
+            used.append(false)
+            return values[values.count - 1]
+        }
+        for _ in 0..<4 { _ = leaf() }
+        func recent() -> Int { values.count - 1 - Int(rng.nextUnit() * Double(min(values.count, 24))) }
+        while g.count < nodes * 17 / 20 {
+            let i = recent()
+            let a = values[i]
+            let b: Var
+            if rng.nextUnit() < 0.35 { b = leaf() } else {
+                let j = recent()
+                b = values[j]
+                used[j] = true
+            }
+            used[i] = true
             let next: Var
             switch Int(rng.nextUnit() * 4) {
-            case 0: next = last + other
-            case 1: next = last * other
-            case 2: next = sigmoid(last + other)
-            default: next = last - other
+            case 0: next = a + b
+            case 1: next = a * b
+            case 2: next = sigmoid(a + b)
+            default: next = a - b
             }
             values.append(next)
+            used.append(false)
         }
-        return (g, values[values.count - 1])
+        // Sum the loose ends pairwise, a balanced tree rather than a long chain.
+        var ends = values.indices.filter { !used[$0] && values[$0].node.op != nil }.map { values[$0] }
+        while ends.count > 1 {
+            ends = stride(from: 0, to: ends.count, by: 2).map { $0 + 1 < ends.count ? ends[$0] + ends[$0 + 1] : ends[$0] }
+        }
+        return (g, ends[0].named("out"))
     }
 
     /// One micrograd training step, all scalars: an MLP 2→16→16→1 with relu

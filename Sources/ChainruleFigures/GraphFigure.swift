@@ -14,6 +14,28 @@ public enum FigureFormat: String, Sendable, CaseIterable {
     }
 }
 
+/// A drawn figure in memory (a Cairo image surface), ready to be written as PNG.
+/// Keep it on one thread.
+public final class FigureImage {
+    let surface: OpaquePointer
+    public let width: Int
+    public let height: Int
+
+    init(surface: OpaquePointer, width: Int, height: Int) {
+        self.surface = surface
+        self.width = width
+        self.height = height
+    }
+
+    deinit { cairo_surface_destroy(surface) }
+
+    /// Encodes the image as PNG at `path`.
+    public func writePNG(to path: String) throws(FigureError) {
+        let status = cairo_surface_write_to_png(surface, path)
+        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
+    }
+}
+
 /// Figures of computation graphs: graph → scene → Graphviz layout → drawing.
 public enum GraphFigure {
     /// The options actually used for `graph`: a graph too big for its style is
@@ -136,15 +158,19 @@ public enum GraphFigure {
 
     /// Writes a PNG at `scale` pixels per point.
     public static func png(_ laidOut: LaidOutScene, scale: Double, to path: String) throws(FigureError) {
+        try raster(laidOut, scale: scale).writePNG(to: path)
+    }
+
+    /// Draws the figure into an image in memory at `scale` pixels per point.
+    public static func raster(_ laidOut: LaidOutScene, scale: Double) throws(FigureError) -> FigureImage {
         let width = Int((laidOut.size.width * scale).rounded(.up)), height = Int((laidOut.size.height * scale).rounded(.up))
         guard width <= 32767, height <= 32767 else { throw .imageTooLarge(width: width, height: height) }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
             throw .drawingFailed("no image surface")
         }
-        defer { cairo_surface_destroy(surface) }
+        let image = FigureImage(surface: surface, width: width, height: height)
         try draw(laidOut, on: surface, scale: scale)
-        let status = cairo_surface_write_to_png(surface, path)
-        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
+        return image
     }
 
     /// Writes a one-page PDF at the figure's natural size (points).
