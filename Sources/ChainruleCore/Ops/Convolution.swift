@@ -1,4 +1,240 @@
+// 2-D convolution, NCHW input and OIHW weights, by im2col and one matrix
+// product per image. Backward runs the same kernels the other way: the
+// weight gradient is gOut · colsᵀ, the input gradient col2im(Wᵀ · gOut).
+
+/// The output size of a sliding window along one axis:
+/// `(input − kernel + 2·pad)/stride + 1`.
+///
+/// It must be a whole number (the seeds' rule: a window that does not fit
+/// evenly is a design mistake worth hearing about), unless `floor` asks for
+/// PyTorch's rounding down, which drops the last rows/columns that do not
+/// fill a window. `pad` is `nil` for ops without padding (pooling), so the
+/// formula in the message is the one the op really uses.
+func slidingWindowOutputSize(
+    op: String, shapes: [[Int]], axis: String, input: Int, kernel: Int, stride: Int, pad: Int?, floor: Bool
+) throws(ShapeError) -> Int {
+    let padding = pad ?? 0
+    let padded = input + 2 * padding
+    guard padded >= kernel else {
+        let paddedText = pad.map { "\(input) + 2·\($0) = \(padded)" } ?? "\(input)"
+        throw ShapeError(
+            op: op, shapes: shapes,
+            "kernel \(axis) \(kernel) is larger than the \(pad == nil ? "" : "padded ")input \(axis) \(paddedText); use a smaller kernel\(pad == nil ? "" : " or more padding")")
+    }
+    let span = padded - kernel
+    if span % stride == 0 || floor { return span / stride + 1 }
+    let formula = pad.map { "(\(input) − \(kernel) + 2·\($0))/\(stride) + 1" } ?? "(\(input) − \(kernel))/\(stride) + 1"
+    let exact = formatNumber(Double(span) / Double(stride) + 1)
+    let knobs = pad == nil ? "kernel and stride" : "stride and padding"
+    throw ShapeError(
+        op: op, shapes: shapes,
+        "output \(axis) \(formula) = \(exact) is not a whole number; choose \(knobs) so that it is")
+}
+
+/// Refuses a stride or kernel size that is not positive, naming the op.
+func requirePositive(_ value: Int, _ name: String, op: String) throws(ValueError) {
+    guard value > 0 else { throw ValueError(op: op, "\(name) must be a positive integer, got \(value)") }
+}
+
+/// `conv2d(x, W, b?)`: cross-correlation of a batch of images with a bank of
+/// filters, as in every deep-learning library.
+///
+/// x is N×C×H×W, W is O×C×KH×KW, the optional bias b has O entries; the output
+/// is N×O×OH×OW with OH = (H − KH + 2·pad)/stride + 1 (and likewise OW), zero
+/// padding, one stride for both axes.
+public struct Conv2D: Operation {
+    public let stride: Int
+    public let pad: Int
+    /// PyTorch's rounding down of a non-whole output size; off by default.
+    public let floor: Bool
+    public let hasBias: Bool
+
+    /// Throws a `ValueError` for a stride that is not positive or a negative padding.
+    public init(stride: Int = 1, pad: Int = 0, floor: Bool = false, hasBias: Bool = true) throws(ValueError) {
+        try requirePositive(stride, "stride", op: "conv2d")
+        guard pad >= 0 else { throw ValueError(op: "conv2d", "pad must be 0 or more, got \(pad)") }
+        self.stride = stride
+        self.pad = pad
+        self.floor = floor
+        self.hasBias = hasBias
+    }
+
+    public var name: String { "conv2d" }
+    public var symbol: String { "conv" }
+    public var attributes: [String: AttributeValue] {
+        ["stride": .int(stride), "pad": .int(pad), "floor": .bool(floor)]
+    }
+
+    /// The window geometry of one image, for input and weight shapes that passed `outputShape`.
+    func geometry(_ x: [Int], _ w: [Int]) -> WindowGeometry {
+        let oh = (x[2] - w[2] + 2 * pad) / stride + 1
+        let ow = (x[3] - w[3] + 2 * pad) / stride + 1
+        return WindowGeometry(
+            channels: x[1], height: x[2], width: x[3], kernelHeight: w[2], kernelWidth: w[3],
+            stride: stride, pad: pad, outputHeight: oh, outputWidth: ow)
+    }
+
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
+        let expected = hasBias ? 3 : 2
+        guard shapes.count == expected else {
+            throw ShapeError(op: name, shapes: shapes, "takes \(expected) inputs (x, W\(hasBias ? ", b" : "")), got \(shapes.count)")
+        }
+        let x = shapes[0], w = shapes[1]
+        guard x.count == 4 else {
+            throw ShapeError(op: name, shapes: shapes, "x must be N×C×H×W (a batch of images), got \(describeShape(x)); a single image needs a batch axis of 1")
+        }
+        guard w.count == 4 else {
+            throw ShapeError(op: name, shapes: shapes, "W must be O×C×KH×KW (out channels × in channels × kernel height × kernel width), got \(describeShape(w))")
+        }
+        guard w[1] == x[1] else {
+            throw ShapeError(
+                op: name, shapes: shapes,
+                "x has \(x[1]) channels (axis 1 of \(describeShape(x))) but W \(describeShape(w)) expects \(w[1]) (axis 1 of O×C×KH×KW); give W \(x[1]) input channels")
+        }
+        if hasBias, shapes[2] != [w[0]] {
+            throw ShapeError(
+                op: name, shapes: shapes,
+                "b must have one entry per output channel, shape \(w[0]), got \(describeShape(shapes[2]))")
+        }
+        let ow = try slidingWindowOutputSize(
+            op: name, shapes: shapes, axis: "width", input: x[3], kernel: w[3], stride: stride, pad: pad, floor: floor)
+        let oh = try slidingWindowOutputSize(
+            op: name, shapes: shapes, axis: "height", input: x[2], kernel: w[2], stride: stride, pad: pad, floor: floor)
+        return [x[0], w[0], oh, ow]
+    }
+
+    public func forward(_ inputs: [Tensor]) -> Tensor {
+        let x = inputs[0], w = inputs[1]
+        let g = geometry(x.shape, w.shape)
+        let batch = x.shape[0], filters = w.shape[0]
+        let outPerImage = filters * g.outputPositions
+        var out = [Double](repeating: 0, count: batch * outPerImage)
+        let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
+        defer { columns.deallocate() }
+        x.data.withUnsafeBufferPointer { xp in
+            w.data.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for n in 0..<batch {
+                        // out[n] (O × OH·OW) = W (O × C·KH·KW) · cols (C·KH·KW × OH·OW)
+                        PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
+                        MatrixKernel.multiply(
+                            wp.baseAddress!, columns, into: op.baseAddress! + n * outPerImage,
+                            m: filters, k: g.patchSize, n: g.outputPositions)
+                    }
+                }
+            }
+        }
+        if hasBias {
+            let b = inputs[2].data
+            for n in 0..<batch {
+                for o in 0..<filters {
+                    let start = n * outPerImage + o * g.outputPositions
+                    for i in start..<(start + g.outputPositions) { out[i] += b[o] }
+                }
+            }
+        }
+        return Tensor(shape: [batch, filters, g.outputHeight, g.outputWidth], data: out)
+    }
+
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        let x = inputs[0], w = inputs[1]
+        let g = geometry(x.shape, w.shape)
+        let batch = x.shape[0], filters = w.shape[0]
+        let outPerImage = filters * g.outputPositions
+        var dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: w.count)
+        let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
+        defer { columns.deallocate() }
+        x.data.withUnsafeBufferPointer { xp in
+            w.data.withUnsafeBufferPointer { wp in
+                gradient.data.withUnsafeBufferPointer { gp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            for n in 0..<batch {
+                                let gOut = gp.baseAddress! + n * outPerImage
+                                // dW += gOut (O × L) · colsᵀ (L × C·KH·KW)
+                                PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
+                                MatrixKernel.multiply(
+                                    gOut, columns, into: dwp.baseAddress!,
+                                    m: filters, k: g.outputPositions, n: g.patchSize,
+                                    transposeB: true, accumulate: true)
+                                // dcols = Wᵀ (C·KH·KW × O) · gOut (O × L); dx[n] = col2im(dcols)
+                                MatrixKernel.multiply(
+                                    wp.baseAddress!, gOut, into: columns,
+                                    m: g.patchSize, k: filters, n: g.outputPositions, transposeA: true)
+                                PatchKernel.col2im(columns, g, addingInto: dxp.baseAddress! + n * g.imageSize)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var result: [Tensor?] = [Tensor(shape: x.shape, data: dx), Tensor(shape: w.shape, data: dw)]
+        if hasBias {
+            // db[o] = Σ over images and positions of gOut[n, o, ·, ·]
+            var db = [Double](repeating: 0, count: filters)
+            gradient.data.withUnsafeBufferPointer { gp in
+                for n in 0..<batch {
+                    for o in 0..<filters {
+                        let start = n * outPerImage + o * g.outputPositions
+                        var total = 0.0
+                        for i in start..<(start + g.outputPositions) { total += gp[i] }
+                        db[o] += total
+                    }
+                }
+            }
+            result.append(Tensor([Double](db)))
+        }
+        return result
+    }
+}
+
 enum ConvolutionOps {
     static let family = "convolution"
-    static let specs: [OpSpec] = []
+    static let specs: [OpSpec] = [
+        OpSpec(
+            name: "conv2d", family: family,
+            doc: "2-D convolution: x N×C×H×W, W O×C×KH×KW, b O → N×O×OH×OW, OH = (H − KH + 2·pad)/stride + 1 (whole, unless floor: true)",
+            parameters: [
+                OpParameter("x", .tensor), OpParameter("W", .tensor), OpParameter("b", .optionalTensor),
+                OpParameter("stride", .int, default: .int(1)), OpParameter("pad", .int, default: .int(0)),
+                OpParameter("floor", .bool, default: .bool(false)),
+            ],
+            build: { args throws(ValueError) in
+                try Conv2D(
+                    stride: args.int("stride") ?? 1, pad: args.int("pad") ?? 0,
+                    floor: args.bool("floor") ?? false, hasBias: args.has("b"))
+            },
+            samples: [
+                OpSample(
+                    "1×2×5×5 with 3 filters 3×3, stride 2, pad 1, bias", op: try! Conv2D(stride: 2, pad: 1),
+                    inputs: [Tensor.randn([1, 2, 5, 5], seed: 301), Tensor.randn([3, 2, 3, 3], seed: 302),
+                             Tensor.randn([3], seed: 303)]),
+                OpSample(
+                    "batch of 2, 1×4×4 with 2 filters 2×2, no bias", op: try! Conv2D(hasBias: false),
+                    inputs: [Tensor.randn([2, 1, 4, 4], seed: 304), Tensor.randn([2, 1, 2, 2], seed: 305)]),
+                OpSample(
+                    "1×1×6×5, 3×2 kernel, stride 2, floor mode", op: try! Conv2D(stride: 2, floor: true),
+                    inputs: [Tensor.randn([1, 1, 6, 5], seed: 306), Tensor.randn([2, 1, 3, 2], seed: 307),
+                             Tensor.randn([2], seed: 308)]),
+            ]),
+    ]
+}
+
+// MARK: - builder API
+
+/// Stops the program with an op's `ValueError` text: the builder API's way
+/// of refusing a bad attribute, as `Graph.build` does for shapes.
+func makeOp<T: Operation>(_ make: () throws(ValueError) -> T) -> T {
+    do {
+        return try make()
+    } catch {
+        fatalError(error.description)
+    }
+}
+
+/// `conv2d(x, W, b)`: x N×C×H×W, W O×C×KH×KW, b O (optional).
+public func conv2d(_ x: Var, _ W: Var, _ b: Var? = nil, stride: Int = 1, pad: Int = 0, floor: Bool = false) -> Var {
+    let op = makeOp { () throws(ValueError) in try Conv2D(stride: stride, pad: pad, floor: floor, hasBias: b != nil) }
+    return x.graph.build(op, [x, W] + (b.map { [$0] } ?? []))
 }

@@ -1,4 +1,246 @@
+// 2-D pooling over NCHW images: square windows, a stride (the kernel size
+// unless given), no padding. Where windows overlap (stride < kernel) an
+// input element collects the gradient of every window it belongs to.
+
+/// The window geometry shared by both pools; one plane (one channel of one image) at a time.
+struct PoolWindow {
+    let kernel: Int, stride: Int
+    let height: Int, width: Int, outputHeight: Int, outputWidth: Int
+
+    init(kernel: Int, stride: Int, floor: Bool, shapes: [[Int]], op: String) throws(ShapeError) {
+        guard shapes.count == 1 else {
+            throw ShapeError(op: op, shapes: shapes, "takes 1 input, got \(shapes.count)")
+        }
+        let x = shapes[0]
+        guard x.count == 4 else {
+            throw ShapeError(op: op, shapes: shapes, "x must be N×C×H×W (a batch of images), got \(describeShape(x)); a single image needs a batch axis of 1")
+        }
+        self.kernel = kernel
+        self.stride = stride
+        height = x[2]
+        width = x[3]
+        outputWidth = try slidingWindowOutputSize(
+            op: op, shapes: shapes, axis: "width", input: x[3], kernel: kernel, stride: stride, pad: nil, floor: floor)
+        outputHeight = try slidingWindowOutputSize(
+            op: op, shapes: shapes, axis: "height", input: x[2], kernel: kernel, stride: stride, pad: nil, floor: floor)
+    }
+
+    var planeSize: Int { height * width }
+    var outputPlaneSize: Int { outputHeight * outputWidth }
+}
+
+/// `maxpool2d(x, kernel:, stride:)`: the largest element of each kernel×kernel window.
+///
+/// Backward routes each window's gradient to its maximum only (the first
+/// one, in row-major order, on ties); every other element of the window
+/// gets 0. Not differentiable where two elements of a window tie for the
+/// maximum: `branches` gives the argmax of each window, so the checker sees
+/// a kink when x ± h changes which element wins.
+public struct MaxPool2D: Operation {
+    public let kernel: Int
+    public let stride: Int
+    public let floor: Bool
+
+    /// `stride` defaults to `kernel` (non-overlapping windows). Throws a
+    /// `ValueError` for a kernel or stride that is not positive.
+    public init(kernel: Int, stride: Int? = nil, floor: Bool = false) throws(ValueError) {
+        try requirePositive(kernel, "kernel", op: "maxpool2d")
+        try requirePositive(stride ?? kernel, "stride", op: "maxpool2d")
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.floor = floor
+    }
+
+    public var name: String { "maxpool2d" }
+    public var symbol: String { "maxpool" }
+    public var attributes: [String: AttributeValue] {
+        ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
+    }
+
+    func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
+        try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
+    }
+
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
+        let w = try window(shapes)
+        return [shapes[0][0], shapes[0][1], w.outputHeight, w.outputWidth]
+    }
+
+    /// For every output element, the flat offset in x of its window's first maximum.
+    func argmaxOffsets(_ x: Tensor) -> [Int] {
+        let w = try! window([x.shape])
+        let planes = x.shape[0] * x.shape[1]
+        var offsets = [Int](repeating: 0, count: planes * w.outputPlaneSize)
+        x.data.withUnsafeBufferPointer { xp in
+            var o = 0
+            for plane in 0..<planes {
+                let base = plane * w.planeSize
+                for oi in 0..<w.outputHeight {
+                    for oj in 0..<w.outputWidth {
+                        var best = base + oi * w.stride * w.width + oj * w.stride
+                        var bestValue = xp[best]
+                        for ki in 0..<w.kernel {
+                            let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
+                            for kj in 0..<w.kernel where xp[row + kj] > bestValue {
+                                best = row + kj
+                                bestValue = xp[row + kj]
+                            }
+                        }
+                        offsets[o] = best
+                        o += 1
+                    }
+                }
+            }
+        }
+        return offsets
+    }
+
+    public func forward(_ inputs: [Tensor]) -> Tensor {
+        let x = inputs[0]
+        let shape = try! outputShape([x.shape])
+        return Tensor(shape: shape, data: argmaxOffsets(x).map { x.data[$0] })
+    }
+
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        var dx = [Double](repeating: 0, count: inputs[0].count)
+        for (o, offset) in argmaxOffsets(inputs[0]).enumerated() { dx[offset] += gradient.data[o] }
+        return [Tensor(shape: inputs[0].shape, data: dx)]
+    }
+
+    /// The winning element's offset, per window.
+    public func branches(_ inputs: [Tensor]) -> [Int] { argmaxOffsets(inputs[0]) }
+}
+
+/// `avgpool2d(x, kernel:, stride:)`: the mean of each kernel×kernel window.
+/// Backward spreads each window's gradient evenly, g/kernel², over its elements.
+public struct AvgPool2D: Operation {
+    public let kernel: Int
+    public let stride: Int
+    public let floor: Bool
+
+    /// `stride` defaults to `kernel`. Throws a `ValueError` for a kernel or stride that is not positive.
+    public init(kernel: Int, stride: Int? = nil, floor: Bool = false) throws(ValueError) {
+        try requirePositive(kernel, "kernel", op: "avgpool2d")
+        try requirePositive(stride ?? kernel, "stride", op: "avgpool2d")
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.floor = floor
+    }
+
+    public var name: String { "avgpool2d" }
+    public var symbol: String { "avgpool" }
+    public var attributes: [String: AttributeValue] {
+        ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
+    }
+
+    func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
+        try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
+    }
+
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
+        let w = try window(shapes)
+        return [shapes[0][0], shapes[0][1], w.outputHeight, w.outputWidth]
+    }
+
+    public func forward(_ inputs: [Tensor]) -> Tensor {
+        let x = inputs[0]
+        let w = try! window([x.shape])
+        let planes = x.shape[0] * x.shape[1]
+        let scale = 1 / Double(kernel * kernel)
+        var out = [Double](repeating: 0, count: planes * w.outputPlaneSize)
+        x.data.withUnsafeBufferPointer { xp in
+            var o = 0
+            for plane in 0..<planes {
+                let base = plane * w.planeSize
+                for oi in 0..<w.outputHeight {
+                    for oj in 0..<w.outputWidth {
+                        var total = 0.0
+                        for ki in 0..<w.kernel {
+                            let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
+                            for kj in 0..<w.kernel { total += xp[row + kj] }
+                        }
+                        out[o] = total * scale
+                        o += 1
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1], w.outputHeight, w.outputWidth], data: out)
+    }
+
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        let x = inputs[0]
+        let w = try! window([x.shape])
+        let planes = x.shape[0] * x.shape[1]
+        let scale = 1 / Double(kernel * kernel)
+        var dx = [Double](repeating: 0, count: x.count)
+        var o = 0
+        for plane in 0..<planes {
+            let base = plane * w.planeSize
+            for oi in 0..<w.outputHeight {
+                for oj in 0..<w.outputWidth {
+                    let share = gradient.data[o] * scale
+                    for ki in 0..<w.kernel {
+                        let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
+                        for kj in 0..<w.kernel { dx[row + kj] += share }
+                    }
+                    o += 1
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, data: dx)]
+    }
+}
+
+/// The parameters of both pools. `stride` has no fixed default: left out, it is the kernel size.
+let poolParameters = [
+    OpParameter("x", .tensor), OpParameter("kernel", .int), OpParameter("stride", .int),
+    OpParameter("floor", .bool, default: .bool(false)),
+]
+
 enum PoolingOps {
     static let family = "pooling"
-    static let specs: [OpSpec] = []
+    static let specs: [OpSpec] = [
+        OpSpec(
+            name: "maxpool2d", family: family,
+            doc: "max over kernel×kernel windows of N×C×H×W (stride defaults to kernel); gradient to each window's max only",
+            parameters: poolParameters,
+            kinks: "ties for a window's maximum (the first max wins)",
+            build: { args throws(ValueError) in
+                guard let kernel = args.int("kernel") else { throw ValueError(op: "maxpool2d", "needs a kernel size, e.g. kernel: 2") }
+                return try MaxPool2D(kernel: kernel, stride: args.int("stride"), floor: args.bool("floor") ?? false)
+            },
+            samples: [
+                OpSample("1×2×4×4, kernel 2", op: try! MaxPool2D(kernel: 2), inputs: [Tensor.randn([1, 2, 4, 4], seed: 401)]),
+                OpSample("overlapping: 2×1×5×5, kernel 3, stride 2", op: try! MaxPool2D(kernel: 3, stride: 2),
+                         inputs: [Tensor.randn([2, 1, 5, 5], seed: 402)]),
+                OpSample("1×1×5×4, kernel 2, floor mode", op: try! MaxPool2D(kernel: 2, floor: true),
+                         inputs: [Tensor.randn([1, 1, 5, 4], seed: 403)]),
+            ]),
+        OpSpec(
+            name: "avgpool2d", family: family,
+            doc: "mean over kernel×kernel windows of N×C×H×W (stride defaults to kernel)",
+            parameters: poolParameters,
+            build: { args throws(ValueError) in
+                guard let kernel = args.int("kernel") else { throw ValueError(op: "avgpool2d", "needs a kernel size, e.g. kernel: 2") }
+                return try AvgPool2D(kernel: kernel, stride: args.int("stride"), floor: args.bool("floor") ?? false)
+            },
+            samples: [
+                OpSample("1×2×4×4, kernel 2", op: try! AvgPool2D(kernel: 2), inputs: [Tensor.randn([1, 2, 4, 4], seed: 404)]),
+                OpSample("overlapping: 1×1×5×5, kernel 3, stride 1", op: try! AvgPool2D(kernel: 3, stride: 1),
+                         inputs: [Tensor.randn([1, 1, 5, 5], seed: 405)]),
+            ]),
+    ]
+}
+
+// MARK: - builder API
+
+/// Max over kernel×kernel windows; `stride` defaults to `kernel`.
+public func maxpool2d(_ x: Var, kernel: Int, stride: Int? = nil, floor: Bool = false) -> Var {
+    x.graph.build(makeOp { () throws(ValueError) in try MaxPool2D(kernel: kernel, stride: stride, floor: floor) }, [x])
+}
+
+/// Mean over kernel×kernel windows; `stride` defaults to `kernel`.
+public func avgpool2d(_ x: Var, kernel: Int, stride: Int? = nil, floor: Bool = false) -> Var {
+    x.graph.build(makeOp { () throws(ValueError) in try AvgPool2D(kernel: kernel, stride: stride, floor: floor) }, [x])
 }
