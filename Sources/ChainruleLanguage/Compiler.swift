@@ -186,8 +186,9 @@ final class ProgramCompiler {
     private func bindingValue(_ name: String, _ token: Token, _ value: Expression, bare: Bool) throws(CompileFailure) -> NodeID {
         if !bare, var tensor = try literalTensor(value) {
             if let override = options.at[name] {
+                atUsed.insert(name)
                 guard tensor.isScalar else {
-                    throw failure("--at \(name)=…: \(name) is a \(describeShape(tensor.shape)) tensor; --at sets scalar leaves", at: token)
+                    throw failure("--at \(name)=…: \(name) is a tensor of shape \(describeShape(tensor.shape)); --at sets scalar leaves", at: token)
                 }
                 tensor = Tensor(override)
                 atUsed.insert(name)
@@ -195,6 +196,7 @@ final class ProgramCompiler {
             return graph.leaf(name, tensor, role: .input, location: location(token))
         }
         if !bare, options.at[name] != nil {
+            atUsed.insert(name)
             throw failure("--at \(name)=…: \(name) is not bound to a number here, so --at cannot set it", at: token)
         }
         if !bare, case .call(let callee, let arguments, let callToken) = value, let initialiser = Initialiser(rawValue: callee) {

@@ -150,6 +150,9 @@ struct Lexer {
             diagnostics.append(Diagnostic(
                 "unterminated string: add a closing \" on the same line",
                 at: SourceLocation(file: file, line: startLine, column: startColumn)))
+            // Go on as if it were closed, so the rest of the line parses.
+            let text = String(decoding: content, as: UTF8.self)
+            tokens.append(Token(kind: .string(text), text: text, line: startLine, column: startColumn, length: column - startColumn, start: start, end: index))
             return
         }
         advance()

@@ -13,7 +13,10 @@ struct Parser {
     private let source: [UInt8]
     private var position = 0
     /// Open parentheses and brackets: inside them line ends are spaces.
-    private var nesting = 0
+    private var openers: [Token] = []
+    private var nesting: Int { openers.count }
+    /// Where to go on after an error that ran into the next statement.
+    private var resumeAt: Int?
     private(set) var diagnostics: [Diagnostic] = []
     /// Names of bindings whose line had a syntax error: the compiler stays
     /// quiet about their later uses instead of calling them unknown.
@@ -70,8 +73,25 @@ struct Parser {
     }
 
     private mutating func fail(_ message: String, at token: Token) -> Abandon {
+        if let opener = openers.last, token.line > opener.line, startsNextStatement(token) {
+            // The real mistake is the bracket that never closes, not the
+            // end of the file or the next binding it ran into, which is
+            // parsed as usual.
+            resumeAt = tokens.firstIndex { $0.start == token.start }
+            diagnostics.append(Diagnostic(
+                "'\(opener.text)' is never closed: add its '\(opener.isSymbol("(") ? ")" : "]")'",
+                at: opener.location(file)))
+            return Abandon()
+        }
         diagnostics.append(Diagnostic(message, at: token.location(file), length: token.length))
         return Abandon()
+    }
+
+    /// The end of input, or `name =` at the start of a line.
+    private func startsNextStatement(_ token: Token) -> Bool {
+        if case .end = token.kind { return true }
+        guard case .identifier = token.kind, let index = tokens.firstIndex(where: { $0.start == token.start }) else { return false }
+        return tokens[index + 1].isSymbol("=") && index > 0 && tokens[index - 1].kind == .newline
     }
 
     private mutating func expect(_ c: Character, _ context: String) throws(Abandon) -> Token {
@@ -90,7 +110,12 @@ struct Parser {
 
     /// Skips the rest of a broken statement: up to and past its line end.
     private mutating func recover() {
-        nesting = 0
+        openers = []
+        if let resumeAt {
+            position = resumeAt
+            self.resumeAt = nil
+            return
+        }
         while true {
             switch tokens[position].kind {
             case .end: return
@@ -169,8 +194,7 @@ struct Parser {
     private mutating func parseOpDefinition() throws(Abandon) -> OpDefinition {
         let keyword = next()
         let nameToken = next()
-        _ = try expect("(", "after op \(nameToken.text)")
-        nesting += 1
+        openers.append(try expect("(", "after op \(nameToken.text)"))
         var parameters: [(name: String, token: Token)] = []
         if !atSymbol(")") {
             repeat {
@@ -179,7 +203,7 @@ struct Parser {
             } while try acceptComma(closing: ")")
         }
         _ = try expect(")", "to close the parameter list of op \(nameToken.text)")
-        nesting -= 1
+        openers.removeLast()
         let open = try expect("{", "to start the body of op \(nameToken.text)")
         var definition = OpDefinition(
             name: nameToken.text, nameToken: nameToken, parameters: parameters, forward: nil, backward: [], keyword: keyword)
@@ -292,15 +316,13 @@ struct Parser {
             if atSymbol("(") { return try parseCall(token) }
             return .name(token.text, token)
         case .symbol("("):
-            next()
-            nesting += 1
+            openers.append(next())
             let inner = try parseExpression()
             _ = try expect(")", "to close '(' at line \(token.line), column \(token.column)")
-            nesting -= 1
+            openers.removeLast()
             return inner
         case .symbol("["):
-            next()
-            nesting += 1
+            openers.append(next())
             var elements: [Expression] = []
             if !atSymbol("]") {
                 repeat {
@@ -308,7 +330,7 @@ struct Parser {
                 } while try acceptComma(closing: "]")
             }
             _ = try expect("]", "to close '[' at line \(token.line), column \(token.column)")
-            nesting -= 1
+            openers.removeLast()
             return .list(elements, token)
         default:
             var message = "expected an expression, found \(token.described)"
@@ -319,7 +341,7 @@ struct Parser {
 
     private mutating func parseCall(_ name: Token) throws(Abandon) -> Expression {
         let open = next()
-        nesting += 1
+        openers.append(open)
         var arguments: [Argument] = []
         if !atSymbol(")") {
             repeat {
@@ -333,7 +355,7 @@ struct Parser {
             } while try acceptComma(closing: ")")
         }
         _ = try expect(")", "to close the call of \(name.text)(…) at line \(open.line), column \(open.column)")
-        nesting -= 1
+        openers.removeLast()
         return .call(name.text, arguments, name)
     }
 

@@ -72,3 +72,20 @@ enum Statement: Sendable {
     case output(name: String, token: Token)
     case op(OpDefinition)
 }
+
+extension Expression: CustomStringConvertible {
+    /// The tree fully parenthesised, operators first: `-x^2` is `(- (^ x 2))`.
+    var description: String {
+        switch self {
+        case .number(_, let t): return t.text
+        case .string(let s, _): return "\"\(s)\""
+        case .name(let n, _): return n
+        case .list(let elements, _): return "[" + elements.map(\.description).joined(separator: " ") + "]"
+        case .negate(let inner, _): return "(- \(inner))"
+        case .binary(let op, let l, let r, _): return "(\(op) \(l) \(r))"
+        case .call(let name, let arguments, _):
+            let parts = arguments.map { ($0.label.map { "\($0): " } ?? "") + $0.value.description }
+            return "(\(name) \(parts.joined(separator: " ")))"
+        }
+    }
+}
