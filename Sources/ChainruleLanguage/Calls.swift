@@ -104,9 +104,9 @@ extension ProgramCompiler {
     /// tensor inputs, in parameter order. Numbers and lists given for tensor
     /// inputs become constants; a list given for labels must hold integers.
     func registryCall(_ spec: OpSpec, _ arguments: [Argument], at token: Token) throws(CompileFailure) -> (any Operation, [Expression]) {
-        let required = spec.parameters.filter {
-            $0.kind == .tensor || $0.kind == .labels || (!$0.isTensorInput && $0.defaultValue == nil)
-        }.map(\.name)
+        // Tensor inputs are required here; an attribute without a default may
+        // be optional (a reduction's axis), so the op's build says when one is missing.
+        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
         let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: Set(required), text: spec.signature)
         let bound = try bind(arguments, to: signature, at: token)
         var attributes: [String: AttributeValue] = [:]
