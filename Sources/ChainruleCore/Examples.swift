@@ -21,4 +21,20 @@ public enum Examples {
         let f = (1 / (1 + exp(-dot))).named("f")
         return (g, f)
     }
+
+    /// micrograd's neuron `o = tanh(x1·w1 + x2·w2 + b)` at x1 = 2, x2 = 0,
+    /// w1 = −3, w2 = 1, b = 6.8813735870195432 (chosen so that n = 0.8814 and
+    /// o = 1/√2), with micrograd's labels.
+    public static func microgradNeuron() -> (graph: Graph, output: Var) {
+        let g = Graph()
+        let x1 = g.input("x1", 2), x2 = g.input("x2", 0)
+        let w1 = g.input("w1", -3), w2 = g.input("w2", 1)
+        let b = g.input("b", 6.8813735870195432)
+        let x1w1 = (x1 * w1).named("x1*w1")
+        let x2w2 = (x2 * w2).named("x2*w2")
+        let weighted = (x1w1 + x2w2).named("x1*w1 + x2*w2")
+        let n = (weighted + b).named("n")
+        let o = tanh(n).named("o")
+        return (g, o)
+    }
 }

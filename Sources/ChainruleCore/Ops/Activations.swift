@@ -3,6 +3,11 @@ import Foundation
 // Activation functions. Piecewise ones declare their branch so the checker
 // reports x ± h straddling a kink as a kink, not a failure.
 
+/// σ(x) = 1 / (1 + e⁻ˣ), computed from e^(−|x|) so that it never overflows.
+func stableSigmoid(_ x: Double) -> Double {
+    x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+}
+
 public enum Activation {
     public static let relu = UnaryElementwise(
         name: "relu",
@@ -11,19 +16,230 @@ public enum Activation {
         branch: { $0 > 0 ? 1 : 0 })
 
     public static let sigmoid = UnaryElementwise(
-        name: "sigmoid", symbol: "σ",
-        f: { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) },
-        derivative: { _, y in y * (1 - y) })
+        name: "sigmoid", symbol: "σ", f: stableSigmoid, derivative: { _, y in y * (1 - y) })
+
+    /// tanh x; d/dx = 1 − tanh²x.
+    public static let tanh = UnaryElementwise(
+        name: "tanh", f: { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
+
+    /// softplus(x) = ln(1 + eˣ), written as ln(1 + e^(−|x|)) + max(x, 0) so
+    /// that large |x| neither overflows nor loses the small term; d/dx = σ(x).
+    public static let softplus = UnaryElementwise(
+        name: "softplus",
+        f: { x in Foundation.log1p(Foundation.exp(-Swift.abs(x))) + Swift.max(x, 0) },
+        derivative: { x, _ in stableSigmoid(x) })
+
+    /// The slope of `leaky_relu` for x < 0 when none is given: 0.01, as PyTorch.
+    public static let defaultLeakySlope = 0.01
+
+    /// x for x > 0, slope·x otherwise; d/dx = 1 or slope, a kink at 0.
+    public static func leakyReLU(slope: Double = defaultLeakySlope) -> UnaryElementwise {
+        UnaryElementwise(
+            name: "leaky_relu", attributes: ["slope": .double(slope)],
+            f: { x in x > 0 ? x : slope * x },
+            derivative: { x, _ in x > 0 ? 1 : slope },
+            branch: { $0 > 0 ? 1 : 0 })
+    }
+
+    /// The scale of `elu`'s negative side when none is given: 1, as PyTorch.
+    public static let defaultELUAlpha = 1.0
+
+    /// x for x > 0, alpha·(eˣ − 1) otherwise; d/dx = 1 or alpha·eˣ = out + alpha.
+    /// Its slope jumps at 0 from alpha to 1, so x = 0 is a kink unless alpha = 1.
+    public static func elu(alpha: Double = defaultELUAlpha) -> UnaryElementwise {
+        var sideOfZero: (@Sendable (Double) -> Int)?
+        if alpha != 1 { sideOfZero = { x in x > 0 ? 1 : 0 } }
+        return UnaryElementwise(
+            name: "elu", attributes: ["alpha": .double(alpha)],
+            f: { x in x > 0 ? x : alpha * Foundation.expm1(x) },
+            derivative: { x, y in x > 0 ? 1 : y + alpha },
+            branch: sideOfZero)
+    }
 }
+
+// MARK: - softmax, log_softmax
+
+/// The shape rule of ops that act along the last axis.
+func lastAxisRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] {
+    let shape = try sameShapeRule(op, shapes)
+    guard !shape.isEmpty else {
+        throw ShapeError(op: op, shapes: shapes, "normalises along the last axis, and a scalar has no axis; give it a vector or a batch of rows")
+    }
+    return shape
+}
+
+/// Runs `body` on each row (a run of `rowLength` elements) of a buffer.
+@inline(__always)
+private func forEachRow(count: Int, rowLength: Int, _ body: (Range<Int>) -> Void) {
+    guard rowLength > 0 else { return }
+    var start = 0
+    while start < count {
+        body(start..<(start + rowLength))
+        start += rowLength
+    }
+}
+
+/// softmax along the last axis: yⱼ = e^(xⱼ − m) / Σₖ e^(xₖ − m), where m is
+/// the row's maximum, so logits of 1000 do not overflow.
+///
+/// Backward, per row, the full vector–Jacobian product:
+/// ∂L/∂xⱼ = yⱼ·(gⱼ − Σₖ gₖ·yₖ).
+public struct Softmax: Operation {
+    public init() {}
+    public var name: String { "softmax" }
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try lastAxisRule(name, shapes) }
+
+    public func forward(_ x: [Tensor]) -> Tensor {
+        let input = x[0]
+        var out = [Double](repeating: 0, count: input.count)
+        input.data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                forEachRow(count: x.count, rowLength: input.shape.last!) { row in
+                    var rowMax = -Double.infinity
+                    for j in row { rowMax = Swift.max(rowMax, x[j]) }
+                    var total = 0.0
+                    for j in row {
+                        y[j] = Foundation.exp(x[j] - rowMax)
+                        total += y[j]
+                    }
+                    let scale = 1 / total
+                    for j in row { y[j] *= scale }
+                }
+            }
+        }
+        return Tensor(shape: input.shape, data: out)
+    }
+
+    public func backward(_ x: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        var dx = [Double](repeating: 0, count: output.count)
+        output.data.withUnsafeBufferPointer { y in
+            gradient.data.withUnsafeBufferPointer { g in
+                dx.withUnsafeMutableBufferPointer { dx in
+                    forEachRow(count: y.count, rowLength: output.shape.last!) { row in
+                        var dot = 0.0
+                        for j in row { dot += g[j] * y[j] }
+                        for j in row { dx[j] = y[j] * (g[j] - dot) }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: output.shape, data: dx)]
+    }
+}
+
+/// log_softmax along the last axis: yⱼ = xⱼ − m − ln Σₖ e^(xₖ − m), with m
+/// the row's maximum (stable for large logits, and more accurate than
+/// ln(softmax) when a probability underflows).
+///
+/// Backward, per row: ∂L/∂xⱼ = gⱼ − softmax(x)ⱼ·Σₖ gₖ, with softmax = e^y.
+public struct LogSoftmax: Operation {
+    public init() {}
+    public var name: String { "log_softmax" }
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try lastAxisRule(name, shapes) }
+
+    public func forward(_ x: [Tensor]) -> Tensor {
+        let input = x[0]
+        var out = [Double](repeating: 0, count: input.count)
+        input.data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                forEachRow(count: x.count, rowLength: input.shape.last!) { row in
+                    var rowMax = -Double.infinity
+                    for j in row { rowMax = Swift.max(rowMax, x[j]) }
+                    var total = 0.0
+                    for j in row { total += Foundation.exp(x[j] - rowMax) }
+                    let shift = rowMax + Foundation.log(total)
+                    for j in row { y[j] = x[j] - shift }
+                }
+            }
+        }
+        return Tensor(shape: input.shape, data: out)
+    }
+
+    public func backward(_ x: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        var dx = [Double](repeating: 0, count: output.count)
+        output.data.withUnsafeBufferPointer { y in
+            gradient.data.withUnsafeBufferPointer { g in
+                dx.withUnsafeMutableBufferPointer { dx in
+                    forEachRow(count: y.count, rowLength: output.shape.last!) { row in
+                        var gradientSum = 0.0
+                        for j in row { gradientSum += g[j] }
+                        for j in row { dx[j] = g[j] - Foundation.exp(y[j]) * gradientSum }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: output.shape, data: dx)]
+    }
+}
+
+// MARK: - registry
 
 enum ActivationOps {
     static let family = "activations"
+
+    /// Rows for softmax and log_softmax: a vector, a batch, a 3-D stack, and
+    /// logits of 1000 that would overflow eˣ without the max shift.
+    static func lastAxisSamples(_ op: any Operation) -> [OpSample] {
+        [
+            OpSample("vector", op: op, inputs: [Tensor.uniform([4], low: -3, high: 3, seed: 51)]),
+            OpSample("batch 2×3", op: op, inputs: [Tensor.uniform([2, 3], low: -3, high: 3, seed: 52)]),
+            OpSample("2×2×3", op: op, inputs: [Tensor.uniform([2, 2, 3], low: -3, high: 3, seed: 53)]),
+            OpSample("logits near 1000", op: op, inputs: [Tensor([[1000, 1001, 999.5], [-1000, -998, -999]])]),
+        ]
+    }
+
     static let specs: [OpSpec] = [
         unarySpec(Activation.relu, family: family, doc: "max(x, 0); gradient 0 for x < 0", kinks: "x = 0",
                   extraSamples: [OpSample("negative and positive", op: Activation.relu, inputs: [Tensor([-1.5, -0.3, 0.4, 2])])]),
+        OpSpec(name: "leaky_relu", family: family, doc: "x for x > 0, slope·x otherwise",
+               parameters: [OpParameter("x", .tensor), OpParameter("slope", .double, default: .double(Activation.defaultLeakySlope))],
+               kinks: "x = 0",
+               build: { (args) throws(ValueError) -> any Operation in
+                   Activation.leakyReLU(slope: try args.double("slope", of: "leaky_relu", default: Activation.defaultLeakySlope))
+               },
+               samples: [
+                   OpSample("slope 0.01", op: Activation.leakyReLU(), inputs: [Tensor([-1.5, -0.3, 0.4, 2])]),
+                   OpSample("slope 0.2, 3×4", op: Activation.leakyReLU(slope: 0.2), inputs: [Tensor.uniform([3, 4], low: -2, high: 2, seed: 54)]),
+               ]),
         unarySpec(Activation.sigmoid, family: family, doc: "σ(x) = 1 / (1 + e⁻ˣ), computed without overflow", domain: -6...6),
+        unarySpec(Activation.tanh, family: family, doc: "tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)", domain: -3...3),
+        unarySpec(Activation.softplus, family: family, doc: "ln(1 + eˣ), computed without overflow; gradient σ(x)",
+                  domain: -6...6,
+                  extraSamples: [OpSample("large |x|", op: Activation.softplus, inputs: [Tensor([-800, -30, 30, 800])])]),
+        OpSpec(name: "elu", family: family, doc: "x for x > 0, alpha·(eˣ − 1) otherwise",
+               parameters: [OpParameter("x", .tensor), OpParameter("alpha", .double, default: .double(Activation.defaultELUAlpha))],
+               kinks: "x = 0 when alpha ≠ 1",
+               build: { (args) throws(ValueError) -> any Operation in
+                   Activation.elu(alpha: try args.double("alpha", of: "elu", default: Activation.defaultELUAlpha))
+               },
+               samples: [
+                   OpSample("alpha 1", op: Activation.elu(), inputs: [Tensor.uniform([3, 4], low: -2, high: 2, seed: 55)]),
+                   OpSample("alpha 0.5", op: Activation.elu(alpha: 0.5), inputs: [Tensor([-1.5, -0.3, 0.4, 2])]),
+               ]),
+        OpSpec(name: "softmax", family: family,
+               doc: "e^xⱼ / Σₖ e^xₖ along the last axis, shifted by the row max so large logits do not overflow",
+               parameters: [OpParameter("x", .tensor)],
+               build: { _ in Softmax() }, samples: lastAxisSamples(Softmax())),
+        OpSpec(name: "log_softmax", family: family,
+               doc: "xⱼ − ln Σₖ e^xₖ along the last axis, shifted by the row max so large logits do not overflow",
+               parameters: [OpParameter("x", .tensor)],
+               build: { _ in LogSoftmax() }, samples: lastAxisSamples(LogSoftmax())),
     ]
 }
 
+// MARK: - builder API
+
 public func relu(_ x: Var) -> Var { x.graph.build(Activation.relu, [x]) }
 public func sigmoid(_ x: Var) -> Var { x.graph.build(Activation.sigmoid, [x]) }
+public func tanh(_ x: Var) -> Var { x.graph.build(Activation.tanh, [x]) }
+public func softplus(_ x: Var) -> Var { x.graph.build(Activation.softplus, [x]) }
+public func leakyRelu(_ x: Var, slope: Double = Activation.defaultLeakySlope) -> Var {
+    x.graph.build(Activation.leakyReLU(slope: slope), [x])
+}
+public func elu(_ x: Var, alpha: Double = Activation.defaultELUAlpha) -> Var {
+    x.graph.build(Activation.elu(alpha: alpha), [x])
+}
+/// softmax along the last axis.
+public func softmax(_ x: Var) -> Var { x.graph.build(Softmax(), [x]) }
+/// log_softmax along the last axis.
+public func logSoftmax(_ x: Var) -> Var { x.graph.build(LogSoftmax(), [x]) }

@@ -153,11 +153,139 @@ public struct Div: Operation {
     }
 }
 
+// MARK: - pow with a tensor exponent
+
+/// aᵇ elementwise with broadcasting.
+///
+/// ∂/∂a = b·aᵇ⁻¹ and ∂/∂b = aᵇ·ln a. The second needs a > 0: at a = 0 with
+/// b ≥ 0 it is taken as 0 (as PyTorch does), for a < 0 it is NaN, because aᵇ
+/// is not real for non-integer b there. Use `pow_const` for a fixed exponent.
+public struct Pow: Operation {
+    public init() {}
+    public var name: String { "pow" }
+    public var symbol: String { "^" }
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
+    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], Foundation.pow) }
+    public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
+        let base = x[0].broadcast(to: output.shape).data
+        let exponent = x[1].broadcast(to: output.shape).data
+        let y = output.data, upstream = g.data
+        var dBase = [Double](repeating: 0, count: output.count)
+        var dExponent = [Double](repeating: 0, count: output.count)
+        for i in 0..<output.count {
+            let a = base[i], b = exponent[i]
+            // b·aᵇ⁻¹ is b·out/a, one division instead of a second pow, except at a = 0.
+            let slope = a != 0 ? b * y[i] / a : b * Foundation.pow(a, b - 1)
+            dBase[i] = b == 0 ? 0 : upstream[i] * slope
+            dExponent[i] = a == 0 && b >= 0 ? 0 : upstream[i] * y[i] * Foundation.log(a)
+        }
+        return [Tensor(shape: output.shape, data: dBase).sumToShape(x[0].shape),
+                Tensor(shape: output.shape, data: dExponent).sumToShape(x[1].shape)]
+    }
+}
+
+// MARK: - maximum, minimum
+
+/// The larger of a and b elementwise, with broadcasting. On a tie the
+/// gradient goes to `a`; ties are a kink (the branch says which input won).
+public struct Maximum: Operation {
+    public init() {}
+    public var name: String { "maximum" }
+    public var symbol: String { "max" }
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
+    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 >= $1 ? $0 : $1 } }
+    public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
+        routeToWinner(x, gradient: g, outputShape: output.shape) { $0 >= $1 }
+    }
+    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 >= $1 } }
+}
+
+/// The smaller of a and b elementwise, with broadcasting. On a tie the
+/// gradient goes to `a`; ties are a kink.
+public struct Minimum: Operation {
+    public init() {}
+    public var name: String { "minimum" }
+    public var symbol: String { "min" }
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
+    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 <= $1 ? $0 : $1 } }
+    public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
+        routeToWinner(x, gradient: g, outputShape: output.shape) { $0 <= $1 }
+    }
+    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 <= $1 } }
+}
+
+/// maximum/minimum's backward: each output element's gradient goes to the
+/// input that was selected (`aWins(a, b)` true selects `a`).
+private func routeToWinner(
+    _ x: [Tensor], gradient g: Tensor, outputShape: [Int], aWins: (Double, Double) -> Bool
+) -> [Tensor?] {
+    let a = x[0].broadcast(to: outputShape).data, b = x[1].broadcast(to: outputShape).data
+    var da = [Double](repeating: 0, count: g.count)
+    var db = [Double](repeating: 0, count: g.count)
+    g.data.withUnsafeBufferPointer { upstream in
+        da.withUnsafeMutableBufferPointer { da in
+            db.withUnsafeMutableBufferPointer { db in
+                for i in 0..<upstream.count {
+                    let toA = aWins(a[i], b[i])
+                    da[i] = toA ? upstream[i] : 0
+                    db[i] = toA ? 0 : upstream[i]
+                }
+            }
+        }
+    }
+    return [Tensor(shape: outputShape, data: da).sumToShape(x[0].shape),
+            Tensor(shape: outputShape, data: db).sumToShape(x[1].shape)]
+}
+
+/// maximum/minimum's branches: 0 where `a` was selected, 1 where `b` was.
+private func winners(_ x: [Tensor], aWins: (Double, Double) -> Bool) -> [Int] {
+    guard let shape = broadcastShapes(x[0].shape, x[1].shape) else { return [] }
+    let a = x[0].broadcast(to: shape).data, b = x[1].broadcast(to: shape).data
+    var branch = [Int](repeating: 0, count: a.count)
+    for i in 0..<a.count where !aWins(a[i], b[i]) { branch[i] = 1 }
+    return branch
+}
+
 // MARK: - unary
 
 public enum Unary {
     public static let neg = UnaryElementwise(name: "neg", symbol: "−x", f: { -$0 }, derivative: { _, _ in -1 })
     public static let exp = UnaryElementwise(name: "exp", f: { Foundation.exp($0) }, derivative: { _, y in y })
+
+    /// ln x; d/dx = 1/x. NaN for x < 0, −∞ at 0.
+    public static let log = UnaryElementwise(name: "log", f: { Foundation.log($0) }, derivative: { x, _ in 1 / x })
+
+    /// √x; d/dx = 1/(2√x), infinite at 0. NaN for x < 0.
+    public static let sqrt = UnaryElementwise(
+        name: "sqrt", symbol: "√", f: { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
+
+    /// |x|; d/dx = sign(x), taken as 0 at the kink x = 0.
+    public static let abs = UnaryElementwise(
+        name: "abs", symbol: "|x|", f: { Swift.abs($0) },
+        derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) },
+        branch: { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })
+
+    public static let sin = UnaryElementwise(
+        name: "sin", f: { Foundation.sin($0) }, derivative: { x, _ in Foundation.cos(x) })
+
+    public static let cos = UnaryElementwise(
+        name: "cos", f: { Foundation.cos($0) }, derivative: { x, _ in -Foundation.sin(x) })
+
+    /// x²; d/dx = 2x.
+    public static let square = UnaryElementwise(
+        name: "square", symbol: "x²", f: { $0 * $0 }, derivative: { x, _ in 2 * x })
+
+    /// xᵖ for a constant p (the language's `x ^ 2`); d/dx = p·xᵖ⁻¹.
+    ///
+    /// Negative x is fine for a whole-number p (`(-2)^3 = -8`, slope 12);
+    /// for other p, xᵖ of a negative x is not real and gives NaN. With p = 0
+    /// the derivative is 0 everywhere, 0 included.
+    public static func powConst(_ p: Double) -> UnaryElementwise {
+        UnaryElementwise(
+            name: "pow_const", symbol: "^" + formatNumber(p), attributes: ["p": .double(p)],
+            f: { Foundation.pow($0, p) },
+            derivative: { x, _ in p == 0 ? 0 : p * Foundation.pow(x, p - 1) })
+    }
 }
 
 // MARK: - registry
@@ -177,8 +305,49 @@ enum ElementwiseOps {
         OpSpec(name: "div", family: family, doc: "a / b, elementwise with broadcasting",
                parameters: [OpParameter("a", .tensor), OpParameter("b", .tensor)],
                build: { _ in Div() }, samples: binarySamples(Div(), low: 0.5, high: 2)),
+        OpSpec(name: "pow", family: family,
+               doc: "aᵇ, elementwise with broadcasting; ∂/∂b = aᵇ·ln a needs a > 0",
+               parameters: [OpParameter("a", .tensor), OpParameter("b", .tensor)],
+               build: { _ in Pow() },
+               samples: [
+                   OpSample("same shape 2×3", op: Pow(), inputs: [
+                       Tensor.uniform([2, 3], low: 0.5, high: 2, seed: 31), Tensor.uniform([2, 3], low: -2, high: 2, seed: 32)]),
+                   OpSample("broadcast 2×3 with exponent 3", op: Pow(), inputs: [
+                       Tensor.uniform([2, 3], low: 0.5, high: 2, seed: 33), Tensor.uniform([3], low: -2, high: 2, seed: 34)]),
+                   OpSample("scalar base with 2×2 exponents", op: Pow(), inputs: [
+                       Tensor(1.7), Tensor.uniform([2, 2], low: -2, high: 2, seed: 35)]),
+               ]),
+        OpSpec(name: "pow_const", family: family,
+               doc: "xᵖ for a constant p (what `x ^ 2` compiles to); negative x needs a whole-number p",
+               parameters: [OpParameter("x", .tensor), OpParameter("p", .double)],
+               build: { (args) throws(ValueError) -> any Operation in Unary.powConst(try args.double("p", of: "pow_const")) },
+               samples: [
+                   OpSample("p = 2 on negative and positive x", op: Unary.powConst(2), inputs: [
+                       Tensor.uniform([2, 3], low: -2, high: 2, seed: 41)]),
+                   OpSample("p = 3 on negative and positive x", op: Unary.powConst(3), inputs: [
+                       Tensor([-1.5, -0.4, 0.3, 1.2])]),
+                   OpSample("p = −1 on positive x", op: Unary.powConst(-1), inputs: [
+                       Tensor.uniform([4], low: 0.5, high: 2, seed: 42)]),
+                   OpSample("p = 0.5 on positive x", op: Unary.powConst(0.5), inputs: [
+                       Tensor.uniform([2, 2], low: 0.5, high: 2, seed: 43)]),
+               ]),
+        OpSpec(name: "maximum", family: family,
+               doc: "the larger of a and b, elementwise with broadcasting; a tie sends the gradient to a",
+               parameters: [OpParameter("a", .tensor), OpParameter("b", .tensor)], kinks: "a = b",
+               build: { _ in Maximum() }, samples: binarySamples(Maximum())),
+        OpSpec(name: "minimum", family: family,
+               doc: "the smaller of a and b, elementwise with broadcasting; a tie sends the gradient to a",
+               parameters: [OpParameter("a", .tensor), OpParameter("b", .tensor)], kinks: "a = b",
+               build: { _ in Minimum() }, samples: binarySamples(Minimum())),
         unarySpec(Unary.neg, family: family, doc: "−x"),
         unarySpec(Unary.exp, family: family, doc: "eˣ"),
+        unarySpec(Unary.log, family: family, doc: "ln x, for x > 0", domain: 0.2...3),
+        unarySpec(Unary.sqrt, family: family, doc: "√x, for x ≥ 0 (infinite slope at 0)", domain: 0.2...3),
+        unarySpec(Unary.abs, family: family, doc: "|x|; gradient sign(x), 0 at x = 0", kinks: "x = 0",
+                  extraSamples: [OpSample("negative and positive", op: Unary.abs, inputs: [Tensor([-1.5, -0.3, 0.4, 2])])]),
+        unarySpec(Unary.sin, family: family, doc: "sin x", domain: -4...4),
+        unarySpec(Unary.cos, family: family, doc: "cos x", domain: -4...4),
+        unarySpec(Unary.square, family: family, doc: "x²"),
     ]
 }
 
@@ -200,3 +369,17 @@ public func / (a: Var, b: Double) -> Var { a / a.lift(b) }
 public func / (a: Double, b: Var) -> Var { b.lift(a) / b }
 
 public func exp(_ x: Var) -> Var { x.graph.build(Unary.exp, [x]) }
+public func log(_ x: Var) -> Var { x.graph.build(Unary.log, [x]) }
+public func sqrt(_ x: Var) -> Var { x.graph.build(Unary.sqrt, [x]) }
+public func abs(_ x: Var) -> Var { x.graph.build(Unary.abs, [x]) }
+public func sin(_ x: Var) -> Var { x.graph.build(Unary.sin, [x]) }
+public func cos(_ x: Var) -> Var { x.graph.build(Unary.cos, [x]) }
+public func square(_ x: Var) -> Var { x.graph.build(Unary.square, [x]) }
+
+/// xʸ with a tensor exponent (both get gradients).
+public func pow(_ x: Var, _ y: Var) -> Var { x.graph.build(Pow(), [x, y]) }
+/// xᵖ with a constant exponent: the `pow_const` op.
+public func pow(_ x: Var, _ p: Double) -> Var { x.graph.build(Unary.powConst(p), [x]) }
+
+public func maximum(_ a: Var, _ b: Var) -> Var { a.graph.build(Maximum(), [a, b]) }
+public func minimum(_ a: Var, _ b: Var) -> Var { a.graph.build(Minimum(), [a, b]) }
