@@ -3,12 +3,12 @@ import ChainruleCore
 /// A picture of a model: one box per layer (`Conv2D h  10×3×5×5  760 params`)
 /// or per op with layers as frames, tensor shapes on the edges.
 extension SceneBuilder {
-    /// The box that draws node `id` in the model style, or nil for a constant
-    /// folded into its consumer.
+    /// The box that draws node `id` in the model style, or nil for a small
+    /// constant (a literal, class labels) folded into its consumer.
     func modelGroup(_ id: NodeID) -> String? {
         let node = graph[id]
         if options.view == .layers, let layer = node.layer { return "L\(layer)" }
-        if node.role == .constant { return nil }
+        if node.role == .constant && Tensor.elementCount(node.shape) <= 16 { return nil }
         return "n\(id.index)"
     }
 

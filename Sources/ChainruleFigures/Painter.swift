@@ -35,8 +35,10 @@ struct Painter {
         let node = placed.node, frame = placed.frame
         switch node.shape {
         case .box:
-            if let fill = node.fill { canvas.fillRect(frame, radius: theme.cornerRadius, color: fill) }
-            canvas.strokeRect(frame, radius: theme.cornerRadius, color: node.stroke, width: node.strokeWidth)
+            // Op nodes drawn as boxes (long names, check results) are pills, values plain boxes.
+            let radius = node.kind == .op ? min(frame.height / 2, 14) : theme.cornerRadius
+            if let fill = node.fill { canvas.fillRect(frame, radius: radius, color: fill) }
+            canvas.strokeRect(frame, radius: radius, color: node.stroke, width: node.strokeWidth)
         case .circle:
             canvas.circle(center: frame.center, radius: frame.width / 2, fill: node.fill, stroke: node.stroke, width: node.strokeWidth)
         case .plain:

@@ -90,9 +90,11 @@ struct SceneBuilder {
     ) {
         let pad = padding ?? theme.padding
         var size = Size(content.size.width + 2 * pad, content.size.height + 2 * pad)
+        var shape = shape
         if shape == .circle {
             let diameter = max(size.width, size.height, 30)
-            size = Size(diameter, diameter)
+            // A long op name (a custom op) reads better in a pill than in a huge circle.
+            if diameter > 48 { shape = .box } else { size = Size(diameter, diameter) }
         }
         index[key] = nodes.count
         nodes.append(SceneNode(

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainruleCheck
 import ChainruleCore
 import ChainruleFigures
+import ChainruleLanguage
 import Foundation
 
 extension FigureStyle: ExpressibleByArgument {}
@@ -16,12 +17,21 @@ struct Render: ParsableCommand {
             Styles: circuit (CS231n: gates, values in green above each wire, gradients in red below),
             record (micrograd: name | data | grad per value), model (one box per layer, shapes on edges).
             Examples:
-              chainrule render --example cs231n -o circuit.png
-              chainrule render --example convnet --style model --view ops -o net.svg
+              chainrule render samples/cs231n-circuit.grad -o circuit.png
+              chainrule render samples/lenet.grad --view ops -o lenet.svg
+              chainrule render samples/custom-op-wrong.grad --check -o wrong.png
+              chainrule render --example cs231n --labels value,local,grad -o circuit.pdf
+            Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
-    @Argument(help: "The program to draw (.grad).")
+    @Argument(help: "The program to draw (.grad), or - for standard input.")
     var file: String?
+
+    @Option(name: .customShort("e"), help: "The program text itself, instead of a file.")
+    var expression: String?
+
+    @Option(help: "Set or override scalar leaves: x=1,y=2.")
+    var at: String?
 
     @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
     var example: String?
@@ -60,7 +70,9 @@ struct Render: ParsableCommand {
     var check = false
 
     func validate() throws {
-        if (file == nil) == (example == nil) { throw ValidationError("give a FILE or --example NAME (one of them)") }
+        if [file != nil, expression != nil, example != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
+        }
         if let example, !FigureExamples.names.contains(example) {
             throw ValidationError("unknown example '\(example)': use one of \(FigureExamples.names.joined(separator: ", "))")
         }
@@ -69,9 +81,7 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        guard let example, let (graph, outputNode) = FigureExamples.named(example) else {
-            throw ValidationError("reading '\(file ?? "")' needs the language's compiler, which this build does not have yet: use --example NAME")
-        }
+        let (graph, outputNode) = try program()
         var options = FigureOptions()
         options.style = style ?? (graph.layers.isEmpty ? (graph.nodes.allSatisfy { $0.shape.isEmpty } ? .circuit : .record) : .model)
         options.view = view
@@ -86,4 +96,37 @@ struct Render: ParsableCommand {
         let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     }
+
+    /// The graph to draw, forward and backward done (backward only when gradients are drawn).
+    func program() throws -> (Graph, NodeID) {
+        if let example, let built = FigureExamples.named(example) { return built }
+        var options = CompileOptions()
+        if let at { options.at = try CompileOptions.parseAt(at) }
+        let source: String, name: String
+        if let expression {
+            (source, name) = (expression, "<expression>")
+        } else if file == "-" {
+            (source, name) = (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
+        } else {
+            let path = file ?? ""
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ProgramError(description: "cannot read '\(path)': no such file")
+            }
+            (source, name) = (String(decoding: data, as: UTF8.self), path)
+            options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        let compiled: ChainruleLanguage.Program
+        do {
+            compiled = try Compiler.compile(source: source, file: name, options: options)
+        } catch {
+            throw ProgramError(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
+        }
+        if !noGrad { try compiled.graph.backward(from: compiled.output) }
+        return (compiled.graph, compiled.output)
+    }
+}
+
+/// A program that could not be read or compiled: its diagnostics, printed as they are.
+private struct ProgramError: Error, CustomStringConvertible {
+    var description: String
 }
