@@ -32,18 +32,22 @@ figure() { # figure FILE TITLE ARGS...
   } >>"$readme"
 }
 
-figure cs231n-circuit.png "CS231n circuit f = (x + y)·z: values green above each wire, gradients red below" --example cs231n
-figure cs231n-circuit.svg "The same circuit as SVG: text stays selectable <text>" --example cs231n
-figure cs231n-local.png "With local gradients ∂out/∂in in blue: upstream × local = downstream" --example cs231n --labels value,local,grad
-figure cs231n-tb.png "Top to bottom, with a title" --example cs231n --direction TB --title "f = (x + y) · z"
-figure cs231n-record.png "micrograd's record style: name | data | grad" --example cs231n --style record
-figure cs231n-check.png "Check overlay: every node's backward rule against finite differences" --example cs231n --check
-figure sigmoid-circuit.png "CS231n sigmoid neuron, gate by gate" --example sigmoid
-figure sigmoid-colorblind.png "The same with the colour-blind palette (Okabe–Ito)" --example sigmoid --palette colorblind --precision 3
-figure sigmoid-forward.png "Forward pass only (--no-grad)" --example sigmoid --no-grad
+figure cs231n-circuit.png "CS231n circuit f = (x + y)·z: values green above each wire, gradients red below" samples/cs231n-circuit.grad
+figure cs231n-circuit.svg "The same circuit as SVG: text stays selectable <text>" samples/cs231n-circuit.grad
+figure cs231n-local.png "With local gradients ∂out/∂in in blue: upstream × local = downstream" samples/cs231n-circuit.grad --labels value,local,grad
+figure cs231n-tb.png "Top to bottom, with a title" samples/cs231n-circuit.grad --direction TB --title "f = (x + y) · z"
+figure cs231n-record.png "micrograd's record style: name | data | grad" samples/cs231n-circuit.grad --style record
+figure cs231n-check.png "Check overlay: every node's backward rule against finite differences" samples/cs231n-circuit.grad --check
+figure sigmoid-neuron.png "CS231n's sigmoid neuron, gate by gate" samples/sigmoid-neuron.grad
+figure sigmoid-colorblind.png "The same with the colour-blind palette (Okabe–Ito), 3 decimals" samples/sigmoid-neuron.grad --palette colorblind --precision 3
+figure sigmoid-forward.png "Forward pass only (--no-grad)" samples/sigmoid-neuron.grad --no-grad
+figure micrograd-neuron.png "micrograd's neuron: tanh(x1·w1 + x2·w2 + b)" samples/micrograd-neuron.grad
+figure custom-op-wrong.png "A custom op whose backward forgot a factor: the check overlay points at it" samples/custom-op-wrong.grad --check
+figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" samples/maxpool-routing.grad
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
-figure mlp-model.png "The same network, one box per layer" --example mlp
-figure convnet-model.png "A small conv net, one box per layer with parameter counts" --example convnet
-figure convnet-ops.png "The conv net op by op, layers framed, 4-D tensors by their first channels" --example convnet --view ops --style model
-figure convnet-ops.pdf "The same as PDF" --example convnet --view ops --style model
+figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
+figure lenet.png "LeNet-5, one box per layer" samples/lenet.grad
+figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
+figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
+figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
 echo "gallery: $(ls "$out" | wc -l) files in $out"

@@ -4,7 +4,7 @@ import Foundation
 
 extension Block {
     /// Every text with its style, in reading order.
-    var styledTexts: [(String, TextStyle)] {
+    public var styledTexts: [(String, TextStyle)] {
         if case .text(let s, let style, _) = kind { return [(s, style)] }
         return children.flatMap(\.styledTexts)
     }

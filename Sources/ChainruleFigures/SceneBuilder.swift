@@ -183,7 +183,8 @@ struct SceneBuilder {
                         : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
                 }
             }
-            let cell = min(theme.thumbnailCell * 1.5, 72 / Double(max(rows, columns)), 12)
+            // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about 84 pt.
+            let cell = min(theme.thumbnailCell * 2.5, 84 / Double(max(rows, columns)))
             return m.heatmap(Heatmap(rows: rows, columns: columns, colors: colors, cell: max(cell, 3)))
         }
         return m.row(maps)

@@ -28,6 +28,18 @@ struct LayoutTests {
         }
     }
 
+    @Test("Text is at least 11 pt at natural size, so a slide reads from the back row", arguments: FigureCase.all)
+    func textSize(_ figure: FigureCase) throws {
+        let (graph, output) = try #require(FigureExamples.named(figure.example))
+        var options = figure.options
+        options.labels = [.value, .local, .grad]
+        options.title = "Title"
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        let sizes = scene.nodes.flatMap { $0.content.styledTexts.map(\.1.size) } + (scene.titleBlock?.styledTexts.map(\.1.size) ?? [])
+        #expect(!sizes.isEmpty)
+        #expect(sizes.allSatisfy { $0 >= 11 })
+    }
+
     @Test("A wire runs through the middle of its label, between value and gradient")
     func wiresThroughLabels() throws {
         let (graph, output) = try #require(FigureExamples.named("cs231n"))
