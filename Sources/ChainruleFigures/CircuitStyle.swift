@@ -62,18 +62,22 @@ extension SceneBuilder {
         // A named leaf shows its name; an anonymous constant shows its value.
         let label = node.name ?? (node.value.map { $0.count == 1 ? formatNumber($0.data[0]) : shapeText($0.shape) } ?? node.displayName)
         let (stroke, width) = outline(node.id, base: 0)
+        let name = m.text(label, color: node.role == .constant ? theme.muted : theme.text, bold: node.role != .constant)
         add(key, .leaf, node: node.id, shape: .plain,
-            content: m.text(label, color: node.role == .constant ? theme.muted : theme.text, bold: node.role != .constant),
+            content: noteBlock(node.id).map { m.column([name, $0]) } ?? name,
             padding: 3, fill: node.id == options.highlighted ? theme.highlight.mixed(with: .white, 0.6) : nil, stroke: stroke, strokeWidth: width)
     }
 
     mutating func addGate(_ node: Node) {
         let symbol = m.text(node.op?.symbol ?? "?", TextStyle(color: theme.text, size: theme.symbolFontSize, bold: true))
         let (stroke, width) = outline(node.id, base: 1.5)
-        if let mark = checkMark(node.id) {
-            // A checked gate becomes a small box so its error fits on it.
-            add("n\(node.id.index)", .op, node: node.id, shape: .box,
-                content: m.column([symbol, m.text(mark.text, color: mark.color, small: true, bold: true)]),
+        let mark = checkMark(node.id), note = noteBlock(node.id)
+        if mark != nil || note != nil {
+            // A checked or annotated gate becomes a small box so its text fits on it.
+            var rows = [symbol]
+            if let mark { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+            if let note { rows.append(note) }
+            add("n\(node.id.index)", .op, node: node.id, shape: .box, content: m.column(rows),
                 padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
             add("n\(node.id.index)", .op, node: node.id, shape: .circle, content: symbol, padding: 5,

@@ -65,6 +65,9 @@ public struct FigureOptions: Sendable {
     public var knownGradients: Set<NodeID>?
     /// For step-by-step figures: the node drawn with a highlight.
     public var highlighted: NodeID?
+    /// A line of text written on a node, e.g. `upstream × local = downstream`
+    /// with the numbers of the active step.
+    public var notes: [NodeID: String] = [:]
     /// The most boxes handed to Graphviz. Measured on this kind of machine:
     /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
     public var maxBoxes: Int = 2500

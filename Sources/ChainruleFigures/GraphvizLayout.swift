@@ -160,7 +160,11 @@ public enum GraphvizLayout {
             cr_set(e, "arrowhead", edge.arrow ? "normal" : "none")
             cr_set(e, "arrowsize", "0.8")
             // A wire runs through its label's middle: enter on one side, leave on the other.
-            if keyed[edge.to]?.shape == .wireLabel { cr_set(e, "headport", lr ? "w" : "n") }
+            // and a node's wires leave from its downstream side, as in a circuit diagram.
+            if keyed[edge.to]?.shape == .wireLabel {
+                cr_set(e, "headport", lr ? "w" : "n")
+                cr_set(e, "tailport", lr ? "e" : "s")
+            }
             if keyed[edge.from]?.shape == .wireLabel { cr_set(e, "tailport", lr ? "e" : "s") }
             edgeHandles.append(e)
         }

@@ -51,6 +51,7 @@ extension SceneBuilder {
         if let out { rows.append(m.text("→ " + shapeText(out.shape), color: theme.muted, small: true)) }
         let worst = members.compactMap { checkMark($0) }.first { $0.color == theme.checkFailed } ?? members.compactMap { checkMark($0) }.first
         if let worst { rows.append(m.text(worst.text, color: worst.color, small: true, bold: true)) }
+        rows += members.compactMap { noteBlock($0) }
         let highlighted = members.contains { $0 == options.highlighted }
         add(key, .layer, node: out?.id, shape: .box, content: m.column(rows), padding: 8,
             fill: worst.map { $0.color.mixed(with: .white, 0.85) } ?? theme.valueFill,
@@ -63,6 +64,7 @@ extension SceneBuilder {
         if node.role == .param { rows.append(m.text("\(Tensor.elementCount(node.shape)) params", color: theme.muted, small: true)) }
         if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
         if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+        if let note = noteBlock(node.id) { rows.append(note) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
         let cluster = options.view == .ops ? node.layer : nil
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),

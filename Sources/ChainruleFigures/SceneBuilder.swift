@@ -76,6 +76,11 @@ struct SceneBuilder {
         return (theme.stroke, base)
     }
 
+    /// The note written on node `id`, if any.
+    func noteBlock(_ id: NodeID) -> Block? {
+        options.notes[id].map { m.text($0, color: theme.text, small: true, bold: true) }
+    }
+
     /// A light tint of a check colour for a node's fill.
     func fill(_ id: NodeID?, base: RGB) -> RGB {
         if let id, let mark = checkMark(id) { return mark.color.mixed(with: .white, 0.85) }

@@ -95,7 +95,9 @@ struct CircuitTests {
         let text = try svg(graph, output) {
             $0.knownGradients = [output]
             $0.highlighted = output
+            $0.notes = [output: "1.00 × 3.00 = 3.00"]
         }
+        #expect(text.contains(">1.00 × 3.00 = 3.00<"))
         #expect(text.contains(">1.00<"))
         #expect(text.contains(">-4.00<"), "the gradient flowing into q along its wire is known once f's is")
         #expect(text.contains(">—<"))
