@@ -20,8 +20,6 @@ private let graphviz = Mutex<GraphvizContexts>(GraphvizContexts())
 private struct GraphvizContexts: @unchecked Sendable {
     var automatic: OpaquePointer?
     var linked: OpaquePointer?
-    /// Which plugins the automatic context ended up with.
-    var automaticUsesLinkedPlugins = false
 }
 
 /// Layout by Graphviz's `dot` through libgvc's C API.
@@ -30,11 +28,6 @@ public enum GraphvizLayout {
     /// its network-simplex passes (measured: an unbounded 1,000-node graph with
     /// long edges did not finish in 300 s; bounded it took 2.7 s).
     public static let boundedSearchThreshold = 400
-
-    /// Whether the default context had to fall back to linked plugins (after the first layout).
-    public static var usesLinkedPlugins: Bool {
-        graphviz.withLock { $0.automaticUsesLinkedPlugins }
-    }
 
     /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines out.
     public static func layout(_ scene: Scene, plugins: GraphvizPlugins = .automatic) throws(FigureError) -> LaidOutScene {
@@ -57,12 +50,13 @@ public enum GraphvizLayout {
         case .automatic:
             if let context = contexts.automatic { return context }
             cr_quiet_errors()
-            if let plain = gvContext(), cr_has_dot_layout(plain) != 0 {
+            let plain = gvContext()
+            if let plain, cr_has_dot_layout(plain) != 0 {
                 contexts.automatic = plain
             } else {
+                if let plain { gvFreeContext(plain) }
                 if contexts.linked == nil { contexts.linked = makeLinkedContext() }
                 contexts.automatic = contexts.linked
-                contexts.automaticUsesLinkedPlugins = true
             }
             return contexts.automatic
         }
@@ -71,9 +65,9 @@ public enum GraphvizLayout {
     private static func makeLinkedContext() -> OpaquePointer? {
         cr_quiet_errors()
         for folder in pluginFolders() {
-            if let context = cr_context_with_linked_plugins(folder), cr_has_dot_layout(context) != 0 {
-                return context
-            }
+            guard let context = cr_context_with_linked_plugins(folder) else { continue }
+            if cr_has_dot_layout(context) != 0 { return context }
+            gvFreeContext(context)
         }
         return nil
     }
