@@ -52,19 +52,33 @@ public enum GraphFigure {
         if !graph.layers.isEmpty && collapsedBoxes <= options.maxBoxes && !(options.style == .model && options.view == .layers) {
             return (collapsed, ["the graph has \(graph.count) nodes, too many to draw one by one: drawn as one box per layer (--style model --view layers)"])
         }
-        let advice = graph.layers.isEmpty
-            ? "Draw a smaller graph (one sample instead of a batch, fewer steps), or write the graph with layers so it can be drawn one box per layer (--style model --view layers)."
-            : "Even one box per layer is too many; draw a smaller part of the model."
+        var record = options
+        record.style = .record
+        let advice: String
+        if options.style == .circuit && estimatedBoxes(graph: graph, options: record) <= options.maxBoxes {
+            advice = "The record style needs fewer boxes: try --style record."
+        } else if graph.layers.isEmpty {
+            advice = "Draw a smaller graph (one sample instead of a batch, fewer steps), or write the graph with layers so it can be drawn one box per layer (--style model --view layers)."
+        } else {
+            advice = "Even one box per layer is too many; draw a smaller part of the model."
+        }
         throw .tooLarge(nodes: min(boxes, collapsedBoxes), limit: options.maxBoxes, advice: advice)
     }
 
-    /// How many boxes (Graphviz nodes) the scene will have, without building it.
+    /// How many boxes (Graphviz nodes) the scene will have, without building it:
+    /// value and op boxes, copies of shared leaves, wire labels.
     static func estimatedBoxes(graph: Graph, options: FigureOptions) -> Int {
-        let edges = graph.nodes.reduce(0) { $0 + $1.inputs.count }
+        var uses = [Int](repeating: 0, count: graph.count)
+        for node in graph.nodes { for input in node.inputs { uses[input.index] += 1 } }
+        let edges = uses.reduce(0, +)
         let ops = graph.nodes.reduce(0) { $0 + ($1.op == nil ? 0 : 1) }
+        // Shared parameters and constants are drawn once per use.
+        let copies = graph.nodes.reduce(0) { total, node in
+            total + ((node.role == .param || node.role == .constant) && uses[node.id.index] > 1 ? uses[node.id.index] - 1 : 0)
+        }
         switch options.style {
-        case .circuit: return graph.count + edges * 2 + 2
-        case .record: return graph.count + ops + edges
+        case .circuit: return graph.count + copies + edges + 2
+        case .record: return graph.count + copies + ops
         case .model:
             if options.view == .ops { return graph.count + edges }
             let grouped = graph.nodes.reduce(0) { $0 + ($1.layer == nil ? 1 : 0) } + graph.layers.count

@@ -25,6 +25,18 @@ struct BigGraphTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test("A scalar graph too big for the circuit style is pointed to the record style")
+    func circuitAdvice() throws {
+        let (graph, output) = FigureExamples.generated(nodes: 1000)
+        do {
+            _ = try GraphFigure.layout(graph: graph, output: output.id, options: FigureOptions())
+            Issue.record("a 1,000-node circuit was laid out")
+        } catch {
+            guard case .tooLarge(_, _, let advice) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(advice.contains("--style record"))
+        }
+    }
+
     @Test("A network too big to draw op by op is drawn one box per layer")
     func collapsesToLayers() throws {
         let (graph, output) = try #require(FigureExamples.named("convnet"))
