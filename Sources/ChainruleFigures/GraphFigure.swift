@@ -189,11 +189,22 @@ public enum GraphFigure {
 
     /// Writes a one-page PDF at the figure's natural size (points).
     public static func pdf(_ laidOut: LaidOutScene, to path: String) throws(FigureError) {
-        guard let surface = cairo_pdf_surface_create(path, laidOut.size.width, laidOut.size.height) else {
+        try pdf(pages: [laidOut], to: path)
+    }
+
+    /// Writes a PDF with one page per figure, each page at its figure's
+    /// natural size (a step-by-step backward pass, one step per page).
+    public static func pdf(pages: [LaidOutScene], to path: String) throws(FigureError) {
+        guard let first = pages.first else { throw .emptyGraph }
+        guard let surface = cairo_pdf_surface_create(path, first.size.width, first.size.height) else {
             throw .drawingFailed("no PDF surface")
         }
         defer { cairo_surface_destroy(surface) }
-        try draw(laidOut, on: surface, scale: 1)
+        for (index, page) in pages.enumerated() {
+            if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }
+            try draw(page, on: surface, scale: 1)
+            cairo_surface_show_page(surface)
+        }
         cairo_surface_finish(surface)
         let status = cairo_surface_status(surface)
         guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }

@@ -29,7 +29,6 @@ public struct RGB: Sendable, Equatable, Hashable {
     }
 
     public static let white = RGB(1, 1, 1)
-    public static let black = RGB(0, 0, 0)
 }
 
 /// The colour sets a figure can use (`--palette`).

@@ -65,3 +65,25 @@ struct FormatTests {
         #expect(size.width == Int(laidOut.size.width.rounded(.up)))
     }
 }
+
+@Suite("Multi-page PDF for step-by-step figures")
+struct MultiPagePDFTests {
+    @Test("One page per figure")
+    func pages() throws {
+        let (graph, output) = try #require(FigureExamples.named("cs231n"))
+        let order = graph.nodes.map(\.id).reversed()
+        let pages = try order.indices.map { k in
+            var options = FigureOptions()
+            options.knownGradients = Set(order.prefix(through: k))
+            options.highlighted = order[k]
+            return try GraphFigure.layout(graph: graph, output: output, options: options)
+        }
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("steps.pdf").path
+        try GraphFigure.pdf(pages: pages, to: path)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        #expect(text.hasPrefix("%PDF-"))
+        #expect(text.contains("/Count \(graph.count)"))
+    }
+}
