@@ -83,7 +83,10 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// The step actually used.
     public var effectiveStep: Double { step ?? stencil.defaultStep }
 
-    /// `|a − n| ≤ atol + rtol·|n|`.
+    /// `|a − n| ≤ atol + rtol·|n|`: PyTorch gradcheck's rule, relative to the finite
+    /// difference n (the reference). Not swift-numerics' `isApproximatelyEqual`, which is
+    /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
+    /// doubles the gradient pass at rtol ≥ 0.5.
     public func accepts(analytic a: Double, numeric n: Double) -> Bool {
         abs(a - n) <= absoluteTolerance + relativeTolerance * abs(n)
     }

@@ -90,12 +90,15 @@ public struct NodeCheck: Sendable, Codable, Equatable {
     public var op: String
     public var location: SourceLocation?
     public var status: CheckStatus
-    /// The largest relative error over all checked elements away from kinks.
+    /// The largest relative error over all checked elements away from kinks, leaving
+    /// out passing elements where both numbers are below `atol` (there the relative
+    /// error measures the difference quotient's rounding, not the rule).
     public var maxRelativeError: Double
     public var band: ErrorBand
-    /// The worst element (for a failure: the one that failed worst).
+    /// The worst element (for a failure: the one that failed worst), ranked by
+    /// `|a − n| / (atol + rtol·|n|)`.
     public var worst: ElementComparison?
-    /// Elements at kinks (reported, not failed).
+    /// Elements at kinks (reported, not failed; at most 32 kept, see `kinkCount`).
     public var kinks: [ElementComparison]
     public var elementsChecked: Int
     /// How many elements were at kinks (`kinks` keeps at most 32 of them).

@@ -47,21 +47,23 @@ struct GraphSnapshot: Sendable {
         self.output = output.index
     }
 
-    /// Every node's value, leaves as stored, ops computed in order. Stops at the
-    /// first op whose inputs are not all finite-valued or that refuses its inputs,
-    /// leaving `nil` from there on for nodes that depend on it.
-    func forwardValues() throws(GraphError) -> [Tensor?] {
-        var values: [Tensor?] = nodes.map { $0.op == nil ? $0.value : nil }
+    /// Every node's value: leaves as stored, ops computed in order. A NaN or an
+    /// infinity propagates; `GradientCheck.firstNonFinite` finds where it started.
+    func forwardValues() throws(GraphError) -> [Tensor] {
+        var values: [Tensor] = []
+        values.reserveCapacity(nodes.count)
         for node in nodes {
-            guard let op = node.op else { continue }
-            let inputs = node.inputs.compactMap { values[$0.index] }
-            guard inputs.count == node.inputs.count else { continue }
+            guard let op = node.op else {
+                values.append(node.value!)
+                continue
+            }
+            let inputs = node.inputs.map { values[$0.index] }
             do {
                 try op.validate(inputs)
             } catch {
                 throw .invalidValue(node: node.id, nodeName: node.displayName, location: node.location, error)
             }
-            values[node.id.index] = op.forward(inputs)
+            values.append(op.forward(inputs))
         }
         return values
     }

@@ -56,12 +56,13 @@ public enum GradientCheck {
     }
 
     /// Checks the backward rule of one op — a user's own layer conforming to
-    /// `Operation` — at these inputs, against the full Jacobian by finite differences
+    /// `Operation` — at these inputs (named by `inputNames`, else by the op's registry
+    /// parameters, else `input 0`, `input 1`, …), against the full Jacobian by finite differences
     /// (or `uᵀJ` for a random u when the Jacobian has more than `options.fullJacobianLimit` entries).
     public static func operation(
         _ op: any ChainruleCore.Operation, inputs: [Tensor], inputNames: [String]? = nil, options: CheckOptions = CheckOptions()
     ) -> RuleCheck {
-        let names = inputNames ?? inputs.indices.map { "input \($0)" }
+        let names = inputNames ?? Self.inputNames(op, spec: nil, count: inputs.count)
         let (verdict, _) = checkOperation(
             op, inputs: inputs, inputNames: names, options: options, salt: 0, workers: workerCount(options))
         return RuleCheck(op: op.name, family: op.spec?.family ?? "custom", sample: "given inputs", verdict: verdict)
@@ -150,15 +151,14 @@ public enum GradientCheck {
     }
 
     static func checkNode(
-        _ node: Node, nodes: [Node], values: [Tensor?], options: CheckOptions, workers: Int
+        _ node: Node, nodes: [Node], values: [Tensor], options: CheckOptions, workers: Int
     ) -> (NodeCheck, evaluations: Int) {
         let op = node.op!
-        let inputs = node.inputs.compactMap { values[$0.index] }
+        let inputs = node.inputs.map { values[$0.index] }
         let skipped = NodeCheck(
             node: node.id, name: node.displayName, op: op.name, location: node.location, status: .skipped,
             maxRelativeError: 0, band: .good, worst: nil, kinks: [], elementsChecked: 0)
-        guard inputs.count == node.inputs.count, inputs.allSatisfy(\.allFinite),
-              values[node.id.index]?.allFinite ?? false,
+        guard inputs.allSatisfy(\.allFinite), values[node.id.index].allFinite,
               node.inputs.indices.contains(where: { op.isDifferentiable(input: $0) })
         else { return (skipped, 0) }
         let names = node.inputs.map { nodes[$0.index].displayName }
@@ -171,7 +171,7 @@ public enum GradientCheck {
     }
 
     static func checkLeaves(
-        _ snapshot: GraphSnapshot, values optionalValues: [Tensor?], nonFinite: NonFiniteValue?,
+        _ snapshot: GraphSnapshot, values: [Tensor], nonFinite: NonFiniteValue?,
         options: CheckOptions, workers: Int
     ) -> ([LeafCheck], evaluations: Int) {
         let leaves = snapshot.nodes.filter { $0.role == .input || $0.role == .param }.map(\.id)
@@ -187,7 +187,6 @@ public enum GradientCheck {
         }
         // A NaN makes every difference quotient meaningless: report it, check nothing.
         guard nonFinite == nil else { return (leaves.map { leafCheck($0, nil) }, 0) }
-        let values = optionalValues.map { $0! }
         let reaching = leaves.indices.filter { allCones[$0].last == snapshot.output || leaves[$0].index == snapshot.output }
         let checkedLeaves = reaching.map { leaves[$0] }
         let cones = reaching.map { allCones[$0] }
@@ -216,10 +215,10 @@ public enum GradientCheck {
         return (leaves.map { byLeaf[$0] ?? leafCheck($0, nil) }, evaluations)
     }
 
-    static func firstNonFinite(_ nodes: [Node], values: [Tensor?]) -> NonFiniteValue? {
+    static func firstNonFinite(_ nodes: [Node], values: [Tensor]) -> NonFiniteValue? {
         for node in nodes {
-            guard let value = values[node.id.index],
-                  let offset = value.data.firstIndex(where: { !$0.isFinite }) else { continue }
+            let value = values[node.id.index]
+            guard let offset = value.data.firstIndex(where: { !$0.isFinite }) else { continue }
             return NonFiniteValue(
                 node: node.id, name: node.displayName, op: node.op?.name, location: node.location,
                 index: Tensor.index(of: offset, in: value.shape), value: value.data[offset])
