@@ -64,6 +64,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ChainruleCLITests",
+            dependencies: ["chainrule"]
+        ),
+        .testTarget(
             name: "ChainruleFiguresTests",
             dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"],
             resources: [.copy("Fixtures")]

@@ -90,20 +90,29 @@ public struct NodeCheck: Sendable, Codable, Equatable {
     public var op: String
     public var location: SourceLocation?
     public var status: CheckStatus
-    /// The largest relative error over all checked elements away from kinks.
+    /// The largest relative error over all checked elements away from kinks, leaving
+    /// out passing elements where both numbers are below `atol` (there the relative
+    /// error measures the difference quotient's rounding, not the rule).
     public var maxRelativeError: Double
     public var band: ErrorBand
-    /// The worst element (for a failure: the one that failed worst).
+    /// The worst element (for a failure: the one that failed worst), ranked by
+    /// `|a − n| / (atol + rtol·|n|)`.
     public var worst: ElementComparison?
-    /// Elements at kinks (reported, not failed).
+    /// Elements at kinks (reported, not failed; at most 32 kept, see `kinkCount`).
     public var kinks: [ElementComparison]
     public var elementsChecked: Int
+    /// How many elements were at kinks (`kinks` keeps at most 32 of them).
+    public var kinkCount: Int
+    /// How the rule was compared: the full Jacobian, or `uᵀJ` for a random u when the Jacobian is large.
+    public var method: ComparisonMethod
 
     public init(
         node: NodeID, name: String, op: String, location: SourceLocation?, status: CheckStatus,
         maxRelativeError: Double, band: ErrorBand, worst: ElementComparison?, kinks: [ElementComparison],
-        elementsChecked: Int
+        elementsChecked: Int, kinkCount: Int? = nil, method: ComparisonMethod = .fullJacobian
     ) {
+        self.kinkCount = kinkCount ?? kinks.count
+        self.method = method
         self.node = node
         self.name = name
         self.op = op
@@ -115,6 +124,16 @@ public struct NodeCheck: Sendable, Codable, Equatable {
         self.kinks = kinks
         self.elementsChecked = elementsChecked
     }
+}
+
+/// How a backward rule was compared with finite differences.
+public enum ComparisonMethod: String, Sendable, Codable {
+    /// Every Jacobian entry, from one backward pass per output element.
+    case fullJacobian = "full Jacobian"
+    /// `uᵀJ` for a random cotangent u, element by element of each input.
+    case projected = "uᵀJ"
+    /// Fast mode's `uᵀ J v` alone (it passed, so no element was compared).
+    case fast = "uᵀJv"
 }
 
 /// A NaN or infinity in a forward pass, pinned to the first node that made it.
@@ -136,23 +155,88 @@ public struct NonFiniteValue: Sendable, Codable, Equatable {
     }
 }
 
+/// The end-to-end check of one leaf: d(output)/d(leaf) by backpropagation
+/// through the whole graph against finite differences of the whole graph.
+public struct LeafCheck: Sendable, Codable, Equatable {
+    public var leaf: NodeID
+    public var name: String
+    public var role: NodeRole
+    public var location: SourceLocation?
+    public var status: CheckStatus
+    /// The largest relative error over checked elements away from kinks.
+    public var maxRelativeError: Double
+    public var band: ErrorBand
+    /// The worst element (for a failure: the one that failed worst).
+    public var worst: ElementComparison?
+    /// Elements whose ± h crosses a kink of some node downstream (at most 32 kept).
+    public var kinks: [ElementComparison]
+    /// How many elements were at kinks (all of them, not only those kept).
+    public var kinkCount: Int
+    public var elementsChecked: Int
+    /// The leaf's size (more than `elementsChecked` when sampling).
+    public var elementCount: Int
+    /// Fast mode's `uᵀ J v` comparison; when it failed, the elements were checked too.
+    public var projection: ProjectionCheck?
+
+    public init(
+        leaf: NodeID, name: String, role: NodeRole, location: SourceLocation?, status: CheckStatus,
+        maxRelativeError: Double, band: ErrorBand, worst: ElementComparison?, kinks: [ElementComparison],
+        kinkCount: Int, elementsChecked: Int, elementCount: Int, projection: ProjectionCheck?
+    ) {
+        self.leaf = leaf
+        self.name = name
+        self.role = role
+        self.location = location
+        self.status = status
+        self.maxRelativeError = maxRelativeError
+        self.band = band
+        self.worst = worst
+        self.kinks = kinks
+        self.kinkCount = kinkCount
+        self.elementsChecked = elementsChecked
+        self.elementCount = elementCount
+        self.projection = projection
+    }
+}
+
 /// Everything a check found. `Codable`: `chainrule check --json` prints it.
 public struct CheckReport: Sendable, Codable {
     /// Node-local checks, one per op node, in graph order.
     public var nodes: [NodeCheck]
     /// The first NaN or infinity of the forward pass, if any.
     public var nonFinite: NonFiniteValue?
+    /// End-to-end checks, one per differentiable leaf (inputs and params), in graph order.
+    public var leaves: [LeafCheck]
+    /// The node differentiated in the end-to-end check.
+    public var output: NodeID?
+    /// The settings the check ran with.
+    public var options: CheckOptions?
+    /// Forward evaluations done: op forwards (node-local) plus cone recomputes (end-to-end).
+    public var forwardEvaluations: Int
+    /// Wall-clock time of the check.
+    public var seconds: Double
 
-    public init(nodes: [NodeCheck] = [], nonFinite: NonFiniteValue? = nil) {
+    public init(
+        nodes: [NodeCheck] = [], nonFinite: NonFiniteValue? = nil, leaves: [LeafCheck] = [],
+        output: NodeID? = nil, options: CheckOptions? = nil, forwardEvaluations: Int = 0, seconds: Double = 0
+    ) {
         self.nodes = nodes
         self.nonFinite = nonFinite
+        self.leaves = leaves
+        self.output = output
+        self.options = options
+        self.forwardEvaluations = forwardEvaluations
+        self.seconds = seconds
     }
 
-    /// True when nothing failed and every value was finite.
+    /// True when no node and no leaf failed and every value was finite.
     public var passed: Bool {
-        nonFinite == nil && !nodes.contains { $0.status == .fail }
+        nonFinite == nil && !nodes.contains { $0.status == .fail } && !leaves.contains { $0.status == .fail }
     }
 
     /// The node check of `id`, if that node was checked.
     public func node(_ id: NodeID) -> NodeCheck? { nodes.first { $0.node == id } }
+
+    /// The end-to-end check of leaf `id`, if that leaf was checked.
+    public func leaf(_ id: NodeID) -> LeafCheck? { leaves.first { $0.leaf == id } }
 }

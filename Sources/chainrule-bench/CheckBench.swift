@@ -1,5 +1,67 @@
+import ChainruleCheck
+import ChainruleCore
+import Foundation
+
+/// The checker's speed: the end-to-end check of a small CNN against its limit, and
+/// the rule check of the whole registry.
+///
+/// The limit is `2 × Σ over leaf elements of one recompute of that leaf's
+/// downstream cone` (the central difference's two evaluations per element, on one
+/// core); the ratio check time ÷ limit should stay ≤ 1.5 (below 1 when both cores help).
+///
+/// The CNN is the engine issue's: conv 3→6 5×5, ReLU, max-pool 2, linear → 10,
+/// cross-entropy on one 1×3×32×32 image (built here until `Examples` has it).
 enum CheckBench {
     static func run() throws {
-        print("(no benchmarks yet)")
+        try bench("small CNN: conv 3→6 5×5, relu, maxpool 2, flatten, linear → 10, cross-entropy", smallCNN())
+        benchRules()
+    }
+
+    static func smallCNN() -> (Graph, NodeID) {
+        let g = Graph()
+        let x = g.constant(Tensor.randn([1, 3, 32, 32], seed: 1), name: "x")
+        let w1 = g.param("W1", Tensor.randn([6, 3, 5, 5], seed: 2, scale: 0.1))
+        let b1 = g.param("b1", Tensor.randn([6], seed: 3, scale: 0.1))
+        let w2 = g.param("W2", Tensor.randn([10, 1176], seed: 4, scale: 0.03))
+        let b2 = g.param("b2", Tensor.randn([10], seed: 5, scale: 0.1))
+        let features = flatten(maxpool2d(relu(conv2d(x, w1, b1)), kernel: 2))
+        let loss = crossEntropy(linear(features, w2, b2), labels: [3]).named("loss")
+        return (g, loss.id)
+    }
+
+    static func bench(_ title: String, _ built: (Graph, NodeID)) throws {
+        let (graph, output) = built
+        let cones = try GradientCheck.coneRecomputeSeconds(graph, output: output)
+        let limit = 2 * cones.reduce(0) { $0 + Double($1.elements) * $1.seconds }
+        let cpuBefore = processCPUSeconds()
+        let report = try GradientCheck.graph(graph, output: output, options: CheckOptions(nodeLocal: false))
+        let cpu = processCPUSeconds() - cpuBefore
+        let elements = report.leaves.reduce(0) { $0 + $1.elementsChecked }
+        print(title)
+        print("  end-to-end, every parameter (\(elements) elements): \(seconds(report.seconds)) wall, \(seconds(cpu)) CPU, "
+              + "\(report.forwardEvaluations) cone recomputes, \(report.passed ? "passed" : "FAILED")")
+        print("  limit 2 × Σ elements × cone time = \(seconds(limit)); ratio wall \(String(format: "%.2f", report.seconds / limit)) (aim ≤ 1.5), "
+              + "CPU \(String(format: "%.2f", cpu / limit)) (the work done, whatever else the machine runs)")
+        let fast = try GradientCheck.graph(graph, output: output, options: CheckOptions(fast: true, nodeLocal: false))
+        print("  fast mode (uᵀJv per leaf): \(seconds(fast.seconds)), \(fast.forwardEvaluations) cone recomputes")
+        let local = try GradientCheck.graph(graph, output: output, options: CheckOptions(endToEnd: false))
+        print("  node-local, every node: \(seconds(local.seconds)), \(local.forwardEvaluations) op forwards")
+    }
+
+    static func benchRules() {
+        let report = GradientCheck.rules()
+        print("rule check of the registry (\(Registry.specs.count) ops, \(report.rules.count) samples): "
+              + "\(seconds(report.seconds)), \(report.forwardEvaluations) forward evaluations, \(report.passed ? "passed" : "FAILED")")
+    }
+
+    /// CPU time of this process over all its threads.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s < 1 ? String(format: "%.1f ms", s * 1000) : String(format: "%.2f s", s)
     }
 }

@@ -1,9 +1,118 @@
 import ArgumentParser
+import ChainruleCheck
+import ChainruleCore
+import Foundation
 
+/// `chainrule check`: proves backward rules with finite differences.
+///
+/// Exit codes: 0 everything passed, 1 a check failed (`ExitCode(1)`), 2 bad input
+/// or usage: `validate()` throws `ValidationError`s and `Chainrule.main` turns every
+/// usage error (ArgumentParser's 64) into 2 with the message on stderr.
 struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        abstract: "Prove backward rules with finite differences: every registry op (--ops), or a program's graph.",
+        discussion: """
+            An element passes when |a − n| ≤ atol + rtol·|n| (a: the backward rule, n: the finite difference). \
+            The report also grades the relative error |a − n| / max(|a|, |n|): ≤1e-7 good, ≤1e-4 acceptable \
+            (at kinks), ≤1e-2 suspicious, above wrong. Elements whose x ± h crosses a kink (relu at 0, a max \
+            tie) are reported with both one-sided derivatives and do not fail.
+            Exit status: 0 all passed, 1 a check failed, 2 bad input or usage.
+            """)
+
+    @Argument(help: "A .grad program whose graph to check.")
+    var file: String?
+
+    @Flag(help: "Check the backward rule of every op in the registry on each of its samples (full Jacobians).")
+    var ops = false
+
+    @Option(help: "With --ops: check only this op (repeat for several).")
+    var op: [String] = []
+
+    @Option(help: "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point).")
+    var eps: Double?
+
+    @Option(help: "Absolute tolerance atol.")
+    var atol: Double = 1e-5
+
+    @Option(help: "Relative tolerance rtol.")
+    var rtol: Double = 1e-3
+
+    @Option(help: "Finite-difference formula: central (error O(h²)) or five-point (O(h⁴)).")
+    var stencil: Stencil = .central
+
+    @Flag(help: "Compare uᵀJv for random u, v first; check element by element only where that disagrees.")
+    var fast = false
+
+    @Option(help: "Check K random elements of every leaf or input instead of all of them.")
+    var sample: Int?
+
+    @Option(help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        func usage(_ message: String) throws -> Never { throw ValidationError(message) }
+        if let eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
+        if !(atol >= 0) { try usage("--atol must be 0 or more, got \(atol)") }
+        if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
+        if let sample, sample < 1 { try usage("--sample must be at least 1 element, got \(sample)") }
+        if !op.isEmpty && !ops { try usage("--op NAME selects ops for the rule check: add --ops") }
+        if ops && file != nil { try usage("give either --ops or a FILE, not both") }
+        if !ops && file == nil { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
+        for name in op where Registry.spec(named: name) == nil {
+            let close = Registry.names.filter { editDistance($0, name) <= 2 }
+            let hint = close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
+            try usage("no op named '\(name)' in the registry\(hint); `chainrule ops` lists them")
+        }
+    }
+
+    var options: CheckOptions {
+        CheckOptions(
+            step: eps, stencil: stencil, absoluteTolerance: atol, relativeTolerance: rtol, fast: fast,
+            sample: sample, seed: seed, progress: true)
+    }
+
+    var renderer: TerminalReport { TerminalReport(colors: isatty(STDOUT_FILENO) != 0) }
 
     func run() throws {
-        throw ValidationError("'check' is not built yet")
+        if file != nil {
+            throw ValidationError("checking a program needs the language module")
+        }
+        let specs = op.isEmpty ? Registry.specs : op.compactMap(Registry.spec(named:))
+        let report = GradientCheck.rules(ops: specs, options: options)
+        if json {
+            print(String(decoding: try report.jsonData(), as: UTF8.self))
+        } else {
+            print(renderer.render(report))
+        }
+        if !report.passed { throw ExitCode(1) }
     }
+
+    /// Prints a graph check (terminal or JSON, as asked) and exits 1 if it failed.
+    func emit(_ report: CheckReport) throws {
+        if json {
+            print(String(decoding: try report.jsonData(), as: UTF8.self))
+        } else {
+            print(renderer.render(report))
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}
+
+extension Stencil: ExpressibleByArgument {}
+
+/// The Levenshtein distance: how many single-character edits turn `a` into `b`.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
+        var current = [i] + [Int](repeating: 0, count: b.count)
+        for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
+            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
 }

@@ -9,6 +9,13 @@ struct Ops: ParsableCommand {
     @Flag(help: "Print [{\"name\", \"signature\", \"doc\", \"family\", \"kinks\", \"samples\"}] as JSON.")
     var json = false
 
+    @Flag(help: "Print the list as a Markdown page (docs/ops.md is made this way).")
+    var markdown = false
+
+    func validate() throws {
+        if json && markdown { throw ValidationError("choose one of --json and --markdown") }
+    }
+
     func run() throws {
         if json {
             struct Entry: Encodable {
@@ -25,6 +32,10 @@ struct Ops: ParsableCommand {
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
+        if markdown {
+            print(markdownPage())
+            return
+        }
         var family = ""
         let width = Registry.specs.map(\.signature.count).max() ?? 0
         for spec in Registry.specs {
@@ -37,5 +48,26 @@ struct Ops: ParsableCommand {
             let kinks = spec.kinks.map { "  [kink: \($0)]" } ?? ""
             print("  \(spec.signature)\(pad)  \(spec.doc)\(kinks)")
         }
+    }
+
+    private func markdownPage() -> String {
+        var lines = [
+            "# Ops",
+            "",
+            "Every op in Chainrule's registry: callable by this name in `.grad` programs, and proven by",
+            "`chainrule check --ops` on each of its samples. Made by `chainrule ops --markdown > docs/ops.md`.",
+        ]
+        var family = ""
+        for spec in Registry.specs {
+            if spec.family != family {
+                family = spec.family
+                lines += ["", "## \(family.prefix(1).uppercased() + family.dropFirst())", "",
+                          "| op | what it computes | not differentiable at | checker samples |",
+                          "| --- | --- | --- | --- |"]
+            }
+            let cell = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|") }
+            lines.append("| `\(cell(spec.signature))` | \(cell(spec.doc)) | \(cell(spec.kinks ?? "—")) | \(spec.samples.count) |")
+        }
+        return lines.joined(separator: "\n")
     }
 }

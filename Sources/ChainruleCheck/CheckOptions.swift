@@ -1,0 +1,106 @@
+import ChainruleCore
+
+/// The finite-difference formula the checker differentiates with.
+public enum Stencil: String, Sendable, Codable, CaseIterable {
+    /// `(f(x+h) − f(x−h)) / 2h`: truncation error O(h²), default h = 1e-6.
+    case central
+    /// `(−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)) / 12h`: truncation error O(h⁴), so with
+    /// its default h = 1e-3 correct rules agree to about 1e-10 relative and tolerances
+    /// can be far tighter than the central difference allows.
+    case fivePoint = "five-point"
+
+    /// The step used when the options give none: the one that balances truncation
+    /// against rounding in Float64 (about ε^(1/3) for central, ε^(1/5) for five-point).
+    public var defaultStep: Double {
+        switch self {
+        case .central: 1e-6
+        case .fivePoint: 1e-3
+        }
+    }
+
+    /// The points `x + offset·h` the formula evaluates, with their weights: the
+    /// derivative is `Σ weight · f(x + offset·h) / h`.
+    var terms: [(offset: Double, weight: Double)] {
+        switch self {
+        case .central: [(1, 0.5), (-1, -0.5)]
+        case .fivePoint: [(2, -1.0 / 12), (1, 8.0 / 12), (-1, -8.0 / 12), (-2, 1.0 / 12)]
+        }
+    }
+}
+
+/// How a check is run: the step, the formula, the tolerances, and how much to check.
+///
+/// An element passes when `|a − n| ≤ atol + rtol·|n|` (a the backward rule's number,
+/// n the finite difference), PyTorch gradcheck's rule with its defaults
+/// `atol = 1e-5`, `rtol = 1e-3`.
+public struct CheckOptions: Sendable, Codable, Equatable {
+    /// The finite-difference step h; `nil` takes the stencil's default (1e-6 central, 1e-3 five-point).
+    public var step: Double?
+    public var stencil: Stencil
+    public var absoluteTolerance: Double
+    public var relativeTolerance: Double
+    /// Compare `uᵀ J v` for random u, v first (one backward, two forward passes per
+    /// leaf or input); fall back to the element-by-element check only on a mismatch,
+    /// so a failure still names its element.
+    public var fast: Bool
+    /// Check this many random elements of every leaf or input instead of all of them.
+    public var sample: Int?
+    /// Seeds the random u, v of fast mode and the sampled elements.
+    public var seed: UInt64
+    /// Graph checks: run the node-local check (every node's own rule).
+    public var nodeLocal: Bool
+    /// Graph checks: run the end-to-end check (d output / d leaf through the whole graph).
+    public var endToEnd: Bool
+    /// Node-local and operation checks compare the full Jacobian (one backward pass
+    /// per output element) when it has at most this many entries; above it they
+    /// compare `uᵀJ` for a random u, element by element of each input.
+    public var fullJacobianLimit: Int
+    /// Spread the work over the machine's cores.
+    public var parallel: Bool
+    /// Write progress to standard error once a check has run longer than a second.
+    public var progress: Bool
+
+    public init(
+        step: Double? = nil, stencil: Stencil = .central, absoluteTolerance: Double = 1e-5,
+        relativeTolerance: Double = 1e-3, fast: Bool = false, sample: Int? = nil, seed: UInt64 = 0,
+        nodeLocal: Bool = true, endToEnd: Bool = true, fullJacobianLimit: Int = 1 << 16,
+        parallel: Bool = true, progress: Bool = false
+    ) {
+        self.step = step
+        self.stencil = stencil
+        self.absoluteTolerance = absoluteTolerance
+        self.relativeTolerance = relativeTolerance
+        self.fast = fast
+        self.sample = sample
+        self.seed = seed
+        self.nodeLocal = nodeLocal
+        self.endToEnd = endToEnd
+        self.fullJacobianLimit = fullJacobianLimit
+        self.parallel = parallel
+        self.progress = progress
+    }
+
+    /// The step actually used.
+    public var effectiveStep: Double { step ?? stencil.defaultStep }
+
+    /// `|a − n| ≤ atol + rtol·|n|`: PyTorch gradcheck's rule, relative to the finite
+    /// difference n (the reference). Not swift-numerics' `isApproximatelyEqual`, which is
+    /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
+    /// doubles the gradient pass at rtol ≥ 0.5.
+    public func accepts(analytic a: Double, numeric n: Double) -> Bool {
+        abs(a - n) <= absoluteTolerance + relativeTolerance * abs(n)
+    }
+
+    /// How far past the tolerance an element is: `|a − n| / (atol + rtol·|n|)`,
+    /// above 1 for a failure. Orders elements to find the worst one.
+    func toleranceRatio(analytic a: Double, numeric n: Double) -> Double {
+        let ratio = abs(a - n) / (absoluteTolerance + relativeTolerance * abs(n))
+        return ratio.isNaN ? .infinity : ratio
+    }
+}
+
+/// CS231n's relative error `|a − n| / max(|a|, |n|, tiny)`; 0 when both are 0.
+public func relativeError(analytic a: Double, numeric n: Double) -> Double {
+    let scale = Swift.max(abs(a), abs(n), Double.leastNormalMagnitude)
+    return abs(a - n) / scale
+}

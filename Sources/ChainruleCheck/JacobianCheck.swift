@@ -1,0 +1,308 @@
+import ChainruleCore
+
+/// One evaluation of a checked function at perturbed inputs.
+struct Evaluation {
+    var output: Tensor
+    /// The branch pattern of every piecewise op evaluated (see `Operation.branches`).
+    var branches: [Int]
+}
+
+/// Evaluates a checked function with one input perturbed, reusing its own copy
+/// of the inputs (and, for graphs, of every node's value). One per thread.
+protocol PerturbedEvaluator: AnyObject {
+    /// Sets element `element` of input `input` to `value` and evaluates. Other
+    /// inputs are at their unperturbed values.
+    func evaluate(input: Int, element: Int, value: Double) -> Evaluation
+    /// Sets input `input` to `base + scale · direction` and evaluates.
+    func evaluate(input: Int, direction: Tensor, scale: Double) -> Evaluation
+    /// Puts one element back to its unperturbed value, without evaluating.
+    func resetElement(input: Int, element: Int)
+    /// Puts every input back to its unperturbed value.
+    func reset()
+    /// Forward evaluations done so far (op forwards for an op, cone recomputes for a graph).
+    var evaluations: Int { get }
+}
+
+/// A function of several tensors together with its backward rule: what the
+/// checker compares. An op at its sample inputs, a graph node at the values it
+/// saw, or a whole graph as a function of its leaves.
+struct Differentiand: Sendable {
+    var inputs: [Tensor]
+    var inputNames: [String]
+    /// The inputs to differentiate (labels and constants are left out).
+    var checkedInputs: [Int]
+    /// The output at the unperturbed inputs.
+    var output: Tensor
+    var makeEvaluator: @Sendable () -> any PerturbedEvaluator
+    /// The vector–Jacobian products `cotangentᵀ · ∂output/∂input_i` for every input.
+    var pullback: @Sendable (Tensor) -> [Tensor?]
+}
+
+/// The verdict on one input of a differentiand.
+struct InputVerdict: Sendable {
+    var input: Int
+    var tally: ComparisonTally
+    /// The `uᵀ J v` comparison of fast mode, when it ran.
+    var projection: ProjectionCheck?
+}
+
+/// Finite-difference Jacobians against backward rules.
+enum JacobianCheck {
+    /// Which cotangents the backward rule is run with.
+    enum Cotangents {
+        /// One-hot cotangents, one backward pass per output element: the full Jacobian,
+        /// so a failure names both the input and the output element.
+        case oneHot
+        /// One cotangent `u`: compares `uᵀ J` element by element of each input.
+        case projected(Tensor)
+    }
+
+    /// Compares every checked input of `function`, element by element (or the
+    /// `options.sample` sampled elements), after a `uᵀ J v` pre-check in fast mode.
+    static func check(
+        _ function: Differentiand, cotangents: Cotangents, options: CheckOptions, salt: UInt64,
+        workers: Int, progress: ProgressMeter? = nil
+    ) -> (verdicts: [InputVerdict], evaluations: Int) {
+        var evaluations = 0
+        var projections: [Int: ProjectionCheck] = [:]
+        var inputsToCompare = function.checkedInputs
+        if options.fast {
+            let (checks, count) = fastChecks(function, options: options, salt: salt)
+            evaluations += count
+            projections = checks
+            inputsToCompare = function.checkedInputs.filter { !(checks[$0]?.passed ?? false) }
+        }
+        let (tallies, count) = compareElements(
+            function, inputs: inputsToCompare, cotangents: cotangents, options: options, salt: salt,
+            workers: workers, progress: progress)
+        evaluations += count
+        let verdicts = function.checkedInputs.map { i in
+            InputVerdict(input: i, tally: tallies[i] ?? ComparisonTally(), projection: projections[i])
+        }
+        return (verdicts, evaluations)
+    }
+
+    /// The elements of input `input` to check: all of them, or `options.sample`
+    /// distinct ones drawn with the options' seed.
+    static func elements(ofInput input: Int, count: Int, options: CheckOptions, salt: UInt64) -> [Int] {
+        guard let k = options.sample, k < count else { return Array(0..<count) }
+        var rng = SeededGenerator(seed: options.seed &+ salt &* 0x9E37_79B9 &+ UInt64(input) &* 7919)
+        var indices = Array(0..<count)
+        for position in 0..<Swift.max(k, 0) {
+            let pick = position + Int(rng.next() % UInt64(count - position))
+            indices.swapAt(position, pick)
+        }
+        return indices.prefix(Swift.max(k, 0)).sorted()
+    }
+
+    /// `uᵀ J_i v_i` by backward rule and by finite differences along `v_i`, for every checked input.
+    static func fastChecks(
+        _ function: Differentiand, options: CheckOptions, salt: UInt64
+    ) -> ([Int: ProjectionCheck], evaluations: Int) {
+        let u = Tensor.randn(function.output.shape, seed: options.seed &+ salt &+ 0xF00D)
+        let gradients = function.pullback(u)
+        let evaluator = function.makeEvaluator()
+        let h = options.effectiveStep
+        var checks: [Int: ProjectionCheck] = [:]
+        for i in function.checkedInputs {
+            let v = Tensor.randn(function.inputs[i].shape, seed: options.seed &+ salt &+ UInt64(i) &* 31 &+ 0xBEEF)
+            let analytic = dot(gradients[i]?.data ?? [], v.data)
+            var numeric = 0.0
+            var firstBranches: [Int]?
+            var atKink = false
+            for (offset, weight) in options.stencil.terms {
+                let e = evaluator.evaluate(input: i, direction: v, scale: offset * h)
+                numeric += weight * dot(u.data, e.output.data)
+                if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
+            }
+            evaluator.reset()
+            numeric /= h
+            let passed = !atKink && options.accepts(analytic: analytic, numeric: numeric)
+            checks[i] = ProjectionCheck(
+                analytic: analytic, numeric: numeric, absoluteError: abs(analytic - numeric),
+                relativeError: relativeError(analytic: analytic, numeric: numeric), atKink: atKink, passed: passed)
+        }
+        return (checks, evaluator.evaluations)
+    }
+
+    /// Element-by-element comparison of the given inputs, spread over `workers` threads.
+    static func compareElements(
+        _ function: Differentiand, inputs: [Int], cotangents: Cotangents, options: CheckOptions, salt: UInt64,
+        workers: Int, progress: ProgressMeter?
+    ) -> ([Int: ComparisonTally], evaluations: Int) {
+        guard !inputs.isEmpty else { return ([:], 0) }
+        let outputCount = function.output.count
+        let analytic = analyticNumbers(function, inputs: inputs, cotangents: cotangents, workers: workers)
+        let projection: Tensor? = if case .projected(let u) = cotangents { u } else { nil }
+        var pairs: [(input: Int, element: Int)] = []
+        for i in inputs {
+            for j in elements(ofInput: i, count: function.inputs[i].count, options: options, salt: salt) {
+                pairs.append((i, j))
+            }
+        }
+        let allPairs = pairs
+        let h = options.effectiveStep
+        let terms = options.stencil.terms
+        let y = function.output.data
+        struct Partial: Sendable {
+            var tallies: [Int: ComparisonTally]
+            var evaluations: Int
+        }
+        let chunkSize = Swift.max(1, Swift.min(64, allPairs.count / (workers * 8) + 1))
+        let result = forEachChunk(
+            count: allPairs.count, chunkSize: chunkSize, workers: workers,
+            makeWorker: { () -> (Range<Int>) -> Partial? in
+                let evaluator = function.makeEvaluator()
+                var column = [Double](repeating: 0, count: outputCount)
+                return { range in
+                    var tallies: [Int: ComparisonTally] = [:]
+                    let before = evaluator.evaluations
+                    for (i, j) in allPairs[range] {
+                        let x0 = function.inputs[i].data[j]
+                        for k in 0..<outputCount { column[k] = 0 }
+                        var plus: [Double] = [], minus: [Double] = []
+                        var firstBranches: [Int]?
+                        var atKink = false
+                        for (offset, weight) in terms {
+                            let e = evaluator.evaluate(input: i, element: j, value: x0 + offset * h)
+                            e.output.data.withUnsafeBufferPointer { f in
+                                for k in 0..<outputCount { column[k] += weight * f[k] }
+                            }
+                            if offset == 1 { plus = e.output.data }
+                            if offset == -1 { minus = e.output.data }
+                            if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
+                        }
+                        evaluator.resetElement(input: i, element: j)
+                        for k in 0..<outputCount { column[k] /= h }
+                        let name = function.inputNames[i]
+                        let shape = function.inputs[i].shape
+                        var tally = tallies[i] ?? ComparisonTally()
+                        if let u = projection?.data {
+                            let a = analytic[i]![j]
+                            let n = dot(u, column)
+                            let comparison = {
+                                ElementComparison(
+                                    input: i, inputName: name, index: Tensor.index(of: j, in: shape),
+                                    analytic: a, numeric: n, absoluteError: abs(a - n),
+                                    relativeError: relativeError(analytic: a, numeric: n))
+                            }
+                            if atKink {
+                                var c = comparison()
+                                c.atKink = true
+                                c.rightDerivative = (dot(u, plus) - dot(u, y)) / h
+                                c.leftDerivative = (dot(u, y) - dot(u, minus)) / h
+                                tally.addKink(c)
+                            } else {
+                                tally.add(analytic: a, numeric: n, options: options, describe: comparison)
+                            }
+                        } else {
+                            let rows = analytic[i]!
+                            let n_i = function.inputs[i].count
+                            let comparison = { (k: Int) in
+                                let a = rows[k * n_i + j], n = column[k]
+                                return ElementComparison(
+                                    input: i, inputName: name, index: Tensor.index(of: j, in: shape),
+                                    outputIndex: Tensor.index(of: k, in: function.output.shape),
+                                    analytic: a, numeric: n, absoluteError: abs(a - n),
+                                    relativeError: relativeError(analytic: a, numeric: n))
+                            }
+                            if atKink {
+                                var worstK = 0
+                                for k in 0..<outputCount where abs(rows[k * n_i + j] - column[k]) > abs(rows[worstK * n_i + j] - column[worstK]) {
+                                    worstK = k
+                                }
+                                var c = comparison(worstK)
+                                c.atKink = true
+                                c.rightDerivative = (plus[worstK] - y[worstK]) / h
+                                c.leftDerivative = (y[worstK] - minus[worstK]) / h
+                                tally.addKink(c)
+                            } else {
+                                for k in 0..<outputCount {
+                                    tally.add(analytic: rows[k * n_i + j], numeric: column[k], options: options) { comparison(k) }
+                                }
+                            }
+                        }
+                        tallies[i] = tally
+                    }
+                    progress?.advance(by: range.count)
+                    return Partial(tallies: tallies, evaluations: evaluator.evaluations - before)
+                }
+            },
+            combine: { a, b in
+                Partial(
+                    tallies: a.tallies.merging(b.tallies, uniquingKeysWith: ComparisonTally.merged),
+                    evaluations: a.evaluations + b.evaluations)
+            })
+        return (result?.tallies ?? [:], result?.evaluations ?? 0)
+    }
+
+    /// The backward rule's numbers for each input: with one-hot cotangents the
+    /// Jacobian row-major `[output element][input element]`, else `uᵀ J`.
+    static func analyticNumbers(
+        _ function: Differentiand, inputs: [Int], cotangents: Cotangents, workers: Int
+    ) -> [Int: [Double]] {
+        switch cotangents {
+        case .projected(let u):
+            let gradients = function.pullback(u)
+            var numbers: [Int: [Double]] = [:]
+            for i in inputs {
+                numbers[i] = gradients[i]?.data ?? [Double](repeating: 0, count: function.inputs[i].count)
+            }
+            return numbers
+        case .oneHot:
+            let outputShape = function.output.shape
+            let outputCount = function.output.count
+            struct Rows: Sendable {
+                var rows: [(Int, [Tensor?])]
+            }
+            let collected = forEachChunk(
+                count: outputCount, chunkSize: Swift.max(1, outputCount / (workers * 4) + 1), workers: workers,
+                makeWorker: { () -> (Range<Int>) -> Rows? in
+                    { range in
+                        var rows: [(Int, [Tensor?])] = []
+                        var seed = Tensor.zeros(outputShape)
+                        for k in range {
+                            seed.data[k] = 1
+                            rows.append((k, function.pullback(seed)))
+                            seed.data[k] = 0
+                        }
+                        return Rows(rows: rows)
+                    }
+                },
+                combine: { Rows(rows: $0.rows + $1.rows) })
+            var numbers: [Int: [Double]] = [:]
+            for i in inputs {
+                numbers[i] = [Double](repeating: 0, count: outputCount * function.inputs[i].count)
+            }
+            for (k, gradients) in collected?.rows ?? [] {
+                for i in inputs {
+                    guard let g = gradients[i] else { continue }
+                    let n = g.count
+                    numbers[i]!.withUnsafeMutableBufferPointer { rows in
+                        for j in 0..<n { rows[k * n + j] = g.data[j] }
+                    }
+                }
+            }
+            return numbers
+        }
+    }
+}
+
+func dot(_ a: [Double], _ b: [Double]) -> Double {
+    var s = 0.0
+    for k in 0..<Swift.min(a.count, b.count) { s += a[k] * b[k] }
+    return s
+}
+
+/// The fast-mode comparison `uᵀ J v` of one input or leaf.
+public struct ProjectionCheck: Sendable, Codable, Equatable {
+    /// `uᵀ (J v)` from the backward rule: `(Jᵀu) · v`.
+    public var analytic: Double
+    /// `uᵀ (f(x + h v) − f(x − h v)) / 2h` (or the five-point stencil along v).
+    public var numeric: Double
+    public var absoluteError: Double
+    public var relativeError: Double
+    /// The branch pattern changed along ±h v: the comparison proves nothing, the elements are checked.
+    public var atKink: Bool
+    public var passed: Bool
+}
