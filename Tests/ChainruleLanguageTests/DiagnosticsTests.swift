@@ -279,3 +279,13 @@ extension DiagnosticsTests {
         #expect(found.last?.message == "unknown name 'q': bind it first (q = 1.5), or give it with --at q=1.5")
     }
 }
+
+extension DiagnosticsTests {
+    @Test func deepNestingIsRefusedNotACrash() {
+        let source = "x = " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "\n"
+        let found = diagnostics(source)
+        #expect(found.count == 1)
+        #expect(found.first?.location.line == 1)
+        #expect(found.first?.message == "this expression nests more than 200 levels deep; split it into bindings")
+    }
+}
