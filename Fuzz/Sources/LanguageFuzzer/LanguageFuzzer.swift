@@ -1,15 +1,24 @@
 import ChainruleLanguage
 
-/// libFuzzer's entry point: any bytes, read as UTF-8 (invalid sequences
-/// repaired, as reading a file does), must compile to a program or to
-/// diagnostics, never crash. Valid programs are also evaluated, and
+/// libFuzzer's entry point: any bytes must compile to a program or to
+/// diagnostics, never crash. An input starting with byte 0 is turned into a
+/// mostly well-formed program by `ProgramGenerator` (to reach the ops and the
+/// passes); any other input is read as program text, UTF-8 with invalid
+/// sequences repaired as reading a file does. Valid programs are evaluated and
 /// diagnostics rendered, so the whole path of `chainrule eval` is covered.
 /// The element limit is small so a generated `randn(9999, 9999)` is refused
 /// rather than allocated.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func languageFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let source = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    let options = CompileOptions(maxElements: 10_000, at: ["t": 0.5])
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    let source: String
+    if bytes.first == 0 {
+        var generator = ProgramGenerator(Array(bytes.dropFirst()))
+        source = generator.program()
+    } else {
+        source = String(decoding: bytes, as: UTF8.self)
+    }
+    let options = CompileOptions(maxElements: 10_000)
     do {
         let program = try Compiler.compile(source: source, file: "fuzz.grad", options: options)
         _ = try program.evaluate().json()
