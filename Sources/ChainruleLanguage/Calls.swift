@@ -7,9 +7,29 @@ struct CallSignature {
     /// Parameter names in positional order.
     var names: [String]
     /// Parameters the call must give.
-    var required: Set<String>
+    var required: [String]
     /// How the signature is shown in errors: `conv2d(x, W, b?, stride: 1, pad: 0)`.
-    var text: String
+    /// Built only when an error needs it: compiling a call must stay cheap.
+    var describe: () -> String
+    var text: String { describe() }
+}
+
+/// A call's arguments matched to a signature's parameters, by position in
+/// the signature (an array, not a dictionary: calls are compiled by the
+/// ten thousand and have a handful of parameters).
+struct BoundArguments {
+    let names: [String]
+    var values: [Argument?]
+
+    init(names: [String]) {
+        self.names = names
+        self.values = Array(repeating: nil, count: names.count)
+    }
+
+    subscript(name: String) -> Argument? {
+        get { names.firstIndex(of: name).flatMap { values[$0] } }
+        set { values[names.firstIndex(of: name)!] = newValue }
+    }
 }
 
 extension ProgramCompiler {
@@ -18,8 +38,8 @@ extension ProgramCompiler {
     func compileCall(_ callee: String, _ arguments: [Argument], _ token: Token) throws(CompileFailure) -> NodeID {
         if let operation = customOperations[callee] {
             let signature = CallSignature(
-                callee: callee, names: operation.parameters, required: Set(operation.parameters),
-                text: "\(callee)(\(operation.parameters.joined(separator: ", ")))")
+                callee: callee, names: operation.parameters, required: operation.parameters,
+                describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
             let bound = try bind(arguments, to: signature, at: token)
             var inputs: [NodeID] = []
             for name in operation.parameters { inputs.append(try compileExpression(bound[name]!.value)) }
@@ -58,11 +78,11 @@ extension ProgramCompiler {
     /// Matches a call's arguments to a signature: positional ones in order,
     /// named ones by name. Refuses too many, unknown, repeated and missing
     /// arguments, listing what the callee takes.
-    func bind(_ arguments: [Argument], to signature: CallSignature, at token: Token) throws(CompileFailure) -> [String: Argument] {
-        var bound: [String: Argument] = [:]
+    func bind(_ arguments: [Argument], to signature: CallSignature, at token: Token) throws(CompileFailure) -> BoundArguments {
+        var bound = BoundArguments(names: signature.names)
         var nextPosition = 0
         var sawNamed = false
-        let listing = "\(signature.callee) takes \(signature.text)"
+        var listing: String { "\(signature.callee) takes \(signature.text)" }
         for argument in arguments {
             if let label = argument.label {
                 sawNamed = true
@@ -85,7 +105,7 @@ extension ProgramCompiler {
                     throw failure("\(signature.callee) takes at most \(signature.names.count) argument\(signature.names.count == 1 ? "" : "s"), got \(arguments.count): \(signature.text)",
                                   at: argument.token)
                 }
-                bound[signature.names[nextPosition]] = argument
+                bound.values[nextPosition] = argument
                 nextPosition += 1
             }
         }
@@ -107,13 +127,13 @@ extension ProgramCompiler {
         // Tensor inputs are required here; an attribute without a default may
         // be optional (a reduction's axis), so the op's build says when one is missing.
         let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
-        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: Set(required), text: spec.signature)
+        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
         let bound = try bind(arguments, to: signature, at: token)
         var attributes: [String: AttributeValue] = [:]
         var tensorNames: [String] = []
         var tensorArguments: [Expression] = []
-        for parameter in spec.parameters {
-            guard let argument = bound[parameter.name] else {
+        for (index, parameter) in spec.parameters.enumerated() {
+            guard let argument = bound.values[index] else {
                 if let value = parameter.defaultValue { attributes[parameter.name] = value }
                 continue
             }
@@ -129,8 +149,14 @@ extension ProgramCompiler {
                 attributes[parameter.name] = try attributeValue(argument, parameter, callee: spec.name)
             }
         }
+        if attributes.isEmpty, let built = attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] {
+            return (built, tensorArguments)
+        }
         do {
-            return (try spec.build(OpArguments(attributes: attributes, tensorInputs: tensorNames)), tensorArguments)
+            let built = try spec.build(OpArguments(attributes: attributes, tensorInputs: tensorNames))
+            // An op with no attributes is the same value every time it is built.
+            if attributes.isEmpty { attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] = built }
+            return (built, tensorArguments)
         } catch {
             throw failure(error.description, at: token)
         }

@@ -58,6 +58,10 @@ final class ProgramCompiler {
     var customDefinitions: [String: Token] = [:]
     var failedOperations: Set<String> = []
     var atUsed: Set<String> = []
+    /// The ops behind `+ - * / @` and unary `-`, built once.
+    var operatorCache: [String: any Operation] = [:]
+    /// Registry ops called without attributes (`tanh(x)`), by name and given inputs, built once.
+    var attributeFreeCache: [String: any Operation] = [:]
 
     /// The binding being compiled: layers and default seeds are named after it.
     var currentBinding = ""
@@ -84,6 +88,8 @@ final class ProgramCompiler {
     /// Compiles the statements; returns the output node and its name, or nil
     /// if there is none (the diagnostics then say why).
     func compile(_ statements: [Statement]) -> (NodeID, String)? {
+        definitions.reserveCapacity(statements.count)
+        bindings.reserveCapacity(statements.count)
         for statement in statements {
             if case .binding(let name, let token, _) = statement, definitions[name] == nil {
                 definitions[name] = token
@@ -207,7 +213,7 @@ final class ProgramCompiler {
             return try resolve(other, at: otherToken)
         }
         let node = try compileExpression(value)
-        if graph[node].name == nil { graph.setName(name, of: node) }
+        if graph.nodes[node.index].name == nil { graph.setName(name, of: node) }
         return node
     }
 
@@ -270,9 +276,20 @@ final class ProgramCompiler {
                 let base = try compileExpression(lhs)
                 return try applyOperator("pow_const", symbol: "^", [base], exponent: exponent, at: token)
             }
-            let a = try compileExpression(lhs)
-            let b = try compileExpression(rhs)
-            return try applyOperator(Self.operatorOps[symbol]!, symbol: symbol, [a, b], at: token)
+            // A long sum a + b + c + … nests to the left: walk that spine with
+            // a loop, so ten thousand terms do not need ten thousand frames.
+            var spine: [(symbol: Character, rhs: Expression, token: Token)] = [(symbol, rhs, token)]
+            var leftmost = lhs
+            while case .binary(let s, let l, let r, let t) = leftmost, s != "^" {
+                spine.append((s, r, t))
+                leftmost = l
+            }
+            var node = try compileExpression(leftmost)
+            for step in spine.reversed() {
+                let right = try compileExpression(step.rhs)
+                node = try applyOperator(Self.operatorOps[step.symbol]!, symbol: step.symbol, [node, right], at: step.token)
+            }
+            return node
         case .call(let callee, let arguments, let token):
             return try compileCall(callee, arguments, token)
         }
@@ -290,6 +307,14 @@ final class ProgramCompiler {
     /// Builds the registry op behind an operator (`@` is `matmul`, `x^2` is
     /// `pow_const(x, p: 2)`) for `count` tensor inputs.
     func operatorOperation(_ opName: String, symbol: Character, inputs count: Int, exponent: Double? = nil, at token: Token) throws(CompileFailure) -> any Operation {
+        // Ops without attributes are values that never change: build each once.
+        if exponent == nil, let built = operatorCache[opName] { return built }
+        let built = try buildOperatorOperation(opName, symbol: symbol, inputs: count, exponent: exponent, at: token)
+        if exponent == nil { operatorCache[opName] = built }
+        return built
+    }
+
+    private func buildOperatorOperation(_ opName: String, symbol: Character, inputs count: Int, exponent: Double?, at token: Token) throws(CompileFailure) -> any Operation {
         guard let spec = Registry.spec(named: opName) else {
             throw failure("the '\(symbol)' operator needs the op \(opName), which is not in the registry", at: token)
         }
@@ -325,7 +350,7 @@ final class ProgramCompiler {
             case .invalidValue(_, _, _, let valueError): throw failure(valueError.description, at: token)
             }
         }
-        try checkSize(graph[node].shape, what: "the result of \(op.name)", at: token)
+        try checkSize(graph.nodes[node.index].shape, what: "the result of \(op.name)", at: token)
         return node
     }
 

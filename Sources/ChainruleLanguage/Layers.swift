@@ -15,12 +15,12 @@ enum LayerKind: String, CaseIterable {
         case .Linear:
             return CallSignature(
                 callee: rawValue, names: ["x", "out", "seed", "bias"], required: ["x", "out"],
-                text: "Linear(x, out, seed: N, bias: true)")
+                describe: { "Linear(x, out, seed: N, bias: true)" })
         case .Conv2D:
             return CallSignature(
                 callee: rawValue, names: ["x", "filters", "kernel", "stride", "pad", "seed", "bias"],
                 required: ["x", "filters", "kernel"],
-                text: "Conv2D(x, filters: F, kernel: K, stride: 1, pad: 0, seed: N, bias: true)")
+                describe: { "Conv2D(x, filters: F, kernel: K, stride: 1, pad: 0, seed: N, bias: true)" })
         }
     }
 

@@ -118,8 +118,8 @@ extension ProgramCompiler {
         case .call(let callee, let arguments, let token):
             if let operation = customOperations[callee] {
                 let signature = CallSignature(
-                    callee: callee, names: operation.parameters, required: Set(operation.parameters),
-                    text: "\(callee)(\(operation.parameters.joined(separator: ", ")))")
+                    callee: callee, names: operation.parameters, required: operation.parameters,
+                    describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
                 let bound = try bind(arguments, to: signature, at: token)
                 var inputs: [CustomExpression] = []
                 for parameter in operation.parameters { inputs.append(try inner(bound[parameter]!.value)) }

@@ -15,6 +15,11 @@ struct Parser {
     /// Open parentheses and brackets: inside them line ends are spaces.
     private var openers: [Token] = []
     private var nesting: Int { openers.count }
+    /// How deeply parentheses, brackets, calls and signs nest right now.
+    private var depth = 0
+    /// Deeper nesting is refused: it is never written by hand, and the
+    /// recursive descent would otherwise run out of stack on generated input.
+    static let maximumDepth = 200
     /// Where to go on after an error that ran into the next statement.
     private var resumeAt: Int?
     private(set) var diagnostics: [Diagnostic] = []
@@ -111,6 +116,7 @@ struct Parser {
     /// Skips the rest of a broken statement: up to and past its line end.
     private mutating func recover() {
         openers = []
+        depth = 0
         if let resumeAt {
             position = resumeAt
             self.resumeAt = nil
@@ -155,7 +161,7 @@ struct Parser {
         if case .identifier = first.kind {
             if second.isSymbol("=") {
                 next(); next()
-                if first.text.contains(".") {
+                if first.text.utf8.contains(UInt8(ascii: ".")) {
                     throw fail("'\(first.text)' cannot be bound: names with a dot are a layer's parameters; use a name like \(first.text.replacingOccurrences(of: ".", with: "_"))", at: first)
                 }
                 let value = try parseExpression()
@@ -281,6 +287,11 @@ struct Parser {
     }
 
     private mutating func parseUnary() throws(Abandon) -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maximumDepth {
+            throw fail("this expression nests more than \(Self.maximumDepth) levels deep; split it into bindings", at: peek())
+        }
         if atSymbol("-") {
             let minus = next()
             return .negate(try parseUnary(), minus)

@@ -32,19 +32,17 @@ struct Eval: ParsableCommand {
     @Option(help: "Refuse tensors with more elements than this.")
     var maxElements = 50_000_000
 
-    func validate() throws {
-        if (file == nil) == (expression == nil) {
-            throw ValidationError("give a program: a FILE, - for standard input, or -e EXPR")
-        }
-        if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
-    }
-
     func run() throws {
         let standardError = FileHandle.standardError
         func fail(_ message: String) -> ExitCode {
             standardError.write(Data(message.utf8))
             return ExitCode(2)
         }
+        // Usage problems exit with 2 like every other bad input.
+        if (file == nil) == (expression == nil) {
+            throw fail("error: give one program: a FILE, - for standard input, or -e EXPR\n")
+        }
+        if maxElements < 1 { throw fail("error: --max-elements must be at least 1\n") }
         var options = CompileOptions(maxElements: maxElements)
         if let at {
             do {

@@ -279,3 +279,59 @@ extension DiagnosticsTests {
         #expect(found.last?.message == "unknown name 'q': bind it first (q = 1.5), or give it with --at q=1.5")
     }
 }
+
+extension DiagnosticsTests {
+    @Test func deepNestingIsRefusedNotACrash() {
+        let source = "x = " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "\n"
+        let found = diagnostics(source)
+        #expect(found.count == 1)
+        #expect(found.first?.location.line == 1)
+        #expect(found.first?.message == "this expression nests more than 200 levels deep; split it into bindings")
+    }
+}
+
+/// Initialisers, layers and const.
+extension DiagnosticsTests {
+    @Test func initialiserSizesAreWholeNumbersFromOne() {
+        let d = only("w = randn(2, 0)\n")
+        #expect(d?.0 == 1 && d?.1 == 14)
+        #expect(d?.2 == "the sizes of randn are whole numbers from 1, as randn(shape…, seed: N, scale: 1)")
+    }
+
+    @Test func initialiserUnknownNamedArgument() {
+        let d = only("w = randn(2, sed: 1)\n")
+        #expect(d?.0 == 1 && d?.1 == 14)
+        #expect(d?.2 == "randn has no argument named 'sed'; did you mean 'seed'? (its named arguments are seed, scale)")
+    }
+
+    @Test func constTakesALiteralOrAnInitialiser() {
+        let d = only("x = 2\nc = const(x * 2)\n")
+        #expect(d?.0 == 2 && d?.1 == 13)
+        #expect(d?.2 == "const(…) takes a literal or an initialiser (randn, uniform, zeros, ones, load): it freezes a leaf")
+    }
+
+    @Test func conv2dLayerNeedsNCHWInput() {
+        let d = only("x = randn(3, 32, 32)\nh = Conv2D(x, filters: 4, kernel: 3)\n")
+        #expect(d?.0 == 2 && d?.1 == 5)
+        #expect(d?.2 == "Conv2D takes an NCHW input (batch, channels, height, width), got shape 3×32×32")
+    }
+
+    @Test func misspeltLayerSuggestsTheLayer() {
+        let d = only("x = randn(2, 3)\nh = Linera(x, 4)\n")
+        #expect(d?.0 == 2 && d?.1 == 5)
+        #expect(d?.2 == "unknown function 'Linera'; did you mean 'Linear'?")
+    }
+
+    @Test func npyFortranOrderAndTruncatedData() throws {
+        let folder = try temporaryDirectory()
+        try Data(npyBytes(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", data: littleEndianBytes([1, 2, 3, 4])))
+            .write(to: folder.appendingPathComponent("fortran.npy"))
+        try Data(npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", data: littleEndianBytes([1, 2])))
+            .write(to: folder.appendingPathComponent("short.npy"))
+        let options = CompileOptions(baseDirectory: folder.path)
+        #expect(only("x = load(\"fortran.npy\")\n", options: options)?.2
+            == "cannot load \(folder.path)/fortran.npy: the array is stored in Fortran order; save it with np.save(path, np.ascontiguousarray(a))")
+        #expect(only("x = load(\"short.npy\")\n", options: options)?.2
+            == "cannot load \(folder.path)/short.npy: the file is truncated: shape 3 of <f8 needs 24 bytes of data, found 16")
+    }
+}

@@ -270,3 +270,13 @@ import Testing
         #expect(big.text(full: true) == "v = [2, 4]\n    [[1, 2, 3, 4],\n     [5, 6, 7, 8]]\nno leaf gets a gradient (every leaf is a constant)\n")
     }
 }
+
+extension LanguageTests {
+    @Test func aTenThousandTermSumCompiles() throws {
+        let terms = (0..<10_000).map { "a\($0)" }
+        let source = terms.map { "\($0) = 1" }.joined(separator: "\n") + "\ns = " + terms.joined(separator: " + ") + "\n"
+        let result = try evaluate(source)
+        #expect(result.value.scalar == 10_000)
+        #expect(result.gradients.count == 10_000 && result.gradients.allSatisfy { $0.gradient.scalar == 1 })
+    }
+}
