@@ -3,8 +3,8 @@
 # command behind every picture. Run from the repository root (`make gallery`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --product chainrule >/dev/null
-bin="$(swift build --show-bin-path)/chainrule"
+swift build -c release --product chainrule >/dev/null
+bin="$(swift build -c release --show-bin-path)/chainrule"
 out=docs/gallery
 mkdir -p "$out"
 readme="$out/README.md"
