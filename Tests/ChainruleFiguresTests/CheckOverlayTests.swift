@@ -37,6 +37,21 @@ struct CheckOverlayTests {
         #expect(svg.contains("stroke=\"\(theme.checkFailed.hexString)\""))
     }
 
+    @Test("relu at its kink is amber, not red")
+    func kinkIsAmber() throws {
+        let g = Graph()
+        let x = g.input("x", 0)
+        let y = relu(x).named("y")
+        try g.backward(y)
+        var options = FigureOptions()
+        options.check = try GradientCheck.graph(g, output: y.id)
+        #expect(options.check?.node(y.id)?.status == .kink)
+        let svg = GraphFigure.svg(try GraphFigure.layout(graph: g, output: y.id, options: options))
+        #expect(svg.contains("stroke=\"\(Theme().checkWarning.hexString)\""))
+        #expect(!svg.contains("stroke=\"\(Theme().checkFailed.hexString)\""))
+        #expect(svg.contains("kink, rel err"))
+    }
+
     @Test("A passing circuit has no failure colour")
     func passingIsGreen() throws {
         let (graph, output) = try #require(FigureExamples.named("cs231n"))
