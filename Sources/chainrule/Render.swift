@@ -14,8 +14,10 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT or JSON.",
         discussion: """
-            Styles: circuit (CS231n: gates, values in green above each wire, gradients in red below),
-            record (micrograd: name | data | grad per value), model (one box per layer, shapes on edges).
+            Styles:
+              circuit  CS231n: gates; values green above each wire, gradients red below
+              record   micrograd: a box per value, name | data | grad, heatmaps for tensors
+              model    one box per layer with parameter counts, shapes on the edges
             Examples:
               chainrule render samples/cs231n-circuit.grad -o circuit.png
               chainrule render samples/lenet.grad --view ops -o lenet.svg
@@ -27,7 +29,7 @@ struct Render: ParsableCommand {
     @Argument(help: "The program to draw (.grad), or - for standard input.")
     var file: String?
 
-    @Option(name: .customShort("e"), help: "The program text itself, instead of a file.")
+    @Option(name: .customShort("e"), help: ArgumentHelp("The program text itself, instead of a file.", valueName: "expr"))
     var expression: String?
 
     @Option(help: "Set or override scalar leaves: x=1,y=2.")
