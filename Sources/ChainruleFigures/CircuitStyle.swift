@@ -40,15 +40,21 @@ extension SceneBuilder {
     func wireLabels(value: Tensor?, gradient: Tensor??, local: String?) -> (above: [Block], below: [Block]) {
         var above: [Block] = [], below: [Block] = []
         if options.labels.contains(.value) {
-            above.append(m.text(circuitNumber(value), color: theme.value))
+            above.append(withThumbnail(value, m.text(circuitNumber(value), color: theme.value), diverging: false))
         }
         if options.labels.contains(.local), let local {
             below.append(m.text(local, color: theme.local, small: true))
         }
         if options.showGradients && options.labels.contains(.grad), let gradient {
-            below.append(m.text(circuitNumber(gradient), color: theme.gradient))
+            below.append(withThumbnail(gradient, m.text(circuitNumber(gradient), color: theme.gradient), diverging: true))
         }
         return (above, below)
+    }
+
+    /// A tensor's text with a small heatmap before it; a scalar's text alone.
+    func withThumbnail(_ tensor: Tensor?, _ text: Block, diverging: Bool) -> Block {
+        guard let tensor, tensor.count > 1 else { return text }
+        return m.row([thumbnail(tensor, diverging: diverging, side: 36), text])
     }
 
     /// A scalar as CS231n writes it; a tensor as its shape and range; nil as "—".

@@ -155,7 +155,7 @@ struct SceneBuilder {
     /// and 4-D tensors by their first channels; large ones averaged down.
     /// Values use the sequential map over their range, gradients the
     /// diverging map centred at 0.
-    func thumbnail(_ tensor: Tensor, diverging: Bool) -> Block {
+    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84) -> Block {
         let shape = tensor.shape
         let planes: [(rows: Int, columns: Int, offset: Int)]
         switch shape.count {
@@ -188,8 +188,8 @@ struct SceneBuilder {
                         : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
                 }
             }
-            // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about 84 pt.
-            let cell = min(theme.thumbnailCell * 2.5, 84 / Double(max(rows, columns)))
+            // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about `side` points.
+            let cell = min(theme.thumbnailCell * 2.5, side / Double(max(rows, columns)))
             return m.heatmap(Heatmap(rows: rows, columns: columns, colors: colors, cell: max(cell, 3)))
         }
         return m.row(maps)
