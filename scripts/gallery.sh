@@ -44,6 +44,7 @@ figure sigmoid-forward.png "Forward pass only (--no-grad)" samples/sigmoid-neuro
 figure micrograd-neuron.png "micrograd's neuron: tanh(x1·w1 + x2·w2 + b)" samples/micrograd-neuron.grad
 figure custom-op-wrong.png "A custom op whose backward forgot a factor: the check overlay points at it" samples/custom-op-wrong.grad --check
 figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" samples/maxpool-routing.grad
+figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their ranges" --example mlp --style circuit
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
 figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
 figure lenet.png "LeNet-5, one box per layer" samples/lenet.grad
