@@ -33,7 +33,7 @@ figure() { # figure FILE TITLE ARGS...
 }
 
 figure cs231n-circuit.png "CS231n circuit f = (x + y)·z: values green above each wire, gradients red below" samples/cs231n-circuit.grad
-figure cs231n-circuit.svg "The same circuit as SVG: text stays selectable <text>" samples/cs231n-circuit.grad
+figure cs231n-circuit.svg 'The same circuit as SVG: text stays selectable `<text>` elements' samples/cs231n-circuit.grad
 figure cs231n-local.png "With local gradients ∂out/∂in in blue: upstream × local = downstream" samples/cs231n-circuit.grad --labels value,local,grad
 figure cs231n-tb.png "Top to bottom, with a title" samples/cs231n-circuit.grad --direction TB --title "f = (x + y) · z"
 figure cs231n-record.png "micrograd's record style: name | data | grad" samples/cs231n-circuit.grad --style record
