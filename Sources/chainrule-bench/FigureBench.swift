@@ -1,5 +1,54 @@
+import ChainruleCore
+import ChainruleFigures
+import Foundation
+
+/// Rendering a 1,000-node generated scalar graph (micrograd-style, fan-in 2)
+/// in the record style to SVG and PNG: total time and the share each phase
+/// takes. Graphviz's layout is the part we do not control; the aim is our own
+/// work (scene with Cairo measuring, drawing) under 20% of the total. PNG
+/// encoding (libpng's zlib) is reported apart: at 1,000 nodes the canvas is
+/// tens of thousands of points wide and the PNG tens of megapixels.
 enum FigureBench {
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
     static func run() throws {
-        print("(no benchmarks yet)")
+        let (graph, output) = FigureExamples.generated(nodes: 1000)
+        try graph.backward(output)
+        var options = FigureOptions()
+        options.style = .record
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-figure-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        var scene: Scene!
+        var laidOut: LaidOutScene!
+        let sceneTime = try seconds { scene = try GraphFigure.scene(graph: graph, output: output.id, options: options) }
+        let layoutTime = try seconds { laidOut = try GraphvizLayout.layout(scene) }
+        let svgTime = try seconds {
+            try Data(GraphFigure.svg(laidOut).utf8).write(to: folder.appendingPathComponent("bench.svg"))
+        }
+        // Cairo's image surfaces stop at 32,767 px a side: scale down to fit.
+        let scale = min(1, 32_000 / max(laidOut.size.width, laidOut.size.height))
+        var image: FigureImage!
+        let rasterTime = try seconds { image = try GraphFigure.raster(laidOut, scale: scale) }
+        let encodeTime = try seconds { try image.writePNG(to: folder.appendingPathComponent("bench.png").path) }
+        let total = sceneTime + layoutTime + svgTime + rasterTime + encodeTime
+        let ours = sceneTime + svgTime + rasterTime
+        func row(_ name: String, _ t: Double) {
+            print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%8.3f s  %5.1f%%", t, 100 * t / total))
+        }
+        print("graph: \(graph.count) nodes; scene: \(scene.nodes.count) boxes, \(scene.edges.count) edges; canvas \(Int(laidOut.size.width))×\(Int(laidOut.size.height)) pt")
+        row("scene (build + Cairo measuring)", sceneTime)
+        row("Graphviz dot layout", layoutTime)
+        row("SVG (draw + write)", svgTime)
+        row(String(format: "PNG at %.2f×: draw (%d×%d px)", scale, image.width, image.height), rasterTime)
+        row("PNG: libpng encode", encodeTime)
+        row("total", total)
+        print(String(format: "our share (scene, measuring, drawing): %.1f%% (aim < 20%%); Graphviz %.1f%%; PNG encoding %.1f%%",
+                     100 * ours / total, 100 * layoutTime / total, 100 * encodeTime / total))
     }
 }

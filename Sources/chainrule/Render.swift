@@ -1,9 +1,134 @@
 import ArgumentParser
+import ChainruleCheck
+import ChainruleCore
+import ChainruleFigures
+import ChainruleLanguage
+import Foundation
+
+extension FigureStyle: ExpressibleByArgument {}
+extension ModelView: ExpressibleByArgument {}
+extension Direction: ExpressibleByArgument {}
+extension Palette: ExpressibleByArgument {}
 
 struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT or JSON.",
+        discussion: """
+            Styles:
+              circuit  CS231n: gates; values green above each wire, gradients red below
+              record   micrograd: a box per value, name | data | grad, heatmaps for tensors
+              model    one box per layer with parameter counts, shapes on the edges
+            Examples:
+              chainrule render samples/cs231n-circuit.grad -o circuit.png
+              chainrule render samples/lenet.grad --view ops -o lenet.svg
+              chainrule render samples/custom-op-wrong.grad --check -o wrong.png
+              chainrule render --example cs231n --labels value,local,grad -o circuit.pdf
+            Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
+            """)
+
+    @Argument(help: "The program to draw (.grad), or - for standard input.")
+    var file: String?
+
+    @Option(name: .customShort("e"), help: ArgumentHelp("The program text itself, instead of a file.", valueName: "expr"))
+    var expression: String?
+
+    @Option(help: "Set or override scalar leaves: x=1,y=2.")
+    var at: String?
+
+    @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
+    var example: String?
+
+    @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf, .dot, .json).")
+    var output: String
+
+    @Option(help: "circuit, record or model (default: model for graphs with layers, circuit for scalar graphs, record otherwise).")
+    var style: FigureStyle?
+
+    @Option(help: "Model style: layers (one box per layer) or ops (one box per op, layers framed).")
+    var view: ModelView = .layers
+
+    @Option(help: "LR (left to right) or TB (top to bottom).")
+    var direction: Direction = .LR
+
+    @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
+    var labels: String = "value,grad"
+
+    @Option(help: "Decimals of every number shown.")
+    var precision: Int = 2
+
+    @Option(help: "default, or colorblind (Okabe–Ito colours).")
+    var palette: Palette = .default
+
+    @Option(help: "A title drawn above the figure.")
+    var title: String?
+
+    @Flag(name: .customLong("no-grad"), help: "Draw the forward pass only.")
+    var noGrad = false
+
+    @Option(help: "PNG pixels per point (2 = 144 DPI).")
+    var scale: Double = 2
+
+    @Flag(help: "Run the node-local gradient check and colour each node by its result.")
+    var check = false
+
+    func validate() throws {
+        if [file != nil, expression != nil, example != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
+        }
+        if let example, !FigureExamples.names.contains(example) {
+            throw ValidationError("unknown example '\(example)': use one of \(FigureExamples.names.joined(separator: ", "))")
+        }
+        if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
+        if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
+    }
 
     func run() throws {
-        throw ValidationError("'render' is not built yet")
+        let (graph, outputNode) = try program()
+        var options = FigureOptions()
+        options.style = style ?? (graph.layers.isEmpty ? (graph.nodes.allSatisfy { $0.shape.isEmpty } ? .circuit : .record) : .model)
+        options.view = view
+        options.direction = direction
+        options.labels = try WireLabel.parseList(labels)
+        options.precision = precision
+        options.palette = palette
+        options.title = title
+        options.showGradients = !noGrad
+        options.scale = scale
+        if check { options.check = try GradientCheck.graph(graph, output: outputNode) }
+        let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
+        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     }
+
+    /// The graph to draw, forward and backward done (backward only when gradients are drawn).
+    func program() throws -> (Graph, NodeID) {
+        if let example, let built = FigureExamples.named(example) { return built }
+        var options = CompileOptions()
+        if let at { options.at = try CompileOptions.parseAt(at) }
+        let source: String, name: String
+        if let expression {
+            (source, name) = (expression, "<expression>")
+        } else if file == "-" {
+            (source, name) = (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
+        } else {
+            let path = file ?? ""
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ProgramError(description: "cannot read '\(path)': no such file")
+            }
+            (source, name) = (String(decoding: data, as: UTF8.self), path)
+            options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        let compiled: ChainruleLanguage.Program
+        do {
+            compiled = try Compiler.compile(source: source, file: name, options: options)
+        } catch {
+            throw ProgramError(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
+        }
+        if !noGrad { try compiled.graph.backward(from: compiled.output) }
+        return (compiled.graph, compiled.output)
+    }
+}
+
+/// A program that could not be read or compiled: its diagnostics, printed as they are.
+private struct ProgramError: Error, CustomStringConvertible {
+    var description: String
 }

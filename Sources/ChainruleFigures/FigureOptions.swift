@@ -1,0 +1,97 @@
+import ChainruleCheck
+import ChainruleCore
+import Foundation
+
+/// The three ways to draw a graph (`--style`).
+public enum FigureStyle: String, Sendable, CaseIterable {
+    /// CS231n's circuit: gates as small circles, values above each wire in
+    /// green, gradients below in red.
+    case circuit
+    /// micrograd's: a box per value `name | data | grad`, op nodes between.
+    case record
+    /// One box per layer with parameter counts, shapes on the edges.
+    case model
+}
+
+/// How the model style groups nodes (`--view`).
+public enum ModelView: String, Sendable, CaseIterable {
+    /// One box per layer.
+    case layers
+    /// One box per op, layers drawn as frames around their ops.
+    case ops
+}
+
+/// What a wire can carry (`--labels value,local,grad`).
+public enum WireLabel: String, Sendable, CaseIterable {
+    /// The forward value (green).
+    case value
+    /// The local derivative ∂out/∂in at the current values (blue).
+    case local
+    /// The gradient arriving along the wire (red).
+    case grad
+
+    /// Parses `value,local,grad` (any subset, any order).
+    public static func parseList(_ text: String) throws(FigureError) -> Set<WireLabel> {
+        var labels: Set<WireLabel> = []
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            guard let label = WireLabel(rawValue: part) else {
+                throw .invalidOption("unknown label '\(part)' in --labels: use any of value, local, grad, separated by commas")
+            }
+            labels.insert(label)
+        }
+        return labels
+    }
+}
+
+/// Everything that shapes a figure besides the graph itself.
+public struct FigureOptions: Sendable {
+    public var style: FigureStyle = .circuit
+    public var view: ModelView = .layers
+    public var direction: Direction = .LR
+    /// What wires carry in the circuit style. Default: value and gradient.
+    public var labels: Set<WireLabel> = [.value, .grad]
+    /// Decimals of every number shown. Default 2, as in CS231n's figures.
+    public var precision: Int = 2
+    public var palette: Palette = .default
+    public var title: String?
+    /// `false` (`--no-grad`) draws the forward pass only.
+    public var showGradients = true
+    /// Pixels per point of a PNG: 2 gives 144 DPI.
+    public var scale: Double = 2
+    /// Colours each checked node by its band, with its worst relative error.
+    public var check: CheckReport?
+    /// For step-by-step figures: only these nodes' gradients are shown, the rest
+    /// read "—". `nil` shows every gradient the graph holds.
+    public var knownGradients: Set<NodeID>?
+    /// For step-by-step figures: the node drawn with a highlight.
+    public var highlighted: NodeID?
+    /// A line of text written on a node, e.g. `upstream × local = downstream`
+    /// with the numbers of the active step.
+    public var notes: [NodeID: String] = [:]
+    /// The most boxes handed to Graphviz. Measured on this kind of machine:
+    /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
+    public var maxBoxes: Int = 2500
+
+    public init() {}
+
+    public var theme: Theme { Theme(palette: palette) }
+}
+
+/// `value` with `precision` decimals (CS231n writes -12.00); scientific
+/// notation when that would hide the number (below half a unit of the last
+/// decimal, or at 1e5 and above). Never "-0.00".
+public func formatFixed(_ value: Double, precision: Int) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    let magnitude = abs(value)
+    if value != 0 && (magnitude >= 1e5 || magnitude < 0.5 * pow(10, -Double(precision))) {
+        return String(format: "%.\(max(precision - 1, 1))e", value)
+    }
+    let text = String(format: "%.\(precision)f", value)
+    return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) ? String(text.dropFirst()) : text
+}
+
+/// `10×3×5×5`; a scalar is `scalar`.
+func shapeText(_ shape: [Int]) -> String {
+    shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "×")
+}

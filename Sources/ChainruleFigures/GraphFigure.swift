@@ -1,0 +1,226 @@
+import CCairo
+import ChainruleCore
+import Foundation
+
+/// The file formats a figure can be written as, told by the output's extension.
+public enum FigureFormat: String, Sendable, CaseIterable {
+    case png, svg, pdf, dot, json
+
+    public init(path: String) throws(FigureError) {
+        guard let format = FigureFormat(rawValue: (path as NSString).pathExtension.lowercased()) else {
+            throw .unknownExtension(path: path)
+        }
+        self = format
+    }
+}
+
+/// A drawn figure in memory (a Cairo image surface), ready to be written as PNG.
+/// Keep it on one thread.
+public final class FigureImage {
+    let surface: OpaquePointer
+    public let width: Int
+    public let height: Int
+
+    init(surface: OpaquePointer, width: Int, height: Int) {
+        self.surface = surface
+        self.width = width
+        self.height = height
+    }
+
+    deinit { cairo_surface_destroy(surface) }
+
+    /// Encodes the image as PNG at `path`.
+    public func writePNG(to path: String) throws(FigureError) {
+        let status = cairo_surface_write_to_png(surface, path)
+        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
+    }
+}
+
+/// Figures of computation graphs: graph → scene → Graphviz layout → drawing.
+public enum GraphFigure {
+    /// The options actually used for `graph`: a graph too big for its style is
+    /// collapsed to one box per layer when it has layers; otherwise refused.
+    /// Runs in time linear in the graph, before anything is measured or laid out.
+    public static func fittedOptions(graph: Graph, options: FigureOptions) throws(FigureError) -> (options: FigureOptions, notes: [String]) {
+        guard graph.count > 0 else { throw .emptyGraph }
+        let boxes = estimatedBoxes(graph: graph, options: options)
+        if boxes <= options.maxBoxes { return (options, []) }
+        var collapsed = options
+        collapsed.style = .model
+        collapsed.view = .layers
+        let collapsedBoxes = estimatedBoxes(graph: graph, options: collapsed)
+        if !graph.layers.isEmpty && collapsedBoxes <= options.maxBoxes && !(options.style == .model && options.view == .layers) {
+            return (collapsed, ["the graph has \(graph.count) nodes, too many to draw one by one: drawn as one box per layer (--style model --view layers)"])
+        }
+        var record = options
+        record.style = .record
+        let advice: String
+        if options.style == .circuit && estimatedBoxes(graph: graph, options: record) <= options.maxBoxes {
+            advice = "The record style needs fewer boxes: try --style record."
+        } else if graph.layers.isEmpty {
+            advice = "Draw a smaller graph (one sample instead of a batch, fewer steps), or write the graph with layers so it can be drawn one box per layer (--style model --view layers)."
+        } else {
+            advice = "Even one box per layer is too many; draw a smaller part of the model."
+        }
+        throw .tooLarge(nodes: min(boxes, collapsedBoxes), limit: options.maxBoxes, advice: advice)
+    }
+
+    /// How many boxes (Graphviz nodes) the scene will have, without building it:
+    /// value and op boxes, copies of shared leaves, wire labels.
+    static func estimatedBoxes(graph: Graph, options: FigureOptions) -> Int {
+        var uses = [Int](repeating: 0, count: graph.count)
+        for node in graph.nodes { for input in node.inputs { uses[input.index] += 1 } }
+        let edges = uses.reduce(0, +)
+        let ops = graph.nodes.reduce(0) { $0 + ($1.op == nil ? 0 : 1) }
+        // Shared parameters and constants are drawn once per use.
+        let copies = graph.nodes.reduce(0) { total, node in
+            total + ((node.role == .param || node.role == .constant) && uses[node.id.index] > 1 ? uses[node.id.index] - 1 : 0)
+        }
+        switch options.style {
+        case .circuit: return graph.count + copies + edges + 2
+        case .record: return graph.count + copies + ops
+        case .model:
+            if options.view == .ops { return graph.count + edges }
+            let grouped = graph.nodes.reduce(0) { $0 + ($1.layer == nil ? 1 : 0) } + graph.layers.count
+            return grouped * 2
+        }
+    }
+
+    /// The scene of `graph` in `options.style`, with every box measured.
+    /// Pass the options from `fittedOptions` for graphs of unknown size.
+    public static func scene(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> Scene {
+        guard graph.count > 0 else { throw .emptyGraph }
+        var builder = SceneBuilder(graph: graph, output: output, options: options)
+        switch options.style {
+        case .circuit: builder.buildCircuit()
+        case .record: builder.buildRecord()
+        case .model: builder.buildModel()
+        }
+        return builder.finish()
+    }
+
+    /// Scene and layout together, after fitting the options to the graph's size.
+    public static func layout(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> LaidOutScene {
+        let fitted = try fittedOptions(graph: graph, options: options)
+        return try GraphvizLayout.layout(scene(graph: graph, output: output, options: fitted.options))
+    }
+
+    /// Writes the figure to `path` in the format its extension names. Writes a
+    /// temporary file beside it and renames it: on any error no partial file
+    /// is left. Returns notes for the user (a collapsed view).
+    @discardableResult
+    public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
+        let format = try FigureFormat(path: path)
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .unwritable(path: path, reason: "the folder '\(folder)' does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable")
+        }
+        let fitted = try fittedOptions(graph: graph, options: options)
+        let scene = try scene(graph: graph, output: output, options: fitted.options)
+        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        do {
+            switch format {
+            case .dot:
+                try writeData(Data(Export.dot(scene).utf8), to: temporary)
+            case .json:
+                let laidOut = try GraphvizLayout.layout(scene)
+                let data: Data
+                do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
+                    throw FigureError.drawingFailed("JSON encoding failed: \(error)")
+                }
+                try writeData(data, to: temporary)
+            case .svg:
+                try writeData(Data(svg(try GraphvizLayout.layout(scene)).utf8), to: temporary)
+            case .png:
+                try png(try GraphvizLayout.layout(scene), scale: fitted.options.scale, to: temporary)
+            case .pdf:
+                try pdf(try GraphvizLayout.layout(scene), to: temporary)
+            }
+            if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
+            guard rename(temporary, path) == 0 else {
+                throw FigureError.unwritable(path: path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as FigureError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .drawingFailed("\(error)")
+        }
+        return fitted.notes
+    }
+
+    private static func writeData(_ data: Data, to path: String) throws(FigureError) {
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw .unwritable(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    // MARK: Backends
+
+    /// The figure as an SVG document with text kept as `<text>`.
+    public static func svg(_ laidOut: LaidOutScene) -> String {
+        let canvas = SVGCanvas(size: laidOut.size, fontFamily: laidOut.scene.theme.fontFamily)
+        Painter(laidOut: laidOut).paint(on: canvas)
+        return canvas.document(background: laidOut.scene.theme.background)
+    }
+
+    /// Writes a PNG at `scale` pixels per point.
+    public static func png(_ laidOut: LaidOutScene, scale: Double, to path: String) throws(FigureError) {
+        try raster(laidOut, scale: scale).writePNG(to: path)
+    }
+
+    /// Draws the figure into an image in memory at `scale` pixels per point.
+    public static func raster(_ laidOut: LaidOutScene, scale: Double) throws(FigureError) -> FigureImage {
+        let width = Int((laidOut.size.width * scale).rounded(.up)), height = Int((laidOut.size.height * scale).rounded(.up))
+        guard width <= 32767, height <= 32767 else { throw .imageTooLarge(width: width, height: height) }
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
+            throw .drawingFailed("no image surface")
+        }
+        let image = FigureImage(surface: surface, width: width, height: height)
+        try draw(laidOut, on: surface, scale: scale)
+        return image
+    }
+
+    /// Writes a one-page PDF at the figure's natural size (points).
+    public static func pdf(_ laidOut: LaidOutScene, to path: String) throws(FigureError) {
+        try pdf(pages: [laidOut], to: path)
+    }
+
+    /// Writes a PDF with one page per figure, each page at its figure's
+    /// natural size (a step-by-step backward pass, one step per page).
+    public static func pdf(pages: [LaidOutScene], to path: String) throws(FigureError) {
+        guard let first = pages.first else { throw .emptyGraph }
+        guard let surface = cairo_pdf_surface_create(path, first.size.width, first.size.height) else {
+            throw .drawingFailed("no PDF surface")
+        }
+        defer { cairo_surface_destroy(surface) }
+        for (index, page) in pages.enumerated() {
+            if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }
+            try draw(page, on: surface, scale: 1)
+            cairo_surface_show_page(surface)
+        }
+        cairo_surface_finish(surface)
+        let status = cairo_surface_status(surface)
+        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
+    }
+
+    private static func draw(_ laidOut: LaidOutScene, on surface: OpaquePointer, scale: Double) throws(FigureError) {
+        guard let cairo = cairo_create(surface) else { throw .drawingFailed("no Cairo context") }
+        defer { cairo_destroy(cairo) }
+        cairo_scale(cairo, scale, scale)
+        let background = laidOut.scene.theme.background
+        cairo_set_source_rgb(cairo, background.red, background.green, background.blue)
+        cairo_paint(cairo)
+        cairo_set_line_join(cairo, CAIRO_LINE_JOIN_ROUND)
+        cairo_set_line_cap(cairo, CAIRO_LINE_CAP_ROUND)
+        Painter(laidOut: laidOut).paint(on: CairoCanvas(cairo: cairo, fontFamily: laidOut.scene.theme.fontFamily))
+        let status = cairo_status(cairo)
+        guard status == CAIRO_STATUS_SUCCESS else { throw .drawingFailed(String(cString: cairo_status_to_string(status))) }
+    }
+}

@@ -1,0 +1,73 @@
+import ChainruleCore
+
+/// A picture of a model: one box per layer (`Conv2D h  10×3×5×5  760 params`)
+/// or per op with layers as frames, tensor shapes on the edges.
+extension SceneBuilder {
+    /// The box that draws node `id` in the model style, or nil for a small
+    /// constant (a literal, class labels) folded into its consumer.
+    func modelGroup(_ id: NodeID) -> String? {
+        let node = graph[id]
+        if options.view == .layers, let layer = node.layer { return "L\(layer)" }
+        if node.role == .constant && Tensor.elementCount(node.shape) <= 16 { return nil }
+        return "n\(id.index)"
+    }
+
+    mutating func buildModel() {
+        if options.view == .ops {
+            clusters = graph.layers.enumerated().map { SceneCluster(key: "L\($0.offset)", title: "\($0.element.kind) \($0.element.name)") }
+        }
+        var drawnLayers: Set<Int> = []
+        for node in graph.nodes {
+            guard let key = modelGroup(node.id) else { continue }
+            if options.view == .layers, let layer = node.layer {
+                if drawnLayers.insert(layer).inserted { addLayerBox(layer, key: key) }
+            } else {
+                addModelNodeBox(node, key: key)
+            }
+        }
+        var connected: Set<String> = []
+        for node in graph.nodes {
+            guard let to = modelGroup(node.id) else { continue }
+            for input in node.inputs {
+                guard let from = modelGroup(input), from != to, connected.insert(from + ">" + to).inserted else { continue }
+                let shape = m.text(shapeText(graph[input].shape), color: theme.muted, small: true)
+                labelledWire("w\(connected.count)", from: from, to: to, above: [shape], below: [])
+            }
+        }
+    }
+
+    mutating func addLayerBox(_ index: Int, key: String) {
+        let layer = graph.layers[index]
+        let members = graph.nodes(inLayer: index)
+        let params = members.filter { graph[$0].role == .param }
+        var rows = [m.text("\(layer.kind) \(layer.name)", color: theme.text, bold: true)]
+        if !params.isEmpty {
+            let shapes = params.map { shapeText(graph[$0].shape) }.joined(separator: ", ")
+            let count = params.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }
+            rows.append(m.text(shapes, color: theme.text, small: true))
+            rows.append(m.text("\(count) params", color: theme.muted, small: true))
+        }
+        let out = members.last.map { graph[$0] }
+        if let out { rows.append(m.text("→ " + shapeText(out.shape), color: theme.muted, small: true)) }
+        let worst = members.compactMap { checkMark($0) }.first { $0.color == theme.checkFailed } ?? members.compactMap { checkMark($0) }.first
+        if let worst { rows.append(m.text(worst.text, color: worst.color, small: true, bold: true)) }
+        rows += members.compactMap { noteBlock($0) }
+        let highlighted = members.contains { $0 == options.highlighted }
+        add(key, .layer, node: out?.id, shape: .box, content: m.column(rows), padding: 8,
+            fill: worst.map { $0.color.mixed(with: .white, 0.85) } ?? theme.valueFill,
+            stroke: highlighted ? theme.highlight : (worst?.color ?? theme.stroke), strokeWidth: highlighted ? 3.5 : (worst == nil ? theme.lineWidth : 2.5))
+    }
+
+    mutating func addModelNodeBox(_ node: Node, key: String) {
+        let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
+        var rows = [m.text(title, color: theme.text, bold: true), m.text(shapeText(node.shape), color: theme.muted, small: true)]
+        if node.role == .param { rows.append(m.text("\(Tensor.elementCount(node.shape)) params", color: theme.muted, small: true)) }
+        if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
+        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+        if let note = noteBlock(node.id) { rows.append(note) }
+        let (stroke, width) = outline(node.id, base: theme.lineWidth)
+        let cluster = options.view == .ops ? node.layer : nil
+        add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),
+            fill: fill(node.id, base: node.role.isLeaf ? theme.leafFill : theme.valueFill), stroke: stroke, strokeWidth: width, cluster: cluster)
+    }
+}

@@ -1,0 +1,47 @@
+import ChainruleCore
+
+/// micrograd's figure: one box per value, `name | data | grad`, with the op
+/// that made it in a small circle just before it.
+extension SceneBuilder {
+    mutating func buildRecord() {
+        for node in graph.nodes {
+            if node.op == nil && drawnAsCopies(node.id) {
+                for (consumer, k) in consumers[node.id.index] {
+                    addValueBox(node, key: sourceKey(node.id, consumer: consumer, k: k))
+                }
+                continue
+            }
+            addValueBox(node, key: "n\(node.id.index)")
+            guard let op = node.op else { continue }
+            let opKey = "o\(node.id.index)"
+            let (stroke, width) = outline(node.id, base: theme.lineWidth)
+            add(opKey, .op, node: node.id, shape: .circle,
+                content: m.text(op.symbol, TextStyle(color: theme.text, size: theme.symbolFontSize, bold: true)),
+                padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
+            for (k, input) in node.inputs.enumerated() {
+                connect(sourceKey(input, consumer: node.id, k: k), opKey)
+            }
+            connect(opKey, "n\(node.id.index)")
+        }
+    }
+
+    mutating func addValueBox(_ node: Node, key: String) {
+        var rows: [Block]
+        let name = m.text(node.displayName, color: theme.text, bold: true)
+        let showsGradient = options.showGradients && receivesGradient(node.id)
+        if node.shape.isEmpty {
+            var cells = [name, m.text("data " + summary(node.value), color: theme.value)]
+            if showsGradient { cells.append(m.text("grad " + summary(shownGradient(node.id)), color: theme.gradient)) }
+            rows = [m.row(cells, dividers: true)]
+        } else {
+            rows = [m.row([name, m.text(shapeText(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
+        }
+        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+        if let note = noteBlock(node.id) { rows.append(note) }
+        let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)
+        let (stroke, width) = outline(node.id, base: node.id == output ? 2 : theme.lineWidth)
+        let base = node.role.isLeaf ? theme.leafFill : theme.valueFill
+        add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: content,
+            padding: node.shape.isEmpty ? 5 : theme.padding, fill: fill(node.id, base: base), stroke: stroke, strokeWidth: width)
+    }
+}

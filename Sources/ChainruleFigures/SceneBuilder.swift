@@ -1,0 +1,227 @@
+import ChainruleCheck
+import ChainruleCore
+
+/// Builds the scene of a graph: what to draw in the chosen style, with every
+/// box measured by Cairo's font metrics. Reads the graph, never changes it.
+struct SceneBuilder {
+    let graph: Graph
+    let output: NodeID
+    let options: FigureOptions
+    let theme: Theme
+    let m: TextMeasurer
+    /// For each node, the (consumer, input position) pairs that read it.
+    let consumers: [[(node: NodeID, input: Int)]]
+
+    var nodes: [SceneNode] = []
+    var edges: [SceneEdge] = []
+    var clusters: [SceneCluster] = []
+    /// Position of each node key in `nodes`.
+    var index: [String: Int] = [:]
+
+    init(graph: Graph, output: NodeID, options: FigureOptions) {
+        self.graph = graph
+        self.output = output
+        self.options = options
+        self.theme = options.theme
+        self.m = TextMeasurer(theme: options.theme)
+        var consumers = [[(node: NodeID, input: Int)]](repeating: [], count: graph.count)
+        for node in graph.nodes {
+            for (k, input) in node.inputs.enumerated() { consumers[input.index].append((node.id, k)) }
+        }
+        self.consumers = consumers
+    }
+
+    // MARK: Values and gradients as text
+
+    func number(_ v: Double) -> String { formatFixed(v, precision: options.precision) }
+
+    /// The gradient to show for `id`: nil before backward, for unknown steps, or with `--no-grad`.
+    func shownGradient(_ id: NodeID) -> Tensor? {
+        guard options.showGradients else { return nil }
+        if let known = options.knownGradients, !known.contains(id) { return nil }
+        return graph[id].gradient
+    }
+
+    /// A scalar as a number; a tensor as its range.
+    func summary(_ tensor: Tensor?) -> String {
+        guard let tensor else { return "—" }
+        if tensor.count == 1 { return number(tensor.data[0]) }
+        guard let low = tensor.data.min(), let high = tensor.data.max() else { return "empty" }
+        return "[\(number(low)), \(number(high))]"
+    }
+
+    /// A leaf whose gradient is never computed (a constant) shows no gradient at all.
+    func receivesGradient(_ id: NodeID) -> Bool {
+        graph[id].role != .constant
+    }
+
+    // MARK: Check overlay and highlight
+
+    /// The overlay colour and text of a checked node.
+    func checkMark(_ id: NodeID) -> (color: RGB, text: String)? {
+        guard let check = options.check?.node(id) else { return nil }
+        let error = String(format: "%.1e", check.maxRelativeError)
+        switch check.status {
+        case .fail: return (theme.checkFailed, "✗ rel err \(error)")
+        case .kink: return (theme.checkWarning, "kink, rel err \(error)")
+        case .pass: return (check.band == .good ? theme.checkGood : theme.checkWarning, "✓ rel err \(error)")
+        case .skipped: return nil
+        }
+    }
+
+    /// Stroke colour and width of a node's outline (check band, highlight, or plain).
+    func outline(_ id: NodeID?, base: Double) -> (RGB, Double) {
+        if let id, id == options.highlighted { return (theme.highlight, 3.5) }
+        if let id, let mark = checkMark(id) { return (mark.color, 2.5) }
+        return (theme.stroke, base)
+    }
+
+    /// The note written on node `id`, if any.
+    func noteBlock(_ id: NodeID) -> Block? {
+        options.notes[id].map { m.text($0, color: theme.text, small: true, bold: true) }
+    }
+
+    /// A light tint of a check colour for a node's fill.
+    func fill(_ id: NodeID?, base: RGB) -> RGB {
+        if let id, let mark = checkMark(id) { return mark.color.mixed(with: .white, 0.85) }
+        return base
+    }
+
+    // MARK: Scene pieces
+
+    mutating func add(
+        _ key: String, _ kind: SceneNodeKind, node: NodeID?, shape: NodeShape, content: Block,
+        padding: Double? = nil, fill: RGB? = nil, stroke: RGB? = nil, strokeWidth: Double? = nil, cluster: Int? = nil
+    ) {
+        let pad = padding ?? theme.padding
+        var size = Size(content.size.width + 2 * pad, content.size.height + 2 * pad)
+        var shape = shape
+        if shape == .circle {
+            let diameter = max(size.width, size.height, 30)
+            // A long op name (a custom op) reads better in a pill than in a huge circle.
+            if diameter > 48 { shape = .box } else { size = Size(diameter, diameter) }
+        }
+        index[key] = nodes.count
+        nodes.append(SceneNode(
+            key: key, kind: kind, node: node, shape: shape, content: content, size: size, fill: fill,
+            stroke: stroke ?? theme.stroke, strokeWidth: strokeWidth ?? theme.lineWidth, cluster: cluster))
+    }
+
+    mutating func connect(_ from: String, _ to: String, arrow: Bool = true) {
+        edges.append(SceneEdge(from: from, to: to, color: theme.stroke, width: theme.lineWidth, arrow: arrow))
+    }
+
+    /// A wire label between `from` and `to`: `above` over the wire, `below`
+    /// under it (left and right of it when the flow is top to bottom).
+    mutating func labelledWire(_ key: String, from: String, to: String, above: [Block], below: [Block], arrow: Bool = true) {
+        let top = m.column(above), bottom = m.column(below)
+        let content: Block
+        if options.direction == .LR {
+            let half = max(top.size.height, bottom.size.height)
+            content = m.column([
+                m.column([m.spacer(0, half - top.size.height), top]),
+                m.spacer(0, 4),
+                m.column([bottom, m.spacer(0, half - bottom.size.height)]),
+            ])
+        } else {
+            let half = max(top.size.width, bottom.size.width)
+            content = m.row([m.row([m.spacer(half - top.size.width, 0), top]), m.spacer(8, 0), m.row([bottom, m.spacer(half - bottom.size.width, 0)])])
+        }
+        // Inside a frame when both ends are: dot keeps a cluster's ranks contiguous.
+        let fromCluster = index[from].flatMap { nodes[$0].cluster }
+        let toCluster = index[to].flatMap { nodes[$0].cluster }
+        let cluster = fromCluster != nil && fromCluster == toCluster ? fromCluster : nil
+        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: 2, cluster: cluster)
+        connect(from, key, arrow: false)
+        connect(key, to, arrow: arrow)
+    }
+
+    /// Shared parameters and constants are drawn as a small copy beside each
+    /// op that uses them, instead of one node with long edges across the
+    /// figure (long edges are what make `dot` hang).
+    func drawnAsCopies(_ id: NodeID) -> Bool {
+        let node = graph[id]
+        return (node.role == .param || node.role == .constant) && consumers[id.index].count > 1
+    }
+
+    /// The scene key of the drawing of `input` as read by `consumer`'s input `k`.
+    func sourceKey(_ input: NodeID, consumer: NodeID, k: Int) -> String {
+        drawnAsCopies(input) ? "n\(input.index)_for\(consumer.index)_\(k)" : "n\(input.index)"
+    }
+
+    // MARK: Thumbnails
+
+    /// A heatmap of `tensor`: vectors as one row, matrices as they are, 3-D
+    /// and 4-D tensors by their first channels; large ones averaged down.
+    /// Values use the sequential map over their range, gradients the
+    /// diverging map centred at 0.
+    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84) -> Block {
+        let shape = tensor.shape
+        let planes: [(rows: Int, columns: Int, offset: Int)]
+        switch shape.count {
+        case 0: planes = [(1, 1, 0)]
+        case 1: planes = [(1, shape[0], 0)]
+        case 2: planes = [(shape[0], shape[1], 0)]
+        default:
+            let rows = shape[shape.count - 2], columns = shape[shape.count - 1]
+            let channels = shape.count >= 3 ? shape[shape.count - 3] : 1
+            planes = (0..<min(channels, 3)).map { (rows, columns, $0 * rows * columns) }
+        }
+        let magnitude = tensor.data.map(abs).max() ?? 0
+        let low = tensor.data.min() ?? 0, high = tensor.data.max() ?? 0
+        let maxCells = theme.thumbnailMaxCells * (planes.count == 1 ? 2 : 1)
+        let maps = planes.map { plane -> Block in
+            let rows = min(plane.rows, maxCells), columns = min(plane.columns, maxCells)
+            var colors: [RGB] = []
+            colors.reserveCapacity(rows * columns)
+            for r in 0..<rows {
+                let r0 = r * plane.rows / rows, r1 = max((r + 1) * plane.rows / rows, r0 + 1)
+                for c in 0..<columns {
+                    let c0 = c * plane.columns / columns, c1 = max((c + 1) * plane.columns / columns, c0 + 1)
+                    var sum = 0.0
+                    for rr in r0..<r1 {
+                        for cc in c0..<c1 { sum += tensor.data[plane.offset + rr * plane.columns + cc] }
+                    }
+                    let mean = sum / Double((r1 - r0) * (c1 - c0))
+                    colors.append(diverging
+                        ? theme.diverging(magnitude > 0 ? mean / magnitude : 0)
+                        : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
+                }
+            }
+            // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about `side` points.
+            let cell = min(theme.thumbnailCell * 2.5, side / Double(max(rows, columns)))
+            return m.heatmap(Heatmap(rows: rows, columns: columns, colors: colors, cell: max(cell, 3)))
+        }
+        return m.row(maps)
+    }
+
+    /// A tensor's value and gradient thumbnails side by side, each with its range.
+    func tensorPanels(_ id: NodeID) -> Block {
+        let node = graph[id]
+        var panels: [Block] = []
+        if let value = node.value {
+            panels.append(m.column([thumbnail(value, diverging: false), m.text("data " + summary(value), color: theme.value, small: true)]))
+        }
+        if options.showGradients && receivesGradient(id) {
+            if let gradient = shownGradient(id) {
+                panels.append(m.column([thumbnail(gradient, diverging: true), m.text("grad " + summary(gradient), color: theme.gradient, small: true)]))
+            } else {
+                panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
+            }
+        }
+        return m.row(panels)
+    }
+
+    // MARK: Finish
+
+    func finish() -> Scene {
+        let (rank, node): (Double, Double) = switch options.style {
+        case .circuit: (14, 14)
+        case .record: (22, 12)
+        case .model: (20, 14)
+        }
+        let titleBlock = options.title.map { m.text($0, TextStyle(color: theme.text, size: theme.titleFontSize, bold: true)) }
+        return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
+                     titleBlock: titleBlock, theme: theme, rankSeparation: rank, nodeSeparation: node)
+    }
+}

@@ -1,0 +1,99 @@
+import CCairo
+
+/// Sets the font of a Cairo context the one way every surface uses: family,
+/// weight, size, and metrics hinting off so widths agree across PNG, SVG and PDF.
+func applyFont(_ cairo: OpaquePointer, family: String, size: Double, bold: Bool) {
+    cairo_select_font_face(cairo, family, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+    cairo_set_font_size(cairo, size)
+    let options = cairo_font_options_create()
+    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF)
+    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE)
+    cairo_set_font_options(cairo, options)
+    cairo_font_options_destroy(options)
+}
+
+/// Measures text with Cairo's font metrics and builds measured blocks.
+/// Owns a tiny image surface; use one measurer per thread.
+final class TextMeasurer {
+    private let surface: OpaquePointer
+    private let cairo: OpaquePointer
+    let theme: Theme
+    private var widths: [String: Double] = [:]
+    private var extents: [String: (ascent: Double, height: Double)] = [:]
+
+    init(theme: Theme) {
+        self.theme = theme
+        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1)
+        cairo = cairo_create(surface)
+    }
+
+    deinit {
+        cairo_destroy(cairo)
+        cairo_surface_destroy(surface)
+    }
+
+    private func select(_ style: TextStyle) {
+        applyFont(cairo, family: theme.fontFamily, size: style.size, bold: style.bold)
+    }
+
+    /// Advance width of `text` in points.
+    func width(_ text: String, _ style: TextStyle) -> Double {
+        let key = "\(style.size)|\(style.bold)|\(text)"
+        if let cached = widths[key] { return cached }
+        select(style)
+        var result = cairo_text_extents_t()
+        cairo_text_extents(cairo, text, &result)
+        widths[key] = result.x_advance
+        return result.x_advance
+    }
+
+    /// Ascent and line height of the font at this style.
+    func lineMetrics(_ style: TextStyle) -> (ascent: Double, height: Double) {
+        let key = "\(style.size)|\(style.bold)"
+        if let cached = extents[key] { return cached }
+        select(style)
+        var result = cairo_font_extents_t()
+        cairo_font_extents(cairo, &result)
+        let metrics = (ascent: result.ascent, height: result.ascent + result.descent)
+        extents[key] = metrics
+        return metrics
+    }
+
+    // MARK: Blocks
+
+    func text(_ string: String, _ style: TextStyle) -> Block {
+        let metrics = lineMetrics(style)
+        return Block(kind: .text(string, style, ascent: metrics.ascent), children: [],
+                     size: Size(width(string, style), metrics.height))
+    }
+
+    func text(_ string: String, color: RGB, small: Bool = false, bold: Bool = false) -> Block {
+        text(string, TextStyle(color: color, size: small ? theme.smallFontSize : theme.fontSize, bold: bold))
+    }
+
+    func heatmap(_ map: Heatmap) -> Block {
+        Block(kind: .heatmap(map), children: [],
+              size: Size(Double(map.columns) * map.cell, Double(map.rows) * map.cell))
+    }
+
+    func spacer(_ width: Double, _ height: Double) -> Block {
+        Block(kind: .spacer, children: [], size: Size(width, height))
+    }
+
+    /// Children side by side. With dividers each cell gets the theme's padding on both sides.
+    func row(_ children: [Block], dividers: Bool = false) -> Block {
+        let inner = dividers ? 2 * theme.padding : 0
+        let gaps = dividers ? 0 : theme.gap * Double(max(children.count - 1, 0))
+        let width = children.reduce(0) { $0 + $1.size.width + inner } + gaps
+        let height = children.map(\.size.height).max() ?? 0
+        return Block(kind: .row(dividers: dividers), children: children, size: Size(width, height))
+    }
+
+    /// Children stacked and centred. With dividers each cell gets half a gap above and below.
+    func column(_ children: [Block], dividers: Bool = false) -> Block {
+        let spacing = dividers ? theme.gap * 2 : theme.gap / 2
+        let height = children.reduce(0) { $0 + $1.size.height } + spacing * Double(max(children.count - 1, 0))
+        let width = children.map(\.size.width).max() ?? 0
+        return Block(kind: .column(dividers: dividers), children: children, size: Size(width, height))
+    }
+}

@@ -1,0 +1,158 @@
+/// A colour with components in 0…1.
+public struct RGB: Sendable, Equatable, Hashable {
+    public var red: Double
+    public var green: Double
+    public var blue: Double
+
+    public init(_ red: Double, _ green: Double, _ blue: Double) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+
+    /// `RGB(hex: 0x1B7F1B)`.
+    public init(hex: Int) {
+        self.init(Double((hex >> 16) & 0xFF) / 255, Double((hex >> 8) & 0xFF) / 255, Double(hex & 0xFF) / 255)
+    }
+
+    /// `#1b7f1b`, for SVG and DOT.
+    public var hexString: String {
+        func byte(_ c: Double) -> Int { Int((min(max(c, 0), 1) * 255).rounded()) }
+        let value = (byte(red) << 16) | (byte(green) << 8) | byte(blue)
+        let digits = String(value, radix: 16)
+        return "#" + String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// Linear mix: `t = 0` gives `self`, `t = 1` gives `other`.
+    public func mixed(with other: RGB, _ t: Double) -> RGB {
+        RGB(red + (other.red - red) * t, green + (other.green - green) * t, blue + (other.blue - blue) * t)
+    }
+
+    public static let white = RGB(1, 1, 1)
+}
+
+/// The colour sets a figure can use (`--palette`).
+public enum Palette: String, Sendable, CaseIterable {
+    /// Green values, red gradients, blue local gradients: CS231n's colours.
+    case `default`
+    /// The Okabe–Ito colours, told apart by people with any common colour-vision
+    /// deficiency (red/green is the classic trap in a lecture hall).
+    case colorblind
+}
+
+/// Colours, fonts and sizes for every figure, in one place.
+///
+/// Sizes are in points (1/72 inch) at the figure's natural size; a PNG is
+/// scaled on top (`--scale`). Text is never below 11 pt, so a figure pasted
+/// into a 16:9 slide reads from the back row.
+public struct Theme: Sendable {
+    public var palette: Palette
+    /// Forward values (green).
+    public var value: RGB
+    /// Gradients (red).
+    public var gradient: RGB
+    /// Local derivatives ∂out/∂in (blue).
+    public var local: RGB
+    public var text: RGB
+    public var muted: RGB
+    public var stroke: RGB
+    public var background: RGB
+    public var valueFill: RGB
+    public var opFill: RGB
+    public var leafFill: RGB
+    public var clusterFill: RGB
+    public var clusterStroke: RGB
+    /// The active node of a step-by-step figure.
+    public var highlight: RGB
+    /// Check overlay: relative error ≤ 1e-7.
+    public var checkGood: RGB
+    /// Check overlay: at a kink, or passing with relative error above 1e-7.
+    public var checkWarning: RGB
+    /// Check overlay: a failed node.
+    public var checkFailed: RGB
+    /// Diverging map for gradients: negative end, zero, positive end.
+    public var divergingNegative: RGB
+    public var divergingZero: RGB
+    public var divergingPositive: RGB
+    /// Sequential map for values, low to high.
+    public var sequential: [RGB]
+
+    public var fontFamily: String
+    /// Body text (labels, numbers). At least 11 pt.
+    public var fontSize: Double
+    /// Secondary text (shapes, min/max). At least 11 pt.
+    public var smallFontSize: Double
+    /// Gate symbols in the circuit style.
+    public var symbolFontSize: Double
+    public var titleFontSize: Double
+    public var lineWidth: Double
+    /// Space between a box's border and its content.
+    public var padding: Double
+    /// Space between rows and columns of a node's content.
+    public var gap: Double
+    public var cornerRadius: Double
+    /// Margin around the whole figure.
+    public var margin: Double
+    /// Side of one heatmap cell, and the most cells a thumbnail shows per side.
+    public var thumbnailCell: Double
+    public var thumbnailMaxCells: Int
+
+    public init(palette: Palette = .default) {
+        self.palette = palette
+        switch palette {
+        case .default:
+            value = RGB(hex: 0x1B7F1B)
+            gradient = RGB(hex: 0xC8102E)
+            local = RGB(hex: 0x1F5FBF)
+            checkGood = RGB(hex: 0x1B7F1B)
+            checkWarning = RGB(hex: 0xD98A00)
+            checkFailed = RGB(hex: 0xC8102E)
+        case .colorblind:
+            value = RGB(hex: 0x009E73)
+            gradient = RGB(hex: 0xD55E00)
+            local = RGB(hex: 0x0072B2)
+            checkGood = RGB(hex: 0x009E73)
+            checkWarning = RGB(hex: 0xE69F00)
+            checkFailed = RGB(hex: 0xD55E00)
+        }
+        text = RGB(hex: 0x1A1A1A)
+        muted = RGB(hex: 0x666666)
+        stroke = RGB(hex: 0x333333)
+        background = .white
+        valueFill = RGB(hex: 0xF7F7F2)
+        opFill = RGB(hex: 0xFFFFFF)
+        leafFill = RGB(hex: 0xEEF3FA)
+        clusterFill = RGB(hex: 0xF5F5F5)
+        clusterStroke = RGB(hex: 0xAAAAAA)
+        highlight = RGB(hex: 0xF0B400)
+        divergingNegative = RGB(hex: 0x2166AC)
+        divergingZero = .white
+        divergingPositive = RGB(hex: 0xB2182B)
+        sequential = [RGB(hex: 0x440154), RGB(hex: 0x3B528B), RGB(hex: 0x21918C), RGB(hex: 0x5EC962), RGB(hex: 0xFDE725)]
+        fontFamily = "DejaVu Sans"
+        fontSize = 12
+        smallFontSize = 11
+        symbolFontSize = 14
+        titleFontSize = 16
+        lineWidth = 1.2
+        padding = 6
+        gap = 4
+        cornerRadius = 4
+        margin = 12
+        thumbnailCell = 6
+        thumbnailMaxCells = 12
+    }
+
+    /// The colour of `t` in −1…1 on the diverging map (0 is white).
+    public func diverging(_ t: Double) -> RGB {
+        let t = min(max(t, -1), 1)
+        return t < 0 ? divergingZero.mixed(with: divergingNegative, -t) : divergingZero.mixed(with: divergingPositive, t)
+    }
+
+    /// The colour of `t` in 0…1 on the sequential map.
+    public func sequential(_ t: Double) -> RGB {
+        let t = min(max(t.isNaN ? 0 : t, 0), 1) * Double(sequential.count - 1)
+        let i = min(Int(t), sequential.count - 2)
+        return sequential[i].mixed(with: sequential[i + 1], t - Double(i))
+    }
+}

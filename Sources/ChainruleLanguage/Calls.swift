@@ -1,0 +1,207 @@
+import ChainruleCore
+
+/// What a callee accepts, for matching a call's arguments.
+struct CallSignature {
+    /// `conv2d`, `Linear`, `randn`.
+    var callee: String
+    /// Parameter names in positional order.
+    var names: [String]
+    /// Parameters the call must give.
+    var required: [String]
+    /// How the signature is shown in errors: `conv2d(x, W, b?, stride: 1, pad: 0)`.
+    /// Built only when an error needs it: compiling a call must stay cheap.
+    var describe: () -> String
+    var text: String { describe() }
+}
+
+/// A call's arguments matched to a signature's parameters, by position in
+/// the signature (an array, not a dictionary: calls are compiled by the
+/// ten thousand and have a handful of parameters).
+struct BoundArguments {
+    let names: [String]
+    var values: [Argument?]
+
+    init(names: [String]) {
+        self.names = names
+        self.values = Array(repeating: nil, count: names.count)
+    }
+
+    subscript(name: String) -> Argument? {
+        get { names.firstIndex(of: name).flatMap { values[$0] } }
+        set { values[names.firstIndex(of: name)!] = newValue }
+    }
+}
+
+extension ProgramCompiler {
+    // MARK: Calls
+
+    func compileCall(_ callee: String, _ arguments: [Argument], _ token: Token) throws(CompileFailure) -> NodeID {
+        if let operation = customOperations[callee] {
+            let signature = CallSignature(
+                callee: callee, names: operation.parameters, required: operation.parameters,
+                describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
+            let bound = try bind(arguments, to: signature, at: token)
+            var inputs: [NodeID] = []
+            for name in operation.parameters { inputs.append(try compileExpression(bound[name]!.value)) }
+            return try apply(operation, inputs, at: token)
+        }
+        if failedOperations.contains(callee) { throw .poisoned }
+        if let initialiser = Initialiser(rawValue: callee) {
+            inlineInitialisers += 1
+            let (tensor, _) = try makeInitialiser(initialiser, arguments, token, seedKey: "\(currentBinding)#\(inlineInitialisers)")
+            return constant(tensor, at: token)
+        }
+        if let layer = LayerKind(rawValue: callee) {
+            return try compileLayer(layer, arguments, token)
+        }
+        if let spec = Registry.spec(named: callee) {
+            let (operation, tensorArguments) = try registryCall(spec, arguments, at: token)
+            var inputs: [NodeID] = []
+            for argument in tensorArguments { inputs.append(try compileExpression(argument)) }
+            return try apply(operation, inputs, at: token)
+        }
+        throw unknownFunction(callee, at: token)
+    }
+
+    func unknownFunction(_ callee: String, at token: Token) -> CompileFailure {
+        if bindings[callee] != nil || definitions[callee] != nil {
+            return failure("\(callee) is a value, not a function; multiply with *, as \(callee) * (…)", at: token)
+        }
+        let callables = Registry.names + Initialiser.allCases.map(\.rawValue)
+            + LayerKind.allCases.map(\.rawValue) + Array(customOperations.keys)
+        if let suggestion = Suggestions.closest(to: callee, among: callables) {
+            return failure("unknown function '\(callee)'; did you mean '\(suggestion)'?", at: token, suggestion: suggestion)
+        }
+        return failure("unknown function '\(callee)'; `chainrule ops` lists the ops, and op blocks define new ones", at: token)
+    }
+
+    /// Matches a call's arguments to a signature: positional ones in order,
+    /// named ones by name. Refuses too many, unknown, repeated and missing
+    /// arguments, listing what the callee takes.
+    func bind(_ arguments: [Argument], to signature: CallSignature, at token: Token) throws(CompileFailure) -> BoundArguments {
+        var bound = BoundArguments(names: signature.names)
+        var nextPosition = 0
+        var sawNamed = false
+        var listing: String { "\(signature.callee) takes \(signature.text)" }
+        for argument in arguments {
+            if let label = argument.label {
+                sawNamed = true
+                guard signature.names.contains(label) else {
+                    let suggestion = Suggestions.closest(to: label, among: signature.names)
+                    let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+                    let valid = signature.names.isEmpty ? "it takes no named arguments" : "its arguments are \(signature.names.joined(separator: ", "))"
+                    throw failure("\(signature.callee) has no argument named '\(label)'\(hint) (\(valid))", at: argument.token,
+                                  notes: [listing], suggestion: suggestion)
+                }
+                guard bound[label] == nil else {
+                    throw failure("argument '\(label)' of \(signature.callee) is given twice", at: argument.token)
+                }
+                bound[label] = argument
+            } else {
+                guard !sawNamed else {
+                    throw failure("a positional argument cannot follow a named one in a call of \(signature.callee)", at: argument.token, notes: [listing])
+                }
+                guard nextPosition < signature.names.count else {
+                    throw failure("\(signature.callee) takes at most \(signature.names.count) argument\(signature.names.count == 1 ? "" : "s"), got \(arguments.count): \(signature.text)",
+                                  at: argument.token)
+                }
+                bound.values[nextPosition] = argument
+                nextPosition += 1
+            }
+        }
+        let missing = signature.names.filter { signature.required.contains($0) && bound[$0] == nil }
+        if !missing.isEmpty {
+            let list = missing.map { "'\($0)'" }.joined(separator: ", ")
+            throw failure("\(signature.callee) is missing argument\(missing.count == 1 ? "" : "s") \(list): \(signature.text)", at: token)
+        }
+        return bound
+    }
+
+    // MARK: Registry ops
+
+    /// Resolves a call of a registry op: builds the op from its attribute
+    /// arguments (defaults filled in) and returns the expressions of its
+    /// tensor inputs, in parameter order. Numbers and lists given for tensor
+    /// inputs become constants; a list given for labels must hold integers.
+    func registryCall(_ spec: OpSpec, _ arguments: [Argument], at token: Token) throws(CompileFailure) -> (any Operation, [Expression]) {
+        // Tensor inputs are required here; an attribute without a default may
+        // be optional (a reduction's axis), so the op's build says when one is missing.
+        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
+        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
+        let bound = try bind(arguments, to: signature, at: token)
+        var attributes: [String: AttributeValue] = [:]
+        var tensorNames: [String] = []
+        var tensorArguments: [Expression] = []
+        for (index, parameter) in spec.parameters.enumerated() {
+            guard let argument = bound.values[index] else {
+                if let value = parameter.defaultValue { attributes[parameter.name] = value }
+                continue
+            }
+            if parameter.isTensorInput {
+                if parameter.kind == .labels, let labels = try literalTensor(argument.value) {
+                    guard labels.data.allSatisfy({ $0.rounded() == $0 && $0 >= 0 }) else {
+                        throw failure("labels of \(spec.name) are class indices: whole numbers from 0", at: argument.value.token)
+                    }
+                }
+                tensorNames.append(parameter.name)
+                tensorArguments.append(argument.value)
+            } else {
+                attributes[parameter.name] = try attributeValue(argument, parameter, callee: spec.name)
+            }
+        }
+        if attributes.isEmpty, let built = attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] {
+            return (built, tensorArguments)
+        }
+        do {
+            let built = try spec.build(OpArguments(attributes: attributes, tensorInputs: tensorNames))
+            // An op with no attributes is the same value every time it is built.
+            if attributes.isEmpty { attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] = built }
+            return (built, tensorArguments)
+        } catch {
+            throw failure(error.description, at: token)
+        }
+    }
+
+    /// The literal value of an attribute argument (`stride: 2`, `axes: [0, 2, 3, 1]`, `floor: true`).
+    func attributeValue(_ argument: Argument, _ parameter: OpParameter, callee: String) throws(CompileFailure) -> AttributeValue {
+        let value = argument.value
+        let what = "argument '\(parameter.name)' of \(callee)"
+        switch parameter.kind {
+        case .int:
+            guard let number = value.literalNumber, let integer = Self.wholeNumber(number) else {
+                throw failure("\(what) must be a whole number, as \(parameter.name): 2", at: value.token)
+            }
+            return .int(integer)
+        case .double:
+            guard let number = value.literalNumber else {
+                throw failure("\(what) must be a number, as \(parameter.name): 0.5", at: value.token)
+            }
+            return .double(number)
+        case .bool:
+            guard case .name(let word, _) = value, word == "true" || word == "false" else {
+                throw failure("\(what) must be true or false", at: value.token)
+            }
+            return .bool(word == "true")
+        case .ints:
+            if let number = value.literalNumber, let integer = Self.wholeNumber(number) { return .ints([integer]) }
+            guard case .list(let elements, _) = value else {
+                throw failure("\(what) must be a list of whole numbers, as \(parameter.name): [0, 2, 1]", at: value.token)
+            }
+            var integers: [Int] = []
+            for element in elements {
+                guard let number = element.literalNumber, let integer = Self.wholeNumber(number) else {
+                    throw failure("\(what) must be a list of whole numbers, as \(parameter.name): [0, 2, 1]", at: element.token)
+                }
+                integers.append(integer)
+            }
+            return .ints(integers)
+        case .tensor, .optionalTensor, .labels:
+            preconditionFailure("attributeValue: \(parameter.name) is a tensor parameter")
+        }
+    }
+
+    static func wholeNumber(_ value: Double) -> Int? {
+        guard value.rounded() == value, abs(value) < 1e15 else { return nil }
+        return Int(value)
+    }
+}

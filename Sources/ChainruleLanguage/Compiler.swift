@@ -1,0 +1,412 @@
+import ChainruleCore
+
+/// Compiles `.grad` program text into a `Program`.
+public enum Compiler {
+    /// Lexes, parses and compiles `source`, then runs the forward pass.
+    ///
+    /// Every problem found is reported together, in the order of the text:
+    /// the lexer and the parser recover at the next line, and a binding that
+    /// failed is remembered so later lines that use it do not report it again.
+    public static func compile(
+        source: String, file: String?, options: CompileOptions = .init()
+    ) throws(DiagnosticList) -> Program {
+        let (tokens, lexDiagnostics) = Lexer.tokenize(source, file: file)
+        let parsed = Parser.parse(tokens, source: source, file: file)
+        let compiler = ProgramCompiler(file: file, options: options)
+        // A stray character usually breaks the parse of its line too: report it alone.
+        let linesWithLexErrors = Set(lexDiagnostics.map(\.location.line))
+        compiler.diagnostics = lexDiagnostics + parsed.diagnostics.filter { !linesWithLexErrors.contains($0.location.line) }
+        compiler.poisoned = parsed.failedBindings
+        let result = compiler.compile(parsed.statements)
+        let diagnostics = compiler.diagnostics.enumerated().sorted { a, b in
+            let (la, lb) = (a.element.location, b.element.location)
+            return (la.line, la.column, a.offset) < (lb.line, lb.column, b.offset)
+        }.map(\.element)
+        guard diagnostics.isEmpty, let (output, outputName) = result else {
+            throw DiagnosticList(diagnostics)
+        }
+        return Program(
+            graph: compiler.graph, output: output, outputName: outputName, notes: compiler.notes,
+            source: source, file: file, customOperations: compiler.customOperations)
+    }
+}
+
+/// Why compiling an expression stopped.
+enum CompileFailure: Error {
+    /// A problem was found and is described here.
+    case reported(Diagnostic)
+    /// The expression uses a binding that already failed: stay quiet.
+    case poisoned
+}
+
+/// The state of one compilation: the graph being built and what each name means.
+final class ProgramCompiler {
+    let graph = Graph()
+    let file: String?
+    let options: CompileOptions
+    var diagnostics: [Diagnostic] = []
+    var notes: [String] = []
+
+    /// Bound names (layer parameters `h.W` included) and their nodes.
+    var bindings: [String: NodeID] = [:]
+    /// Where each binding is first defined, from a pass over the whole
+    /// program, to tell "used before its definition" from "unknown".
+    var definitions: [String: Token] = [:]
+    /// Bindings whose definition failed; their uses are not reported again.
+    var poisoned: Set<String> = []
+    var customOperations: [String: CustomOperation] = [:]
+    var customDefinitions: [String: Token] = [:]
+    var failedOperations: Set<String> = []
+    var atUsed: Set<String> = []
+    /// The ops behind `+ - * / @` and unary `-`, built once.
+    var operatorCache: [String: any Operation] = [:]
+    /// Registry ops called without attributes (`tanh(x)`), by name and given inputs, built once.
+    var attributeFreeCache: [String: any Operation] = [:]
+
+    /// The binding being compiled: layers and default seeds are named after it.
+    var currentBinding = ""
+    var inlineInitialisers = 0
+    var layersInBinding = 0
+
+    init(file: String?, options: CompileOptions) {
+        self.file = file
+        self.options = options
+    }
+
+    func location(_ token: Token) -> SourceLocation { token.location(file) }
+
+    func failure(_ message: String, at token: Token, notes: [String] = [], suggestion: String? = nil) -> CompileFailure {
+        .reported(Diagnostic(message, at: location(token), length: token.length, notes: notes, suggestion: suggestion))
+    }
+
+    func record(_ failure: CompileFailure) {
+        if case .reported(let diagnostic) = failure { diagnostics.append(diagnostic) }
+    }
+
+    // MARK: Program
+
+    /// Compiles the statements; returns the output node and its name, or nil
+    /// if there is none (the diagnostics then say why).
+    func compile(_ statements: [Statement]) -> (NodeID, String)? {
+        definitions.reserveCapacity(statements.count)
+        bindings.reserveCapacity(statements.count)
+        for statement in statements {
+            if case .binding(let name, let token, _) = statement, definitions[name] == nil {
+                definitions[name] = token
+            }
+        }
+        for statement in statements {
+            if case .op(let definition) = statement { compileOperation(definition) }
+        }
+        var last: (node: NodeID?, name: String)?
+        var requested: (name: String, token: Token)?
+        for statement in statements {
+            switch statement {
+            case .binding(let name, let token, let value):
+                last = (compileBinding(name, token, value), name)
+            case .expression(let expression, let text):
+                last = (compileBinding(text, expression.firstToken, expression, bare: true), text)
+            case .output(let name, let token):
+                requested = (name, token)
+            case .op:
+                break
+            }
+        }
+        for name in options.at.keys.sorted() where !atUsed.contains(name) {
+            diagnostics.append(Diagnostic(
+                "--at \(name)=…: the program has no leaf named \(name)",
+                at: SourceLocation(file: file, line: 0, column: 0)))
+        }
+
+        let output: (NodeID, String)
+        if let requested {
+            guard let node = bindings[requested.name] else {
+                if !poisoned.contains(requested.name) {
+                    record(unknownName(requested.name, at: requested.token))
+                }
+                return nil
+            }
+            output = (node, requested.name)
+        } else if let last {
+            guard let node = last.node else { return nil }
+            output = (node, last.name)
+        } else {
+            if diagnostics.isEmpty {
+                diagnostics.append(Diagnostic(
+                    "the program has no bindings: write one per line, as f = (x + y) * z",
+                    at: SourceLocation(file: file, line: 1, column: 1)))
+            }
+            return nil
+        }
+        guard diagnostics.isEmpty else { return nil }
+        finish(output: output.0, name: output.1)
+        return diagnostics.isEmpty ? output : nil
+    }
+
+    /// Marks the output, runs the forward pass and writes the notes.
+    private func finish(output: NodeID, name: String) {
+        if !graph[output].role.isLeaf { graph.setRole(.output, of: output) }
+        do {
+            try graph.forward()
+        } catch {
+            switch error {
+            case .invalidValue(_, _, let location, let valueError):
+                diagnostics.append(Diagnostic(valueError.description, at: location ?? SourceLocation(file: file, line: 0, column: 0)))
+            case .shape(let shapeError, let location):
+                diagnostics.append(Diagnostic(shapeError.description, at: location ?? SourceLocation(file: file, line: 0, column: 0)))
+            }
+            return
+        }
+        let shape = graph[output].shape
+        if !shape.isEmpty {
+            notes.append("the output \(name) has shape \(describeShape(shape)); gradients are those of sum(\(name))")
+        }
+        if let bad = graph.nodes.first(where: { !($0.value?.allFinite ?? true) }) {
+            let place = bad.location.map { " (line \($0.line), column \($0.column))" } ?? ""
+            notes.append("a NaN or infinity first appears at \(bad.displayName)\(place)")
+        }
+    }
+
+    // MARK: Bindings
+
+    /// Compiles `name = value`. Returns nil when it failed (and was reported).
+    private func compileBinding(_ name: String, _ token: Token, _ value: Expression, bare: Bool = false) -> NodeID? {
+        currentBinding = name
+        inlineInitialisers = 0
+        layersInBinding = 0
+        if !bare, bindings[name] != nil || poisoned.contains(name), let first = definitions[name], first.start != token.start {
+            record(failure("\(name) is already defined on line \(first.line); bindings cannot change, choose another name", at: token))
+            return nil
+        }
+        do throws(CompileFailure) {
+            let node = try bindingValue(name, token, value, bare: bare)
+            if !bare { bindings[name] = node }
+            return node
+        } catch {
+            record(error)
+            if !bare { poisoned.insert(name) }
+            return nil
+        }
+    }
+
+    private func bindingValue(_ name: String, _ token: Token, _ value: Expression, bare: Bool) throws(CompileFailure) -> NodeID {
+        if !bare, var tensor = try literalTensor(value) {
+            if let override = options.at[name] {
+                atUsed.insert(name)
+                guard tensor.isScalar else {
+                    throw failure("--at \(name)=…: \(name) is a tensor of shape \(describeShape(tensor.shape)); --at sets scalar leaves", at: token)
+                }
+                tensor = Tensor(override)
+                atUsed.insert(name)
+            }
+            return graph.leaf(name, tensor, role: .input, location: location(token))
+        }
+        if !bare, options.at[name] != nil {
+            atUsed.insert(name)
+            throw failure("--at \(name)=…: \(name) is not bound to a number here, so --at cannot set it", at: token)
+        }
+        if !bare, case .call(let callee, let arguments, let callToken) = value, let initialiser = Initialiser(rawValue: callee) {
+            let (tensor, role) = try makeInitialiser(initialiser, arguments, callToken, seedKey: name)
+            return graph.leaf(name, tensor, role: role, location: location(token))
+        }
+        if !bare, case .name(let other, let otherToken) = value {
+            return try resolve(other, at: otherToken)
+        }
+        let node = try compileExpression(value)
+        if graph.nodes[node.index].name == nil { graph.setName(name, of: node) }
+        return node
+    }
+
+    // MARK: Names
+
+    func resolve(_ name: String, at token: Token) throws(CompileFailure) -> NodeID {
+        if let node = bindings[name] { return node }
+        if poisoned.contains(name) { throw .poisoned }
+        if let definition = definitions[name] {
+            if definition.line == token.line && currentBinding == name {
+                throw failure("\(name) is used in its own definition; bind it to a value first", at: token)
+            }
+            throw failure("\(name) is used before its definition on line \(definition.line); move this line below it", at: token)
+        }
+        if let value = options.at[name] {
+            atUsed.insert(name)
+            let node = graph.leaf(name, Tensor(value), role: .input, location: location(token))
+            bindings[name] = node
+            return node
+        }
+        throw unknownName(name, at: token)
+    }
+
+    func unknownName(_ name: String, at token: Token) -> CompileFailure {
+        if Registry.spec(named: name) != nil || Initialiser(rawValue: name) != nil || customOperations[name] != nil {
+            return failure("\(name) is a function; call it with arguments, as \(name)(x)", at: token)
+        }
+        if let dot = name.firstIndex(of: "."), bindings[String(name[..<dot])] != nil {
+            let owner = String(name[..<dot])
+            let parameters = bindings.keys.filter { $0.hasPrefix(owner + ".") }.sorted()
+            let known = parameters.isEmpty ? "\(owner) is not a layer, so it has no parameters" : "the parameters of \(owner) are \(parameters.joined(separator: ", "))"
+            return failure("unknown name '\(name)': \(known)", at: token,
+                           suggestion: Suggestions.closest(to: name, among: parameters))
+        }
+        let candidates = Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys)
+        if let suggestion = Suggestions.closest(to: name, among: candidates) {
+            return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token, suggestion: suggestion)
+        }
+        return failure("unknown name '\(name)': bind it first (\(name) = 1.5), or give it with --at \(name)=1.5", at: token)
+    }
+
+    // MARK: Expressions
+
+    func compileExpression(_ expression: Expression) throws(CompileFailure) -> NodeID {
+        switch expression {
+        case .number(let value, let token):
+            return constant(Tensor(value), at: token)
+        case .string(_, let token):
+            throw failure("a string is only used as a file name, as in load(\"weights.npy\")", at: token)
+        case .name(let name, let token):
+            return try resolve(name, at: token)
+        case .list(_, let token):
+            return constant(try literalTensor(expression)!, at: token)
+        case .negate(let inner, let token):
+            if let value = expression.literalNumber { return constant(Tensor(value), at: token) }
+            let operand = try compileExpression(inner)
+            return try applyOperator("neg", symbol: "-", [operand], at: token)
+        case .binary(let symbol, let lhs, let rhs, let token):
+            if symbol == "^", let exponent = rhs.literalNumber {
+                let base = try compileExpression(lhs)
+                return try applyOperator("pow_const", symbol: "^", [base], exponent: exponent, at: token)
+            }
+            // A long sum a + b + c + … nests to the left: walk that spine with
+            // a loop, so ten thousand terms do not need ten thousand frames.
+            var spine: [(symbol: Character, rhs: Expression, token: Token)] = [(symbol, rhs, token)]
+            var leftmost = lhs
+            while case .binary(let s, let l, let r, let t) = leftmost, s != "^" {
+                spine.append((s, r, t))
+                leftmost = l
+            }
+            var node = try compileExpression(leftmost)
+            for step in spine.reversed() {
+                let right = try compileExpression(step.rhs)
+                node = try applyOperator(Self.operatorOps[step.symbol]!, symbol: step.symbol, [node, right], at: step.token)
+            }
+            return node
+        case .call(let callee, let arguments, let token):
+            return try compileCall(callee, arguments, token)
+        }
+    }
+
+    /// The registry op each infix operator stands for.
+    static let operatorOps: [Character: String] = [
+        "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow",
+    ]
+
+    func constant(_ value: Tensor, at token: Token) -> NodeID {
+        graph.leaf(nil, value, role: .constant, location: location(token))
+    }
+
+    /// Builds the registry op behind an operator (`@` is `matmul`, `x^2` is
+    /// `pow_const(x, p: 2)`) for `count` tensor inputs.
+    func operatorOperation(_ opName: String, symbol: Character, inputs count: Int, exponent: Double? = nil, at token: Token) throws(CompileFailure) -> any Operation {
+        // Ops without attributes are values that never change: build each once.
+        if exponent == nil, let built = operatorCache[opName] { return built }
+        let built = try buildOperatorOperation(opName, symbol: symbol, inputs: count, exponent: exponent, at: token)
+        if exponent == nil { operatorCache[opName] = built }
+        return built
+    }
+
+    private func buildOperatorOperation(_ opName: String, symbol: Character, inputs count: Int, exponent: Double?, at token: Token) throws(CompileFailure) -> any Operation {
+        guard let spec = Registry.spec(named: opName) else {
+            throw failure("the '\(symbol)' operator needs the op \(opName), which is not in the registry", at: token)
+        }
+        var attributes: [String: AttributeValue] = [:]
+        for parameter in spec.parameters where !parameter.isTensorInput {
+            if let value = parameter.defaultValue { attributes[parameter.name] = value }
+        }
+        if let exponent, let parameter = spec.parameters.first(where: { !$0.isTensorInput }) {
+            attributes[parameter.name] = .double(exponent)
+        }
+        let tensors = spec.parameters.filter(\.isTensorInput).prefix(count).map(\.name)
+        do {
+            return try spec.build(OpArguments(attributes: attributes, tensorInputs: Array(tensors)))
+        } catch {
+            throw failure(error.description, at: token)
+        }
+    }
+
+    private func applyOperator(_ opName: String, symbol: Character, _ inputs: [NodeID], exponent: Double? = nil, at token: Token) throws(CompileFailure) -> NodeID {
+        let op = try operatorOperation(opName, symbol: symbol, inputs: inputs.count, exponent: exponent, at: token)
+        return try apply(op, inputs, at: token)
+    }
+
+    /// Adds `op` to the graph at `token`, mapping a broken shape rule to the
+    /// call's place and refusing an output over the element limit.
+    func apply(_ op: any Operation, _ inputs: [NodeID], at token: Token) throws(CompileFailure) -> NodeID {
+        let node: NodeID
+        do {
+            node = try graph.apply(op, inputs, location: location(token))
+        } catch {
+            switch error {
+            case .shape(let shapeError, _): throw failure(shapeError.description, at: token)
+            case .invalidValue(_, _, _, let valueError): throw failure(valueError.description, at: token)
+            }
+        }
+        try checkSize(graph.nodes[node.index].shape, what: "the result of \(op.name)", at: token)
+        return node
+    }
+
+    /// Refuses a shape holding more than `maxElements` elements (counted
+    /// without overflow), before anything of that size is allocated.
+    func checkSize(_ shape: [Int], what: String, at token: Token) throws(CompileFailure) {
+        var count = 1
+        var overflow = false
+        for size in shape {
+            let (product, over) = count.multipliedReportingOverflow(by: size)
+            count = product
+            overflow = overflow || over
+        }
+        if overflow || count > options.maxElements {
+            let countText = overflow ? "more than \(Int.max)" : "\(count)"
+            throw failure("\(what) would have shape \(describeShape(shape)), \(countText) elements: over the limit of \(options.maxElements) (--max-elements)", at: token)
+        }
+    }
+
+    // MARK: Literals
+
+    /// The tensor a literal writes (`2`, `-0.5`, `[[1, 2], [3, 4]]`), or nil
+    /// if the expression is not a literal.
+    func literalTensor(_ expression: Expression) throws(CompileFailure) -> Tensor? {
+        if let value = expression.literalNumber { return Tensor(value) }
+        guard case .list = expression else { return nil }
+        var shape: [Int] = []
+        var data: [Double] = []
+        try flatten(expression, depth: 0, shape: &shape, data: &data)
+        return Tensor(shape: shape, data: data)
+    }
+
+    private func flatten(_ expression: Expression, depth: Int, shape: inout [Int], data: inout [Double]) throws(CompileFailure) {
+        if let value = expression.literalNumber {
+            guard depth == shape.count else {
+                throw failure("this tensor literal mixes numbers and lists at the same depth", at: expression.token)
+            }
+            data.append(value)
+            return
+        }
+        guard case .list(let elements, let token) = expression else {
+            throw failure("a tensor literal holds numbers only; compute tensors from others with ops", at: expression.token)
+        }
+        guard !elements.isEmpty else { throw failure("an empty tensor literal: a tensor needs at least one element", at: token) }
+        if depth == shape.count {
+            guard data.isEmpty || depth == 0 else {
+                throw failure("this tensor literal mixes numbers and lists at the same depth", at: token)
+            }
+            shape.append(elements.count)
+        } else if depth > shape.count {
+            throw failure("this tensor literal mixes numbers and lists at the same depth", at: token)
+        } else if shape[depth] != elements.count {
+            throw failure("rows of a tensor literal must have equal lengths: this one has \(elements.count) elements, the first has \(shape[depth])", at: token)
+        }
+        for element in elements {
+            try flatten(element, depth: depth + 1, shape: &shape, data: &data)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ChainruleCore
+
+/// One problem in a program, at a place in its text.
+///
+/// `message` is written for the person who wrote the program: what is wrong
+/// and, where we can tell, what would be right (`did you mean 'exp'?`).
+public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
+    /// Where the problem is: 1-based line and column. Line 0 means the
+    /// problem has no place in the text (an `--at` name the program never uses).
+    public var location: SourceLocation
+    /// How many characters the caret line underlines (at least 1).
+    public var length: Int
+    public var message: String
+    /// Further lines printed after the caret (`'conv2d' is defined as …`).
+    public var notes: [String]
+    /// The replacement a "did you mean" points to, for tools.
+    public var suggestion: String?
+
+    public init(
+        _ message: String, at location: SourceLocation, length: Int = 1,
+        notes: [String] = [], suggestion: String? = nil
+    ) {
+        self.location = location
+        self.length = Swift.max(1, length)
+        self.message = message
+        self.notes = notes
+        self.suggestion = suggestion
+    }
+
+    /// `file:line:column: error: message`
+    public var description: String {
+        let file = location.file ?? "<input>"
+        if location.line == 0 { return "\(file): error: \(message)" }
+        return "\(file):\(location.line):\(location.column): error: \(message)"
+    }
+}
+
+/// Every problem found in one program, in the order of the text.
+public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+
+    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+
+    /// Each diagnostic as the compiler prints it: the `file:line:column: error:`
+    /// line, the source line and a caret (`^~~~`) under the spot, then its notes.
+    ///
+    /// ```
+    /// circuit.grad:3:5: error: unknown name 'exq'; did you mean 'exp'?
+    /// y = exq(x)
+    ///     ^~~
+    /// ```
+    public func rendered(source: String) -> String {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var out: [String] = []
+        for diagnostic in diagnostics {
+            out.append(diagnostic.description)
+            let line = diagnostic.location.line
+            if line >= 1 && line <= lines.count {
+                var text = String(lines[line - 1])
+                if text.hasSuffix("\r") { text.removeLast() }
+                out.append(text)
+                out.append(Self.caretLine(under: text, column: diagnostic.location.column, length: diagnostic.length))
+            }
+            for note in diagnostic.notes { out.append("note: \(note)") }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+
+    /// Spaces up to `column` (tabs copied, so the caret lines up in a terminal),
+    /// then `^` and `~` for the rest of `length`.
+    static func caretLine(under text: String, column: Int, length: Int) -> String {
+        var prefix = ""
+        for (i, scalar) in text.unicodeScalars.enumerated() where i < column - 1 {
+            prefix.append(scalar == "\t" ? "\t" : " ")
+        }
+        let missing = Swift.max(0, column - 1 - text.unicodeScalars.count)
+        prefix += String(repeating: " ", count: missing)
+        return prefix + "^" + String(repeating: "~", count: Swift.max(0, length - 1))
+    }
+}

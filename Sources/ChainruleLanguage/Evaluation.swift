@@ -1,0 +1,154 @@
+import ChainruleCore
+
+/// A program's output value and the gradient of every leaf that gets one:
+/// what `chainrule eval` prints.
+public struct Evaluation: Sendable {
+    public var outputName: String
+    public var value: Tensor
+    /// Leaves in the order the program creates them (bindings, then each
+    /// layer's `W` and `b`).
+    public var gradients: [(name: String, gradient: Tensor)]
+    public var notes: [String]
+}
+
+extension Program {
+    /// Backpropagates from the output (a non-scalar output as its sum) and
+    /// collects the gradient of every input and parameter. A leaf the output
+    /// does not depend on gets zeros, and a note says so.
+    public func evaluate() throws(DiagnosticList) -> Evaluation {
+        do {
+            try graph.backward(from: output)
+        } catch {
+            let place: SourceLocation?
+            switch error {
+            case .invalidValue(_, _, let location, _), .shape(_, let location): place = location
+            }
+            throw DiagnosticList([Diagnostic(error.description, at: place ?? SourceLocation(file: file, line: 0, column: 0))])
+        }
+        var notes = self.notes
+        var gradients: [(name: String, gradient: Tensor)] = []
+        for leaf in graph.differentiableLeaves {
+            let node = graph[leaf]
+            if let gradient = node.gradient {
+                gradients.append((node.displayName, gradient))
+            } else {
+                gradients.append((node.displayName, Tensor.zeros(node.shape)))
+                notes.append("\(outputName) does not depend on \(node.displayName): its gradient is 0")
+            }
+        }
+        return Evaluation(outputName: outputName, value: graph[output].value!, gradients: gradients, notes: notes)
+    }
+}
+
+extension Evaluation {
+    /// For people: the output, then one line per gradient. Scalars print as
+    /// numbers; tensors as shape, min, max, mean and the first elements,
+    /// or every element with `full`.
+    ///
+    /// ```
+    /// f = -12
+    /// gradients of f:
+    ///   x  -4
+    ///   y  -4
+    ///   z  3
+    /// ```
+    public func text(full: Bool = false) -> String {
+        var lines = ["\(outputName) = \(Self.describe(value, full: full))"]
+        if gradients.isEmpty {
+            lines.append("no leaf gets a gradient (every leaf is a constant)")
+        } else {
+            lines.append("gradients of \(outputName):")
+            let width = gradients.map(\.name.count).max() ?? 0
+            for (name, gradient) in gradients {
+                let padded = name + String(repeating: " ", count: width - name.count)
+                lines.append("  \(padded)  \(Self.describe(gradient, full: full))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `-12`; `[3] [0.1, 0.2, 0.7]`; or a summary of a larger tensor:
+    /// `[10, 3072] min -0.0214 max 0.0187 mean 1.2e-06 first [0.0012, …]`.
+    /// With `full`, a tensor of rank 2 or more prints below, row by row.
+    static func describe(_ tensor: Tensor, full: Bool) -> String {
+        if tensor.isScalar { return formatNumber(tensor.data[0]) }
+        let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
+        if tensor.rank == 1 && (full || tensor.count <= 6) { return "\(shape) " + nested(tensor, indent: 0) }
+        if full || tensor.count <= 6 { return "\(shape)\n    " + nested(tensor, indent: 4) }
+        let first = tensor.data.prefix(5).map { formatNumber($0) }.joined(separator: ", ")
+        let finite = tensor.data.filter(\.isFinite)
+        let minimum = finite.min().map { formatNumber($0) } ?? "nan"
+        let maximum = finite.max().map { formatNumber($0) } ?? "nan"
+        return "\(shape) min \(minimum) max \(maximum) mean \(formatNumber(tensor.mean)) first [\(first), …]"
+    }
+
+    /// Every element, bracketed as NumPy prints them, inner rows aligned
+    /// under the first after `indent` spaces.
+    static func nested(_ tensor: Tensor, indent: Int) -> String {
+        func render(_ axis: Int, _ offset: Int) -> String {
+            if axis == tensor.rank { return formatNumber(tensor.data[offset]) }
+            let stride = tensor.shape[(axis + 1)...].reduce(1, *)
+            let parts = (0..<tensor.shape[axis]).map { render(axis + 1, offset + $0 * stride) }
+            let separator = axis == tensor.rank - 1 ? ", " : ",\n" + String(repeating: " ", count: indent + axis + 1)
+            return "[" + parts.joined(separator: separator) + "]"
+        }
+        return render(0, 0)
+    }
+
+    /// For machines:
+    /// `{"output": NAME, "value": T, "gradients": {leaf: T, …}, "notes": […]}`
+    /// with `T = {"shape": [...], "data": [...]}` (row-major; a scalar has
+    /// shape `[]`). Numbers are Swift's shortest representation that reads
+    /// back as the same Double, so the values round-trip exactly. JSON has no
+    /// NaN or infinity: they are written as the strings `"NaN"`,
+    /// `"Infinity"` and `"-Infinity"` (as Python's and JavaScript's names).
+    public func json() -> String {
+        var out = "{\n"
+        out += "  \"output\": \(JSON.string(outputName)),\n"
+        out += "  \"value\": \(JSON.tensor(value)),\n"
+        out += "  \"gradients\": {"
+        out += gradients.map { "\n    \(JSON.string($0.name)): \(JSON.tensor($0.gradient))" }.joined(separator: ",")
+        out += gradients.isEmpty ? "},\n" : "\n  },\n"
+        out += "  \"notes\": [" + notes.map(JSON.string).joined(separator: ", ") + "]\n"
+        out += "}\n"
+        return out
+    }
+}
+
+/// The few JSON pieces `Evaluation.json()` writes.
+enum JSON {
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "\"NaN\"" }
+        if value.isInfinite { return value > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
+        return value.description
+    }
+
+    static func tensor(_ tensor: Tensor) -> String {
+        let shape = tensor.shape.map(String.init).joined(separator: ", ")
+        var data = ""
+        data.reserveCapacity(tensor.count * 20)
+        for (i, value) in tensor.data.enumerated() {
+            if i > 0 { data += ", " }
+            data += number(value)
+        }
+        return "{\"shape\": [\(shape)], \"data\": [\(data)]}"
+    }
+
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

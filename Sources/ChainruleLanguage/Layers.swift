@@ -1,0 +1,128 @@
+import ChainruleCore
+
+/// Capitalised calls: layers that create and own their parameters.
+enum LayerKind: String, CaseIterable {
+    /// `Linear(x, out, seed: N, bias: true)`: `linear(x, h.W, h.b)` with
+    /// `h.W` [out, in] He-initialised (normal, std √(2/in)) and `h.b` zeros.
+    case Linear
+    /// `Conv2D(x, filters:, kernel:, stride: 1, pad: 0, seed: N, bias: true)`:
+    /// `conv2d(x, h.W, h.b)` on NCHW input with `h.W` [filters, C, kernel,
+    /// kernel] He-initialised (std √(2/(C·kernel²))) and `h.b` zeros.
+    case Conv2D
+
+    var signature: CallSignature {
+        switch self {
+        case .Linear:
+            return CallSignature(
+                callee: rawValue, names: ["x", "out", "seed", "bias"], required: ["x", "out"],
+                describe: { "Linear(x, out, seed: N, bias: true)" })
+        case .Conv2D:
+            return CallSignature(
+                callee: rawValue, names: ["x", "filters", "kernel", "stride", "pad", "seed", "bias"],
+                required: ["x", "filters", "kernel"],
+                describe: { "Conv2D(x, filters: F, kernel: K, stride: 1, pad: 0, seed: N, bias: true)" })
+        }
+    }
+
+    /// The registry op the layer applies.
+    var opName: String {
+        switch self {
+        case .Linear: return "linear"
+        case .Conv2D: return "conv2d"
+        }
+    }
+}
+
+extension ProgramCompiler {
+    /// Compiles a layer call: the input first (outside the layer), then the
+    /// parameters and the op, grouped as one layer named after the binding
+    /// (`h`; a second layer in the same binding is `h_2`).
+    func compileLayer(_ kind: LayerKind, _ arguments: [Argument], _ token: Token) throws(CompileFailure) -> NodeID {
+        let bound = try bind(arguments, to: kind.signature, at: token)
+        guard let spec = Registry.spec(named: kind.opName) else {
+            throw failure("\(kind.rawValue) needs the op \(kind.opName), which is not in the registry", at: token)
+        }
+        func integer(_ name: String, default value: Int?, minimum: Int) throws(CompileFailure) -> Int {
+            guard let argument = bound[name] else { return value! }
+            guard let number = argument.value.literalNumber, let integer = Self.wholeNumber(number), integer >= minimum else {
+                throw failure("argument '\(name)' of \(kind.rawValue) must be a whole number from \(minimum)", at: argument.value.token)
+            }
+            return integer
+        }
+        var useBias = true
+        if let argument = bound["bias"] {
+            guard case .name(let word, _) = argument.value, word == "true" || word == "false" else {
+                throw failure("argument 'bias' of \(kind.rawValue) must be true or false", at: argument.value.token)
+            }
+            useBias = word == "true"
+        }
+        let input = try compileExpression(bound["x"]!.value)
+        let inputShape = graph[input].shape
+
+        layersInBinding += 1
+        let layerName = layersInBinding == 1 ? currentBinding : "\(currentBinding)_\(layersInBinding)"
+        let seed = try bound["seed"] == nil ? nil : UInt64(integer("seed", default: nil, minimum: 0))
+
+        let weightShape: [Int], biasShape: [Int], fanIn: Int
+        var attributes: [String: AttributeValue] = [:]
+        var details: [String: String] = [:]
+        switch kind {
+        case .Linear:
+            guard let features = inputShape.last else {
+                throw failure("Linear needs an input with a feature axis, got a scalar", at: token)
+            }
+            let out = try integer("out", default: nil, minimum: 1)
+            weightShape = [out, features]
+            biasShape = [out]
+            fanIn = features
+            details = ["in": "\(features)", "out": "\(out)"]
+        case .Conv2D:
+            guard inputShape.count == 4 else {
+                throw failure("Conv2D takes an NCHW input (batch, channels, height, width), got shape \(describeShape(inputShape))", at: token)
+            }
+            let filters = try integer("filters", default: nil, minimum: 1)
+            let kernel = try integer("kernel", default: nil, minimum: 1)
+            let stride = try integer("stride", default: 1, minimum: 1)
+            let pad = try integer("pad", default: 0, minimum: 0)
+            weightShape = [filters, inputShape[1], kernel, kernel]
+            biasShape = [filters]
+            fanIn = inputShape[1] * kernel * kernel
+            attributes = ["stride": .int(stride), "pad": .int(pad)]
+            details = ["filters": "\(filters)", "kernel": "\(kernel)", "stride": "\(stride)", "pad": "\(pad)"]
+        }
+        try checkSize(weightShape, what: "the weight of \(kind.rawValue)", at: token)
+        let parameterCount = weightShape.reduce(1, *) + (useBias ? biasShape.reduce(1, *) : 0)
+        details["params"] = "\(parameterCount)"
+        details["init"] = "He"
+
+        for parameter in spec.parameters where !parameter.isTensorInput && attributes[parameter.name] == nil {
+            if let value = parameter.defaultValue { attributes[parameter.name] = value }
+        }
+        let tensorNames = spec.parameters.filter(\.isTensorInput).map(\.name).prefix(useBias ? 3 : 2)
+        let operation: any Operation
+        do {
+            operation = try spec.build(OpArguments(attributes: attributes, tensorInputs: Array(tensorNames)))
+        } catch {
+            throw failure(error.description, at: token)
+        }
+
+        let layer = Layer(name: layerName, kind: kind.rawValue, details: details)
+        let here = location(token)
+        let result: Result<NodeID, CompileFailure> = graph.withLayer(layer) {
+            let weightName = "\(layerName).W", biasName = "\(layerName).b"
+            let weight = Tensor.randn(weightShape, seed: seed ?? defaultSeed(for: weightName), scale: (2 / Double(fanIn)).squareRoot())
+            var inputs = [input, graph.leaf(weightName, weight, role: .param, location: here)]
+            bindings[weightName] = inputs[1]
+            if useBias {
+                inputs.append(graph.leaf(biasName, Tensor.zeros(biasShape), role: .param, location: here))
+                bindings[biasName] = inputs[2]
+            }
+            do throws(CompileFailure) {
+                return .success(try apply(operation, inputs, at: token))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}

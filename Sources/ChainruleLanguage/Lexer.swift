@@ -1,0 +1,206 @@
+import ChainruleCore
+
+/// One token of a `.grad` program.
+struct Token: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        /// A name: letters, digits, `_`, and `.` between parts (`h.W`).
+        case identifier
+        case number(Double)
+        /// The text between the quotes.
+        case string(String)
+        /// One of `( ) [ ] { } , : = + - * / ^ @ ;`.
+        case symbol(Character)
+        /// The end of a line (also `;`): statements are separated by these.
+        case newline
+        case end
+    }
+
+    var kind: Kind
+    /// The text as written (`1e-3`, `h.W`, `+`).
+    var text: String
+    var line: Int
+    var column: Int
+    /// Characters the token covers, for the caret line.
+    var length: Int
+    /// Byte offsets of the token in the UTF-8 text: `start..<end`.
+    var start: Int
+    var end: Int
+
+    func location(_ file: String?) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
+
+    /// How the token is named in "expected …, found …".
+    var described: String {
+        switch kind {
+        case .identifier: return "name '\(text)'"
+        case .number: return "number \(text)"
+        case .string: return "string \"\(text)\""
+        case .symbol(let c): return "'\(c)'"
+        case .newline: return text == ";" ? "';'" : "end of line"
+        case .end: return "end of input"
+        }
+    }
+
+    func isSymbol(_ c: Character) -> Bool {
+        if case .symbol(c) = kind { return true }
+        return false
+    }
+}
+
+/// Turns program text into tokens. Works on UTF-8 bytes; columns count
+/// Unicode scalars, so a caret lines up under non-ASCII text in comments.
+/// Errors (a stray character, an unterminated string) become diagnostics and
+/// lexing goes on, so one run reports them all.
+struct Lexer {
+    private let bytes: [UInt8]
+    private let file: String?
+    private var index = 0
+    private var line = 1
+    private var column = 1
+    private(set) var tokens: [Token] = []
+    private(set) var diagnostics: [Diagnostic] = []
+
+    static func tokenize(_ source: String, file: String?) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+        var lexer = Lexer(bytes: Array(source.utf8), file: file)
+        lexer.run()
+        return (lexer.tokens, lexer.diagnostics)
+    }
+
+    private init(bytes: [UInt8], file: String?) {
+        self.bytes = bytes
+        self.file = file
+    }
+
+    private static let symbols: Set<UInt8> = Set("()[]{},:=+-*/^@".utf8)
+
+    private mutating func run() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            let startLine = line, startColumn = column, start = index
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                advance()
+            case UInt8(ascii: "\n"), UInt8(ascii: ";"):
+                advance()
+                tokens.append(Token(kind: .newline, text: byte == UInt8(ascii: ";") ? ";" : "\n",
+                                    line: startLine, column: startColumn, length: 1, start: start, end: index))
+                if byte == UInt8(ascii: "\n") { line += 1; column = 1 }
+            case UInt8(ascii: "#"):
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { advance() }
+            case UInt8(ascii: "\""):
+                lexString(start: start, startLine: startLine, startColumn: startColumn)
+            case _ where Self.isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && Self.isDigit(bytes[index + 1])):
+                lexNumber(start: start, startLine: startLine, startColumn: startColumn)
+            case _ where Self.isIdentifierStart(byte):
+                while index < bytes.count {
+                    if Self.isIdentifierPart(bytes[index]) {
+                        advance()
+                    } else if bytes[index] == UInt8(ascii: "."), index + 1 < bytes.count, Self.isIdentifierStart(bytes[index + 1]) {
+                        advance()
+                    } else {
+                        break
+                    }
+                }
+                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                tokens.append(Token(kind: .identifier, text: text, line: startLine, column: startColumn, length: column - startColumn, start: start, end: index))
+            case _ where Self.symbols.contains(byte):
+                advance()
+                let c = Character(Unicode.Scalar(byte))
+                tokens.append(Token(kind: .symbol(c), text: String(c), line: startLine, column: startColumn, length: 1, start: start, end: index))
+            default:
+                let scalarText = takeScalar()
+                let shown = scalarText.unicodeScalars.first.map { $0.isASCII && $0.value >= 32 ? scalarText : "U+" + String($0.value, radix: 16, uppercase: true) } ?? scalarText
+                var message = "unexpected character '\(shown)'"
+                if scalarText == "'" { message += "; strings use double quotes: \"file.npy\"" }
+                if scalarText == "×" || scalarText == "·" { message += "; multiply with *" }
+                diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: startLine, column: startColumn)))
+            }
+        }
+        tokens.append(Token(kind: .end, text: "", line: line, column: column, length: 1, start: bytes.count, end: bytes.count))
+    }
+
+    /// Moves past one byte, counting a column per Unicode scalar (UTF-8
+    /// continuation bytes do not start a column).
+    private mutating func advance() {
+        index += 1
+        if index < bytes.count && (bytes[index] & 0xC0) == 0x80 { return }
+        column += 1
+    }
+
+    /// Consumes one Unicode scalar and returns it as text.
+    private mutating func takeScalar() -> String {
+        let start = index
+        index += 1
+        while index < bytes.count && (bytes[index] & 0xC0) == 0x80 { index += 1 }
+        column += 1
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private mutating func lexString(start: Int, startLine: Int, startColumn: Int) {
+        advance()
+        var content: [UInt8] = []
+        while index < bytes.count && bytes[index] != UInt8(ascii: "\"") && bytes[index] != UInt8(ascii: "\n") {
+            if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count,
+               bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\") {
+                advance()
+            }
+            content.append(bytes[index])
+            advance()
+        }
+        guard index < bytes.count && bytes[index] == UInt8(ascii: "\"") else {
+            diagnostics.append(Diagnostic(
+                "unterminated string: add a closing \" on the same line",
+                at: SourceLocation(file: file, line: startLine, column: startColumn)))
+            // Go on as if it were closed, so the rest of the line parses.
+            let text = String(decoding: content, as: UTF8.self)
+            tokens.append(Token(kind: .string(text), text: text, line: startLine, column: startColumn, length: column - startColumn, start: start, end: index))
+            return
+        }
+        advance()
+        let text = String(decoding: content, as: UTF8.self)
+        tokens.append(Token(kind: .string(text), text: text, line: startLine, column: startColumn, length: column - startColumn, start: start, end: index))
+    }
+
+    /// `12`, `0.5`, `.5`, `1e-3`, `2.5E+4`.
+    private mutating func lexNumber(start: Int, startLine: Int, startColumn: Int) {
+        while index < bytes.count && Self.isDigit(bytes[index]) { advance() }
+        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+            advance()
+            while index < bytes.count && Self.isDigit(bytes[index]) { advance() }
+        }
+        if index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+            var look = index + 1
+            if look < bytes.count && (bytes[look] == UInt8(ascii: "+") || bytes[look] == UInt8(ascii: "-")) { look += 1 }
+            if look < bytes.count && Self.isDigit(bytes[look]) {
+                while index < look { advance() }
+                while index < bytes.count && Self.isDigit(bytes[index]) { advance() }
+            }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let location = SourceLocation(file: file, line: startLine, column: startColumn)
+        if index < bytes.count && Self.isIdentifierStart(bytes[index]) {
+            var end = index
+            while end < bytes.count && Self.isIdentifierPart(bytes[end]) { end += 1 }
+            let word = String(decoding: bytes[start..<end], as: UTF8.self)
+            diagnostics.append(Diagnostic(
+                "'\(word)' is neither a number nor a name: names start with a letter or _, and a product needs *",
+                at: location, length: end - start))
+            while index < end { advance() }
+            return
+        }
+        guard let value = Double(text) else {
+            diagnostics.append(Diagnostic("'\(text)' is not a number", at: location, length: index - start))
+            return
+        }
+        if !value.isFinite {
+            diagnostics.append(Diagnostic("number \(text) is too large for a Double", at: location, length: index - start))
+            return
+        }
+        tokens.append(Token(kind: .number(value), text: text, line: startLine, column: startColumn, length: index - start, start: start, end: index))
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    private static func isIdentifierStart(_ b: UInt8) -> Bool {
+        (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
+    }
+    private static func isIdentifierPart(_ b: UInt8) -> Bool { isIdentifierStart(b) || isDigit(b) }
+}

@@ -1,0 +1,141 @@
+import ChainruleCore
+
+extension ProgramCompiler {
+    /// Compiles an `op` block into a `CustomOperation`. Each clause's
+    /// problems are reported; an op with any is left out, and its uses are
+    /// not reported again.
+    func compileOperation(_ definition: OpDefinition) {
+        let name = definition.name
+        var problems: [CompileFailure] = []
+        defer {
+            problems.forEach(record)
+            if !problems.isEmpty { failedOperations.insert(name) }
+        }
+        if Registry.spec(named: name) != nil {
+            problems.append(failure("op \(name) is already in the registry; give your op another name, as my_\(name)", at: definition.nameToken))
+            return
+        }
+        if Initialiser(rawValue: name) != nil || LayerKind(rawValue: name) != nil {
+            problems.append(failure("\(name) is a built-in function; give your op another name", at: definition.nameToken))
+            return
+        }
+        if let earlier = customDefinitions[name] {
+            problems.append(failure("op \(name) is already defined on line \(earlier.line)", at: definition.nameToken))
+            return
+        }
+        customDefinitions[name] = definition.nameToken
+        let parameters = definition.parameters.map(\.name)
+        for (index, parameter) in definition.parameters.enumerated() {
+            if parameter.name == "grad" || parameter.name == "out" {
+                problems.append(failure("'\(parameter.name)' names the \(parameter.name == "grad" ? "upstream gradient" : "op's output") inside an op; call the parameter something else", at: parameter.token))
+            } else if parameters[..<index].contains(parameter.name) {
+                problems.append(failure("op \(name) has two parameters named \(parameter.name)", at: parameter.token))
+            }
+        }
+        if parameters.isEmpty {
+            problems.append(failure("op \(name) needs at least one parameter", at: definition.nameToken))
+        }
+        guard problems.isEmpty else { return }
+
+        var forward: CustomExpression?
+        if let expression = definition.forward {
+            do throws(CompileFailure) {
+                forward = try customExpression(expression, parameters: parameters, inBackward: false, op: name)
+            } catch {
+                problems.append(error)
+            }
+        } else {
+            problems.append(failure("op \(name) has no forward clause; add a line 'forward: expression'", at: definition.nameToken))
+        }
+
+        var backward: [String: CustomExpression] = [:]
+        for clause in definition.backward {
+            guard parameters.contains(clause.parameter) else {
+                let suggestion = Suggestions.closest(to: clause.parameter, among: parameters)
+                problems.append(failure("op \(name) has no parameter \(clause.parameter) (its parameters are \(parameters.joined(separator: ", ")))",
+                                        at: clause.token, suggestion: suggestion))
+                continue
+            }
+            guard backward[clause.parameter] == nil else {
+                problems.append(failure("op \(name) has two backward clauses for \(clause.parameter)", at: clause.token))
+                continue
+            }
+            do throws(CompileFailure) {
+                backward[clause.parameter] = try customExpression(clause.expression, parameters: parameters, inBackward: true, op: name)
+            } catch {
+                problems.append(error)
+            }
+        }
+        let written = Set(definition.backward.map(\.parameter))
+        let missing = parameters.filter { !written.contains($0) }
+        if !missing.isEmpty {
+            let example = parameters.count == 1 ? "backward: expression" : "backward \(missing[0]): expression"
+            problems.append(failure("op \(name) has no backward rule for \(missing.joined(separator: ", ")); add a line '\(example)'", at: definition.nameToken))
+        }
+        guard problems.isEmpty, let forward else { return }
+        customOperations[name] = CustomOperation(
+            name: name, parameters: parameters, definition: location(definition.keyword),
+            forward: forward, backward: parameters.map { backward[$0]! })
+    }
+
+    /// An expression inside an op block. It sees the op's parameters, and in
+    /// backward clauses `grad` (the upstream gradient) and `out` (the output).
+    func customExpression(_ expression: Expression, parameters: [String], inBackward: Bool, op: String) throws(CompileFailure) -> CustomExpression {
+        func inner(_ e: Expression) throws(CompileFailure) -> CustomExpression {
+            try customExpression(e, parameters: parameters, inBackward: inBackward, op: op)
+        }
+        switch expression {
+        case .number(let value, _):
+            return .constant(Tensor(value))
+        case .list:
+            return .constant(try literalTensor(expression)!)
+        case .string(_, let token):
+            throw failure("a string is only used as a file name, as in load(\"weights.npy\")", at: token)
+        case .name(let name, let token):
+            if let index = parameters.firstIndex(of: name) { return .parameter(index) }
+            if name == "grad" || name == "out" {
+                guard inBackward else {
+                    throw failure("'\(name)' is only known in backward clauses; forward computes out from the parameters", at: token)
+                }
+                return name == "grad" ? .gradient : .output
+            }
+            let visible = parameters + (inBackward ? ["grad", "out"] : [])
+            if definitions[name] != nil || bindings[name] != nil || options.at[name] != nil {
+                throw failure("op \(op) sees only \(visible.joined(separator: ", ")); \(name) is a binding outside it: pass it in as a parameter", at: token)
+            }
+            let suggestion = Suggestions.closest(to: name, among: visible)
+            let hint = suggestion.map { "; did you mean '\($0)'?" } ?? " (op \(op) sees \(visible.joined(separator: ", ")))"
+            throw failure("unknown name '\(name)' in op \(op)\(hint)", at: token, suggestion: suggestion)
+        case .negate(let operand, let token):
+            if let value = expression.literalNumber { return .constant(Tensor(value)) }
+            return .apply(try operatorOperation("neg", symbol: "-", inputs: 1, at: token), [try inner(operand)])
+        case .binary(let symbol, let lhs, let rhs, let token):
+            if symbol == "^", let exponent = rhs.literalNumber {
+                return .apply(try operatorOperation("pow_const", symbol: "^", inputs: 1, exponent: exponent, at: token), [try inner(lhs)])
+            }
+            let operation = try operatorOperation(Self.operatorOps[symbol]!, symbol: symbol, inputs: 2, at: token)
+            return .apply(operation, [try inner(lhs), try inner(rhs)])
+        case .call(let callee, let arguments, let token):
+            if let operation = customOperations[callee] {
+                let signature = CallSignature(
+                    callee: callee, names: operation.parameters, required: operation.parameters,
+                    describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
+                let bound = try bind(arguments, to: signature, at: token)
+                var inputs: [CustomExpression] = []
+                for parameter in operation.parameters { inputs.append(try inner(bound[parameter]!.value)) }
+                return .apply(operation, inputs)
+            }
+            if Initialiser(rawValue: callee) != nil || LayerKind(rawValue: callee) != nil {
+                throw failure("\(callee)(…) cannot be used inside an op: an op's rules are functions of its inputs only", at: token)
+            }
+            guard let spec = Registry.spec(named: callee) else {
+                if failedOperations.contains(callee) { throw .poisoned }
+                throw unknownFunction(callee, at: token)
+            }
+            let (operation, tensorArguments) = try registryCall(spec, arguments, at: token)
+            var inputs: [CustomExpression] = []
+            for argument in tensorArguments { inputs.append(try inner(argument)) }
+            return .apply(operation, inputs)
+        }
+    }
+}

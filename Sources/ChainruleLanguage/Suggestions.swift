@@ -1,0 +1,45 @@
+/// "Did you mean …": the closest known name by edit distance.
+enum Suggestions {
+    /// The candidate nearest to `name`, if it is close enough to be a typo:
+    /// none for names of 1 or 2 characters (any two are one edit apart) except
+    /// a difference of case, 1 edit up to 4 characters, 2 up to 8, else 3.
+    /// Ties go to the alphabetically first, so messages are reproducible.
+    static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+        let limit = name.count <= 2 ? 0 : name.count <= 4 ? 1 : (name.count <= 8 ? 2 : 3)
+        var best: (name: String, distance: Int)?
+        let lowered = name.lowercased()
+        for candidate in candidates where candidate != name {
+            var distance = editDistance(name, candidate)
+            // A case-only difference (linear vs Linear) is the likeliest typo of all.
+            if candidate.lowercased() == lowered { distance = 0 }
+            guard distance <= limit else { continue }
+            if best == nil || distance < best!.distance || (distance == best!.distance && candidate < best!.name) {
+                best = (candidate, distance)
+            }
+        }
+        return best?.name
+    }
+
+    /// Levenshtein distance with transpositions counted as one edit
+    /// (optimal string alignment), over Unicode scalars.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous2 = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], previous2[j - 2] + 1)
+                }
+            }
+            (previous2, previous, current) = (previous, current, previous2)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,91 @@
+/// The syntax tree of a `.grad` program, as the parser reads it.
+
+/// An expression, with the token that places it in the text: the call's
+/// name, the operator, the literal, the opening bracket.
+indirect enum Expression: Sendable {
+    case number(Double, Token)
+    case string(String, Token)
+    case name(String, Token)
+    /// `[a, b, …]`, at its `[`.
+    case list([Expression], Token)
+    /// `-x`, at the `-`.
+    case negate(Expression, Token)
+    /// `a + b`, `a ^ b`, `a @ b`, at the operator.
+    case binary(Character, Expression, Expression, Token)
+    /// `f(a, b, name: c)`, at the name.
+    case call(String, [Argument], Token)
+
+    var token: Token {
+        switch self {
+        case .number(_, let t), .string(_, let t), .name(_, let t), .list(_, let t),
+             .negate(_, let t), .binary(_, _, _, let t), .call(_, _, let t):
+            return t
+        }
+    }
+
+    /// The first token of the expression's text (`a` in `a + b`).
+    var firstToken: Token {
+        switch self {
+        case .binary(_, let lhs, _, _): return lhs.firstToken
+        default: return token
+        }
+    }
+
+    /// The number this expression writes, if it is a literal (`2`, `-0.5`).
+    var literalNumber: Double? {
+        switch self {
+        case .number(let v, _): return v
+        case .negate(let inner, _): return inner.literalNumber.map { -$0 }
+        default: return nil
+        }
+    }
+}
+
+/// One argument of a call: positional (`x`) or named (`stride: 2`).
+struct Argument: Sendable {
+    var label: String?
+    var labelToken: Token?
+    var value: Expression
+
+    /// Where a problem with this argument is shown: its label, or its value.
+    var token: Token { labelToken ?? value.token }
+}
+
+/// A user-defined op: `op name(a, b) { forward: … backward a: … }`.
+struct OpDefinition: Sendable {
+    var name: String
+    var nameToken: Token
+    var parameters: [(name: String, token: Token)]
+    var forward: Expression?
+    /// Backward expressions by parameter name, with the clause's keyword token.
+    var backward: [(parameter: String, expression: Expression, token: Token)]
+    /// The `op` keyword, where the definition starts.
+    var keyword: Token
+}
+
+enum Statement: Sendable {
+    /// `name = expression`
+    case binding(name: String, nameToken: Token, value: Expression)
+    /// A bare expression (`-e "(x + y) * z"`): an output named by its text.
+    case expression(Expression, text: String)
+    /// `output name`
+    case output(name: String, token: Token)
+    case op(OpDefinition)
+}
+
+extension Expression: CustomStringConvertible {
+    /// The tree fully parenthesised, operators first: `-x^2` is `(- (^ x 2))`.
+    var description: String {
+        switch self {
+        case .number(_, let t): return t.text
+        case .string(let s, _): return "\"\(s)\""
+        case .name(let n, _): return n
+        case .list(let elements, _): return "[" + elements.map(\.description).joined(separator: " ") + "]"
+        case .negate(let inner, _): return "(- \(inner))"
+        case .binary(let op, let l, let r, _): return "(\(op) \(l) \(r))"
+        case .call(let name, let arguments, _):
+            let parts = arguments.map { ($0.label.map { "\($0): " } ?? "") + $0.value.description }
+            return "(\(name) \(parts.joined(separator: " ")))"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ChainruleCore
+import ChainruleFigures
+import Foundation
+import Testing
+
+@Suite("Graphs too big for Graphviz are collapsed or refused, never handed over")
+struct BigGraphTests {
+    @Test("A scalar training step of ~66k nodes is refused in under a second, with advice")
+    func trainingStepRefused() throws {
+        let (graph, output) = FigureExamples.scalarTrainingStep(points: 100)
+        #expect(graph.count > 60_000)
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("step.png").path
+        let start = Date()
+        do {
+            try GraphFigure.write(graph: graph, output: output.id, options: FigureOptions(), to: path)
+            Issue.record("a 66k-node graph was handed to Graphviz")
+        } catch {
+            guard case .tooLarge(_, let limit, let advice) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(limit == FigureOptions().maxBoxes)
+            #expect(advice.contains("--view layers"))
+        }
+        #expect(Date().timeIntervalSince(start) < 1)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("A scalar graph too big for the circuit style is pointed to the record style")
+    func circuitAdvice() throws {
+        let (graph, output) = FigureExamples.generated(nodes: 1000)
+        do {
+            _ = try GraphFigure.layout(graph: graph, output: output.id, options: FigureOptions())
+            Issue.record("a 1,000-node circuit was laid out")
+        } catch {
+            guard case .tooLarge(_, _, let advice) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(advice.contains("--style record"))
+        }
+    }
+
+    @Test("A network too big to draw op by op is drawn one box per layer")
+    func collapsesToLayers() throws {
+        let (graph, output) = try #require(FigureExamples.named("convnet"))
+        var options = FigureOptions()
+        options.style = .record
+        options.maxBoxes = 14
+        let fitted = try GraphFigure.fittedOptions(graph: graph, options: options)
+        #expect(fitted.options.style == .model)
+        #expect(fitted.options.view == .layers)
+        #expect(fitted.notes.count == 1)
+        let laidOut = try GraphFigure.layout(graph: graph, output: output, options: options)
+        #expect(laidOut.nodes.contains { $0.node.kind == .layer })
+    }
+}

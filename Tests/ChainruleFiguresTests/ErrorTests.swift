@@ -1,0 +1,60 @@
+import ChainruleCore
+import ChainruleFigures
+import Foundation
+import Testing
+
+@Suite("Bad output requests fail with a typed error and leave no file")
+struct ErrorTests {
+    @Test func unknownExtension() throws {
+        let (graph, output) = try #require(FigureExamples.named("cs231n"))
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("figure.gif").path
+        #expect(throws: FigureError.unknownExtension(path: path)) {
+            try GraphFigure.write(graph: graph, output: output, options: FigureOptions(), to: path)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func missingFolder() throws {
+        let (graph, output) = try #require(FigureExamples.named("cs231n"))
+        let path = "/nonexistent-chainrule-folder/figure.png"
+        do {
+            try GraphFigure.write(graph: graph, output: output, options: FigureOptions(), to: path)
+            Issue.record("writing into a missing folder succeeded")
+        } catch {
+            guard case .unwritable(let failedPath, let reason) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(failedPath == path)
+            #expect(reason.contains("does not exist"))
+        }
+    }
+
+    @Test func emptyGraph() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("empty.svg").path
+        #expect(throws: FigureError.emptyGraph) {
+            try GraphFigure.write(graph: Graph(), output: NodeID(0), options: FigureOptions(), to: path)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("A failed write leaves the old file and no temporary file")
+    func noPartialFile() throws {
+        let (graph, output) = try #require(FigureExamples.named("cs231n"))
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("huge.png").path
+        var options = FigureOptions()
+        options.scale = 200
+        #expect(throws: FigureError.self) {
+            try GraphFigure.write(graph: graph, output: output, options: options, to: path)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func unknownWireLabel() throws {
+        #expect(throws: FigureError.self) { try WireLabel.parseList("value,slope") }
+        #expect(try WireLabel.parseList("grad, value") == [.grad, .value])
+    }
+}

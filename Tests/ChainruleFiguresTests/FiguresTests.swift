@@ -1,2 +1,0 @@
-import ChainruleFigures
-import Testing

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Renders the figure gallery into docs/gallery/ and writes its README with the
+# command behind every picture. Run from the repository root (`make gallery`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product chainrule >/dev/null
+bin="$(swift build -c release --show-bin-path)/chainrule"
+out=docs/gallery
+mkdir -p "$out"
+readme="$out/README.md"
+{
+  echo "# Figure gallery"
+  echo
+  echo "Made by \`scripts/gallery.sh\` (\`make gallery\`); every picture with the command that drew it."
+  echo "Regenerate, never edit by hand."
+  echo
+} >"$readme"
+
+figure() { # figure FILE TITLE ARGS...
+  local file="$1" title="$2"
+  shift 2
+  "$bin" render "$@" -o "$out/$file"
+  {
+    echo "## $title"
+    echo
+    echo '```'
+    echo "chainrule render $* -o $file"
+    echo '```'
+    echo
+    case "$file" in *.png) echo "![$title]($file)" ;; *) echo "[$file]($file)" ;; esac
+    echo
+  } >>"$readme"
+}
+
+figure cs231n-circuit.png "CS231n circuit f = (x + y)·z: values green above each wire, gradients red below" samples/cs231n-circuit.grad
+figure cs231n-circuit.svg 'The same circuit as SVG: text stays selectable `<text>` elements' samples/cs231n-circuit.grad
+figure cs231n-local.png "With local gradients ∂out/∂in in blue: upstream × local = downstream" samples/cs231n-circuit.grad --labels value,local,grad
+figure cs231n-tb.png "Top to bottom, with a title" samples/cs231n-circuit.grad --direction TB --title "f = (x + y) · z"
+figure cs231n-record.png "micrograd's record style: name | data | grad" samples/cs231n-circuit.grad --style record
+figure cs231n-check.png "Check overlay: every node's backward rule against finite differences" samples/cs231n-circuit.grad --check
+figure sigmoid-neuron.png "CS231n's sigmoid neuron, gate by gate" samples/sigmoid-neuron.grad
+figure sigmoid-colorblind.png "The same with the colour-blind palette (Okabe–Ito), 3 decimals" samples/sigmoid-neuron.grad --palette colorblind --precision 3
+figure sigmoid-forward.png "Forward pass only (--no-grad)" samples/sigmoid-neuron.grad --no-grad
+figure micrograd-neuron.png "micrograd's neuron: tanh(x1·w1 + x2·w2 + b)" samples/micrograd-neuron.grad
+figure custom-op-wrong.png "A custom op whose backward forgot a factor: the check overlay points at it" samples/custom-op-wrong.grad --check
+figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" samples/maxpool-routing.grad
+figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their ranges" --example mlp --style circuit
+figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
+figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
+figure lenet.png "LeNet-5, one box per layer" samples/lenet.grad
+figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
+figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
+figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
+echo "gallery: $(ls "$out" | wc -l) files in $out"
