@@ -81,16 +81,32 @@ extension Tensor {
         if b.count == 1 {
             let s = b.data[0]
             let aa = a.broadcast(to: shape)
-            for i in 0..<count { out[i] = combine(aa.data[i], s) }
+            aa.data.withUnsafeBufferPointer { pa in
+                out.withUnsafeMutableBufferPointer { po in
+                    for i in 0..<count { po[i] = combine(pa[i], s) }
+                }
+            }
         } else if a.count == 1 {
             let s = a.data[0]
             let bb = b.broadcast(to: shape)
-            for i in 0..<count { out[i] = combine(s, bb.data[i]) }
+            bb.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    for i in 0..<count { po[i] = combine(s, pb[i]) }
+                }
+            }
         } else {
-            let oa = a.shape == shape ? nil : broadcastOffsets(from: a.shape, to: shape)
-            let ob = b.shape == shape ? nil : broadcastOffsets(from: b.shape, to: shape)
-            for i in 0..<count {
-                out[i] = combine(a.data[oa?[i] ?? i], b.data[ob?[i] ?? i])
+            let oa = a.shape == shape ? Array(0..<count) : broadcastOffsets(from: a.shape, to: shape)
+            let ob = b.shape == shape ? Array(0..<count) : broadcastOffsets(from: b.shape, to: shape)
+            a.data.withUnsafeBufferPointer { pa in
+                b.data.withUnsafeBufferPointer { pb in
+                    oa.withUnsafeBufferPointer { ia in
+                        ob.withUnsafeBufferPointer { ib in
+                            out.withUnsafeMutableBufferPointer { po in
+                                for i in 0..<count { po[i] = combine(pa[ia[i]], pb[ib[i]]) }
+                            }
+                        }
+                    }
+                }
             }
         }
         return Tensor(shape: shape, data: out)

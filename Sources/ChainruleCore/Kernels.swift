@@ -7,11 +7,16 @@ public enum MatrixKernel {
     /// `C (+)= op(A) · op(B)`, with `op(A)` of shape m×k and `op(B)` of shape k×n.
     ///
     /// `transposeA` means `A` is stored k×m (row-major) and used as its
-    /// transpose; likewise `transposeB` (stored n×k). A transposed operand is
-    /// first copied into row-major order (O(size), small beside the O(m·n·k)
-    /// product), so that one kernel does all the work: four rows of `C` at a
-    /// time, in i-k-j order, so that the innermost loop streams one row of `B`
-    /// and four rows of `C` contiguously and vectorises.
+    /// transpose; likewise `transposeB` (stored n×k). Two kernels do the work:
+    /// - `A·B`: four rows of `C` at a time in i-k-j order, so that the
+    ///   innermost loop streams one row of `B` and four rows of `C`
+    ///   contiguously and vectorises;
+    /// - `A·Bᵀ`: rows of `A` against rows of `B`, both contiguous, as dot
+    ///   products with SIMD accumulators, four rows of `B` at a time (the
+    ///   weight gradient of a convolution, the forward of `linear`).
+    /// A transposed `A` is first copied into row-major order (O(size), small
+    /// beside the O(m·n·k) product), and so is a transposed `B` whose rows
+    /// are too short (k < `dotProductMinimumLength`) for dot products to pay.
     /// With `accumulate` the product is added to `C`; otherwise `C` is overwritten.
     public static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
@@ -24,14 +29,19 @@ public enum MatrixKernel {
             multiplyRowMajor(a, b, c, m: m, k: k, n: n)
         case (true, false):
             withTransposed(a, rows: k, columns: m) { at in multiplyRowMajor(at, b, c, m: m, k: k, n: n) }
-        case (false, true):
+        case (false, true) where k < dotProductMinimumLength:
             withTransposed(b, rows: n, columns: k) { bt in multiplyRowMajor(a, bt, c, m: m, k: k, n: n) }
+        case (false, true):
+            multiplyTransposedB(a, b, c, m: m, k: k, n: n)
         case (true, true):
             withTransposed(a, rows: k, columns: m) { at in
-                withTransposed(b, rows: n, columns: k) { bt in multiplyRowMajor(at, bt, c, m: m, k: k, n: n) }
+                multiply(at, b, into: c, m: m, k: k, n: n, transposeB: true, accumulate: true)
             }
         }
     }
+
+    /// Below this inner size `A·Bᵀ` transposes `B` rather than taking dot products.
+    static let dotProductMinimumLength = 32
 
     /// Calls `body` with a row-major copy of the transpose of the rows×columns matrix `source`.
     static func withTransposed(
@@ -87,6 +97,67 @@ public enum MatrixKernel {
     }
 }
 
+extension MatrixKernel {
+    /// C += A · Bᵀ for row-major A (m×k), B (n×k), C (m×n): C[i, j] = A[i, ·] · B[j, ·].
+    static func multiplyTransposedB(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        m: Int, k: Int, n: Int
+    ) {
+        typealias Lanes = SIMD4<Double>
+        @inline(__always) func load(_ p: UnsafePointer<Double>) -> Lanes {
+            UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+        }
+        let vectorEnd = k - k % 4
+        for i in 0..<m {
+            let ai = a + i * k, ci = c + i * n
+            var j = 0
+            while j + 4 <= n {
+                let b0 = b + j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k
+                var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes()
+                var p = 0
+                while p < vectorEnd {
+                    let x = load(ai + p)
+                    s0 += x * load(b0 + p)
+                    s1 += x * load(b1 + p)
+                    s2 += x * load(b2 + p)
+                    s3 += x * load(b3 + p)
+                    p += 4
+                }
+                var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
+                while p < k {
+                    let x = ai[p]
+                    t0 += x * b0[p]
+                    t1 += x * b1[p]
+                    t2 += x * b2[p]
+                    t3 += x * b3[p]
+                    p += 1
+                }
+                ci[j] += t0
+                ci[j + 1] += t1
+                ci[j + 2] += t2
+                ci[j + 3] += t3
+                j += 4
+            }
+            while j < n {
+                let bj = b + j * k
+                var s = Lanes()
+                var p = 0
+                while p < vectorEnd {
+                    s += load(ai + p) * load(bj + p)
+                    p += 4
+                }
+                var t = s.sum()
+                while p < k {
+                    t += ai[p] * bj[p]
+                    p += 1
+                }
+                ci[j] += t
+                j += 1
+            }
+        }
+    }
+}
+
 /// The geometry of a 2-D sliding window (convolution or pooling) over one
 /// image: input size, kernel size, stride, zero padding and output size.
 public struct WindowGeometry: Sendable, Equatable {
@@ -101,6 +172,16 @@ public struct WindowGeometry: Sendable, Equatable {
     /// Columns of the im2col matrix: one per output position.
     public var outputPositions: Int { outputHeight * outputWidth }
     public var imageSize: Int { channels * height * width }
+
+    /// The output columns whose window column `kernelColumn` falls inside
+    /// the image (not into the padding): 0 ≤ oj·stride + kernelColumn − pad < width.
+    func validOutputColumns(kernelColumn: Int) -> Range<Int> {
+        let offset = kernelColumn - pad
+        // smallest oj with oj·stride + offset ≥ 0, and first oj with oj·stride + offset ≥ width
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let end = width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride
+        return Swift.min(first, outputWidth)..<Swift.max(Swift.min(end, outputWidth), Swift.min(first, outputWidth))
+    }
 }
 
 /// Unfolding an image into its patches and folding patches back.
@@ -126,11 +207,15 @@ public enum PatchKernel {
                             target.update(repeating: 0, count: g.outputWidth)
                             continue
                         }
-                        let source = plane + ii * g.width
-                        for oj in 0..<g.outputWidth {
-                            let jj = oj * g.stride + kj - g.pad
-                            target[oj] = jj >= 0 && jj < g.width ? source[jj] : 0
+                        let source = plane + ii * g.width + kj - g.pad
+                        let valid = g.validOutputColumns(kernelColumn: kj)
+                        for oj in 0..<valid.lowerBound { target[oj] = 0 }
+                        if g.stride == 1 {
+                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for oj in valid { target[oj] = source[oj * g.stride] }
                         }
+                        for oj in valid.upperBound..<g.outputWidth { target[oj] = 0 }
                     }
                     row += 1
                 }
@@ -154,11 +239,13 @@ public enum PatchKernel {
                     for oi in 0..<g.outputHeight {
                         let ii = oi * g.stride + ki - g.pad
                         if ii < 0 || ii >= g.height { continue }
-                        let target = plane + ii * g.width
+                        let target = plane + ii * g.width + kj - g.pad
                         let sourceRow = source + oi * g.outputWidth
-                        for oj in 0..<g.outputWidth {
-                            let jj = oj * g.stride + kj - g.pad
-                            if jj >= 0 && jj < g.width { target[jj] += sourceRow[oj] }
+                        let valid = g.validOutputColumns(kernelColumn: kj)
+                        if g.stride == 1 {
+                            for oj in valid { target[oj] += sourceRow[oj] }
+                        } else {
+                            for oj in valid { target[oj * g.stride] += sourceRow[oj] }
                         }
                     }
                     row += 1

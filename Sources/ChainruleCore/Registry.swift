@@ -15,13 +15,17 @@ public struct OpParameter: Sendable, Equatable {
 
     public var name: String
     public var kind: Kind
-    /// The default of an attribute; `nil` means the caller must give it.
+    /// The default of an attribute; `nil` means the caller must give it,
+    /// unless the attribute is optional.
     public var defaultValue: AttributeValue?
+    /// An attribute whose absence means something (`axis` absent: all axes).
+    public var isOptional: Bool
 
-    public init(_ name: String, _ kind: Kind, default defaultValue: AttributeValue? = nil) {
+    public init(_ name: String, _ kind: Kind, default defaultValue: AttributeValue? = nil, optional: Bool = false) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
+        self.isOptional = optional
     }
 
     public var isTensorInput: Bool { kind == .tensor || kind == .optionalTensor || kind == .labels }
@@ -102,7 +106,7 @@ public struct OpSpec: Sendable {
             case .optionalTensor: return p.name + "?"
             default:
                 if let d = p.defaultValue { return "\(p.name): \(d)" }
-                return "\(p.name):"
+                return p.isOptional ? "\(p.name)?:" : "\(p.name):"
             }
         }
         return "\(name)(\(parts.joined(separator: ", ")))"

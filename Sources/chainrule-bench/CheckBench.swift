@@ -10,23 +10,19 @@ import Foundation
 /// core); the ratio check time ÷ limit should stay ≤ 1.5 (below 1 when both cores help).
 ///
 /// The CNN is the engine issue's: conv 3→6 5×5, ReLU, max-pool 2, linear → 10,
-/// cross-entropy on one 1×3×32×32 image (built here until `Examples` has it).
+/// cross-entropy on one 1×3×32×32 image.
 enum CheckBench {
     static func run() throws {
         try bench("small CNN: conv 3→6 5×5, relu, maxpool 2, flatten, linear → 10, cross-entropy", smallCNN())
         benchRules()
     }
 
+    /// `Examples.smallCNN()` with its image held constant: the check is
+    /// with respect to every parameter.
     static func smallCNN() -> (Graph, NodeID) {
-        let g = Graph()
-        let x = g.constant(Tensor.randn([1, 3, 32, 32], seed: 1), name: "x")
-        let w1 = g.param("W1", Tensor.randn([6, 3, 5, 5], seed: 2, scale: 0.1))
-        let b1 = g.param("b1", Tensor.randn([6], seed: 3, scale: 0.1))
-        let w2 = g.param("W2", Tensor.randn([10, 1176], seed: 4, scale: 0.03))
-        let b2 = g.param("b2", Tensor.randn([10], seed: 5, scale: 0.1))
-        let features = flatten(maxpool2d(relu(conv2d(x, w1, b1)), kernel: 2))
-        let loss = crossEntropy(linear(features, w2, b2), labels: [3]).named("loss")
-        return (g, loss.id)
+        let (graph, loss) = Examples.smallCNN()
+        for leaf in graph.leaves where graph[leaf].name == "x" { graph.setRole(.constant, of: leaf) }
+        return (graph, loss.id)
     }
 
     static func bench(_ title: String, _ built: (Graph, NodeID)) throws {

@@ -9,6 +9,7 @@ struct Demo: ParsableCommand {
         for (title, example) in [
             ("CS231n circuit f = (x + y) * z", Examples.cs231nCircuit()),
             ("CS231n sigmoid neuron f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", Examples.sigmoidNeuron()),
+            ("micrograd neuron o = tanh(x1*w1 + x2*w2 + b)", Examples.microgradNeuron()),
         ] {
             let (graph, output) = example
             try graph.backward(output)

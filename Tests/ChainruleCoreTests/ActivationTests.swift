@@ -9,7 +9,7 @@ import Testing
         #expect(plain.value == Tensor([0, 3]))
         #expect(plain.gradients[0] == Tensor([0, 1]))
         let leaky = try valueAndGradients([x]) { leakyRelu($0[0], slope: 0.1) }
-        #expect(close(leaky.value, Tensor([-0.2, 3]), 1e-15))
+        #expect(tensorsAgree(leaky.value, Tensor([-0.2, 3]), 1e-15))
         #expect(leaky.gradients[0] == Tensor([0.1, 1]))
         let defaultSlope = try valueAndGradients([x]) { leakyRelu($0[0]) }
         #expect(defaultSlope.gradients[0] == Tensor([0.01, 1]))
@@ -63,7 +63,7 @@ import Testing
         let y = try valueAndGradients([Tensor([[1, 2, 3], [0, 0, 0]])]) { softmax($0[0]) }.value
         let e = [Foundation.exp(1.0), Foundation.exp(2.0), Foundation.exp(3.0)]
         let total = e.reduce(0, +)
-        #expect(close(y, Tensor([[e[0] / total, e[1] / total, e[2] / total], [1.0 / 3, 1.0 / 3, 1.0 / 3]]), 1e-15))
+        #expect(tensorsAgree(y, Tensor([[e[0] / total, e[1] / total, e[2] / total], [1.0 / 3, 1.0 / 3, 1.0 / 3]]), 1e-15))
         for row in 0..<2 {
             #expect(Swift.abs(y.data[3 * row..<3 * row + 3].reduce(0, +) - 1) < 1e-15)
         }
@@ -73,7 +73,7 @@ import Testing
         let large = try valueAndGradients([Tensor([1000, 1001, 1002])]) { softmax($0[0]) }.value
         let small = try valueAndGradients([Tensor([0, 1, 2])]) { softmax($0[0]) }.value
         #expect(large.allFinite)
-        #expect(close(large, small, 1e-15))
+        #expect(tensorsAgree(large, small, 1e-15))
         let logLarge = try valueAndGradients([Tensor([1000, 0])]) { logSoftmax($0[0]) }.value
         #expect(logLarge.allFinite)
         #expect(Swift.abs(logLarge.data[0]) < 1e-300)
@@ -85,19 +85,19 @@ import Testing
     @Test func softmaxBackwardIsTheFullJacobianProduct() throws {
         let (y, d) = try valueAndGradients([Tensor([1, 2, 3])], seed: Tensor([1, 0, 0])) { softmax($0[0]) }
         let p = y.data
-        #expect(close(d[0], Tensor([p[0] * (1 - p[0]), -p[0] * p[1], -p[0] * p[2]]), 1e-15))
+        #expect(tensorsAgree(d[0], Tensor([p[0] * (1 - p[0]), -p[0] * p[1], -p[0] * p[2]]), 1e-15))
         // The ones seed differentiates Σ softmax = 1: no gradient at all.
         let ones = try valueAndGradients([Tensor([[1, 2, 3], [4, 0, -1]])]) { softmax($0[0]) }
-        #expect(close(ones.gradients[0], Tensor.zeros([2, 3]), 1e-15))
+        #expect(tensorsAgree(ones.gradients[0], Tensor.zeros([2, 3]), 1e-15))
     }
 
     @Test func logSoftmaxIsTheLogOfSoftmax() throws {
         let x = Tensor([[0.5, -1, 2], [3, 3, 0]])
         let logs = try valueAndGradients([x]) { logSoftmax($0[0]) }
         let probabilities = try valueAndGradients([x]) { softmax($0[0]) }.value
-        #expect(close(logs.value.map(Foundation.exp), probabilities, 1e-15))
+        #expect(tensorsAgree(logs.value.map(Foundation.exp), probabilities, 1e-15))
         // The ones seed: ∂/∂xⱼ Σₖ log softmaxₖ = 1 − n·softmaxⱼ with n = 3.
-        #expect(close(logs.gradients[0], probabilities.map { 1 - 3 * $0 }, 1e-14))
+        #expect(tensorsAgree(logs.gradients[0], probabilities.map { 1 - 3 * $0 }, 1e-14))
     }
 
     @Test func softmaxRefusesAScalar() {

@@ -80,6 +80,9 @@ import Testing
             try spec.build(OpArguments(attributes: ["stride": .int(0), "pad": .int(0), "floor": .bool(false)], tensorInputs: ["x", "W"]))
         }
         #expect(throws: ValueError.self) { try Conv2D(pad: -1) }
+        #expect(throws: ValueError.self) {
+            try spec.build(OpArguments(attributes: ["stride": .bool(true)], tensorInputs: ["x", "W"]))
+        }
     }
 
     @Test func backwardRulesAgreeWithCentralDifferences() {

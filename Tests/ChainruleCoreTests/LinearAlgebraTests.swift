@@ -21,6 +21,8 @@ import Testing
         #expect(try MatMul().outputShape([[3], [3, 4]]) == [4])
         #expect(try MatMul().outputShape([[6, 3], [3]]) == [6])
         #expect(try MatMul().outputShape([[3], [3]]) == [])
+        // An empty inner axis gives a sum of nothing: zeros.
+        #expect(MatMul().forward([Tensor.zeros([2, 0]), Tensor.zeros([0, 3])]) == Tensor.zeros([2, 3]))
         // Each batch entry is its own product: entry 1 of a batch of 2 against a shared B.
         let a = Tensor.randn([2, 3, 4], seed: 1), b = Tensor.randn([4, 2], seed: 2)
         let batched = MatMul().forward([a, b])
@@ -59,8 +61,10 @@ import Testing
         }
     }
 
-    @Test func matrixKernelMatchesTheTextbookProductInEveryTransposeMode() {
-        let m = 7, k = 5, n = 6
+    /// Inner sizes 5 and 41: below and above the length where A·Bᵀ switches to dot products.
+    @Test(arguments: [(7, 5, 6), (6, 41, 9)])
+    func matrixKernelMatchesTheTextbookProductInEveryTransposeMode(size: (Int, Int, Int)) {
+        let (m, k, n) = size
         let a = Tensor.randn([m, k], seed: 3), b = Tensor.randn([k, n], seed: 4)
         var expected = [Double](repeating: 0, count: m * n)
         for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += a[i, p] * b[p, j] } } }

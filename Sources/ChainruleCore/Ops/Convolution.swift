@@ -202,8 +202,8 @@ enum ConvolutionOps {
             ],
             build: { args throws(ValueError) in
                 try Conv2D(
-                    stride: args.int("stride") ?? 1, pad: args.int("pad") ?? 0,
-                    floor: args.bool("floor") ?? false, hasBias: args.has("b"))
+                    stride: args.optionalInt("stride", of: "conv2d") ?? 1, pad: args.optionalInt("pad", of: "conv2d") ?? 0,
+                    floor: args.bool("floor", of: "conv2d", default: false), hasBias: args.has("b"))
             },
             samples: [
                 OpSample(

@@ -118,7 +118,6 @@ public struct Linear: Operation {
     public let hasBias: Bool
     public init(hasBias: Bool = true) { self.hasBias = hasBias }
     public var name: String { "linear" }
-    public var symbol: String { "linear" }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
         let expected = hasBias ? 3 : 2

@@ -5,7 +5,7 @@ import Foundation
 // gradient; `validate` refuses a label that is not a class index.
 
 /// The shape rule of the classification losses: scores [N, C] and labels [N].
-func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throws(ShapeError) -> (batch: Int, classes: Int) {
+func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throws(ShapeError) {
     guard shapes.count == 2 else {
         throw ShapeError(op: op, shapes: shapes, "takes 2 inputs (\(scores), labels), got \(shapes.count)")
     }
@@ -19,7 +19,6 @@ func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throw
             "labels must be [N] = [\(batch)], one class index per row of \(scores) \(describeShape(shapes[0])), got \(describeShape(shapes[1]))")
     }
     guard classes > 0 else { throw ShapeError(op: op, shapes: shapes, "needs at least one class") }
-    return (batch, classes)
 }
 
 /// Refuses labels that are not integers in 0..<classes, naming the first bad one.
@@ -43,7 +42,7 @@ public struct CrossEntropy: Operation {
     public func isDifferentiable(input index: Int) -> Bool { index == 0 }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        _ = try classificationShapes(name, shapes, scores: "logits")
+        try classificationShapes(name, shapes, scores: "logits")
         return []
     }
 
@@ -99,7 +98,7 @@ public struct Hinge: Operation {
     public func isDifferentiable(input index: Int) -> Bool { index == 0 }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        _ = try classificationShapes(name, shapes, scores: "scores")
+        try classificationShapes(name, shapes, scores: "scores")
         return []
     }
 
@@ -297,10 +296,7 @@ enum LossOps {
             name: "l2", family: family,
             doc: "½·λ·ΣW², weight decay (gradient λ·W)",
             parameters: [OpParameter("W", .tensor), OpParameter("lambda", .double)],
-            build: { args throws(ValueError) in
-                guard let lambda = args.double("lambda") else { throw ValueError(op: "l2", "needs a strength, e.g. lambda: 0.001") }
-                return L2Penalty(lambda: lambda)
-            },
+            build: { args throws(ValueError) in L2Penalty(lambda: try args.double("lambda", of: "l2")) },
             samples: [
                 OpSample("3×2, λ = 0.1", op: L2Penalty(lambda: 0.1), inputs: [Tensor.randn([3, 2], seed: 504)]),
             ]),
@@ -310,8 +306,9 @@ enum LossOps {
             parameters: [OpParameter("logits", .tensor), OpParameter("targets", .tensor)],
             build: { _ in BinaryCrossEntropyWithLogits() },
             samples: [
-                OpSample("4 logits, hard targets", op: BinaryCrossEntropyWithLogits(),
-                         inputs: [Tensor([-2.5, -0.4, 0.7, 3.1]), Tensor([0, 1, 1, 0])]),
+                // Targets stay inside (0, 1) so that a checker's target ± h is still a probability.
+                OpSample("4 logits, nearly hard targets", op: BinaryCrossEntropyWithLogits(),
+                         inputs: [Tensor([-2.5, -0.4, 0.7, 3.1]), Tensor([0.02, 0.97, 0.9, 0.05])]),
                 OpSample("2×2, soft targets", op: BinaryCrossEntropyWithLogits(),
                          inputs: [Tensor.randn([2, 2], seed: 505), Tensor([[0.2, 0.9], [0.5, 0.1]])]),
             ]),

@@ -194,7 +194,7 @@ public struct AvgPool2D: Operation {
 
 /// The parameters of both pools. `stride` has no fixed default: left out, it is the kernel size.
 let poolParameters = [
-    OpParameter("x", .tensor), OpParameter("kernel", .int), OpParameter("stride", .int),
+    OpParameter("x", .tensor), OpParameter("kernel", .int), OpParameter("stride", .int, optional: true),
     OpParameter("floor", .bool, default: .bool(false)),
 ]
 
@@ -207,8 +207,12 @@ enum PoolingOps {
             parameters: poolParameters,
             kinks: "ties for a window's maximum (the first max wins)",
             build: { args throws(ValueError) in
-                guard let kernel = args.int("kernel") else { throw ValueError(op: "maxpool2d", "needs a kernel size, e.g. kernel: 2") }
-                return try MaxPool2D(kernel: kernel, stride: args.int("stride"), floor: args.bool("floor") ?? false)
+                guard let kernel = try args.optionalInt("kernel", of: "maxpool2d") else {
+                    throw ValueError(op: "maxpool2d", "needs a kernel size, e.g. maxpool2d(x, kernel: 2)")
+                }
+                return try MaxPool2D(
+                    kernel: kernel, stride: args.optionalInt("stride", of: "maxpool2d"),
+                    floor: args.bool("floor", of: "maxpool2d", default: false))
             },
             samples: [
                 OpSample("1×2×4×4, kernel 2", op: try! MaxPool2D(kernel: 2), inputs: [Tensor.randn([1, 2, 4, 4], seed: 401)]),
@@ -222,8 +226,12 @@ enum PoolingOps {
             doc: "mean over kernel×kernel windows of N×C×H×W (stride defaults to kernel)",
             parameters: poolParameters,
             build: { args throws(ValueError) in
-                guard let kernel = args.int("kernel") else { throw ValueError(op: "avgpool2d", "needs a kernel size, e.g. kernel: 2") }
-                return try AvgPool2D(kernel: kernel, stride: args.int("stride"), floor: args.bool("floor") ?? false)
+                guard let kernel = try args.optionalInt("kernel", of: "avgpool2d") else {
+                    throw ValueError(op: "avgpool2d", "needs a kernel size, e.g. avgpool2d(x, kernel: 2)")
+                }
+                return try AvgPool2D(
+                    kernel: kernel, stride: args.optionalInt("stride", of: "avgpool2d"),
+                    floor: args.bool("floor", of: "avgpool2d", default: false))
             },
             samples: [
                 OpSample("1×2×4×4, kernel 2", op: try! AvgPool2D(kernel: 2), inputs: [Tensor.randn([1, 2, 4, 4], seed: 404)]),

@@ -229,7 +229,7 @@ enum ReductionOps {
     static let family = "reductions"
 
     static let parameters = [
-        OpParameter("x", .tensor), OpParameter("axis", .int), OpParameter("keepdims", .bool, default: .bool(false)),
+        OpParameter("x", .tensor), OpParameter("axis", .int, optional: true), OpParameter("keepdims", .bool, default: .bool(false)),
     ]
 
     static func reductionAxis(_ args: OpArguments, of op: String) throws(ValueError) -> ReductionAxis {

@@ -54,9 +54,9 @@ enum RegularizationOps {
                 OpParameter("seed", .int, default: .int(0)),
             ],
             build: { args throws(ValueError) in
-                let seed = args.int("seed") ?? 0
+                let seed = try args.optionalInt("seed", of: "dropout") ?? 0
                 guard seed >= 0 else { throw ValueError(op: "dropout", "seed must be 0 or more, got \(seed)") }
-                return try Dropout(p: args.double("p") ?? 0.5, seed: UInt64(seed))
+                return try Dropout(p: args.double("p", of: "dropout", default: 0.5), seed: UInt64(seed))
             },
             samples: [
                 OpSample("3×4, p = 0.5, seed 7", op: try! Dropout(p: 0.5, seed: 7), inputs: [Tensor.randn([3, 4], seed: 601)]),

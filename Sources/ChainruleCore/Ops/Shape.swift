@@ -180,7 +180,7 @@ enum ShapeOps {
     static let specs: [OpSpec] = [
         OpSpec(name: "transpose", family: family,
                doc: "permutes the axes (output axis i = input axis axes[i]); without axes, reverses them",
-               parameters: [OpParameter("x", .tensor), OpParameter("axes", .ints)],
+               parameters: [OpParameter("x", .tensor), OpParameter("axes", .ints, optional: true)],
                build: { (args) throws(ValueError) -> any Operation in
                    Transpose(axes: try args.optionalInts("axes", of: "transpose"))
                },
