@@ -335,3 +335,11 @@ extension DiagnosticsTests {
             == "cannot load \(folder.path)/short.npy: the file is truncated: shape 3 of <f8 needs 24 bytes of data, found 16")
     }
 }
+
+extension DiagnosticsTests {
+    @Test func tensorLiteralOverTheLimit() {
+        let d = only("x = [[1, 2, 3], [4, 5, 6]]\n", options: CompileOptions(maxElements: 4))
+        #expect(d?.0 == 1 && d?.1 == 5)
+        #expect(d?.2 == "this tensor literal would have shape 2×3, 6 elements: over the limit of 4 (--max-elements)")
+    }
+}
