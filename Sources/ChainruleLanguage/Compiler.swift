@@ -380,6 +380,7 @@ final class ProgramCompiler {
         var shape: [Int] = []
         var data: [Double] = []
         try flatten(expression, depth: 0, shape: &shape, data: &data)
+        try checkSize(shape, what: "this tensor literal", at: expression.token)
         return Tensor(shape: shape, data: data)
     }
 

@@ -14,15 +14,26 @@ public indirect enum CustomExpression: Sendable {
 
     /// The shape this expression has for these parameter shapes; a broken
     /// shape rule inside names the inner op.
-    func shape(parameters: [[Int]], output: [Int]?) throws(ShapeError) -> [Int] {
+    /// An intermediate holding more than `limit` elements is refused, as the
+    /// program's own tensors are.
+    func shape(parameters: [[Int]], output: [Int]?, limit: Int) throws(ShapeError) -> [Int] {
         switch self {
         case .parameter(let i): return parameters[i]
         case .gradient, .output: return output ?? []
         case .constant(let t): return t.shape
         case .apply(let op, let arguments):
             var shapes: [[Int]] = []
-            for argument in arguments { shapes.append(try argument.shape(parameters: parameters, output: output)) }
-            return try op.outputShape(shapes)
+            for argument in arguments { shapes.append(try argument.shape(parameters: parameters, output: output, limit: limit)) }
+            let shape = try op.outputShape(shapes)
+            var count = 1, overflow = false
+            for size in shape {
+                let (product, over) = count.multipliedReportingOverflow(by: size)
+                (count, overflow) = (product, overflow || over)
+            }
+            if overflow || count > limit {
+                throw ShapeError(op: op.name, shapes: shapes, "its result would have shape \(describeShape(shape)), over the limit of \(limit) elements (--max-elements)")
+            }
+            return shape
         }
     }
 
@@ -72,14 +83,17 @@ public struct CustomOperation: Operation {
     let forwardExpression: CustomExpression
     /// One per parameter, in parameter order.
     let backwardExpressions: [CustomExpression]
+    /// The largest intermediate tensor, in elements, the rules may make.
+    let elementLimit: Int
 
     init(name: String, parameters: [String], definition: SourceLocation,
-         forward: CustomExpression, backward: [CustomExpression]) {
+         forward: CustomExpression, backward: [CustomExpression], elementLimit: Int) {
         self.name = name
         self.parameters = parameters
         self.definition = definition
         self.forwardExpression = forward
         self.backwardExpressions = backward
+        self.elementLimit = elementLimit
     }
 
     /// The output shape, after checking that the forward and every backward
@@ -90,14 +104,14 @@ public struct CustomOperation: Operation {
         }
         let output: [Int]
         do {
-            output = try forwardExpression.shape(parameters: shapes, output: nil)
+            output = try forwardExpression.shape(parameters: shapes, output: nil, limit: elementLimit)
         } catch {
             throw ShapeError(op: name, shapes: shapes, "in its forward: \(error.description)")
         }
         for (i, backward) in backwardExpressions.enumerated() {
             let gradientShape: [Int]
             do {
-                gradientShape = try backward.shape(parameters: shapes, output: output)
+                gradientShape = try backward.shape(parameters: shapes, output: output, limit: elementLimit)
             } catch {
                 throw ShapeError(op: name, shapes: shapes, "in its backward for \(parameters[i]): \(error.description)")
             }

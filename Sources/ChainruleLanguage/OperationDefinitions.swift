@@ -75,7 +75,7 @@ extension ProgramCompiler {
         guard problems.isEmpty, let forward else { return }
         customOperations[name] = CustomOperation(
             name: name, parameters: parameters, definition: location(definition.keyword),
-            forward: forward, backward: parameters.map { backward[$0]! })
+            forward: forward, backward: parameters.map { backward[$0]! }, elementLimit: options.maxElements)
     }
 
     /// An expression inside an op block. It sees the op's parameters, and in

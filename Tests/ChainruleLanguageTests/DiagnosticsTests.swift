@@ -335,3 +335,21 @@ extension DiagnosticsTests {
             == "cannot load \(folder.path)/short.npy: the file is truncated: shape 3 of <f8 needs 24 bytes of data, found 16")
     }
 }
+
+extension DiagnosticsTests {
+    @Test func tensorLiteralOverTheLimit() {
+        let d = only("x = [[1, 2, 3], [4, 5, 6]]\n", options: CompileOptions(maxElements: 4))
+        #expect(d?.0 == 1 && d?.1 == 5)
+        #expect(d?.2 == "this tensor literal would have shape 2×3, 6 elements: over the limit of 4 (--max-elements)")
+    }
+}
+
+extension DiagnosticsTests {
+    @Test func customOpIntermediateOverTheLimit() {
+        // The outer product inside the op is 100×100, though its sum is a scalar.
+        let source = "op outer(a, b) {\n  forward: sum(matmul(reshape(a, shape: [100, 1]), reshape(b, shape: [1, 100])))\n  backward a: grad * sum(b) + 0 * a\n  backward b: grad * sum(a) + 0 * b\n}\nx = ones(100)\ny = outer(x, x)\n"
+        let d = only(source, options: CompileOptions(maxElements: 1_000))
+        #expect(d?.0 == 7 && d?.1 == 5)
+        #expect(d?.2.hasPrefix("outer: in its forward: matmul: its result would have shape 100×100, over the limit of 1000 elements") == true)
+    }
+}
