@@ -40,7 +40,8 @@ public struct TerminalReport: Sendable {
             }
         }
         if !report.leaves.isEmpty {
-            let output = report.output.map { "d output(\($0)) / d leaf" } ?? "d output / d leaf"
+            let outputName = report.output.map { id in report.nodes.first { $0.node == id }?.name ?? id.description }
+            let output = outputName.map { "d \($0) / d leaf" } ?? "d output / d leaf"
             lines.append(paint("end-to-end: \(output) by backprop against finite differences of the whole graph", .bold))
             let nameWidth = report.leaves.map { $0.name.count + $0.role.rawValue.count + 3 }.max() ?? 0
             for leaf in report.leaves {

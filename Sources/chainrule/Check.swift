@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChainruleCheck
 import ChainruleCore
+import ChainruleLanguage
 import Foundation
 
 /// `chainrule check`: proves backward rules with finite differences.
@@ -19,8 +20,7 @@ struct Check: ParsableCommand {
             Exit status: 0 all passed, 1 a check failed, 2 bad input or usage.
             """)
 
-    @Argument(help: "A .grad program whose graph to check.")
-    var file: String?
+    @OptionGroup var program: ProgramInput
 
     @Flag(help: "Check the backward rule of every op in the registry on each of its samples (full Jacobians).")
     var ops = false
@@ -49,6 +49,9 @@ struct Check: ParsableCommand {
     @Option(help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
     var seed: UInt64 = 0
 
+    @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(Check.autoSampleThreshold) elements).")
+    var everyElement = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -58,9 +61,10 @@ struct Check: ParsableCommand {
         if !(atol >= 0) { try usage("--atol must be 0 or more, got \(atol)") }
         if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
         if let sample, sample < 1 { try usage("--sample must be at least 1 element, got \(sample)") }
+        if everyElement && sample != nil { try usage("give either --sample K or --every-element, not both") }
         if !op.isEmpty && !ops { try usage("--op NAME selects ops for the rule check: add --ops") }
-        if ops && file != nil { try usage("give either --ops or a FILE, not both") }
-        if !ops && file == nil { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
+        if ops && program.isGiven { try usage("give either --ops or a FILE, not both") }
+        if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
         for name in op where Registry.spec(named: name) == nil {
             let close = Registry.names.filter { editDistance($0, name) <= 2 }
             let hint = close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
@@ -71,14 +75,15 @@ struct Check: ParsableCommand {
     var options: CheckOptions {
         CheckOptions(
             step: eps, stencil: stencil, absoluteTolerance: atol, relativeTolerance: rtol, fast: fast,
-            sample: sample, seed: seed, progress: true)
+            sample: sample, seed: seed, progress: isatty(STDERR_FILENO) != 0)
     }
 
     var renderer: TerminalReport { TerminalReport(colors: isatty(STDOUT_FILENO) != 0) }
 
     func run() throws {
-        if file != nil {
-            throw ValidationError("checking a program needs the language module")
+        if program.isGiven {
+            try checkProgram()
+            return
         }
         let specs = op.isEmpty ? Registry.specs : op.compactMap(Registry.spec(named:))
         let report = GradientCheck.rules(ops: specs, options: options)
@@ -90,12 +95,56 @@ struct Check: ParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
+    /// A program check compares every element of tensors up to this size and
+    /// `autoSampleSize` random elements of larger ones (CS231n's advice for big
+    /// parameters), unless `--sample` or `--every-element` says otherwise.
+    static let autoSampleThreshold = 2_000
+    static let autoSampleSize = 200
+
+    /// The node-local and end-to-end checks of the program's graph.
+    func checkProgram() throws {
+        let compiled = try program.compile()
+        let graph = compiled.graph
+        var notes = compiled.notes
+        var options = self.options
+        let largest = graph.nodes.map { node in
+            node.op == nil ? (node.role == .constant ? 0 : node.value?.count ?? 0)
+                : node.inputs.map { graph[$0].shape.reduce(1, *) }.max() ?? 0
+        }.max() ?? 0
+        if sample == nil && !everyElement && largest > Check.autoSampleThreshold {
+            options.sample = Check.autoSampleSize
+            notes.append("the largest tensor has \(largest) elements: checking \(Check.autoSampleSize) random elements of each leaf and op input that has more (--sample K to choose K, --every-element for all)")
+        }
+        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let report: CheckReport
+        do {
+            report = try GradientCheck.graph(graph, output: compiled.output, options: options)
+        } catch {
+            throw ProgramFailure(description: "error: \(error.description)")
+        }
+        try emit(report, hints: customRuleHints(report, compiled))
+    }
+
+    /// For each failing node whose op is an `op` block of the program, where
+    /// its rule is written: that is the place to fix.
+    func customRuleHints(_ report: CheckReport, _ compiled: Program) -> [String] {
+        var seen = Set<String>()
+        let lines = compiled.source.split(separator: "\n", omittingEmptySubsequences: false)
+        return report.nodes.filter { $0.status == .fail }.compactMap { node in
+            guard let op = compiled.customOperations[node.op], seen.insert(node.op).inserted else { return nil }
+            let at = op.definition
+            let text = at.line - 1 < lines.count ? String(lines[at.line - 1]) : ""
+            return "note: the rule of op \(node.op) is written at \(at):\n\(text)\n\(String(repeating: " ", count: max(at.column - 1, 0)))^"
+        }
+    }
+
     /// Prints a graph check (terminal or JSON, as asked) and exits 1 if it failed.
-    func emit(_ report: CheckReport) throws {
+    func emit(_ report: CheckReport, hints: [String] = []) throws {
         if json {
             print(String(decoding: try report.jsonData(), as: UTF8.self))
         } else {
             print(renderer.render(report))
+            for hint in hints { print(hint) }
         }
         if !report.passed { throw ExitCode(1) }
     }
