@@ -67,4 +67,74 @@ struct CLIRun {
         #expect(names.contains("relu"))
         #expect(entries?.allSatisfy { ($0["samples"] as? [String])?.isEmpty == false } == true)
     }
+
+    @Test func evalPrintsTheCircuitAndItsGradients() throws {
+        let run = try CLIRun(["eval", "samples/cs231n-circuit.grad"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("f = -12"))
+        #expect(run.stdout.contains("x  -4"))
+    }
+
+    @Test func evalReadsStandardInput() throws {
+        let run = try CLIRun(["eval", "-", "--json"], stdin: "x = 3\ny = x * x\n")
+        #expect(run.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(json?["output"] as? String == "y")
+        #expect((json?["value"] as? [String: Any])?["data"] as? [Double] == [9])
+        let gradients = json?["gradients"] as? [String: [String: Any]]
+        #expect(gradients?["x"]?["data"] as? [Double] == [6])
+    }
+
+    @Test func aProgramErrorExitsTwoWithFileLineColumnAndACaret() throws {
+        let run = try CLIRun(["eval", "-e", "x = 2\ny = sigmod(x)"])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("<expression>:2:5: error:"))
+        #expect(run.stderr.contains("sigmoid"))
+        #expect(run.stderr.contains("^"))
+    }
+
+    @Test func aMissingFileExitsTwo() throws {
+        let run = try CLIRun(["check", "samples/no-such-program.grad"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("cannot read 'samples/no-such-program.grad'"))
+    }
+
+    @Test func checkPassesTheCircuit() throws {
+        let run = try CLIRun(["check", "samples/cs231n-circuit.grad"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("PASSED"))
+    }
+
+    @Test func checkFailsTheWrongCustomRuleNamingOpNodeLineAndElement() throws {
+        let run = try CLIRun(["check", "samples/custom-op-wrong.grad"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("FAIL  badsigmoid#1 (badsigmoid)"))
+        #expect(run.stdout.contains("samples/custom-op-wrong.grad:11:9"))
+        #expect(run.stdout.contains("element [2]"))
+        #expect(run.stdout.contains("backward rule 0.88079708, finite difference 0.10499359"))
+        #expect(run.stdout.contains("the rule of op badsigmoid is written at samples/custom-op-wrong.grad:5:1"))
+    }
+
+    @Test func checkSamplesLargeTensorsAndSaysSo() throws {
+        let run = try CLIRun(["check", "samples/linear-classifier.grad"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("checking 200 random elements"))
+        #expect(run.stdout.contains("200 of 30720 elements"))
+    }
+
+    @Test func checkOpsPassesTheWholeRegistry() throws {
+        let run = try CLIRun(["check", "--ops"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("PASSED"))
+        #expect(!run.stdout.contains("FAIL"))
+    }
+
+    @Test func renderRefusesAnUnknownExtensionWithoutWritingAFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-cli-\(getpid()).gif").path
+        let run = try CLIRun(["render", "samples/cs231n-circuit.grad", "-o", path])
+        #expect(run.status == 2)
+        #expect(!run.stderr.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
 }
