@@ -5,7 +5,7 @@ SWIFT  ?= swift
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN     = .build/release/chainrule
 
-.PHONY: deps build run test bench gallery clean
+.PHONY: deps build run test bench gallery docs clean
 
 # Installs libgraphviz-dev and libcairo2-dev when pkg-config cannot find them.
 deps:
@@ -18,9 +18,10 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product chainrule
 
-# The main job on the bundled examples and samples.
+# The main job: every program in samples/ evaluated, gradient-checked and
+# rendered into out/ (scripts/run-samples.sh says what each step expects).
 run: build
-	$(BIN) demo
+	CHAINRULE=$(BIN) scripts/run-samples.sh
 
 test: deps
 	$(SWIFT) test
@@ -28,6 +29,14 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product chainrule-bench
 	.build/release/chainrule-bench
+
+# docs/gallery/: every figure with the command that drew it.
+gallery: build
+	scripts/gallery.sh
+
+# docs/ops.md from the registry.
+docs: build
+	$(BIN) ops --markdown > docs/ops.md
 
 clean:
 	rm -rf .build
