@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Chainrule",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "chainrule", targets: ["chainrule"]),
         .library(name: "ChainruleCore", targets: ["ChainruleCore"]),
