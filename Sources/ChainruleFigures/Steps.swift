@@ -209,8 +209,10 @@ public enum BackwardSteps {
     /// be new: it is made).
     public static func destination(_ path: String) throws(FigureError) -> StepsDestination {
         let manager = FileManager.default
+        var folder = path
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
         var isFolder: ObjCBool = false
-        let exists = manager.fileExists(atPath: path, isDirectory: &isFolder)
+        let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder)
         func checkParent(of target: String) throws(FigureError) {
             let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
             var parentIsFolder: ObjCBool = false
@@ -222,8 +224,6 @@ public enum BackwardSteps {
             }
         }
         if path.hasSuffix("/") || (exists && isFolder.boolValue) {
-            var folder = path
-            while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
             if exists {
                 guard isFolder.boolValue else { throw .unwritable(path: path, reason: "'\(folder)' is a file, not a folder for PNG frames") }
                 guard manager.isWritableFile(atPath: folder) else { throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable") }
