@@ -25,10 +25,13 @@ struct Render: ParsableCommand {
               chainrule render --example cs231n --labels value,local,grad -o circuit.pdf
               chainrule render samples/cs231n-circuit.grad --steps -o steps.pdf
               chainrule render samples/sigmoid-neuron.grad --steps -o frames/
-            Step by step (--steps): page 0 is the forward pass with only the output's seed gradient;
-            page k has run the backward of k ops in reverse topological order: that op highlighted,
-            upstream × local = downstream written at each of its inputs, gradients not yet known as "—".
-            -o OUT.pdf writes one page per step; -o DIR/ (or an existing folder) writes step-00.png, step-01.png, ….
+            Step by step (--steps, circuit or record style):
+              page 0   the forward pass; only the output's seed gradient is known
+              page k   the backward of k ops done, in reverse topological order;
+                       the k-th op highlighted with upstream × local = downstream
+                       at each input; gradients not yet known read "—"
+              -o OUT.pdf writes one page per step; -o DIR/ (or an existing
+              folder) writes step-00.png, step-01.png, … on one fixed layout.
             Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
