@@ -32,15 +32,38 @@ figure() { # figure FILE TITLE ARGS...
   } >>"$readme"
 }
 
+frames() { # frames FOLDER TITLE "FRAMES TO SHOW" ARGS...: --steps as PNG frames
+  local folder="$1" title="$2" shown="$3"
+  shift 3
+  rm -rf "${out:?}/$folder"
+  "$bin" render "$@" -o "$out/$folder/"
+  {
+    echo "## $title"
+    echo
+    echo '```'
+    echo "chainrule render $* -o $folder/"
+    echo '```'
+    echo
+    for frame in $shown; do
+      echo "![$title: $frame]($folder/$frame)"
+      echo
+    done
+  } >>"$readme"
+}
+
 figure cs231n-circuit.png "CS231n circuit f = (x + y)·z: values green above each wire, gradients red below" samples/cs231n-circuit.grad
 figure cs231n-circuit.svg 'The same circuit as SVG: text stays selectable `<text>` elements' samples/cs231n-circuit.grad
 figure cs231n-local.png "With local gradients ∂out/∂in in blue: upstream × local = downstream" samples/cs231n-circuit.grad --labels value,local,grad
 figure cs231n-tb.png "Top to bottom, with a title" samples/cs231n-circuit.grad --direction TB --title "f = (x + y) · z"
 figure cs231n-record.png "micrograd's record style: name | data | grad" samples/cs231n-circuit.grad --style record
 figure cs231n-check.png "Check overlay: every node's backward rule against finite differences" samples/cs231n-circuit.grad --check
+figure cs231n-steps.pdf "Backprop step by step, one PDF page per gate: upstream × local = downstream at the active gate" samples/cs231n-circuit.grad --steps
+frames cs231n-steps "The same as PNG frames (step-00.png is the forward pass with only the seed gradient)" "step-01.png step-02.png" samples/cs231n-circuit.grad --steps
+frames cs231n-record-steps "Step by step in the record style: the step written inside the active box" "step-01.png" samples/cs231n-circuit.grad --steps --style record
 figure sigmoid-neuron.png "CS231n's sigmoid neuron, gate by gate" samples/sigmoid-neuron.grad
 figure sigmoid-colorblind.png "The same with the colour-blind palette (Okabe–Ito), 3 decimals" samples/sigmoid-neuron.grad --palette colorblind --precision 3
 figure sigmoid-forward.png "Forward pass only (--no-grad)" samples/sigmoid-neuron.grad --no-grad
+figure sigmoid-steps.pdf "The sigmoid neuron step by step, eight gates" samples/sigmoid-neuron.grad --steps
 figure micrograd-neuron.png "micrograd's neuron: tanh(x1·w1 + x2·w2 + b)" samples/micrograd-neuron.grad
 figure custom-op-wrong.png "A custom op whose backward forgot a factor: the check overlay points at it" samples/custom-op-wrong.grad --check
 figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" samples/maxpool-routing.grad

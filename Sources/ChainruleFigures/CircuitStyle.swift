@@ -19,11 +19,14 @@ extension SceneBuilder {
             }
         }
         for node in graph.nodes {
+            let sent = options.gradientsSent?.contains(node.id) ?? true
+            let terms = node.id == options.writtenStep ? stepTerms(node.id) : []
             for (k, input) in node.inputs.enumerated() {
                 let wire = wireLabels(
                     value: graph[input].value,
-                    gradient: receivesGradient(input) ? .some(wireGradient(consumer: node.id, input: k)) : .none,
-                    local: localGradientText(consumer: node.id, input: k))
+                    gradient: receivesGradient(input) ? .some(sent ? wireGradient(consumer: node.id, input: k) : nil) : .none,
+                    local: localGradientText(consumer: node.id, input: k),
+                    equation: terms.first { $0.position == k }.map(equationBlock))
                 labelledWire("w\(node.id.index)_\(k)", from: sourceKey(input, consumer: node.id, k: k), to: "n\(node.id.index)",
                              above: wire.above, below: wire.below)
             }
@@ -37,7 +40,8 @@ extension SceneBuilder {
 
     /// The value over the wire; gradient and local derivative under it. A
     /// `gradient` of `.none` means the source gets no gradient (a constant).
-    func wireLabels(value: Tensor?, gradient: Tensor??, local: String?) -> (above: [Block], below: [Block]) {
+    /// An `equation` (the written-out backward step) replaces the gradient's number.
+    func wireLabels(value: Tensor?, gradient: Tensor??, local: String?, equation: Block? = nil) -> (above: [Block], below: [Block]) {
         var above: [Block] = [], below: [Block] = []
         if options.labels.contains(.value) {
             above.append(withThumbnail(value, m.text(circuitNumber(value), color: theme.value), diverging: false))
@@ -46,7 +50,7 @@ extension SceneBuilder {
             below.append(m.text(local, color: theme.local, small: true))
         }
         if options.showGradients && options.labels.contains(.grad), let gradient {
-            below.append(withThumbnail(gradient, m.text(circuitNumber(gradient), color: theme.gradient), diverging: true))
+            below.append(withThumbnail(gradient, equation ?? m.text(circuitNumber(gradient), color: theme.gradient), diverging: true))
         }
         return (above, below)
     }
@@ -87,7 +91,7 @@ extension SceneBuilder {
                 padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
             add("n\(node.id.index)", .op, node: node.id, shape: .circle, content: symbol, padding: 5,
-                fill: theme.opFill, stroke: stroke, strokeWidth: width)
+                fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         }
     }
 }

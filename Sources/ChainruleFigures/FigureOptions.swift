@@ -65,6 +65,15 @@ public struct FigureOptions: Sendable {
     public var knownGradients: Set<NodeID>?
     /// For step-by-step figures: the node drawn with a highlight.
     public var highlighted: NodeID?
+    /// For step-by-step figures: the nodes whose backward has run. In the
+    /// circuit style only the wires into them carry a gradient; the others
+    /// read "—". `nil`: every wire into a node whose gradient is shown.
+    public var gradientsSent: Set<NodeID>?
+    /// For step-by-step figures: the node whose backward step is written out,
+    /// `upstream × local = downstream` for each input that gets a gradient —
+    /// under each input wire in the circuit style, inside its box in the
+    /// record style.
+    public var writtenStep: NodeID?
     /// A line of text written on a node, e.g. `upstream × local = downstream`
     /// with the numbers of the active step.
     public var notes: [NodeID: String] = [:]

@@ -15,13 +15,13 @@ extension SceneBuilder {
         return op.backward(inputs, output: output, gradient: upstream)[k]
     }
 
-    /// The local derivative ∂out/∂in_k at the current values, as text.
+    /// The local derivative ∂out/∂in_k at the current values.
     ///
     /// Scalars: the op's backward with a cotangent of 1 gives the number.
     /// Elementwise ops on same-shaped tensors: the Jacobian is diagonal and the
-    /// backward with a cotangent of ones gives that diagonal, shown by its range.
-    /// Anything else: the Jacobian's shape, output × input.
-    func localGradientText(consumer: NodeID, input k: Int) -> String? {
+    /// backward with a cotangent of ones gives that diagonal.
+    /// Anything else: only the Jacobian's shape, output × input.
+    func localGradient(consumer: NodeID, input k: Int) -> LocalGradient? {
         let node = graph[consumer]
         guard let op = node.op, op.isDifferentiable(input: k), let output = node.value else { return nil }
         let inputs = node.inputs.compactMap { graph[$0].value }
@@ -30,12 +30,32 @@ extension SceneBuilder {
         let ones = Tensor.ones(output.shape)
         if output.count == 1 && inputs[k].count == 1 {
             guard let local = op.backward(inputs, output: output, gradient: ones)[k] else { return nil }
-            return "local " + number(local.data[0])
+            return .scalar(local.data[0])
         }
         let elementwise = op is UnaryElementwise || ((op is Add || op is Sub || op is Mul || op is Div) && inputShape == output.shape)
         if elementwise, let diagonal = op.backward(inputs, output: output, gradient: ones)[k] {
-            return "local diag " + summary(diagonal)
+            return .diagonal(diagonal)
         }
-        return "local J " + shapeText(output.shape) + " × " + shapeText(inputShape)
+        return .jacobian(output: output.shape, input: inputShape)
     }
+
+    /// The local derivative as a wire label: `local -4.00`, `local diag [0.00, 1.00]`, `local J 4×5 × 5×3`.
+    func localGradientText(consumer: NodeID, input k: Int) -> String? {
+        switch localGradient(consumer: consumer, input: k) {
+        case .scalar(let value): "local " + number(value)
+        case .diagonal(let diagonal): "local diag " + summary(diagonal)
+        case .jacobian(let output, let input): "local J " + shapeText(output) + " × " + shapeText(input)
+        case nil: nil
+        }
+    }
+}
+
+/// ∂out/∂in of one op input at the current values, as much of it as a figure shows.
+enum LocalGradient {
+    /// Scalar in, scalar out: the number.
+    case scalar(Double)
+    /// An elementwise op: the Jacobian's diagonal, shaped like the input.
+    case diagonal(Tensor)
+    /// Anything else: the Jacobian's shape.
+    case jacobian(output: [Int], input: [Int])
 }

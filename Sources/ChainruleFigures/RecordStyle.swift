@@ -38,6 +38,7 @@ extension SceneBuilder {
         }
         if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
         if let note = noteBlock(node.id) { rows.append(note) }
+        if node.id == options.writtenStep, let step = stepRows(node.id) { rows.append(step) }
         let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)
         let (stroke, width) = outline(node.id, base: node.id == output ? 2 : theme.lineWidth)
         let base = node.role.isLeaf ? theme.leafFill : theme.valueFill

@@ -81,8 +81,9 @@ struct SceneBuilder {
         options.notes[id].map { m.text($0, color: theme.text, small: true, bold: true) }
     }
 
-    /// A light tint of a check colour for a node's fill.
+    /// A light tint of the highlight or of a check colour for a node's fill.
     func fill(_ id: NodeID?, base: RGB) -> RGB {
+        if let id, id == options.highlighted { return theme.highlight.mixed(with: .white, 0.7) }
         if let id, let mark = checkMark(id) { return mark.color.mixed(with: .white, 0.85) }
         return base
     }

@@ -23,6 +23,15 @@ struct Render: ParsableCommand {
               chainrule render samples/lenet.grad --view ops -o lenet.svg
               chainrule render samples/custom-op-wrong.grad --check -o wrong.png
               chainrule render --example cs231n --labels value,local,grad -o circuit.pdf
+              chainrule render samples/cs231n-circuit.grad --steps -o steps.pdf
+              chainrule render samples/sigmoid-neuron.grad --steps -o frames/
+            Step by step (--steps, circuit or record style):
+              page 0   the forward pass; only the output's seed gradient is known
+              page k   the backward of k ops done, in reverse topological order;
+                       the k-th op highlighted with upstream × local = downstream
+                       at each input; gradients not yet known read "—"
+              -o OUT.pdf writes one page per step; -o DIR/ (or an existing
+              folder) writes step-00.png, step-01.png, … on one fixed layout.
             Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
@@ -38,7 +47,7 @@ struct Render: ParsableCommand {
     @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
     var example: String?
 
-    @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf, .dot, .json).")
+    @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf, .dot, .json). With --steps: a .pdf, or a folder for PNG frames.")
     var output: String
 
     @Option(help: "circuit, record or model (default: model for graphs with layers, circuit for scalar graphs, record otherwise).")
@@ -71,6 +80,9 @@ struct Render: ParsableCommand {
     @Flag(help: "Run the node-local gradient check and colour each node by its result.")
     var check = false
 
+    @Flag(help: "Draw the backward pass step by step: one PDF page (or PNG frame) per op, circuit or record style.")
+    var steps = false
+
     func validate() throws {
         if [file != nil, expression != nil, example != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
@@ -80,12 +92,15 @@ struct Render: ParsableCommand {
         }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
         if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
+        if steps && noGrad { throw ValidationError("--steps draws the backward pass: drop --no-grad") }
     }
 
     func run() throws {
         let (graph, outputNode) = try program()
         var options = FigureOptions()
-        options.style = style ?? (graph.layers.isEmpty ? (graph.nodes.allSatisfy { $0.shape.isEmpty } ? .circuit : .record) : .model)
+        let scalars = graph.nodes.allSatisfy { $0.shape.isEmpty }
+        // Step by step draws every op: never the model style unless asked for (and then refused).
+        options.style = style ?? (scalars ? .circuit : (graph.layers.isEmpty || steps ? .record : .model))
         options.view = view
         options.direction = direction
         options.labels = try WireLabel.parseList(labels)
@@ -95,6 +110,10 @@ struct Render: ParsableCommand {
         options.showGradients = !noGrad
         options.scale = scale
         if check { options.check = try GradientCheck.graph(graph, output: outputNode) }
+        if steps {
+            try BackwardSteps.write(graph: graph, output: outputNode, options: options, to: output)
+            return
+        }
         let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     }
