@@ -134,7 +134,9 @@ public enum LectureFigures {
         for entry in activationOps {
             let curves = activationCurves(op: entry.name, arguments: entry.arguments, xs: xs)
             values.lines.append(LineSeries(entry.label, points: curves.values))
-            slopes.lines.append(LineSeries(entry.label, points: curves.derivatives, inLegend: false))
+            // relu, leaky_relu and elu share f′ = 1 for x > 0: drawn widest first, so each shows as a stripe.
+            let width = ["relu": 6.5, "leaky_relu": 4.2][entry.name] ?? 2.2
+            slopes.lines.append(LineSeries(entry.label, points: curves.derivatives, width: width, inLegend: false))
         }
         return PlotFigure(title: "Activation functions and their derivatives", panels: [values, slopes], size: Size(900, 460), palette: palette)
     }
@@ -159,7 +161,7 @@ public enum LectureFigures {
 
     public static func errorVersusStep(palette: Palette = .default) -> PlotFigure {
         let x = 0.7
-        var plot = Plot(title: nil, x: Axis("step h", scale: .log), y: Axis("|numeric − analytic|  at x = 0.7", scale: .log, range: 1e-17...1))
+        var plot = Plot(title: nil, x: Axis("step h", scale: .log), y: Axis("|numeric − analytic|  at x = 0.7", scale: .log, range: 1e-16...1))
         for name in ["sigmoid", "tanh", "exp"] {
             plot.lines.append(LineSeries("\(name), central", points: finiteDifferenceErrors(op: name, at: x), markerRadius: 2.5))
         }
@@ -169,7 +171,7 @@ public enum LectureFigures {
         let f = Foundation.exp(x), epsilon = Double.ulpOfOne
         let theme = Theme(palette: palette)
         plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.2))
-        plot.lines.append(LineSeries("rounding ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: RGB(hex: 0x999999), width: 1.2))
+        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: RGB(hex: 0x999999), width: 1.2))
         plot.guides = [GuideLine(x: 1e-6, label: "h = 1e-6, the checker's default")]
         return PlotFigure(title: "Why h = 1e-6: the error of a finite difference", panels: [plot], size: Size(800, 520), palette: palette)
     }
@@ -220,24 +222,26 @@ public enum LectureFigures {
 
     public static func lossSurface(palette: Palette = .default) -> PlotFigure {
         let f = rosenbrock()
-        let grid = Grid(x: -2...2, y: -1...3, columns: 64, rows: 64) { x, y in
+        func loss(_ x: Double, _ y: Double) -> Double {
             f.graph.setValue(Tensor(x), of: f.x.id)
             f.graph.setValue(Tensor(y), of: f.y.id)
             try! f.graph.forward()
             return f.graph[f.loss.id].value!.scalar
         }
-        let steps = 400, lr = 0.0006
+        let steps = 500, lr = 0.0008
         let sgd = descentPath(.sgd(learningRate: lr), steps: steps)
         let momentum = descentPath(.momentum(learningRate: lr, beta: 0.9), steps: steps)
         var plot = Plot(title: nil, x: Axis("x"), y: Axis("y"))
-        plot.heatmap = HeatmapLayer(grid, fade: 0.6, transform: { Foundation.log10(1 + $0) })
-        plot.contours = ContourLayer(grid, levels: [0.5, 2, 8, 32, 128, 512, 2048], color: RGB(hex: 0x6A6A6A), width: 0.8)
+        plot.heatmap = HeatmapLayer(Grid(x: -2...2, y: -1...3, columns: 60, rows: 60, loss), fade: 0.6, transform: { Foundation.log10(1 + $0) })
+        // A finer grid for the contours, so the narrow valley's level sets stay smooth.
+        plot.contours = ContourLayer(Grid(x: -2...2, y: -1...3, columns: 200, rows: 200, loss), levels: [0.5, 2, 8, 32, 128, 512, 2048],
+                                     color: RGB(hex: 0x6A6A6A), width: 0.8)
         plot.zeroLines = false
         let theme = Theme(palette: palette)
         let sgdColor = theme.series[1], momentumColor = theme.series[0]
         func summary(_ path: [(point: Point, loss: Double)]) -> String { "loss \(formatNumber(path.last!.loss, significant: 2)) after \(steps) steps" }
-        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4))
         plot.lines.append(LineSeries("momentum 0.9, lr \(formatNumber(lr)): \(summary(momentum))", points: momentum.map(\.point), color: momentumColor, width: 2.4))
+        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4))
         plot.lines.append(LineSeries("start", points: [sgd[0].point], color: theme.text, drawsLine: false, markerRadius: 5))
         plot.lines.append(LineSeries("minimum (1, 1)", points: [Point(1, 1)], color: theme.highlight, drawsLine: false, markerRadius: 6))
         plot.lines.append(LineSeries("", points: [sgd.last!.point], color: sgdColor, drawsLine: false, markerRadius: 4.5, inLegend: false))

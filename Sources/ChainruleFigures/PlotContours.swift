@@ -73,4 +73,37 @@ public enum Contours {
         }
         return out
     }
+
+    /// The level set as polylines: the segments of `segments(_:level:)` joined
+    /// end to end (neighbouring cells compute a shared edge's point identically,
+    /// so ends match exactly). A closed curve ends where it started.
+    public static func lines(_ grid: Grid, level: Double) -> [[Point]] {
+        struct Key: Hashable {
+            var x: UInt64, y: UInt64
+            init(_ p: Point) { (x, y) = (p.x.bitPattern, p.y.bitPattern) }
+        }
+        let pieces = segments(grid, level: level)
+        var ends: [Key: [Int]] = [:]
+        for (k, piece) in pieces.enumerated() {
+            ends[Key(piece.0), default: []].append(k)
+            ends[Key(piece.1), default: []].append(k)
+        }
+        var used = [Bool](repeating: false, count: pieces.count)
+        /// The far end of an unused segment that touches `p`, marking it used.
+        func next(from p: Point) -> Point? {
+            guard let k = ends[Key(p)]?.first(where: { !used[$0] }) else { return nil }
+            used[k] = true
+            return Key(pieces[k].0) == Key(p) ? pieces[k].1 : pieces[k].0
+        }
+        var lines: [[Point]] = []
+        for k in pieces.indices where !used[k] {
+            used[k] = true
+            var forward = [pieces[k].0, pieces[k].1]
+            while let p = next(from: forward[forward.count - 1]) { forward.append(p) }
+            var backward: [Point] = []
+            while let p = next(from: backward.last ?? forward[0]) { backward.append(p) }
+            lines.append(backward.reversed() + forward)
+        }
+        return lines
+    }
 }

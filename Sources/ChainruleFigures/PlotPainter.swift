@@ -120,7 +120,7 @@ struct PlotPainter {
 
     func paint(_ panel: Plot, in area: Rect, on canvas: Canvas) {
         let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
-        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 5)
+        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6)
         let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
 
         // Left: the widest y tick label. Bottom: tick labels and the x label. Top: title and y label.
@@ -168,9 +168,10 @@ struct PlotPainter {
         if let contours = panel.contours {
             let color = contours.color ?? RGB(hex: 0x555555)
             for level in contours.levels {
-                for (a, b) in Contours.segments(contours.grid, level: level) {
-                    guard let p = map(a), let q = map(b), let clipped = clip(p, q, to: frame) else { continue }
-                    canvas.line(from: clipped.0, to: clipped.1, color: color, width: contours.width)
+                for line in Contours.lines(contours.grid, level: level) {
+                    for piece in clippedPolylines(line.map(map), frame: frame) {
+                        canvas.curve(Self.bezier(through: piece), color: color, width: contours.width)
+                    }
                 }
             }
         }

@@ -46,8 +46,8 @@ public enum Ticks {
     }
 
     /// A logarithmic range widened outward to whole decades, with a major tick
-    /// at every decade (every second or third decade when there are more than
-    /// `maxLabels`) and minor ticks at 2…9 × 10ᵏ when there are few decades.
+    /// at every decade (at every second or third, the multiples of 2 or 3, when
+    /// there would be more than `maxLabels`) and minor ticks at 2…9 × 10ᵏ when there are few decades.
     /// Both ends must be positive.
     public static func log(_ lo: Double, _ hi: Double, maxLabels: Int = 8) -> (range: ClosedRange<Double>, major: [Double], minor: [Double]) {
         let lo = max(min(lo, hi), Double.leastNormalMagnitude), hi = max(lo, hi)
@@ -55,12 +55,14 @@ public enum Ticks {
         if first == last { (first, last) = (first - 1, last + 1) }
         let decades = last - first
         let every = max(1, Int((Double(decades) / Double(maxLabels)).rounded(.up)))
-        let major = stride(from: first, through: last, by: 1).filter { ($0 - first) % every == 0 }.map { Foundation.pow(10, Double($0)) }
+        // Labelled decades are multiples of `every` (10⁻¹², 10⁻⁹, … rather than 10⁻¹¹, 10⁻⁸, …).
+        func labelled(_ k: Int) -> Bool { k % every == 0 }
+        let major = stride(from: first, through: last, by: 1).filter(labelled).map { Foundation.pow(10, Double($0)) }
         var minor: [Double] = []
         if decades <= 6 {
             for k in first..<last { for m in 2...9 { minor.append(Double(m) * Foundation.pow(10, Double(k))) } }
         } else if every > 1 {
-            minor = stride(from: first, through: last, by: 1).filter { ($0 - first) % every != 0 }.map { Foundation.pow(10, Double($0)) }
+            minor = stride(from: first, through: last, by: 1).filter { !labelled($0) }.map { Foundation.pow(10, Double($0)) }
         }
         return (Foundation.pow(10, Double(first))...Foundation.pow(10, Double(last)), major, minor)
     }
