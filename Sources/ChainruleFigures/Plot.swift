@@ -142,12 +142,17 @@ public struct PlotFigure: Sendable {
 
     public var theme: Theme { Theme(palette: palette) }
 
-    /// Every text the figure draws (titles, axis labels, tick labels, legend entries), in drawing order.
-    public var texts: [String] {
-        let canvas = SVGCanvas(size: size, fontFamily: theme.fontFamily)
-        let recorder = TextRecorder(canvas)
-        PlotPainter(figure: self).paint(on: recorder)
-        return recorder.texts
+    /// Every text the figure draws (titles, axis labels, tick labels, legend
+    /// entries), in drawing order, with the box it fills (points, origin
+    /// top-left) and its font size: for checking that no two texts overlap and none leaves the page.
+    public var textFrames: [(text: String, frame: Rect, size: Double)] {
+        let painter = PlotPainter(figure: self)
+        let recorder = TextRecorder(SVGCanvas(size: size, fontFamily: theme.fontFamily))
+        painter.paint(on: recorder)
+        return recorder.texts.map { text, origin, style in
+            let metrics = painter.measurer.lineMetrics(style)
+            return (text, Rect(x: origin.x, y: origin.y - metrics.ascent, width: painter.measurer.width(text, style), height: metrics.height), style.size)
+        }
     }
 }
 
@@ -167,7 +172,7 @@ extension Theme {
 /// A canvas that passes every call on and keeps the texts.
 final class TextRecorder: Canvas {
     let inner: Canvas
-    private(set) var texts: [String] = []
+    private(set) var texts: [(String, Point, TextStyle)] = []
     init(_ inner: Canvas) { self.inner = inner }
     func fillRect(_ rect: Rect, radius: Double, color: RGB) { inner.fillRect(rect, radius: radius, color: color) }
     func strokeRect(_ rect: Rect, radius: Double, color: RGB, width: Double) { inner.strokeRect(rect, radius: radius, color: color, width: width) }
@@ -178,7 +183,7 @@ final class TextRecorder: Canvas {
     func curve(_ points: [Point], color: RGB, width: Double) { inner.curve(points, color: color, width: width) }
     func fillPolygon(_ points: [Point], color: RGB) { inner.fillPolygon(points, color: color) }
     func text(_ string: String, at origin: Point, style: TextStyle) {
-        texts.append(string)
+        texts.append((string, origin, style))
         inner.text(string, at: origin, style: style)
     }
 }

@@ -31,7 +31,8 @@ public enum Contours {
     /// The level set f = `level` of the grid as line segments (in data
     /// coordinates): each grid cell whose corners straddle the level
     /// contributes one segment (two at a saddle), its ends found by linear
-    /// interpolation along the cell's edges. A saddle is resolved by the
+    /// interpolation along the cell's edges (zero-length ones, where a grid
+    /// point lies exactly on the level, left out). A saddle is resolved by the
     /// cell's mean value, so the lines never cross.
     public static func segments(_ grid: Grid, level: Double) -> [(Point, Point)] {
         var out: [(Point, Point)] = []
@@ -50,22 +51,24 @@ public enum Contours {
                 }
                 let pa = Point(xs[i], ys[j]), pb = Point(xs[i + 1], ys[j]), pc = Point(xs[i + 1], ys[j + 1]), pd = Point(xs[i], ys[j + 1])
                 let bottom = along(pa, a, pb, b), right = along(pb, b, pc, c), top = along(pd, d, pc, c), left = along(pa, a, pd, d)
+                // A corner exactly on the level makes both ends that corner: a point, not a line.
+                func add(_ p: Point, _ q: Point) { if p != q { out.append((p, q)) } }
                 switch index {
-                case 1, 14: out.append((left, bottom))
-                case 2, 13: out.append((bottom, right))
-                case 3, 12: out.append((left, right))
-                case 4, 11: out.append((right, top))
-                case 6, 9: out.append((bottom, top))
-                case 7, 8: out.append((left, top))
+                case 1, 14: add(left, bottom)
+                case 2, 13: add(bottom, right)
+                case 3, 12: add(left, right)
+                case 4, 11: add(right, top)
+                case 6, 9: add(bottom, top)
+                case 7, 8: add(left, top)
                 case 5, 10:
                     // Saddle: a and c on one side, b and d on the other.
                     let centreAbove = (a + b + c + d) / 4 > level
                     if (index == 5) == centreAbove {
-                        out.append((left, top))
-                        out.append((bottom, right))
+                        add(left, top)
+                        add(bottom, right)
                     } else {
-                        out.append((left, bottom))
-                        out.append((right, top))
+                        add(left, bottom)
+                        add(right, top)
                     }
                 default: break
                 }
