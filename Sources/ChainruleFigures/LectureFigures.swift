@@ -51,7 +51,7 @@ public enum LectureFigures {
         LectureFigure(name: "loss-curve", summary: "the loss of the two-moons MLP over 100 steps of gradient descent",
                       make: { .chart(lossCurve(palette: $0)) }),
         LectureFigure(name: "circuit", summary: "CS231n's circuit f = (x + y)·z with values and gradients on the wires",
-                      make: { graph(Examples.cs231nCircuit(), style: .circuit, title: "f = (x + y)·z: values above the wires, gradients below", palette: $0) }),
+                      make: { graph(Examples.cs231nCircuit(), style: .circuit, title: "f = (x + y)·z", palette: $0) }),
         LectureFigure(name: "neuron", summary: "CS231n's sigmoid neuron built from primitive gates, forward and backward",
                       make: { graph(Examples.sigmoidNeuron(), style: .circuit, title: "A sigmoid neuron, gate by gate", palette: $0) }),
         LectureFigure(name: "micrograd", summary: "micrograd's neuron o = tanh(x1·w1 + x2·w2 + b), one box per value: name | data | grad",

@@ -6,8 +6,8 @@ struct Figure: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a lecture figure: activation functions, finite-difference error, optimizer paths, loss curves, classic graphs.",
         discussion: """
-            Figures:
-            \(LectureFigures.all.map { "  \($0.name.padding(toLength: 13, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+            Figures: \(LectureFigures.names.joined(separator: ", ")).
+            `chainrule figure --list` says what each one shows.
             Examples:
               chainrule figure error-vs-h -o error-vs-h.png
               chainrule figure activations --palette colorblind -o activations.pdf
@@ -38,9 +38,8 @@ struct Figure: ParsableCommand {
             throw ValidationError("unknown figure '\(name)': \(hint)the figures are \(LectureFigures.names.joined(separator: ", "))")
         }
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
-        let format = try FigureFormat(path: output)
-        if ![FigureFormat.png, .svg, .pdf].contains(format) {
-            throw ValidationError("a lecture figure is written as .png, .svg or .pdf, not .\(format.rawValue): '\(output)'")
+        guard let format = try? FigureFormat(path: output), [FigureFormat.png, .svg, .pdf].contains(format) else {
+            throw ValidationError("cannot write a lecture figure as '\(output)': end the file name with .png, .svg or .pdf")
         }
         if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
     }
