@@ -135,7 +135,7 @@ public enum LectureFigures {
             let curves = activationCurves(op: entry.name, arguments: entry.arguments, xs: xs)
             values.lines.append(LineSeries(entry.label, points: curves.values))
             // relu, leaky_relu and elu share f′ = 1 for x > 0: drawn widest first, so each shows as a stripe.
-            let width = ["relu": 6.5, "leaky_relu": 4.2][entry.name] ?? 2.2
+            let width = ["relu": 5.6, "leaky_relu": 3.9][entry.name] ?? 2.2
             slopes.lines.append(LineSeries(entry.label, points: curves.derivatives, width: width, inLegend: false))
         }
         return PlotFigure(title: "Activation functions and their derivatives", panels: [values, slopes], size: Size(900, 460), palette: palette)

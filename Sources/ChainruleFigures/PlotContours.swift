@@ -13,6 +13,7 @@ public struct Grid: Sendable {
 
     /// f sampled at `columns` × `rows` evenly spaced points covering the two ranges, ends included.
     public init(x: ClosedRange<Double>, y: ClosedRange<Double>, columns: Int, rows: Int, _ f: (Double, Double) -> Double) {
+        precondition(columns >= 2 && rows >= 2, "Grid: at least 2 columns and 2 rows, got \(columns)×\(rows)")
         let xs = (0..<columns).map { x.lowerBound + (x.upperBound - x.lowerBound) * Double($0) / Double(columns - 1) }
         let ys = (0..<rows).map { y.lowerBound + (y.upperBound - y.lowerBound) * Double($0) / Double(rows - 1) }
         self.init(xs: xs, ys: ys, values: ys.map { yv in xs.map { xv in f(xv, yv) } })
