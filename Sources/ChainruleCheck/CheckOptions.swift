@@ -104,3 +104,27 @@ public func relativeError(analytic a: Double, numeric n: Double) -> Double {
     let scale = Swift.max(abs(a), abs(n), Double.leastNormalMagnitude)
     return abs(a - n) / scale
 }
+
+extension CheckOptions {
+    /// A program check compares every element of tensors up to this size…
+    public static let autoSampleThreshold = 2_000
+    /// …and this many random elements of each larger leaf or op input
+    /// (CS231n's advice for big parameters), unless told otherwise.
+    public static let autoSampleSize = 200
+
+    /// These options with `sample` set to `autoSampleSize` when `sample` is
+    /// unset and some differentiable leaf or op input of `graph` has more than
+    /// `autoSampleThreshold` elements, and a note saying so for the user.
+    public func samplingLargeTensors(of graph: Graph) -> (options: CheckOptions, note: String?) {
+        guard sample == nil else { return (self, nil) }
+        let largest = graph.nodes.map { node in
+            node.op == nil
+                ? (node.role == .constant ? 0 : Tensor.elementCount(node.shape))
+                : node.inputs.map { Tensor.elementCount(graph[$0].shape) }.max() ?? 0
+        }.max() ?? 0
+        guard largest > CheckOptions.autoSampleThreshold else { return (self, nil) }
+        var sampled = self
+        sampled.sample = CheckOptions.autoSampleSize
+        return (sampled, "the largest tensor has \(largest) elements: checking \(CheckOptions.autoSampleSize) random elements of each leaf and op input that has more (--sample K to choose K, --every-element for all)")
+    }
+}

@@ -36,11 +36,21 @@ extension SceneBuilder {
         }
     }
 
+    /// A convolution's window in words: `5×5 kernel, stride 1, pad 2`.
+    static func geometry(of layer: Layer) -> String? {
+        guard let kernel = layer.details["kernel"] else { return nil }
+        var parts = ["\(kernel)×\(kernel) kernel"]
+        if let stride = layer.details["stride"] { parts.append("stride \(stride)") }
+        if let pad = layer.details["pad"] { parts.append("pad \(pad)") }
+        return parts.joined(separator: ", ")
+    }
+
     mutating func addLayerBox(_ index: Int, key: String) {
         let layer = graph.layers[index]
         let members = graph.nodes(inLayer: index)
         let params = members.filter { graph[$0].role == .param }
         var rows = [m.text("\(layer.kind) \(layer.name)", color: theme.text, bold: true)]
+        if let geometry = Self.geometry(of: layer) { rows.append(m.text(geometry, color: theme.text, small: true)) }
         if !params.isEmpty {
             let shapes = params.map { shapeText(graph[$0].shape) }.joined(separator: ", ")
             let count = params.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }

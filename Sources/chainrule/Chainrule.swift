@@ -21,7 +21,7 @@ struct Chainrule: ParsableCommand {
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
-        } catch let error as ProgramFailure {
+        } catch let error as ProgramError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             Foundation.exit(2)
         } catch {

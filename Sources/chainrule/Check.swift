@@ -49,7 +49,7 @@ struct Check: ParsableCommand {
     @Option(help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
     var seed: UInt64 = 0
 
-    @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(Check.autoSampleThreshold) elements).")
+    @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(CheckOptions.autoSampleThreshold) elements).")
     var everyElement = false
 
     @Flag(help: "Print the report as JSON.")
@@ -95,32 +95,23 @@ struct Check: ParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    /// A program check compares every element of tensors up to this size and
-    /// `autoSampleSize` random elements of larger ones (CS231n's advice for big
-    /// parameters), unless `--sample` or `--every-element` says otherwise.
-    static let autoSampleThreshold = 2_000
-    static let autoSampleSize = 200
-
     /// The node-local and end-to-end checks of the program's graph.
     func checkProgram() throws {
         let compiled = try program.compile()
         let graph = compiled.graph
         var notes = compiled.notes
         var options = self.options
-        let largest = graph.nodes.map { node in
-            node.op == nil ? (node.role == .constant ? 0 : node.value?.count ?? 0)
-                : node.inputs.map { graph[$0].shape.reduce(1, *) }.max() ?? 0
-        }.max() ?? 0
-        if sample == nil && !everyElement && largest > Check.autoSampleThreshold {
-            options.sample = Check.autoSampleSize
-            notes.append("the largest tensor has \(largest) elements: checking \(Check.autoSampleSize) random elements of each leaf and op input that has more (--sample K to choose K, --every-element for all)")
+        if !everyElement {
+            let sampled = options.samplingLargeTensors(of: graph)
+            options = sampled.options
+            if let note = sampled.note { notes.append(note) }
         }
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let report: CheckReport
         do {
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)
         } catch {
-            throw ProgramFailure(description: "error: \(error.description)")
+            throw ProgramError(description: "error: \(error.description)")
         }
         try emit(report, hints: customRuleHints(report, compiled))
     }

@@ -28,7 +28,7 @@ struct Eval: ParsableCommand {
         do {
             evaluation = try compiled.evaluate()
         } catch {
-            throw ProgramFailure(description: error.rendered(source: compiled.source).trimmingCharacters(in: .newlines))
+            throw ProgramError(description: error.rendered(source: compiled.source).trimmingCharacters(in: .newlines))
         }
         if json {
             print(evaluation.json(), terminator: "")

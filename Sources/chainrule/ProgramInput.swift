@@ -28,7 +28,7 @@ struct ProgramInput: ParsableArguments {
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
     }
 
-    /// Reads and compiles the program. Failures are `ProgramFailure`s carrying
+    /// Reads and compiles the program. Failures are `ProgramError`s carrying
     /// the rendered diagnostics (file:line:column, the line, a caret).
     func compile() throws -> Program {
         var options = CompileOptions(maxElements: maxElements)
@@ -36,7 +36,7 @@ struct ProgramInput: ParsableArguments {
             do {
                 options.at = try CompileOptions.parseAt(at)
             } catch {
-                throw ProgramFailure(description: "error: \(error.description)")
+                throw ProgramError(description: "error: \(error.description)")
             }
         }
         let source: String, name: String
@@ -49,7 +49,7 @@ struct ProgramInput: ParsableArguments {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
                   let data = FileManager.default.contents(atPath: path)
             else {
-                throw ProgramFailure(description: "error: cannot read '\(path)': no such file")
+                throw ProgramError(description: "error: cannot read '\(path)': no such file")
             }
             (source, name) = (String(decoding: data, as: UTF8.self), path)
             options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -59,13 +59,13 @@ struct ProgramInput: ParsableArguments {
         do {
             return try Compiler.compile(source: source, file: name, options: options)
         } catch {
-            throw ProgramFailure(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
+            throw ProgramError(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
         }
     }
 }
 
 /// A program that could not be read, compiled or run: its diagnostics,
 /// printed as they are (`Chainrule.main` exits 2).
-struct ProgramFailure: Error, CustomStringConvertible {
+struct ProgramError: Error, CustomStringConvertible {
     var description: String
 }

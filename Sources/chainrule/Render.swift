@@ -35,14 +35,7 @@ struct Render: ParsableCommand {
             Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
-    @Argument(help: "The program to draw (.grad), or - for standard input.")
-    var file: String?
-
-    @Option(name: .customShort("e"), help: ArgumentHelp("The program text itself, instead of a file.", valueName: "expr"))
-    var expression: String?
-
-    @Option(help: "Set or override scalar leaves: x=1,y=2.")
-    var at: String?
+    @OptionGroup var program: ProgramInput
 
     @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
     var example: String?
@@ -56,8 +49,8 @@ struct Render: ParsableCommand {
     @Option(help: "Model style: layers (one box per layer) or ops (one box per op, layers framed).")
     var view: ModelView = .layers
 
-    @Option(help: "LR (left to right) or TB (top to bottom).")
-    var direction: Direction = .LR
+    @Option(help: "LR (left to right) or TB (top to bottom) (default: TB for the model style, LR otherwise).")
+    var direction: Direction?
 
     @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
     var labels: String = "value,grad"
@@ -84,7 +77,7 @@ struct Render: ParsableCommand {
     var steps = false
 
     func validate() throws {
-        if [file != nil, expression != nil, example != nil].filter({ $0 }).count != 1 {
+        if program.isGiven == (example != nil) {
             throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
         }
         if let example, !FigureExamples.names.contains(example) {
@@ -96,20 +89,24 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        let (graph, outputNode) = try program()
+        let (graph, outputNode) = try graphToDraw()
         var options = FigureOptions()
         let scalars = graph.nodes.allSatisfy { $0.shape.isEmpty }
         // Step by step draws every op: never the model style unless asked for (and then refused).
         options.style = style ?? (scalars ? .circuit : (graph.layers.isEmpty || steps ? .record : .model))
         options.view = view
-        options.direction = direction
+        options.direction = direction ?? (options.style == .model ? .TB : .LR)
         options.labels = try WireLabel.parseList(labels)
         options.precision = precision
         options.palette = palette
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
-        if check { options.check = try GradientCheck.graph(graph, output: outputNode) }
+        if check {
+            let sampled = CheckOptions().samplingLargeTensors(of: graph)
+            if let note = sampled.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            options.check = try GradientCheck.graph(graph, output: outputNode, options: sampled.options)
+        }
         if steps {
             try BackwardSteps.write(graph: graph, output: outputNode, options: options, to: output)
             return
@@ -119,35 +116,10 @@ struct Render: ParsableCommand {
     }
 
     /// The graph to draw, forward and backward done (backward only when gradients are drawn).
-    func program() throws -> (Graph, NodeID) {
+    func graphToDraw() throws -> (Graph, NodeID) {
         if let example, let built = FigureExamples.named(example) { return built }
-        var options = CompileOptions()
-        if let at { options.at = try CompileOptions.parseAt(at) }
-        let source: String, name: String
-        if let expression {
-            (source, name) = (expression, "<expression>")
-        } else if file == "-" {
-            (source, name) = (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
-        } else {
-            let path = file ?? ""
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProgramError(description: "cannot read '\(path)': no such file")
-            }
-            (source, name) = (String(decoding: data, as: UTF8.self), path)
-            options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        }
-        let compiled: ChainruleLanguage.Program
-        do {
-            compiled = try Compiler.compile(source: source, file: name, options: options)
-        } catch {
-            throw ProgramError(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
-        }
+        let compiled = try program.compile()
         if !noGrad { try compiled.graph.backward(from: compiled.output) }
         return (compiled.graph, compiled.output)
     }
-}
-
-/// A program that could not be read or compiled: its diagnostics, printed as they are.
-private struct ProgramError: Error, CustomStringConvertible {
-    var description: String
 }
