@@ -111,55 +111,32 @@ public enum GraphFigure {
     @discardableResult
     public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
         let format = try FigureFormat(path: path)
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable")
-        }
-        let fitted = try fittedOptions(graph: graph, options: options)
-        let scene = try scene(graph: graph, output: output, options: fitted.options)
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        do {
+        var notes: [String] = []
+        try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
+            let fitted = try fittedOptions(graph: graph, options: options)
+            notes = fitted.notes
+            let scene = try scene(graph: graph, output: output, options: fitted.options)
             switch format {
             case .dot:
-                try writeData(Data(Export.dot(scene).utf8), to: temporary)
+                try SafeWrite.data(Data(Export.dot(scene).utf8), to: temporary)
             case .json:
                 let laidOut = try GraphvizLayout.layout(scene)
                 let data: Data
                 do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
                     throw FigureError.drawingFailed("JSON encoding failed: \(error)")
                 }
-                try writeData(data, to: temporary)
+                try SafeWrite.data(data, to: temporary)
             case .svg:
-                try writeData(Data(svg(try GraphvizLayout.layout(scene)).utf8), to: temporary)
+                try SafeWrite.data(Data(svg(try GraphvizLayout.layout(scene)).utf8), to: temporary)
             case .png:
                 try png(try GraphvizLayout.layout(scene), scale: fitted.options.scale, to: temporary)
             case .pdf:
                 try pdf(try GraphvizLayout.layout(scene), to: temporary)
             }
-            if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
-            guard rename(temporary, path) == 0 else {
-                throw FigureError.unwritable(path: path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as FigureError {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw .drawingFailed("\(error)")
         }
-        return fitted.notes
+        return notes
     }
 
-    private static func writeData(_ data: Data, to path: String) throws(FigureError) {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw .unwritable(path: path, reason: error.localizedDescription)
-        }
-    }
 
     // MARK: Backends
 

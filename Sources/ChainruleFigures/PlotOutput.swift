@@ -62,34 +62,3 @@ extension PlotFigure {
         guard status == CAIRO_STATUS_SUCCESS else { throw .drawingFailed(String(cString: cairo_status_to_string(status))) }
     }
 }
-
-/// Writing a file whole or not at all: into a temporary file beside the
-/// target, renamed over it at the end (the same steps as `GraphFigure.write`).
-enum SafeWrite {
-    /// Checks the folder, lets `body` write the temporary file, renames it to `path`.
-    static func replacing(_ path: String, _ body: (String) throws(FigureError) -> Void) throws(FigureError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable")
-        }
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        do throws(FigureError) {
-            try body(temporary)
-            guard rename(temporary, path) == 0 else { throw FigureError.unwritable(path: path, reason: String(cString: strerror(errno))) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        }
-    }
-
-    static func data(_ data: Data, to path: String) throws(FigureError) {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw .unwritable(path: path, reason: error.localizedDescription)
-        }
-    }
-}

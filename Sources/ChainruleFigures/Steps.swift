@@ -255,26 +255,18 @@ public enum BackwardSteps {
         let destination = try destination(path)
         let pages = try pages(graph: graph, output: output, options: options)
         let manager = FileManager.default
-        let process = ProcessInfo.processInfo.processIdentifier
         switch destination {
         case .pdf(let path):
-            let url = URL(fileURLWithPath: path)
-            let temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-\(process)"
-            do {
+            try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
                 try GraphFigure.pdf(pages: pages, to: temporary)
-                try move(temporary, to: path)
-            } catch {
-                try? manager.removeItem(atPath: temporary)
-                throw error
             }
             return [path]
         case .frames(let folder):
             var isFolder: ObjCBool = false
             let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
-            let url = URL(fileURLWithPath: folder)
             let staging = exists
-                ? folder + "/.steps-tmp-\(process)"
-                : url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".steps-tmp-\(process)"
+                ? folder + "/.steps-tmp-\(ProcessInfo.processInfo.processIdentifier)"
+                : SafeWrite.temporaryPath(for: folder, suffix: "steps-tmp")
             let names = pages.indices.map { frameName($0, of: pages.count) }
             do { try manager.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
                 throw .unwritable(path: folder, reason: error.localizedDescription)
@@ -286,10 +278,10 @@ public enum BackwardSteps {
                 if exists {
                     let old = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
                     for name in old where isFrameName(name) { try? manager.removeItem(atPath: folder + "/" + name) }
-                    for name in names { try move(staging + "/" + name, to: folder + "/" + name) }
+                    for name in names { try SafeWrite.move(staging + "/" + name, to: folder + "/" + name) }
                     try? manager.removeItem(atPath: staging)
                 } else {
-                    try move(staging, to: folder)
+                    try SafeWrite.move(staging, to: folder)
                 }
             } catch {
                 try? manager.removeItem(atPath: staging)
@@ -304,10 +296,6 @@ public enum BackwardSteps {
         guard name.hasPrefix("step-"), name.hasSuffix(".png") else { return false }
         let digits = name.dropFirst(5).dropLast(4)
         return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
-    }
-
-    private static func move(_ from: String, to path: String) throws(FigureError) {
-        guard rename(from, path) == 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
     }
 }
 

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Writing a file whole or not at all: into a temporary file beside the
+/// target, renamed over it at the end. Every figure output goes through it,
+/// so a failed render never leaves a partial file.
+enum SafeWrite {
+    /// Checks the folder, lets `body` write the temporary file, renames it to `path`.
+    static func replacing(_ path: String, _ body: (String) throws(FigureError) -> Void) throws(FigureError) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .unwritable(path: path, reason: "the folder '\(folder)' does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable")
+        }
+        let temporary = temporaryPath(for: path)
+        do throws(FigureError) {
+            try body(temporary)
+            try move(temporary, to: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    /// A hidden name beside `path`, unique to this process.
+    static func temporaryPath(for path: String, suffix: String = "tmp") -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().path + "/." + url.lastPathComponent
+            + ".\(suffix)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Renames `from` to `path` (atomically replacing a file there).
+    static func move(_ from: String, to path: String) throws(FigureError) {
+        guard rename(from, path) == 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    static func data(_ data: Data, to path: String) throws(FigureError) {
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw .unwritable(path: path, reason: error.localizedDescription)
+        }
+    }
+}
