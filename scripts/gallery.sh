@@ -14,7 +14,18 @@ readme="$out/README.md"
   echo "Made by \`scripts/gallery.sh\` (\`make gallery\`); every picture with the command that drew it."
   echo "Regenerate, never edit by hand."
   echo
+  echo "# Graphs: \`chainrule render\`"
+  echo
 } >"$readme"
+
+# The arguments as a shell would need them typed: quoted where they hold spaces or symbols.
+quoted() {
+  local arg text=""
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./,=:+-]+$ ]]; then text+=" $arg"; else text+=" '${arg//\'/\'\\\'\'}'"; fi
+  done
+  echo "${text# }"
+}
 
 figure() { # figure FILE TITLE ARGS...
   local file="$1" title="$2"
@@ -24,7 +35,7 @@ figure() { # figure FILE TITLE ARGS...
     echo "## $title"
     echo
     echo '```'
-    echo "chainrule render $* -o $file"
+    echo "chainrule render $(quoted "$@") -o $file"
     echo '```'
     echo
     case "$file" in *.png) echo "![$title]($file)" ;; *) echo "[$file]($file)" ;; esac
@@ -41,7 +52,7 @@ frames() { # frames FOLDER TITLE "FRAMES TO SHOW" ARGS...: --steps as PNG frames
     echo "## $title"
     echo
     echo '```'
-    echo "chainrule render $* -o $folder/"
+    echo "chainrule render $(quoted "$@") -o $folder/"
     echo '```'
     echo
     for frame in $shown; do
@@ -70,8 +81,37 @@ figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" 
 figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their ranges" --example mlp --style circuit
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
 figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
-figure lenet.png "LeNet-5, one box per layer" samples/lenet.grad
+figure lenet.png "LeNet-5, one box per layer (the model style reads top to bottom)" samples/lenet.grad
 figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
 figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
 figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
-echo "gallery: $(ls "$out" | wc -l) files in $out"
+lecture() { # lecture FILE NAME [ARGS...]: a `chainrule figure`
+  local file="$1" name="$2"
+  shift 2
+  "$bin" figure "$name" "$@" -o "$out/$file"
+  local summary
+  summary="$("$bin" figure --list | awk -v n="$name" '$1 == n { $1 = ""; sub(/^ +/, ""); print }')"
+  {
+    echo "## \`$name\`${*:+ ($*)}: $summary"
+    echo
+    echo '```'
+    echo "chainrule figure $name${*:+ $(quoted "$@")} -o $file"
+    echo '```'
+    echo
+    echo "![$name]($file)"
+    echo
+  } >>"$readme"
+}
+
+{
+  echo "# Lecture figures"
+  echo
+  echo "\`chainrule figure --list\` names them all; each also writes .svg and .pdf."
+  echo
+} >>"$readme"
+for name in $("$bin" figure --list | awk '{ print $1 }'); do
+  lecture "figure-$name.png" "$name"
+done
+lecture figure-activations-colorblind.png activations --palette colorblind
+
+echo "gallery: $(find "$out" -type f | wc -l) files in $out"
