@@ -137,4 +137,35 @@ struct CLIRun {
         #expect(!run.stderr.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test func stepsWriteOnePDFPagePerBackwardStep() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-steps-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pdf = folder.appendingPathComponent("steps.pdf").path
+        let run = try CLIRun(["render", "samples/cs231n-circuit.grad", "--steps", "-o", pdf])
+        #expect(run.status == 0)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: pdf)), as: UTF8.self)
+        // the forward page, then the * gate, then the + gate
+        #expect(text.components(separatedBy: "/Type /Page\n").count - 1 == 3 || text.components(separatedBy: "/Type /Page ").count - 1 == 3 || text.components(separatedBy: "/Type /Page").count - 1 - (text.components(separatedBy: "/Type /Pages").count - 1) == 3)
+    }
+
+    @Test func stepsAsFramesFillAFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-frames-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLIRun(["render", "samples/sigmoid-neuron.grad", "--steps", "-o", folder.path + "/"])
+        #expect(run.status == 0)
+        let frames = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(frames == (0...8).map { "step-0\($0).png" })
+    }
+
+    @Test func stepsRefuseAPNGFileAndTheForwardOnlyFlag() throws {
+        let png = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-steps-\(getpid()).png").path
+        let wrongExtension = try CLIRun(["render", "samples/cs231n-circuit.grad", "--steps", "-o", png])
+        #expect(wrongExtension.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: png))
+        let forwardOnly = try CLIRun(["render", "samples/cs231n-circuit.grad", "--steps", "--no-grad", "-o", "x.pdf"])
+        #expect(forwardOnly.status == 2)
+        #expect(forwardOnly.stderr.contains("--no-grad"))
+    }
 }
