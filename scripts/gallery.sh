@@ -3,6 +3,8 @@
 # command behind every picture. Run from the repository root (`make gallery`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PDFs carry this date instead of the time they were made, so a rerun changes no bytes.
+export SOURCE_DATE_EPOCH=0
 swift build -c release --product chainrule >/dev/null
 bin="$(swift build -c release --show-bin-path)/chainrule"
 out=docs/gallery

@@ -173,9 +173,7 @@ public enum GraphFigure {
     /// natural size (a step-by-step backward pass, one step per page).
     public static func pdf(pages: [LaidOutScene], to path: String) throws(FigureError) {
         guard let first = pages.first else { throw .emptyGraph }
-        guard let surface = cairo_pdf_surface_create(path, first.size.width, first.size.height) else {
-            throw .drawingFailed("no PDF surface")
-        }
+        let surface = try pdfSurface(path, width: first.size.width, height: first.size.height)
         defer { cairo_surface_destroy(surface) }
         for (index, page) in pages.enumerated() {
             if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }

@@ -52,10 +52,13 @@ extension SceneBuilder {
         var rows = [m.text("\(layer.kind) \(layer.name)", color: theme.text, bold: true)]
         if let geometry = Self.geometry(of: layer) { rows.append(m.text(geometry, color: theme.text, small: true)) }
         if !params.isEmpty {
-            let shapes = params.map { shapeText(graph[$0].shape) }.joined(separator: ", ")
+            let shapes = params.map { id -> String in
+                let name = graph[id].name.map { $0.hasPrefix(layer.name + ".") ? String($0.dropFirst(layer.name.count + 1)) : $0 }
+                return (name.map { $0 + " " } ?? "") + shapeText(graph[id].shape)
+            }.joined(separator: " · ")
             let count = params.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }
             rows.append(m.text(shapes, color: theme.text, small: true))
-            rows.append(m.text("\(count) params", color: theme.muted, small: true))
+            rows.append(m.text("\(groupedThousands(count)) params", color: theme.muted, small: true))
         }
         let out = members.last.map { graph[$0] }
         if let out { rows.append(m.text("→ " + shapeText(out.shape), color: theme.muted, small: true)) }
@@ -71,7 +74,7 @@ extension SceneBuilder {
     mutating func addModelNodeBox(_ node: Node, key: String) {
         let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
         var rows = [m.text(title, color: theme.text, bold: true), m.text(shapeText(node.shape), color: theme.muted, small: true)]
-        if node.role == .param { rows.append(m.text("\(Tensor.elementCount(node.shape)) params", color: theme.muted, small: true)) }
+        if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
         if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
         if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
         if let note = noteBlock(node.id) { rows.append(note) }
@@ -80,4 +83,15 @@ extension SceneBuilder {
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),
             fill: fill(node.id, base: node.role.isLeaf ? theme.leafFill : theme.valueFill), stroke: stroke, strokeWidth: width, cluster: cluster)
     }
+}
+
+/// `61706` as `61,706`.
+func groupedThousands(_ value: Int) -> String {
+    let digits = Array(String(value.magnitude))
+    var grouped = value < 0 ? "-" : ""
+    for (i, digit) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { grouped.append(",") }
+        grouped.append(digit)
+    }
+    return grouped
 }

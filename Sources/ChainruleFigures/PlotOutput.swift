@@ -23,7 +23,7 @@ extension PlotFigure {
 
     /// Writes a one-page PDF at the chart's natural size (points).
     public func pdf(to path: String) throws(FigureError) {
-        guard let surface = cairo_pdf_surface_create(path, size.width, size.height) else { throw .drawingFailed("no PDF surface") }
+        let surface = try pdfSurface(path, width: size.width, height: size.height)
         defer { cairo_surface_destroy(surface) }
         try draw(on: surface, scale: 1)
         cairo_surface_show_page(surface)

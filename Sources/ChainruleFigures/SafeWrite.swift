@@ -43,3 +43,21 @@ enum SafeWrite {
         }
     }
 }
+
+import CCairo
+
+/// A PDF surface for `path`. Cairo stamps every PDF with the time it was
+/// made; when `SOURCE_DATE_EPOCH` is set (the reproducible-builds
+/// convention; `make gallery` sets it) that time is used instead, so the same
+/// figure gives the same bytes.
+func pdfSurface(_ path: String, width: Double, height: Double) throws(FigureError) -> OpaquePointer {
+    guard let surface = cairo_pdf_surface_create(path, width, height) else { throw .drawingFailed("no PDF surface") }
+    if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let seconds = Double(epoch) {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let date = formatter.string(from: Date(timeIntervalSince1970: seconds))
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, date)
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, date)
+    }
+    return surface
+}

@@ -215,13 +215,26 @@ struct SceneBuilder {
 
     // MARK: Finish
 
+    /// `61,706 parameters in 5 layers`: what a model picture is asked first.
+    func parameterSummary() -> String? {
+        let params = graph.nodes.filter { $0.role == .param }
+        guard !params.isEmpty else { return nil }
+        let total = params.reduce(0) { $0 + Tensor.elementCount($1.shape) }
+        let count = groupedThousands(total)
+        let layers = graph.layers.count
+        return "\(count) parameter\(total == 1 ? "" : "s")" + (layers > 0 ? " in \(layers) layer\(layers == 1 ? "" : "s")" : "")
+    }
+
     func finish() -> Scene {
         let (rank, node): (Double, Double) = switch options.style {
         case .circuit: (14, 14)
         case .record: (22, 12)
         case .model: (20, 14)
         }
-        let titleBlock = options.title.map { m.text($0, TextStyle(color: theme.text, size: theme.titleFontSize, bold: true)) }
+        var heading: [Block] = []
+        if let title = options.title { heading.append(m.text(title, TextStyle(color: theme.text, size: theme.titleFontSize, bold: true))) }
+        if options.style == .model, let summary = parameterSummary() { heading.append(m.text(summary, color: theme.muted)) }
+        let titleBlock = heading.count > 1 ? m.column(heading) : heading.first
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
                      titleBlock: titleBlock, theme: theme, rankSeparation: rank, nodeSeparation: node)
     }
