@@ -112,9 +112,13 @@ final class ProgramCompiler {
                 break
             }
         }
+        let scalarLeaves = graph.nodes.filter { $0.op == nil && $0.role != .constant && $0.shape.isEmpty }.compactMap(\.name)
+        let leavesHint = scalarLeaves.isEmpty
+            ? "it has no scalar leaves to set"
+            : "its scalar leaves are " + scalarLeaves.joined(separator: ", ")
         for name in options.at.keys.sorted() where !atUsed.contains(name) {
             diagnostics.append(Diagnostic(
-                "--at \(name)=…: the program has no leaf named \(name)",
+                "--at \(name)=…: the program has no leaf named \(name); \(leavesHint)",
                 at: SourceLocation(file: file, line: 0, column: 0)))
         }
 

@@ -46,10 +46,18 @@ struct ProgramInput: ParsableArguments {
             (source, name) = (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
         } else if let path = file {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let data = FileManager.default.contents(atPath: path)
-            else {
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ProgramError(description: "error: cannot read '\(path)': no such file")
+            }
+            guard !isDirectory.boolValue else {
+                let programs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+                    .filter { $0.hasSuffix(".grad") }.sorted()
+                let hint = programs.isEmpty ? "give a .grad file" : "give one of its programs, e.g. " + programs.prefix(3)
+                    .map { URL(fileURLWithPath: path).appendingPathComponent($0).relativePath }.joined(separator: ", ")
+                throw ProgramError(description: "error: '\(path)' is a folder: \(hint)")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ProgramError(description: "error: cannot read '\(path)': permission denied or unreadable")
             }
             (source, name) = (String(decoding: data, as: UTF8.self), path)
             options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path

@@ -100,6 +100,12 @@ struct CLIRun {
         #expect(run.stderr.contains("cannot read 'samples/no-such-program.grad'"))
     }
 
+    @Test func aFolderIsNotAProgram() throws {
+        let run = try CLIRun(["eval", "samples"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("'samples' is a folder: give one of its programs, e.g. samples/"))
+    }
+
     @Test func checkPassesTheCircuit() throws {
         let run = try CLIRun(["check", "samples/cs231n-circuit.grad"])
         #expect(run.status == 0)

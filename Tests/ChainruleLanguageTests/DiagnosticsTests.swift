@@ -196,7 +196,7 @@ import Testing
     @Test func atForANameTheProgramDoesNotHave() {
         let d = only("x = 1\ny = x * 2\n", options: CompileOptions(at: ["z": 3]))
         #expect(d?.0 == 0)
-        #expect(d?.2 == "--at z=…: the program has no leaf named z")
+        #expect(d?.2 == "--at z=…: the program has no leaf named z; its scalar leaves are x")
     }
 
     @Test func atCannotSetATensor() {
