@@ -130,10 +130,22 @@ extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// Nested brackets as NumPy prints them, for tensors of up to 100
+    /// elements (`[[1, 2, 3], [4, 5, 6]]`); a summary for larger ones.
     public var description: String {
-        if isScalar { return "\(data[0])" }
-        let shown = data.prefix(8).map { "\($0)" }.joined(separator: ", ")
-        return "Tensor(shape: \(shape), data: [\(shown)\(data.count > 8 ? ", …" : "")])"
+        if isScalar { return formatNumber(data[0]) }
+        if count <= 100 { return "Tensor \(describeShape(shape)) " + nested(axis: 0, offset: 0) }
+        let head = data.prefix(6).map { formatNumber($0) }.joined(separator: ", ")
+        let stats = [min, max].map { $0.map { formatNumber($0) } ?? "nan" }
+        return "Tensor \(describeShape(shape)) min \(stats[0]) max \(stats[1]) mean \(formatNumber(mean)) first [\(head), …]"
+    }
+
+    private func nested(axis: Int, offset: Int) -> String {
+        let stride = Tensor.elementCount(Array(shape[(axis + 1)...]))
+        let parts = (0..<shape[axis]).map { i in
+            axis == shape.count - 1 ? formatNumber(data[offset + i]) : nested(axis: axis + 1, offset: offset + i * stride)
+        }
+        return "[" + parts.joined(separator: ", ") + "]"
     }
 }
 

@@ -57,3 +57,16 @@ import Testing
         }
     }
 }
+
+@Suite struct TensorDescriptionTests {
+    @Test func smallTensorsPrintAsNestedLists() {
+        #expect(Tensor([[1, 2, 3], [4, 5.5, 6]]).description == "Tensor 2×3 [[1, 2, 3], [4, 5.5, 6]]")
+        #expect(Tensor(-4).description == "-4")
+        #expect(Tensor([0.25]).description == "Tensor 1 [0.25]")
+    }
+
+    @Test func largeTensorsPrintASummary() {
+        let t = Tensor(shape: [10, 20], data: (0..<200).map(Double.init))
+        #expect(t.description == "Tensor 10×20 min 0 max 199 mean 99.5 first [0, 1, 2, 3, 4, 5, …]")
+    }
+}
