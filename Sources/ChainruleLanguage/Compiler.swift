@@ -216,8 +216,11 @@ final class ProgramCompiler {
         if !bare, case .name(let other, let otherToken) = value {
             return try resolve(other, at: otherToken)
         }
+        let firstNew = graph.count
         let node = try compileExpression(value)
-        if graph.nodes[node.index].name == nil { graph.setName(name, of: node) }
+        // A node this binding made takes its name (over a layer's provisional
+        // `h.conv2d`); an existing node reached by `b = (a)` keeps its own.
+        if graph.nodes[node.index].name == nil || node.index >= firstNew { graph.setName(name, of: node) }
         return node
     }
 

@@ -118,7 +118,10 @@ extension ProgramCompiler {
                 bindings[biasName] = inputs[2]
             }
             do throws(CompileFailure) {
-                return .success(try apply(operation, inputs, at: token))
+                // Named after its layer (`c1.conv2d`) until a binding names it.
+                let node = try apply(operation, inputs, at: token)
+                graph.setName("\(layerName).\(operation.name)", of: node)
+                return .success(node)
             } catch {
                 return .failure(error)
             }
