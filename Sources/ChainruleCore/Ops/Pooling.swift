@@ -29,6 +29,29 @@ struct PoolWindow {
     var outputPlaneSize: Int { outputHeight * outputWidth }
 }
 
+/// What max- and average-pooling share: a square window moved by a stride
+/// over the last two axes of an N×C×H×W input, and its shape rule.
+public protocol PoolingOperation: Operation {
+    var kernel: Int { get }
+    var stride: Int { get }
+    var floor: Bool { get }
+}
+
+extension PoolingOperation {
+    public var attributes: [String: AttributeValue] {
+        ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
+    }
+
+    func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
+        try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
+    }
+
+    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
+        let w = try window(shapes)
+        return [shapes[0][0], shapes[0][1], w.outputHeight, w.outputWidth]
+    }
+}
+
 /// `maxpool2d(x, kernel:, stride:)`: the largest element of each kernel×kernel window.
 ///
 /// Backward routes each window's gradient to its maximum only (the first
@@ -36,7 +59,7 @@ struct PoolWindow {
 /// gets 0. Not differentiable where two elements of a window tie for the
 /// maximum: `branches` gives the argmax of each window, so the checker sees
 /// a kink when x ± h changes which element wins.
-public struct MaxPool2D: Operation {
+public struct MaxPool2D: PoolingOperation {
     public let kernel: Int
     public let stride: Int
     public let floor: Bool
@@ -53,18 +76,6 @@ public struct MaxPool2D: Operation {
 
     public var name: String { "maxpool2d" }
     public var symbol: String { "maxpool" }
-    public var attributes: [String: AttributeValue] {
-        ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
-    }
-
-    func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
-        try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
-    }
-
-    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        let w = try window(shapes)
-        return [shapes[0][0], shapes[0][1], w.outputHeight, w.outputWidth]
-    }
 
     /// For every output element, the flat offset in x of its window's first maximum.
     func argmaxOffsets(_ x: Tensor) -> [Int] {
@@ -113,7 +124,7 @@ public struct MaxPool2D: Operation {
 
 /// `avgpool2d(x, kernel:, stride:)`: the mean of each kernel×kernel window.
 /// Backward spreads each window's gradient evenly, g/kernel², over its elements.
-public struct AvgPool2D: Operation {
+public struct AvgPool2D: PoolingOperation {
     public let kernel: Int
     public let stride: Int
     public let floor: Bool
@@ -129,18 +140,6 @@ public struct AvgPool2D: Operation {
 
     public var name: String { "avgpool2d" }
     public var symbol: String { "avgpool" }
-    public var attributes: [String: AttributeValue] {
-        ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
-    }
-
-    func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
-        try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
-    }
-
-    public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        let w = try window(shapes)
-        return [shapes[0][0], shapes[0][1], w.outputHeight, w.outputWidth]
-    }
 
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let x = inputs[0]
