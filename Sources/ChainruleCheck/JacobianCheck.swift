@@ -163,6 +163,7 @@ enum JacobianCheck {
                         var plus: [Double] = [], minus: [Double] = []
                         var firstBranches: [Int]?
                         var atKink = false
+                        var finiteAbove = true, finiteBelow = true
                         for (offset, weight) in terms {
                             let e = evaluator.evaluate(input: i, element: j, value: x0 + offset * h)
                             e.output.data.withUnsafeBufferPointer { f in
@@ -171,11 +172,20 @@ enum JacobianCheck {
                             if offset == 1 { plus = e.output.data }
                             if offset == -1 { minus = e.output.data }
                             if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
+                            if !e.output.allFinite {
+                                if offset > 0 { finiteAbove = false } else { finiteBelow = false }
+                            }
                         }
                         evaluator.resetElement(input: i, element: j)
                         for k in 0..<outputCount { column[k] /= h }
                         let name = function.inputNames[i]
                         let shape = function.inputs[i].shape
+                        let undefinedStep: String? = switch (finiteAbove, finiteBelow) {
+                        case (true, true): nil
+                        case (false, true): "x + h"
+                        case (true, false): "x − h"
+                        case (false, false): "x ± h"
+                        }
                         var tally = tallies[i] ?? ComparisonTally()
                         if let u = projection?.data {
                             let a = analytic[i]![j]
@@ -184,14 +194,15 @@ enum JacobianCheck {
                                 ElementComparison(
                                     input: i, inputName: name, index: Tensor.index(of: j, in: shape),
                                     analytic: a, numeric: n, absoluteError: abs(a - n),
-                                    relativeError: relativeError(analytic: a, numeric: n))
+                                    relativeError: relativeError(analytic: a, numeric: n),
+                                    undefinedStep: n.isFinite ? nil : undefinedStep)
                             }
                             if atKink {
                                 var c = comparison()
                                 c.atKink = true
                                 c.rightDerivative = (dot(u, plus) - dot(u, y)) / h
                                 c.leftDerivative = (dot(u, y) - dot(u, minus)) / h
-                                tally.addKink(c)
+                                tally.addKink(c, options: options)
                             } else {
                                 tally.add(analytic: a, numeric: n, options: options, describe: comparison)
                             }
@@ -204,18 +215,31 @@ enum JacobianCheck {
                                     input: i, inputName: name, index: Tensor.index(of: j, in: shape),
                                     outputIndex: Tensor.index(of: k, in: function.output.shape),
                                     analytic: a, numeric: n, absoluteError: abs(a - n),
-                                    relativeError: relativeError(analytic: a, numeric: n))
+                                    relativeError: relativeError(analytic: a, numeric: n),
+                                    undefinedStep: n.isFinite ? nil : undefinedStep)
                             }
                             if atKink {
+                                // The output element that speaks for this input element: the one
+                                // whose rule value lies furthest outside its one-sided derivatives,
+                                // else (all inside) the one where rule and difference differ most.
                                 var worstK = 0
-                                for k in 0..<outputCount where abs(rows[k * n_i + j] - column[k]) > abs(rows[worstK * n_i + j] - column[worstK]) {
-                                    worstK = k
+                                var worstKey = (ratio: -Double.infinity, difference: -Double.infinity)
+                                for k in 0..<outputCount {
+                                    let a = rows[k * n_i + j]
+                                    let ratio = options.kinkRatio(
+                                        analytic: a, numeric: column[k],
+                                        left: (y[k] - minus[k]) / h, right: (plus[k] - y[k]) / h)
+                                    let key = (ratio: ratio > 1 ? ratio : 0, difference: abs(a - column[k]))
+                                    if key > worstKey {
+                                        worstKey = key
+                                        worstK = k
+                                    }
                                 }
                                 var c = comparison(worstK)
                                 c.atKink = true
                                 c.rightDerivative = (plus[worstK] - y[worstK]) / h
                                 c.leftDerivative = (y[worstK] - minus[worstK]) / h
-                                tally.addKink(c)
+                                tally.addKink(c, options: options)
                             } else {
                                 for k in 0..<outputCount {
                                     tally.add(analytic: rows[k * n_i + j], numeric: column[k], options: options) { comparison(k) }
