@@ -125,11 +125,14 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// At a kink any subgradient is right: the rule's value a must lie between the
     /// one-sided derivatives `left` and `right`, give or take `atol + rtol·max(|left|, |right|, |n|)`.
     /// The finite difference n joins the interval because away from the kink's own
-    /// input the one-sided quotients carry an O(h) error that n does not.
+    /// input the one-sided quotients carry an O(h) error that n does not; so do
+    /// `alsoAccepted`, the five-point stencil's second-order one-sided estimates
+    /// (its h = 1e-3 makes the first-order ones too rough on curved functions).
     /// Returns how far outside that interval a is, as a multiple of the tolerance:
     /// 0 inside, above 1 for a rule value no subgradient explains.
-    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double) -> Double {
-        let low = Swift.min(left, right, n), high = Swift.max(left, right, n)
+    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double] = []) -> Double {
+        let ends = [left, right, n] + alsoAccepted.filter(\.isFinite)
+        let low = ends.min()!, high = ends.max()!
         let outside = a < low ? low - a : (a > high ? a - high : 0)
         let tolerance = absoluteTolerance + relativeTolerance * Swift.max(abs(left), abs(right), abs(n))
         let ratio = outside / tolerance

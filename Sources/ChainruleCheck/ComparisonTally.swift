@@ -40,11 +40,12 @@ struct ComparisonTally: Sendable {
     /// Adds an element whose x ± h straddles a kink (`comparison` carries both one-sided
     /// derivatives). It passes, as a kink, when the rule's value lies between them (a
     /// subgradient, see `CheckOptions.kinkRatio`); otherwise it fails like any element.
-    mutating func addKink(_ comparison: ElementComparison, options: CheckOptions) {
+    mutating func addKink(_ comparison: ElementComparison, options: CheckOptions, alsoAccepted: [Double] = []) {
         checked += 1
         let ratio = options.kinkRatio(
             analytic: comparison.analytic, numeric: comparison.numeric,
-            left: comparison.leftDerivative ?? comparison.numeric, right: comparison.rightDerivative ?? comparison.numeric)
+            left: comparison.leftDerivative ?? comparison.numeric, right: comparison.rightDerivative ?? comparison.numeric,
+            alsoAccepted: alsoAccepted)
         guard ratio > 1 else {
             kinkCount += 1
             if kinks.count < Self.keptKinks { kinks.append(comparison) }

@@ -11,8 +11,10 @@ import Testing
         #expect(check.kinks.map(\.index) == [[1]])
     }
 
-    @Test func aRuleValueOutsideTheOneSidedDerivativesFailsTheRuleCheck() throws {
-        let check = GradientCheck.operation(ReluWithSlopeAtZero(slopeAtZero: 42), inputs: [Tensor([-1, 0, 2])])
+    @Test(arguments: Stencil.allCases)
+    func aRuleValueOutsideTheOneSidedDerivativesFailsTheRuleCheck(stencil: Stencil) throws {
+        let check = GradientCheck.operation(
+            ReluWithSlopeAtZero(slopeAtZero: 42), inputs: [Tensor([-1, 0, 2])], options: CheckOptions(stencil: stencil))
         #expect(check.status == .fail)
         let worst = try #require(check.worst)
         #expect(worst.atKink)
