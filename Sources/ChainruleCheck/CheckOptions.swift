@@ -147,7 +147,7 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         case .fivePoint: "five-point stencil"
         }
         var text = "\(formula), h = \(shortNumber(effectiveStep)) · pass when |a − n| ≤ \(shortNumber(absoluteTolerance)) + \(shortNumber(relativeTolerance))·|n|"
-        if let sample { text += " · \(sample) random element\(sample == 1 ? "" : "s") of each larger leaf and op input" }
+        if let sample { text += " · \(sample) random element\(sample == 1 ? "" : "s") of every leaf and op input with more than \(sample)" }
         if fast { text += " · fast mode (uᵀJv first)" }
         return text
     }

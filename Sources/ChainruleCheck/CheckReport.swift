@@ -35,7 +35,8 @@ public enum ErrorBand: String, Sendable, Codable, Comparable {
 public enum CheckStatus: String, Sendable, Codable {
     /// Every element within tolerance.
     case pass
-    /// Within tolerance except at elements where x ± h straddles a declared kink.
+    /// Within tolerance, with elements where x ± h straddles a declared kink whose
+    /// rule value lies between the two one-sided derivatives (a subgradient).
     case kink
     /// Some element out of tolerance away from any kink.
     case fail
@@ -59,7 +60,8 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     public var numeric: Double
     public var absoluteError: Double
     public var relativeError: Double
-    /// x ± h straddles a kink: the two one-sided derivatives follow.
+    /// x ± h straddles a kink: the two one-sided derivatives follow. Such an element
+    /// passes when `analytic` lies between them, and fails (as the worst element) when not.
     public var atKink: Bool
     public var leftDerivative: Double?
     public var rightDerivative: Double?
@@ -103,7 +105,8 @@ public struct NodeCheck: Sendable, Codable, Equatable {
     /// The worst element (for a failure: the one that failed worst), ranked by
     /// `|a − n| / (atol + rtol·|n|)`.
     public var worst: ElementComparison?
-    /// Elements at kinks (reported, not failed; at most 32 kept, see `kinkCount`).
+    /// Elements at kinks whose rule value is a subgradient (reported, not failed; at most
+    /// 32 kept, see `kinkCount`).
     public var kinks: [ElementComparison]
     public var elementsChecked: Int
     /// How many elements were at kinks (`kinks` keeps at most 32 of them).
@@ -173,7 +176,7 @@ public struct LeafCheck: Sendable, Codable, Equatable {
     public var band: ErrorBand
     /// The worst element (for a failure: the one that failed worst).
     public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink of some node downstream (at most 32 kept).
+    /// Elements whose ± h crosses a kink of some node downstream, the rule value a subgradient (at most 32 kept).
     public var kinks: [ElementComparison]
     /// How many elements were at kinks (all of them, not only those kept).
     public var kinkCount: Int

@@ -288,7 +288,7 @@ public struct RuleCheck: Sendable, Codable, Equatable {
     public var band: ErrorBand
     /// The worst Jacobian entry: input, input element, output element, both numbers.
     public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink (at most 32 kept).
+    /// Elements whose ± h crosses a kink, the rule value a subgradient (at most 32 kept).
     public var kinks: [ElementComparison]
     public var kinkCount: Int
     public var elementsChecked: Int

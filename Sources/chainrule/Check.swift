@@ -76,6 +76,9 @@ struct Check: ParsableCommand {
         if !op.isEmpty && !ops { try usage("--op NAME selects ops for the rule check: add --ops") }
         if ops && program.isGiven { try usage("give either --ops or a FILE, not both") }
         if ops && figure != nil { try usage("--figure draws a program's graph: give a FILE instead of --ops") }
+        if let figure {
+            do { _ = try FigureFormat(path: figure) } catch { try usage("--figure: \(error.description)") }
+        }
         if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
         for name in op where Registry.spec(named: name) == nil {
             let close = Registry.names.filter { editDistance($0, name) <= 2 }

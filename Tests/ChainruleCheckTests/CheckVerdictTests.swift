@@ -75,7 +75,7 @@ import Testing
         let (g, f) = Examples.cs231nCircuit()
         let report = try GradientCheck.graph(g, output: f.id, options: CheckOptions(sample: 3))
         let header = try #require(TerminalReport().render(report).split(separator: "\n").first)
-        #expect(header == "central difference, h = 1e-6 · pass when |a − n| ≤ 1e-5 + 1e-3·|n| · 3 random elements of each larger leaf and op input")
+        #expect(header == "central difference, h = 1e-6 · pass when |a − n| ≤ 1e-5 + 1e-3·|n| · 3 random elements of every leaf and op input with more than 3")
         let fivePoint = CheckOptions(stencil: .fivePoint, absoluteTolerance: 1e-9, relativeTolerance: 2.5e-7)
         #expect(fivePoint.summary == "five-point stencil, h = 1e-3 · pass when |a − n| ≤ 1e-9 + 2.5e-7·|n|")
     }
