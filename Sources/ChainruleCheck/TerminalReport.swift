@@ -50,7 +50,7 @@ public struct TerminalReport: Sendable {
                 let sampled = leaf.elementsChecked < leaf.elementCount && leaf.elementsChecked > 0
                     ? "  \(leaf.elementsChecked) of \(leaf.elementCount) elements" : ""
                 let fast = leaf.projection.map { p in
-                    "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(formatNumber(p.analytic)) vs \(formatNumber(p.numeric)))"
+                    "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(spelled(p.analytic)) vs \(spelled(p.numeric)))"
                 } ?? ""
                 lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil, worst: leaf.worst) + sampled + fast)
                 if leaf.status == .fail, let worst = leaf.worst {
