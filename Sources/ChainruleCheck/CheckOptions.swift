@@ -1,4 +1,5 @@
 import ChainruleCore
+import Foundation
 
 /// The finite-difference formula the checker differentiates with.
 public enum Stencil: String, Sendable, Codable, CaseIterable {
@@ -83,6 +84,29 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// The step actually used.
     public var effectiveStep: Double { step ?? stencil.defaultStep }
 
+    private enum CodingKeys: String, CodingKey {
+        case step, stencil, absoluteTolerance, relativeTolerance, fast, sample, seed, nodeLocal, endToEnd
+        case fullJacobianLimit, parallel, progress
+    }
+
+    /// Writes `step` as the step actually used (`effectiveStep`), so a report
+    /// says which h it ran with even when the default was taken.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(effectiveStep, forKey: .step)
+        try c.encode(stencil, forKey: .stencil)
+        try c.encode(absoluteTolerance, forKey: .absoluteTolerance)
+        try c.encode(relativeTolerance, forKey: .relativeTolerance)
+        try c.encode(fast, forKey: .fast)
+        try c.encodeIfPresent(sample, forKey: .sample)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(nodeLocal, forKey: .nodeLocal)
+        try c.encode(endToEnd, forKey: .endToEnd)
+        try c.encode(fullJacobianLimit, forKey: .fullJacobianLimit)
+        try c.encode(parallel, forKey: .parallel)
+        try c.encode(progress, forKey: .progress)
+    }
+
     /// `|a − n| ≤ atol + rtol·|n|`: PyTorch gradcheck's rule, relative to the finite
     /// difference n (the reference). Not swift-numerics' `isApproximatelyEqual`, which is
     /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
@@ -97,10 +121,53 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         let ratio = abs(a - n) / (absoluteTolerance + relativeTolerance * abs(n))
         return ratio.isNaN ? .infinity : ratio
     }
+
+    /// At a kink any subgradient is right: the rule's value a must lie between the
+    /// one-sided derivatives `left` and `right`, give or take `atol + rtol·max(|left|, |right|, |n|)`.
+    /// The finite difference n joins the interval because away from the kink's own
+    /// input the one-sided quotients carry an O(h) error that n does not; so do
+    /// `alsoAccepted`, the five-point stencil's second-order one-sided estimates
+    /// (its h = 1e-3 makes the first-order ones too rough on curved functions).
+    /// Returns how far outside that interval a is, as a multiple of the tolerance:
+    /// 0 inside, above 1 for a rule value no subgradient explains.
+    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double] = []) -> Double {
+        let ends = [left, right, n] + alsoAccepted.filter(\.isFinite)
+        let low = ends.min()!, high = ends.max()!
+        let outside = a < low ? low - a : (a > high ? a - high : 0)
+        let tolerance = absoluteTolerance + relativeTolerance * Swift.max(abs(left), abs(right), abs(n))
+        let ratio = outside / tolerance
+        return ratio.isNaN ? .infinity : ratio
+    }
+
+    /// The settings for a report's header:
+    /// `central difference, h = 1e-6 · pass when |a − n| ≤ 1e-5 + 1e-3·|n|`.
+    public var summary: String {
+        let formula = switch stencil {
+        case .central: "central difference"
+        case .fivePoint: "five-point stencil"
+        }
+        var text = "\(formula), h = \(shortNumber(effectiveStep)) · pass when |a − n| ≤ \(shortNumber(absoluteTolerance)) + \(shortNumber(relativeTolerance))·|n|"
+        if let sample { text += " · \(sample) random element\(sample == 1 ? "" : "s") of every leaf and op input with more than \(sample)" }
+        if fast { text += " · fast mode (uᵀJv first)" }
+        return text
+    }
+}
+
+/// `1e-6`, `1e-3`, `2.5e-7`, `0.5`: a setting as short as it can be written,
+/// powers of ten below 0.01 as `1e-N`.
+func shortNumber(_ value: Double) -> String {
+    guard value != 0, abs(value) < 0.01 || abs(value) >= 1e5 else { return String(format: "%g", value) }
+    let parts = String(format: "%.6e", value).split(separator: "e")
+    var mantissa = String(parts[0])
+    while mantissa.contains(".") && (mantissa.hasSuffix("0") || mantissa.hasSuffix(".")) { mantissa.removeLast() }
+    return mantissa + "e" + String(Int(parts[1])!)
 }
 
 /// CS231n's relative error `|a − n| / max(|a|, |n|, tiny)`; 0 when both are 0.
+/// When either number is not finite it is 0 if they are the same infinity, else infinite:
+/// a NaN or an infinity is never close to anything else.
 public func relativeError(analytic a: Double, numeric n: Double) -> Double {
+    if !a.isFinite || !n.isFinite { return a == n ? 0 : .infinity }
     let scale = Swift.max(abs(a), abs(n), Double.leastNormalMagnitude)
     return abs(a - n) / scale
 }
@@ -125,6 +192,6 @@ extension CheckOptions {
         guard largest > CheckOptions.autoSampleThreshold else { return (self, nil) }
         var sampled = self
         sampled.sample = CheckOptions.autoSampleSize
-        return (sampled, "the largest tensor has \(largest) elements: checking \(CheckOptions.autoSampleSize) random elements of each leaf and op input that has more (--sample K to choose K, --every-element for all)")
+        return (sampled, "the largest tensor has \(largest) elements (more than \(CheckOptions.autoSampleThreshold)): checking \(CheckOptions.autoSampleSize) random elements of every leaf and op input that has more than \(CheckOptions.autoSampleSize), all elements of the others (--sample K to choose K, --every-element for all)")
     }
 }

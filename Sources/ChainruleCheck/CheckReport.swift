@@ -35,7 +35,8 @@ public enum ErrorBand: String, Sendable, Codable, Comparable {
 public enum CheckStatus: String, Sendable, Codable {
     /// Every element within tolerance.
     case pass
-    /// Within tolerance except at elements where x ± h straddles a declared kink.
+    /// Within tolerance, with elements where x ± h straddles a declared kink whose
+    /// rule value lies between the two one-sided derivatives (a subgradient).
     case kink
     /// Some element out of tolerance away from any kink.
     case fail
@@ -59,16 +60,22 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     public var numeric: Double
     public var absoluteError: Double
     public var relativeError: Double
-    /// x ± h straddles a kink: the two one-sided derivatives follow.
+    /// x ± h straddles a kink: the two one-sided derivatives follow. Such an element
+    /// passes when `analytic` lies between them, and fails (as the worst element) when not.
     public var atKink: Bool
     public var leftDerivative: Double?
     public var rightDerivative: Double?
+    /// When the finite difference is not finite, the perturbed points where the function
+    /// gave a NaN or an infinity (they left its domain): `"x + h"`, `"x − h"` or `"x ± h"`.
+    public var undefinedStep: String?
 
     public init(
         input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil,
         analytic: Double, numeric: Double, absoluteError: Double, relativeError: Double,
-        atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil
+        atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
+        undefinedStep: String? = nil
     ) {
+        self.undefinedStep = undefinedStep
         self.input = input
         self.inputName = inputName
         self.index = index
@@ -98,7 +105,8 @@ public struct NodeCheck: Sendable, Codable, Equatable {
     /// The worst element (for a failure: the one that failed worst), ranked by
     /// `|a − n| / (atol + rtol·|n|)`.
     public var worst: ElementComparison?
-    /// Elements at kinks (reported, not failed; at most 32 kept, see `kinkCount`).
+    /// Elements at kinks whose rule value is a subgradient (reported, not failed; at most
+    /// 32 kept, see `kinkCount`).
     public var kinks: [ElementComparison]
     public var elementsChecked: Int
     /// How many elements were at kinks (`kinks` keeps at most 32 of them).
@@ -168,7 +176,7 @@ public struct LeafCheck: Sendable, Codable, Equatable {
     public var band: ErrorBand
     /// The worst element (for a failure: the one that failed worst).
     public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink of some node downstream (at most 32 kept).
+    /// Elements whose ± h crosses a kink of some node downstream, the rule value a subgradient (at most 32 kept).
     public var kinks: [ElementComparison]
     /// How many elements were at kinks (all of them, not only those kept).
     public var kinkCount: Int
@@ -199,7 +207,8 @@ public struct LeafCheck: Sendable, Codable, Equatable {
     }
 }
 
-/// Everything a check found. `Codable`: `chainrule check --json` prints it.
+/// Everything a check found. `Codable`: `chainrule check --json` prints it, with a
+/// top-level `"passed"` (see `passed`) that decoding ignores.
 public struct CheckReport: Sendable, Codable {
     /// Node-local checks, one per op node, in graph order.
     public var nodes: [NodeCheck]
@@ -209,24 +218,64 @@ public struct CheckReport: Sendable, Codable {
     public var leaves: [LeafCheck]
     /// The node differentiated in the end-to-end check.
     public var output: NodeID?
+    /// That node's name (its `displayName`).
+    public var outputName: String?
     /// The settings the check ran with.
     public var options: CheckOptions?
     /// Forward evaluations done: op forwards (node-local) plus cone recomputes (end-to-end).
     public var forwardEvaluations: Int
     /// Wall-clock time of the check.
     public var seconds: Double
+    /// What the caller told the user alongside the report (that large tensors were
+    /// sampled, where a failing custom rule is written), one sentence each.
+    public var notes: [String]
 
     public init(
         nodes: [NodeCheck] = [], nonFinite: NonFiniteValue? = nil, leaves: [LeafCheck] = [],
-        output: NodeID? = nil, options: CheckOptions? = nil, forwardEvaluations: Int = 0, seconds: Double = 0
+        output: NodeID? = nil, outputName: String? = nil, options: CheckOptions? = nil, forwardEvaluations: Int = 0,
+        seconds: Double = 0, notes: [String] = []
     ) {
         self.nodes = nodes
         self.nonFinite = nonFinite
         self.leaves = leaves
         self.output = output
+        self.outputName = outputName
         self.options = options
         self.forwardEvaluations = forwardEvaluations
         self.seconds = seconds
+        self.notes = notes
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case passed, nodes, nonFinite, leaves, output, outputName, options, forwardEvaluations, seconds, notes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            nodes: try c.decode([NodeCheck].self, forKey: .nodes),
+            nonFinite: try c.decodeIfPresent(NonFiniteValue.self, forKey: .nonFinite),
+            leaves: try c.decode([LeafCheck].self, forKey: .leaves),
+            output: try c.decodeIfPresent(NodeID.self, forKey: .output),
+            outputName: try c.decodeIfPresent(String.self, forKey: .outputName),
+            options: try c.decodeIfPresent(CheckOptions.self, forKey: .options),
+            forwardEvaluations: try c.decode(Int.self, forKey: .forwardEvaluations),
+            seconds: try c.decode(Double.self, forKey: .seconds),
+            notes: try c.decodeIfPresent([String].self, forKey: .notes) ?? [])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(nodes, forKey: .nodes)
+        try c.encodeIfPresent(nonFinite, forKey: .nonFinite)
+        try c.encode(leaves, forKey: .leaves)
+        try c.encodeIfPresent(output, forKey: .output)
+        try c.encodeIfPresent(outputName, forKey: .outputName)
+        try c.encodeIfPresent(options, forKey: .options)
+        try c.encode(forwardEvaluations, forKey: .forwardEvaluations)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(notes, forKey: .notes)
     }
 
     /// True when no node and no leaf failed and every value was finite.

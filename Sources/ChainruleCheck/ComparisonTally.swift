@@ -37,11 +37,26 @@ struct ComparisonTally: Sendable {
         }
     }
 
-    /// Adds an element whose x ± h straddles a kink: reported, never failed.
-    mutating func addKink(_ comparison: ElementComparison) {
+    /// Adds an element whose x ± h straddles a kink (`comparison` carries both one-sided
+    /// derivatives). It passes, as a kink, when the rule's value lies between them (a
+    /// subgradient, see `CheckOptions.kinkRatio`); otherwise it fails like any element.
+    mutating func addKink(_ comparison: ElementComparison, options: CheckOptions, alsoAccepted: [Double] = []) {
         checked += 1
-        kinkCount += 1
-        if kinks.count < Self.keptKinks { kinks.append(comparison) }
+        let ratio = options.kinkRatio(
+            analytic: comparison.analytic, numeric: comparison.numeric,
+            left: comparison.leftDerivative ?? comparison.numeric, right: comparison.rightDerivative ?? comparison.numeric,
+            alsoAccepted: alsoAccepted)
+        guard ratio > 1 else {
+            kinkCount += 1
+            if kinks.count < Self.keptKinks { kinks.append(comparison) }
+            return
+        }
+        failures += 1
+        maxRelativeError = Swift.max(maxRelativeError, comparison.relativeError.isNaN ? .infinity : comparison.relativeError)
+        if ratio > worstRatio {
+            worstRatio = ratio
+            worst = comparison
+        }
     }
 
     static func merged(_ a: ComparisonTally, _ b: ComparisonTally) -> ComparisonTally {

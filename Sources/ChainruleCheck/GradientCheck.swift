@@ -84,7 +84,7 @@ public enum GradientCheck {
         let start = Date()
         let snapshot = GraphSnapshot(graph, output: output)
         let values = try snapshot.forwardValues()
-        var report = CheckReport(output: output, options: options)
+        var report = CheckReport(output: output, outputName: graph[output].displayName, options: options)
         report.nonFinite = firstNonFinite(snapshot.nodes, values: values)
         let workers = workerCount(options)
 
@@ -288,7 +288,7 @@ public struct RuleCheck: Sendable, Codable, Equatable {
     public var band: ErrorBand
     /// The worst Jacobian entry: input, input element, output element, both numbers.
     public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink (at most 32 kept).
+    /// Elements whose ± h crosses a kink, the rule value a subgradient (at most 32 kept).
     public var kinks: [ElementComparison]
     public var kinkCount: Int
     public var elementsChecked: Int
@@ -314,13 +314,42 @@ public struct RuleCheck: Sendable, Codable, Equatable {
     public var passed: Bool { status != .fail }
 }
 
-/// The rule check of a list of ops. `Codable`: `chainrule check --ops --json` prints it.
+/// The rule check of a list of ops. `Codable`: `chainrule check --ops --json` prints it,
+/// with a top-level `"passed"` (see `passed`) that decoding ignores.
 public struct RuleReport: Sendable, Codable {
     /// One entry per op sample (one failing entry for an op without samples), in registry order.
     public var rules: [RuleCheck]
     public var options: CheckOptions
     public var forwardEvaluations: Int
     public var seconds: Double
+
+    init(rules: [RuleCheck], options: CheckOptions, forwardEvaluations: Int, seconds: Double) {
+        self.rules = rules
+        self.options = options
+        self.forwardEvaluations = forwardEvaluations
+        self.seconds = seconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case passed, rules, options, forwardEvaluations, seconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            rules: try c.decode([RuleCheck].self, forKey: .rules), options: try c.decode(CheckOptions.self, forKey: .options),
+            forwardEvaluations: try c.decode(Int.self, forKey: .forwardEvaluations),
+            seconds: try c.decode(Double.self, forKey: .seconds))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(rules, forKey: .rules)
+        try c.encode(options, forKey: .options)
+        try c.encode(forwardEvaluations, forKey: .forwardEvaluations)
+        try c.encode(seconds, forKey: .seconds)
+    }
 
     public var passed: Bool { rules.allSatisfy(\.passed) }
 

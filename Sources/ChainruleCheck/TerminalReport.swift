@@ -21,10 +21,11 @@ public struct TerminalReport: Sendable {
 
     public func render(_ report: CheckReport) -> String {
         var lines: [String] = []
+        if let options = report.options { lines.append(paint(options.summary, .dim)) }
         if let bad = report.nonFinite {
             let location = bad.location.map { " at \($0)" } ?? ""
             let op = bad.op.map { " (\($0))" } ?? " (leaf)"
-            lines.append(paint("✗ non-finite", .red) + " \(formatNumber(bad.value)) first produced by node \(bad.name)\(op)\(location), element \(describeIndex(bad.index)); the nodes it reaches are not checked")
+            lines.append(paint("✗ non-finite", .red) + " \(spelled(bad.value)) first produced by node \(bad.name)\(op)\(location), element \(describeIndex(bad.index)); the nodes it reaches are not checked")
         }
         if !report.nodes.isEmpty {
             lines.append(paint("node-local: each node's backward rule at the values it saw", .bold))
@@ -32,15 +33,15 @@ public struct TerminalReport: Sendable {
             for node in report.nodes {
                 let title = pad("\(node.name) (\(node.op))", nameWidth)
                 let location = node.location.map { "  \($0)" } ?? ""
-                lines.append("  " + statusLabel(node.status) + "  " + title + "  " + errorColumns(node.status, node.maxRelativeError, node.band, checked: node.elementsChecked, method: node.method) + location)
+                lines.append("  " + statusLabel(node.status) + "  " + title + "  " + errorColumns(node.status, node.maxRelativeError, node.band, checked: node.elementsChecked, method: node.method, worst: node.worst) + location)
                 if node.status == .fail, let worst = node.worst {
-                    lines.append("      " + describe(worst, inputWord: "input"))
+                    lines.append("      " + describe(worst, inputWord: "input", function: node.op))
                 }
                 lines += kinkLines(node.kinks, count: node.kinkCount, inputWord: "input")
             }
         }
         if !report.leaves.isEmpty {
-            let outputName = report.output.map { id in report.nodes.first { $0.node == id }?.name ?? id.description }
+            let outputName = report.outputName ?? report.output.map { id in report.nodes.first { $0.node == id }?.name ?? id.description }
             let output = outputName.map { "d \($0) / d leaf" } ?? "d output / d leaf"
             lines.append(paint("end-to-end: \(output) by backprop against finite differences of the whole graph", .bold))
             let nameWidth = report.leaves.map { $0.name.count + $0.role.rawValue.count + 3 }.max() ?? 0
@@ -49,11 +50,11 @@ public struct TerminalReport: Sendable {
                 let sampled = leaf.elementsChecked < leaf.elementCount && leaf.elementsChecked > 0
                     ? "  \(leaf.elementsChecked) of \(leaf.elementCount) elements" : ""
                 let fast = leaf.projection.map { p in
-                    "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(formatNumber(p.analytic)) vs \(formatNumber(p.numeric)))"
+                    "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(spelled(p.analytic)) vs \(spelled(p.numeric)))"
                 } ?? ""
-                lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil) + sampled + fast)
+                lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil, worst: leaf.worst) + sampled + fast)
                 if leaf.status == .fail, let worst = leaf.worst {
-                    lines.append("      " + describe(worst, inputWord: "leaf"))
+                    lines.append("      " + describe(worst, inputWord: "leaf", function: "a node downstream"))
                 }
                 lines += kinkLines(leaf.kinks, count: leaf.kinkCount, inputWord: "leaf")
             }
@@ -62,13 +63,40 @@ public struct TerminalReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// `PASSED: 4 nodes and 3 leaves`, `FAILED: 1 of 4 nodes, 2 of 3 leaves`, or, after a
+    /// NaN in the forward pass, `FAILED: node y (log) at f.grad:1:12 produced NaN at element [0]; …`.
     private func summary(_ report: CheckReport) -> String {
-        let failedNodes = report.nodes.filter { $0.status == .fail }.count
-        let failedLeaves = report.leaves.filter { $0.status == .fail }.count
-        let kinks = report.nodes.filter { $0.status == .kink }.count + report.leaves.filter { $0.status == .kink }.count
+        let checkedNodes = report.nodes.filter { $0.status != .skipped }
+        let checkedLeaves = report.leaves.filter { $0.status != .skipped }
+        let failedNodes = checkedNodes.filter { $0.status == .fail }.count
+        let failedLeaves = checkedLeaves.filter { $0.status == .fail }.count
+        let skipped = [
+            report.nodes.count - checkedNodes.count == 0 ? nil : counted(report.nodes.count - checkedNodes.count, "node", "nodes"),
+            report.leaves.count - checkedLeaves.count == 0 ? nil : counted(report.leaves.count - checkedLeaves.count, "leaf", "leaves"),
+        ].compactMap { $0 }
+        let notChecked = skipped.isEmpty ? nil : skipped.joined(separator: " and ") + " not checked"
         var parts: [String] = []
-        if !report.nodes.isEmpty { parts.append("\(failedNodes) of \(report.nodes.count) nodes failed") }
-        if !report.leaves.isEmpty { parts.append("\(failedLeaves) of \(report.leaves.count) leaves failed") }
+        if let bad = report.nonFinite {
+            let location = bad.location.map { " at \($0)" } ?? ""
+            let what = bad.op.map { "node \(bad.name) (\($0))\(location) produced" } ?? "leaf \(bad.name)\(location) holds"
+            parts.append("\(what) \(spelled(bad.value)) at element \(describeIndex(bad.index))" + (notChecked.map { "; \($0)" } ?? ""))
+            if failedNodes > 0 { parts.append("\(failedNodes) of \(counted(checkedNodes.count, "checked node", "checked nodes"))") }
+        } else if report.passed {
+            let passed = [
+                report.nodes.isEmpty ? nil : counted(checkedNodes.count, "node", "nodes"),
+                report.leaves.isEmpty ? nil : counted(checkedLeaves.count, "leaf", "leaves"),
+            ].compactMap { $0 }
+            if !passed.isEmpty { parts.append(passed.joined(separator: " and ")) }
+            if let notChecked { parts.append(notChecked) }
+        } else {
+            let failed = [
+                report.nodes.isEmpty ? nil : "\(failedNodes) of \(counted(checkedNodes.count, "node", "nodes"))",
+                report.leaves.isEmpty ? nil : "\(failedLeaves) of \(counted(checkedLeaves.count, "leaf", "leaves"))",
+            ].compactMap { $0 }
+            parts.append(failed.joined(separator: ", "))
+            if let notChecked { parts.append(notChecked) }
+        }
+        let kinks = report.nodes.filter { $0.status == .kink }.count + report.leaves.filter { $0.status == .kink }.count
         if kinks > 0 { parts.append("\(kinks) at kinks") }
         parts.append("\(report.forwardEvaluations) forward evaluations")
         parts.append(formatSeconds(report.seconds))
@@ -80,7 +108,7 @@ public struct TerminalReport: Sendable {
 
     /// One line per op (its worst sample), failing samples expanded.
     public func render(_ report: RuleReport) -> String {
-        var lines: [String] = []
+        var lines = [paint(report.options.summary, .dim)]
         var order: [String] = []
         var byOp: [String: [RuleCheck]] = [:]
         for rule in report.rules {
@@ -94,21 +122,22 @@ public struct TerminalReport: Sendable {
             let maxRelative = samples.map(\.maxRelativeError).max() ?? 0
             let checked = samples.reduce(0) { $0 + $1.elementsChecked }
             let count = "\(samples.count) sample\(samples.count == 1 ? "" : "s")"
-            lines.append("  " + statusLabel(status) + "  " + pad(op, nameWidth) + "  " + errorColumns(status, maxRelative, ErrorBand(relativeError: maxRelative), checked: checked, method: nil) + "  " + count)
+            lines.append("  " + statusLabel(status) + "  " + pad(op, nameWidth) + "  " + errorColumns(status, maxRelative, ErrorBand(relativeError: maxRelative), checked: checked, method: nil, worst: samples.first { $0.status == status }?.worst) + "  " + count)
             for sample in samples {
                 lines += sampleLines(sample)
             }
         }
         let failed = report.failedOps
         let verdict = failed.isEmpty ? paint("PASSED", .green) : paint("FAILED", .red)
-        let failedText = failed.isEmpty ? "" : " (" + failed.joined(separator: ", ") + ")"
-        lines.append(verdict + ": \(failed.count) of \(order.count) ops failed\(failedText) · \(report.rules.count) samples · \(report.forwardEvaluations) forward evaluations · \(formatSeconds(report.seconds))")
+        let ops = counted(order.count, "op", "ops")
+        let verdictText = failed.isEmpty ? ops : "\(failed.count) of \(ops) (" + failed.joined(separator: ", ") + ")"
+        lines.append(verdict + ": \(verdictText) · \(counted(report.rules.count, "sample", "samples")) · \(report.forwardEvaluations) forward evaluations · \(formatSeconds(report.seconds))")
         return lines.joined(separator: "\n")
     }
 
     /// One op checked on its own (`GradientCheck.operation`): its line and, if it failed, the worst entry.
     public func render(_ check: RuleCheck) -> String {
-        let line = "  " + statusLabel(check.status) + "  " + check.op + "  " + errorColumns(check.status, check.maxRelativeError, check.band, checked: check.elementsChecked, method: check.method)
+        let line = "  " + statusLabel(check.status) + "  " + check.op + "  " + errorColumns(check.status, check.maxRelativeError, check.band, checked: check.elementsChecked, method: check.method, worst: check.worst)
         return ([line] + sampleLines(check, showLabel: false)).joined(separator: "\n")
     }
 
@@ -118,7 +147,7 @@ public struct TerminalReport: Sendable {
         if let problem = sample.problem {
             lines.append("      " + label + problem)
         } else if sample.status == .fail, let worst = sample.worst {
-            lines.append("      " + label + describe(worst, inputWord: "input"))
+            lines.append("      " + label + describe(worst, inputWord: "input", function: sample.op))
         }
         if sample.status == .kink {
             lines += kinkLines(sample.kinks, count: sample.kinkCount, inputWord: "input", prefix: label)
@@ -128,10 +157,24 @@ public struct TerminalReport: Sendable {
 
     // MARK: Pieces
 
-    /// `input 0 "z" element [1] → output [1]: backward rule 0.2, finite difference 0.105 (abs 9.5e-2, rel 4.7e-1)`
-    func describe(_ c: ElementComparison, inputWord: String) -> String {
+    /// `input 0 "z" element [1] → output [1]: backward rule 0.2, finite difference 0.105 (abs 9.5e-2, rel 4.7e-1)`;
+    /// at a kink, the interval of one-sided derivatives the rule's value left; with a NaN
+    /// or an infinity, both numbers as they are and, for the difference, which step left
+    /// the domain of `function`.
+    func describe(_ c: ElementComparison, inputWord: String, function: String) -> String {
         let output = c.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
-        return "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output): backward rule "
+        let element = "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output)"
+        if !c.analytic.isFinite || !c.numeric.isFinite {
+            let domain = c.undefinedStep.map { " (\($0) leaves the domain of \(function))" } ?? ""
+            return element + ": the rule gives " + paint(spelled(c.analytic), .red)
+                + "; the finite difference is " + paint(spelled(c.numeric), .green) + domain
+        }
+        if c.atKink, let left = c.leftDerivative, let right = c.rightDerivative {
+            return element + " at a kink, but the rule's value " + paint(formatNumber(c.analytic, significant: 8), .red)
+                + " is outside [\(formatNumber(Swift.min(left, right))), \(formatNumber(Swift.max(left, right)))], "
+                + "the one-sided derivatives (finite difference \(formatNumber(c.numeric)))"
+        }
+        return element + ": backward rule "
             + paint(formatNumber(c.analytic, significant: 8), .red) + ", finite difference "
             + paint(formatNumber(c.numeric, significant: 8), .green)
             + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))"
@@ -153,11 +196,21 @@ public struct TerminalReport: Sendable {
         return lines
     }
 
-    private func errorColumns(_ status: CheckStatus, _ maxRelative: Double, _ band: ErrorBand, checked: Int, method: ComparisonMethod?) -> String {
+    /// `max rel 3.2e-09  good        12 compared  full Jacobian`; when the worst element
+    /// has a NaN or an infinity, its two numbers instead of a relative error.
+    private func errorColumns(
+        _ status: CheckStatus, _ maxRelative: Double, _ band: ErrorBand, checked: Int, method: ComparisonMethod?,
+        worst: ElementComparison?
+    ) -> String {
         guard status != .skipped else { return paint("not checked", .dim) }
+        let methodText = method.map { $0 == .fast ? "  uᵀJv agreed" : "  \($0.rawValue)" } ?? ""
+        let checkedText = checked > 0 ? "  \(checked) compared" : ""
+        if status == .fail, let worst, !worst.analytic.isFinite || !worst.numeric.isFinite {
+            let numbers = "rule \(spelled(worst.analytic)) vs difference \(spelled(worst.numeric))"
+            return paint(pad(numbers, 28), .red) + checkedText + methodText
+        }
         let bandText = pad(band.rawValue, 10)
-        let methodText = method.map { "  \($0.rawValue)" } ?? ""
-        return "max rel " + pad(scientific(maxRelative), 8) + "  " + paint(bandText, bandColor(band)) + "  \(checked) compared" + methodText
+        return "max rel " + pad(scientific(maxRelative), 8) + "  " + paint(bandText, bandColor(band)) + checkedText + methodText
     }
 
     private func statusLabel(_ status: CheckStatus) -> String {
@@ -197,6 +250,16 @@ public struct TerminalReport: Sendable {
     private func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
+}
+
+/// A number for a sentence: `NaN`, `inf`, `-inf`, else up to 8 significant digits.
+func spelled(_ value: Double) -> String {
+    value.isNaN ? "NaN" : formatNumber(value, significant: 8)
+}
+
+/// `1 leaf`, `3 leaves`.
+func counted(_ count: Int, _ singular: String, _ plural: String) -> String {
+    "\(count) \(count == 1 ? singular : plural)"
 }
 
 func describeIndex(_ index: [Int]) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChainruleCheck
 import ChainruleCore
+import ChainruleFigures
 import ChainruleLanguage
 import Foundation
 
@@ -15,9 +16,14 @@ struct Check: ParsableCommand {
         discussion: """
             An element passes when |a − n| ≤ atol + rtol·|n| (a: the backward rule, n: the finite difference). \
             The report also grades the relative error |a − n| / max(|a|, |n|): ≤1e-7 good, ≤1e-4 acceptable \
-            (at kinks), ≤1e-2 suspicious, above wrong. Elements whose x ± h crosses a kink (relu at 0, a max \
-            tie) are reported with both one-sided derivatives and do not fail.
-            Exit status: 0 all passed, 1 a check failed, 2 bad input or usage.
+            (rounding in long sums, or at kinks), ≤1e-2 suspicious, above wrong. Where x ± h crosses a kink \
+            (relu at 0, a max tie) the report gives both one-sided derivatives, and the rule's value passes \
+            when it lies between them (a subgradient, within atol + rtol·max(|left|, |right|)).
+            A program's check samples large tensors: when some leaf or op input has more than \
+            \(CheckOptions.autoSampleThreshold) elements, \(CheckOptions.autoSampleSize) random elements of \
+            every leaf and op input with more than \(CheckOptions.autoSampleSize) are checked (all elements of \
+            the smaller ones); --sample K chooses K, --every-element checks everything.
+            Exit status: 0 all passed, 1 a check failed, 2 bad input or usage (or a --figure that cannot be written).
             """)
 
     @OptionGroup var program: ProgramInput
@@ -55,6 +61,11 @@ struct Check: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+        "For a program: after the check, draw the graph coloured by its result, as `chainrule render FILE --check -o OUT` does (.png, .svg, .pdf, .dot, .json).",
+        valueName: "OUT"))
+    var figure: String?
+
     func validate() throws {
         func usage(_ message: String) throws -> Never { throw ValidationError(message) }
         if let eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
@@ -64,6 +75,10 @@ struct Check: ParsableCommand {
         if everyElement && sample != nil { try usage("give either --sample K or --every-element, not both") }
         if !op.isEmpty && !ops { try usage("--op NAME selects ops for the rule check: add --ops") }
         if ops && program.isGiven { try usage("give either --ops or a FILE, not both") }
+        if ops && figure != nil { try usage("--figure draws a program's graph: give a FILE instead of --ops") }
+        if let figure {
+            do { _ = try FigureFormat(path: figure) } catch { try usage("--figure: \(error.description)") }
+        }
         if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
         for name in op where Registry.spec(named: name) == nil {
             let close = Registry.names.filter { editDistance($0, name) <= 2 }
@@ -95,7 +110,7 @@ struct Check: ParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    /// The node-local and end-to-end checks of the program's graph.
+    /// The node-local and end-to-end checks of the program's graph, then the figure if asked for.
     func checkProgram() throws {
         let compiled = try program.compile()
         let graph = compiled.graph
@@ -107,17 +122,40 @@ struct Check: ParsableCommand {
             if let note = sampled.note { notes.append(note) }
         }
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        let report: CheckReport
+        var report: CheckReport
         do {
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)
         } catch {
             throw ProgramError(description: "error: \(error.description)")
         }
-        try emit(report, hints: customRuleHints(report, compiled))
+        let hints = customRuleHints(report, compiled)
+        report.notes = notes + hints
+        if json {
+            print(String(decoding: try report.jsonData(), as: UTF8.self))
+        } else {
+            print(renderer.render(report))
+            for hint in hints { print("note: \(hint)") }
+        }
+        if let figure { try drawFigure(graph: graph, output: compiled.output, report: report, to: figure) }
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    /// Writes the check-overlay figure exactly as `chainrule render FILE --check -o OUT` does:
+    /// its default style and direction, gradients from a backward pass, each node coloured by `report`.
+    func drawFigure(graph: Graph, output: NodeID, report: CheckReport, to path: String) throws {
+        try graph.backward(from: output)
+        var options = FigureOptions()
+        let scalars = graph.nodes.allSatisfy { $0.shape.isEmpty }
+        options.style = scalars ? .circuit : (graph.layers.isEmpty ? .record : .model)
+        options.direction = options.style == .model ? .TB : .LR
+        options.check = report
+        let notes = try GraphFigure.write(graph: graph, output: output, options: options, to: path)
+        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     }
 
     /// For each failing node whose op is an `op` block of the program, where
-    /// its rule is written: that is the place to fix.
+    /// its rule is written: that is the place to fix. (The `op` line: the language
+    /// does not expose where each `backward:` clause starts.)
     func customRuleHints(_ report: CheckReport, _ compiled: Program) -> [String] {
         var seen = Set<String>()
         let lines = compiled.source.split(separator: "\n", omittingEmptySubsequences: false)
@@ -125,19 +163,8 @@ struct Check: ParsableCommand {
             guard let op = compiled.customOperations[node.op], seen.insert(node.op).inserted else { return nil }
             let at = op.definition
             let text = at.line - 1 < lines.count ? String(lines[at.line - 1]) : ""
-            return "note: the rule of op \(node.op) is written at \(at):\n\(text)\n\(String(repeating: " ", count: max(at.column - 1, 0)))^"
+            return "the rule of op \(node.op) is written at \(at):\n\(text)\n\(String(repeating: " ", count: max(at.column - 1, 0)))^"
         }
-    }
-
-    /// Prints a graph check (terminal or JSON, as asked) and exits 1 if it failed.
-    func emit(_ report: CheckReport, hints: [String] = []) throws {
-        if json {
-            print(String(decoding: try report.jsonData(), as: UTF8.self))
-        } else {
-            print(renderer.render(report))
-            for hint in hints { print(hint) }
-        }
-        if !report.passed { throw ExitCode(1) }
     }
 }
 

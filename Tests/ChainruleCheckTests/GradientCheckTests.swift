@@ -243,8 +243,9 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
     @Test func theRuleReportHasOneLinePerOp() {
         let report = GradientCheck.rules(ops: [Registry.spec(named: "relu")!, Registry.spec(named: "mul")!])
         let lines = TerminalReport().render(report).split(separator: "\n")
-        #expect(lines.count == 3)
-        #expect(lines[0].contains("✓ pass  relu"))
-        #expect(lines[2].hasPrefix("PASSED: 0 of 2 ops failed"))
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("central difference, h = 1e-6"))
+        #expect(lines[1].contains("✓ pass  relu"))
+        #expect(lines[3].hasPrefix("PASSED: 2 ops · "))
     }
 }

@@ -55,3 +55,16 @@ extension Var {
         graph.build(op, [self] + others)
     }
 }
+
+/// relu whose backward rule gives `slopeAtZero` at x = 0 (and the right 0 and 1 elsewhere).
+/// At the kink any value in [0, 1] is a subgradient; anything else is a wrong rule.
+struct ReluWithSlopeAtZero: ChainruleCore.Operation {
+    var slopeAtZero: Double
+    var name: String { "relu_slope_at_zero" }
+    func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { shapes[0] }
+    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map { Swift.max($0, 0) } }
+    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        [gradient.zipMap(inputs[0]) { g, x in g * (x > 0 ? 1 : (x == 0 ? slopeAtZero : 0)) }]
+    }
+    func branches(_ inputs: [Tensor]) -> [Int] { inputs[0].data.map { $0 > 0 ? 1 : 0 } }
+}
