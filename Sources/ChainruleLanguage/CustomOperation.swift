@@ -83,16 +83,20 @@ public struct CustomOperation: Operation {
     let forwardExpression: CustomExpression
     /// One per parameter, in parameter order.
     let backwardExpressions: [CustomExpression]
+    /// Where each parameter's `backward` clause is written, in parameter
+    /// order: where a failed check sends the user.
+    public let backwardLocations: [SourceLocation]
     /// The largest intermediate tensor, in elements, the rules may make.
     let elementLimit: Int
 
     init(name: String, parameters: [String], definition: SourceLocation,
-         forward: CustomExpression, backward: [CustomExpression], elementLimit: Int) {
+         forward: CustomExpression, backward: [CustomExpression], backwardLocations: [SourceLocation], elementLimit: Int) {
         self.name = name
         self.parameters = parameters
         self.definition = definition
         self.forwardExpression = forward
         self.backwardExpressions = backward
+        self.backwardLocations = backwardLocations
         self.elementLimit = elementLimit
     }
 

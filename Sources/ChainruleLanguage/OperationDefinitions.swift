@@ -49,6 +49,7 @@ extension ProgramCompiler {
         }
 
         var backward: [String: CustomExpression] = [:]
+        var backwardAt: [String: SourceLocation] = [:]
         for clause in definition.backward {
             guard parameters.contains(clause.parameter) else {
                 let suggestion = Suggestions.closest(to: clause.parameter, among: parameters)
@@ -62,6 +63,7 @@ extension ProgramCompiler {
             }
             do throws(CompileFailure) {
                 backward[clause.parameter] = try customExpression(clause.expression, parameters: parameters, inBackward: true, op: name)
+                backwardAt[clause.parameter] = location(clause.token)
             } catch {
                 problems.append(error)
             }
@@ -75,7 +77,8 @@ extension ProgramCompiler {
         guard problems.isEmpty, let forward else { return }
         customOperations[name] = CustomOperation(
             name: name, parameters: parameters, definition: location(definition.keyword),
-            forward: forward, backward: parameters.map { backward[$0]! }, elementLimit: options.maxElements)
+            forward: forward, backward: parameters.map { backward[$0]! },
+            backwardLocations: parameters.map { backwardAt[$0]! }, elementLimit: options.maxElements)
     }
 
     /// An expression inside an op block. It sees the op's parameters, and in

@@ -154,16 +154,17 @@ struct Check: ParsableCommand {
     }
 
     /// For each failing node whose op is an `op` block of the program, where
-    /// its rule is written: that is the place to fix. (The `op` line: the language
-    /// does not expose where each `backward:` clause starts.)
+    /// the backward clause of the worst input is written: the place to fix.
     func customRuleHints(_ report: CheckReport, _ compiled: Program) -> [String] {
         var seen = Set<String>()
         let lines = compiled.source.split(separator: "\n", omittingEmptySubsequences: false)
         return report.nodes.filter { $0.status == .fail }.compactMap { node in
-            guard let op = compiled.customOperations[node.op], seen.insert(node.op).inserted else { return nil }
-            let at = op.definition
+            guard let op = compiled.customOperations[node.op], let input = node.worst?.input,
+                  input < op.backwardLocations.count, seen.insert("\(node.op) \(input)").inserted
+            else { return nil }
+            let at = op.backwardLocations[input]
             let text = at.line - 1 < lines.count ? String(lines[at.line - 1]) : ""
-            return "the rule of op \(node.op) is written at \(at):\n\(text)\n\(String(repeating: " ", count: max(at.column - 1, 0)))^"
+            return "the backward rule of op \(node.op) for \(op.parameters[input]) is written at \(at):\n\(text)\n\(String(repeating: " ", count: max(at.column - 1, 0)))^"
         }
     }
 }

@@ -119,7 +119,38 @@ struct CLIRun {
         #expect(run.stdout.contains("samples/custom-op-wrong.grad:11:9"))
         #expect(run.stdout.contains("element [2]"))
         #expect(run.stdout.contains("backward rule 0.88079708, finite difference 0.10499359"))
-        #expect(run.stdout.contains("the rule of op badsigmoid is written at samples/custom-op-wrong.grad:5:1"))
+        #expect(run.stdout.contains("the backward rule of op badsigmoid for x is written at samples/custom-op-wrong.grad:7:3"))
+    }
+
+    @Test func checkPointsAtTheWrongBackwardClauseOfATwoInputOp() throws {
+        let program = """
+            op mymul(a, b) {
+              forward: a * b
+              backward a: grad * b
+              backward b: grad * b
+            }
+            x = 3
+            w = -2
+            y = mymul(x, w)
+            """
+        let run = try CLIRun(["check", "-"], stdin: program)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("the backward rule of op mymul for b is written at <stdin>:4:3"))
+        #expect(run.stdout.contains("input 1 \"w\""))
+    }
+
+    @Test func checkWritesTheOverlayFigureWithFigure() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-check-\(getpid()).png").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try CLIRun(["check", "samples/custom-op-wrong.grad", "--figure", path])
+        #expect(run.status == 1)
+        let png = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let badExtension = try CLIRun(["check", "samples/cs231n-circuit.grad", "--figure", "x.gif"])
+        #expect(badExtension.status == 2)
+        #expect(badExtension.stdout.isEmpty)
+        let withOps = try CLIRun(["check", "--ops", "--figure", "x.png"])
+        #expect(withOps.status == 2)
     }
 
     @Test func checkSamplesLargeTensorsAndSaysSo() throws {
