@@ -104,3 +104,19 @@ public func formatFixed(_ value: Double, precision: Int) -> String {
 func shapeText(_ shape: [Int]) -> String {
     shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "×")
 }
+
+extension FigureOptions {
+    /// The style a graph is drawn in when none is asked for: circuit for a
+    /// graph of scalars, model for one with layers, record otherwise — and
+    /// record for step-by-step pages, which must show every op.
+    public static func defaultStyle(for graph: Graph, stepByStep: Bool = false) -> FigureStyle {
+        if graph.nodes.allSatisfy({ $0.shape.isEmpty }) { return .circuit }
+        return graph.layers.isEmpty || stepByStep ? .record : .model
+    }
+
+    /// Models read top to bottom (as in torchview and Netron); circuits and
+    /// records left to right (as in CS231n and micrograd).
+    public static func defaultDirection(for style: FigureStyle) -> Direction {
+        style == .model ? .TB : .LR
+    }
+}

@@ -145,9 +145,8 @@ struct Check: ParsableCommand {
     func drawFigure(graph: Graph, output: NodeID, report: CheckReport, to path: String) throws {
         try graph.backward(from: output)
         var options = FigureOptions()
-        let scalars = graph.nodes.allSatisfy { $0.shape.isEmpty }
-        options.style = scalars ? .circuit : (graph.layers.isEmpty ? .record : .model)
-        options.direction = options.style == .model ? .TB : .LR
+        options.style = FigureOptions.defaultStyle(for: graph)
+        options.direction = FigureOptions.defaultDirection(for: options.style)
         options.check = report
         let notes = try GraphFigure.write(graph: graph, output: output, options: options, to: path)
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }

@@ -91,11 +91,9 @@ struct Render: ParsableCommand {
     func run() throws {
         let (graph, outputNode) = try graphToDraw()
         var options = FigureOptions()
-        let scalars = graph.nodes.allSatisfy { $0.shape.isEmpty }
-        // Step by step draws every op: never the model style unless asked for (and then refused).
-        options.style = style ?? (scalars ? .circuit : (graph.layers.isEmpty || steps ? .record : .model))
+        options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
         options.view = view
-        options.direction = direction ?? (options.style == .model ? .TB : .LR)
+        options.direction = direction ?? FigureOptions.defaultDirection(for: options.style)
         options.labels = try WireLabel.parseList(labels)
         options.precision = precision
         options.palette = palette
