@@ -229,6 +229,8 @@ final class ProgramCompiler {
     func resolve(_ name: String, at token: Token) throws(CompileFailure) -> NodeID {
         if let node = bindings[name] { return node }
         if poisoned.contains(name) { throw .poisoned }
+        // `h1.W` after a failed `h1 = …`: that binding's error is the one to read.
+        if let dot = name.firstIndex(of: "."), poisoned.contains(String(name[..<dot])) { throw .poisoned }
         if let definition = definitions[name] {
             if definition.line == token.line && currentBinding == name {
                 throw failure("\(name) is used in its own definition; bind it to a value first", at: token)
@@ -258,6 +260,10 @@ final class ProgramCompiler {
         let candidates = Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys)
         if let suggestion = Suggestions.closest(to: name, among: candidates) {
             return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token, suggestion: suggestion)
+        }
+        if let dot = name.firstIndex(of: ".") {
+            let owner = String(name[..<dot])
+            return failure("unknown name '\(name)': a name with a dot is a layer's parameter, and no layer \(owner) is bound (as in \(owner) = Linear(x, 10))", at: token)
         }
         return failure("unknown name '\(name)': bind it first (\(name) = 1.5), or give it with --at \(name)=1.5", at: token)
     }

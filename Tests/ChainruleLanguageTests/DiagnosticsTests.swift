@@ -16,6 +16,18 @@ import Testing
         return (found[0].location.line, found[0].location.column, found[0].message)
     }
 
+    @Test func aFailedLayerBindingDoesNotCascadeToItsParameters() {
+        let d = only("x = randn(4, 2, seed: 1)\nh = relu(Linera(x, 3))\nr = l2(h.W, lambda: 0.1)\n")
+        #expect(d?.0 == 2 && d?.1 == 10)
+        #expect(d?.2.hasPrefix("unknown function 'Linera'") == true)
+    }
+
+    @Test func aDottedNameWithNoLayer() {
+        let d = only("y = q.W * 2\n")
+        #expect(d?.0 == 1 && d?.1 == 5)
+        #expect(d?.2 == "unknown name 'q.W': a name with a dot is a layer's parameter, and no layer q is bound (as in q = Linear(x, 10))")
+    }
+
     @Test func badCharacter() {
         let d = only("x = 1\nw = 3 $ 4\n")
         #expect(d?.0 == 2 && d?.1 == 7)
