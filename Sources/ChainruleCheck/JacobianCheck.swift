@@ -226,17 +226,19 @@ enum JacobianCheck {
                             if atKink {
                                 // The output element that speaks for this input element: the one
                                 // whose rule value lies furthest outside its one-sided derivatives,
-                                // else (all inside) the one where rule and difference differ most.
+                                // else (all inside) the one where the kink shows most (the two
+                                // one-sided derivatives differ most), then where rule and difference do.
                                 var worstK = 0
-                                var worstKey = (ratio: -Double.infinity, difference: -Double.infinity)
+                                var worstKey = (ratio: -Double.infinity, jump: -Double.infinity, difference: -Double.infinity)
                                 for k in 0..<outputCount {
                                     let a = rows[k * n_i + j]
+                                    let left = (y[k] - minus[k]) / h, right = (plus[k] - y[k]) / h
                                     let ratio = options.kinkRatio(
                                         analytic: a, numeric: column[k],
-                                        left: (y[k] - minus[k]) / h, right: (plus[k] - y[k]) / h,
+                                        left: left, right: right,
                                         alsoAccepted: secondOrderOneSided(
                                             y: y[k], plus: plus[k], minus: minus[k], plus2: plus2?[k], minus2: minus2?[k], h: h))
-                                    let key = (ratio: ratio > 1 ? ratio : 0, difference: abs(a - column[k]))
+                                    let key = (ratio: ratio > 1 ? ratio : 0, jump: abs(right - left), difference: abs(a - column[k]))
                                     if key > worstKey {
                                         worstKey = key
                                         worstK = k

@@ -65,6 +65,17 @@ import Testing
         #expect(kink.rightDerivative?.isApproximatelyEqual(to: 1, relativeTolerance: 1e-6) == true)
     }
 
+    @Test func aKinkIsReportedAtTheEntryWhereTheOneSidedDerivativesDiffer() throws {
+        // abs at 0: the diagonal entry jumps from −1 to 1; the off-diagonal ones are 0 on both sides.
+        let check = GradientCheck.operation(Unary.abs, inputs: [Tensor([1, 0, -2])])
+        #expect(check.status == .kink)
+        let kink = try #require(check.kinks.first)
+        #expect(kink.index == [1])
+        #expect(kink.outputIndex == [1])
+        #expect(kink.leftDerivative?.isApproximatelyEqual(to: -1, relativeTolerance: 1e-6) == true)
+        #expect(kink.rightDerivative?.isApproximatelyEqual(to: 1, relativeTolerance: 1e-6) == true)
+    }
+
     @Test func aMaxTieIsAKinkNotAFailure() {
         let a = Tensor([1, 3, -2]), b = Tensor([1, 0, 5])
         let check = GradientCheck.operation(Maximum(), inputs: [a, b])
