@@ -129,6 +129,14 @@ public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Refuses a call with the wrong number of inputs, naming them the way the
+/// op's signature does: `conv2d: takes 3 inputs (x, W, b), got 2`.
+public func requireInputs(_ op: String, _ shapes: [[Int]], _ names: [String]) throws(ShapeError) {
+    guard shapes.count != names.count else { return }
+    let count = names.count == 1 ? "1 input" : "\(names.count) inputs"
+    throw ShapeError(op: op, shapes: shapes, "takes \(count) (\(names.joined(separator: ", "))), got \(shapes.count)")
+}
+
 /// An input value an op cannot take (a class label out of range).
 public struct ValueError: Error, Sendable, Equatable, CustomStringConvertible {
     public var op: String

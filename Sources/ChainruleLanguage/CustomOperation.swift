@@ -103,9 +103,7 @@ public struct CustomOperation: Operation {
     /// The output shape, after checking that the forward and every backward
     /// expression fit these input shapes.
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        guard shapes.count == parameters.count else {
-            throw ShapeError(op: name, shapes: shapes, "takes \(parameters.count) input\(parameters.count == 1 ? "" : "s") (\(parameters.joined(separator: ", "))), got \(shapes.count)")
-        }
+        try requireInputs(name, shapes, parameters)
         let output: [Int]
         do {
             output = try forwardExpression.shape(parameters: shapes, output: nil, limit: elementLimit)

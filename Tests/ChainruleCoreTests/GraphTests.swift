@@ -70,3 +70,14 @@ import Testing
         #expect(t.description == "Tensor 10×20 min 0 max 199 mean 99.5 first [0, 1, 2, 3, 4, 5, …]")
     }
 }
+
+@Suite struct InputCountTests {
+    @Test func aWrongInputCountNamesTheInputs() throws {
+        #expect(throws: ShapeError(op: "conv2d", shapes: [[1, 3, 8, 8], [4, 3, 3, 3]], "takes 3 inputs (x, W, b), got 2")) {
+            try Conv2D(stride: 1, pad: 0, hasBias: true).outputShape([[1, 3, 8, 8], [4, 3, 3, 3]])
+        }
+        #expect(throws: ShapeError(op: "relu", shapes: [[2], [2]], "takes 1 input (x), got 2")) {
+            try Activation.relu.outputShape([[2], [2]])
+        }
+    }
+}

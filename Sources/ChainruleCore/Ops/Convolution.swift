@@ -75,10 +75,7 @@ public struct Conv2D: Operation {
     }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        let expected = hasBias ? 3 : 2
-        guard shapes.count == expected else {
-            throw ShapeError(op: name, shapes: shapes, "takes \(expected) inputs (x, W\(hasBias ? ", b" : "")), got \(shapes.count)")
-        }
+        try requireInputs(name, shapes, hasBias ? ["x", "W", "b"] : ["x", "W"])
         let x = shapes[0], w = shapes[1]
         guard x.count == 4 else {
             throw ShapeError(op: name, shapes: shapes, "x must be N×C×H×W (a batch of images), got \(describeShape(x)); a single image needs a batch axis of 1")

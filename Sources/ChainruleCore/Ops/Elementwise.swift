@@ -5,9 +5,7 @@ import Foundation
 
 /// The shape rule of every broadcasting binary op.
 func broadcastRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-    guard shapes.count == 2 else {
-        throw ShapeError(op: op, shapes: shapes, "takes 2 inputs, got \(shapes.count)")
-    }
+    try requireInputs(op, shapes, ["a", "b"])
     guard let shape = broadcastShapes(shapes[0], shapes[1]) else {
         throw ShapeError(
             op: op, shapes: shapes,
@@ -18,9 +16,7 @@ func broadcastRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] 
 
 /// The shape rule of every one-input op that keeps its input's shape.
 func sameShapeRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-    guard shapes.count == 1 else {
-        throw ShapeError(op: op, shapes: shapes, "takes 1 input, got \(shapes.count)")
-    }
+    try requireInputs(op, shapes, ["x"])
     return shapes[0]
 }
 

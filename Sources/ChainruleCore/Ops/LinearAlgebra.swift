@@ -23,9 +23,7 @@ public struct MatMul: Operation {
     }
 
     func layout(_ shapes: [[Int]]) throws(ShapeError) -> Layout {
-        guard shapes.count == 2 else {
-            throw ShapeError(op: name, shapes: shapes, "takes 2 inputs, got \(shapes.count)")
-        }
+        try requireInputs(name, shapes, ["a", "b"])
         guard !shapes[0].isEmpty, !shapes[1].isEmpty else {
             throw ShapeError(op: name, shapes: shapes, "needs vectors or matrices, not scalars; use mul for a scalar product")
         }
@@ -120,10 +118,7 @@ public struct Linear: Operation {
     public var name: String { "linear" }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        let expected = hasBias ? 3 : 2
-        guard shapes.count == expected else {
-            throw ShapeError(op: name, shapes: shapes, "takes \(expected) inputs (x, W\(hasBias ? ", b" : "")), got \(shapes.count)")
-        }
+        try requireInputs(name, shapes, hasBias ? ["x", "W", "b"] : ["x", "W"])
         let x = shapes[0], w = shapes[1]
         guard w.count == 2 else {
             throw ShapeError(op: name, shapes: shapes, "W must be a matrix [out, in], got \(describeShape(w))")

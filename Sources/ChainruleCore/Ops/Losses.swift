@@ -6,9 +6,7 @@ import Foundation
 
 /// The shape rule of the classification losses: scores [N, C] and labels [N].
 func classificationShapes(_ op: String, _ shapes: [[Int]], scores: String) throws(ShapeError) {
-    guard shapes.count == 2 else {
-        throw ShapeError(op: op, shapes: shapes, "takes 2 inputs (\(scores), labels), got \(shapes.count)")
-    }
+    try requireInputs(op, shapes, [scores, "labels"])
     guard shapes[0].count == 2 else {
         throw ShapeError(op: op, shapes: shapes, "\(scores) must be [N, C] (one row of class scores per example), got \(describeShape(shapes[0]))")
     }
@@ -147,9 +145,7 @@ public struct Hinge: Operation {
 
 /// The shape rule of losses comparing two tensors of the same shape.
 func sameShapePair(_ op: String, _ shapes: [[Int]], _ first: String, _ second: String) throws(ShapeError) {
-    guard shapes.count == 2 else {
-        throw ShapeError(op: op, shapes: shapes, "takes 2 inputs (\(first), \(second)), got \(shapes.count)")
-    }
+    try requireInputs(op, shapes, [first, second])
     guard shapes[0] == shapes[1] else {
         throw ShapeError(
             op: op, shapes: shapes,
@@ -193,7 +189,7 @@ public struct L2Penalty: Operation {
     public var attributes: [String: AttributeValue] { ["lambda": .double(lambda)] }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
-        guard shapes.count == 1 else { throw ShapeError(op: name, shapes: shapes, "takes 1 input, got \(shapes.count)") }
+        try requireInputs(name, shapes, ["W"])
         return []
     }
 

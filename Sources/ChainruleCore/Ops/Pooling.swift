@@ -8,9 +8,7 @@ struct PoolWindow {
     let height: Int, width: Int, outputHeight: Int, outputWidth: Int
 
     init(kernel: Int, stride: Int, floor: Bool, shapes: [[Int]], op: String) throws(ShapeError) {
-        guard shapes.count == 1 else {
-            throw ShapeError(op: op, shapes: shapes, "takes 1 input, got \(shapes.count)")
-        }
+        try requireInputs(op, shapes, ["x"])
         let x = shapes[0]
         guard x.count == 4 else {
             throw ShapeError(op: op, shapes: shapes, "x must be N×C×H×W (a batch of images), got \(describeShape(x)); a single image needs a batch axis of 1")
