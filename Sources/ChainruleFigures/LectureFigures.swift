@@ -62,26 +62,9 @@ public enum LectureFigures {
 
     public static func named(_ name: String) -> LectureFigure? { all.first { $0.name == name } }
 
-    /// The known name closest to `name` by edit distance, if it is close enough to be a typo.
+    /// The known name closest to `name`, if it is close enough to be a typo.
     public static func suggestion(for name: String) -> String? {
-        let scored = names.map { ($0, editDistance(name.lowercased(), $0)) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) else { return nil }
-        return best.0
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
+        Suggestions.closest(to: name, among: names)
     }
 
     static func graph(_ built: (graph: Graph, output: Var), style: FigureStyle, title: String, palette: Palette) -> LectureDrawing {

@@ -81,8 +81,7 @@ struct Check: ParsableCommand {
         }
         if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
         for name in op where Registry.spec(named: name) == nil {
-            let close = Registry.names.filter { editDistance($0, name) <= 2 }
-            let hint = close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
+            let hint = Suggestions.closest(to: name, among: Registry.names).map { " (did you mean \($0)?)" } ?? ""
             try usage("no op named '\(name)' in the registry\(hint); `chainrule ops` lists them")
         }
     }
@@ -169,17 +168,3 @@ struct Check: ParsableCommand {
 }
 
 extension Stencil: ExpressibleByArgument {}
-
-/// The Levenshtein distance: how many single-character edits turn `a` into `b`.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var previous = Array(0...b.count)
-    for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
-        var current = [i] + [Int](repeating: 0, count: b.count)
-        for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
-            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
-}

@@ -1,10 +1,12 @@
-/// "Did you mean …": the closest known name by edit distance.
-enum Suggestions {
+/// "Did you mean …": the closest known name by edit distance. Every "did
+/// you mean" of the tool (names in programs, op names, figure names) comes
+/// from here, so they agree on what counts as a typo.
+public enum Suggestions {
     /// The candidate nearest to `name`, if it is close enough to be a typo:
     /// none for names of 1 or 2 characters (any two are one edit apart) except
     /// a difference of case, 1 edit up to 4 characters, 2 up to 8, else 3.
     /// Ties go to the alphabetically first, so messages are reproducible.
-    static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
         let limit = name.count <= 2 ? 0 : name.count <= 4 ? 1 : (name.count <= 8 ? 2 : 3)
         var best: (name: String, distance: Int)?
         let lowered = name.lowercased()
@@ -22,7 +24,7 @@ enum Suggestions {
 
     /// Levenshtein distance with transpositions counted as one edit
     /// (optimal string alignment), over Unicode scalars.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
