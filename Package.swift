@@ -50,7 +50,7 @@ let package = Package(
             name: "chainrule-bench",
             dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"]
         ),
-        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
+        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "ChainruleCheck"]),
         .testTarget(
             name: "ChainruleCheckTests",
             dependencies: [
