@@ -8,6 +8,12 @@ func stableSigmoid(_ x: Double) -> Double {
     x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
 }
 
+/// softplus(x) = ln(1 + eˣ), written as ln(1 + e^(−|x|)) + max(x, 0) so
+/// that large |x| neither overflows nor loses the small term.
+func stableSoftplus(_ x: Double) -> Double {
+    Foundation.log1p(Foundation.exp(-Swift.abs(x))) + Swift.max(x, 0)
+}
+
 public enum Activation {
     public static let relu = UnaryElementwise(
         name: "relu",
@@ -22,12 +28,9 @@ public enum Activation {
     public static let tanh = UnaryElementwise(
         name: "tanh", f: { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
 
-    /// softplus(x) = ln(1 + eˣ), written as ln(1 + e^(−|x|)) + max(x, 0) so
-    /// that large |x| neither overflows nor loses the small term; d/dx = σ(x).
+    /// softplus(x) = ln(1 + eˣ) without overflow; d/dx = σ(x).
     public static let softplus = UnaryElementwise(
-        name: "softplus",
-        f: { x in Foundation.log1p(Foundation.exp(-Swift.abs(x))) + Swift.max(x, 0) },
-        derivative: { x, _ in stableSigmoid(x) })
+        name: "softplus", f: stableSoftplus, derivative: { x, _ in stableSigmoid(x) })
 
     /// The slope of `leaky_relu` for x < 0 when none is given: 0.01, as PyTorch.
     public static let defaultLeakySlope = 0.01

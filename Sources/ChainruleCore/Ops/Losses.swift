@@ -48,35 +48,20 @@ public struct CrossEntropy: Operation {
         try validateLabels(name, inputs[1], classes: inputs[0].shape[1])
     }
 
-    /// Row-wise softmax of the logits, and the mean loss.
-    func softmaxAndLoss(_ logits: Tensor, _ labels: Tensor) -> (softmax: [Double], loss: Double) {
-        let n = logits.shape[0], c = logits.shape[1]
-        var softmax = [Double](repeating: 0, count: logits.count)
-        var total = 0.0
-        for row in 0..<n {
-            let base = row * c
-            var top = -Double.infinity
-            for j in 0..<c { top = Swift.max(top, logits.data[base + j]) }
-            var sum = 0.0
-            for j in 0..<c {
-                let e = Foundation.exp(logits.data[base + j] - top)
-                softmax[base + j] = e
-                sum += e
-            }
-            for j in 0..<c { softmax[base + j] /= sum }
-            let y = Int(labels.data[row])
-            total -= logits.data[base + y] - top - Foundation.log(sum)
-        }
-        return (softmax, n == 0 ? 0 : total / Double(n))
-    }
-
+    /// −mean over the rows of log softmax(logits)[label], from `LogSoftmax`'s
+    /// stable row-wise log-probabilities.
     public func forward(_ inputs: [Tensor]) -> Tensor {
-        Tensor(softmaxAndLoss(inputs[0], inputs[1]).loss)
+        let logProbabilities = LogSoftmax().forward([inputs[0]])
+        let n = inputs[0].shape[0], c = inputs[0].shape[1]
+        var total = 0.0
+        for row in 0..<n { total -= logProbabilities.data[row * c + Int(inputs[1].data[row])] }
+        return Tensor(n == 0 ? 0 : total / Double(n))
     }
 
+    /// ∂L/∂logits = (softmax(logits) − onehot(label)) / N, the softmax being e^(log-probabilities).
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
         let n = inputs[0].shape[0], c = inputs[0].shape[1]
-        var d = softmaxAndLoss(inputs[0], inputs[1]).softmax
+        var d = LogSoftmax().forward([inputs[0]]).data.map { Foundation.exp($0) }
         for row in 0..<n { d[row * c + Int(inputs[1].data[row])] -= 1 }
         let scale = gradient.scalar / Double(n)
         for i in d.indices { d[i] *= scale }
@@ -230,7 +215,8 @@ public struct BinaryCrossEntropyWithLogits: Operation {
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let z = inputs[0].data, t = inputs[1].data
         var total = 0.0
-        for i in z.indices { total += Swift.max(z[i], 0) - z[i] * t[i] + Foundation.log1p(Foundation.exp(-Swift.abs(z[i]))) }
+        // −[t·log σ(z) + (1 − t)·log(1 − σ(z))] = softplus(z) − t·z
+        for i in z.indices { total += stableSoftplus(z[i]) - z[i] * t[i] }
         return Tensor(z.isEmpty ? 0 : total / Double(z.count))
     }
 
@@ -240,8 +226,7 @@ public struct BinaryCrossEntropyWithLogits: Operation {
         var dz = [Double](repeating: 0, count: z.count)
         var dt = [Double](repeating: 0, count: z.count)
         for i in z.indices {
-            let sigma = z[i] >= 0 ? 1 / (1 + Foundation.exp(-z[i])) : Foundation.exp(z[i]) / (1 + Foundation.exp(z[i]))
-            dz[i] = scale * (sigma - t[i])
+            dz[i] = scale * (stableSigmoid(z[i]) - t[i])
             dt[i] = -scale * z[i]
         }
         return [Tensor(shape: inputs[0].shape, data: dz), Tensor(shape: inputs[1].shape, data: dt)]
