@@ -200,6 +200,7 @@ public enum PatchKernel {
             for ki in 0..<g.kernelHeight {
                 for kj in 0..<g.kernelWidth {
                     let out = columns + row * positions
+                    let valid = g.validOutputColumns(kernelColumn: kj)
                     for oi in 0..<g.outputHeight {
                         let ii = oi * g.stride + ki - g.pad
                         let target = out + oi * g.outputWidth
@@ -208,7 +209,6 @@ public enum PatchKernel {
                             continue
                         }
                         let source = plane + ii * g.width + kj - g.pad
-                        let valid = g.validOutputColumns(kernelColumn: kj)
                         for oj in 0..<valid.lowerBound { target[oj] = 0 }
                         if g.stride == 1 {
                             (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
@@ -236,12 +236,12 @@ public enum PatchKernel {
             for ki in 0..<g.kernelHeight {
                 for kj in 0..<g.kernelWidth {
                     let source = columns + row * positions
+                    let valid = g.validOutputColumns(kernelColumn: kj)
                     for oi in 0..<g.outputHeight {
                         let ii = oi * g.stride + ki - g.pad
                         if ii < 0 || ii >= g.height { continue }
                         let target = plane + ii * g.width + kj - g.pad
                         let sourceRow = source + oi * g.outputWidth
-                        let valid = g.validOutputColumns(kernelColumn: kj)
                         if g.stride == 1 {
                             for oj in valid { target[oj] += sourceRow[oj] }
                         } else {
