@@ -25,6 +25,23 @@ struct PoolWindow {
 
     var planeSize: Int { height * width }
     var outputPlaneSize: Int { outputHeight * outputWidth }
+
+    /// Calls `body(output, corner)` for every output element of `planes`
+    /// planes in row-major order: its flat index, and the flat offset in the
+    /// input of its window's top-left element (row ki of the window starts at
+    /// `corner + ki·width`).
+    func forEachWindow(planes: Int, _ body: (_ output: Int, _ corner: Int) -> Void) {
+        var output = 0
+        for plane in 0..<planes {
+            let base = plane * planeSize
+            for oi in 0..<outputHeight {
+                for oj in 0..<outputWidth {
+                    body(output, base + oi * stride * width + oj * stride)
+                    output += 1
+                }
+            }
+        }
+    }
 }
 
 /// What max- and average-pooling share: a square window moved by a stride
@@ -81,24 +98,17 @@ public struct MaxPool2D: PoolingOperation {
         let planes = x.shape[0] * x.shape[1]
         var offsets = [Int](repeating: 0, count: planes * w.outputPlaneSize)
         x.data.withUnsafeBufferPointer { xp in
-            var o = 0
-            for plane in 0..<planes {
-                let base = plane * w.planeSize
-                for oi in 0..<w.outputHeight {
-                    for oj in 0..<w.outputWidth {
-                        var best = base + oi * w.stride * w.width + oj * w.stride
-                        var bestValue = xp[best]
-                        for ki in 0..<w.kernel {
-                            let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                            for kj in 0..<w.kernel where xp[row + kj] > bestValue {
-                                best = row + kj
-                                bestValue = xp[row + kj]
-                            }
-                        }
-                        offsets[o] = best
-                        o += 1
+            w.forEachWindow(planes: planes) { o, corner in
+                var best = corner
+                var bestValue = xp[corner]
+                for ki in 0..<w.kernel {
+                    let row = corner + ki * w.width
+                    for kj in 0..<w.kernel where xp[row + kj] > bestValue {
+                        best = row + kj
+                        bestValue = xp[row + kj]
                     }
                 }
+                offsets[o] = best
             }
         }
         return offsets
@@ -146,20 +156,13 @@ public struct AvgPool2D: PoolingOperation {
         let scale = 1 / Double(kernel * kernel)
         var out = [Double](repeating: 0, count: planes * w.outputPlaneSize)
         x.data.withUnsafeBufferPointer { xp in
-            var o = 0
-            for plane in 0..<planes {
-                let base = plane * w.planeSize
-                for oi in 0..<w.outputHeight {
-                    for oj in 0..<w.outputWidth {
-                        var total = 0.0
-                        for ki in 0..<w.kernel {
-                            let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                            for kj in 0..<w.kernel { total += xp[row + kj] }
-                        }
-                        out[o] = total * scale
-                        o += 1
-                    }
+            w.forEachWindow(planes: planes) { o, corner in
+                var total = 0.0
+                for ki in 0..<w.kernel {
+                    let row = corner + ki * w.width
+                    for kj in 0..<w.kernel { total += xp[row + kj] }
                 }
+                out[o] = total * scale
             }
         }
         return Tensor(shape: [x.shape[0], x.shape[1], w.outputHeight, w.outputWidth], data: out)
@@ -171,18 +174,11 @@ public struct AvgPool2D: PoolingOperation {
         let planes = x.shape[0] * x.shape[1]
         let scale = 1 / Double(kernel * kernel)
         var dx = [Double](repeating: 0, count: x.count)
-        var o = 0
-        for plane in 0..<planes {
-            let base = plane * w.planeSize
-            for oi in 0..<w.outputHeight {
-                for oj in 0..<w.outputWidth {
-                    let share = gradient.data[o] * scale
-                    for ki in 0..<w.kernel {
-                        let row = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                        for kj in 0..<w.kernel { dx[row + kj] += share }
-                    }
-                    o += 1
-                }
+        w.forEachWindow(planes: planes) { o, corner in
+            let share = gradient.data[o] * scale
+            for ki in 0..<w.kernel {
+                let row = corner + ki * w.width
+                for kj in 0..<w.kernel { dx[row + kj] += share }
             }
         }
         return [Tensor(shape: x.shape, data: dx)]
