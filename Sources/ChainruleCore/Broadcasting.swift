@@ -18,28 +18,45 @@ public func broadcastShapes(_ a: [Int], _ b: [Int]) -> [Int]? {
 }
 
 extension Tensor {
-    /// For every element of `target`, the flat offset of the element of a
-    /// tensor of shape `source` that broadcasting maps onto it.
-    static func broadcastOffsets(from source: [Int], to target: [Int]) -> [Int] {
-        let rank = target.count
-        let padded = [Int](repeating: 1, count: rank - source.count) + source
-        let sourceStrides = Tensor.strides(padded)
-        let count = Tensor.elementCount(target)
-        var offsets = [Int](repeating: 0, count: count)
-        if count == 0 { return offsets }
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        for flat in 0..<count {
-            offsets[flat] = offset
-            var axis = rank - 1
+    /// Walks a tensor of `shape` in row-major order and calls
+    /// `body(position, offset)` with each element's flat position and the
+    /// offset that `strides` (one per axis, 0 for a broadcast axis) give it in
+    /// a source buffer. An odometer: no index array per element.
+    /// Broadcasting and transposing are both this walk with other strides.
+    static func forEachStridedOffset(shape: [Int], strides: [Int], _ body: (_ position: Int, _ offset: Int) -> Void) {
+        let count = Tensor.elementCount(shape)
+        guard count > 0 else { return }
+        guard let last = shape.indices.last else { return body(0, 0) }
+        var index = [Int](repeating: 0, count: shape.count)
+        var base = 0
+        var position = 0
+        while position < count {
+            var offset = base
+            for _ in 0..<shape[last] {
+                body(position, offset)
+                offset += strides[last]
+                position += 1
+            }
+            var axis = last - 1
             while axis >= 0 {
                 index[axis] += 1
-                if padded[axis] != 1 { offset += sourceStrides[axis] }
-                if index[axis] < target[axis] { break }
-                if padded[axis] != 1 { offset -= sourceStrides[axis] * target[axis] }
+                base += strides[axis]
+                if index[axis] < shape[axis] { break }
+                base -= strides[axis] * shape[axis]
                 index[axis] = 0
                 axis -= 1
             }
+        }
+    }
+
+    /// For every element of `target`, the flat offset of the element of a
+    /// tensor of shape `source` that broadcasting maps onto it.
+    static func broadcastOffsets(from source: [Int], to target: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: target.count - source.count) + source
+        let strides = zip(padded, Tensor.strides(padded)).map { size, stride in size == 1 ? 0 : stride }
+        var offsets = [Int](repeating: 0, count: Tensor.elementCount(target))
+        offsets.withUnsafeMutableBufferPointer { offsets in
+            forEachStridedOffset(shape: target, strides: strides) { position, offset in offsets[position] = offset }
         }
         return offsets
     }

@@ -47,41 +47,17 @@ public struct Transpose: Operation {
 }
 
 extension Tensor {
-    /// The axes permuted: output axis i is axis `permutation[i]` of this tensor.
-    ///
-    /// Walks the output in order; the source offset follows with the
-    /// permuted strides (an odometer over the outer axes, a strided run over
-    /// the last one), so no index array is built per element.
+    /// The axes permuted: output axis i is axis `permutation[i]` of this tensor
+    /// (the output walked in order, the source followed with permuted strides).
     func permuted(_ permutation: [Int]) -> Tensor {
         if permutation == Array(0..<rank) { return self }
         let outShape = permutation.map { shape[$0] }
         let sourceStrides = Tensor.strides(shape)
-        let step = permutation.map { sourceStrides[$0] }
         var out = [Double](repeating: 0, count: count)
-        guard count > 0 else { return Tensor(shape: outShape, data: out) }
-        let last = rank - 1
-        let runLength = outShape[last], runStep = step[last]
-        var index = [Int](repeating: 0, count: rank)
         data.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { out in
-                var base = 0
-                var position = 0
-                while position < out.count {
-                    var offset = base
-                    for _ in 0..<runLength {
-                        out[position] = source[offset]
-                        offset += runStep
-                        position += 1
-                    }
-                    var axis = last - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        base += step[axis]
-                        if index[axis] < outShape[axis] { break }
-                        base -= step[axis] * outShape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
+                Tensor.forEachStridedOffset(shape: outShape, strides: permutation.map { sourceStrides[$0] }) { position, offset in
+                    out[position] = source[offset]
                 }
             }
         }
