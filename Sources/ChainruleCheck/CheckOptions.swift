@@ -130,7 +130,7 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// (its h = 1e-3 makes the first-order ones too rough on curved functions).
     /// Returns how far outside that interval a is, as a multiple of the tolerance:
     /// 0 inside, above 1 for a rule value no subgradient explains.
-    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double] = []) -> Double {
+    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double]) -> Double {
         let ends = [left, right, n] + alsoAccepted.filter(\.isFinite)
         let low = ends.min()!, high = ends.max()!
         let outside = a < low ? low - a : (a > high ? a - high : 0)

@@ -69,9 +69,11 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     /// gave a NaN or an infinity (they left its domain): `"x + h"`, `"x − h"` or `"x ± h"`.
     public var undefinedStep: String?
 
+    /// The absolute error `|a − n|` and the relative error (see `relativeError(analytic:numeric:)`)
+    /// follow from `analytic` and `numeric`.
     public init(
         input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil,
-        analytic: Double, numeric: Double, absoluteError: Double, relativeError: Double,
+        analytic: Double, numeric: Double,
         atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
         undefinedStep: String? = nil
     ) {
@@ -82,8 +84,8 @@ public struct ElementComparison: Sendable, Codable, Equatable {
         self.outputIndex = outputIndex
         self.analytic = analytic
         self.numeric = numeric
-        self.absoluteError = absoluteError
-        self.relativeError = relativeError
+        self.absoluteError = abs(analytic - numeric)
+        self.relativeError = ChainruleCheck.relativeError(analytic: analytic, numeric: numeric)
         self.atKink = atKink
         self.leftDerivative = leftDerivative
         self.rightDerivative = rightDerivative
