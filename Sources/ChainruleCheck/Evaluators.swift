@@ -78,6 +78,8 @@ final class ConeEvaluator: PerturbedEvaluator {
     private var values: [Tensor]
     /// The leaf whose cone holds perturbed values, if any.
     private var dirty: Int?
+    /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
+    private var branches: [Int] = []
     private(set) var evaluations = 0
 
     init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]]) {
@@ -122,13 +124,14 @@ final class ConeEvaluator: PerturbedEvaluator {
 
     private func recompute(_ input: Int) -> Evaluation {
         evaluations += 1
-        var branches: [Int] = []
+        // Refilled in place: its storage is reused once the previous evaluation's copy is gone.
+        branches.removeAll(keepingCapacity: true)
         for i in cones[input] {
             let node = snapshot.nodes[i]
             let op = node.op!
             let inputs = node.inputs.map { values[$0.index] }
             values[i] = op.forward(inputs)
-            branches += op.branches(inputs)
+            branches.append(contentsOf: op.branches(inputs))
         }
         return Evaluation(output: values[snapshot.output], branches: branches)
     }
