@@ -44,8 +44,10 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// leaf or input); fall back to the element-by-element check only on a mismatch,
     /// so a failure still names its element.
     public var fast: Bool
-    /// Check this many random elements of every leaf or input instead of all of them.
-    public var sample: Int?
+    /// Check this many random elements (at least 1) of every leaf or input instead of all of them.
+    public var sample: Int? {
+        didSet { Self.requireValidSample(sample) }
+    }
     /// Seeds the random u, v of fast mode and the sampled elements.
     public var seed: UInt64
     /// Graph checks: run the node-local check (every node's own rule).
@@ -79,6 +81,14 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         self.fullJacobianLimit = fullJacobianLimit
         self.parallel = parallel
         self.progress = progress
+        Self.requireValidSample(sample)
+    }
+
+    /// Refuses a sample of no elements: it would check nothing and pass.
+    private static func requireValidSample(_ sample: Int?) {
+        if let sample {
+            precondition(sample >= 1, "CheckOptions: sample must be at least 1 element (nil checks every element), got \(sample)")
+        }
     }
 
     /// The step actually used.

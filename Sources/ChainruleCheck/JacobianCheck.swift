@@ -82,17 +82,17 @@ enum JacobianCheck {
         return (verdicts, evaluations)
     }
 
-    /// The elements of input `input` to check: all of them, or `options.sample`
+    /// The elements of input `input` to check: all of them, or `options.sample` (at least 1)
     /// distinct ones drawn with the options' seed.
     static func elements(ofInput input: Int, count: Int, options: CheckOptions, salt: UInt64) -> [Int] {
         guard let k = options.sample, k < count else { return Array(0..<count) }
         var rng = SeededGenerator(seed: options.seed &+ salt &* 0x9E37_79B9 &+ UInt64(input) &* 7919)
         var indices = Array(0..<count)
-        for position in 0..<Swift.max(k, 0) {
+        for position in 0..<k {
             let pick = position + Int(rng.next() % UInt64(count - position))
             indices.swapAt(position, pick)
         }
-        return indices.prefix(Swift.max(k, 0)).sorted()
+        return indices.prefix(k).sorted()
     }
 
     /// `uᵀ J_i v_i` by backward rule and by finite differences along `v_i`, for every checked input.

@@ -260,3 +260,14 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
         #expect(lines[3].hasPrefix("PASSED: 2 ops · "))
     }
 }
+
+@Suite struct CheckOptionsTests {
+    @Test func aSampleOfNoElementsIsRefusedRatherThanCheckingNothing() async {
+        await #expect(processExitsWith: .failure) { _ = CheckOptions(sample: 0) }
+        await #expect(processExitsWith: .failure) {
+            var options = CheckOptions()
+            options.sample = -3
+        }
+        #expect(CheckOptions(sample: 1).sample == 1)
+    }
+}
