@@ -31,8 +31,11 @@ public enum ErrorBand: String, Sendable, Codable, Comparable {
     public static func < (a: ErrorBand, b: ErrorBand) -> Bool { a.rank < b.rank }
 }
 
-/// The verdict on one checked thing (a node, a leaf, an op sample).
-public enum CheckStatus: String, Sendable, Codable {
+/// The verdict on one checked thing (a node, a leaf, an op sample), ordered from
+/// least to most telling: skipped < pass < kink < fail (the worst of several is their `max`).
+public enum CheckStatus: String, Sendable, Codable, Comparable {
+    /// Not checked (a leaf node has no rule; a constant gets no gradient).
+    case skipped
     /// Every element within tolerance.
     case pass
     /// Within tolerance, with elements where x ± h straddles a declared kink whose
@@ -40,8 +43,17 @@ public enum CheckStatus: String, Sendable, Codable {
     case kink
     /// Some element out of tolerance away from any kink.
     case fail
-    /// Not checked (a leaf node has no rule; a constant gets no gradient).
-    case skipped
+
+    private var severity: Int {
+        switch self {
+        case .skipped: 0
+        case .pass: 1
+        case .kink: 2
+        case .fail: 3
+        }
+    }
+
+    public static func < (a: CheckStatus, b: CheckStatus) -> Bool { a.severity < b.severity }
 }
 
 /// One element's comparison: the analytic (backward-rule) number against the

@@ -242,21 +242,9 @@ struct UnitVerdict: Sendable {
             status: .fail, maxRelativeError: .infinity, worst: nil, kinks: [], kinkCount: 0, elementsChecked: 0,
             method: .fullJacobian, problem: problem)
     }
+}
 
-    init(
-        status: CheckStatus, maxRelativeError: Double, worst: ElementComparison?, kinks: [ElementComparison],
-        kinkCount: Int, elementsChecked: Int, method: ComparisonMethod, problem: String?
-    ) {
-        self.status = status
-        self.maxRelativeError = maxRelativeError
-        self.worst = worst
-        self.kinks = kinks
-        self.kinkCount = kinkCount
-        self.elementsChecked = elementsChecked
-        self.method = method
-        self.problem = problem
-    }
-
+extension UnitVerdict {
     /// Inputs that passed fast mode's `uᵀJv` count as passed with the projection's error;
     /// the others by their elements.
     init(_ verdicts: [InputVerdict], method: ComparisonMethod) {
@@ -310,9 +298,9 @@ public struct RuleCheck: Sendable, Codable, Equatable {
     public var passed: Bool { status != .fail }
 }
 
-/// The rule check of a list of ops. `Codable`: `chainrule check --ops --json` prints it,
-/// with a top-level `"passed"` (see `passed`) that decoding ignores.
-public struct RuleReport: Sendable, Codable {
+/// The rule check of a list of ops. `Encodable`: `chainrule check --ops --json` prints it,
+/// with a top-level `"passed"` (see `passed`).
+public struct RuleReport: Sendable, Encodable {
     /// One entry per op sample (one failing entry for an op without samples), in registry order.
     public var rules: [RuleCheck]
     public var options: CheckOptions
@@ -328,14 +316,6 @@ public struct RuleReport: Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case passed, rules, options, forwardEvaluations, seconds
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            rules: try c.decode([RuleCheck].self, forKey: .rules), options: try c.decode(CheckOptions.self, forKey: .options),
-            forwardEvaluations: try c.decode(Int.self, forKey: .forwardEvaluations),
-            seconds: try c.decode(Double.self, forKey: .seconds))
     }
 
     public func encode(to encoder: any Encoder) throws {
