@@ -44,8 +44,10 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// leaf or input); fall back to the element-by-element check only on a mismatch,
     /// so a failure still names its element.
     public var fast: Bool
-    /// Check this many random elements of every leaf or input instead of all of them.
-    public var sample: Int?
+    /// Check this many random elements (at least 1) of every leaf or input instead of all of them.
+    public var sample: Int? {
+        didSet { Self.requireValidSample(sample) }
+    }
     /// Seeds the random u, v of fast mode and the sampled elements.
     public var seed: UInt64
     /// Graph checks: run the node-local check (every node's own rule).
@@ -79,6 +81,14 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         self.fullJacobianLimit = fullJacobianLimit
         self.parallel = parallel
         self.progress = progress
+        Self.requireValidSample(sample)
+    }
+
+    /// Refuses a sample of no elements: it would check nothing and pass.
+    private static func requireValidSample(_ sample: Int?) {
+        if let sample {
+            precondition(sample >= 1, "CheckOptions: sample must be at least 1 element (nil checks every element), got \(sample)")
+        }
     }
 
     /// The step actually used.
@@ -130,7 +140,7 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// (its h = 1e-3 makes the first-order ones too rough on curved functions).
     /// Returns how far outside that interval a is, as a multiple of the tolerance:
     /// 0 inside, above 1 for a rule value no subgradient explains.
-    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double] = []) -> Double {
+    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double]) -> Double {
         let ends = [left, right, n] + alsoAccepted.filter(\.isFinite)
         let low = ends.min()!, high = ends.max()!
         let outside = a < low ? low - a : (a > high ? a - high : 0)

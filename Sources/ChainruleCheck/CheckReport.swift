@@ -31,8 +31,11 @@ public enum ErrorBand: String, Sendable, Codable, Comparable {
     public static func < (a: ErrorBand, b: ErrorBand) -> Bool { a.rank < b.rank }
 }
 
-/// The verdict on one checked thing (a node, a leaf, an op sample).
-public enum CheckStatus: String, Sendable, Codable {
+/// The verdict on one checked thing (a node, a leaf, an op sample), ordered from
+/// least to most telling: skipped < pass < kink < fail (the worst of several is their `max`).
+public enum CheckStatus: String, Sendable, Codable, Comparable {
+    /// Not checked (a leaf node has no rule; a constant gets no gradient).
+    case skipped
     /// Every element within tolerance.
     case pass
     /// Within tolerance, with elements where x ± h straddles a declared kink whose
@@ -40,8 +43,17 @@ public enum CheckStatus: String, Sendable, Codable {
     case kink
     /// Some element out of tolerance away from any kink.
     case fail
-    /// Not checked (a leaf node has no rule; a constant gets no gradient).
-    case skipped
+
+    private var severity: Int {
+        switch self {
+        case .skipped: 0
+        case .pass: 1
+        case .kink: 2
+        case .fail: 3
+        }
+    }
+
+    public static func < (a: CheckStatus, b: CheckStatus) -> Bool { a.severity < b.severity }
 }
 
 /// One element's comparison: the analytic (backward-rule) number against the
@@ -69,9 +81,11 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     /// gave a NaN or an infinity (they left its domain): `"x + h"`, `"x − h"` or `"x ± h"`.
     public var undefinedStep: String?
 
+    /// The absolute error `|a − n|` and the relative error (see `relativeError(analytic:numeric:)`)
+    /// follow from `analytic` and `numeric`.
     public init(
         input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil,
-        analytic: Double, numeric: Double, absoluteError: Double, relativeError: Double,
+        analytic: Double, numeric: Double,
         atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
         undefinedStep: String? = nil
     ) {
@@ -82,8 +96,8 @@ public struct ElementComparison: Sendable, Codable, Equatable {
         self.outputIndex = outputIndex
         self.analytic = analytic
         self.numeric = numeric
-        self.absoluteError = absoluteError
-        self.relativeError = relativeError
+        self.absoluteError = abs(analytic - numeric)
+        self.relativeError = ChainruleCheck.relativeError(analytic: analytic, numeric: numeric)
         self.atKink = atKink
         self.leftDerivative = leftDerivative
         self.rightDerivative = rightDerivative

@@ -27,8 +27,7 @@ struct ComparisonTally: Sendable {
         checked += 1
         if !options.accepts(analytic: a, numeric: n) { failures += 1 }
         if Swift.max(abs(a), abs(n)) >= options.absoluteTolerance || !options.accepts(analytic: a, numeric: n) {
-            let r = relativeError(analytic: a, numeric: n)
-            maxRelativeError = Swift.max(maxRelativeError, r.isNaN ? .infinity : r)
+            maxRelativeError = Swift.max(maxRelativeError, relativeError(analytic: a, numeric: n))
         }
         let ratio = options.toleranceRatio(analytic: a, numeric: n)
         if ratio > worstRatio {
@@ -37,22 +36,27 @@ struct ComparisonTally: Sendable {
         }
     }
 
-    /// Adds an element whose x ± h straddles a kink (`comparison` carries both one-sided
-    /// derivatives). It passes, as a kink, when the rule's value lies between them (a
-    /// subgradient, see `CheckOptions.kinkRatio`); otherwise it fails like any element.
-    mutating func addKink(_ comparison: ElementComparison, options: CheckOptions, alsoAccepted: [Double] = []) {
-        checked += 1
+    /// Adds an element whose x ± h straddles a kink, with its one-sided derivatives `sides`
+    /// (recorded in the comparison). It passes, as a kink, when the rule's value lies between
+    /// them (a subgradient, see `CheckOptions.kinkRatio`); otherwise it fails like any element.
+    /// `entries` is how many Jacobian entries the element stands for (its output elements in a
+    /// full-Jacobian comparison, 1 for `uᵀJ`), so `checked` counts the same unit as `add`.
+    mutating func addKink(_ comparison: ElementComparison, sides: OneSided, entries: Int, options: CheckOptions) {
+        var comparison = comparison
+        comparison.atKink = true
+        comparison.leftDerivative = sides.left
+        comparison.rightDerivative = sides.right
+        checked += entries
         let ratio = options.kinkRatio(
             analytic: comparison.analytic, numeric: comparison.numeric,
-            left: comparison.leftDerivative ?? comparison.numeric, right: comparison.rightDerivative ?? comparison.numeric,
-            alsoAccepted: alsoAccepted)
+            left: sides.left, right: sides.right, alsoAccepted: sides.secondOrder)
         guard ratio > 1 else {
             kinkCount += 1
             if kinks.count < Self.keptKinks { kinks.append(comparison) }
             return
         }
         failures += 1
-        maxRelativeError = Swift.max(maxRelativeError, comparison.relativeError.isNaN ? .infinity : comparison.relativeError)
+        maxRelativeError = Swift.max(maxRelativeError, comparison.relativeError)
         if ratio > worstRatio {
             worstRatio = ratio
             worst = comparison

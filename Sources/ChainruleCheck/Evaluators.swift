@@ -47,60 +47,22 @@ struct GraphSnapshot: Sendable {
         self.output = output.index
     }
 
-    /// Every node's value: leaves as stored, ops computed in order. A NaN or an
-    /// infinity propagates; `GradientCheck.firstNonFinite` finds where it started.
+    /// Every node's value (`Graph.forwardValues`). A NaN or an infinity
+    /// propagates; `GradientCheck.firstNonFinite` finds where it started.
     func forwardValues() throws(GraphError) -> [Tensor] {
-        var values: [Tensor] = []
-        values.reserveCapacity(nodes.count)
-        for node in nodes {
-            guard let op = node.op else {
-                values.append(node.value!)
-                continue
-            }
-            let inputs = node.inputs.map { values[$0.index] }
-            do {
-                try op.validate(inputs)
-            } catch {
-                throw .invalidValue(node: node.id, nodeName: node.displayName, location: node.location, error)
-            }
-            values.append(op.forward(inputs))
-        }
-        return values
+        try Graph.forwardValues(nodes: nodes)
     }
 
     /// Backpropagation from the output with cotangent `seed`: every node's gradient
     /// (`nil` where the output does not depend on the node).
     func gradients(values: [Tensor], seed: Tensor) -> [Tensor?] {
-        var gradients = [Tensor?](repeating: nil, count: nodes.count)
-        gradients[output] = seed
-        for i in stride(from: output, through: 0, by: -1) {
-            guard let op = nodes[i].op, let g = gradients[i] else { continue }
-            let inputs = nodes[i].inputs.map { values[$0.index] }
-            let inputGradients = op.backward(inputs, output: values[i], gradient: g)
-            for (k, input) in nodes[i].inputs.enumerated() {
-                guard op.isDifferentiable(input: k), let gk = inputGradients[k] else { continue }
-                if let existing = gradients[input.index] {
-                    gradients[input.index] = existing.zipMap(gk, +)
-                } else {
-                    gradients[input.index] = gk
-                }
-            }
-        }
-        return gradients
+        Graph.gradients(nodes: nodes, values: values, output: NodeID(output), seed: seed)
     }
 
-    /// The op nodes downstream of each leaf, in order (the leaf itself left out).
+    /// The op nodes downstream of each leaf up to the output, in order (the leaf itself left out).
     func cones(of leaves: [NodeID]) -> [[Int]] {
         leaves.map { leaf in
-            var reached = [Bool](repeating: false, count: nodes.count)
-            reached[leaf.index] = true
-            var cone: [Int] = []
-            for i in (leaf.index + 1)..<Swift.max(nodes.count, leaf.index + 1)
-            where nodes[i].inputs.contains(where: { reached[$0.index] }) {
-                reached[i] = true
-                cone.append(i)
-            }
-            return cone.filter { $0 <= output }
+            Graph.downstream(of: leaf, in: nodes).dropFirst().map(\.index).filter { $0 <= output }
         }
     }
 }
@@ -116,6 +78,8 @@ final class ConeEvaluator: PerturbedEvaluator {
     private var values: [Tensor]
     /// The leaf whose cone holds perturbed values, if any.
     private var dirty: Int?
+    /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
+    private var branches: [Int] = []
     private(set) var evaluations = 0
 
     init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]]) {
@@ -160,13 +124,14 @@ final class ConeEvaluator: PerturbedEvaluator {
 
     private func recompute(_ input: Int) -> Evaluation {
         evaluations += 1
-        var branches: [Int] = []
+        // Refilled in place: its storage is reused once the previous evaluation's copy is gone.
+        branches.removeAll(keepingCapacity: true)
         for i in cones[input] {
             let node = snapshot.nodes[i]
             let op = node.op!
             let inputs = node.inputs.map { values[$0.index] }
             values[i] = op.forward(inputs)
-            branches += op.branches(inputs)
+            branches.append(contentsOf: op.branches(inputs))
         }
         return Evaluation(output: values[snapshot.output], branches: branches)
     }

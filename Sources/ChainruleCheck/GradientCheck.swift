@@ -101,7 +101,9 @@ public enum GradientCheck {
         }
 
         if options.endToEnd {
-            let (leaves, count) = checkLeaves(snapshot, values: values, nonFinite: report.nonFinite, options: options, workers: workers)
+            let (leaves, count) = checkLeaves(
+                snapshot, leaves: graph.differentiableLeaves, values: values, nonFinite: report.nonFinite,
+                options: options, workers: workers)
             report.leaves = leaves
             report.forwardEvaluations += count
         }
@@ -120,7 +122,7 @@ public enum GradientCheck {
     /// One op at one set of inputs: validated, then compared input by input.
     static func checkOperation(
         _ op: any ChainruleCore.Operation, inputs: [Tensor], inputNames: [String], options: CheckOptions, salt: UInt64,
-        workers: Int, progress: ProgressMeter? = nil
+        workers: Int
     ) -> (UnitVerdict, evaluations: Int) {
         do {
             _ = try op.outputShape(inputs.map(\.shape))
@@ -145,7 +147,7 @@ public enum GradientCheck {
             makeEvaluator: { OperationEvaluator(op: op, inputs: inputs) },
             pullback: { u in op.backward(inputs, output: output, gradient: u) })
         let (verdicts, evaluations) = JacobianCheck.check(
-            function, cotangents: cotangents, options: options, salt: salt, workers: workers, progress: progress)
+            function, cotangents: cotangents, options: options, salt: salt, workers: workers, progressLabel: nil)
         let method: ComparisonMethod = if case .oneHot = cotangents { .fullJacobian } else { .projected }
         return (UnitVerdict(verdicts, method: method), evaluations + 1)
     }
@@ -171,10 +173,9 @@ public enum GradientCheck {
     }
 
     static func checkLeaves(
-        _ snapshot: GraphSnapshot, values: [Tensor], nonFinite: NonFiniteValue?,
+        _ snapshot: GraphSnapshot, leaves: [NodeID], values: [Tensor], nonFinite: NonFiniteValue?,
         options: CheckOptions, workers: Int
     ) -> ([LeafCheck], evaluations: Int) {
-        let leaves = snapshot.nodes.filter { $0.role == .input || $0.role == .param }.map(\.id)
         let allCones = snapshot.cones(of: leaves)
         func leafCheck(_ leaf: NodeID, _ verdict: UnitVerdict?, projection: ProjectionCheck? = nil) -> LeafCheck {
             let node = snapshot.nodes[leaf.index]
@@ -199,14 +200,9 @@ public enum GradientCheck {
                 let gradients = snapshot.gradients(values: values, seed: u)
                 return checkedLeaves.map { gradients[$0.index] }
             })
-        let elementTotal = checkedLeaves.indices.reduce(0) { total, i in
-            total + JacobianCheck.elements(ofInput: i, count: function.inputs[i].count, options: options, salt: 0x5EED).count
-        }
-        let progress = ProgressMeter(enabled: options.progress, total: elementTotal, label: "end-to-end check: elements")
         let (verdicts, evaluations) = JacobianCheck.check(
             function, cotangents: .projected(Tensor.ones(outputValue.shape)), options: options, salt: 0x5EED,
-            workers: workers, progress: progress)
-        progress.finish()
+            workers: workers, progressLabel: "end-to-end check: elements")
         var byLeaf: [NodeID: LeafCheck] = [:]
         for v in verdicts {
             byLeaf[checkedLeaves[v.input]] = leafCheck(
@@ -246,21 +242,9 @@ struct UnitVerdict: Sendable {
             status: .fail, maxRelativeError: .infinity, worst: nil, kinks: [], kinkCount: 0, elementsChecked: 0,
             method: .fullJacobian, problem: problem)
     }
+}
 
-    init(
-        status: CheckStatus, maxRelativeError: Double, worst: ElementComparison?, kinks: [ElementComparison],
-        kinkCount: Int, elementsChecked: Int, method: ComparisonMethod, problem: String?
-    ) {
-        self.status = status
-        self.maxRelativeError = maxRelativeError
-        self.worst = worst
-        self.kinks = kinks
-        self.kinkCount = kinkCount
-        self.elementsChecked = elementsChecked
-        self.method = method
-        self.problem = problem
-    }
-
+extension UnitVerdict {
     /// Inputs that passed fast mode's `uᵀJv` count as passed with the projection's error;
     /// the others by their elements.
     init(_ verdicts: [InputVerdict], method: ComparisonMethod) {
@@ -314,9 +298,9 @@ public struct RuleCheck: Sendable, Codable, Equatable {
     public var passed: Bool { status != .fail }
 }
 
-/// The rule check of a list of ops. `Codable`: `chainrule check --ops --json` prints it,
-/// with a top-level `"passed"` (see `passed`) that decoding ignores.
-public struct RuleReport: Sendable, Codable {
+/// The rule check of a list of ops. `Encodable`: `chainrule check --ops --json` prints it,
+/// with a top-level `"passed"` (see `passed`).
+public struct RuleReport: Sendable, Encodable {
     /// One entry per op sample (one failing entry for an op without samples), in registry order.
     public var rules: [RuleCheck]
     public var options: CheckOptions
@@ -332,14 +316,6 @@ public struct RuleReport: Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case passed, rules, options, forwardEvaluations, seconds
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            rules: try c.decode([RuleCheck].self, forKey: .rules), options: try c.decode(CheckOptions.self, forKey: .options),
-            forwardEvaluations: try c.decode(Int.self, forKey: .forwardEvaluations),
-            seconds: try c.decode(Double.self, forKey: .seconds))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -61,7 +61,7 @@ enum JacobianCheck {
     /// `options.sample` sampled elements), after a `uᵀ J v` pre-check in fast mode.
     static func check(
         _ function: Differentiand, cotangents: Cotangents, options: CheckOptions, salt: UInt64,
-        workers: Int, progress: ProgressMeter? = nil
+        workers: Int, progressLabel: String?
     ) -> (verdicts: [InputVerdict], evaluations: Int) {
         var evaluations = 0
         var projections: [Int: ProjectionCheck] = [:]
@@ -74,7 +74,7 @@ enum JacobianCheck {
         }
         let (tallies, count) = compareElements(
             function, inputs: inputsToCompare, cotangents: cotangents, options: options, salt: salt,
-            workers: workers, progress: progress)
+            workers: workers, progressLabel: progressLabel)
         evaluations += count
         let verdicts = function.checkedInputs.map { i in
             InputVerdict(input: i, tally: tallies[i] ?? ComparisonTally(), projection: projections[i])
@@ -82,17 +82,17 @@ enum JacobianCheck {
         return (verdicts, evaluations)
     }
 
-    /// The elements of input `input` to check: all of them, or `options.sample`
+    /// The elements of input `input` to check: all of them, or `options.sample` (at least 1)
     /// distinct ones drawn with the options' seed.
     static func elements(ofInput input: Int, count: Int, options: CheckOptions, salt: UInt64) -> [Int] {
         guard let k = options.sample, k < count else { return Array(0..<count) }
         var rng = SeededGenerator(seed: options.seed &+ salt &* 0x9E37_79B9 &+ UInt64(input) &* 7919)
         var indices = Array(0..<count)
-        for position in 0..<Swift.max(k, 0) {
+        for position in 0..<k {
             let pick = position + Int(rng.next() % UInt64(count - position))
             indices.swapAt(position, pick)
         }
-        return indices.prefix(Swift.max(k, 0)).sorted()
+        return indices.prefix(k).sorted()
     }
 
     /// `uᵀ J_i v_i` by backward rule and by finite differences along `v_i`, for every checked input.
@@ -108,32 +108,45 @@ enum JacobianCheck {
             let v = Tensor.randn(function.inputs[i].shape, seed: options.seed &+ salt &+ UInt64(i) &* 31 &+ 0xBEEF)
             let analytic = dot(gradients[i]?.data ?? [], v.data)
             var numeric = 0.0
-            var firstBranches: [Int]?
-            var atKink = false
-            for (offset, weight) in options.stencil.terms {
-                let e = evaluator.evaluate(input: i, direction: v, scale: offset * h)
-                numeric += weight * dot(u.data, e.output.data)
-                if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
-            }
+            let atKink = evaluateStencil(options.stencil, evaluate: { offset in
+                evaluator.evaluate(input: i, direction: v, scale: offset * h)
+            }, visit: { _, weight, output in
+                numeric += weight * dot(u.data, output.data)
+            })
             evaluator.reset()
             numeric /= h
             let passed = !atKink && options.accepts(analytic: analytic, numeric: numeric)
-            checks[i] = ProjectionCheck(
-                analytic: analytic, numeric: numeric, absoluteError: abs(analytic - numeric),
-                relativeError: relativeError(analytic: analytic, numeric: numeric), atKink: atKink, passed: passed)
+            checks[i] = ProjectionCheck(analytic: analytic, numeric: numeric, atKink: atKink, passed: passed)
         }
         return (checks, evaluator.evaluations)
     }
 
-    /// Element-by-element comparison of the given inputs, spread over `workers` threads.
+    /// Evaluates the stencil's points `x + offset·h` through `evaluate` (which takes the
+    /// offset), hands each output to `visit` with its offset and weight, and returns
+    /// whether the branch pattern changed between the points: a kink lies between them.
+    static func evaluateStencil(
+        _ stencil: Stencil, evaluate: (Double) -> Evaluation, visit: (_ offset: Double, _ weight: Double, Tensor) -> Void
+    ) -> Bool {
+        var firstBranches: [Int]?
+        var atKink = false
+        for (offset, weight) in stencil.terms {
+            let e = evaluate(offset)
+            visit(offset, weight, e.output)
+            if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
+        }
+        return atKink
+    }
+
+    /// Element-by-element comparison of the given inputs, spread over `workers` threads,
+    /// with a progress meter labelled `progressLabel` counting the elements compared.
     static func compareElements(
         _ function: Differentiand, inputs: [Int], cotangents: Cotangents, options: CheckOptions, salt: UInt64,
-        workers: Int, progress: ProgressMeter?
+        workers: Int, progressLabel: String?
     ) -> ([Int: ComparisonTally], evaluations: Int) {
         guard !inputs.isEmpty else { return ([:], 0) }
         let outputCount = function.output.count
         let analytic = analyticNumbers(function, inputs: inputs, cotangents: cotangents, workers: workers)
-        let projection: Tensor? = if case .projected(let u) = cotangents { u } else { nil }
+        let projection: [Double]? = if case .projected(let u) = cotangents { u.data } else { nil }
         var pairs: [(input: Int, element: Int)] = []
         for i in inputs {
             for j in elements(ofInput: i, count: function.inputs[i].count, options: options, salt: salt) {
@@ -141,9 +154,10 @@ enum JacobianCheck {
             }
         }
         let allPairs = pairs
+        let progress = progressLabel.map { ProgressMeter(enabled: options.progress, total: allPairs.count, label: $0) }
         let h = options.effectiveStep
-        let terms = options.stencil.terms
         let y = function.output.data
+        let uy = projection.map { dot($0, y) }
         struct Partial: Sendable {
             var tallies: [Int: ComparisonTally]
             var evaluations: Int
@@ -161,66 +175,60 @@ enum JacobianCheck {
                         let x0 = function.inputs[i].data[j]
                         for k in 0..<outputCount { column[k] = 0 }
                         var plus: [Double] = [], minus: [Double] = [], plus2: [Double]? = nil, minus2: [Double]? = nil
-                        var firstBranches: [Int]?
-                        var atKink = false
                         var finiteAbove = true, finiteBelow = true
-                        for (offset, weight) in terms {
-                            let e = evaluator.evaluate(input: i, element: j, value: x0 + offset * h)
-                            e.output.data.withUnsafeBufferPointer { f in
+                        let atKink = evaluateStencil(options.stencil, evaluate: { offset in
+                            evaluator.evaluate(input: i, element: j, value: x0 + offset * h)
+                        }, visit: { offset, weight, output in
+                            output.data.withUnsafeBufferPointer { f in
                                 for k in 0..<outputCount { column[k] += weight * f[k] }
                             }
-                            if offset == 1 { plus = e.output.data }
-                            if offset == -1 { minus = e.output.data }
-                            if offset == 2 { plus2 = e.output.data }
-                            if offset == -2 { minus2 = e.output.data }
-                            if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
-                            if !e.output.allFinite {
+                            switch offset {
+                            case 1: plus = output.data
+                            case -1: minus = output.data
+                            case 2: plus2 = output.data
+                            case -2: minus2 = output.data
+                            default: break
+                            }
+                            if !output.allFinite {
                                 if offset > 0 { finiteAbove = false } else { finiteBelow = false }
                             }
-                        }
+                        })
                         evaluator.resetElement(input: i, element: j)
                         for k in 0..<outputCount { column[k] /= h }
                         let name = function.inputNames[i]
-                        let shape = function.inputs[i].shape
+                        let index = Tensor.index(of: j, in: function.inputs[i].shape)
                         let undefinedStep: String? = switch (finiteAbove, finiteBelow) {
                         case (true, true): nil
                         case (false, true): "x + h"
                         case (true, false): "x − h"
                         case (false, false): "x ± h"
                         }
-                        var tally = tallies[i] ?? ComparisonTally()
-                        if let u = projection?.data {
+                        if let u = projection, let uy {
                             let a = analytic[i]![j]
                             let n = dot(u, column)
                             let comparison = {
                                 ElementComparison(
-                                    input: i, inputName: name, index: Tensor.index(of: j, in: shape),
-                                    analytic: a, numeric: n, absoluteError: abs(a - n),
-                                    relativeError: relativeError(analytic: a, numeric: n),
+                                    input: i, inputName: name, index: index, analytic: a, numeric: n,
                                     undefinedStep: n.isFinite ? nil : undefinedStep)
                             }
                             if atKink {
-                                var c = comparison()
-                                c.atKink = true
-                                c.rightDerivative = (dot(u, plus) - dot(u, y)) / h
-                                c.leftDerivative = (dot(u, y) - dot(u, minus)) / h
-                                let secondOrder = secondOrderOneSided(
-                                    y: dot(u, y), plus: dot(u, plus), minus: dot(u, minus),
+                                let sides = OneSided(
+                                    y: uy, plus: dot(u, plus), minus: dot(u, minus),
                                     plus2: plus2.map { dot(u, $0) }, minus2: minus2.map { dot(u, $0) }, h: h)
-                                tally.addKink(c, options: options, alsoAccepted: secondOrder)
+                                tallies[i, default: .init()].addKink(
+                                    comparison(), sides: sides, entries: 1, options: options)
                             } else {
-                                tally.add(analytic: a, numeric: n, options: options, describe: comparison)
+                                tallies[i, default: .init()].add(analytic: a, numeric: n, options: options, describe: comparison)
                             }
                         } else {
                             let rows = analytic[i]!
                             let n_i = function.inputs[i].count
                             let comparison = { (k: Int) in
-                                let a = rows[k * n_i + j], n = column[k]
+                                let n = column[k]
                                 return ElementComparison(
-                                    input: i, inputName: name, index: Tensor.index(of: j, in: shape),
+                                    input: i, inputName: name, index: index,
                                     outputIndex: Tensor.index(of: k, in: function.output.shape),
-                                    analytic: a, numeric: n, absoluteError: abs(a - n),
-                                    relativeError: relativeError(analytic: a, numeric: n),
+                                    analytic: rows[k * n_i + j], numeric: n,
                                     undefinedStep: n.isFinite ? nil : undefinedStep)
                             }
                             if atKink {
@@ -229,35 +237,31 @@ enum JacobianCheck {
                                 // else (all inside) the one where the kink shows most (the two
                                 // one-sided derivatives differ most), then where rule and difference do.
                                 var worstK = 0
+                                var worstSides: OneSided?
                                 var worstKey = (ratio: -Double.infinity, jump: -Double.infinity, difference: -Double.infinity)
                                 for k in 0..<outputCount {
                                     let a = rows[k * n_i + j]
-                                    let left = (y[k] - minus[k]) / h, right = (plus[k] - y[k]) / h
+                                    let sides = OneSided(
+                                        y: y[k], plus: plus[k], minus: minus[k], plus2: plus2?[k], minus2: minus2?[k], h: h)
                                     let ratio = options.kinkRatio(
-                                        analytic: a, numeric: column[k],
-                                        left: left, right: right,
-                                        alsoAccepted: secondOrderOneSided(
-                                            y: y[k], plus: plus[k], minus: minus[k], plus2: plus2?[k], minus2: minus2?[k], h: h))
-                                    let key = (ratio: ratio > 1 ? ratio : 0, jump: abs(right - left), difference: abs(a - column[k]))
+                                        analytic: a, numeric: column[k], left: sides.left, right: sides.right,
+                                        alsoAccepted: sides.secondOrder)
+                                    let key = (ratio: ratio > 1 ? ratio : 0, jump: abs(sides.right - sides.left), difference: abs(a - column[k]))
                                     if key > worstKey {
                                         worstKey = key
                                         worstK = k
+                                        worstSides = sides
                                     }
                                 }
-                                var c = comparison(worstK)
-                                c.atKink = true
-                                c.rightDerivative = (plus[worstK] - y[worstK]) / h
-                                c.leftDerivative = (y[worstK] - minus[worstK]) / h
-                                tally.addKink(c, options: options, alsoAccepted: secondOrderOneSided(
-                                    y: y[worstK], plus: plus[worstK], minus: minus[worstK],
-                                    plus2: plus2?[worstK], minus2: minus2?[worstK], h: h))
+                                tallies[i, default: .init()].addKink(
+                                    comparison(worstK), sides: worstSides!, entries: outputCount, options: options)
                             } else {
                                 for k in 0..<outputCount {
-                                    tally.add(analytic: rows[k * n_i + j], numeric: column[k], options: options) { comparison(k) }
+                                    tallies[i, default: .init()].add(
+                                        analytic: rows[k * n_i + j], numeric: column[k], options: options) { comparison(k) }
                                 }
                             }
                         }
-                        tallies[i] = tally
                     }
                     progress?.advance(by: range.count)
                     return Partial(tallies: tallies, evaluations: evaluator.evaluations - before)
@@ -268,6 +272,7 @@ enum JacobianCheck {
                     tallies: a.tallies.merging(b.tallies, uniquingKeysWith: ComparisonTally.merged),
                     evaluations: a.evaluations + b.evaluations)
             })
+        progress?.finish()
         return (result?.tallies ?? [:], result?.evaluations ?? 0)
     }
 
@@ -323,11 +328,24 @@ enum JacobianCheck {
     }
 }
 
-/// The one-sided derivatives to second order, `(−3f(x) + 4f(x+h) − f(x+2h)) / 2h` and its
-/// mirror, when the stencil evaluated x ± 2h (five-point); none for the central difference.
-func secondOrderOneSided(y: Double, plus: Double, minus: Double, plus2: Double?, minus2: Double?, h: Double) -> [Double] {
-    guard let plus2, let minus2 else { return [] }
-    return [(-3 * y + 4 * plus - plus2) / (2 * h), (3 * y - 4 * minus + minus2) / (2 * h)]
+/// The one-sided difference quotients of one perturbed element (or of `uᵀf` along it):
+/// `left = (f(x) − f(x−h)) / h`, `right = (f(x+h) − f(x)) / h`, and, when the stencil evaluated
+/// x ± 2h (five-point), the second-order ones `(−3f(x) + 4f(x+h) − f(x+2h)) / 2h` and its mirror.
+struct OneSided {
+    var left: Double
+    var right: Double
+    /// The second-order estimates (none for the central difference).
+    var secondOrder: [Double]
+
+    init(y: Double, plus: Double, minus: Double, plus2: Double?, minus2: Double?, h: Double) {
+        left = (y - minus) / h
+        right = (plus - y) / h
+        if let plus2, let minus2 {
+            secondOrder = [(-3 * y + 4 * plus - plus2) / (2 * h), (3 * y - 4 * minus + minus2) / (2 * h)]
+        } else {
+            secondOrder = []
+        }
+    }
 }
 
 func dot(_ a: [Double], _ b: [Double]) -> Double {
@@ -347,4 +365,13 @@ public struct ProjectionCheck: Sendable, Codable, Equatable {
     /// The branch pattern changed along ±h v: the comparison proves nothing, the elements are checked.
     public var atKink: Bool
     public var passed: Bool
+
+    init(analytic: Double, numeric: Double, atKink: Bool, passed: Bool) {
+        self.analytic = analytic
+        self.numeric = numeric
+        self.absoluteError = abs(analytic - numeric)
+        self.relativeError = ChainruleCheck.relativeError(analytic: analytic, numeric: numeric)
+        self.atKink = atKink
+        self.passed = passed
+    }
 }

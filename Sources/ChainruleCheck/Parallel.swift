@@ -78,7 +78,7 @@ final class ProgressMeter: @unchecked Sendable {
     private let start = Date()
     private var lastPrint = Date.distantPast
     private var done = 0
-    private var total: Int
+    private let total: Int
     private let label: String
     private var printed = false
 

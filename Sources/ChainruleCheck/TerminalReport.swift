@@ -118,7 +118,7 @@ public struct TerminalReport: Sendable {
         let nameWidth = order.map(\.count).max() ?? 0
         for op in order {
             let samples = byOp[op]!
-            let status = samples.map(\.status).max { rank($0) < rank($1) } ?? .skipped
+            let status = samples.map(\.status).max() ?? .skipped
             let maxRelative = samples.map(\.maxRelativeError).max() ?? 0
             let checked = samples.reduce(0) { $0 + $1.elementsChecked }
             let count = "\(samples.count) sample\(samples.count == 1 ? "" : "s")"
@@ -219,15 +219,6 @@ public struct TerminalReport: Sendable {
         case .kink: paint("~ kink", .yellow)
         case .fail: paint("✗ FAIL", .red)
         case .skipped: paint("- skip", .dim)
-        }
-    }
-
-    private func rank(_ status: CheckStatus) -> Int {
-        switch status {
-        case .skipped: 0
-        case .pass: 1
-        case .kink: 2
-        case .fail: 3
         }
     }
 

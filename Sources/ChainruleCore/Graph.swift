@@ -182,22 +182,9 @@ public final class Graph {
 
     /// Computes every node's value in topological order.
     public func forward() throws(GraphError) {
-        for i in nodes.indices {
-            guard let op = nodes[i].op else { continue }
-            let inputs = nodes[i].inputs.map { nodes[$0.index].value! }
-            do {
-                try op.validate(inputs)
-            } catch {
-                throw .invalidValue(node: nodes[i].id, nodeName: nodes[i].displayName, location: nodes[i].location, error)
-            }
-            nodes[i].value = op.forward(inputs)
-        }
+        let values = try Self.forwardValues(nodes: nodes)
+        for i in nodes.indices { nodes[i].value = values[i] }
         valuesAreCurrent = true
-    }
-
-    /// The first node, in topological order, whose value has a NaN or an infinity.
-    public var firstNonFinite: NodeID? {
-        nodes.first { !($0.value?.allFinite ?? true) }?.id
     }
 
     /// Backpropagates from `output`. The seed defaults to ones shaped like the
@@ -206,28 +193,65 @@ public final class Graph {
     /// Nodes the output does not depend on keep a `nil` gradient.
     public func backward(from output: NodeID, seed: Tensor? = nil) throws(GraphError) {
         if !valuesAreCurrent { try forward() }
-        for i in nodes.indices { nodes[i].gradient = nil }
         let outputShape = nodes[output.index].shape
         let seed = seed ?? Tensor.ones(outputShape)
         precondition(seed.shape == outputShape, "Graph.backward: seed shape \(seed.shape) for output shape \(outputShape)")
-        nodes[output.index].gradient = seed
-        for i in stride(from: output.index, through: 0, by: -1) {
-            guard let op = nodes[i].op, let gradient = nodes[i].gradient else { continue }
-            let inputs = nodes[i].inputs.map { nodes[$0.index].value! }
-            let inputGradients = op.backward(inputs, output: nodes[i].value!, gradient: gradient)
-            for (k, input) in nodes[i].inputs.enumerated() {
-                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
-                if let existing = nodes[input.index].gradient {
-                    nodes[input.index].gradient = existing.zipMap(g, +)
-                } else {
-                    nodes[input.index].gradient = g
-                }
-            }
-        }
+        let gradients = Self.gradients(nodes: nodes, values: nodes.map { $0.value! }, output: output, seed: seed)
+        for i in nodes.indices { nodes[i].gradient = gradients[i] }
     }
 
     /// Ids of the nodes that depend on `leaf` (itself included), in order.
     public func downstream(of leaf: NodeID) -> [NodeID] {
+        Self.downstream(of: leaf, in: nodes)
+    }
+
+    // MARK: Passes over a node list
+
+    /// Every node's value, in order: leaves as stored, ops computed from their inputs'
+    /// values. Throws when an op refuses its input values (a class label out of range).
+    /// A NaN or an infinity propagates without error.
+    public static func forwardValues(nodes: [Node]) throws(GraphError) -> [Tensor] {
+        var values: [Tensor] = []
+        values.reserveCapacity(nodes.count)
+        for node in nodes {
+            guard let op = node.op else {
+                values.append(node.value!)
+                continue
+            }
+            let inputs = node.inputs.map { values[$0.index] }
+            do {
+                try op.validate(inputs)
+            } catch {
+                throw .invalidValue(node: node.id, nodeName: node.displayName, location: node.location, error)
+            }
+            values.append(op.forward(inputs))
+        }
+        return values
+    }
+
+    /// Backpropagation from `output` with cotangent `seed`, at these node values: every
+    /// node's gradient, accumulated over its uses (`nil` where `output` does not depend on it).
+    public static func gradients(nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor) -> [Tensor?] {
+        var gradients = [Tensor?](repeating: nil, count: nodes.count)
+        gradients[output.index] = seed
+        for i in stride(from: output.index, through: 0, by: -1) {
+            guard let op = nodes[i].op, let gradient = gradients[i] else { continue }
+            let inputs = nodes[i].inputs.map { values[$0.index] }
+            let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
+            for (k, input) in nodes[i].inputs.enumerated() {
+                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
+                if let existing = gradients[input.index] {
+                    gradients[input.index] = existing.zipMap(g, +)
+                } else {
+                    gradients[input.index] = g
+                }
+            }
+        }
+        return gradients
+    }
+
+    /// Ids of the nodes of `nodes` that depend on `leaf` (itself included), in order.
+    public static func downstream(of leaf: NodeID, in nodes: [Node]) -> [NodeID] {
         var reached = [Bool](repeating: false, count: nodes.count)
         reached[leaf.index] = true
         var cone: [NodeID] = [leaf]

@@ -106,26 +106,28 @@ import Testing
 }
 
 @Suite struct ReportJSONTests {
-    @Test func theJSONSaysWhetherItPassedTheOutputAndTheStepUsed() throws {
-        let (g, f) = Examples.cs231nCircuit()
-        var report = try GradientCheck.graph(g, output: f.id)
+    @Test func theJSONSaysWhetherItPassedTheOutputAndTheStepUsedAndRoundTrips() throws {
+        let (g, out, wrong, _, _, _) = wrongSigmoidGraph()
+        var report = try GradientCheck.graph(g, output: out.id)
         report.notes = ["checked on purpose"]
-        let object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
-        #expect(object["passed"] as? Bool == true)
-        #expect(object["outputName"] as? String == "f")
+        let data = try report.jsonData()
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["passed"] as? Bool == false)
+        #expect(object["outputName"] as? String == "out")
         #expect(object["notes"] as? [String] == ["checked on purpose"])
         let options = try #require(object["options"] as? [String: Any])
         #expect(options["step"] as? Double == 1e-6)
-        let decoded = try JSONDecoder.checkReports.decode(CheckReport.self, from: report.jsonData())
+        let decoded = try JSONDecoder.checkReports.decode(CheckReport.self, from: data)
         #expect(decoded.notes == report.notes)
-        #expect(decoded.outputName == "f")
+        #expect(decoded.outputName == "out")
+        #expect(decoded.node(wrong.id) == report.node(wrong.id))
+        #expect(decoded.nodes == report.nodes)
+        #expect(decoded.leaves == report.leaves)
+        #expect(!decoded.passed)
     }
 
     @Test func aFailingRuleReportSaysSoAtTheTop() throws {
-        let bare = OpSpec(
-            name: "bare_sigmoid", family: "test", doc: "σ without samples", parameters: [OpParameter("x", .tensor)],
-            build: { _ in Activation.sigmoid }, samples: [])
-        let report = GradientCheck.rules(ops: [bare])
+        let report = GradientCheck.rules(ops: [bareSigmoidSpec])
         let object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
         #expect(object["passed"] as? Bool == false)
     }

@@ -15,10 +15,7 @@ import Testing
     }
 
     @Test func anOpWithoutSamplesFails() {
-        let bare = OpSpec(
-            name: "bare_sigmoid", family: "test", doc: "σ without samples", parameters: [OpParameter("x", .tensor)],
-            build: { _ in Activation.sigmoid }, samples: [])
-        let report = GradientCheck.rules(ops: [bare])
+        let report = GradientCheck.rules(ops: [bareSigmoidSpec])
         #expect(!report.passed)
         #expect(report.rules.first?.problem?.contains("no samples") == true)
     }
@@ -84,6 +81,45 @@ import Testing
         #expect(check.kinks.allSatisfy { $0.index == [0] })
     }
 
+    @Test func aSampleItsOwnShapeRuleRefusesFails() throws {
+        let check = GradientCheck.operation(Maximum(), inputs: [Tensor([1, 2]), Tensor([1, 2, 3])])
+        #expect(check.status == .fail)
+        let problem = try #require(check.problem)
+        #expect(problem.hasPrefix("its sample does not fit its own shape rule: "))
+        #expect(check.elementsChecked == 0)
+    }
+
+    @Test func aSampleItsOwnValidationRefusesFails() throws {
+        let logits = Tensor([[1, 2, 0.5]]), labels = Tensor([7])
+        let check = GradientCheck.operation(CrossEntropy(), inputs: [logits, labels])
+        #expect(check.status == .fail)
+        let problem = try #require(check.problem)
+        #expect(problem.hasPrefix("its sample is refused by its own validation: "))
+        #expect(problem.contains("label 0 is 7"))
+    }
+
+    @Test func aNonFiniteOutputFailsBeforeAnyDifference() throws {
+        let check = GradientCheck.operation(Unary.log, inputs: [Tensor([1, 0])])
+        #expect(check.status == .fail)
+        let problem = try #require(check.problem)
+        #expect(problem.contains("not finite"))
+        #expect(check.worst == nil)
+    }
+
+    @Test func aJacobianAboveTheLimitIsComparedAsUTJAndStillNamesTheElement() throws {
+        let w = Tensor([[1, 2, 3], [4, 5, 6]]), x = Tensor([0.5, -1, 2])
+        let check = GradientCheck.operation(
+            ForgetfulRowSum(), inputs: [w, x], inputNames: ["W", "x"], options: CheckOptions(fullJacobianLimit: 4))
+        #expect(check.method == .projected)
+        #expect(check.status == .fail)
+        let worst = try #require(check.worst)
+        #expect(worst.inputName == "x")
+        #expect(worst.index == [2])
+        #expect(worst.outputIndex == nil)
+        // One uᵀJ entry per input element: 6 of W, 3 of x.
+        #expect(check.elementsChecked == 9)
+    }
+
     @Test func fastModeCatchesTheWrongRuleAndStillNamesTheElement() {
         let w = Tensor([[1, 2, 3], [4, 5, 6]]), x = Tensor([0.5, -1, 2])
         let check = GradientCheck.operation(
@@ -145,7 +181,8 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
         let leaf = try #require(report.leaf(x.id))
         #expect(leaf.status == .fail)
         #expect(leaf.projection?.passed == false)
-        #expect(leaf.worst?.index != nil)
+        // The dropped factor 1 − σ(z) hurts most where z = x·w is largest: element 0 (z = 0.6).
+        #expect(leaf.worst?.index == [0])
         #expect(leaf.elementsChecked == 3)
         let downstream = try #require(report.leaf(v.id))
         #expect(downstream.projection?.passed == true)
@@ -189,13 +226,24 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
         #expect(report.leaves.map(\.elementCount) == [20, 5])
     }
 
-    @Test func theReportRoundTripsThroughJSON() throws {
-        let (g, out, wrong, _, _, _) = wrongSigmoidGraph()
-        let report = try GradientCheck.graph(g, output: out.id)
-        let data = try report.jsonData()
-        let decoded = try JSONDecoder.checkReports.decode(CheckReport.self, from: data)
-        #expect(decoded.node(wrong.id) == report.node(wrong.id))
-        #expect(decoded.leaves == report.leaves)
+    @Test func aLabelOutOfRangeSetAfterBuildingIsAGraphError() throws {
+        let g = Graph()
+        let logits = g.param("logits", Tensor([[1, 2, 0.5], [0.3, -1, 2]]))
+        let loss = crossEntropy(logits, labels: [0, 2]).named("loss")
+        let labels = try #require(g.leaves.first { g[$0].name == "labels" })
+        g.setValue(Tensor([0, 3]), of: labels)
+        do {
+            _ = try GradientCheck.graph(g, output: loss.id)
+            Issue.record("a label of 3 for 3 classes was accepted")
+        } catch {
+            guard case .invalidValue(let node, let name, _, let valueError) = error else {
+                Issue.record("expected invalidValue, got \(error)")
+                return
+            }
+            #expect(node == loss.id)
+            #expect(name == "loss")
+            #expect(valueError.message.contains("label 1 is 3"))
+        }
     }
 }
 
@@ -258,5 +306,16 @@ func wrongSigmoidGraph() -> (graph: Graph, output: Var, wrong: Var, x: Var, w: V
         #expect(lines[0].hasPrefix("central difference, h = 1e-6"))
         #expect(lines[1].contains("✓ pass  relu"))
         #expect(lines[3].hasPrefix("PASSED: 2 ops · "))
+    }
+}
+
+@Suite struct CheckOptionsTests {
+    @Test func aSampleOfNoElementsIsRefusedRatherThanCheckingNothing() async {
+        await #expect(processExitsWith: .failure) { _ = CheckOptions(sample: 0) }
+        await #expect(processExitsWith: .failure) {
+            var options = CheckOptions()
+            options.sample = -3
+        }
+        #expect(CheckOptions(sample: 1).sample == 1)
     }
 }

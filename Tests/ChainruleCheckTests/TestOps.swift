@@ -68,3 +68,8 @@ struct ReluWithSlopeAtZero: ChainruleCore.Operation {
     }
     func branches(_ inputs: [Tensor]) -> [Int] { inputs[0].data.map { $0 > 0 ? 1 : 0 } }
 }
+
+/// A registry entry for sigmoid with no checker samples: the rule check must fail it.
+let bareSigmoidSpec = OpSpec(
+    name: "bare_sigmoid", family: "test", doc: "σ without samples", parameters: [OpParameter("x", .tensor)],
+    build: { _ in Activation.sigmoid }, samples: [])
