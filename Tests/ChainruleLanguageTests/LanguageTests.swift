@@ -62,12 +62,15 @@ import Testing
         let program = try Compiler.compile(source: """
             x = randn(1, 1, 6, 6, seed: 3)
             W = randn(2, 1, 3, 3, seed: 4)
-            y = conv2d(x, W, stride: 1, pad: 1)
+            y = conv2d(x, W, pad: 1)
             """, file: nil)
         let conv = program.graph[program.output]
         #expect(conv.shape == [1, 2, 6, 6])
         #expect(conv.inputs.count == 2)
         #expect(conv.op?.attributes["pad"] == .int(1))
+        // Left out: stride and floor take their defaults.
+        #expect(conv.op?.attributes["stride"] == .int(1))
+        #expect(conv.op?.attributes["floor"] == .bool(false))
     }
 
     @Test func labelsBecomeIntegerConstants() throws {
@@ -109,6 +112,9 @@ import Testing
         #expect(try CompileOptions.parseAt("x=1,y=-2.5, z = 1e-3") == ["x": 1, "y": -2.5, "z": 1e-3])
         #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=1,y") }
         #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=abc") }
+        // Names are the language's: ASCII, as the lexer reads them.
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("é=1") }
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("2x=1") }
     }
 
     @Test func outputStatementChoosesTheOutput() throws {
@@ -266,8 +272,10 @@ import Testing
         let result = try evaluate("x = -2\ny = 5\nf = x * y\n")
         #expect(result.text() == "f = -10\ngradients of f:\n  x  5\n  y  -2\n")
         let big = Evaluation(outputName: "v", value: Tensor(shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8]), gradients: [], notes: [])
-        #expect(big.text() == "v = [2, 4] min 1 max 8 mean 4.5 first [1, 2, 3, 4, 5, …]\nno leaf gets a gradient (every leaf is a constant)\n")
-        #expect(big.text(full: true) == "v = [2, 4]\n    [[1, 2, 3, 4],\n     [5, 6, 7, 8]]\nno leaf gets a gradient (every leaf is a constant)\n")
+        #expect(big.text() == "v = 2×4 min 1 max 8 mean 4.5 first [1, 2, 3, 4, 5, …]\nno leaf gets a gradient (every leaf is a constant)\n")
+        let vector = Evaluation(outputName: "v", value: Tensor([0.5, -1, .nan]), gradients: [], notes: [])
+        #expect(vector.text().hasPrefix("v = 3 [0.5, -1, NaN]\n"))
+        #expect(big.text(full: true) == "v = 2×4\n    [[1, 2, 3, 4],\n     [5, 6, 7, 8]]\nno leaf gets a gradient (every leaf is a constant)\n")
     }
 }
 
