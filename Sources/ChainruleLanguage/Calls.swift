@@ -149,11 +149,7 @@ extension ProgramCompiler {
     /// tensor inputs, in parameter order. Numbers and lists given for tensor
     /// inputs become constants; a list given for labels must hold integers.
     func registryCall(_ spec: OpSpec, _ arguments: [Argument], at token: Token) throws(CompileFailure) -> (any Operation, [Expression]) {
-        // Tensor inputs are required here; an attribute without a default may
-        // be optional (a reduction's axis), so the op's build says when one is missing.
-        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
-        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
-        let bound = try bind(arguments, to: signature, at: token)
+        let bound = try bind(arguments, to: registrySignature(spec), at: token)
         var attributes: [String: AttributeValue] = [:]
         var tensorNames: [String] = []
         var tensorArguments: [Expression] = []
@@ -181,6 +177,17 @@ extension ProgramCompiler {
         let built = try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token)
         attributeFreeCache[cacheKey] = built
         return (built, tensorArguments)
+    }
+
+    /// The signature a call of `spec` is bound to, built once per op.
+    func registrySignature(_ spec: OpSpec) -> CallSignature {
+        if let signature = registrySignatures[spec.name] { return signature }
+        // Tensor inputs are required here; an attribute without a default may
+        // be optional (a reduction's axis), so the op's build says when one is missing.
+        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
+        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
+        registrySignatures[spec.name] = signature
+        return signature
     }
 
     /// Builds `spec`'s op from the attributes given (defaults filled in) and

@@ -62,6 +62,8 @@ final class ProgramCompiler {
     var operatorCache: [String: any Operation] = [:]
     /// Registry ops called without attributes (`tanh(x)`), by name and given inputs, built once.
     var attributeFreeCache: [String: any Operation] = [:]
+    /// The call signature of each registry op called, by op name, built once.
+    var registrySignatures: [String: CallSignature] = [:]
 
     /// The binding being compiled: layers and default seeds are named after it.
     var currentBinding = ""
@@ -112,15 +114,8 @@ final class ProgramCompiler {
                 break
             }
         }
-        let scalarLeaves = graph.nodes.filter { $0.op == nil && $0.role != .constant && $0.shape.isEmpty }.compactMap(\.name)
-        let leavesHint = scalarLeaves.isEmpty
-            ? "it has no scalar leaves to set"
-            : "its scalar leaves are " + scalarLeaves.joined(separator: ", ")
-        for name in options.at.keys.sorted() where !atUsed.contains(name) {
-            diagnostics.append(Diagnostic(
-                "--at \(name)=…: the program has no leaf named \(name); \(leavesHint)",
-                at: SourceLocation(file: file, line: 0, column: 0)))
-        }
+        let unusedAt = options.at.keys.filter { !atUsed.contains($0) }.sorted()
+        if !unusedAt.isEmpty { reportUnused(at: unusedAt) }
 
         let output: (NodeID, String)
         if let requested {
@@ -145,6 +140,19 @@ final class ProgramCompiler {
         guard diagnostics.isEmpty else { return nil }
         finish(output: output.0, name: output.1)
         return diagnostics.isEmpty ? output : nil
+    }
+
+    /// Reports `--at` names the program never used, listing the leaves it could set.
+    private func reportUnused(at names: [String]) {
+        let scalarLeaves = graph.nodes.filter { $0.op == nil && $0.role != .constant && $0.shape.isEmpty }.compactMap(\.name)
+        let leavesHint = scalarLeaves.isEmpty
+            ? "it has no scalar leaves to set"
+            : "its scalar leaves are " + scalarLeaves.joined(separator: ", ")
+        for name in names {
+            diagnostics.append(Diagnostic(
+                "--at \(name)=…: the program has no leaf named \(name); \(leavesHint)",
+                at: SourceLocation(file: file, line: 0, column: 0)))
+        }
     }
 
     /// Marks the output, runs the forward pass and writes the notes.

@@ -224,31 +224,32 @@ import Testing
     // MARK: .npy
 
     @Test func loadsNpyFilesOfEveryDtype() throws {
-        let folder = try temporaryDirectory()
-        let f8 = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data: littleEndianBytes([1.5, -2, 0.25, 1e-300]))
-        try Data(f8).write(to: folder.appendingPathComponent("f8.npy"))
-        let f4 = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-                          data: [Float(0.5), -3].flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * UInt32($0))) } })
-        try Data(f4).write(to: folder.appendingPathComponent("f4.npy"))
-        let i8 = npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
-                          data: [Int64(3), -1, 7].flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } })
-        try Data(i8).write(to: folder.appendingPathComponent("i8.npy"))
-        let bigEndian = npyBytes(header: "{'descr': '>i2', 'fortran_order': False, 'shape': (), }", data: [0xFF, 0xFE])
-        try Data(bigEndian).write(to: folder.appendingPathComponent("i2.npy"))
+        try withTemporaryDirectory { folder in
+            let f8 = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data: littleEndianBytes([1.5, -2, 0.25, 1e-300]))
+            try Data(f8).write(to: folder.appendingPathComponent("f8.npy"))
+            let f4 = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                              data: [Float(0.5), -3].flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * UInt32($0))) } })
+            try Data(f4).write(to: folder.appendingPathComponent("f4.npy"))
+            let i8 = npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                              data: [Int64(3), -1, 7].flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } })
+            try Data(i8).write(to: folder.appendingPathComponent("i8.npy"))
+            let bigEndian = npyBytes(header: "{'descr': '>i2', 'fortran_order': False, 'shape': (), }", data: [0xFF, 0xFE])
+            try Data(bigEndian).write(to: folder.appendingPathComponent("i2.npy"))
 
-        let options = CompileOptions(baseDirectory: folder.path)
-        let program = try Compiler.compile(source: """
-            a = load("f8.npy")
-            b = load("f4.npy")
-            c = load("i8.npy")
-            d = load("i2.npy")
-            f = a * 1
-            """, file: nil, options: options)
-        let values = Dictionary(uniqueKeysWithValues: program.graph.nodes.compactMap { node in node.name.map { ($0, node.value!) } })
-        #expect(values["a"] == Tensor(shape: [2, 2], data: [1.5, -2, 0.25, 1e-300]))
-        #expect(values["b"] == Tensor([0.5, -3]))
-        #expect(values["c"] == Tensor([3, -1, 7]))
-        #expect(values["d"] == Tensor(-2))
+            let options = CompileOptions(baseDirectory: folder.path)
+            let program = try Compiler.compile(source: """
+                a = load("f8.npy")
+                b = load("f4.npy")
+                c = load("i8.npy")
+                d = load("i2.npy")
+                f = a * 1
+                """, file: nil, options: options)
+            let values = Dictionary(uniqueKeysWithValues: program.graph.nodes.compactMap { node in node.name.map { ($0, node.value!) } })
+            #expect(values["a"] == Tensor(shape: [2, 2], data: [1.5, -2, 0.25, 1e-300]))
+            #expect(values["b"] == Tensor([0.5, -3]))
+            #expect(values["c"] == Tensor([3, -1, 7]))
+            #expect(values["d"] == Tensor(-2))
+        }
     }
 
     // MARK: output
