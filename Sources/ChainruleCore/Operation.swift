@@ -97,9 +97,11 @@ public enum AttributeValue: Sendable, Equatable, Hashable, Codable, CustomString
 }
 
 /// A number written for people: integers without a fraction, others with up
-/// to 6 significant digits.
+/// to 6 significant digits. Not-a-number is `NaN` (as `chainrule eval
+/// --json` writes it); infinities are `inf` and `-inf`, short enough for a
+/// table column (the JSON's `"Infinity"` is JSON's convention, not prose).
 public func formatNumber(_ value: Double, significant: Int = 6) -> String {
-    if value.isNaN { return "nan" }
+    if value.isNaN { return "NaN" }
     if value.isInfinite { return value > 0 ? "inf" : "-inf" }
     if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
     var text = String(format: "%.\(significant)g", value)

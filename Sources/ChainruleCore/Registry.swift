@@ -98,6 +98,17 @@ public struct OpSpec: Sendable {
         self.samples = samples
     }
 
+    /// Builds an instance from the attributes a caller gave, every other
+    /// attribute that has a default set to it, and the names of the tensor
+    /// inputs given (in parameter order).
+    public func make(attributes given: [String: AttributeValue] = [:], tensorInputs: [String]) throws(ValueError) -> any Operation {
+        var attributes = given
+        for parameter in parameters where !parameter.isTensorInput && attributes[parameter.name] == nil {
+            if let value = parameter.defaultValue { attributes[parameter.name] = value }
+        }
+        return try build(OpArguments(attributes: attributes, tensorInputs: tensorInputs))
+    }
+
     /// `conv2d(x, W, b?, stride: 1, pad: 0, floor: false)`
     public var signature: String {
         let parts = parameters.map { p -> String in

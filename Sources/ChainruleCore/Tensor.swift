@@ -44,6 +44,20 @@ public struct Tensor: Sendable, Equatable, Hashable {
 
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// The element count of a shape that may come from a person or a file:
+    /// nil if a size is negative or the count overflows `Int`, so a limit can
+    /// be checked before anything is allocated.
+    public static func checkedElementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
     public var count: Int { data.count }
     public var rank: Int { shape.count }
     public var isScalar: Bool { shape.isEmpty }
@@ -131,21 +145,36 @@ extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
 
 extension Tensor: CustomStringConvertible {
     /// Nested brackets as NumPy prints them, for tensors of up to 100
-    /// elements (`[[1, 2, 3], [4, 5, 6]]`); a summary for larger ones.
+    /// elements (`Tensor 2×3 [[1, 2, 3], [4, 5, 6]]`); a summary for larger ones.
     public var description: String {
         if isScalar { return formatNumber(data[0]) }
-        if count <= 100 { return "Tensor \(describeShape(shape)) " + nested(axis: 0, offset: 0) }
-        let head = data.prefix(6).map { formatNumber($0) }.joined(separator: ", ")
-        let stats = [min, max].map { $0.map { formatNumber($0) } ?? "nan" }
-        return "Tensor \(describeShape(shape)) min \(stats[0]) max \(stats[1]) mean \(formatNumber(mean)) first [\(head), …]"
+        if count <= 100 { return "Tensor \(describeShape(shape)) " + nestedText() }
+        return "Tensor \(describeShape(shape)) " + summaryText(first: 6)
     }
 
-    private func nested(axis: Int, offset: Int) -> String {
-        let stride = Tensor.elementCount(Array(shape[(axis + 1)...]))
-        let parts = (0..<shape[axis]).map { i in
-            axis == shape.count - 1 ? formatNumber(data[offset + i]) : nested(axis: axis + 1, offset: offset + i * stride)
+    /// Every element, bracketed as NumPy prints them (`[[1, 2], [3, 4]]`).
+    /// With `rowIndent`, each row of a matrix or higher goes on its own line,
+    /// aligned under the first after `rowIndent` spaces; without, all on one line.
+    public func nestedText(rowIndent: Int? = nil) -> String {
+        let strides = self.strides
+        func render(_ axis: Int, _ offset: Int) -> String {
+            if axis == rank { return formatNumber(data[offset]) }
+            let parts = (0..<shape[axis]).map { render(axis + 1, offset + $0 * strides[axis]) }
+            let separator = axis == rank - 1 || rowIndent == nil
+                ? ", " : ",\n" + String(repeating: " ", count: rowIndent! + axis + 1)
+            return "[" + parts.joined(separator: separator) + "]"
         }
-        return "[" + parts.joined(separator: ", ") + "]"
+        return render(0, 0)
+    }
+
+    /// A large tensor in one line: `min -0.0214 max 0.0187 mean 1.2e-06
+    /// first [0.0012, …]`. The extremes are those of the finite elements
+    /// (`NaN` if there is none), so one infinity does not hide the range.
+    public func summaryText(first: Int) -> String {
+        let head = data.prefix(first).map { formatNumber($0) }.joined(separator: ", ")
+        let finite = data.filter(\.isFinite)
+        let extremes = [finite.min(), finite.max()].map { formatNumber($0 ?? .nan) }
+        return "min \(extremes[0]) max \(extremes[1]) mean \(formatNumber(mean)) first [\(head), …]"
     }
 }
 

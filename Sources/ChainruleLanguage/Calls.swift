@@ -11,6 +11,9 @@ struct CallSignature {
     /// How the signature is shown in errors: `conv2d(x, W, b?, stride: 1, pad: 0)`.
     /// Built only when an error needs it: compiling a call must stay cheap.
     var describe: () -> String
+    /// Whether `names` are only given by name: an initialiser's positional
+    /// arguments are its sizes, bound apart.
+    var namedOnly = false
     var text: String { describe() }
 }
 
@@ -37,12 +40,8 @@ extension ProgramCompiler {
 
     func compileCall(_ callee: String, _ arguments: [Argument], _ token: Token) throws(CompileFailure) -> NodeID {
         if let operation = customOperations[callee] {
-            let signature = CallSignature(
-                callee: callee, names: operation.parameters, required: operation.parameters,
-                describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
-            let bound = try bind(arguments, to: signature, at: token)
             var inputs: [NodeID] = []
-            for name in operation.parameters { inputs.append(try compileExpression(bound[name]!.value)) }
+            for argument in try customCallArguments(operation, arguments, at: token) { inputs.append(try compileExpression(argument)) }
             return try apply(operation, inputs, at: token)
         }
         if failedOperations.contains(callee) { throw .poisoned }
@@ -63,14 +62,39 @@ extension ProgramCompiler {
         throw unknownFunction(callee, at: token)
     }
 
+    /// The arguments of a call of an op block, matched to its parameters:
+    /// their expressions in parameter order.
+    func customCallArguments(_ operation: CustomOperation, _ arguments: [Argument], at token: Token) throws(CompileFailure) -> [Expression] {
+        let signature = CallSignature(
+            callee: operation.name, names: operation.parameters, required: operation.parameters,
+            describe: { "\(operation.name)(\(operation.parameters.joined(separator: ", ")))" })
+        let bound = try bind(arguments, to: signature, at: token)
+        return bound.values.map { $0!.value }
+    }
+
+    /// Functions the language provides beside the registry ops: the
+    /// initialisers (`randn`, `load`) and the layers (`Linear`).
+    static func isBuiltInFunction(_ name: String) -> Bool {
+        Initialiser(rawValue: name) != nil || LayerKind(rawValue: name) != nil
+    }
+
+    /// Whether `name(…)` calls something: a registry op, an initialiser, a
+    /// layer or an op block.
+    func isCallable(_ name: String) -> Bool {
+        Registry.spec(named: name) != nil || Self.isBuiltInFunction(name) || customOperations[name] != nil
+    }
+
+    /// Every name `isCallable` accepts, for "did you mean".
+    var callableNames: [String] {
+        Registry.names + Initialiser.allCases.map(\.rawValue) + LayerKind.allCases.map(\.rawValue) + Array(customOperations.keys)
+    }
+
     func unknownFunction(_ callee: String, at token: Token) -> CompileFailure {
         if bindings[callee] != nil || definitions[callee] != nil {
             return failure("\(callee) is a value, not a function; multiply with *, as \(callee) * (…)", at: token)
         }
-        let callables = Registry.names + Initialiser.allCases.map(\.rawValue)
-            + LayerKind.allCases.map(\.rawValue) + Array(customOperations.keys)
-        if let suggestion = Suggestions.closest(to: callee, among: callables) {
-            return failure("unknown function '\(callee)'; did you mean '\(suggestion)'?", at: token, suggestion: suggestion)
+        if let suggestion = Suggestions.closest(to: callee, among: callableNames) {
+            return failure("unknown function '\(callee)'; did you mean '\(suggestion)'?", at: token)
         }
         return failure("unknown function '\(callee)'; `chainrule ops` lists the ops, and op blocks define new ones", at: token)
     }
@@ -89,9 +113,10 @@ extension ProgramCompiler {
                 guard signature.names.contains(label) else {
                     let suggestion = Suggestions.closest(to: label, among: signature.names)
                     let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
-                    let valid = signature.names.isEmpty ? "it takes no named arguments" : "its arguments are \(signature.names.joined(separator: ", "))"
+                    let valid = signature.names.isEmpty ? "it takes no named arguments"
+                        : "its \(signature.namedOnly ? "named " : "")arguments are \(signature.names.joined(separator: ", "))"
                     throw failure("\(signature.callee) has no argument named '\(label)'\(hint) (\(valid))", at: argument.token,
-                                  notes: [listing], suggestion: suggestion)
+                                  notes: [listing])
                 }
                 guard bound[label] == nil else {
                     throw failure("argument '\(label)' of \(signature.callee) is given twice", at: argument.token)
@@ -124,19 +149,12 @@ extension ProgramCompiler {
     /// tensor inputs, in parameter order. Numbers and lists given for tensor
     /// inputs become constants; a list given for labels must hold integers.
     func registryCall(_ spec: OpSpec, _ arguments: [Argument], at token: Token) throws(CompileFailure) -> (any Operation, [Expression]) {
-        // Tensor inputs are required here; an attribute without a default may
-        // be optional (a reduction's axis), so the op's build says when one is missing.
-        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
-        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
-        let bound = try bind(arguments, to: signature, at: token)
+        let bound = try bind(arguments, to: registrySignature(spec), at: token)
         var attributes: [String: AttributeValue] = [:]
         var tensorNames: [String] = []
         var tensorArguments: [Expression] = []
         for (index, parameter) in spec.parameters.enumerated() {
-            guard let argument = bound.values[index] else {
-                if let value = parameter.defaultValue { attributes[parameter.name] = value }
-                continue
-            }
+            guard let argument = bound.values[index] else { continue }
             if parameter.isTensorInput {
                 if parameter.kind == .labels, let labels = try literalTensor(argument.value) {
                     guard labels.data.allSatisfy({ $0.rounded() == $0 && $0 >= 0 }) else {
@@ -149,14 +167,34 @@ extension ProgramCompiler {
                 attributes[parameter.name] = try attributeValue(argument, parameter, callee: spec.name)
             }
         }
-        if attributes.isEmpty, let built = attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] {
-            return (built, tensorArguments)
+        // An op called without attributes (`tanh(x)`, `sum(x)` with its
+        // defaults) is the same value every time it is built: build it once.
+        guard attributes.isEmpty else {
+            return (try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token), tensorArguments)
         }
+        let cacheKey = spec.name + tensorNames.joined(separator: ",")
+        if let built = attributeFreeCache[cacheKey] { return (built, tensorArguments) }
+        let built = try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token)
+        attributeFreeCache[cacheKey] = built
+        return (built, tensorArguments)
+    }
+
+    /// The signature a call of `spec` is bound to, built once per op.
+    func registrySignature(_ spec: OpSpec) -> CallSignature {
+        if let signature = registrySignatures[spec.name] { return signature }
+        // Tensor inputs are required here; an attribute without a default may
+        // be optional (a reduction's axis), so the op's build says when one is missing.
+        let required = spec.parameters.filter { $0.kind == .tensor || $0.kind == .labels }.map(\.name)
+        let signature = CallSignature(callee: spec.name, names: spec.parameters.map(\.name), required: required, describe: { spec.signature })
+        registrySignatures[spec.name] = signature
+        return signature
+    }
+
+    /// Builds `spec`'s op from the attributes given (defaults filled in) and
+    /// the tensor inputs given, reporting a refused attribute at `token`.
+    func buildOperation(_ spec: OpSpec, _ attributes: [String: AttributeValue], tensorInputs: [String], at token: Token) throws(CompileFailure) -> any Operation {
         do {
-            let built = try spec.build(OpArguments(attributes: attributes, tensorInputs: tensorNames))
-            // An op with no attributes is the same value every time it is built.
-            if attributes.isEmpty { attributeFreeCache[spec.name + tensorNames.joined(separator: ",")] = built }
-            return (built, tensorArguments)
+            return try spec.make(attributes: attributes, tensorInputs: tensorInputs)
         } catch {
             throw failure(error.description, at: token)
         }
@@ -198,6 +236,21 @@ extension ProgramCompiler {
         case .tensor, .optionalTensor, .labels:
             preconditionFailure("attributeValue: \(parameter.name) is a tensor parameter")
         }
+    }
+
+    /// The whole number an argument gives, refused below `minimum`
+    /// (`seed: 3`, `out: 10`).
+    func wholeNumberArgument(_ argument: Argument, of callee: String, minimum: Int) throws(CompileFailure) -> Int {
+        guard let number = argument.value.literalNumber, let integer = Self.wholeNumber(number), integer >= minimum else {
+            throw failure("argument '\(argument.label ?? "")' of \(callee) must be a whole number from \(minimum)", at: argument.value.token)
+        }
+        return integer
+    }
+
+    /// The seed a `seed:` argument gives, or nil if there is none.
+    func seedArgument(_ argument: Argument?, of callee: String) throws(CompileFailure) -> UInt64? {
+        guard let argument else { return nil }
+        return UInt64(try wholeNumberArgument(argument, of: callee, minimum: 0))
     }
 
     static func wholeNumber(_ value: Double) -> Int? {

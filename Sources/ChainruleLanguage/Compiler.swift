@@ -62,6 +62,8 @@ final class ProgramCompiler {
     var operatorCache: [String: any Operation] = [:]
     /// Registry ops called without attributes (`tanh(x)`), by name and given inputs, built once.
     var attributeFreeCache: [String: any Operation] = [:]
+    /// The call signature of each registry op called, by op name, built once.
+    var registrySignatures: [String: CallSignature] = [:]
 
     /// The binding being compiled: layers and default seeds are named after it.
     var currentBinding = ""
@@ -75,8 +77,8 @@ final class ProgramCompiler {
 
     func location(_ token: Token) -> SourceLocation { token.location(file) }
 
-    func failure(_ message: String, at token: Token, notes: [String] = [], suggestion: String? = nil) -> CompileFailure {
-        .reported(Diagnostic(message, at: location(token), length: token.length, notes: notes, suggestion: suggestion))
+    func failure(_ message: String, at token: Token, notes: [String] = []) -> CompileFailure {
+        .reported(Diagnostic(message, at: location(token), length: token.length, notes: notes))
     }
 
     func record(_ failure: CompileFailure) {
@@ -112,15 +114,8 @@ final class ProgramCompiler {
                 break
             }
         }
-        let scalarLeaves = graph.nodes.filter { $0.op == nil && $0.role != .constant && $0.shape.isEmpty }.compactMap(\.name)
-        let leavesHint = scalarLeaves.isEmpty
-            ? "it has no scalar leaves to set"
-            : "its scalar leaves are " + scalarLeaves.joined(separator: ", ")
-        for name in options.at.keys.sorted() where !atUsed.contains(name) {
-            diagnostics.append(Diagnostic(
-                "--at \(name)=…: the program has no leaf named \(name); \(leavesHint)",
-                at: SourceLocation(file: file, line: 0, column: 0)))
-        }
+        let unusedAt = options.at.keys.filter { !atUsed.contains($0) }.sorted()
+        if !unusedAt.isEmpty { reportUnused(at: unusedAt) }
 
         let output: (NodeID, String)
         if let requested {
@@ -147,18 +142,26 @@ final class ProgramCompiler {
         return diagnostics.isEmpty ? output : nil
     }
 
+    /// Reports `--at` names the program never used, listing the leaves it could set.
+    private func reportUnused(at names: [String]) {
+        let scalarLeaves = graph.nodes.filter { $0.op == nil && $0.role != .constant && $0.shape.isEmpty }.compactMap(\.name)
+        let leavesHint = scalarLeaves.isEmpty
+            ? "it has no scalar leaves to set"
+            : "its scalar leaves are " + scalarLeaves.joined(separator: ", ")
+        for name in names {
+            diagnostics.append(Diagnostic(
+                "--at \(name)=…: the program has no leaf named \(name); \(leavesHint)",
+                at: SourceLocation(file: file, line: 0, column: 0)))
+        }
+    }
+
     /// Marks the output, runs the forward pass and writes the notes.
     private func finish(output: NodeID, name: String) {
         if !graph[output].role.isLeaf { graph.setRole(.output, of: output) }
         do {
             try graph.forward()
         } catch {
-            switch error {
-            case .invalidValue(_, _, let location, let valueError):
-                diagnostics.append(Diagnostic(valueError.description, at: location ?? SourceLocation(file: file, line: 0, column: 0)))
-            case .shape(let shapeError, let location):
-                diagnostics.append(Diagnostic(shapeError.description, at: location ?? SourceLocation(file: file, line: 0, column: 0)))
-            }
+            diagnostics.append(Diagnostic(error.message, at: error.location ?? SourceLocation(file: file, line: 0, column: 0)))
             return
         }
         let shape = graph[output].shape
@@ -201,7 +204,6 @@ final class ProgramCompiler {
                     throw failure("--at \(name)=…: \(name) is a tensor of shape \(describeShape(tensor.shape)); --at sets scalar leaves", at: token)
                 }
                 tensor = Tensor(override)
-                atUsed.insert(name)
             }
             return graph.leaf(name, tensor, role: .input, location: location(token))
         }
@@ -247,19 +249,18 @@ final class ProgramCompiler {
     }
 
     func unknownName(_ name: String, at token: Token) -> CompileFailure {
-        if Registry.spec(named: name) != nil || Initialiser(rawValue: name) != nil || customOperations[name] != nil {
+        if isCallable(name) {
             return failure("\(name) is a function; call it with arguments, as \(name)(x)", at: token)
         }
         if let dot = name.firstIndex(of: "."), bindings[String(name[..<dot])] != nil {
             let owner = String(name[..<dot])
             let parameters = bindings.keys.filter { $0.hasPrefix(owner + ".") }.sorted()
             let known = parameters.isEmpty ? "\(owner) is not a layer, so it has no parameters" : "the parameters of \(owner) are \(parameters.joined(separator: ", "))"
-            return failure("unknown name '\(name)': \(known)", at: token,
-                           suggestion: Suggestions.closest(to: name, among: parameters))
+            return failure("unknown name '\(name)': \(known)", at: token)
         }
         let candidates = Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys)
         if let suggestion = Suggestions.closest(to: name, among: candidates) {
-            return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token, suggestion: suggestion)
+            return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token)
         }
         if let dot = name.firstIndex(of: ".") {
             let owner = String(name[..<dot])
@@ -329,21 +330,14 @@ final class ProgramCompiler {
 
     private func buildOperatorOperation(_ opName: String, symbol: Character, inputs count: Int, exponent: Double?, at token: Token) throws(CompileFailure) -> any Operation {
         guard let spec = Registry.spec(named: opName) else {
-            throw failure("the '\(symbol)' operator needs the op \(opName), which is not in the registry", at: token)
+            preconditionFailure("the '\(symbol)' operator needs the op \(opName), which is not in the registry")
         }
         var attributes: [String: AttributeValue] = [:]
-        for parameter in spec.parameters where !parameter.isTensorInput {
-            if let value = parameter.defaultValue { attributes[parameter.name] = value }
-        }
         if let exponent, let parameter = spec.parameters.first(where: { !$0.isTensorInput }) {
             attributes[parameter.name] = .double(exponent)
         }
         let tensors = spec.parameters.filter(\.isTensorInput).prefix(count).map(\.name)
-        do {
-            return try spec.build(OpArguments(attributes: attributes, tensorInputs: Array(tensors)))
-        } catch {
-            throw failure(error.description, at: token)
-        }
+        return try buildOperation(spec, attributes, tensorInputs: Array(tensors), at: token)
     }
 
     private func applyOperator(_ opName: String, symbol: Character, _ inputs: [NodeID], exponent: Double? = nil, at token: Token) throws(CompileFailure) -> NodeID {
@@ -358,10 +352,7 @@ final class ProgramCompiler {
         do {
             node = try graph.apply(op, inputs, location: location(token))
         } catch {
-            switch error {
-            case .shape(let shapeError, _): throw failure(shapeError.description, at: token)
-            case .invalidValue(_, _, _, let valueError): throw failure(valueError.description, at: token)
-            }
+            throw failure(error.message, at: token)
         }
         try checkSize(graph.nodes[node.index].shape, what: "the result of \(op.name)", at: token)
         return node
@@ -370,15 +361,9 @@ final class ProgramCompiler {
     /// Refuses a shape holding more than `maxElements` elements (counted
     /// without overflow), before anything of that size is allocated.
     func checkSize(_ shape: [Int], what: String, at token: Token) throws(CompileFailure) {
-        var count = 1
-        var overflow = false
-        for size in shape {
-            let (product, over) = count.multipliedReportingOverflow(by: size)
-            count = product
-            overflow = overflow || over
-        }
-        if overflow || count > options.maxElements {
-            let countText = overflow ? "more than \(Int.max)" : "\(count)"
+        let count = Tensor.checkedElementCount(shape)
+        if (count ?? .max) > options.maxElements {
+            let countText = count.map(String.init) ?? "more than \(Int.max)"
             throw failure("\(what) would have shape \(describeShape(shape)), \(countText) elements: over the limit of \(options.maxElements) (--max-elements)", at: token)
         }
     }

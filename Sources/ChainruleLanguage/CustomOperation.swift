@@ -25,12 +25,7 @@ public indirect enum CustomExpression: Sendable {
             var shapes: [[Int]] = []
             for argument in arguments { shapes.append(try argument.shape(parameters: parameters, output: output, limit: limit)) }
             let shape = try op.outputShape(shapes)
-            var count = 1, overflow = false
-            for size in shape {
-                let (product, over) = count.multipliedReportingOverflow(by: size)
-                (count, overflow) = (product, overflow || over)
-            }
-            if overflow || count > limit {
+            if (Tensor.checkedElementCount(shape) ?? .max) > limit {
                 throw ShapeError(op: op.name, shapes: shapes, "its result would have shape \(describeShape(shape)), over the limit of \(limit) elements (--max-elements)")
             }
             return shape

@@ -13,18 +13,15 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// Further lines printed after the caret (`'conv2d' is defined as …`).
     public var notes: [String]
-    /// The replacement a "did you mean" points to, for tools.
-    public var suggestion: String?
 
     public init(
         _ message: String, at location: SourceLocation, length: Int = 1,
-        notes: [String] = [], suggestion: String? = nil
+        notes: [String] = []
     ) {
         self.location = location
         self.length = Swift.max(1, length)
         self.message = message
         self.notes = notes
-        self.suggestion = suggestion
     }
 
     /// `file:line:column: error: message`

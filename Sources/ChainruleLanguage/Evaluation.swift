@@ -19,11 +19,9 @@ extension Program {
         do {
             try graph.backward(from: output)
         } catch {
-            let place: SourceLocation?
-            switch error {
-            case .invalidValue(_, _, let location, _), .shape(_, let location): place = location
-            }
-            throw DiagnosticList([Diagnostic(error.description, at: place ?? SourceLocation(file: file, line: 0, column: 0))])
+            // Compiling ran the forward pass, so this happens only if a
+            // caller changed a leaf of `graph` to a value an op refuses.
+            throw DiagnosticList([Diagnostic(error.message, at: error.location ?? SourceLocation(file: file, line: 0, column: 0))])
         }
         var notes = self.notes
         var gradients: [(name: String, gradient: Tensor)] = []
@@ -67,32 +65,15 @@ extension Evaluation {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `-12`; `[3] [0.1, 0.2, 0.7]`; or a summary of a larger tensor:
-    /// `[10, 3072] min -0.0214 max 0.0187 mean 1.2e-06 first [0.0012, …]`.
+    /// `-12`; `3 [0.1, 0.2, 0.7]`; or a summary of a larger tensor:
+    /// `10×3072 min -0.0214 max 0.0187 mean 1.2e-06 first [0.0012, …]`.
     /// With `full`, a tensor of rank 2 or more prints below, row by row.
     static func describe(_ tensor: Tensor, full: Bool) -> String {
         if tensor.isScalar { return formatNumber(tensor.data[0]) }
-        let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
-        if tensor.rank == 1 && (full || tensor.count <= 6) { return "\(shape) " + nested(tensor, indent: 0) }
-        if full || tensor.count <= 6 { return "\(shape)\n    " + nested(tensor, indent: 4) }
-        let first = tensor.data.prefix(5).map { formatNumber($0) }.joined(separator: ", ")
-        let finite = tensor.data.filter(\.isFinite)
-        let minimum = finite.min().map { formatNumber($0) } ?? "nan"
-        let maximum = finite.max().map { formatNumber($0) } ?? "nan"
-        return "\(shape) min \(minimum) max \(maximum) mean \(formatNumber(tensor.mean)) first [\(first), …]"
-    }
-
-    /// Every element, bracketed as NumPy prints them, inner rows aligned
-    /// under the first after `indent` spaces.
-    static func nested(_ tensor: Tensor, indent: Int) -> String {
-        func render(_ axis: Int, _ offset: Int) -> String {
-            if axis == tensor.rank { return formatNumber(tensor.data[offset]) }
-            let stride = tensor.shape[(axis + 1)...].reduce(1, *)
-            let parts = (0..<tensor.shape[axis]).map { render(axis + 1, offset + $0 * stride) }
-            let separator = axis == tensor.rank - 1 ? ", " : ",\n" + String(repeating: " ", count: indent + axis + 1)
-            return "[" + parts.joined(separator: separator) + "]"
-        }
-        return render(0, 0)
+        let shape = describeShape(tensor.shape)
+        guard full || tensor.count <= 6 else { return "\(shape) " + tensor.summaryText(first: 5) }
+        if tensor.rank == 1 { return "\(shape) " + tensor.nestedText() }
+        return "\(shape)\n    " + tensor.nestedText(rowIndent: 4)
     }
 
     /// For machines:

@@ -52,23 +52,10 @@ extension ProgramCompiler {
     /// The value an initialiser call makes, and the role its leaf gets
     /// (`.constant` for `const(…)`, `.input` otherwise).
     func makeInitialiser(_ kind: Initialiser, _ arguments: [Argument], _ token: Token, seedKey: String) throws(CompileFailure) -> (Tensor, NodeRole) {
-        var positional: [Argument] = []
-        var named: [String: Argument] = [:]
-        for argument in arguments {
-            if let label = argument.label {
-                guard kind.namedParameters.contains(label) else {
-                    let suggestion = Suggestions.closest(to: label, among: kind.namedParameters)
-                    let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
-                    let valid = kind.namedParameters.isEmpty ? "it takes no named arguments" : "its named arguments are \(kind.namedParameters.joined(separator: ", "))"
-                    throw failure("\(kind.rawValue) has no argument named '\(label)'\(hint) (\(valid))", at: argument.token,
-                                  notes: ["\(kind.rawValue) takes \(kind.signature)"], suggestion: suggestion)
-                }
-                guard named[label] == nil else { throw failure("argument '\(label)' of \(kind.rawValue) is given twice", at: argument.token) }
-                named[label] = argument
-            } else {
-                positional.append(argument)
-            }
-        }
+        // The sizes are the positional arguments; the rest go by name.
+        let positional = arguments.filter { $0.label == nil }
+        let named = try bind(arguments.filter { $0.label != nil }, to: CallSignature(
+            callee: kind.rawValue, names: kind.namedParameters, required: [], describe: { kind.signature }, namedOnly: true), at: token)
         switch kind {
         case .load:
             guard positional.count == 1, case .string(let path, _) = positional[0].value else {
@@ -89,15 +76,7 @@ extension ProgramCompiler {
         case .randn, .uniform, .zeros, .ones:
             let shape = try shapeArguments(positional, of: kind, at: token)
             try checkSize(shape, what: "\(kind.rawValue)(…)", at: token)
-            let seed: UInt64
-            if let argument = named["seed"] {
-                guard let number = argument.value.literalNumber, let value = Self.wholeNumber(number), value >= 0 else {
-                    throw failure("the seed of \(kind.rawValue) must be a whole number from 0", at: argument.value.token)
-                }
-                seed = UInt64(value)
-            } else {
-                seed = defaultSeed(for: seedKey)
-            }
+            let seed = try seedArgument(named["seed"], of: kind.rawValue) ?? defaultSeed(for: seedKey)
             switch kind {
             case .randn:
                 let scale = try number(named["scale"], default: 1, of: kind)

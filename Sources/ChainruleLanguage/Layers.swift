@@ -40,28 +40,22 @@ extension ProgramCompiler {
     func compileLayer(_ kind: LayerKind, _ arguments: [Argument], _ token: Token) throws(CompileFailure) -> NodeID {
         let bound = try bind(arguments, to: kind.signature, at: token)
         guard let spec = Registry.spec(named: kind.opName) else {
-            throw failure("\(kind.rawValue) needs the op \(kind.opName), which is not in the registry", at: token)
+            preconditionFailure("\(kind.rawValue) needs the op \(kind.opName), which is not in the registry")
         }
         func integer(_ name: String, default value: Int?, minimum: Int) throws(CompileFailure) -> Int {
             guard let argument = bound[name] else { return value! }
-            guard let number = argument.value.literalNumber, let integer = Self.wholeNumber(number), integer >= minimum else {
-                throw failure("argument '\(name)' of \(kind.rawValue) must be a whole number from \(minimum)", at: argument.value.token)
-            }
-            return integer
+            return try wholeNumberArgument(argument, of: kind.rawValue, minimum: minimum)
         }
         var useBias = true
         if let argument = bound["bias"] {
-            guard case .name(let word, _) = argument.value, word == "true" || word == "false" else {
-                throw failure("argument 'bias' of \(kind.rawValue) must be true or false", at: argument.value.token)
-            }
-            useBias = word == "true"
+            useBias = try attributeValue(argument, OpParameter("bias", .bool), callee: kind.rawValue).boolValue!
         }
         let input = try compileExpression(bound["x"]!.value)
         let inputShape = graph[input].shape
 
         layersInBinding += 1
         let layerName = layersInBinding == 1 ? currentBinding : "\(currentBinding)_\(layersInBinding)"
-        let seed = try bound["seed"] == nil ? nil : UInt64(integer("seed", default: nil, minimum: 0))
+        let seed = try seedArgument(bound["seed"], of: kind.rawValue)
 
         let weightShape: [Int], biasShape: [Int], fanIn: Int
         var attributes: [String: AttributeValue] = [:]
@@ -95,16 +89,8 @@ extension ProgramCompiler {
         details["params"] = "\(parameterCount)"
         details["init"] = "He"
 
-        for parameter in spec.parameters where !parameter.isTensorInput && attributes[parameter.name] == nil {
-            if let value = parameter.defaultValue { attributes[parameter.name] = value }
-        }
         let tensorNames = spec.parameters.filter(\.isTensorInput).map(\.name).prefix(useBias ? 3 : 2)
-        let operation: any Operation
-        do {
-            operation = try spec.build(OpArguments(attributes: attributes, tensorInputs: Array(tensorNames)))
-        } catch {
-            throw failure(error.description, at: token)
-        }
+        let operation = try buildOperation(spec, attributes, tensorInputs: Array(tensorNames), at: token)
 
         let layer = Layer(name: layerName, kind: kind.rawValue, details: details)
         let here = location(token)

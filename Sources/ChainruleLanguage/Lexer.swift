@@ -198,6 +198,14 @@ struct Lexer {
         tokens.append(Token(kind: .number(value), text: text, line: startLine, column: startColumn, length: index - start, start: start, end: index))
     }
 
+    /// Whether `text` is a name the language reads: an ASCII letter or `_`,
+    /// then letters, digits and `_` (no dot: a layer's parameter is not set
+    /// from outside).
+    static func isName(_ text: some StringProtocol) -> Bool {
+        guard let first = text.utf8.first, isIdentifierStart(first) else { return false }
+        return text.utf8.allSatisfy(isIdentifierPart)
+    }
+
     private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     private static func isIdentifierStart(_ b: UInt8) -> Bool {
         (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95

@@ -61,11 +61,8 @@ public enum Npy {
         guard let type = ElementType(descrText) else {
             throw fail("unsupported dtype '\(descrText)'; float64, float32, int8–int64, uint8–uint64 and bool are read")
         }
-        var count = 1
-        for size in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            guard size >= 0, !overflow else { throw fail("bad header: shape \(shapeText) is too large") }
-            count = product
+        guard let count = Tensor.checkedElementCount(shape) else {
+            throw fail("bad header: shape \(describeShape(shape)) has a negative size or more elements than can be counted")
         }
         guard count <= maxElements else {
             throw fail("its shape \(describeShape(shape)) holds \(count) elements, over the limit of \(maxElements) (--max-elements)")

@@ -15,7 +15,7 @@ extension ProgramCompiler {
             problems.append(failure("op \(name) is already in the registry; give your op another name, as my_\(name)", at: definition.nameToken))
             return
         }
-        if Initialiser(rawValue: name) != nil || LayerKind(rawValue: name) != nil {
+        if Self.isBuiltInFunction(name) {
             problems.append(failure("\(name) is a built-in function; give your op another name", at: definition.nameToken))
             return
         }
@@ -24,6 +24,10 @@ extension ProgramCompiler {
             return
         }
         customDefinitions[name] = definition.nameToken
+        if definition.hasBrokenClause {
+            failedOperations.insert(name)
+            return
+        }
         let parameters = definition.parameters.map(\.name)
         for (index, parameter) in definition.parameters.enumerated() {
             if parameter.name == "grad" || parameter.name == "out" {
@@ -52,9 +56,8 @@ extension ProgramCompiler {
         var backwardAt: [String: SourceLocation] = [:]
         for clause in definition.backward {
             guard parameters.contains(clause.parameter) else {
-                let suggestion = Suggestions.closest(to: clause.parameter, among: parameters)
                 problems.append(failure("op \(name) has no parameter \(clause.parameter) (its parameters are \(parameters.joined(separator: ", ")))",
-                                        at: clause.token, suggestion: suggestion))
+                                        at: clause.token))
                 continue
             }
             guard backward[clause.parameter] == nil else {
@@ -108,7 +111,7 @@ extension ProgramCompiler {
             }
             let suggestion = Suggestions.closest(to: name, among: visible)
             let hint = suggestion.map { "; did you mean '\($0)'?" } ?? " (op \(op) sees \(visible.joined(separator: ", ")))"
-            throw failure("unknown name '\(name)' in op \(op)\(hint)", at: token, suggestion: suggestion)
+            throw failure("unknown name '\(name)' in op \(op)\(hint)", at: token)
         case .negate(let operand, let token):
             if let value = expression.literalNumber { return .constant(Tensor(value)) }
             return .apply(try operatorOperation("neg", symbol: "-", inputs: 1, at: token), [try inner(operand)])
@@ -120,15 +123,11 @@ extension ProgramCompiler {
             return .apply(operation, [try inner(lhs), try inner(rhs)])
         case .call(let callee, let arguments, let token):
             if let operation = customOperations[callee] {
-                let signature = CallSignature(
-                    callee: callee, names: operation.parameters, required: operation.parameters,
-                    describe: { "\(callee)(\(operation.parameters.joined(separator: ", ")))" })
-                let bound = try bind(arguments, to: signature, at: token)
                 var inputs: [CustomExpression] = []
-                for parameter in operation.parameters { inputs.append(try inner(bound[parameter]!.value)) }
+                for argument in try customCallArguments(operation, arguments, at: token) { inputs.append(try inner(argument)) }
                 return .apply(operation, inputs)
             }
-            if Initialiser(rawValue: callee) != nil || LayerKind(rawValue: callee) != nil {
+            if Self.isBuiltInFunction(callee) {
                 throw failure("\(callee)(…) cannot be used inside an op: an op's rules are functions of its inputs only", at: token)
             }
             guard let spec = Registry.spec(named: callee) else {

@@ -226,6 +226,7 @@ struct Parser {
             do {
                 try parseOpClause(into: &definition)
             } catch {
+                definition.hasBrokenClause = true
                 recover()
             }
         }
@@ -245,9 +246,15 @@ struct Parser {
         _ = try expect(":", "after '\(keyword.text)\(parameter.map { " " + $0 } ?? "")'")
         let expression = try parseExpression()
         if !atSymbol("}") { try expectStatementEnd(after: "the \(keyword.text) expression") }
+        // The clause parsed: a mistake in what it says leaves the parser on
+        // the next line, so it is reported without skipping that line.
+        func refuse(_ message: String) {
+            diagnostics.append(Diagnostic(message, at: keyword.location(file), length: keyword.length))
+            definition.hasBrokenClause = true
+        }
         if keyword.text == "forward" {
             if definition.forward != nil {
-                throw fail("op \(definition.name) has two forward clauses", at: keyword)
+                return refuse("op \(definition.name) has two forward clauses")
             }
             definition.forward = expression
         } else {
@@ -258,7 +265,7 @@ struct Parser {
                 name = definition.parameters[0].name
             } else {
                 let names = definition.parameters.map(\.name)
-                throw fail("op \(definition.name) has \(names.count) parameters: say which one this backward is for, e.g. 'backward \(names.first ?? "x"):'", at: keyword)
+                return refuse("op \(definition.name) has \(names.count) parameters: say which one this backward is for, e.g. 'backward \(names.first ?? "x"):'")
             }
             definition.backward.append((name, expression, keyword))
         }

@@ -55,9 +55,8 @@ public struct CompileOptions: Sendable {
             }
             let name = pieces[0].trimmingCharacters(in: .whitespaces)
             let valueText = pieces[1].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.first!.isLetter || name.first! == "_",
-                  name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw AtSyntaxError(description: "--at: '\(name)' is not a name (letters, digits and _, not starting with a digit)")
+            guard Lexer.isName(name) else {
+                throw AtSyntaxError(description: "--at: '\(name)' is not a name (ASCII letters, digits and _, not starting with a digit)")
             }
             guard let value = Double(valueText) else {
                 throw AtSyntaxError(description: "--at \(name)=\(valueText): '\(valueText)' is not a number")

@@ -61,6 +61,9 @@ struct OpDefinition: Sendable {
     var backward: [(parameter: String, expression: Expression, token: Token)]
     /// The `op` keyword, where the definition starts.
     var keyword: Token
+    /// A clause of the body did not parse (and was reported): the op is
+    /// left out without further reports, which would only echo that one.
+    var hasBrokenClause = false
 }
 
 enum Statement: Sendable {

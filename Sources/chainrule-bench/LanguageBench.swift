@@ -23,22 +23,13 @@ enum LanguageBench {
     static func run() throws {
         print("program                         lines   compile ms   eval ms   nodes")
         for (name, source) in [("long chain", chainProgram(lines: 10_000)), ("wide sum", wideSumProgram(lines: 10_000))] {
-            var compileTimes: [Double] = [], evalTimes: [Double] = []
-            var nodes = 0
-            for _ in 0..<5 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let program = try Compiler.compile(source: source, file: name)
-                let compiled = DispatchTime.now().uptimeNanoseconds
-                _ = try program.evaluate()
-                let evaluated = DispatchTime.now().uptimeNanoseconds
-                compileTimes.append(Double(compiled - start) / 1e6)
-                evalTimes.append(Double(evaluated - compiled) / 1e6)
-                nodes = program.graph.count
-            }
+            let compileSeconds = try EngineBench.median(warmUp: 1, runs: 5) { _ = try Compiler.compile(source: source, file: name) }
+            let program = try Compiler.compile(source: source, file: name)
+            let evalSeconds = try EngineBench.median(warmUp: 1, runs: 5) { _ = try program.evaluate() }
             let lines = source.split(separator: "\n").count
             let label = name + String(repeating: " ", count: 30 - name.count)
-            print(label + String(format: "  %6d   %10.1f   %7.1f   %5d", lines, compileTimes.min()!, evalTimes.min()!, nodes))
+            print(label + String(format: "  %6d   %10.1f   %7.1f   %5d", lines, compileSeconds * 1e3, evalSeconds * 1e3, program.graph.count))
         }
-        print("(best of 5; compile includes lexing, parsing, building the graph and the forward pass)")
+        print("(median of 5 after one warm-up; compile includes lexing, parsing, building the graph and the forward pass)")
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// Each sample in samples/ against its `eval --json` output in Fixtures/.
 ///
 /// Regenerate the fixtures after an intended change with
-/// `CHAINRULE_REGENERATE=1 swift test --filter GoldenTests`, then read the diff.
+/// `CHAINRULE_REGENERATE_GOLDEN=1 swift test --filter GoldenTests`, then read the diff.
 /// Numbers are compared to 1e-12 relative, so a change in summation order
 /// inside an op does not fail the test, but any real change does.
 @Suite struct GoldenTests {
@@ -32,12 +32,12 @@ import Testing
         let source = try String(contentsOf: Self.samplesFolder.appendingPathComponent("\(name).grad"), encoding: .utf8)
         let json = try Compiler.compile(source: source, file: "samples/\(name).grad").evaluate().json()
         let fixture = Self.fixturesFolder.appendingPathComponent("\(name).json")
-        if ProcessInfo.processInfo.environment["CHAINRULE_REGENERATE"] == "1" {
+        if ProcessInfo.processInfo.environment["CHAINRULE_REGENERATE_GOLDEN"] == "1" {
             try Data(json.utf8).write(to: fixture)
             return
         }
         let expected = try #require(FileManager.default.contents(atPath: fixture.path),
-                                    "no fixture for \(name): run CHAINRULE_REGENERATE=1 swift test --filter GoldenTests")
+                                    "no fixture for \(name): run CHAINRULE_REGENERATE_GOLDEN=1 swift test --filter GoldenTests")
         let actual = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         let golden = try JSONSerialization.jsonObject(with: expected) as! [String: Any]
         #expect(actual["output"] as? String == golden["output"] as? String)

@@ -29,11 +29,13 @@ extension Evaluation {
     func gradient(_ name: String) -> Tensor? { gradients.first { $0.name == name }?.gradient }
 }
 
-/// A fresh temporary folder for files a test writes.
-func temporaryDirectory() throws -> URL {
+/// Runs `body` with a fresh temporary folder for the files a test writes,
+/// and deletes the folder afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-language-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
 }
 
 /// The bytes of a version-1 `.npy` file with this header dictionary and data.

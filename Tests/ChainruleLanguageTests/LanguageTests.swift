@@ -62,12 +62,15 @@ import Testing
         let program = try Compiler.compile(source: """
             x = randn(1, 1, 6, 6, seed: 3)
             W = randn(2, 1, 3, 3, seed: 4)
-            y = conv2d(x, W, stride: 1, pad: 1)
+            y = conv2d(x, W, pad: 1)
             """, file: nil)
         let conv = program.graph[program.output]
         #expect(conv.shape == [1, 2, 6, 6])
         #expect(conv.inputs.count == 2)
         #expect(conv.op?.attributes["pad"] == .int(1))
+        // Left out: stride and floor take their defaults.
+        #expect(conv.op?.attributes["stride"] == .int(1))
+        #expect(conv.op?.attributes["floor"] == .bool(false))
     }
 
     @Test func labelsBecomeIntegerConstants() throws {
@@ -109,6 +112,9 @@ import Testing
         #expect(try CompileOptions.parseAt("x=1,y=-2.5, z = 1e-3") == ["x": 1, "y": -2.5, "z": 1e-3])
         #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=1,y") }
         #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=abc") }
+        // Names are the language's: ASCII, as the lexer reads them.
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("é=1") }
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("2x=1") }
     }
 
     @Test func outputStatementChoosesTheOutput() throws {
@@ -218,31 +224,32 @@ import Testing
     // MARK: .npy
 
     @Test func loadsNpyFilesOfEveryDtype() throws {
-        let folder = try temporaryDirectory()
-        let f8 = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data: littleEndianBytes([1.5, -2, 0.25, 1e-300]))
-        try Data(f8).write(to: folder.appendingPathComponent("f8.npy"))
-        let f4 = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-                          data: [Float(0.5), -3].flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * UInt32($0))) } })
-        try Data(f4).write(to: folder.appendingPathComponent("f4.npy"))
-        let i8 = npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
-                          data: [Int64(3), -1, 7].flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } })
-        try Data(i8).write(to: folder.appendingPathComponent("i8.npy"))
-        let bigEndian = npyBytes(header: "{'descr': '>i2', 'fortran_order': False, 'shape': (), }", data: [0xFF, 0xFE])
-        try Data(bigEndian).write(to: folder.appendingPathComponent("i2.npy"))
+        try withTemporaryDirectory { folder in
+            let f8 = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data: littleEndianBytes([1.5, -2, 0.25, 1e-300]))
+            try Data(f8).write(to: folder.appendingPathComponent("f8.npy"))
+            let f4 = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                              data: [Float(0.5), -3].flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * UInt32($0))) } })
+            try Data(f4).write(to: folder.appendingPathComponent("f4.npy"))
+            let i8 = npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                              data: [Int64(3), -1, 7].flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } })
+            try Data(i8).write(to: folder.appendingPathComponent("i8.npy"))
+            let bigEndian = npyBytes(header: "{'descr': '>i2', 'fortran_order': False, 'shape': (), }", data: [0xFF, 0xFE])
+            try Data(bigEndian).write(to: folder.appendingPathComponent("i2.npy"))
 
-        let options = CompileOptions(baseDirectory: folder.path)
-        let program = try Compiler.compile(source: """
-            a = load("f8.npy")
-            b = load("f4.npy")
-            c = load("i8.npy")
-            d = load("i2.npy")
-            f = a * 1
-            """, file: nil, options: options)
-        let values = Dictionary(uniqueKeysWithValues: program.graph.nodes.compactMap { node in node.name.map { ($0, node.value!) } })
-        #expect(values["a"] == Tensor(shape: [2, 2], data: [1.5, -2, 0.25, 1e-300]))
-        #expect(values["b"] == Tensor([0.5, -3]))
-        #expect(values["c"] == Tensor([3, -1, 7]))
-        #expect(values["d"] == Tensor(-2))
+            let options = CompileOptions(baseDirectory: folder.path)
+            let program = try Compiler.compile(source: """
+                a = load("f8.npy")
+                b = load("f4.npy")
+                c = load("i8.npy")
+                d = load("i2.npy")
+                f = a * 1
+                """, file: nil, options: options)
+            let values = Dictionary(uniqueKeysWithValues: program.graph.nodes.compactMap { node in node.name.map { ($0, node.value!) } })
+            #expect(values["a"] == Tensor(shape: [2, 2], data: [1.5, -2, 0.25, 1e-300]))
+            #expect(values["b"] == Tensor([0.5, -3]))
+            #expect(values["c"] == Tensor([3, -1, 7]))
+            #expect(values["d"] == Tensor(-2))
+        }
     }
 
     // MARK: output
@@ -266,8 +273,10 @@ import Testing
         let result = try evaluate("x = -2\ny = 5\nf = x * y\n")
         #expect(result.text() == "f = -10\ngradients of f:\n  x  5\n  y  -2\n")
         let big = Evaluation(outputName: "v", value: Tensor(shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8]), gradients: [], notes: [])
-        #expect(big.text() == "v = [2, 4] min 1 max 8 mean 4.5 first [1, 2, 3, 4, 5, …]\nno leaf gets a gradient (every leaf is a constant)\n")
-        #expect(big.text(full: true) == "v = [2, 4]\n    [[1, 2, 3, 4],\n     [5, 6, 7, 8]]\nno leaf gets a gradient (every leaf is a constant)\n")
+        #expect(big.text() == "v = 2×4 min 1 max 8 mean 4.5 first [1, 2, 3, 4, 5, …]\nno leaf gets a gradient (every leaf is a constant)\n")
+        let vector = Evaluation(outputName: "v", value: Tensor([0.5, -1, .nan]), gradients: [], notes: [])
+        #expect(vector.text().hasPrefix("v = 3 [0.5, -1, NaN]\n"))
+        #expect(big.text(full: true) == "v = 2×4\n    [[1, 2, 3, 4],\n     [5, 6, 7, 8]]\nno leaf gets a gradient (every leaf is a constant)\n")
     }
 }
 
