@@ -22,9 +22,10 @@ public struct Var {
     public var node: Node { graph[id] }
     public var shape: [Int] { node.shape }
 
-    /// The value; runs the forward pass first if needed.
+    /// The value; runs the forward pass first when a node was added or a
+    /// leaf's value replaced since the last one.
     public var value: Tensor {
-        if graph[id].value == nil { try! graph.forward() }
+        if !graph.valuesAreCurrent { try! graph.forward() }
         return graph[id].value!
     }
 

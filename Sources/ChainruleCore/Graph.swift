@@ -101,7 +101,8 @@ public final class Graph {
     public private(set) var nodes: [Node] = []
     public private(set) var layers: [Layer] = []
     private var currentLayer: Int?
-    private var valuesAreCurrent = true
+    /// False after a node is added or a leaf's value replaced, until the next `forward()`.
+    public private(set) var valuesAreCurrent = true
 
     public init() {}
 

@@ -81,3 +81,14 @@ import Testing
         }
     }
 }
+
+@Suite struct ValueFreshnessTests {
+    @Test func aValueFollowsANewLeafValue() {
+        let g = Graph()
+        let x = g.input("x", 2)
+        let y = x * 3
+        #expect(y.value.scalar == 6)
+        g.setValue(5, of: x.id)
+        #expect(y.value.scalar == 15)
+    }
+}
