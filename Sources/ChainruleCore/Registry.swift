@@ -44,10 +44,6 @@ public struct OpArguments: Sendable {
     }
 
     public func has(_ input: String) -> Bool { tensorInputs.contains(input) }
-    public func int(_ name: String) -> Int? { attributes[name]?.intValue }
-    public func double(_ name: String) -> Double? { attributes[name]?.doubleValue }
-    public func bool(_ name: String) -> Bool? { attributes[name]?.boolValue }
-    public func ints(_ name: String) -> [Int]? { attributes[name]?.intsValue }
 }
 
 /// An input set on which the rule checker proves an op's backward rule.
