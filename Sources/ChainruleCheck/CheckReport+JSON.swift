@@ -1,13 +1,13 @@
+import ChainruleCore
 import Foundation
 
 extension JSONEncoder {
     /// The encoder for check reports: pretty, sorted keys, and infinities and NaNs
-    /// (a relative error of a NaN comparison) written as the strings `"inf"`, `"-inf"`, `"nan"`.
+    /// (a relative error of a NaN comparison) written as `NonFiniteJSON` says.
     public static var checkReports: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = NonFiniteJSON.encoding
         return encoder
     }
 }
@@ -16,8 +16,7 @@ extension JSONDecoder {
     /// Reads what `JSONEncoder.checkReports` writes.
     public static var checkReports: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = NonFiniteJSON.decoding
         return decoder
     }
 }

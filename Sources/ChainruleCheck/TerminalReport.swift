@@ -244,9 +244,7 @@ public struct TerminalReport: Sendable {
 }
 
 /// A number for a sentence: `NaN`, `inf`, `-inf`, else up to 8 significant digits.
-func spelled(_ value: Double) -> String {
-    value.isNaN ? "NaN" : formatNumber(value, significant: 8)
-}
+func spelled(_ value: Double) -> String { formatNumber(value, significant: 8) }
 
 /// `1 leaf`, `3 leaves`.
 func counted(_ count: Int, _ singular: String, _ plural: String) -> String {

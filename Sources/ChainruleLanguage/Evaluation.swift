@@ -81,8 +81,8 @@ extension Evaluation {
     /// with `T = {"shape": [...], "data": [...]}` (row-major; a scalar has
     /// shape `[]`). Numbers are Swift's shortest representation that reads
     /// back as the same Double, so the values round-trip exactly. JSON has no
-    /// NaN or infinity: they are written as the strings `"NaN"`,
-    /// `"Infinity"` and `"-Infinity"` (as Python's and JavaScript's names).
+    /// NaN or infinity: they are written as `NonFiniteJSON`'s strings
+    /// (`"NaN"`, `"Infinity"`, `"-Infinity"`).
     public func json() -> String {
         var out = "{\n"
         out += "  \"output\": \(JSON.string(outputName)),\n"
@@ -99,8 +99,8 @@ extension Evaluation {
 /// The few JSON pieces `Evaluation.json()` writes.
 enum JSON {
     static func number(_ value: Double) -> String {
-        if value.isNaN { return "\"NaN\"" }
-        if value.isInfinite { return value > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
+        if value.isNaN { return "\"\(NonFiniteJSON.nan)\"" }
+        if value.isInfinite { return "\"\(value > 0 ? NonFiniteJSON.infinity : NonFiniteJSON.negativeInfinity)\"" }
         return value.description
     }
 

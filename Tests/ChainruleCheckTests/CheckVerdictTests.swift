@@ -66,7 +66,7 @@ import Testing
         let text = TerminalReport().render(report)
         #expect(text.contains("the rule gives inf; the finite difference is NaN (x − h leaves the domain of sqrt)"))
         #expect(text.contains("rule inf vs difference NaN"))
-        #expect(!text.contains("rel nan"))
+        #expect(!text.contains("rel NaN"))
     }
 }
 
