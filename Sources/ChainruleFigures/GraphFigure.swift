@@ -123,7 +123,7 @@ public enum GraphFigure {
                 let laidOut = try GraphvizLayout.layout(scene)
                 let data: Data
                 do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
-                    throw FigureError.drawingFailed("JSON encoding failed: \(error)")
+                    throw FigureError.encodingFailed("\(error)")
                 }
                 try SafeWrite.data(data, to: temporary)
             case .svg:

@@ -76,11 +76,6 @@ struct SceneBuilder {
         return (theme.stroke, base)
     }
 
-    /// The note written on node `id`, if any.
-    func noteBlock(_ id: NodeID) -> Block? {
-        options.notes[id].map { m.text($0, color: theme.text, small: true, bold: true) }
-    }
-
     /// A light tint of the highlight or of a check colour for a node's fill.
     func fill(_ id: NodeID?, base: RGB) -> RGB {
         if let id, id == options.highlighted { return theme.highlight.mixed(with: .white, 0.7) }

@@ -41,7 +41,7 @@ struct Figure: ParsableCommand {
         guard let format = try? FigureFormat(path: output), [FigureFormat.png, .svg, .pdf].contains(format) else {
             throw ValidationError("cannot write a lecture figure as '\(output)': end the file name with .png, .svg or .pdf")
         }
-        if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
+        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
     }
 
     func run() throws {

@@ -1,4 +1,4 @@
-import ChainruleFigures
+@testable import ChainruleFigures
 import Foundation
 import Testing
 
