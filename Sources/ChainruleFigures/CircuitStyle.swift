@@ -85,10 +85,9 @@ extension SceneBuilder {
     mutating func addGate(_ node: Node) {
         let symbol = m.text(node.op?.symbol ?? "?", TextStyle(color: theme.text, size: theme.symbolFontSize, bold: true))
         let (stroke, width) = outline(node.id, base: 1.5)
-        if let mark = checkMark(node.id) {
+        if let row = checkRow(node.id) {
             // A checked gate becomes a small box so its mark fits on it.
-            let rows = [symbol, m.text(mark.text, color: mark.color, small: true, bold: true)]
-            add("n\(node.id.index)", .op, node: node.id, shape: .box, content: m.column(rows),
+            add("n\(node.id.index)", .op, node: node.id, shape: .box, content: m.column([symbol, row]),
                 padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
             add("n\(node.id.index)", .op, node: node.id, shape: .circle, content: symbol, padding: 5,

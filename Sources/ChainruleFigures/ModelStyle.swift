@@ -62,12 +62,10 @@ extension SceneBuilder {
         }
         let out = members.last.map { graph[$0] }
         if let out { rows.append(m.text("→ " + describeShape(out.shape), color: theme.muted, small: true)) }
-        let worst = members.compactMap { checkMark($0) }.first { $0.color == theme.checkFailed } ?? members.compactMap { checkMark($0) }.first
-        if let worst { rows.append(m.text(worst.text, color: worst.color, small: true, bold: true)) }
-        let highlighted = members.contains { $0 == options.highlighted }
+        if let worst = worstChecked(members), let row = checkRow(worst) { rows.append(row) }
+        let (stroke, width) = outline(members, base: theme.lineWidth)
         add(key, .layer, node: out?.id, shape: .box, content: m.column(rows), padding: 8,
-            fill: worst.map { $0.color.mixed(with: .white, 0.85) } ?? theme.valueFill,
-            stroke: highlighted ? theme.highlight : (worst?.color ?? theme.stroke), strokeWidth: highlighted ? 3.5 : (worst == nil ? theme.lineWidth : 2.5))
+            fill: fill(members, base: theme.valueFill), stroke: stroke, strokeWidth: width)
     }
 
     mutating func addModelNodeBox(_ node: Node, key: String) {
@@ -75,7 +73,7 @@ extension SceneBuilder {
         var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
         if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
         if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
-        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+        if let row = checkRow(node.id) { rows.append(row) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
         let cluster = options.view == .ops ? node.layer : nil
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),

@@ -36,7 +36,7 @@ extension SceneBuilder {
         } else {
             rows = [m.row([name, m.text(describeShape(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
         }
-        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
+        if let row = checkRow(node.id) { rows.append(row) }
         if node.id == options.writtenStep, let step = stepRows(node.id) { rows.append(step) }
         let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)
         let (stroke, width) = outline(node.id, base: node.id == output ? 2 : theme.lineWidth)
