@@ -9,16 +9,18 @@ public enum LectureDrawing {
 
     /// Writes the drawing as PNG (`scale` pixels per point), SVG or PDF, as the extension of `path` says.
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
-        let format = try FigureFormat(path: path)
-        guard [.png, .svg, .pdf].contains(format) else {
-            throw .invalidOption("a lecture figure is drawn as .png, .svg or .pdf, not .\(format.rawValue): '\(path)'")
-        }
+        let format = try DrawnFormat(path: path, what: "a lecture figure")
         switch self {
-        case .chart(let chart): try chart.write(to: path, scale: scale)
+        case .chart(let chart): try chart.write(to: path, as: format, scale: scale)
         case .graph(let graph, let output, var options):
             options.scale = scale
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)
         }
+    }
+
+    /// Refuses an output that is not .png, .svg or .pdf, saying which endings work.
+    public static func checkFormat(of path: String) throws(FigureError) {
+        _ = try DrawnFormat(path: path, what: "a lecture figure")
     }
 
     /// The drawing as an SVG document.

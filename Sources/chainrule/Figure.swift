@@ -38,9 +38,7 @@ struct Figure: ParsableCommand {
             throw ValidationError("unknown figure '\(name)': \(hint)the figures are \(LectureFigures.names.joined(separator: ", "))")
         }
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
-        guard let format = try? FigureFormat(path: output), [FigureFormat.png, .svg, .pdf].contains(format) else {
-            throw ValidationError("cannot write a lecture figure as '\(output)': end the file name with .png, .svg or .pdf")
-        }
+        do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
     }
 
