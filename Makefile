@@ -32,7 +32,7 @@ bench: deps
 
 # docs/gallery/: every figure with the command that drew it.
 gallery: build
-	scripts/gallery.sh
+	CHAINRULE=$(BIN) scripts/gallery.sh
 
 # docs/ops.md from the registry.
 docs: build

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Renders the figure gallery into docs/gallery/ and writes its README with the
-# command behind every picture. Run from the repository root (`make gallery`).
+# command behind every picture. Run from the repository root (`make gallery`,
+# which builds first and passes CHAINRULE=path/to/chainrule).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # PDFs carry this date instead of the time they were made, so a rerun changes no bytes.
 export SOURCE_DATE_EPOCH=0
-swift build -c release --product chainrule >/dev/null
-bin="$(swift build -c release --show-bin-path)/chainrule"
+if [[ -n "${CHAINRULE:-}" ]]; then
+  bin=$CHAINRULE
+else
+  swift build -c release --product chainrule >/dev/null
+  bin="$(swift build -c release --show-bin-path)/chainrule"
+fi
 out=docs/gallery
 mkdir -p "$out"
 readme="$out/README.md"

@@ -40,8 +40,6 @@ static inline double cr_bb_ury(Agraph_t *g) { return GD_bb(g).UR.y; }
 /* A node's centre (points, y up) and size (inches). */
 static inline double cr_node_x(Agnode_t *n) { return ND_coord(n).x; }
 static inline double cr_node_y(Agnode_t *n) { return ND_coord(n).y; }
-static inline double cr_node_width(Agnode_t *n) { return ND_width(n); }
-static inline double cr_node_height(Agnode_t *n) { return ND_height(n); }
 
 /* An edge's spline: the first bezier (dot draws one per edge), 3n+1 points. */
 static inline int cr_edge_point_count(Agedge_t *e) {

@@ -135,19 +135,6 @@ final class SVGCanvas: Canvas {
         return text == "-0" ? "0" : text
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 
     func fillRect(_ rect: Rect, radius: Double, color: RGB) {
         body += "<rect x=\"\(n(rect.x))\" y=\"\(n(rect.y))\" width=\"\(n(rect.width))\" height=\"\(n(rect.height))\"\(radius > 0 ? " rx=\"\(n(radius))\"" : "") fill=\"\(color.hexString)\"/>\n"
@@ -184,14 +171,14 @@ final class SVGCanvas: Canvas {
     }
 
     func text(_ string: String, at origin: Point, style: TextStyle) {
-        body += "<text x=\"\(n(origin.x))\" y=\"\(n(origin.y))\" font-size=\"\(n(style.size))\"\(style.bold ? " font-weight=\"bold\"" : "") fill=\"\(style.color.hexString)\">\(Self.escape(string))</text>\n"
+        body += "<text x=\"\(n(origin.x))\" y=\"\(n(origin.y))\" font-size=\"\(n(style.size))\"\(style.bold ? " font-weight=\"bold\"" : "") fill=\"\(style.color.hexString)\">\(xmlEscaped(string))</text>\n"
     }
 
     /// The finished document. One user unit is one point.
     func document(background: RGB) -> String {
         """
         <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(n(size.width))pt" height="\(n(size.height))pt" viewBox="0 0 \(n(size.width)) \(n(size.height))" font-family="\(Self.escape(fontFamily)), sans-serif">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(n(size.width))pt" height="\(n(size.height))pt" viewBox="0 0 \(n(size.width)) \(n(size.height))" font-family="\(xmlEscaped(fontFamily)), sans-serif">
         <rect width="100%" height="100%" fill="\(background.hexString)"/>
         \(body)</svg>
 

@@ -21,11 +21,15 @@ extension SceneBuilder {
         for node in graph.nodes {
             let sent = options.gradientsSent?.contains(node.id) ?? true
             let terms = node.id == options.writtenStep ? stepTerms(node.id) : []
+            // One backward run per gate for its wires' gradients, one more for local derivatives only when shown.
+            let drawsGradients = options.showGradients && options.labels.contains(.grad) && sent
+            let gradients = drawsGradients ? wireGradients(consumer: node.id) : Array(repeating: nil, count: node.inputs.count)
+            let locals = options.labels.contains(.local) ? localGradients(consumer: node.id) : Array(repeating: nil, count: node.inputs.count)
             for (k, input) in node.inputs.enumerated() {
                 let wire = wireLabels(
                     value: graph[input].value,
-                    gradient: receivesGradient(input) ? .some(sent ? wireGradient(consumer: node.id, input: k) : nil) : .none,
-                    local: localGradientText(consumer: node.id, input: k),
+                    gradient: receivesGradient(input) ? .some(gradients[k]) : .none,
+                    local: locals[k].map(localGradientText),
                     equation: terms.first { $0.position == k }.map(equationBlock))
                 labelledWire("w\(node.id.index)_\(k)", from: sourceKey(input, consumer: node.id, k: k), to: "n\(node.id.index)",
                              above: wire.above, below: wire.below)
@@ -65,29 +69,25 @@ extension SceneBuilder {
     func circuitNumber(_ tensor: Tensor?) -> String {
         guard let tensor else { return "—" }
         if tensor.count == 1 { return number(tensor.data[0]) }
-        return shapeText(tensor.shape) + " " + summary(tensor)
+        return describeShape(tensor.shape) + " " + summary(tensor)
     }
 
     mutating func addCircuitLeaf(_ node: Node, key: String) {
         // A named leaf shows its name; an anonymous constant shows its value.
-        let label = node.name ?? (node.value.map { $0.count == 1 ? formatNumber($0.data[0]) : shapeText($0.shape) } ?? node.displayName)
+        let label = node.name ?? (node.value.map { $0.count == 1 ? formatNumber($0.data[0]) : describeShape($0.shape) } ?? node.displayName)
         let (stroke, width) = outline(node.id, base: 0)
         let name = m.text(label, color: node.role == .constant ? theme.muted : theme.text, bold: node.role != .constant)
         add(key, .leaf, node: node.id, shape: .plain,
-            content: noteBlock(node.id).map { m.column([name, $0]) } ?? name,
+            content: name,
             padding: 3, fill: node.id == options.highlighted ? theme.highlight.mixed(with: .white, 0.6) : nil, stroke: stroke, strokeWidth: width)
     }
 
     mutating func addGate(_ node: Node) {
         let symbol = m.text(node.op?.symbol ?? "?", TextStyle(color: theme.text, size: theme.symbolFontSize, bold: true))
         let (stroke, width) = outline(node.id, base: 1.5)
-        let mark = checkMark(node.id), note = noteBlock(node.id)
-        if mark != nil || note != nil {
-            // A checked or annotated gate becomes a small box so its text fits on it.
-            var rows = [symbol]
-            if let mark { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
-            if let note { rows.append(note) }
-            add("n\(node.id.index)", .op, node: node.id, shape: .box, content: m.column(rows),
+        if let row = checkRow(node.id) {
+            // A checked gate becomes a small box so its mark fits on it.
+            add("n\(node.id.index)", .op, node: node.id, shape: .box, content: m.column([symbol, row]),
                 padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
             add("n\(node.id.index)", .op, node: node.id, shape: .circle, content: symbol, padding: 5,

@@ -10,6 +10,26 @@ extension Block {
     }
 }
 
+/// Text safe inside XML (SVG, and DOT's HTML-like labels): `& < > "` become
+/// entities, and control characters other than tab, line feed and carriage
+/// return are dropped, since XML 1.0 cannot hold them even as entities.
+func xmlEscaped(_ s: String) -> String {
+    var out = ""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+        default:
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
+
 /// DOT and JSON exports of a figure.
 enum Export {
     /// A DOT string literal: backslashes, quotes and line breaks escaped.
@@ -24,11 +44,6 @@ enum Export {
             }
         }
         return out + "\""
-    }
-
-    /// Text for an HTML-like DOT label.
-    static func html(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// The scene as plain DOT: what `dot -Tpng` needs to draw a close
@@ -62,7 +77,7 @@ enum Export {
             if let wire = wires[edge.to] {
                 for onward in scene.edges where onward.from == wire.key {
                     let label = wire.content.styledTexts
-                        .map { "<font color=\"\($0.1.color.hexString)\">\(html($0.0))</font>" }
+                        .map { "<font color=\"\($0.1.color.hexString)\">\(xmlEscaped($0.0))</font>" }
                         .joined(separator: "<br/>")
                     out += "  \(edge.from) -> \(onward.to) [label=<\(label)>\(onward.arrow ? "" : ", arrowhead=none")];\n"
                 }
@@ -114,6 +129,8 @@ enum Export {
     static func rounded(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
     /// Nodes with values, gradients, check status and positions, as JSON.
+    /// Non-finite numbers are written as the strings "NaN", "Infinity" and
+    /// "-Infinity", as `chainrule eval --json` does: plain JSON has no such numbers.
     static func json(graph: Graph, output: NodeID, options: FigureOptions, laidOut: LaidOutScene) throws -> Data {
         var frames: [Int: Rect] = [:]
         for placed in laidOut.nodes where placed.node.key == placed.node.node.map({ "n\($0.index)" }) {
@@ -135,6 +152,7 @@ enum Export {
                                 output: output.index, nodes: nodes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try encoder.encode(figure) + Data("\n".utf8)
     }
 }

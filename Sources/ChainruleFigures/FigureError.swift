@@ -14,6 +14,8 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
     case imageTooLarge(width: Int, height: Int)
     /// Cairo reported an error while drawing.
     case drawingFailed(String)
+    /// The JSON export could not be encoded.
+    case encodingFailed(String)
     /// A `--labels` entry or another option value we do not know.
     case invalidOption(String)
 
@@ -33,6 +35,8 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
             return "a PNG of \(width)×\(height) pixels exceeds Cairo's limit of 32767 per side: use a smaller --scale, or write .svg or .pdf"
         case .drawingFailed(let message):
             return "Cairo could not draw the figure: \(message)"
+        case .encodingFailed(let message):
+            return "could not encode the figure as JSON: \(message)"
         case .invalidOption(let message):
             return message
         }

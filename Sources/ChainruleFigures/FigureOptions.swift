@@ -74,9 +74,6 @@ public struct FigureOptions: Sendable {
     /// under each input wire in the circuit style, inside its box in the
     /// record style.
     public var writtenStep: NodeID?
-    /// A line of text written on a node, e.g. `upstream × local = downstream`
-    /// with the numbers of the active step.
-    public var notes: [NodeID: String] = [:]
     /// The most boxes handed to Graphviz. Measured on this kind of machine:
     /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
     public var maxBoxes: Int = 2500
@@ -84,6 +81,13 @@ public struct FigureOptions: Sendable {
     public init() {}
 
     public var theme: Theme { Theme(palette: palette) }
+
+    /// Why `scale` is not a usable PNG scale (`--scale`: pixels per point,
+    /// above 0 and at most 16, beyond which even small figures pass Cairo's
+    /// 32,767-pixel side), or nil if it is.
+    public static func scaleProblem(_ scale: Double) -> String? {
+        scale > 0 && scale <= 16 ? nil : "--scale must be above 0 and at most 16, got \(formatNumber(scale))"
+    }
 }
 
 /// `value` with `precision` decimals (CS231n writes -12.00); scientific
@@ -98,11 +102,6 @@ public func formatFixed(_ value: Double, precision: Int) -> String {
     }
     let text = String(format: "%.\(precision)f", value)
     return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) ? String(text.dropFirst()) : text
-}
-
-/// `10×3×5×5`; a scalar is `scalar`.
-func shapeText(_ shape: [Int]) -> String {
-    shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "×")
 }
 
 extension FigureOptions {

@@ -123,15 +123,12 @@ public enum GraphFigure {
                 let laidOut = try GraphvizLayout.layout(scene)
                 let data: Data
                 do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
-                    throw FigureError.drawingFailed("JSON encoding failed: \(error)")
+                    throw FigureError.encodingFailed("\(error)")
                 }
                 try SafeWrite.data(data, to: temporary)
-            case .svg:
-                try SafeWrite.data(Data(svg(try GraphvizLayout.layout(scene)).utf8), to: temporary)
-            case .png:
-                try png(try GraphvizLayout.layout(scene), scale: fitted.options.scale, to: temporary)
-            case .pdf:
-                try pdf(try GraphvizLayout.layout(scene), to: temporary)
+            case .png, .svg, .pdf:
+                let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
+                try CairoOutput.write(drawing(try GraphvizLayout.layout(scene)), as: drawn, scale: fitted.options.scale, to: temporary)
             }
         }
         return notes
@@ -140,11 +137,13 @@ public enum GraphFigure {
 
     // MARK: Backends
 
+    static func drawing(_ laidOut: LaidOutScene) -> Drawing {
+        Drawing(size: laidOut.size, theme: laidOut.scene.theme) { Painter(laidOut: laidOut).paint(on: $0) }
+    }
+
     /// The figure as an SVG document with text kept as `<text>`.
     public static func svg(_ laidOut: LaidOutScene) -> String {
-        let canvas = SVGCanvas(size: laidOut.size, fontFamily: laidOut.scene.theme.fontFamily)
-        Painter(laidOut: laidOut).paint(on: canvas)
-        return canvas.document(background: laidOut.scene.theme.background)
+        CairoOutput.svg(drawing(laidOut))
     }
 
     /// Writes a PNG at `scale` pixels per point.
@@ -154,48 +153,12 @@ public enum GraphFigure {
 
     /// Draws the figure into an image in memory at `scale` pixels per point.
     public static func raster(_ laidOut: LaidOutScene, scale: Double) throws(FigureError) -> FigureImage {
-        let width = Int((laidOut.size.width * scale).rounded(.up)), height = Int((laidOut.size.height * scale).rounded(.up))
-        guard width <= 32767, height <= 32767 else { throw .imageTooLarge(width: width, height: height) }
-        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
-            throw .drawingFailed("no image surface")
-        }
-        let image = FigureImage(surface: surface, width: width, height: height)
-        try draw(laidOut, on: surface, scale: scale)
-        return image
-    }
-
-    /// Writes a one-page PDF at the figure's natural size (points).
-    public static func pdf(_ laidOut: LaidOutScene, to path: String) throws(FigureError) {
-        try pdf(pages: [laidOut], to: path)
+        try CairoOutput.raster(drawing(laidOut), scale: scale)
     }
 
     /// Writes a PDF with one page per figure, each page at its figure's
     /// natural size (a step-by-step backward pass, one step per page).
     public static func pdf(pages: [LaidOutScene], to path: String) throws(FigureError) {
-        guard let first = pages.first else { throw .emptyGraph }
-        let surface = try pdfSurface(path, width: first.size.width, height: first.size.height)
-        defer { cairo_surface_destroy(surface) }
-        for (index, page) in pages.enumerated() {
-            if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }
-            try draw(page, on: surface, scale: 1)
-            cairo_surface_show_page(surface)
-        }
-        cairo_surface_finish(surface)
-        let status = cairo_surface_status(surface)
-        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
-    }
-
-    private static func draw(_ laidOut: LaidOutScene, on surface: OpaquePointer, scale: Double) throws(FigureError) {
-        guard let cairo = cairo_create(surface) else { throw .drawingFailed("no Cairo context") }
-        defer { cairo_destroy(cairo) }
-        cairo_scale(cairo, scale, scale)
-        let background = laidOut.scene.theme.background
-        cairo_set_source_rgb(cairo, background.red, background.green, background.blue)
-        cairo_paint(cairo)
-        cairo_set_line_join(cairo, CAIRO_LINE_JOIN_ROUND)
-        cairo_set_line_cap(cairo, CAIRO_LINE_CAP_ROUND)
-        Painter(laidOut: laidOut).paint(on: CairoCanvas(cairo: cairo, fontFamily: laidOut.scene.theme.fontFamily))
-        let status = cairo_status(cairo)
-        guard status == CAIRO_STATUS_SUCCESS else { throw .drawingFailed(String(cString: cairo_status_to_string(status))) }
+        try CairoOutput.pdf(pages: pages.map(drawing), to: path)
     }
 }

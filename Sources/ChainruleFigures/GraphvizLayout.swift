@@ -37,7 +37,7 @@ public enum GraphvizLayout {
             }
             return runLayout(scene, context)
         }
-        return try place(scene, result.get())
+        return place(scene, try result.get())
     }
 
     // MARK: Contexts (under the lock)
@@ -196,7 +196,7 @@ public enum GraphvizLayout {
         }
     }
 
-    private static func place(_ scene: Scene, _ result: GraphvizResult) throws(FigureError) -> LaidOutScene {
+    private static func place(_ scene: Scene, _ result: GraphvizResult) -> LaidOutScene {
         let margin = scene.theme.margin
         let titleHeight = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
         let bb = result.boundingBox

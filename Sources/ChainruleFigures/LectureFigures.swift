@@ -9,16 +9,18 @@ public enum LectureDrawing {
 
     /// Writes the drawing as PNG (`scale` pixels per point), SVG or PDF, as the extension of `path` says.
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
-        let format = try FigureFormat(path: path)
-        guard [.png, .svg, .pdf].contains(format) else {
-            throw .invalidOption("a lecture figure is drawn as .png, .svg or .pdf, not .\(format.rawValue): '\(path)'")
-        }
+        let format = try DrawnFormat(path: path, what: "a lecture figure")
         switch self {
-        case .chart(let chart): try chart.write(to: path, scale: scale)
+        case .chart(let chart): try chart.write(to: path, as: format, scale: scale)
         case .graph(let graph, let output, var options):
             options.scale = scale
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)
         }
+    }
+
+    /// Refuses an output that is not .png, .svg or .pdf, saying which endings work.
+    public static func checkFormat(of path: String) throws(FigureError) {
+        _ = try DrawnFormat(path: path, what: "a lecture figure")
     }
 
     /// The drawing as an SVG document.
@@ -154,7 +156,7 @@ public enum LectureFigures {
         let f = Foundation.exp(x), epsilon = Double.ulpOfOne
         let theme = Theme(palette: palette)
         plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.2))
-        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: RGB(hex: 0x999999), width: 1.2))
+        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: theme.reference, width: 1.2))
         plot.guides = [GuideLine(x: 1e-6, label: "h = 1e-6, the checker's default")]
         return PlotFigure(title: "Why h = 1e-6: the error of a finite difference", panels: [plot], size: Size(800, 520), palette: palette)
     }
@@ -214,13 +216,13 @@ public enum LectureFigures {
         let steps = 500, lr = 0.0008
         let sgd = descentPath(.sgd(learningRate: lr), steps: steps)
         let momentum = descentPath(.momentum(learningRate: lr, beta: 0.9), steps: steps)
+        let theme = Theme(palette: palette)
         var plot = Plot(title: nil, x: Axis("x"), y: Axis("y"))
         plot.heatmap = HeatmapLayer(Grid(x: -2...2, y: -1...3, columns: 60, rows: 60, loss), fade: 0.6, transform: { Foundation.log10(1 + $0) })
         // A finer grid for the contours, so the narrow valley's level sets stay smooth.
         plot.contours = ContourLayer(Grid(x: -2...2, y: -1...3, columns: 200, rows: 200, loss), levels: [0.5, 2, 8, 32, 128, 512, 2048],
-                                     color: RGB(hex: 0x6A6A6A), width: 0.8)
+                                     color: theme.muted, width: 0.8)
         plot.zeroLines = false
-        let theme = Theme(palette: palette)
         let sgdColor = theme.series[1], momentumColor = theme.series[0]
         func summary(_ path: [(point: Point, loss: Double)]) -> String { "loss \(formatNumber(path.last!.loss, significant: 2)) after \(steps) steps" }
         plot.lines.append(LineSeries("momentum 0.9, lr \(formatNumber(lr)): \(summary(momentum))", points: momentum.map(\.point), color: momentumColor, width: 2.4))

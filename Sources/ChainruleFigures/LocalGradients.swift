@@ -2,50 +2,55 @@ import ChainruleCore
 
 /// What flows back along each wire, computed from each op's own backward rule.
 extension SceneBuilder {
-    /// The gradient sent from `consumer` back to its input `k`: the op's
-    /// vector–Jacobian product with the consumer's gradient (upstream × local).
-    /// Equals the input's gradient when the input has one consumer; with
-    /// several, the input's gradient is the sum over its wires.
-    func wireGradient(consumer: NodeID, input k: Int) -> Tensor? {
+    /// The gradients sent from `consumer` back to each of its inputs: the
+    /// op's vector–Jacobian product with the consumer's gradient (upstream ×
+    /// local), from one run of its backward. Equals an input's gradient when
+    /// the input has one consumer; with several, the input's gradient is the
+    /// sum over its wires. nil where the input is not differentiable or the
+    /// consumer's gradient is not known.
+    func wireGradients(consumer: NodeID) -> [Tensor?] {
         let node = graph[consumer]
-        guard let op = node.op, op.isDifferentiable(input: k), let upstream = shownGradient(consumer),
-              let output = node.value else { return nil }
+        let none = [Tensor?](repeating: nil, count: node.inputs.count)
+        guard let op = node.op, let upstream = shownGradient(consumer), let output = node.value else { return none }
         let inputs = node.inputs.compactMap { graph[$0].value }
-        guard inputs.count == node.inputs.count else { return nil }
-        return op.backward(inputs, output: output, gradient: upstream)[k]
+        guard inputs.count == node.inputs.count else { return none }
+        let sent = op.backward(inputs, output: output, gradient: upstream)
+        return sent.indices.map { op.isDifferentiable(input: $0) ? sent[$0] : nil }
     }
 
-    /// The local derivative ∂out/∂in_k at the current values.
+    /// The local derivative ∂out/∂in_k of each input at the current values,
+    /// from at most one run of the op's backward.
     ///
-    /// Scalars: the op's backward with a cotangent of 1 gives the number.
+    /// Scalars: the backward with a cotangent of 1 gives the number.
     /// Elementwise ops on same-shaped tensors: the Jacobian is diagonal and the
     /// backward with a cotangent of ones gives that diagonal.
     /// Anything else: only the Jacobian's shape, output × input.
-    func localGradient(consumer: NodeID, input k: Int) -> LocalGradient? {
+    func localGradients(consumer: NodeID) -> [LocalGradient?] {
         let node = graph[consumer]
-        guard let op = node.op, op.isDifferentiable(input: k), let output = node.value else { return nil }
+        let none = [LocalGradient?](repeating: nil, count: node.inputs.count)
+        guard let op = node.op, let output = node.value else { return none }
         let inputs = node.inputs.compactMap { graph[$0].value }
-        guard inputs.count == node.inputs.count else { return nil }
-        let inputShape = inputs[k].shape
-        let ones = Tensor.ones(output.shape)
-        if output.count == 1 && inputs[k].count == 1 {
-            guard let local = op.backward(inputs, output: output, gradient: ones)[k] else { return nil }
-            return .scalar(local.data[0])
+        guard inputs.count == node.inputs.count else { return none }
+        let elementwiseOp = op is UnaryElementwise || op is Add || op is Sub || op is Mul || op is Div
+        var ones: [Tensor?]?
+        return inputs.indices.map { k -> LocalGradient? in
+            guard op.isDifferentiable(input: k) else { return nil }
+            let scalar = output.count == 1 && inputs[k].count == 1
+            guard scalar || (elementwiseOp && inputs[k].shape == output.shape) else {
+                return .jacobian(output: output.shape, input: inputs[k].shape)
+            }
+            if ones == nil { ones = op.backward(inputs, output: output, gradient: .ones(output.shape)) }
+            guard let local = ones?[k] else { return scalar ? nil : .jacobian(output: output.shape, input: inputs[k].shape) }
+            return scalar ? .scalar(local.data[0]) : .diagonal(local)
         }
-        let elementwise = op is UnaryElementwise || ((op is Add || op is Sub || op is Mul || op is Div) && inputShape == output.shape)
-        if elementwise, let diagonal = op.backward(inputs, output: output, gradient: ones)[k] {
-            return .diagonal(diagonal)
-        }
-        return .jacobian(output: output.shape, input: inputShape)
     }
 
-    /// The local derivative as a wire label: `local -4.00`, `local diag [0.00, 1.00]`, `local J 4×5 × 5×3`.
-    func localGradientText(consumer: NodeID, input k: Int) -> String? {
-        switch localGradient(consumer: consumer, input: k) {
+    /// A local derivative as a wire label: `local -4.00`, `local diag [0.00, 1.00]`, `local J 4×5 × 5×3`.
+    func localGradientText(_ local: LocalGradient) -> String {
+        switch local {
         case .scalar(let value): "local " + number(value)
         case .diagonal(let diagonal): "local diag " + summary(diagonal)
-        case .jacobian(let output, let input): "local J " + shapeText(output) + " × " + shapeText(input)
-        case nil: nil
+        case .jacobian(let output, let input): "local J " + describeShape(output) + " × " + describeShape(input)
         }
     }
 }

@@ -30,7 +30,7 @@ extension SceneBuilder {
             guard let to = modelGroup(node.id) else { continue }
             for input in node.inputs {
                 guard let from = modelGroup(input), from != to, connected.insert(from + ">" + to).inserted else { continue }
-                let shape = m.text(shapeText(graph[input].shape), color: theme.muted, small: true)
+                let shape = m.text(describeShape(graph[input].shape), color: theme.muted, small: true)
                 labelledWire("w\(connected.count)", from: from, to: to, above: [shape], below: [])
             }
         }
@@ -54,30 +54,26 @@ extension SceneBuilder {
         if !params.isEmpty {
             let shapes = params.map { id -> String in
                 let name = graph[id].name.map { $0.hasPrefix(layer.name + ".") ? String($0.dropFirst(layer.name.count + 1)) : $0 }
-                return (name.map { $0 + " " } ?? "") + shapeText(graph[id].shape)
+                return (name.map { $0 + " " } ?? "") + describeShape(graph[id].shape)
             }.joined(separator: " · ")
             let count = params.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }
             rows.append(m.text(shapes, color: theme.text, small: true))
             rows.append(m.text("\(groupedThousands(count)) params", color: theme.muted, small: true))
         }
         let out = members.last.map { graph[$0] }
-        if let out { rows.append(m.text("→ " + shapeText(out.shape), color: theme.muted, small: true)) }
-        let worst = members.compactMap { checkMark($0) }.first { $0.color == theme.checkFailed } ?? members.compactMap { checkMark($0) }.first
-        if let worst { rows.append(m.text(worst.text, color: worst.color, small: true, bold: true)) }
-        rows += members.compactMap { noteBlock($0) }
-        let highlighted = members.contains { $0 == options.highlighted }
+        if let out { rows.append(m.text("→ " + describeShape(out.shape), color: theme.muted, small: true)) }
+        if let worst = worstChecked(members), let row = checkRow(worst) { rows.append(row) }
+        let (stroke, width) = outline(members, base: theme.lineWidth)
         add(key, .layer, node: out?.id, shape: .box, content: m.column(rows), padding: 8,
-            fill: worst.map { $0.color.mixed(with: .white, 0.85) } ?? theme.valueFill,
-            stroke: highlighted ? theme.highlight : (worst?.color ?? theme.stroke), strokeWidth: highlighted ? 3.5 : (worst == nil ? theme.lineWidth : 2.5))
+            fill: fill(members, base: theme.valueFill), stroke: stroke, strokeWidth: width)
     }
 
     mutating func addModelNodeBox(_ node: Node, key: String) {
         let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
-        var rows = [m.text(title, color: theme.text, bold: true), m.text(shapeText(node.shape), color: theme.muted, small: true)]
+        var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
         if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
         if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
-        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
-        if let note = noteBlock(node.id) { rows.append(note) }
+        if let row = checkRow(node.id) { rows.append(row) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
         let cluster = options.view == .ops ? node.layer : nil
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),

@@ -156,19 +156,6 @@ public struct PlotFigure: Sendable {
     }
 }
 
-extension Theme {
-    /// Colours for the lines of a chart, told apart from each other (and, in
-    /// the colorblind palette, the Okabe–Ito order, by any common colour vision).
-    public var series: [RGB] {
-        switch palette {
-        case .default:
-            [RGB(hex: 0x1F5FBF), RGB(hex: 0xC8102E), RGB(hex: 0x1B7F1B), RGB(hex: 0xD98A00), RGB(hex: 0x7B3FA0), RGB(hex: 0x17A2B8)]
-        case .colorblind:
-            [RGB(hex: 0x0072B2), RGB(hex: 0xD55E00), RGB(hex: 0x009E73), RGB(hex: 0xE69F00), RGB(hex: 0xCC79A7), RGB(hex: 0x56B4E9)]
-        }
-    }
-}
-
 /// A canvas that passes every call on and keeps the texts.
 final class TextRecorder: Canvas {
     let inner: Canvas

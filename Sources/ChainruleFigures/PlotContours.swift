@@ -18,13 +18,6 @@ public struct Grid: Sendable {
         let ys = (0..<rows).map { y.lowerBound + (y.upperBound - y.lowerBound) * Double($0) / Double(rows - 1) }
         self.init(xs: xs, ys: ys, values: ys.map { yv in xs.map { xv in f(xv, yv) } })
     }
-
-    /// The smallest and largest finite values.
-    public var finiteRange: ClosedRange<Double>? {
-        let finite = values.joined().filter(\.isFinite)
-        guard let lo = finite.min(), let hi = finite.max() else { return nil }
-        return lo...hi
-    }
 }
 
 /// Contour lines by marching squares.

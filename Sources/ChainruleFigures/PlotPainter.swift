@@ -19,8 +19,6 @@ struct PlotPainter {
     static let margin = 16.0
     static let panelGap = 28.0
     static let tickLength = 5.0
-    let gridColor = RGB(hex: 0xE4E4E4)
-    let zeroColor = RGB(hex: 0xB0B0B0)
 
     init(figure: PlotFigure) {
         self.figure = figure
@@ -153,20 +151,20 @@ struct PlotPainter {
 
         // Grid lines under everything.
         if panel.heatmap == nil {
-            for v in xAxis.major { if let x = px(v) { canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: gridColor, width: 0.8) } }
-            for v in yAxis.major { if let y = py(v) { canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: gridColor, width: 0.8) } }
+            for v in xAxis.major { if let x = px(v) { canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotGrid, width: 0.8) } }
+            for v in yAxis.major { if let y = py(v) { canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotGrid, width: 0.8) } }
         }
         if let heatmap = panel.heatmap { paintHeatmap(heatmap, frame: frame, px: px, py: py, on: canvas) }
         if panel.zeroLines {
             if xAxis.scale == .linear, xAxis.range.lowerBound < 0, xAxis.range.upperBound > 0, let x = px(0) {
-                canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: zeroColor, width: 1)
+                canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotZeroLine, width: 1)
             }
             if yAxis.scale == .linear, yAxis.range.lowerBound < 0, yAxis.range.upperBound > 0, let y = py(0) {
-                canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: zeroColor, width: 1)
+                canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotZeroLine, width: 1)
             }
         }
         if let contours = panel.contours {
-            let color = contours.color ?? RGB(hex: 0x555555)
+            let color = contours.color ?? theme.contour
             for level in contours.levels {
                 for line in Contours.lines(contours.grid, level: level) {
                     for piece in clippedPolylines(line.map(map), frame: frame) {
@@ -319,11 +317,12 @@ struct PlotPainter {
             Point(frame.maxX - inset - width, frame.maxY - inset - height), Point(frame.x + inset, frame.maxY - inset - height),
         ]
         // The corner covering the fewest drawn points (ties: top right first).
-        let box = corners.map { Rect(x: $0.x - 4, y: $0.y - 4, width: width + 8, height: height + 8) }
-            .min { a, b in occupied.filter(a.containsPoint).count < occupied.filter(b.containsPoint).count } ?? Rect(x: frame.x, y: frame.y, width: width, height: height)
+        let boxes = corners.map { Rect(x: $0.x - 4, y: $0.y - 4, width: width + 8, height: height + 8) }
+        let covered = boxes.map { box in occupied.reduce(0) { $0 + (box.containsPoint($1) ? 1 : 0) } }
+        let box = boxes.indices.min { covered[$0] < covered[$1] }.map { boxes[$0] } ?? Rect(x: frame.x, y: frame.y, width: width, height: height)
         let rect = Rect(x: box.x + 4, y: box.y + 4, width: width, height: height)
         canvas.fillRect(rect, radius: 4, color: theme.background)
-        canvas.strokeRect(rect, radius: 4, color: RGB(hex: 0xBBBBBB), width: 0.8)
+        canvas.strokeRect(rect, radius: 4, color: theme.legendStroke, width: 0.8)
         for (k, entry) in entries.enumerated() {
             let baseline = rect.y + pad + Double(k) * rowHeight + metrics.ascent
             let midY = baseline - legendStyle.size * 0.36

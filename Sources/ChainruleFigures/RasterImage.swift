@@ -2,14 +2,14 @@ import CCairo
 
 /// A PNG read back into memory, for checking what a figure shows (which
 /// colours it holds) without an image library.
-public struct RasterImage: Sendable {
-    public let width: Int
-    public let height: Int
+struct RasterImage: Sendable {
+    let width: Int
+    let height: Int
     /// Row-major colours, alpha ignored (figures are opaque).
-    public let pixels: [RGB]
+    let pixels: [RGB]
 
     /// Reads a PNG file; nil if Cairo cannot read it.
-    public init?(pngFile path: String) {
+    init?(pngFile path: String) {
         guard let surface = cairo_image_surface_create_from_png(path) else { return nil }
         defer { cairo_surface_destroy(surface) }
         guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else { return nil }
@@ -33,7 +33,7 @@ public struct RasterImage: Sendable {
     }
 
     /// How many pixels lie within `tolerance` (per channel) of `color`.
-    public func count(near color: RGB, tolerance: Double = 0.08) -> Int {
+    func count(near color: RGB, tolerance: Double = 0.08) -> Int {
         pixels.reduce(0) { total, p in
             total + (abs(p.red - color.red) <= tolerance && abs(p.green - color.green) <= tolerance && abs(p.blue - color.blue) <= tolerance ? 1 : 0)
         }

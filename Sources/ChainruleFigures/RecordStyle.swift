@@ -34,10 +34,9 @@ extension SceneBuilder {
             if showsGradient { cells.append(m.text("grad " + summary(shownGradient(node.id)), color: theme.gradient)) }
             rows = [m.row(cells, dividers: true)]
         } else {
-            rows = [m.row([name, m.text(shapeText(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
+            rows = [m.row([name, m.text(describeShape(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
         }
-        if let mark = checkMark(node.id) { rows.append(m.text(mark.text, color: mark.color, small: true, bold: true)) }
-        if let note = noteBlock(node.id) { rows.append(note) }
+        if let row = checkRow(node.id) { rows.append(row) }
         if node.id == options.writtenStep, let step = stepRows(node.id) { rows.append(step) }
         let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)
         let (stroke, width) = outline(node.id, base: node.id == output ? 2 : theme.lineWidth)

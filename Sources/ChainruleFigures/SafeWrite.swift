@@ -6,15 +6,7 @@ import Foundation
 enum SafeWrite {
     /// Checks the folder, lets `body` write the temporary file, renames it to `path`.
     static func replacing(_ path: String, _ body: (String) throws(FigureError) -> Void) throws(FigureError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable")
-        }
+        try checkFolder(of: path)
         let temporary = temporaryPath(for: path)
         do throws(FigureError) {
             try body(temporary)
@@ -22,6 +14,19 @@ enum SafeWrite {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        }
+    }
+
+    /// Checks that the folder that will hold `target` exists and is writable.
+    /// Errors name `asked`, the path the person gave (by default `target`).
+    static func checkFolder(of target: String, asked: String? = nil) throws(FigureError) {
+        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' is not writable")
         }
     }
 

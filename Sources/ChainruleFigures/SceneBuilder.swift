@@ -69,24 +69,44 @@ struct SceneBuilder {
         }
     }
 
-    /// Stroke colour and width of a node's outline (check band, highlight, or plain).
-    func outline(_ id: NodeID?, base: Double) -> (RGB, Double) {
-        if let id, id == options.highlighted { return (theme.highlight, 3.5) }
-        if let id, let mark = checkMark(id) { return (mark.color, 2.5) }
+    /// The check mark as a row of a node's content.
+    func checkRow(_ id: NodeID) -> Block? {
+        checkMark(id).map { m.text($0.text, color: $0.color, small: true, bold: true) }
+    }
+
+    /// The node of `ids` whose check is worst: failed, then kink, then passing
+    /// above 1e-7, then good; nil if none was checked.
+    func worstChecked(_ ids: [NodeID]) -> NodeID? {
+        func severity(_ id: NodeID) -> Int? {
+            guard let check = options.check?.node(id) else { return nil }
+            switch check.status {
+            case .fail: return 3
+            case .kink: return 2
+            case .pass: return check.band == .good ? 0 : 1
+            case .skipped: return nil
+            }
+        }
+        return ids.compactMap { id in severity(id).map { (id, $0) } }.max { $0.1 < $1.1 }?.0
+    }
+
+    /// Stroke colour and width of the outline of a box drawing `ids`: the
+    /// highlight if one is active, else the worst check's colour, else plain.
+    func outline(_ ids: [NodeID], base: Double) -> (RGB, Double) {
+        if ids.contains(where: { $0 == options.highlighted }) { return (theme.highlight, 3.5) }
+        if let worst = worstChecked(ids), let mark = checkMark(worst) { return (mark.color, 2.5) }
         return (theme.stroke, base)
     }
 
-    /// The note written on node `id`, if any.
-    func noteBlock(_ id: NodeID) -> Block? {
-        options.notes[id].map { m.text($0, color: theme.text, small: true, bold: true) }
-    }
+    func outline(_ id: NodeID?, base: Double) -> (RGB, Double) { outline(id.map { [$0] } ?? [], base: base) }
 
-    /// A light tint of the highlight or of a check colour for a node's fill.
-    func fill(_ id: NodeID?, base: RGB) -> RGB {
-        if let id, id == options.highlighted { return theme.highlight.mixed(with: .white, 0.7) }
-        if let id, let mark = checkMark(id) { return mark.color.mixed(with: .white, 0.85) }
+    /// A light tint of the highlight or of the worst check's colour for the fill of a box drawing `ids`.
+    func fill(_ ids: [NodeID], base: RGB) -> RGB {
+        if ids.contains(where: { $0 == options.highlighted }) { return theme.highlight.mixed(with: .white, 0.7) }
+        if let worst = worstChecked(ids), let mark = checkMark(worst) { return mark.color.mixed(with: .white, 0.85) }
         return base
     }
+
+    func fill(_ id: NodeID?, base: RGB) -> RGB { fill(id.map { [$0] } ?? [], base: base) }
 
     // MARK: Scene pieces
 

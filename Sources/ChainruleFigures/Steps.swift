@@ -213,29 +213,19 @@ public enum BackwardSteps {
         while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
         var isFolder: ObjCBool = false
         let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder)
-        func checkParent(of target: String) throws(FigureError) {
-            let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
-            var parentIsFolder: ObjCBool = false
-            guard manager.fileExists(atPath: parent, isDirectory: &parentIsFolder), parentIsFolder.boolValue else {
-                throw .unwritable(path: path, reason: "the folder '\(parent)' does not exist")
-            }
-            guard manager.isWritableFile(atPath: parent) else {
-                throw .unwritable(path: path, reason: "the folder '\(parent)' is not writable")
-            }
-        }
         if path.hasSuffix("/") || (exists && isFolder.boolValue) {
             if exists {
                 guard isFolder.boolValue else { throw .unwritable(path: path, reason: "'\(folder)' is a file, not a folder for PNG frames") }
                 guard manager.isWritableFile(atPath: folder) else { throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable") }
             } else {
-                try checkParent(of: folder)
+                try SafeWrite.checkFolder(of: folder, asked: path)
             }
             return .frames(folder: folder)
         }
         guard (path as NSString).pathExtension.lowercased() == "pdf" else {
             throw .invalidOption("--steps writes a multi-page PDF (-o steps.pdf) or PNG frames into a folder (-o frames/); '\(path)' is neither")
         }
-        try checkParent(of: path)
+        try SafeWrite.checkFolder(of: path)
         return .pdf(path: path)
     }
 
@@ -264,9 +254,8 @@ public enum BackwardSteps {
         case .frames(let folder):
             var isFolder: ObjCBool = false
             let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
-            let staging = exists
-                ? folder + "/.steps-tmp-\(ProcessInfo.processInfo.processIdentifier)"
-                : SafeWrite.temporaryPath(for: folder, suffix: "steps-tmp")
+            // Inside an existing folder (so the frames rename within it), else beside the new one.
+            let staging = SafeWrite.temporaryPath(for: exists ? folder + "/steps" : folder, suffix: "steps-tmp")
             let names = pages.indices.map { frameName($0, of: pages.count) }
             do { try manager.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
                 throw .unwritable(path: folder, reason: error.localizedDescription)
@@ -314,8 +303,9 @@ extension SceneBuilder {
         let inputs = node.inputs.compactMap { graph[$0].value }
         guard inputs.count == node.inputs.count else { return [] }
         let downstream = op.backward(inputs, output: output, gradient: upstream)
+        let locals = localGradients(consumer: id)
         return node.inputs.enumerated().compactMap { k, input in
-            guard receivesGradient(input), let sent = downstream[k], let local = localGradient(consumer: id, input: k) else { return nil }
+            guard receivesGradient(input), let sent = downstream[k], let local = locals[k] else { return nil }
             let localText = switch local {
             case .scalar(let value): number(value)
             case .diagonal(let diagonal): "diag " + summary(diagonal)

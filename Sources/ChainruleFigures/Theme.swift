@@ -40,6 +40,24 @@ public enum Palette: String, Sendable, CaseIterable {
     case colorblind
 }
 
+/// The six hues of a palette, each named once; every coloured thing in a
+/// figure (values, gradients, check overlay, chart lines) is one of them.
+struct Hues {
+    var blue: RGB, red: RGB, green: RGB, amber: RGB, purple: RGB, cyan: RGB
+
+    init(_ palette: Palette) {
+        switch palette {
+        case .default:
+            blue = RGB(hex: 0x1F5FBF); red = RGB(hex: 0xC8102E); green = RGB(hex: 0x1B7F1B)
+            amber = RGB(hex: 0xD98A00); purple = RGB(hex: 0x7B3FA0); cyan = RGB(hex: 0x17A2B8)
+        case .colorblind:
+            // Okabe–Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue.
+            blue = RGB(hex: 0x0072B2); red = RGB(hex: 0xD55E00); green = RGB(hex: 0x009E73)
+            amber = RGB(hex: 0xE69F00); purple = RGB(hex: 0xCC79A7); cyan = RGB(hex: 0x56B4E9)
+        }
+    }
+}
+
 /// Colours, fonts and sizes for every figure, in one place.
 ///
 /// Sizes are in points (1/72 inch) at the figure's natural size; a PNG is
@@ -76,6 +94,19 @@ public struct Theme: Sendable {
     public var divergingPositive: RGB
     /// Sequential map for values, low to high.
     public var sequential: [RGB]
+    /// Colours for the lines of a chart, told apart from each other (and, in
+    /// the colorblind palette, in the Okabe–Ito order, by any common colour vision).
+    public var series: [RGB]
+    /// Chart grid lines at the major ticks.
+    public var plotGrid: RGB
+    /// Chart lines at x = 0 and y = 0.
+    public var plotZeroLine: RGB
+    /// Contour lines drawn without a colour of their own.
+    public var contour: RGB
+    /// A secondary reference curve in a chart (lighter than `muted`).
+    public var reference: RGB
+    /// The outline of a chart's legend.
+    public var legendStroke: RGB
 
     public var fontFamily: String
     /// Body text (labels, numbers). At least 11 pt.
@@ -99,22 +130,19 @@ public struct Theme: Sendable {
 
     public init(palette: Palette = .default) {
         self.palette = palette
-        switch palette {
-        case .default:
-            value = RGB(hex: 0x1B7F1B)
-            gradient = RGB(hex: 0xC8102E)
-            local = RGB(hex: 0x1F5FBF)
-            checkGood = RGB(hex: 0x1B7F1B)
-            checkWarning = RGB(hex: 0xD98A00)
-            checkFailed = RGB(hex: 0xC8102E)
-        case .colorblind:
-            value = RGB(hex: 0x009E73)
-            gradient = RGB(hex: 0xD55E00)
-            local = RGB(hex: 0x0072B2)
-            checkGood = RGB(hex: 0x009E73)
-            checkWarning = RGB(hex: 0xE69F00)
-            checkFailed = RGB(hex: 0xD55E00)
-        }
+        let hues = Hues(palette)
+        value = hues.green
+        gradient = hues.red
+        local = hues.blue
+        checkGood = hues.green
+        checkWarning = hues.amber
+        checkFailed = hues.red
+        series = [hues.blue, hues.red, hues.green, hues.amber, hues.purple, hues.cyan]
+        plotGrid = RGB(hex: 0xE4E4E4)
+        plotZeroLine = RGB(hex: 0xB0B0B0)
+        contour = RGB(hex: 0x555555)
+        reference = RGB(hex: 0x999999)
+        legendStroke = RGB(hex: 0xBBBBBB)
         text = RGB(hex: 0x1A1A1A)
         muted = RGB(hex: 0x666666)
         stroke = RGB(hex: 0x333333)

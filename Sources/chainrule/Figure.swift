@@ -38,10 +38,8 @@ struct Figure: ParsableCommand {
             throw ValidationError("unknown figure '\(name)': \(hint)the figures are \(LectureFigures.names.joined(separator: ", "))")
         }
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
-        guard let format = try? FigureFormat(path: output), [FigureFormat.png, .svg, .pdf].contains(format) else {
-            throw ValidationError("cannot write a lecture figure as '\(output)': end the file name with .png, .svg or .pdf")
-        }
-        if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
+        do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
+        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
     }
 
     func run() throws {

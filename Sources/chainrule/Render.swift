@@ -81,11 +81,11 @@ struct Render: ParsableCommand {
             throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
         }
         if let example, !FigureExamples.names.contains(example) {
-            throw ValidationError("unknown example '\(example)': use one of \(FigureExamples.names.joined(separator: ", "))")
+            let hint = Suggestions.closest(to: example, among: FigureExamples.names).map { "did you mean '\($0)'? " } ?? ""
+            throw ValidationError("unknown example '\(example)': \(hint)the examples are \(FigureExamples.names.joined(separator: ", "))")
         }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
-        if !(scale > 0 && scale <= 16) { throw ValidationError("--scale must be above 0 and at most 16, got \(scale)") }
-        if steps && noGrad { throw ValidationError("--steps draws the backward pass: drop --no-grad") }
+        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
     }
 
     func run() throws {

@@ -16,6 +16,7 @@ struct FigureCommandTests {
     func writesPNG() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-figure-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("curve.png").path
         let run = try CLIRun(["figure", "loss-curve", "-o", path, "--scale", "1", "--palette", "colorblind"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -44,5 +45,46 @@ struct FigureCommandTests {
         let run = try CLIRun(["figure", "circuit", "-o", "/no-such-folder/circuit.png"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("the folder '/no-such-folder' does not exist"))
+    }
+
+    @Test("no figure name exits 2 and lists the figures")
+    func noName() throws {
+        let run = try CLIRun(["figure", "-o", "/tmp/never-written.png"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("name a figure, or use --list to see them: activations,"))
+    }
+
+    @Test("--scale outside 0…16 exits 2 and names the range, for figure and render alike", arguments: ["0", "17", "nan"])
+    func badScale(_ scale: String) throws {
+        for command in [["figure", "circuit"], ["render", "--example", "cs231n"]] {
+            let run = try CLIRun(command + ["-o", "/tmp/never-written.png", "--scale", scale])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("--scale must be above 0 and at most 16, got \(scale)"), "\(command): \(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written.png"))
+    }
+}
+
+@Suite("chainrule render refuses bad options before drawing")
+struct RenderOptionTests {
+    @Test("a misspelt --example exits 2 and suggests the example meant")
+    func unknownExample() throws {
+        let run = try CLIRun(["render", "--example", "cs231", "-o", "/tmp/never-written.png"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("unknown example 'cs231': did you mean 'cs231n'? the examples are cs231n,"))
+    }
+
+    @Test("a program file together with --example exits 2: one program only")
+    func programAndExample() throws {
+        let run = try CLIRun(["render", "samples/cs231n-circuit.grad", "--example", "cs231n", "-o", "/tmp/never-written.png"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("give one program: a FILE, - for standard input, -e EXPR, or --example NAME"))
+    }
+
+    @Test("--precision outside 0…12 exits 2", arguments: ["-1", "13"])
+    func badPrecision(_ precision: String) throws {
+        let run = try CLIRun(["render", "--example", "cs231n", "-o", "/tmp/never-written.png", "--precision=\(precision)"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("--precision must be between 0 and 12, got \(precision)"))
     }
 }

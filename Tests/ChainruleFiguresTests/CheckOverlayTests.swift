@@ -1,6 +1,6 @@
 import ChainruleCheck
 import ChainruleCore
-import ChainruleFigures
+@testable import ChainruleFigures
 import Foundation
 import Testing
 
@@ -28,8 +28,14 @@ struct CheckOverlayTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("overlay.png").path
         try GraphFigure.write(graph: graph, output: output, options: options, to: path)
-        let image = try #require(RasterImage(pngFile: path))
-        #expect(image.count(near: theme.checkFailed, tolerance: 0.04) > 50, "no failure red in the \(style) overlay")
+        let plainPath = folder.appendingPathComponent("plain.png").path
+        var plain = options
+        plain.check = nil
+        try GraphFigure.write(graph: graph, output: output, options: plain, to: plainPath)
+        // The failure colour may also be the gradient colour: only pixels the overlay adds count.
+        let overlaid = try #require(RasterImage(pngFile: path)).count(near: theme.checkFailed, tolerance: 0.04)
+        let without = try #require(RasterImage(pngFile: plainPath)).count(near: theme.checkFailed, tolerance: 0.04)
+        #expect(overlaid - without > 50, "no failure red added by the \(style) overlay")
 
         let svg = GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
         #expect(svg.contains("✗ rel err"))

@@ -45,12 +45,20 @@ struct ErrorTests {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("huge.png").path
+        let old = Data("the old figure".utf8)
+        try old.write(to: URL(fileURLWithPath: path))
         var options = FigureOptions()
         options.scale = 200
-        #expect(throws: FigureError.self) {
+        let error = #expect(throws: FigureError.self) {
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        guard case .imageTooLarge(let width, _) = error else {
+            Issue.record("expected imageTooLarge, got \(String(describing: error))")
+            return
+        }
+        #expect(width > 32767)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == old)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["huge.png"])
     }
 
     @Test func unknownWireLabel() throws {

@@ -64,26 +64,32 @@ struct FormatTests {
         let size = try #require(pngSize(try Data(contentsOf: URL(fileURLWithPath: path))))
         #expect(size.width == Int(laidOut.size.width.rounded(.up)))
     }
-}
 
-@Suite("Multi-page PDF for step-by-step figures")
-struct MultiPagePDFTests {
-    @Test("One page per figure")
-    func pages() throws {
-        let (graph, output) = try #require(FigureExamples.named("cs231n"))
-        let order = graph.nodes.map(\.id).reversed()
-        let pages = try order.indices.map { k in
-            var options = FigureOptions()
-            options.knownGradients = Set(order.prefix(through: k))
-            options.highlighted = order[k]
-            return try GraphFigure.layout(graph: graph, output: output, options: options)
-        }
+    @Test("JSON writes log(x) at x = 0 with its infinite value as the string \"-Infinity\"")
+    func nonFiniteJSON() throws {
+        let g = Graph()
+        let x = g.input("x", 0)
+        let y = log(x).named("y")
+        try g.backward(y)
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("steps.pdf").path
-        try GraphFigure.pdf(pages: pages, to: path)
-        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
-        #expect(text.hasPrefix("%PDF-"))
-        #expect(text.contains("/Count \(graph.count)"))
+        let path = folder.appendingPathComponent("log.json").path
+        try GraphFigure.write(graph: g, output: y.id, options: FigureOptions(), to: path)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let nodes = try #require(json?["nodes"] as? [[String: Any]])
+        let value = try #require(nodes[y.id.index]["value"] as? [String: Any])
+        #expect(value["data"] as? [String] == ["-Infinity"])
+        let gradient = try #require(nodes[x.id.index]["gradient"] as? [String: Any])
+        #expect(gradient["data"] as? [String] == ["Infinity"])
+    }
+
+    @Test("A title with a control character and markup still gives SVG that parses as XML")
+    func titleWithControlCharacter() throws {
+        let (graph, output) = try #require(FigureExamples.named("cs231n"))
+        var options = FigureOptions()
+        options.title = "bell\u{07} <&> \"q\""
+        let svg = GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+        #expect(svg.contains("bell &lt;&amp;&gt; &quot;q&quot;"))
     }
 }

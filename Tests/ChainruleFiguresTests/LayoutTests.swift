@@ -35,9 +35,20 @@ struct LayoutTests {
         options.labels = [.value, .local, .grad]
         options.title = "Title"
         let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
-        let sizes = scene.nodes.flatMap { $0.content.styledTexts.map(\.1.size) } + (scene.titleBlock?.styledTexts.map(\.1.size) ?? [])
-        #expect(!sizes.isEmpty)
-        #expect(sizes.allSatisfy { $0 >= 11 })
+        // The measured lines, not the styles asked for: an 11 pt line with its
+        // ascent and descent is at least 11 pt tall, and a non-empty one has width.
+        let lines = scene.nodes.flatMap { textLines($0.content) } + (scene.titleBlock.map(textLines) ?? [])
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect(line.size.height >= 11, "'\(line.text)' is measured \(line.size.height) pt tall")
+            #expect(line.text.isEmpty || line.size.width > 0, "'\(line.text)' is measured with no width")
+        }
+    }
+
+    /// Every line of text in a block, with its measured size.
+    func textLines(_ block: Block) -> [(text: String, size: Size)] {
+        if case .text(let text, _, _) = block.kind { return [(text, block.size)] }
+        return block.children.flatMap(textLines)
     }
 
     @Test("A wire runs through the middle of its label, between value and gradient")

@@ -33,6 +33,7 @@ struct LectureFigureTests {
         let figure = try #require(LectureFigures.named(name))
         let drawing = figure.make(.default)
         let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let png = folder.appendingPathComponent("\(name).png").path
         try drawing.write(to: png, scale: 1)
         let size = try #require(pngSize(try Data(contentsOf: URL(fileURLWithPath: png))))
@@ -64,6 +65,7 @@ struct LectureFigureTests {
     @Test("a lecture figure refuses an output that is not PNG, SVG or PDF")
     func refusesJSON() throws {
         let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let drawing = try #require(LectureFigures.named("circuit")).make(.default)
         #expect(throws: FigureError.self) { try drawing.write(to: folder.appendingPathComponent("circuit.json").path) }
     }

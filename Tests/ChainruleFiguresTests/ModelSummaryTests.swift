@@ -1,23 +1,15 @@
 import ChainruleCore
 import ChainruleFigures
-import ChainruleLanguage
 import Foundation
 import Testing
 
 @Suite struct ModelSummaryTests {
-    static let samples = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("samples")
-
     func svg(ofSample name: String, style: FigureStyle) throws -> String {
-        let path = Self.samples.appendingPathComponent(name).path
-        let source = try String(contentsOfFile: path, encoding: .utf8)
-        let program = try Compiler.compile(source: source, file: path)
-        try program.graph.backward(from: program.output)
+        let (graph, output) = try Samples.load(name)
         var options = FigureOptions()
         options.style = style
         options.direction = .TB
-        return GraphFigure.svg(try GraphFigure.layout(graph: program.graph, output: program.output, options: options))
+        return GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
     }
 
     @Test func lenetSaysHowManyParametersItHas() throws {

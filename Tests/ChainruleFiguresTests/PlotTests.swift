@@ -1,4 +1,4 @@
-import ChainruleFigures
+@testable import ChainruleFigures
 import Foundation
 import Testing
 
@@ -131,6 +131,7 @@ struct PlotDrawingTests {
     @Test("one drawing makes a PNG, a PDF and an SVG with its labels as text")
     func formats() throws {
         let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let chart = Self.sampleChart()
         let png = folder.appendingPathComponent("chart.png").path
         try chart.write(to: png, scale: 2)
@@ -153,6 +154,7 @@ struct PlotDrawingTests {
     @Test("the PNG shows the series colours of the palette it was drawn with")
     func paletteColours() throws {
         let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         for palette in Palette.allCases {
             let path = folder.appendingPathComponent("\(palette).png").path
             try Self.sampleChart(palette: palette).write(to: path, scale: 1)
@@ -172,6 +174,7 @@ struct PlotDrawingTests {
     @Test("a chart refuses .dot and leaves no file behind")
     func refusesDot() throws {
         let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("chart.dot").path
         #expect(throws: FigureError.self) { try Self.sampleChart().write(to: path) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)

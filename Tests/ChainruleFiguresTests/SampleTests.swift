@@ -1,6 +1,6 @@
 import ChainruleCheck
 import ChainruleCore
-import ChainruleFigures
+@testable import ChainruleFigures
 import ChainruleLanguage
 import Foundation
 import Testing
@@ -66,8 +66,14 @@ struct SampleTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("wrong.png").path
         try GraphFigure.write(graph: graph, output: output, options: options, to: path)
-        let image = try #require(RasterImage(pngFile: path))
-        #expect(image.count(near: Theme().checkFailed, tolerance: 0.04) > 200)
+        let plainPath = folder.appendingPathComponent("plain.png").path
+        var plain = options
+        plain.check = nil
+        try GraphFigure.write(graph: graph, output: output, options: plain, to: plainPath)
+        // Only the pixels the overlay adds count: gradient text may share the failure colour.
+        let overlaid = try #require(RasterImage(pngFile: path)).count(near: Theme().checkFailed, tolerance: 0.04)
+        let without = try #require(RasterImage(pngFile: plainPath)).count(near: Theme().checkFailed, tolerance: 0.04)
+        #expect(overlaid - without > 200)
         let svg = GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
         #expect(svg.contains("✗ rel err"))
     }

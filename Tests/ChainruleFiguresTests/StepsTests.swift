@@ -255,4 +255,20 @@ struct StepsTests {
         let f = (x * x).named("f")
         #expect(throws: FigureError.self) { try BackwardSteps.steps(graph: g, output: f.id) }
     }
+
+    @Test("A chain of more backward steps than pages allowed is refused before anything is drawn")
+    func tooManyPages() throws {
+        let g = Graph()
+        var y = g.input("x", 0.5)
+        for _ in 0...BackwardSteps.maxPages { y = sin(y) }
+        try g.backward(y)
+        let steps = try BackwardSteps.steps(graph: g, output: y.id)
+        #expect(steps.count > BackwardSteps.maxPages)
+        let error = #expect(throws: FigureError.self) { try BackwardSteps.pages(graph: g, output: y.id, options: options(.circuit)) }
+        guard case .invalidOption(let message) = error else {
+            Issue.record("expected invalidOption, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("--steps would write \(steps.count) pages (one per backward step), more than \(BackwardSteps.maxPages)"))
+    }
 }
