@@ -129,8 +129,8 @@ enum Export {
     static func rounded(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
     /// Nodes with values, gradients, check status and positions, as JSON.
-    /// Non-finite numbers are written as the strings "NaN", "Infinity" and
-    /// "-Infinity", as `chainrule eval --json` does: plain JSON has no such numbers.
+    /// Non-finite numbers are written as `NonFiniteJSON` says, as `chainrule
+    /// eval --json` does: plain JSON has no such numbers.
     static func json(graph: Graph, output: NodeID, options: FigureOptions, laidOut: LaidOutScene) throws -> Data {
         var frames: [Int: Rect] = [:]
         for placed in laidOut.nodes where placed.node.key == placed.node.node.map({ "n\($0.index)" }) {
@@ -152,7 +152,7 @@ enum Export {
                                 output: output.index, nodes: nodes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        encoder.nonConformingFloatEncodingStrategy = NonFiniteJSON.encoding
         return try encoder.encode(figure) + Data("\n".utf8)
     }
 }

@@ -94,8 +94,7 @@ public struct FigureOptions: Sendable {
 /// notation when that would hide the number (below half a unit of the last
 /// decimal, or at 1e5 and above). Never "-0.00".
 public func formatFixed(_ value: Double, precision: Int) -> String {
-    if value.isNaN { return "nan" }
-    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    if !value.isFinite { return formatNumber(value) }
     let magnitude = abs(value)
     if value != 0 && (magnitude >= 1e5 || magnitude < 0.5 * pow(10, -Double(precision))) {
         return String(format: "%.\(max(precision - 1, 1))e", value)

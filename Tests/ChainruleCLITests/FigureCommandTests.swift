@@ -54,12 +54,12 @@ struct FigureCommandTests {
         #expect(run.stderr.contains("name a figure, or use --list to see them: activations,"))
     }
 
-    @Test("--scale outside 0…16 exits 2 and names the range, for figure and render alike", arguments: ["0", "17", "nan"])
-    func badScale(_ scale: String) throws {
+    @Test("--scale outside 0…16 exits 2 and names the range, for figure and render alike", arguments: [("0", "0"), ("17", "17"), ("nan", "NaN")])
+    func badScale(_ scale: String, shown: String) throws {
         for command in [["figure", "circuit"], ["render", "--example", "cs231n"]] {
             let run = try CLIRun(command + ["-o", "/tmp/never-written.png", "--scale", scale])
             #expect(run.status == 2)
-            #expect(run.stderr.contains("--scale must be above 0 and at most 16, got \(scale)"), "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("--scale must be above 0 and at most 16, got \(shown)"), "\(command): \(run.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written.png"))
     }
