@@ -133,6 +133,12 @@ public enum Temporaries {
             action.sa_flags = SA_RESTART
             sigaction(signal, &action, nil)
         }
+        // A blocked mask is inherited across exec (from a parent's worker
+        // thread, say): unblocked here, so the handler can run.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for signal in terminationSignals { sigaddset(&unblocked, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     }
 
     /// The signals that end a run: Ctrl-C, `kill`, a closed terminal.
