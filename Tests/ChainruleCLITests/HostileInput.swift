@@ -75,6 +75,9 @@ struct HostileRun: Sendable {
     var added: [String]
     /// Whether a temporary (`.chainrule-…`) was seen before a signal was sent.
     var sawTemporary: Bool
+    /// Processes still working in the run's folder after it ended (a layout
+    /// worker left running); they are killed once counted. Linux only (/proc).
+    var survivors: [Int32]
 
     /// Runs `arguments` in a new folder holding `inputs`. With `signal`, waits
     /// until the run's temporary appears in the folder (or a frames folder
@@ -138,6 +141,17 @@ struct HostileRun: Sendable {
         stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
         stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         added = HostileRun.listing(folder.path).filter { !before.contains($0) }.sorted()
+        survivors = HostileRun.processes(workingIn: folder.path)
+        for pid in survivors { kill(pid, SIGKILL) }
+    }
+
+    /// The processes whose working folder is `folder` (read from /proc; none elsewhere).
+    static func processes(workingIn folder: String) -> [Int32] {
+        let resolved = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) == resolved
+        }
     }
 
     /// Every path under `folder`, hidden ones included, relative to it.
@@ -162,6 +176,7 @@ struct HostileRun: Sendable {
             if added != expect.writes.sorted() { problems.append("left \(added), expected \(expect.writes.sorted())") }
         }
         if let never = expect.never, stderr.contains(never) { problems.append("stderr still says \"\(never)\"") }
+        if !survivors.isEmpty { problems.append("processes \(survivors) still ran in the folder") }
         if stderr.contains("Unknown option") { problems.append("an option of the case is unknown") }
         if let rule = expect.rule, let problem = rule(self) { problems.append(problem) }
         return problems

@@ -295,7 +295,15 @@ struct HostileInputTests {
     static let chain12 = (["x0 = 0.5"] + (1..<12).map { "x\($0) = tanh(x\($0 - 1) * 1.1 + 0.1)" }).joined(separator: "\n") + "\n"
     static let mlp = try! String(contentsOf: CLIRun.repository.appendingPathComponent("samples/mlp.grad"), encoding: .utf8)
 
+    /// Every op uses two earlier results, one far back: long edges, seconds inside Graphviz.
+    static let longEdges = (["x0 = 0.5", "x1 = 0.7"] + (2..<90).map { "x\($0) = x\($0 - 1) * x\($0 / 2) + x\($0 - 2)" })
+        .joined(separator: "\n") + "\n"
+
     static let interruptions: [Interruption] = [
+        Interruption(description: "SIGTERM during a long Graphviz layout", arguments: ["render", program, "-o", "long.svg"],
+                     inputs: [program: .text(longEdges)], signal: SIGTERM),
+        Interruption(description: "SIGINT during a long Graphviz layout", arguments: ["render", program, "-o", "long.pdf"],
+                     inputs: [program: .text(longEdges)], signal: SIGINT),
         Interruption(description: "SIGINT during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
                      inputs: [program: .text(chain12)], signal: SIGINT),
         Interruption(description: "SIGTERM during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
@@ -321,5 +329,6 @@ struct HostileInputTests {
         #expect(!run.signalled && !run.timedOut, "ended by signal \(run.status), or timed out: \(run.timedOut)")
         #expect(run.status == 128 + interruption.signal)
         #expect(run.added.isEmpty, "left \(run.added)")
+        #expect(run.survivors.isEmpty, "processes \(run.survivors) still ran in the folder")
     }
 }
