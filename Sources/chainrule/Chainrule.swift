@@ -10,7 +10,7 @@ struct Chainrule: ParsableCommand {
         abstract: "Computation graphs: run them forward and backward, draw them, and prove every backward rule with finite differences.",
         discussion: """
             Exit codes: 0 success (all checks pass), 1 a gradient check failed, 2 bad input or usage, \
-            130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM); an interrupted run removes its temporary files.
+            130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP); an interrupted run removes its temporary files.
             Limits and how to raise them: docs/limits.md.
             """,
         version: Chainrule.version,
