@@ -81,8 +81,8 @@ struct HostileRun: Sendable {
 
     /// Runs `arguments` in a new folder holding `inputs`. With `signal`, waits
     /// until the run's temporary appears in the folder (or a frames folder
-    /// inside it), then sends `signal`.
-    init(_ arguments: [String], inputs: [String: HostileEntry], seconds: Double, signal: Int32? = nil) throws {
+    /// inside it), then `delay` seconds more, then sends `signal`.
+    init(_ arguments: [String], inputs: [String: HostileEntry], seconds: Double, signal: Int32? = nil, delay: Double = 0) throws {
         let manager = FileManager.default
         let folder = manager.temporaryDirectory.appendingPathComponent("chainrule-hostile-\(UUID().uuidString)")
         let logs = manager.temporaryDirectory.appendingPathComponent("chainrule-hostile-logs-\(UUID().uuidString)")
@@ -124,6 +124,7 @@ struct HostileRun: Sendable {
             while process.isRunning && Date().timeIntervalSince(start) < seconds {
                 if HostileRun.listing(folder.path).contains(where: { $0.split(separator: "/").contains { $0.hasPrefix(".chainrule-") } }) {
                     sawTemporary = true
+                    usleep(UInt32(delay * 1_000_000))
                     kill(process.processIdentifier, signal)
                     break
                 }

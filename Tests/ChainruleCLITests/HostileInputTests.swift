@@ -308,20 +308,24 @@ struct HostileInputTests {
         var arguments: [String]
         var inputs: [String: HostileEntry]
         var signal: Int32
+        /// Seconds between the temporary's appearance and the signal.
+        var delay: Double = 0
     }
 
     static let chain12 = (["x0 = 0.5"] + (1..<12).map { "x\($0) = tanh(x\($0 - 1) * 1.1 + 0.1)" }).joined(separator: "\n") + "\n"
     static let mlp = try! String(contentsOf: CLIRun.repository.appendingPathComponent("samples/mlp.grad"), encoding: .utf8)
 
-    /// Every op uses two earlier results, one far back: long edges, seconds inside Graphviz.
+    /// Every op uses two earlier results, one far back: long edges, seconds inside
+    /// Graphviz (signalled a second into the layout, so inside its C code, or in
+    /// the layout's child process, which must not outlive the run).
     static let longEdges = (["x0 = 0.5", "x1 = 0.7"] + (2..<90).map { "x\($0) = x\($0 - 1) * x\($0 / 2) + x\($0 - 2)" })
         .joined(separator: "\n") + "\n"
 
     static let interruptions: [Interruption] = [
         Interruption(description: "SIGTERM during a long Graphviz layout", arguments: ["render", program, "-o", "long.svg"],
-                     inputs: [program: .text(longEdges)], signal: SIGTERM),
+                     inputs: [program: .text(longEdges)], signal: SIGTERM, delay: 1),
         Interruption(description: "SIGINT during a long Graphviz layout", arguments: ["render", program, "-o", "long.pdf"],
-                     inputs: [program: .text(longEdges)], signal: SIGINT),
+                     inputs: [program: .text(longEdges)], signal: SIGINT, delay: 1),
         Interruption(description: "SIGINT during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
                      inputs: [program: .text(chain12)], signal: SIGINT),
         Interruption(description: "SIGTERM during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
@@ -342,7 +346,8 @@ struct HostileInputTests {
 
     @Test("an interrupted run removes its temporaries and exits 128 + the signal", arguments: interruptions)
     func interrupted(_ interruption: Interruption) throws {
-        let run = try HostileRun(interruption.arguments, inputs: interruption.inputs, seconds: 60, signal: interruption.signal)
+        let run = try HostileRun(interruption.arguments, inputs: interruption.inputs, seconds: 60, signal: interruption.signal,
+                                delay: interruption.delay)
         #expect(run.sawTemporary, "the run ended before its temporary appeared: choose a slower input (\(run.stderr.prefix(300)))")
         #expect(!run.signalled && !run.timedOut, "ended by signal \(run.status), or timed out: \(run.timedOut)")
         #expect(run.status == 128 + interruption.signal)
