@@ -85,9 +85,6 @@ public enum Temporaries {
         }
     }
 
-    /// The tracked folders now (for tests and diagnostics).
-    public static var folders: Set<String> { state.withLock { $0.folders } }
-
     // MARK: Termination
 
     /// Kills the tracked children, removes the tracked folders and exits with
@@ -119,6 +116,7 @@ public enum Temporaries {
                 let count = read(reader, &signal, 1)
                 if count == 1 { exitRemovingAll(status: 128 + Int32(signal)) }
                 if count < 0 && errno == EINTR { continue }
+                for signal in terminationSignals { Foundation.signal(signal, SIG_DFL) }  // never caught and ignored
                 return
             }
         }
