@@ -37,15 +37,20 @@ enum SafeWrite {
     }
 
     /// Checks that the folder that will hold `target` exists and is writable.
-    /// Errors name `asked`, the path the person gave (by default `target`).
+    /// Errors name `asked`, the path the person gave (by default `target`),
+    /// and the system's reason (a symbolic-link loop, a read-only file system, …).
     static func checkFolder(of target: String, asked: String? = nil) throws(FigureError) {
-        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' does not exist")
+        let parent = (target as NSString).deletingLastPathComponent, folder = parent.isEmpty ? "." : parent  // as the person wrote it
+        func refuse(_ reason: String) -> FigureError { .unwritable(path: asked ?? target, reason: reason) }
+        var status = stat()
+        guard stat(folder, &status) == 0 else {
+            if errno == ENOENT { throw refuse("the folder '\(folder)' does not exist") }
+            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
         }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' is not writable")
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(folder)' is not a folder") }
+        guard access(folder, W_OK) == 0 else {
+            if errno == EACCES { throw refuse("the folder '\(folder)' is not writable") }
+            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
         }
     }
 
