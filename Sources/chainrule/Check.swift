@@ -34,13 +34,13 @@ struct Check: ParsableCommand {
     @Option(help: "With --ops: check only this op (repeat for several).")
     var op: [String] = []
 
-    @Option(help: "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point).")
+    @Option(parsing: .unconditional, help: "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point).")
     var eps: Double?
 
-    @Option(help: "Absolute tolerance atol.")
+    @Option(parsing: .unconditional, help: "Absolute tolerance atol.")
     var atol: Double = 1e-5
 
-    @Option(help: "Relative tolerance rtol.")
+    @Option(parsing: .unconditional, help: "Relative tolerance rtol.")
     var rtol: Double = 1e-3
 
     @Option(help: "Finite-difference formula: central (error O(h²)) or five-point (O(h⁴)).")
@@ -49,10 +49,10 @@ struct Check: ParsableCommand {
     @Flag(help: "Compare uᵀJv for random u, v first; check element by element only where that disagrees.")
     var fast = false
 
-    @Option(help: "Check K random elements of every leaf or input instead of all of them.")
+    @Option(parsing: .unconditional, help: "Check K random elements of every leaf or input instead of all of them.")
     var sample: Int?
 
-    @Option(help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
+    @Option(parsing: .unconditional, help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
     var seed: UInt64 = 0
 
     @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(CheckOptions.autoSampleThreshold) elements).")
