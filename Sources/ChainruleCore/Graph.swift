@@ -130,6 +130,22 @@ public final class Graph {
         return id
     }
 
+    /// A leaf whose value is given later, with `setValue`, before the first
+    /// pass: so a front end can check a whole program's budget from its
+    /// shapes before it allocates any tensor.
+    @discardableResult
+    public func leaf(
+        _ name: String?, shape: [Int], role: NodeRole, location: SourceLocation? = nil
+    ) -> NodeID {
+        precondition(role.isLeaf, "Graph.leaf: role \(role) is not a leaf role")
+        let id = NodeID(nodes.count)
+        nodes.append(Node(
+            id: id, op: nil, inputs: [], name: name, role: role, layer: currentLayer,
+            location: location, shape: shape, value: nil, gradient: nil))
+        valuesAreCurrent = false
+        return id
+    }
+
     /// Applies `op` to earlier nodes. Checks the shape rule now, so a bad
     /// graph is refused where it is built; values come with `forward()`.
     @discardableResult
@@ -216,7 +232,10 @@ public final class Graph {
         values.reserveCapacity(nodes.count)
         for node in nodes {
             guard let op = node.op else {
-                values.append(node.value!)
+                guard let value = node.value else {
+                    preconditionFailure("Graph.forward: leaf \(node.displayName) was created without a value and never given one")
+                }
+                values.append(value)
                 continue
             }
             let inputs = node.inputs.map { values[$0.index] }
