@@ -83,9 +83,24 @@ public struct CustomOperation: Operation {
     public let backwardLocations: [SourceLocation]
     /// The largest intermediate tensor, in elements, the rules may make.
     let elementLimit: Int
+    /// How deeply the shape rule, the passes and releasing the rules recurse:
+    /// the deepest clause, counting the depth of the ops it calls. At most
+    /// `maximumDepth`.
+    let nestingDepth: Int
+    /// How many registry ops the shape rule applies (every clause, and the
+    /// ops called inside counted with their own size): the op-node budget
+    /// (`CompileOptions.maxOpNodes`) bounds it.
+    public let expandedNodes: Int
+
+    /// The deepest an op's rules may nest, counting the ops they call. Fixed,
+    /// not an option: each level is a few stack frames of the shape rule, the
+    /// passes and the release of the rules, and 1,000 levels stay far inside
+    /// the 512 KiB stack of a secondary thread.
+    public static let maximumDepth = 1_000
 
     init(name: String, parameters: [String], definition: SourceLocation,
-         forward: CustomExpression, backward: [CustomExpression], backwardLocations: [SourceLocation], elementLimit: Int) {
+         forward: CustomExpression, backward: [CustomExpression], backwardLocations: [SourceLocation], elementLimit: Int,
+         nestingDepth: Int, expandedNodes: Int) {
         self.name = name
         self.parameters = parameters
         self.definition = definition
@@ -93,6 +108,8 @@ public struct CustomOperation: Operation {
         self.backwardExpressions = backward
         self.backwardLocations = backwardLocations
         self.elementLimit = elementLimit
+        self.nestingDepth = nestingDepth
+        self.expandedNodes = expandedNodes
     }
 
     /// The output shape, after checking that the forward and every backward

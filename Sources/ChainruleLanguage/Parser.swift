@@ -274,23 +274,23 @@ struct Parser {
     // MARK: Expressions
 
     private mutating func parseExpression() throws(Abandon) -> Expression {
-        var lhs = try parseProduct()
+        let first = try parseProduct()
+        var links: [Link] = []
         while atSymbol("+") || atSymbol("-") {
             let op = next()
-            let rhs = try parseProduct()
-            lhs = .binary(op.text.first!, lhs, rhs, op)
+            links.append(Link(symbol: op.text.first!, operand: try parseProduct(), token: op))
         }
-        return lhs
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func parseProduct() throws(Abandon) -> Expression {
-        var lhs = try parseUnary()
+        let first = try parseUnary()
+        var links: [Link] = []
         while atSymbol("*") || atSymbol("/") || atSymbol("@") {
             let op = next()
-            let rhs = try parseUnary()
-            lhs = .binary(op.text.first!, lhs, rhs, op)
+            links.append(Link(symbol: op.text.first!, operand: try parseUnary(), token: op))
         }
-        return lhs
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func parseUnary() throws(Abandon) -> Expression {
@@ -315,7 +315,7 @@ struct Parser {
         if atSymbol("^") {
             let op = next()
             let exponent = try parseUnary()
-            return .binary("^", base, exponent, op)
+            return .power(base, exponent, op)
         }
         return base
     }
