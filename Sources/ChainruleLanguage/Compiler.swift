@@ -389,7 +389,11 @@ final class ProgramCompiler {
         let needed = CompileOptions.keptBytes(shape).map(ByteCount.describe) ?? "more bytes than can be counted"
         let isDefault = options.maxMemory == CompileOptions.defaultMaxMemory
         let budget = "the memory budget of \(ByteCount.describe(options.maxMemory)) (--max-memory\(isDefault ? "; by default a quarter of this machine's \(ByteCount.describe(ByteCount.availableMemory))" : ""))"
-        throw failure("a \(describeShape(shape)) tensor needs \(needed) with its gradient; with the \(ByteCount.describe(keptBytes)) the program holds before it, that is over \(budget)", at: token)
+        let tensor = "a \(describeShape(shape)) tensor needs \(needed) with its gradient"
+        guard keptBytes > 0, let bytes = CompileOptions.keptBytes(shape), case (let total, false) = keptBytes.addingReportingOverflow(bytes) else {
+            throw failure("\(tensor), over \(budget)", at: token)
+        }
+        throw failure("\(tensor): with the program's other tensors that is \(ByteCount.describe(total)), over \(budget)", at: token)
     }
 
     /// Counts a use of an op block (every registry op it expands to)

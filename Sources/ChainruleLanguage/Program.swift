@@ -103,7 +103,8 @@ public struct CompileOptions: Sendable {
     /// language's own lexer.
     private static func number(_ text: String, for name: String) throws(AtSyntaxError) -> Double {
         let (tokens, problems) = Lexer.tokenize(text, file: nil)
-        if let problem = problems.first {
+        // The one lexer problem worth its own words: a number too large.
+        if let problem = problems.first, Double(text)?.isInfinite == true {
             throw AtSyntaxError(description: "--at \(name)=\(text): \(problem.message)")
         }
         var kinds = tokens.map(\.kind)[...]
@@ -112,7 +113,7 @@ public struct CompileOptions: Sendable {
             sign = kinds.first == .symbol("-") ? -1 : 1
             kinds = kinds.dropFirst()
         }
-        guard kinds.count == 2, case .number(let value)? = kinds.first, kinds.last == .end else {
+        guard problems.isEmpty, kinds.count == 2, case .number(let value)? = kinds.first, kinds.last == .end else {
             throw AtSyntaxError(description: "--at \(name)=\(text): '\(text)' is not a number as a program writes one (2, -0.5, 1e-3)")
         }
         return sign * value
