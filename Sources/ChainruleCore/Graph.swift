@@ -156,10 +156,16 @@ public final class Graph {
             precondition(input.index < nodes.count, "Graph.apply: input \(input) is not a node of this graph")
         }
         let shape: [Int]
+        let inputShapes = inputs.map { nodes[$0.index].shape }
         do {
-            shape = try op.outputShape(inputs.map { nodes[$0.index].shape })
+            shape = try op.outputShape(inputShapes)
         } catch {
             throw .shape(error, location: location)
+        }
+        // Shapes multiply (broadcasting, products): one no Tensor can hold
+        // is refused here, for every op, before a pass could trap on it.
+        guard Tensor.checkedElementCount(shape) != nil else {
+            throw .shape(ShapeError(op: op.name, shapes: inputShapes, "its result would have shape \(describeShape(shape)), more elements than can be counted"), location: location)
         }
         let id = NodeID(nodes.count)
         nodes.append(Node(

@@ -32,6 +32,13 @@ import Testing
         #expect(throws: ShapeError.self) { try conv.outputShape([[1, 1, 4, 4], [1, 1, 3, 3], [1]]) }
     }
 
+    @Test func aBroadcastNoTensorCanHoldIsRefusedWhereTheGraphIsBuilt() {
+        let graph = Graph()
+        let a = graph.leaf("a", shape: [1 << 32, 1], role: .input)
+        let b = graph.leaf("b", shape: [1, 1 << 32], role: .input)
+        #expect(throws: GraphError.self) { try graph.apply(Add(), [a, b]) }
+    }
+
     @Test func aReshapeToAnUncountableShapeIsAShapeError() {
         let reshape = Reshape(shape: [1 << 32, 1 << 32, -1])
         #expect(throws: ShapeError.self) { try reshape.outputShape([[4]]) }
