@@ -85,7 +85,9 @@ extension ProgramCompiler {
         try checkSize(weightShape, what: "the weight of \(kind.rawValue)", at: token)
         // Each output sums over one row of W: in features, or C·kernel².
         let fanIn = Tensor.elementCount(Array(weightShape.dropFirst()))
-        let parameterCount = weightShape.reduce(1, *) + (useBias ? biasShape.reduce(1, *) : 0)
+        try checkSize(biasShape, what: "the bias of \(kind.rawValue)", at: token)
+        let (parameterCount, overflow) = Tensor.elementCount(weightShape).addingReportingOverflow(useBias ? Tensor.elementCount(biasShape) : 0)
+        guard !overflow else { throw failure("\(kind.rawValue) would have more parameters than can be counted", at: token) }
         details["params"] = "\(parameterCount)"
         details["init"] = "He"
 

@@ -23,7 +23,8 @@ public enum Npy {
         /// The byte offset of the first element.
         public var dataOffset: Int
         var type: ElementType
-        /// The bytes of data the shape needs.
+        /// The bytes of data the shape needs (`parseHeader` checked that
+        /// the product does not overflow).
         public var dataBytes: Int { count * type.size }
     }
 
@@ -43,28 +44,36 @@ public enum Npy {
     }
 
     /// The tensor stored at `path`, refusing before reading the data when it
-    /// holds more than `maxElements` elements.
+    /// holds more than `maxElements` elements. Reads the header, then only
+    /// the bytes of data it announces.
     public static func load(path: String, maxElements: Int = .max) throws(LoadError) -> Tensor {
         let header = try readHeader(path: path, maxElements: maxElements)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        if let size, size - header.dataOffset < header.dataBytes {
-            throw truncated(header, found: size - header.dataOffset, path: path)
+        let handle = try open(path)
+        defer { try? handle.close() }
+        let data: [UInt8]
+        do {
+            try handle.seek(toOffset: UInt64(header.dataOffset))
+            data = [UInt8](try handle.read(upToCount: header.dataBytes) ?? Data())
+        } catch {
+            throw LoadError(path: path, problem: "the file cannot be read: \(error.localizedDescription)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(path: path, problem: "the file cannot be read (a directory, or no permission)")
-        }
-        return try decode([UInt8](data), path: path, maxElements: maxElements)
+        return try tensor(header, data: data, at: 0, path: path)
     }
 
     /// Parses the bytes of an `.npy` file; `path` only names it in errors.
     public static func decode(_ bytes: [UInt8], path: String, maxElements: Int = .max) throws(LoadError) -> Tensor {
         let header = try parseHeader(bytes, path: path, maxElements: maxElements)
-        guard bytes.count - header.dataOffset >= header.dataBytes else {
-            throw truncated(header, found: bytes.count - header.dataOffset, path: path)
+        return try tensor(header, data: bytes, at: header.dataOffset, path: path)
+    }
+
+    /// The tensor whose elements start at `start` in `data`.
+    private static func tensor(_ header: Header, data: [UInt8], at start: Int, path: String) throws(LoadError) -> Tensor {
+        guard data.count - start >= header.dataBytes else {
+            throw LoadError(path: path, problem: "the file is truncated: shape \(describeShape(header.shape)) of \(header.descr) needs \(header.dataBytes) bytes of data, found \(data.count - start)")
         }
         var values = [Double](repeating: 0, count: header.count)
-        let (type, start) = (header.type, header.dataOffset)
-        bytes.withUnsafeBufferPointer { buffer in
+        let type = header.type
+        data.withUnsafeBufferPointer { buffer in
             for i in 0..<header.count {
                 values[i] = type.read(buffer, at: start + i * type.size)
             }
@@ -81,10 +90,6 @@ public enum Npy {
             throw LoadError(path: path, problem: "the file cannot be read (a directory, or no permission)")
         }
         return handle
-    }
-
-    private static func truncated(_ header: Header, found: Int, path: String) -> LoadError {
-        LoadError(path: path, problem: "the file is truncated: shape \(describeShape(header.shape)) of \(header.descr) needs \(header.dataBytes) bytes of data, found \(found)")
     }
 
     /// Where the header dictionary lies, from the magic, version and length
@@ -149,6 +154,9 @@ public enum Npy {
         }
         guard count <= maxElements else {
             throw fail("its shape \(describeShape(shape)) holds \(count) elements, over the limit of \(maxElements) (--max-elements)")
+        }
+        guard !count.multipliedReportingOverflow(by: type.size).overflow else {
+            throw fail("bad header: shape \(describeShape(shape)) of \(descr) has more bytes than can be counted")
         }
         return Header(shape: shape, count: count, descr: descr, dataOffset: layout.end, type: type)
     }

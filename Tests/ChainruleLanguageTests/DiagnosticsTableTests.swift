@@ -91,6 +91,8 @@ struct DiagnosticCase: CustomTestStringConvertible, Sendable {
          "bad header: shape 4294967296×4294967296×4294967296 has more elements than can be counted"),
         (npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", data: []),
          "bad header: shape 0×4294967296×4294967296 has more elements than can be counted"),
+        (npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }", data: []),
+         "bad header: shape 4611686018427387904 of <f8 has more bytes than can be counted"),
         // What NumPy refuses is refused: an unknown key, a missing '}',
         // a doubled comma, a key given twice, a wrong type, text after '}'.
         (npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'extra': 1, }", data: littleEndianBytes([1])),
