@@ -93,7 +93,7 @@ extension ProgramCompiler {
         if bindings[callee] != nil || definitions[callee] != nil {
             return failure("\(callee) is a value, not a function; multiply with *, as \(callee) * (…)", at: token)
         }
-        if let suggestion = Suggestions.closest(to: callee, among: callableNames) {
+        if let suggestion = suggestion(for: callee, among: { callableNames }) {
             return failure("unknown function '\(callee)'; did you mean '\(suggestion)'?", at: token)
         }
         return failure("unknown function '\(callee)'; `chainrule ops` lists the ops, and op blocks define new ones", at: token)

@@ -83,6 +83,9 @@ final class ProgramCompiler {
     /// The call signature of each registry op called, by op name, built once.
     var registrySignatures: [String: CallSignature] = [:]
 
+    /// How many more unknown names get a "did you mean" (see `suggestion`):
+    /// as many as the errors printed by default.
+    var suggestionsLeft = DiagnosticList.defaultLimit
     /// Bytes the tensors of the nodes built so far will keep (a value and a
     /// gradient each), against `options.maxMemory`.
     var keptBytes = 0
@@ -302,8 +305,7 @@ final class ProgramCompiler {
             let known = parameters.isEmpty ? "\(owner) is not a layer, so it has no parameters" : "the parameters of \(owner) are \(parameters.joined(separator: ", "))"
             return failure("unknown name '\(name)': \(known)", at: token)
         }
-        let candidates = Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys)
-        if let suggestion = Suggestions.closest(to: name, among: candidates) {
+        if let suggestion = suggestion(for: name, among: { Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys) }) {
             return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token)
         }
         if let dot = name.firstIndex(of: ".") {
@@ -311,6 +313,16 @@ final class ProgramCompiler {
             return failure("unknown name '\(name)': a name with a dot is a layer's parameter, and no layer \(owner) is bound (as in \(owner) = Linear(x, 10))", at: token)
         }
         return failure("unknown name '\(name)': bind it first (\(name) = 1.5), or give it with --at \(name)=1.5", at: token)
+    }
+
+    /// "Did you mean" for an unknown name, while `suggestionsLeft` lasts:
+    /// each compares the name with every binding, so a generated file of
+    /// thousands of unknown names must not cost thousands times thousands.
+    /// Only the first errors are printed anyway (`DiagnosticList.defaultLimit`).
+    func suggestion(for name: String, among candidates: () -> [String]) -> String? {
+        guard suggestionsLeft > 0 else { return nil }
+        suggestionsLeft -= 1
+        return Suggestions.closest(to: name, among: candidates())
     }
 
     // MARK: Expressions

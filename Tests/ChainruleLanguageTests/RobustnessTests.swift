@@ -215,6 +215,23 @@ import Testing
         #expect(list.rendered(source: source, limit: 100).components(separatedBy: ": error: ").count - 1 == 100)
     }
 
+    @Test func thousandsOfUnknownNamesAreReportedInLinearTime() {
+        let source = (0..<3_000).map { "x\($0) = nope\($0)" }.joined(separator: "\n")
+        var found: [Diagnostic] = []
+        // Each "did you mean" compares with every binding: only the first 20 get one.
+        let time = seconds { found = diagnostics(source) }
+        #expect(found.count == 3_000)
+        #expect(found.filter { $0.message.contains("did you mean") }.count <= DiagnosticList.defaultLimit)
+        #expect(time < 15)
+    }
+
+    @Test func aBoundedEditDistanceStopsEarlyButAgreesWithinTheBound() {
+        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
+        #expect(Suggestions.editDistance("kitten", "sitting", stoppingAbove: 3) == 3)
+        #expect(Suggestions.editDistance("kitten", "sitting", stoppingAbove: 1) > 1)
+        #expect(Suggestions.editDistance("abcd", "badc", stoppingAbove: 2) == 2)
+    }
+
     // MARK: Names
 
     @Test func greekAndAccentedLettersAreNames() throws {
