@@ -196,7 +196,8 @@ extension ProgramCompiler {
                       && Registry.spec(named: name)!.parameters.filter(\.isTensorInput).count == positional.count
               })
         else { return failure }
-        diagnostic.notes.append("\(spec.name) reduces one tensor (\(spec.signature)); for the elementwise \(counterpart) of \(positional.count) tensors, call \(counterpart)(…)")
+        let tensors = spec.parameters.filter(\.isTensorInput).count
+        diagnostic.notes.append("\(spec.name) takes \(tensors) tensor\(tensors == 1 ? "" : "s"), \(spec.signature); for \(counterpart) of \(positional.count) tensors, call \(counterpart)(…): \(Registry.spec(named: counterpart)!.doc)")
         return .reported(diagnostic)
     }
 

@@ -95,7 +95,7 @@ final class ProgramCompiler {
     var budgetReported = false
     /// Leaves created from their shape, with how to make each value: made
     /// only once the whole program has passed the budgets.
-    var pendingValues: [(node: NodeID, make: () throws(CompileFailure) -> Tensor)] = []
+    var pendingValues: [(node: NodeID, value: PendingValue)] = []
 
     /// The binding being compiled: layers and default seeds are named after it.
     var currentBinding = ""
@@ -178,7 +178,7 @@ final class ProgramCompiler {
         guard diagnostics.isEmpty else { return nil }
         for pending in pendingValues {
             do throws(CompileFailure) {
-                graph.setValue(try pending.make(), of: pending.node)
+                graph.setValue(try pending.value.make(), of: pending.node)
             } catch {
                 record(error)
             }
@@ -381,7 +381,7 @@ final class ProgramCompiler {
     func leaf(_ name: String?, _ value: PendingValue, role: NodeRole, at token: Token) throws(CompileFailure) -> NodeID {
         try reserveMemory(value.shape, at: token)
         let node = graph.leaf(name, shape: value.shape, role: role, location: location(token))
-        pendingValues.append((node, value.make))
+        pendingValues.append((node, value))
         return node
     }
 
