@@ -67,6 +67,9 @@ final class ProgramCompiler {
 
     /// Bound names (layer parameters `h.W` included) and their nodes.
     var bindings: [String: NodeID] = [:]
+    /// The parameters each layer binds (`h` → `h.W`, `h.b`), for the error
+    /// that names a parameter it does not have.
+    var layerParameters: [String: [String]] = [:]
     /// Where each binding is first defined, from a pass over the whole
     /// program, to tell "used before its definition" from "unknown".
     var definitions: [String: Token] = [:]
@@ -301,7 +304,7 @@ final class ProgramCompiler {
         }
         if let dot = name.firstIndex(of: "."), bindings[String(name[..<dot])] != nil {
             let owner = String(name[..<dot])
-            let parameters = bindings.keys.filter { $0.hasPrefix(owner + ".") }.sorted()
+            let parameters = layerParameters[owner] ?? []
             let known = parameters.isEmpty ? "\(owner) is not a layer, so it has no parameters" : "the parameters of \(owner) are \(parameters.joined(separator: ", "))"
             return failure("unknown name '\(name)': \(known)", at: token)
         }

@@ -104,9 +104,11 @@ extension ProgramCompiler {
             do throws(CompileFailure) {
                 var inputs = [input, try leaf(weightName, weight, role: .param, at: token)]
                 bindings[weightName] = inputs[1]
+                layerParameters[layerName] = [weightName]
                 if useBias {
                     inputs.append(try leaf(biasName, PendingValue(shape: biasShape) { Tensor.zeros(biasShape) }, role: .param, at: token))
                     bindings[biasName] = inputs[2]
+                    layerParameters[layerName]?.append(biasName)
                 }
                 // Named after its layer (`c1.conv2d`) until a binding names it.
                 let node = try apply(operation, inputs, at: token)

@@ -225,6 +225,16 @@ import Testing
         #expect(time < 15)
     }
 
+    @Test func unknownParametersOfALayerAreListedWithoutScanningEveryBinding() {
+        let source = "x = randn(2, 3)\nh = Linear(x, 2)\na = 1\n" + (0..<3_000).map { "y\($0) = h.Z + a.W" }.joined(separator: "\n")
+        var found: [Diagnostic] = []
+        let time = seconds { found = diagnostics(source) }
+        #expect(found.count == 3_000)
+        #expect(found.first?.message == "unknown name 'h.Z': the parameters of h are h.W, h.b")
+        #expect(diagnostics("a = 1\ny = a.W\n").first?.message == "unknown name 'a.W': a is not a layer, so it has no parameters")
+        #expect(time < 15)
+    }
+
     @Test func aBoundedEditDistanceStopsEarlyButAgreesWithinTheBound() {
         #expect(Suggestions.editDistance("kitten", "sitting") == 3)
         #expect(Suggestions.editDistance("kitten", "sitting", stoppingAbove: 3) == 3)
