@@ -48,7 +48,7 @@ struct Token: Sendable, Equatable {
 }
 
 /// Turns program text into tokens. Works on UTF-8 bytes; columns count
-/// Unicode scalars, so a caret lines up under non-ASCII text in comments.
+/// Unicode scalars, so a caret lines up under non-ASCII names and comments.
 /// Errors (a stray character, an unterminated string) become diagnostics and
 /// lexing goes on, so one run reports them all.
 struct Lexer {
