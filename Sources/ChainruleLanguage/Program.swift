@@ -94,11 +94,6 @@ public struct CompileOptions: Sendable {
         return values
     }
 
-    /// One `--at` option's text: `parseAt([text])`.
-    public static func parseAt(_ text: String) throws(AtSyntaxError) -> [String: Double] {
-        try parseAt([text])
-    }
-
     /// A number as a program writes it, with an optional sign, read by the
     /// language's own lexer.
     private static func number(_ text: String, for name: String) throws(AtSyntaxError) -> Double {

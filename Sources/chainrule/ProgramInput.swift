@@ -25,6 +25,14 @@ struct ProgramInput: ParsableArguments {
     @Option(parsing: .unconditional, help: "Refuse tensors with more elements than this (checked before allocating).")
     var maxElements = 50_000_000
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Refuse a program whose tensors together need more memory than this (8G, 512M, 2GiB or bytes; checked before allocating).",
+        valueName: "bytes"))
+    var maxMemory: String?
+
+    @Option(parsing: .unconditional, help: "Refuse an op block whose expansion would build more nodes than this.")
+    var maxOpNodes = CompileOptions().maxOpNodes
+
     /// Whether a program was given at all (render also takes --example).
     var isGiven: Bool { file != nil || expression != nil }
 
@@ -33,16 +41,20 @@ struct ProgramInput: ParsableArguments {
             throw ValidationError("give one program: a FILE, - for standard input, or -e EXPR, not both")
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
+        if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if let maxMemory, (ByteCount.parse(maxMemory) ?? 0) < 1 {
+            throw ValidationError("--max-memory takes a size of at least 1 byte, as 8G, 512M, 2GiB or 100000, got '\(maxMemory)'")
+        }
     }
 
     /// Reads and compiles the program. Failures are `ProgramError`s carrying
     /// the rendered diagnostics (file:line:column, the line, a caret).
     func compile() throws -> Program {
-        var options = CompileOptions(maxElements: maxElements)
+        var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
+        if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
         if !at.isEmpty {
             do {
-                // One list, so a name set in two flags is refused as in one.
-                options.at = try CompileOptions.parseAt(at.joined(separator: ","))
+                options.at = try CompileOptions.parseAt(at)
             } catch {
                 throw ProgramError(description: "error: \(error.description)")
             }

@@ -284,6 +284,6 @@ import Testing
         #expect { try CompileOptions.parseAt(["x=1", "x=2"]) } throws: {
             ($0 as? CompileOptions.AtSyntaxError)?.description == "--at sets x twice (x=1 and x=2); give it once"
         }
-        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=1,x=2") }
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt(["x=1,x=2"]) }
     }
 }
