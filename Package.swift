@@ -32,7 +32,8 @@ let package = Package(
             dependencies: [
                 "ChainruleCore",
                 .product(name: "Numerics", package: "swift-numerics"),
-            ]
+            ],
+            resources: [.embedInCode("External/chainrule.py")]
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
         .target(
