@@ -44,6 +44,7 @@ extension Check {
             case .cannotStart: "\n(--python-interpreter PYTHON names another Python)"
             default: ""
             }
+            if case .badFile = error { return ProgramError(description: "error: \(error)") }
             return ProgramError(description: "error: \(file): \(error)\(hint)")
         }
         let op: ExternalOperation

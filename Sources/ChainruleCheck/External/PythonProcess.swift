@@ -139,17 +139,21 @@ final class PythonProcess {
         return bytes
     }
 
-    /// Waits until `fd` is ready for `events` (or its other end closed), at most `deadline` seconds.
+    /// Waits until `fd` is ready for `events` (or its other end closed), at most `deadline`
+    /// seconds by the clock: a `poll` that returns early (a signal) waits again for the rest.
     private func wait(for events: Int16, on fd: Int32, waitingFor: String) throws(ExternalError) {
         var entry = pollfd(fd: fd, events: events, revents: 0)
-        let milliseconds = Int32(clamping: Int((deadline * 1000).rounded(.up)))
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(deadline * 1e9)
         while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < end else { break }
+            let milliseconds = Int32(clamping: (end - now + 999_999) / 1_000_000)
             let ready = poll(&entry, 1, milliseconds)
             if ready > 0 { return }
-            if ready < 0 && errno == EINTR { continue }
-            stop(force: true)
-            throw .timedOut(seconds: deadline, waitingFor: waitingFor)
+            if ready < 0 && errno != EINTR && errno != EAGAIN { break }
         }
+        stop(force: true)
+        throw .timedOut(seconds: deadline, waitingFor: waitingFor)
     }
 
     /// The pipe closed: the child is gone (or going); reap it and say how it ended.
