@@ -65,6 +65,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ChainruleBridgeTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck"],
+            exclude: ["Scripts"]
+        ),
+        .testTarget(
             name: "ChainruleCLITests",
             dependencies: ["chainrule"]
         ),

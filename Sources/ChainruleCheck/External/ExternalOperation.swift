@@ -38,6 +38,10 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
     private var evaluationCount = 0
     private var roundTripCount = 0
 
+    /// The start (up to `serve`'s first answer) may take at least this long, in seconds,
+    /// whatever the per-call deadline: importing NumPy, let alone torch, can take seconds.
+    public static let startDeadline: Double = 60
+
     /// Frames of perturbed points are split to stay under this many bytes.
     static let maximumRequest = 1 << 26
 
@@ -45,8 +49,8 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
 
     /// Runs `interpreter script` with the `chainrule` module on `PYTHONPATH` (written to a
     /// temporary folder that is removed as soon as Python has imported it) and waits for
-    /// its `serve` call. `deadline` (seconds) bounds the start and every later call of the
-    /// file's functions; `hook` hears the child's pid when it starts and when it is reaped
+    /// its `serve` call. `deadline` (seconds) bounds every call of the file's functions,
+    /// and the start when it is longer than `startDeadline`; `hook` hears the child's pid when it starts and when it is reaped
     /// (a signal handler that kills children on Ctrl-C registers it there).
     public static func start(
         script: String, interpreter: String = "python3", deadline: Double = 60, hook: ChildProcessHook? = nil
@@ -72,7 +76,7 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         let waitingFor = "the start of \(script) (its call of chainrule.serve)"
         let hello: [UInt8]
         do throws(ExternalError) {
-            let frame = try process.receive(waitingFor: waitingFor)
+            let frame = try process.receive(waitingFor: waitingFor, deadline: Swift.max(deadline, startDeadline))
             guard frame.tag == .hello else {
                 throw ExternalError.protocolViolation("Python began with \(frame.tag.rawValue), not HELO")
             }
@@ -100,7 +104,7 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
             throw .protocolViolation("the HELO frame's JSON does not read: \(error)")
         }
         guard hello.protocol == BridgeProtocol.version else {
-            throw .protocolViolation("the chainrule module Python imported speaks protocol \(hello.protocol), this chainrule \(BridgeProtocol.version): an old chainrule.py beside the file? Write it again with `chainrule python-module DIR` or remove it")
+            throw .protocolViolation("the chainrule module Python imported speaks protocol \(hello.protocol), this chainrule \(BridgeProtocol.version): is an old chainrule.py beside the file shadowing the one chainrule ships? Remove it, or write it again with `chainrule python-module DIR`")
         }
         guard !hello.inputs.isEmpty, hello.inputs.allSatisfy({ $0.shape.allSatisfy { $0 >= 0 } }),
               hello.output.allSatisfy({ $0 >= 0 })
@@ -122,9 +126,11 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         cache.insert(PointKey(inputs), base)
     }
 
+    /// `path` without `..` steps, relative to the working folder when it lies inside it.
     private static func relativePath(_ path: String) -> String {
-        let here = FileManager.default.currentDirectoryPath + "/"
-        return path.hasPrefix(here) ? String(path.dropFirst(here.count)) : path
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path + "/"
+        return absolute.hasPrefix(here) ? String(absolute.dropFirst(here.count)) : absolute
     }
 
     // MARK: State

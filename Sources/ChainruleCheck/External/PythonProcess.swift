@@ -75,9 +75,13 @@ final class PythonProcess {
         try writeAll(FrameWriter.frame(tag, body), waitingFor: waitingFor)
     }
 
-    /// Receives one frame; an `ERR ` frame is thrown as the error it reports.
-    func receive(waitingFor: String) throws(ExternalError) -> (tag: BridgeProtocol.Tag, body: [UInt8]) {
-        let header = try readExactly(8, waitingFor: waitingFor)
+    /// Receives one frame, waiting at most `deadline` (default: the process's) for each
+    /// piece; an `ERR ` frame is thrown as the error it reports.
+    func receive(
+        waitingFor: String, deadline: Double? = nil
+    ) throws(ExternalError) -> (tag: BridgeProtocol.Tag, body: [UInt8]) {
+        let seconds = deadline ?? self.deadline
+        let header = try readExactly(8, waitingFor: waitingFor, deadline: seconds)
         let tagText = String(decoding: header[0..<4], as: UTF8.self)
         guard let tag = BridgeProtocol.Tag(rawValue: tagText) else {
             throw .protocolViolation("Python sent \(Self.quoted(header[0..<4])), not a chainrule frame (is its chainrule module the one this chainrule ships, protocol \(BridgeProtocol.version)?)")
@@ -87,7 +91,7 @@ final class PythonProcess {
         guard count <= BridgeProtocol.maximumFrame else {
             throw .protocolViolation("a \(tag.rawValue) frame of \(count) bytes is longer than any chainrule frame")
         }
-        let body = try readExactly(count, waitingFor: waitingFor)
+        let body = try readExactly(count, waitingFor: waitingFor, deadline: seconds)
         if tag == .error { throw Self.failure(body) }
         return (tag, body)
     }
@@ -113,7 +117,7 @@ final class PythonProcess {
     private func writeAll(_ bytes: [UInt8], waitingFor: String) throws(ExternalError) {
         var sent = 0
         while sent < bytes.count {
-            try wait(for: Int16(POLLOUT), on: requests, waitingFor: waitingFor)
+            try wait(for: Int16(POLLOUT), on: requests, waitingFor: waitingFor, deadline: deadline)
             let n = bytes.withUnsafeBytes { write(requests, $0.baseAddress! + sent, bytes.count - sent) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -123,11 +127,11 @@ final class PythonProcess {
         }
     }
 
-    private func readExactly(_ count: Int, waitingFor: String) throws(ExternalError) -> [UInt8] {
+    private func readExactly(_ count: Int, waitingFor: String, deadline: Double) throws(ExternalError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            try wait(for: Int16(POLLIN), on: replies, waitingFor: waitingFor)
+            try wait(for: Int16(POLLIN), on: replies, waitingFor: waitingFor, deadline: deadline)
             let n = bytes.withUnsafeMutableBytes { read(replies, $0.baseAddress! + got, count - got) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -141,7 +145,7 @@ final class PythonProcess {
 
     /// Waits until `fd` is ready for `events` (or its other end closed), at most `deadline`
     /// seconds by the clock: a `poll` that returns early (a signal) waits again for the rest.
-    private func wait(for events: Int16, on fd: Int32, waitingFor: String) throws(ExternalError) {
+    private func wait(for events: Int16, on fd: Int32, waitingFor: String, deadline: Double) throws(ExternalError) {
         var entry = pollfd(fd: fd, events: events, revents: 0)
         let end = DispatchTime.now().uptimeNanoseconds + UInt64(deadline * 1e9)
         while true {
@@ -229,7 +233,7 @@ final class PythonProcess {
     private static let spawnLock = NSLock()
 
     /// `posix_spawnp` with `dup` applied as `dup2(from, to)`, standard input from `/dev/null`,
-    /// in a new process group. The sources are first moved above the targets so no
+    /// in a new process group, with SIGPIPE's default action. The sources are first moved above the targets so no
     /// `dup2` overwrites one that is still to be copied.
     private static func spawn(
         _ arguments: [String], environment: [String: String], dup: [(from: Int32, to: Int32)]
@@ -251,7 +255,12 @@ final class PythonProcess {
         }
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         for (high, (_, to)) in zip(moved, dup) { posix_spawn_file_actions_adddup2(&actions, high, to) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // chainrule ignores SIGPIPE; the child gets it back (an ignored signal stays ignored across exec).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
