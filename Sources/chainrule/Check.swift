@@ -82,7 +82,7 @@ struct Check: ParsableCommand {
             do { _ = try FigureFormat(path: figure) } catch { try usage("--figure: \(error.description)") }
         }
         if python.isGiven && (ops || program.isGiven) { try usage("give one thing to check: --ops, a FILE, or --python FILE") }
-        if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule), a FILE (a program's graph) or --python FILE (a layer written in Python)") }
+        if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph), or --python FILE (a layer written in Python)") }
         for name in op where Registry.spec(named: name) == nil {
             let hint = Suggestions.closest(to: name, among: Registry.names).map { " (did you mean \($0)?)" } ?? ""
             try usage("no op named '\(name)' in the registry\(hint); `chainrule ops` lists them")
