@@ -196,6 +196,10 @@ class _Layer:
             gradients.append(g)
         return gradients
 
+    def copies(self):
+        """The inputs, copied: a function that writes into its arguments cannot change them."""
+        return [v.copy() for v in self.inputs]
+
     def unpack(self, flat):
         """One point's inputs from its float64 values, in the inputs' own dtypes."""
         arrays, offset = [], 0
@@ -286,9 +290,9 @@ def _run_by_hand(layer):
     if executable and script and os.path.isfile(script):
         os.execv(executable, [executable, "check", "--python", script, "--python-interpreter", sys.executable]
                  + sys.argv[1:])
-    out = layer.forward(layer.inputs)
+    out = layer.forward(layer.copies())
     grad = np.random.default_rng(1).standard_normal(out.shape)
-    gradients = layer.backward(layer.inputs, out, grad)
+    gradients = layer.backward(layer.copies(), out, grad)
     shapes = ", ".join(
         f"{n} {_shape(g.shape)}" if g is not None else f"{n} none" for n, g in zip(layer.names, gradients))
     print(f"{layer.name}: output {_shape(out.shape)}; gradients {shapes}.\n"
@@ -366,11 +370,11 @@ def _watch_parent():
 
 
 def _hello(layer):
-    out = layer.forward(layer.inputs)
+    out = layer.forward(layer.copies())
     layer.output_shape = out.shape
-    pattern = layer.branches(layer.inputs)
+    pattern = layer.branches(layer.copies())
     probe = np.random.default_rng(0x5EED).standard_normal(out.shape)
-    gradients = layer.backward(layer.inputs, out, probe)
+    gradients = layer.backward(layer.copies(), out, probe)
     file, line = layer.source()
     meta = {
         "protocol": PROTOCOL_VERSION,
