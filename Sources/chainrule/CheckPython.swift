@@ -15,7 +15,7 @@ struct PythonBridgeOptions: ParsableArguments {
     @Option(
         name: .customLong("python-timeout"),
         help: ArgumentHelp(
-            "With --python: the longest the file may take to start (up to its serve call) or to answer one call of its functions, in seconds; past it Python is stopped and chainrule exits 2.",
+            "With --python: the longest one call of the file's functions may take, in seconds (its start, up to serve, gets at least 60 s); past it Python is stopped and chainrule exits 2.",
             valueName: "SECONDS"))
     var timeout: Double = 60
 

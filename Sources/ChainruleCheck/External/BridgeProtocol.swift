@@ -52,6 +52,7 @@ enum BridgeProtocol {
         var line: Int?
         var python: String?
         var numpy: String?
+        var torch: String?
         var inputs: [Input]
         var output: [Int]
         var branches: Bool

@@ -27,7 +27,7 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
     public let location: SourceLocation?
     /// Whether the file gives branch patterns (`serve(..., branches=...)`), so kinks are declared.
     public let reportsBranches: Bool
-    /// `Python 3.11.7 · NumPy 2.4.6`: what ran the file.
+    /// `Python 3.11.7 · NumPy 2.4.6` (and `· torch 2.5.1` when the file imported torch): what ran the file.
     public let runtime: String
     private let differentiable: [Bool]
 
@@ -121,7 +121,8 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         inputNames = hello.inputs.map(\.name)
         differentiable = hello.inputs.map(\.differentiable)
         location = hello.line.map { SourceLocation(file: hello.file.map(Self.relativePath) ?? script, line: $0, column: 1) }
-        runtime = ["Python " + (hello.python ?? "?"), hello.numpy.map { "NumPy " + $0 }].compactMap { $0 }.joined(separator: " · ")
+        runtime = ["Python " + (hello.python ?? "?"), hello.numpy.map { "NumPy " + $0 }, hello.torch.map { "torch " + $0 }]
+            .compactMap { $0 }.joined(separator: " · ")
         self.process = process
         cache.insert(PointKey(inputs), base)
     }

@@ -383,6 +383,7 @@ def _hello(layer):
         "line": line,
         "python": sys.version.split()[0],
         "numpy": np.__version__,
+        "torch": getattr(sys.modules.get("torch"), "__version__", None),
         "inputs": [
             {"name": n, "shape": list(v.shape), "dtype": str(v.dtype),
              "differentiable": bool(g is not None and np.issubdtype(v.dtype, np.floating))}
@@ -449,7 +450,7 @@ def _backward(layer, body):
 # integers int64, little-endian, arrays row-major.
 #
 #   HELO  python -> chainrule, once, from serve(): uint32 n, n bytes of JSON
-#         {protocol, name, file, line, python, numpy, inputs: [{name, shape,
+#         {protocol, name, file, line, python, numpy, torch, inputs: [{name, shape,
 #         dtype, differentiable}], output: shape, branches: bool}, then every
 #         input's values, then the output at them (and, when branches is true,
 #         uint32 m and m int64: its branch pattern).
