@@ -18,7 +18,7 @@ enum BridgeProtocol {
     static let maximumFrame = 1 << 31
 
     /// The frames' tags.
-    enum Tag: String, CaseIterable {
+    enum Tag: String {
         /// Python → chainrule, once: the layer's metadata, its inputs and its output at them.
         case hello = "HELO"
         /// chainrule → Python: `UInt32 P`, then P points (every input's values, one after the other).

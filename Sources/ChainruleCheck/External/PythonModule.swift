@@ -7,9 +7,6 @@ public enum PythonModule {
     /// The module's file name.
     public static let fileName = "chainrule.py"
 
-    /// The module's source text.
-    public static var source: String { String(decoding: PackageResources.chainrule_py, as: UTF8.self) }
-
     /// Writes `chainrule.py` into `folder` (created if missing) and returns its path.
     @discardableResult
     public static func write(to folder: URL) throws -> URL {

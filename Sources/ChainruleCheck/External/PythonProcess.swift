@@ -204,7 +204,7 @@ final class PythonProcess {
         }
     }
 
-    /// Ends the process as it is without waiting: for the check that is over.
+    /// Tells Python the check is over (`END `: `serve` returns), then stops and reaps it.
     func finish() throws(ExternalError) {
         try send(.end, [], waitingFor: "the end of the check")
         stop()

@@ -79,7 +79,8 @@ def serve(forward, backward, inputs, seed=0, branches=None, name=None):
         name_ = name or getattr(forward, "__name__", "forward")
         return _Layer(forward, backward, _input_values(inputs, seed), branches, name_)
 
-    fds = os.environ.get(FDS_VARIABLE)
+    # Taken out of the environment: a Python the layer starts does not have the pipe.
+    fds = os.environ.pop(FDS_VARIABLE, None)
     if fds is None:
         _run_by_hand(layer())
     elif not _serve_pipe(layer, fds):
