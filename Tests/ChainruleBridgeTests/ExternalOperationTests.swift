@@ -69,6 +69,18 @@ import Testing
         #expect(node.status == .pass)
     }
 
+    @Test func aDeclaredKinkIsReportedWithBothOneSidedDerivatives() throws {
+        let op = try start(script("relu-at-zero"))
+        defer { op.close() }
+        let node = try #require(try op.check().nodes.first)
+        #expect(node.status == .kink)
+        let kink = try #require(node.kinks.first)
+        #expect(kink.inputName == "x")
+        #expect(kink.index == [1])
+        #expect(kink.leftDerivative == 0)
+        #expect(abs((kink.rightDerivative ?? 0) - 1) < 1e-9)
+    }
+
     @Test func aMaxPoolThatRoutesToEveryCellFails() throws {
         let op = try start(script("maxpool-routes-to-all"))
         defer { op.close() }
