@@ -106,9 +106,9 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         guard hello.protocol == BridgeProtocol.version else {
             throw .protocolViolation("the chainrule module Python imported speaks protocol \(hello.protocol), this chainrule \(BridgeProtocol.version): is an old chainrule.py beside the file shadowing the one chainrule ships? Remove it, or write it again with `chainrule python-module DIR`")
         }
-        guard !hello.inputs.isEmpty, hello.inputs.allSatisfy({ $0.shape.allSatisfy { $0 >= 0 } }),
-              hello.output.allSatisfy({ $0 >= 0 })
-        else { throw .protocolViolation("the HELO frame gives no inputs or a negative dimension") }
+        guard !hello.inputs.isEmpty, hello.inputs.allSatisfy({ Tensor.checkedElementCount($0.shape) != nil }),
+              Tensor.checkedElementCount(hello.output) != nil
+        else { throw .protocolViolation("the HELO frame gives no inputs, or a shape with a negative or overflowing size") }
         inputs = try hello.inputs.map { input throws(ExternalError) in
             Tensor(shape: input.shape, data: try reader.doubles(Tensor.elementCount(input.shape)))
         }
