@@ -83,6 +83,11 @@ def time_gradcheck(fast_mode):
 
 
 def main():
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as error:
+        sys.exit(f"bench-python: {error}: run it with a Python that has torch and NumPy (pip install torch numpy)")
     binary = chainrule_binary()
     module = tempfile.mkdtemp(prefix="bench-python-")
     try:
