@@ -66,6 +66,8 @@ struct Check: ParsableCommand {
         valueName: "OUT"))
     var figure: String?
 
+    @OptionGroup(title: "A layer written in Python") var python: PythonBridgeOptions
+
     func validate() throws {
         func usage(_ message: String) throws -> Never { throw ValidationError(message) }
         if let eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
@@ -79,7 +81,8 @@ struct Check: ParsableCommand {
         if let figure {
             do { _ = try FigureFormat(path: figure) } catch { try usage("--figure: \(error.description)") }
         }
-        if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
+        if python.isGiven && (ops || program.isGiven) { try usage("give one thing to check: --ops, a FILE, or --python FILE") }
+        if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph), or --python FILE (a layer written in Python)") }
         for name in op where Registry.spec(named: name) == nil {
             let hint = Suggestions.closest(to: name, among: Registry.names).map { " (did you mean \($0)?)" } ?? ""
             try usage("no op named '\(name)' in the registry\(hint); `chainrule ops` lists them")
@@ -95,6 +98,10 @@ struct Check: ParsableCommand {
     var renderer: TerminalReport { TerminalReport(colors: isatty(STDOUT_FILENO) != 0) }
 
     func run() throws {
+        if python.isGiven {
+            try checkPython(python)
+            return
+        }
         if program.isGiven {
             try checkProgram()
             return
