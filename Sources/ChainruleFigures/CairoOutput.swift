@@ -35,8 +35,11 @@ enum CairoOutput {
 
     /// An image in memory at `scale` pixels per point; refused past Cairo's 32,767-pixel side.
     static func raster(_ drawing: Drawing, scale: Double) throws(FigureError) -> FigureImage {
-        let width = Int((drawing.size.width * scale).rounded(.up)), height = Int((drawing.size.height * scale).rounded(.up))
-        guard width <= 32767, height <= 32767 else { throw .imageTooLarge(width: width, height: height) }
+        let pixels = { (points: Double) in points.isFinite ? Int(min(max(points * scale, 0), 1e9).rounded(.up)) : Int(1e9) }
+        let width = pixels(drawing.size.width), height = pixels(drawing.size.height)
+        guard width <= FigureError.maxImageSide, height <= FigureError.maxImageSide else {
+            throw .imageTooLarge(width: width, height: height, predicted: false, advice: [.vectorFormat, .smallerScale])
+        }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
             throw .drawingFailed("no image surface")
         }

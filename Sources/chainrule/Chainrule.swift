@@ -9,7 +9,7 @@ struct Chainrule: ParsableCommand {
         discussion: """
             Exit codes: 0 success (all checks pass), 1 a gradient check failed, 2 bad input or usage.
             """,
-        subcommands: [Eval.self, Check.self, Render.self, Figure.self, Ops.self, Demo.self]
+        subcommands: [Eval.self, Check.self, Render.self, Figure.self, Ops.self, Demo.self, LayoutWorkerCommand.self]
     )
 
     /// ArgumentParser exits 64 on usage errors and 1 on other thrown errors;

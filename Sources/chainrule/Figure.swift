@@ -51,6 +51,6 @@ struct Figure: ParsableCommand {
             return
         }
         guard let name, let output, let figure = LectureFigures.named(name) else { return }
-        try figure.make(palette).write(to: output, scale: scale)
+        try FigureFailure.wording { try figure.make(palette).write(to: output, scale: scale) }
     }
 }

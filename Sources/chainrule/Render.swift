@@ -32,6 +32,7 @@ struct Render: ParsableCommand {
                        at each input; gradients not yet known read "—"
               -o OUT.pdf writes one page per step; -o DIR/ (or an existing
               folder) writes step-00.png, step-01.png, … on one fixed layout.
+            Graphviz lays the figure out in a child process, stopped after --layout-timeout seconds.
             Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
@@ -76,6 +77,9 @@ struct Render: ParsableCommand {
     @Flag(help: "Draw the backward pass step by step: one PDF page (or PNG frame) per op, circuit or record style.")
     var steps = false
 
+    @Option(name: .customLong("layout-timeout"), help: ArgumentHelp("Seconds Graphviz may take to lay the figure out before it is stopped (default \(formatNumber(LayoutLimits.defaultTimeout))).", valueName: "seconds"))
+    var layoutTimeout: Double = LayoutLimits.defaultTimeout
+
     func validate() throws {
         if program.isGiven == (example != nil) {
             throw ValidationError("give one program: a FILE, - for standard input, -e EXPR, or --example NAME")
@@ -86,9 +90,14 @@ struct Render: ParsableCommand {
         }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        if let problem = LayoutLimits.timeoutProblem(layoutTimeout) { throw ValidationError("--layout-timeout: " + problem) }
     }
 
     func run() throws {
+        try FigureFailure.wording(draw)
+    }
+
+    func draw() throws {
         let (graph, outputNode) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
@@ -100,6 +109,7 @@ struct Render: ParsableCommand {
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
+        options.layout = LayoutWorkerCommand.limits(timeout: layoutTimeout)
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
             if let note = sampled.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
@@ -119,5 +129,33 @@ struct Render: ParsableCommand {
         let compiled = try program.compile()
         if !noGrad { try compiled.graph.backward(from: compiled.output) }
         return (compiled.graph, compiled.output)
+    }
+}
+
+/// A figure error as the command line says it: its advice worded as flags.
+struct FigureFailure: Error, CustomStringConvertible {
+    let error: FigureError
+    init(_ error: FigureError) { self.error = error }
+    var description: String { error.description(advising: \.commandLine) }
+
+    /// Runs `body`; a figure error it throws comes out worded for the command line.
+    static func wording(_ body: () throws -> Void) throws {
+        do { try body() } catch let error as FigureError { throw FigureFailure(error) }
+    }
+}
+
+extension FigureAdvice {
+    /// The flags that follow the advice.
+    var commandLine: String {
+        switch self {
+        case .recordStyle: "--style record"
+        case .modelStyle: "--style model"
+        case .layerView: "--style model --view layers"
+        case .smallerGraph: "a smaller graph (one sample instead of a batch, fewer steps)"
+        case .writeDot: "-o FILE.dot (DOT needs no layout)"
+        case .longerTimeout: "a longer --layout-timeout (default \(formatNumber(LayoutLimits.defaultTimeout)) s)"
+        case .smallerScale: "a smaller --scale"
+        case .vectorFormat: "-o FILE.svg or -o FILE.pdf"
+        }
     }
 }
