@@ -28,6 +28,10 @@ public enum GraphvizLayout {
     /// its network-simplex passes (measured: an unbounded 1,000-node graph with
     /// long edges did not finish in 300 s; bounded it took 2.7 s).
     public static let boundedSearchThreshold = 400
+    /// A box with more outgoing edges than this also gets the bounded search:
+    /// its edges are long (measured: 120 ops reading one intermediate value,
+    /// 243 boxes, did not finish in 20 s).
+    public static let boundedFanOut = 8
 
     /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines
     /// out. The call runs where `limits.runner` says, and is given up at

@@ -39,7 +39,9 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             ("rankdir", scene.direction.rawValue), ("nodesep", Self.inches(scene.nodeSeparation)),
             ("ranksep", Self.inches(scene.rankSeparation)), ("splines", "spline"), ("outputorder", "edgesfirst"),
         ]
-        if scene.nodes.count > GraphvizLayout.boundedSearchThreshold {
+        var fanOut = [String: Int]()
+        for edge in scene.edges { fanOut[edge.from, default: 0] += 1 }
+        if scene.nodes.count > GraphvizLayout.boundedSearchThreshold || (fanOut.values.max() ?? 0) > GraphvizLayout.boundedFanOut {
             graph += [("nslimit", "1"), ("nslimit1", "1"), ("mclimit", "0.5")]
         }
         attributes = pairs(graph)

@@ -131,12 +131,22 @@ enum BigStackThread {
 
 /// The worker side of `LayoutRunner.process`: what `chainrule layout-worker` runs.
 public enum LayoutWorker {
+    /// The address space a worker may use: 4 GiB. A figure within `maxBoxes`
+    /// lays out in under 100 MB; a graph of long edges grew 100 MB a second
+    /// (2.1 GB in 20 s), and fails here instead of taking the machine's memory.
+    public static let addressSpaceLimit = 4 << 30
+
     /// Reads a layout request on standard input, lays it out on a big-stack
     /// thread and writes the answer on standard output. Returns the exit
     /// status: 0, or 2 for a request it cannot read. Exits on its own if its
-    /// parent goes away.
+    /// parent goes away; its memory is capped at `addressSpaceLimit`.
     public static func serve() -> Int32 {
         exitWhenOrphaned()
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur > rlim_t(addressSpaceLimit) {
+            limit.rlim_cur = rlim_t(addressSpaceLimit)
+            setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         guard let request = try? JSONDecoder().decode(LayoutRequest.self, from: input) else {
             FileHandle.standardError.write(Data("layout-worker: standard input is not a layout request\n".utf8))
