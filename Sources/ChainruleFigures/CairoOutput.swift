@@ -38,7 +38,7 @@ enum CairoOutput {
         let pixels = { (points: Double) in points.isFinite ? Int(min(max(points * scale, 0), 1e9).rounded(.up)) : Int(1e9) }
         let width = pixels(drawing.size.width), height = pixels(drawing.size.height)
         guard width <= FigureError.maxImageSide, height <= FigureError.maxImageSide else {
-            throw .imageTooLarge(width: width, height: height, predicted: false, advice: [.vectorFormat, .smallerScale])
+            throw .imageTooLarge(width: width, height: height, predicted: false, advice: FigureError.imageAdvice(width: width, height: height, scale: scale))
         }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
             throw .drawingFailed("no image surface")

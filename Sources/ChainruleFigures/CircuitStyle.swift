@@ -16,6 +16,11 @@ extension SceneBuilder {
                 }
             } else {
                 addGate(node)
+                if drawnAsCopies(node.id) {
+                    for (consumer, k) in consumers[node.id.index] {
+                        addCircuitLeaf(node, key: sourceKey(node.id, consumer: consumer, k: k))
+                    }
+                }
             }
         }
         for node in graph.nodes {
@@ -34,6 +39,12 @@ extension SceneBuilder {
                 labelledWire("w\(node.id.index)_\(k)", from: sourceKey(input, consumer: node.id, k: k), to: "n\(node.id.index)",
                              above: wire.above, below: wire.below)
             }
+        }
+        // A gate whose value is copied beside its readers ends in its name, like the output.
+        for node in graph.nodes where node.op != nil && drawnAsCopies(node.id) && node.id != output {
+            add("t\(node.id.index)", .terminal, node: nil, shape: .plain, content: m.text(node.displayName, color: theme.text, bold: true), padding: 2)
+            let wire = wireLabels(value: node.value, gradient: .some(shownGradient(node.id)), local: nil)
+            labelledWire("w\(node.id.index)_out", from: "n\(node.id.index)", to: "t\(node.id.index)", above: wire.above, below: wire.below)
         }
         // The output's own wire, ending in its name.
         let result = graph[output]

@@ -65,6 +65,13 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The most pixels a side of a Cairo image surface can have.
     public static let maxImageSide = 32_767
 
+    /// A PNG too large at `scale`: SVG or PDF, and a smaller scale only if
+    /// one of at least 0.5 pixels per point (36 DPI) would fit.
+    static func imageAdvice(width: Int, height: Int, scale: Double) -> [FigureAdvice] {
+        let fittingScale = scale * Double(maxImageSide) / Double(max(width, height))
+        return fittingScale >= 0.5 ? [.vectorFormat, .smallerScale] : [.vectorFormat]
+    }
+
     public var description: String { description(advising: \.description) }
 
     /// The message, with each piece of advice worded by `word` (the CLI words them as flags).

@@ -73,12 +73,15 @@ public enum GraphFigure {
         for node in graph.nodes { for input in node.inputs { uses[input.index] += 1 } }
         let edges = uses.reduce(0, +)
         let ops = graph.nodes.reduce(0) { $0 + ($1.op == nil ? 0 : 1) }
-        // A leaf read by several ops is drawn once per use.
-        let copies = graph.nodes.reduce(0) { total, node in
-            total + (node.op == nil && uses[node.id.index] > 1 ? uses[node.id.index] - 1 : 0)
+        // A leaf read by several ops, or a value read by many, is drawn once per use
+        // (a copied gate also ends in its name on a labelled wire: two boxes more).
+        var copies = 0, copiedGates = 0
+        for node in graph.nodes where uses[node.id.index] > (node.op == nil ? 1 : SceneBuilder.copiedFanOut) {
+            copies += uses[node.id.index] - (node.op == nil ? 1 : 0)
+            if node.op != nil { copiedGates += 1 }
         }
         switch options.style {
-        case .circuit: return graph.count + copies + edges + 2
+        case .circuit: return graph.count + copies + edges + 2 * copiedGates + 2
         case .record: return graph.count + copies + ops
         case .model:
             if options.view == .ops { return graph.count + copies + edges }
@@ -128,7 +131,7 @@ public enum GraphFigure {
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
         let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
         guard width <= FigureError.maxImageSide, height <= FigureError.maxImageSide else {
-            var advice: [FigureAdvice] = [.vectorFormat, .smallerScale]
+            var advice = FigureError.imageAdvice(width: width, height: height, scale: scale)
             if !graph.layers.isEmpty { advice.append(.layerView) }
             throw .imageTooLarge(width: width, height: height, predicted: true, advice: advice)
         }

@@ -18,7 +18,8 @@ extension SceneBuilder {
         }
         var drawnLayers: Set<Int> = []
         for node in graph.nodes {
-            guard let key = modelGroup(node.id), !copiedInModel(node.id) else { continue }
+            // A copied leaf exists only as its copies; a copied value also in its own place.
+            guard let key = modelGroup(node.id), node.op != nil || !copiedInModel(node.id) else { continue }
             if options.view == .layers, let layer = node.layer {
                 if drawnLayers.insert(layer).inserted { addLayerBox(layer, key: key) }
             } else {

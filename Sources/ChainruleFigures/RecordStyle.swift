@@ -1,7 +1,8 @@
 import ChainruleCore
 
 /// micrograd's figure: one box per value, `name | data | grad`, with the op
-/// that made it in a small circle just before it.
+/// that made it in a small circle just before it. A value copied beside its
+/// readers (`drawnAsCopies`) ends its own row, and each copy starts a wire.
 extension SceneBuilder {
     mutating func buildRecord() {
         for node in graph.nodes {
@@ -22,6 +23,9 @@ extension SceneBuilder {
                 connect(sourceKey(input, consumer: node.id, k: k), opKey)
             }
             connect(opKey, "n\(node.id.index)")
+            if drawnAsCopies(node.id) {
+                for (consumer, k) in consumers[node.id.index] { addValueBox(node, key: sourceKey(node.id, consumer: consumer, k: k)) }
+            }
         }
     }
 

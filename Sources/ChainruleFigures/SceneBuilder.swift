@@ -64,7 +64,7 @@ struct SceneBuilder {
     /// The overlay colour and text of a checked node.
     func checkMark(_ id: NodeID) -> (color: RGB, text: String)? {
         guard let check = options.check?.node(id) else { return nil }
-        let error = String(format: "%.1e", check.maxRelativeError)
+        let error = check.maxRelativeError.isFinite ? String(format: "%.1e", check.maxRelativeError) : formatNumber(check.maxRelativeError)
         switch check.status {
         case .fail: return (theme.checkFailed, "✗ rel err \(error)")
         case .kink: return (theme.checkWarning, "kink, rel err \(error)")
@@ -161,13 +161,19 @@ struct SceneBuilder {
         connect(key, to, arrow: arrow)
     }
 
-    /// Every leaf read by several ops (an input, a parameter, a constant) is
-    /// drawn as a small copy beside each op that uses it, instead of one node
-    /// with long edges across the figure: long edges are what make `dot` slow
-    /// (an input feeding 300 ops overflowed its stack).
+    /// Every leaf read by several ops (an input, a parameter, a constant),
+    /// and every value read by more than `copiedFanOut` ops, is drawn as a
+    /// small copy beside each op that reads it, instead of one node with long
+    /// edges across the figure: long edges are what make `dot` slow (an input
+    /// feeding 300 ops overflowed its stack; a value feeding 120 ops took
+    /// longer than 20 s).
     func drawnAsCopies(_ id: NodeID) -> Bool {
-        graph[id].op == nil && consumers[id.index].count > 1
+        consumers[id.index].count > (graph[id].op == nil ? 1 : Self.copiedFanOut)
     }
+
+    /// A value computed by an op keeps its place when it feeds at most this
+    /// many ops (the wires stay short enough); beyond, it is copied too.
+    static let copiedFanOut = 4
 
     /// The scene key of the drawing of `input` as read by `consumer`'s input `k`.
     func sourceKey(_ input: NodeID, consumer: NodeID, k: Int) -> String {

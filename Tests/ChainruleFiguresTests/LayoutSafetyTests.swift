@@ -153,6 +153,25 @@ struct SharedLeafTests {
         #expect(GraphFigure.estimatedBoxes(graph: graph, options: options) >= scene.nodes.count)
     }
 
+    @Test("A value read by many ops keeps its place and gets a copy beside each reader", arguments: [FigureStyle.circuit, .record, .model])
+    func valueCopies(style: FigureStyle) throws {
+        // 120 ops reading one intermediate value did not lay out in 20 s drawn with long edges.
+        let (graph, output) = try compiled((["x0 = 0.5", "a = x0 * 2"] + (1..<120).map { "x\($0) = x\($0 - 1) * a" }).joined(separator: "\n"))
+        var options = FigureOptions()
+        options.style = style
+        options.view = .ops
+        let a = try #require(graph.nodes.first { $0.name == "a" })
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        let drawings = scene.nodes.filter { $0.node == a.id }
+        // A copy for each of the 119 ops that read it, and its own gate or box where it is made.
+        #expect(drawings.filter { $0.key.contains("_for") }.count == 119)
+        #expect(drawings.contains { drawing in !drawing.key.contains("_for") && scene.edges.contains { $0.to == drawing.key } })
+        let start = Date()
+        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(laidOut.nodes.count == scene.nodes.count)
+    }
+
     @Test("The 300- and 800-step star chains lay out in memory, on the big stack, within the deadline")
     func starChains() throws {
         for (steps, style) in [(300, FigureStyle.circuit), (800, .record)] {
