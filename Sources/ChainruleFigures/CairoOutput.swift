@@ -33,11 +33,11 @@ enum CairoOutput {
         return canvas.document(background: drawing.theme.background)
     }
 
-    /// An image in memory at `scale` pixels per point; refused past Cairo's 32,767-pixel side.
+    /// An image in memory at `scale` pixels per point; refused past Cairo's 32,767-pixel side or `maxImagePixels`.
     static func raster(_ drawing: Drawing, scale: Double) throws(FigureError) -> FigureImage {
         let pixels = { (points: Double) in points.isFinite ? Int(min(max(points * scale, 0), 1e9).rounded(.up)) : Int(1e9) }
         let width = pixels(drawing.size.width), height = pixels(drawing.size.height)
-        guard width <= FigureError.maxImageSide, height <= FigureError.maxImageSide else {
+        guard FigureError.imageFits(width: width, height: height) else {
             throw .imageTooLarge(width: width, height: height, predicted: false, advice: FigureError.imageAdvice(width: width, height: height, scale: scale))
         }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {

@@ -52,8 +52,8 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
     case layoutTimedOut(seconds: Double, boxes: Int, advice: [FigureAdvice])
     /// The layout worker died by `signal` (Graphviz overflowed its stack, or ran out of memory).
     case layoutCrashed(signal: Int32, boxes: Int, advice: [FigureAdvice])
-    /// A PNG would exceed Cairo's 32,767-pixel side: `width`×`height` pixels,
-    /// or at least that when `predicted` (refused before layout).
+    /// A PNG would exceed Cairo's 32,767-pixel side or `maxImagePixels`:
+    /// `width`×`height` pixels, or at least that when `predicted` (refused before layout).
     case imageTooLarge(width: Int, height: Int, predicted: Bool, advice: [FigureAdvice])
     /// Cairo reported an error while drawing.
     case drawingFailed(String)
@@ -64,11 +64,22 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The most pixels a side of a Cairo image surface can have.
     public static let maxImageSide = 32_767
+    /// The most pixels a PNG may have: 64 million, a 256 MiB image in memory
+    /// (a 16:9 4K slide is 8.3 million). Measured: a 26,026×7,096 PNG took
+    /// 10 s and 750 MB to draw and encode, nobody's slide.
+    public static let maxImagePixels = 64_000_000
+
+    /// True when a `width`×`height` PNG is within both limits.
+    public static func imageFits(width: Int, height: Int) -> Bool {
+        width <= maxImageSide && height <= maxImageSide && width * height <= maxImagePixels
+    }
 
     /// A PNG too large at `scale`: SVG or PDF, and a smaller scale only if
     /// one of at least 0.5 pixels per point (36 DPI) would fit.
     static func imageAdvice(width: Int, height: Int, scale: Double) -> [FigureAdvice] {
-        let fittingScale = scale * Double(maxImageSide) / Double(max(width, height))
+        let bySide = Double(maxImageSide) / Double(max(width, height, 1))
+        let byArea = (Double(maxImagePixels) / max(Double(width) * Double(height), 1)).squareRoot()
+        let fittingScale = scale * min(bySide, byArea)
         return fittingScale >= 0.5 ? [.vectorFormat, .smallerScale] : [.vectorFormat]
     }
 
@@ -95,7 +106,9 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
         case .layoutCrashed(let signal, let boxes, let advice):
             return "Graphviz crashed (\(signalName(signal))) laying out the figure's \(boxes) boxes; nothing was written." + advise(advice)
         case .imageTooLarge(let width, let height, let predicted, let advice):
-            return "a PNG of \(predicted ? "at least " : "")\(width)×\(height) pixels exceeds Cairo's limit of \(Self.maxImageSide) per side." + advise(advice)
+            let limit = width > Self.maxImageSide || height > Self.maxImageSide
+                ? "Cairo's limit of \(Self.maxImageSide) per side" : "the limit of \(Self.maxImagePixels / 1_000_000) million pixels"
+            return "a PNG of \(predicted ? "at least " : "")\(width)×\(height) pixels exceeds \(limit)." + advise(advice)
         case .drawingFailed(let message):
             return "Cairo could not draw the figure: \(message)"
         case .encodingFailed(let message):

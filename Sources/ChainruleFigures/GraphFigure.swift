@@ -130,7 +130,7 @@ public enum GraphFigure {
         let side = across + margins + (lr ? title : 0)
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
         let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
-        guard width <= FigureError.maxImageSide, height <= FigureError.maxImageSide else {
+        guard FigureError.imageFits(width: width, height: height) else {
             var advice = FigureError.imageAdvice(width: width, height: height, scale: scale)
             if !graph.layers.isEmpty { advice.append(.layerView) }
             throw .imageTooLarge(width: width, height: height, predicted: true, advice: advice)

@@ -34,8 +34,8 @@ struct LayoutRunnerTests {
 
     @Test("The in-process runner gives up at its deadline and says how to get more time")
     func threadDeadline() throws {
-        // 60 ops reading one intermediate value: long edges, about half a second of `dot`.
-        let (graph, output) = try compiled((["x0 = 0.5", "a = x0 * 2"] + (1..<60).map { "x\($0) = x\($0 - 1) * a" }).joined(separator: "\n"))
+        // x{i} reads x{i/2}: 70 long edges that no copy removes, about a second of `dot`.
+        let (graph, output) = try compiled((["x1 = 0.5"] + (2..<70).map { "x\($0) = x\($0 - 1) + x\($0 / 2)" }).joined(separator: "\n"))
         var options = FigureOptions()
         options.style = .record
         let slow = try GraphFigure.scene(graph: graph, output: output, options: options)
@@ -229,6 +229,20 @@ struct SharedLeafTests {
         #expect(advice.contains(.vectorFormat))
         #expect(Date().timeIntervalSince(start) < 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+}
+
+@Suite("PNG limits")
+struct ImageLimitTests {
+    @Test("A PNG is bounded by Cairo's side and by 64 million pixels; a smaller scale is advised only if a readable one fits")
+    func limits() {
+        #expect(FigureError.imageFits(width: 8000, height: 8000))
+        #expect(!FigureError.imageFits(width: 10_000, height: 10_000))
+        #expect(!FigureError.imageFits(width: 40_000, height: 100))
+        #expect(FigureError.imageAdvice(width: 10_000, height: 10_000, scale: 2) == [.vectorFormat, .smallerScale])
+        #expect(FigureError.imageAdvice(width: 503_245, height: 108, scale: 2) == [.vectorFormat])
+        let area = FigureError.imageTooLarge(width: 10_000, height: 10_000, predicted: false, advice: [])
+        #expect(area.description.contains("64 million pixels"))
     }
 }
 
