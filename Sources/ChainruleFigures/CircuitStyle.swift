@@ -8,18 +8,14 @@ extension SceneBuilder {
         for node in graph.nodes {
             if node.op == nil {
                 if drawnAsCopies(node.id) {
-                    for (consumer, k) in consumers[node.id.index] {
-                        addCircuitLeaf(node, key: sourceKey(node.id, consumer: consumer, k: k))
-                    }
+                    for (consumer, k) in consumers[node.id.index] { addCircuitCopy(node, consumer: consumer, k: k) }
                 } else {
                     addCircuitLeaf(node, key: "n\(node.id.index)")
                 }
             } else {
                 addGate(node)
                 if drawnAsCopies(node.id) {
-                    for (consumer, k) in consumers[node.id.index] {
-                        addCircuitLeaf(node, key: sourceKey(node.id, consumer: consumer, k: k))
-                    }
+                    for (consumer, k) in consumers[node.id.index] { addCircuitCopy(node, consumer: consumer, k: k) }
                 }
             }
         }
@@ -81,6 +77,13 @@ extension SceneBuilder {
         guard let tensor else { return "—" }
         if tensor.count == 1 { return number(tensor.data[0]) }
         return describeShape(tensor.shape) + " " + summary(tensor)
+    }
+
+    /// The copy of `node`'s name at the start of the wire into input `k` of `consumer`.
+    mutating func addCircuitCopy(_ node: Node, consumer: NodeID, k: Int) {
+        let key = sourceKey(node.id, consumer: consumer, k: k)
+        copies.insert(key)
+        addCircuitLeaf(node, key: key)
     }
 
     mutating func addCircuitLeaf(_ node: Node, key: String) {

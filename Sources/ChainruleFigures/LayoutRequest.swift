@@ -61,6 +61,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         edges = scene.edges.map { edge in
             var list: [(String, String)] = [("arrowhead", edge.arrow ? "normal" : "none"), ("arrowsize", "0.8")]
+            if edge.weight != 1 { list.append(("weight", String(edge.weight))) }
             // A wire runs through its label's middle: enter on one side, leave on the other,
             // and a node's wires leave from its downstream side, as in a circuit diagram.
             let from = position[edge.from], to = position[edge.to]

@@ -33,7 +33,10 @@ extension SceneBuilder {
                 guard var from = modelGroup(input), from != to else { continue }
                 if copiedInModel(input) {
                     from += "_for_" + to
-                    if index[from] == nil { addModelNodeBox(graph[input], key: from, cluster: index[to].flatMap { nodes[$0].cluster }) }
+                    if index[from] == nil {
+                        copies.insert(from)
+                        addModelNodeBox(graph[input], key: from, cluster: index[to].flatMap { nodes[$0].cluster })
+                    }
                 }
                 guard connected.insert(from + ">" + to).inserted else { continue }
                 let shape = m.text(describeShape(graph[input].shape), color: theme.muted, small: true)

@@ -7,9 +7,7 @@ extension SceneBuilder {
     mutating func buildRecord() {
         for node in graph.nodes {
             if node.op == nil && drawnAsCopies(node.id) {
-                for (consumer, k) in consumers[node.id.index] {
-                    addValueBox(node, key: sourceKey(node.id, consumer: consumer, k: k))
-                }
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
                 continue
             }
             addValueBox(node, key: "n\(node.id.index)")
@@ -24,9 +22,16 @@ extension SceneBuilder {
             }
             connect(opKey, "n\(node.id.index)")
             if drawnAsCopies(node.id) {
-                for (consumer, k) in consumers[node.id.index] { addValueBox(node, key: sourceKey(node.id, consumer: consumer, k: k)) }
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
             }
         }
+    }
+
+    /// The copy of `node` beside input `k` of `consumer`.
+    mutating func addValueCopy(_ node: Node, consumer: NodeID, k: Int) {
+        let key = sourceKey(node.id, consumer: consumer, k: k)
+        copies.insert(key)
+        addValueBox(node, key: key)
     }
 
     mutating func addValueBox(_ node: Node, key: String) {

@@ -153,6 +153,15 @@ struct SharedLeafTests {
         #expect(GraphFigure.estimatedBoxes(graph: graph, options: options) >= scene.nodes.count)
     }
 
+    @Test("With its input copied beside each op, a chain stays on one line however long it is")
+    func chainStaysStraight() throws {
+        let heights = try [10, 40].map { steps -> Double in
+            let (graph, output) = try compiled(starChain(steps))
+            return try GraphFigure.layout(graph: graph, output: output, options: FigureOptions()).size.height
+        }
+        #expect(abs(heights[1] - heights[0]) < 20)
+    }
+
     @Test("A value read by many ops keeps its place and gets a copy beside each reader", arguments: [FigureStyle.circuit, .record, .model])
     func valueCopies(style: FigureStyle) throws {
         // 120 ops reading one intermediate value did not lay out in 20 s drawn with long edges.
