@@ -77,7 +77,7 @@ struct Render: ParsableCommand {
     @Flag(help: "Draw the backward pass step by step: one PDF page (or PNG frame) per op, circuit or record style.")
     var steps = false
 
-    @Option(name: .customLong("layout-timeout"), help: ArgumentHelp("Seconds Graphviz may take to lay the figure out before it is stopped (default \(formatNumber(LayoutLimits.defaultTimeout))).", valueName: "seconds"))
+    @Option(name: .customLong("layout-timeout"), help: ArgumentHelp("Seconds Graphviz may take to lay the figure out before it is stopped.", valueName: "seconds"))
     var layoutTimeout: Double = LayoutLimits.defaultTimeout
 
     func validate() throws {
