@@ -57,10 +57,11 @@ public enum LayoutRunner: Sendable, Equatable {
 /// How and for how long Graphviz may run (`--layout-timeout`).
 public struct LayoutLimits: Sendable, Equatable {
     public var runner: LayoutRunner
-    /// Seconds before a layout is given up. Default 30: the biggest figure
-    /// `maxBoxes` lets through (2,500 boxes) lays out in about 6 s on a
-    /// two-core machine, so 30 s leaves room for a machine five times slower,
-    /// while a graph that would take `dot` minutes is refused in half of one.
+    /// Seconds before a layout is given up. Default 30: the biggest figures
+    /// `maxBoxes` lets through (a 2,400-box chain) lay out in about 2 s on a
+    /// two-core machine (release build), so 30 s leaves room for a machine
+    /// many times slower, while a graph that would take `dot` minutes is
+    /// refused in half of one.
     public var timeout: Double
     public var plugins: GraphvizPlugins
 
