@@ -102,7 +102,7 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
         case .layoutFailed(let message):
             return "Graphviz could not lay out the figure: \(message)"
         case .layoutTimedOut(let seconds, let boxes, let advice):
-            return "Graphviz did not finish laying out the figure's \(boxes) boxes within \(formatNumber(seconds)) s and was stopped." + advise(advice)
+            return "Graphviz did not finish laying out the figure's \(boxes) boxes within \(formatNumber(seconds)) s and was given up." + advise(advice)
         case .layoutCrashed(let signal, let boxes, let advice):
             return "Graphviz crashed (\(signalName(signal))) laying out the figure's \(boxes) boxes; nothing was written." + advise(advice)
         case .imageTooLarge(let width, let height, let predicted, let advice):

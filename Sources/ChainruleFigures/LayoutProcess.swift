@@ -57,10 +57,15 @@ enum LayoutProcess {
         }
 
         let exchanged = exchange(input, socket: channel[0], errors: errors[0], deadline: deadline)
-        guard exchanged.inTime, let status = reap(pid, deadline: deadline) else {
+        let status = exchanged.end == .closed ? reap(pid, deadline: deadline) : nil
+        guard let status else {
             kill(pid, SIGKILL)
             _ = reap(pid, deadline: nil)
-            throw timedOut
+            switch exchanged.end {
+            case .tooLong: throw .layoutFailed("the layout worker wrote more than \(maxAnswerBytes >> 20) MiB")
+            case .lost: throw .layoutFailed("waiting on the layout worker failed: \(String(cString: strerror(errno)))")
+            case .closed, .deadline: throw timedOut
+            }
         }
         let signal = status & 0x7F
         if signal != 0 { throw .layoutCrashed(signal: signal, boxes: request.nodes.count, advice: advice) }
@@ -92,9 +97,21 @@ enum LayoutProcess {
         }
     }
 
+    /// How an exchange with a worker ended.
+    private enum End {
+        /// The worker closed its output and its error stream.
+        case closed
+        /// The deadline passed first.
+        case deadline
+        /// The worker wrote more than `maxAnswerBytes`.
+        case tooLong
+        /// Waiting on the worker failed (`poll` refused).
+        case lost
+    }
+
     /// Sends `input` then reads the answer and the error text until the worker
     /// closes both, or until `deadline`.
-    private static func exchange(_ input: Data, socket: Int32, errors: Int32, deadline: Date) -> (output: Data, errors: Data, inTime: Bool) {
+    private static func exchange(_ input: Data, socket: Int32, errors: Int32, deadline: Date) -> (output: Data, errors: Data, end: End) {
         for fd in [socket, errors] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         var output = Data(), errorText = Data()
         var sent = 0, socketOpen = true, errorsOpen = true
@@ -102,12 +119,13 @@ enum LayoutProcess {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while socketOpen || errorsOpen {
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0, output.count <= maxAnswerBytes else { return (output, errorText, false) }
+            guard remaining > 0 else { return (output, errorText, .deadline) }
+            guard output.count <= maxAnswerBytes else { return (output, errorText, .tooLong) }
             var fds: [pollfd] = []
             if socketOpen { fds.append(pollfd(fd: socket, events: Int16(POLLIN) | (sent < input.count ? Int16(POLLOUT) : 0), revents: 0)) }
             if errorsOpen { fds.append(pollfd(fd: errors, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 60_000)))
-            if ready < 0 && errno != EINTR { return (output, errorText, false) }
+            if ready < 0 && errno != EINTR { return (output, errorText, .lost) }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == socket && entry.revents & Int16(POLLOUT) != 0 && sent < input.count {
                     let count = input.withUnsafeBytes { bytes in
@@ -125,6 +143,6 @@ enum LayoutProcess {
                 }
             }
         }
-        return (output, errorText, true)
+        return (output, errorText, .closed)
     }
 }
