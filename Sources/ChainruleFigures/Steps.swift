@@ -142,7 +142,7 @@ public enum BackwardSteps {
             }
         }
         common.titleBlock = scenes.compactMap(\.titleBlock).max { $0.size.width < $1.size.width }
-        let laidOut = try GraphvizLayout.layout(common)
+        let laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
         let margin = options.theme.margin
         let position = Dictionary(uniqueKeysWithValues: common.nodes.enumerated().map { ($1.key, $0) })
         return scenes.map { scene in

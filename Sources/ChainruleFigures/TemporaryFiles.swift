@@ -50,6 +50,40 @@ public enum Temporaries {
         finished(process: process.processIdentifier)
     }
 
+    /// Starts a child with `spawn` (which returns its pid, or nil when it could
+    /// not start) under the registry's lock, and tracks it.
+    static func start(_ spawn: () -> pid_t?) -> pid_t? {
+        state.withLock { state in
+            let pid = spawn()
+            if let pid { state.children.insert(pid) }
+            return pid
+        }
+    }
+
+    /// `waitpid` under the registry's lock — so a cleanup never kills a pid
+    /// that was reaped (and perhaps reused) — forgetting the child once it is
+    /// reaped. Its wait status, or nil while it still runs (`blocking: false`).
+    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+        state.withLock { state -> Int32? in
+            var status: Int32 = 0
+            while true {
+                let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+                if result < 0 && errno == EINTR { continue }
+                guard result == pid || result < 0 else { return nil }
+                state.children.remove(pid)
+                return status
+            }
+        }
+    }
+
+    /// The tracked children running now.
+    public static var children: Set<pid_t> { state.withLock { $0.children } }
+
+    /// Kills every tracked child (SIGKILL); whoever waits on one then sees it end.
+    public static func killChildren() {
+        state.withLock { state in for pid in state.children { kill(pid, SIGKILL) } }
+    }
+
     // MARK: Folders
 
     /// Makes a new, tracked, hidden folder inside `parent`. Fails with the
