@@ -73,12 +73,17 @@ enum FiniteDifference {
         return extrapolate(series: series, steps: steps, rounding: rounding, order: 2)
     }
 
-    /// A one-sided derivative from `values[k] = f(x + side·steps[k])` and `base = f(x)`:
-    /// `side · (f(x + side·t) − f(x)) / t`, extrapolated in powers of t.
-    static func oneSided(values: [Double], base: Double, steps: [Double], side: Double, scale: Double) -> NumericDerivative {
-        let series = values.indices.map { side * (values[$0] - base) / steps[$0] }
-        let rounding = steps.map { 2 * roundingFactor * Double.ulpOfOne * scale / $0 }
-        return extrapolate(series: series, steps: steps, rounding: rounding, order: 1)
+    /// A one-sided derivative from `values[k] = f(x + side·steps[k])` (steps halving, all on one
+    /// branch): the secants `side · (f(x + side·t_k) − f(x + side·t_(k+1))) / (t_k − t_(k+1))` of
+    /// that branch, extrapolated in powers of t. Secants between the branch's own points, not
+    /// quotients against f(x): when the kink lies a hair beside x (a near-tie), f(x) is on the
+    /// other branch and `(f(x + t) − f(x)) / t` would carry its offset divided by t.
+    static func oneSided(values: [Double], steps: [Double], side: Double, scale: Double) -> NumericDerivative {
+        let pairs = 0..<(values.count - 1)
+        let series = pairs.map { side * (values[$0] - values[$0 + 1]) / (steps[$0] - steps[$0 + 1]) }
+        let widths = pairs.map { steps[$0] - steps[$0 + 1] }
+        let rounding = widths.map { 2 * roundingFactor * Double.ulpOfOne * scale / $0 }
+        return extrapolate(series: series, steps: pairs.map { steps[$0] }, rounding: rounding, order: 1)
     }
 
     private static func pow2(_ e: Double) -> Double { Double(sign: .plus, exponent: Int(e), significand: 1) }

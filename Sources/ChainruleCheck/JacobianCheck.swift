@@ -508,8 +508,7 @@ enum JacobianCheck {
             derivatives.reserveCapacity(base.count)
             for k in base.indices {
                 let scale = used.reduce(baseMagnitude[k]) { Swift.max($0, magnitudes[$1][k]) }
-                let d = FiniteDifference.oneSided(
-                    values: used.map { values[$0][k] }, base: base[k], steps: usedSteps, side: side, scale: scale)
+                let d = FiniteDifference.oneSided(values: used.map { values[$0][k] }, steps: usedSteps, side: side, scale: scale)
                 guard (d.error ?? .infinity) <= convergedFraction * options.tolerance(numeric: d.value) else { return nil }
                 derivatives.append(d)
             }
