@@ -22,7 +22,8 @@ struct ComparisonTally: Sendable {
 
     /// Adds one comparison away from kinks, judged by `JacobianCheck.judge` within `tolerance`.
     /// `describe` builds the full record only when it is needed. `countsAsEntry` is false for
-    /// the random-projection probe of a full-Jacobian check (its entries are already counted).
+    /// the random-projection probe of a full-Jacobian check: its entries are already counted,
+    /// and it only speaks when it fails.
     mutating func add(
         analytic a: Double, numeric n: NumericDerivative, tolerance: Double, options: CheckOptions,
         countsAsEntry: Bool = true, describe: () -> ElementComparison
@@ -37,6 +38,8 @@ struct ComparisonTally: Sendable {
             return
         }
         if judgement == .fail { failures += 1 }
+        // A passing probe says nothing the entries did not: it neither sets the error nor the worst element.
+        guard countsAsEntry || judgement == .fail else { return }
         if Swift.max(abs(a), abs(n.value)) >= options.absoluteTolerance || judgement == .fail {
             maxRelativeError = Swift.max(maxRelativeError, relativeError(analytic: a, numeric: n.value))
         }
