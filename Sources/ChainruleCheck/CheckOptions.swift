@@ -173,14 +173,7 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
     /// doubles the gradient pass at rtol ≥ 0.5.
     public func accepts(analytic a: Double, numeric n: Double) -> Bool {
-        abs(a - n) <= absoluteTolerance + relativeTolerance * abs(n)
-    }
-
-    /// How far past the tolerance an element is: `|a − n| / (atol + rtol·|n|)`,
-    /// above 1 for a failure. Orders elements to find the worst one.
-    func toleranceRatio(analytic a: Double, numeric n: Double) -> Double {
-        let ratio = abs(a - n) / (absoluteTolerance + relativeTolerance * abs(n))
-        return ratio.isNaN ? .infinity : ratio
+        abs(a - n) <= tolerance(numeric: n)
     }
 
     /// The tolerance of an element whose finite difference is n: `atol + rtol·|n|`.

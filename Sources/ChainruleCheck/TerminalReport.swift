@@ -201,7 +201,8 @@ public struct TerminalReport: Sendable {
                 + "the one-sided derivatives (extrapolated on each side of the kink\(good))"
         }
         let certainty = c.errorEstimate.map { e in
-            "; differs by \(scientific(c.absoluteError)); the finite difference is good to \(scientific(e))"
+            let step = c.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? ""
+            return "; differs by \(scientific(c.absoluteError)); the finite difference\(step) is good to \(scientific(e))"
                 + (c.absoluteError > JacobianCheck.certaintyFactor * e ? ", so the rule is wrong" : "")
         } ?? ""
         return element + ": backward rule "
