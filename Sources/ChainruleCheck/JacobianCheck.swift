@@ -580,7 +580,7 @@ enum JacobianCheck {
 struct ElementComponents {
     let input: Int
     let inputName: String
-    let index: [Int]
+    private let inputShape: [Int]
     /// The rule's numbers: `rows[k·n + element]` for a full Jacobian, `[uᵀJ]` projected.
     private let rows: [Double]
     private let element: Int
@@ -592,7 +592,7 @@ struct ElementComponents {
     init(_ function: Differentiand, samples s: ElementSamples, cotangents: JacobianCheck.Cotangents, analytic: [Double]) {
         input = s.input
         inputName = function.inputNames[s.input]
-        index = Tensor.index(of: s.element, in: function.inputs[s.input].shape)
+        inputShape = function.inputs[s.input].shape
         rows = analytic
         element = s.element
         inputCount = function.inputs[s.input].count
@@ -609,6 +609,9 @@ struct ElementComponents {
     }
 
     var indices: Range<Int> { 0..<count }
+
+    /// The element's multi-index, built only for a comparison that is kept.
+    var index: [Int] { Tensor.index(of: element, in: inputShape) }
 
     func analytic(_ k: Int) -> Double {
         outputShape == nil ? rows[element] : rows[k * inputCount + element]
