@@ -378,6 +378,8 @@ enum JacobianCheck {
     struct OneSidedResult {
         var derivatives: [NumericDerivative]
         var pattern: [Int]
+        /// The steps (indices into the side's samples) the derivatives came from.
+        var window: Range<Int>
     }
 
     /// The element's stencil points straddle a change of branch pattern. Shrinks the step on
@@ -386,8 +388,9 @@ enum JacobianCheck {
     /// has converged (its error estimate below a quarter of the tolerance), with at least one
     /// side on the element's own branch (or, at the last block, none: the element sits on the
     /// kink itself, as abs at 0); so at most one kink lies between the two runs. Then,
-    /// per component: equal sides are a smooth entry judged against their mean (the element is
-    /// not at a kink); different sides are a kink, where the rule's value must lie between them.
+    /// per component: sides equal within twice their error estimates are a smooth entry judged
+    /// against their mean (the element is not at a kink); sides that differ are a kink, where
+    /// the rule's value must lie between them.
     /// When that cannot be reached by h/2^23 the element is inconclusive, never a failure.
     static func arbitrateKink(
         _ s: ElementSamples, _ components: ElementComponents, function: Differentiand, evaluator: any PerturbedEvaluator,
@@ -421,15 +424,19 @@ enum JacobianCheck {
         var kinked: [(comparison: ElementComparison, ratio: Double, jump: Double)] = []
         for k in components.indices {
             let l = left.derivatives[k], r = right.derivatives[k], a = components.analytic(k)
-            let tolerance = options.tolerance(numeric: Swift.max(abs(l.value), abs(r.value)))
             let jump = abs(r.value - l.value)
             let error = Swift.max(l.error ?? 0, r.error ?? 0)
             let mean = NumericDerivative(
                 value: (l.value + r.value) / 2, error: error + jump / 2, rounding: Swift.max(l.rounding, r.rounding),
                 step: Swift.min(l.step, r.step))
-            if jump <= tolerance {
-                tally.add(analytic: a, numeric: mean, tolerance: options.tolerance(numeric: mean.value), options: options) {
-                    components.comparison(k, analytic: a, numeric: mean, undefinedStep: nil)
+            // The sides agree within their own errors: no kink at this entry, however the stencil's
+            // points fell. A jump beyond them, however small, is a kink.
+            if jump <= 2 * ((l.error ?? 0) + (r.error ?? 0)) {
+                let numeric = centralOverSharedSteps(sides, right.window, left.window, component: k).flatMap {
+                    ($0.error ?? .infinity) < (mean.error ?? .infinity) ? $0 : nil
+                } ?? mean
+                tally.add(analytic: a, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), options: options) {
+                    components.comparison(k, analytic: a, numeric: numeric, undefinedStep: nil)
                 }
                 continue
             }
@@ -441,6 +448,22 @@ enum JacobianCheck {
             kinked.append((comparison, options.kinkRatio(analytic: a, left: l.value, right: r.value), jump))
         }
         tally.addKinkElement(kinked)
+    }
+
+    /// Where both sides agree, the central differences `(f(x + t) − f(x − t)) / 2t` over the steps
+    /// both windows share, extrapolated as Richardson does: far more accurate than the one-sided
+    /// values, from points already evaluated. Nil when fewer than two steps are shared.
+    static func centralOverSharedSteps(
+        _ sides: [SideSamples], _ right: Range<Int>, _ left: Range<Int>, component k: Int
+    ) -> NumericDerivative? {
+        let shared = right.clamped(to: left)
+        guard shared.count >= 2 else { return nil }
+        let steps = shared.map { sides[0].steps[$0] }
+        let series = shared.map { (sides[0].values[$0][k] - sides[1].values[$0][k]) / (2 * sides[0].steps[$0]) }
+        let rounding = shared.map {
+            FiniteDifference.roundingFactor * Double.ulpOfOne * Swift.max(sides[0].magnitudes[$0][k], sides[1].magnitudes[$0][k]) / sides[0].steps[$0]
+        }
+        return FiniteDifference.extrapolate(series: series, steps: steps, rounding: rounding, order: 2)
     }
 
     /// The points `x + side·t` of one side of a kink arbitration, widest step first.
@@ -515,7 +538,7 @@ enum JacobianCheck {
                 guard (d.error ?? .infinity) <= convergedFraction * options.tolerance(numeric: d.value) else { return nil }
                 derivatives.append(d)
             }
-            return OneSidedResult(derivatives: derivatives, pattern: patterns[used.lowerBound])
+            return OneSidedResult(derivatives: derivatives, pattern: patterns[used.lowerBound], window: used)
         }
     }
 
