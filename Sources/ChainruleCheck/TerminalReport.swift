@@ -21,6 +21,8 @@ public struct TerminalReport: Sendable {
 
     public func render(_ report: CheckReport) -> String {
         var lines: [String] = []
+        // With a step per element (--eps auto), each failing element says which h it had.
+        let showSteps = report.options?.autoStep ?? false
         if let options = report.options { lines.append(paint(options.summary, .dim)) }
         if let bad = report.nonFinite {
             let location = bad.location.map { " at \($0)" } ?? ""
@@ -34,7 +36,7 @@ public struct TerminalReport: Sendable {
                 let title = pad("\(node.name) (\(node.op))", nameWidth)
                 let location = node.location.map { "  \($0)" } ?? ""
                 lines.append("  " + statusLabel(node.status) + "  " + title + "  " + errorColumns(node.status, node.maxRelativeError, node.band, checked: node.elementsChecked, method: node.method, worst: node.worst) + location)
-                lines += verdictLines(node.verdict, inputWord: "input", function: node.op)
+                lines += verdictLines(node.verdict, inputWord: "input", function: node.op, showStep: showSteps)
             }
         }
         if !report.leaves.isEmpty {
@@ -50,7 +52,7 @@ public struct TerminalReport: Sendable {
                     "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(spelled(p.analytic)) vs \(spelled(p.numeric)))"
                 } ?? ""
                 lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil, worst: leaf.worst) + sampled + fast)
-                lines += verdictLines(leaf.verdict, inputWord: "leaf", function: "a node downstream")
+                lines += verdictLines(leaf.verdict, inputWord: "leaf", function: "a node downstream", showStep: showSteps)
             }
         }
         if let problem = report.endToEndProblem {
@@ -149,7 +151,8 @@ public struct TerminalReport: Sendable {
     /// The lines under a verdict's own line: why it could not be compared, the probes it
     /// failed, its worst failing element, its kinks and its inconclusive elements.
     private func verdictLines(
-        _ verdict: CheckVerdict, inputWord: String, function: String, prefix: String = "", showKinks: Bool = true
+        _ verdict: CheckVerdict, inputWord: String, function: String, prefix: String = "", showKinks: Bool = true,
+        showStep: Bool = false
     ) -> [String] {
         var lines: [String] = []
         if let problem = verdict.problem { lines.append("      " + prefix + problem) }
@@ -158,7 +161,8 @@ public struct TerminalReport: Sendable {
             lines.append("      " + prefix + paint("probe \(failure.probe.rawValue)", .red) + ": \(inputWord) \(failure.input) \"\(failure.inputName)\"\(element): \(failure.detail)")
         }
         if verdict.failedElements > 0, let worst = verdict.worst {
-            lines.append("      " + prefix + describe(worst, inputWord: inputWord, function: function))
+            let step = showStep && worst.errorEstimate == nil ? worst.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? "" : ""
+            lines.append("      " + prefix + describe(worst, inputWord: inputWord, function: function) + step)
         }
         if showKinks { lines += kinkLines(verdict.kinks, count: verdict.kinkCount, inputWord: inputWord, prefix: prefix) }
         lines += inconclusiveLines(verdict.inconclusive, count: verdict.inconclusiveCount, inputWord: inputWord, prefix: prefix)

@@ -110,6 +110,11 @@ import Testing
         let leaf = try #require(report.leaf(x.id))
         #expect(leaf.worst?.step == 1e-6 * (leaf.worst?.index == [0] ? 300 : 1))
         #expect(CheckOptions(autoStep: true).summary.hasPrefix("central difference, h = 1e-6·max(1, |x|) · "))
+        // A failing element says which step it had.
+        let (wrong, out, _, _, _, _) = wrongSigmoidGraph()
+        let failing = try GradientCheck.graph(wrong, output: out.id, options: CheckOptions(autoStep: true))
+        let detail = try #require(TerminalReport().render(failing).split(separator: "\n").first { $0.contains("input 0 \"z\" element") })
+        #expect(detail.hasSuffix(") (h = 1e-06)"))
     }
 }
 
