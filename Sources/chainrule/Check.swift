@@ -17,8 +17,10 @@ struct Check: ParsableCommand {
             An element passes when |a − n| ≤ atol + rtol·|n| (a: the backward rule, n: the finite difference). \
             The report also grades the relative error |a − n| / max(|a|, |n|): ≤1e-7 good, ≤1e-4 acceptable \
             (rounding in long sums, or at kinks), ≤1e-2 suspicious, above wrong. Where x ± h crosses a kink \
-            (relu at 0, a max tie) the report gives both one-sided derivatives, and the rule's value passes \
-            when it lies between them (a subgradient, within atol + rtol·max(|left|, |right|)).
+            (relu at 0, a max tie) the step is shrunk until one kink is isolated and the one-sided \
+            derivatives have converged; the report gives both, and the rule's value passes when it lies \
+            between them (a subgradient, within atol + rtol·max(|left|, |right|)); where that cannot be \
+            reached the element is inconclusive, never failed.
             A program's check samples large tensors: when some leaf or op input has more than \
             \(CheckOptions.autoSampleThreshold) elements, \(CheckOptions.autoSampleSize) random elements of \
             every leaf and op input with more than \(CheckOptions.autoSampleSize) are checked (all elements of \
