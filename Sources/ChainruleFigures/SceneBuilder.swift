@@ -70,6 +70,7 @@ struct SceneBuilder {
         switch check.status {
         case .fail: return (theme.checkFailed, "✗ rel err \(error)")
         case .kink: return (theme.checkWarning, "kink, rel err \(error)")
+        case .inconclusive: return (theme.checkWarning, "? inconclusive")
         case .pass: return (check.band == .good ? theme.checkGood : theme.checkWarning, "✓ rel err \(error)")
         case .skipped: return nil
         }
@@ -87,7 +88,7 @@ struct SceneBuilder {
             guard let check = options.check?.node(id) else { return nil }
             switch check.status {
             case .fail: return 3
-            case .kink: return 2
+            case .kink, .inconclusive: return 2
             case .pass: return check.band == .good ? 0 : 1
             case .skipped: return nil
             }

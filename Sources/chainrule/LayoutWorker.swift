@@ -23,3 +23,18 @@ struct LayoutWorkerCommand: ParsableCommand {
         return LayoutLimits(runner: .process(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
     }
 }
+
+/// `--layout-timeout`, for every command that lays a figure out (`render`,
+/// `check --figure`): the figure is laid out in a worker process, given up
+/// after this many seconds.
+struct LayoutTimeoutOption: ParsableArguments {
+    @Option(name: .customLong("layout-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds Graphviz may take to lay the figure out before it is stopped.", valueName: "seconds"))
+    var layoutTimeout: Double = LayoutLimits.defaultTimeout
+
+    func validate() throws {
+        if let problem = LayoutLimits.timeoutProblem(layoutTimeout) { throw ValidationError("--layout-timeout: " + problem) }
+    }
+
+    var limits: LayoutLimits { LayoutWorkerCommand.limits(timeout: layoutTimeout) }
+}

@@ -77,8 +77,7 @@ struct Render: ParsableCommand {
     @Flag(help: "Draw the backward pass step by step: one PDF page (or PNG frame) per op, circuit or record style.")
     var steps = false
 
-    @Option(name: .customLong("layout-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds Graphviz may take to lay the figure out before it is stopped.", valueName: "seconds"))
-    var layoutTimeout: Double = LayoutLimits.defaultTimeout
+    @OptionGroup var layout: LayoutTimeoutOption
 
     func validate() throws {
         if program.isGiven == (example != nil) {
@@ -90,7 +89,6 @@ struct Render: ParsableCommand {
         }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
-        if let problem = LayoutLimits.timeoutProblem(layoutTimeout) { throw ValidationError("--layout-timeout: " + problem) }
     }
 
     func run() throws {
@@ -109,7 +107,7 @@ struct Render: ParsableCommand {
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
-        options.layout = LayoutWorkerCommand.limits(timeout: layoutTimeout)
+        options.layout = layout.limits
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
             if let note = sampled.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
@@ -139,8 +137,8 @@ struct FigureFailure: Error, CustomStringConvertible {
     var description: String { error.description(advising: \.commandLine) }
 
     /// Runs `body`; a figure error it throws comes out worded for the command line.
-    static func wording(_ body: () throws -> Void) throws {
-        do { try body() } catch let error as FigureError { throw FigureFailure(error) }
+    static func wording<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FigureError { throw FigureFailure(error) }
     }
 }
 

@@ -179,7 +179,12 @@ import Testing
     @Test func aHangingCallIsStoppedAtTheDeadlineAndReaped() {
         let log = PidLog()
         let start = Date()
-        #expect(failure(script("hangs"), deadline: 0.5, log: log) == .timedOut(seconds: 0.5, waitingFor: "forward at 1 point"))
+        // The checker's first call is a batch; how many points it holds is the checker's choice.
+        guard case .timedOut(seconds: 0.5, let waitingFor)? = failure(script("hangs"), deadline: 0.5, log: log) else {
+            Issue.record("a hanging call must time out")
+            return
+        }
+        #expect(waitingFor.hasPrefix("forward at "))
         #expect(Date().timeIntervalSince(start) < 10)
         #expect(log.started.count == 1)
         #expect(log.allReaped)
@@ -189,8 +194,11 @@ import Testing
         let log = PidLog()
         let op = try start(script("exits-mid-check"), log: log)
         defer { op.close() }
-        #expect(throws: ExternalError.exitedMidCheck(status: .exited(7), waitingFor: "forward at 1 point")) {
+        #expect {
             _ = try op.check()
+        } throws: { error in
+            guard case .exitedMidCheck(status: .exited(7), let waitingFor) = error as? ExternalError else { return false }
+            return waitingFor.hasPrefix("forward at ")
         }
         #expect(op.failure != nil)
         #expect(op.processID == nil)

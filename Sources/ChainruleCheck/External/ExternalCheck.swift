@@ -13,10 +13,7 @@ extension ExternalOperation {
         let before = statistics.evaluations
         let rule = GradientCheck.operation(self, inputs: inputs, inputNames: inputNames, options: options)
         if let failure { throw failure }
-        let node = NodeCheck(
-            node: outputNode, name: Self.outputName, op: name, location: location, status: rule.status,
-            maxRelativeError: rule.maxRelativeError, band: rule.band, worst: rule.worst, kinks: rule.kinks,
-            elementsChecked: rule.elementsChecked, kinkCount: rule.kinkCount, method: rule.method)
+        let node = NodeCheck(node: outputNode, name: Self.outputName, op: name, location: location, verdict: rule.verdict)
         return CheckReport(
             nodes: [node], options: options, forwardEvaluations: statistics.evaluations - before,
             seconds: Date().timeIntervalSince(start), notes: rule.problem.map { [$0] } ?? [])
