@@ -92,6 +92,32 @@ figure lenet.png "LeNet-5, one box per layer (the model style reads top to botto
 figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
 figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
 figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
+checked() { # checked FILE TITLE FLAG ARGS...: `chainrule check ARGS FLAG FILE`, FLAG --figure or (after --sweep NODE) -o
+  local file="$1" title="$2" flag="$3"
+  shift 3
+  local status=0
+  "$bin" check "$@" "$flag" "$out/$file" >/dev/null || status=$?
+  # A figure of a failing check is still drawn, and the check exits 1; anything else is an error.
+  if (( status > 1 )); then exit "$status"; fi
+  {
+    echo "## $title"
+    echo
+    echo '```'
+    echo "chainrule check $(quoted "$@") $flag $file"
+    echo '```'
+    echo
+    echo "![$title]($file)"
+    echo
+  } >>"$readme"
+}
+
+{
+  echo "# Checks: \`chainrule check\`"
+  echo
+} >>"$readme"
+checked check-custom-op-wrong.png "The check of the wrong custom op drawn with --figure: the failing node in red with its relative error" --figure samples/custom-op-wrong.grad
+checked check-sweep.png "The step sweep of a node's rule: |rule − numeric| against h for central, five-point and Richardson" -o samples/custom-op.grad --sweep h
+
 lecture() { # lecture FILE NAME [ARGS...]: a `chainrule figure`
   local file="$1" name="$2"
   shift 2
