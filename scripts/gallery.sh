@@ -84,6 +84,8 @@ figure sigmoid-forward.png "Forward pass only (--no-grad)" samples/sigmoid-neuro
 figure sigmoid-steps.pdf "The sigmoid neuron step by step, eight gates" samples/sigmoid-neuron.grad --steps
 figure micrograd-neuron.png "micrograd's neuron: tanh(x1·w1 + x2·w2 + b)" samples/micrograd-neuron.grad
 figure custom-op-wrong.png "A custom op whose backward forgot a factor: the check overlay points at it" samples/custom-op-wrong.grad --check
+figure shared-leaf.png "A leaf read by several ops is drawn as a copy beside each use: x0 feeds every product" -e "x0 = 0.5; x1 = x0 * x0; x2 = x1 * x0; x3 = x2 * x0; x4 = x3 * x0"
+figure nan-inf-record.png "NaN and infinities in heatmaps: grey for NaN, the colour map's ends darkened for ±inf, counted beside each range" -e "x = [1, 2, 3, 4]; y = sum(log(x - 2) * x)" --style record
 figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" samples/maxpool-routing.grad
 figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their ranges" --example mlp --style circuit
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
