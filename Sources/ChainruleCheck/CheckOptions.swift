@@ -172,8 +172,9 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// difference n (the reference). Not swift-numerics' `isApproximatelyEqual`, which is
     /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
     /// doubles the gradient pass at rtol ≥ 0.5.
+    /// Never true for a non-finite n (its tolerance would be infinite) or a non-finite a.
     public func accepts(analytic a: Double, numeric n: Double) -> Bool {
-        abs(a - n) <= tolerance(numeric: n)
+        a.isFinite && n.isFinite && abs(a - n) <= tolerance(numeric: n)
     }
 
     /// The tolerance of an element whose finite difference is n: `atol + rtol·|n|`.

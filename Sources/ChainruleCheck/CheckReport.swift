@@ -71,6 +71,9 @@ public enum InconclusiveReason: String, Sendable, Codable {
     /// The branch pattern changes near the element and shrinking the step did not isolate
     /// one kink with converged one-sided derivatives.
     case nearKink = "near-kink"
+    /// The difference quotient is NaN or infinite: a step leaves the function's domain
+    /// (sqrt just above 0) or f overflows (exp near 710).
+    case undefined
 
     /// The reason in a sentence's words.
     public var explanation: String {
@@ -78,6 +81,7 @@ public enum InconclusiveReason: String, Sendable, Codable {
         case .noise: "rounding noise: f is large against its change over the step"
         case .curvature: "huge curvature: the extrapolation has not converged"
         case .nearKink: "near a kink: shrinking the step did not isolate it with converged one-sided derivatives"
+        case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows"
         }
     }
 }

@@ -311,13 +311,22 @@ enum JacobianCheck {
         }
     }
 
-    /// The verdict on one number: pass within `tolerance`; inconclusive when the finite
-    /// difference's own error estimate exceeds the tolerance (the difference has not
-    /// converged, so neither it nor its estimate can convict the rule); otherwise fail.
+    /// The verdict on one number:
+    /// - inconclusive when the finite difference is not a finite number (x ± h leaves the
+    ///   function's domain, or f overflows): it proves nothing, and an infinite tolerance
+    ///   `atol + rtol·|n|` would otherwise pass any rule;
+    /// - fail when the rule gives NaN or an infinity where the difference is finite;
+    /// - pass within `tolerance`;
+    /// - inconclusive when the difference's own error estimate exceeds the tolerance: the
+    ///   difference has not converged, so neither it nor its estimate (then only a lower
+    ///   bound of its error) can convict the rule;
+    /// - otherwise fail.
     static func judge(analytic a: Double, numeric n: NumericDerivative, tolerance: Double) -> Judgement {
+        guard n.value.isFinite else { return .inconclusive(.undefined) }
+        guard a.isFinite else { return .fail }
         let difference = abs(a - n.value)
         if difference <= tolerance { return .pass }
-        if let e = n.error, e > tolerance, difference.isFinite { return .inconclusive(n.inconclusiveReason) }
+        if let e = n.error, e > tolerance { return .inconclusive(n.inconclusiveReason) }
         return .fail
     }
 
