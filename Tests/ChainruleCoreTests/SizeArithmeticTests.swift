@@ -44,3 +44,19 @@ import Testing
         #expect(throws: ShapeError.self) { try reshape.outputShape([[4]]) }
     }
 }
+
+/// An x with no features (in = 0) still has its rows: x·Wᵀ is 0 there, plus b.
+@Suite struct LinearWithoutFeaturesTests {
+    @Test func eachRowIsTheBias() throws {
+        let op = Linear(hasBias: true)
+        let x = Tensor(shape: [3, 0], data: []), w = Tensor(shape: [2, 0], data: []), b = Tensor([1, -2])
+        #expect(try op.outputShape([x.shape, w.shape, b.shape]) == [3, 2])
+        let y = op.forward([x, w, b])
+        #expect(y.shape == [3, 2])
+        #expect(y.data == [1, -2, 1, -2, 1, -2])
+        let g = op.backward([x, w, b], output: y, gradient: Tensor.ones([3, 2]))
+        #expect(g[0]?.shape == [3, 0])
+        #expect(g[1]?.shape == [2, 0])
+        #expect(g[2]?.data == [3, 3])
+    }
+}

@@ -137,10 +137,14 @@ public struct Linear: Operation {
         return Array(x.dropLast()) + [w[0]]
     }
 
+    /// The rows of x·Wᵀ: the product of x's axes before its last (1 for a vector), not
+    /// `x.count / in`, which is 0 for an x with no features however many rows it has.
+    static func rows(_ x: Tensor) -> Int { x.shape.dropLast().reduce(1, *) }
+
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let x = inputs[0], w = inputs[1]
         let outFeatures = w.shape[0], inFeatures = w.shape[1]
-        let rows = x.count / Swift.max(inFeatures, 1)
+        let rows = Self.rows(x)
         var out = [Double](repeating: 0, count: rows * outFeatures)
         x.data.withUnsafeBufferPointer { xp in
             w.data.withUnsafeBufferPointer { wp in
@@ -166,7 +170,7 @@ public struct Linear: Operation {
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
         let x = inputs[0], w = inputs[1]
         let outFeatures = w.shape[0], inFeatures = w.shape[1]
-        let rows = x.count / Swift.max(inFeatures, 1)
+        let rows = Self.rows(x)
         var dx = [Double](repeating: 0, count: x.count)
         var dw = [Double](repeating: 0, count: w.count)
         var db = [Double](repeating: 0, count: outFeatures)
