@@ -2,12 +2,12 @@
 """Writes the NpyFuzzer seed corpus, Corpus/Npy: valid .npy files made by
 NumPy's own writer, and subtly invalid ones made by editing its output.
 
-Run from Fuzz/:  python3 make-npy-corpus.py   (needs NumPy; rewrites Corpus/Npy)
-Every file is under 2 kB, so the corpus stays small.
+Run from Fuzz/:  python3 make-npy-corpus.py   (needs NumPy; rewrites its own files)
+Every file is under 2 kB, so the corpus stays small. The found-*.npy files
+beside them are inputs the fuzzer found crashes with, kept as they were.
 """
 import io
 import os
-import shutil
 
 import numpy as np
 from numpy.lib import format as npy_format
@@ -115,9 +115,7 @@ files = {
     "descr-native": handmade(header(descr="'=f8'"), matrix.tobytes()),
 }
 
-if os.path.isdir(OUT):
-    shutil.rmtree(OUT)
-os.makedirs(OUT)
+os.makedirs(OUT, exist_ok=True)
 for name, data in files.items():
     with open(os.path.join(OUT, name + ".npy"), "wb") as f:
         f.write(data)

@@ -1,11 +1,17 @@
 import Foundation
 
 /// A folder of the process's own (`chainrule-fuzz-PID` in the temporary
-/// folder) that programs under fuzzing load from, removed at exit.
+/// folder) that programs under fuzzing load from, removed at exit. A process
+/// that crashed, or a fork-mode worker that libFuzzer ended, never runs its
+/// exit handlers, so each new process first removes the folders of processes
+/// that no longer exist.
 public enum Fixtures {
+    private static let prefix = "chainrule-fuzz-"
+
     /// Holds `x.npy`: float64, shape (2, 3), values 0…5.
     public static let directory: String = {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("chainrule-fuzz-\(getpid())")
+        removeFoldersOfEndedProcesses()
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(prefix)\(getpid())")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let file = (path as NSString).appendingPathComponent("x.npy")
         guard FileManager.default.createFile(atPath: file, contents: Data(npyFloat64(shape: [2, 3], values: [0, 1, 2, 3, 4, 5]))) else {
@@ -14,6 +20,14 @@ public enum Fixtures {
         atexit { try? FileManager.default.removeItem(atPath: Fixtures.directory) }
         return path
     }()
+
+    private static func removeFoldersOfEndedProcesses() {
+        let temporary = NSTemporaryDirectory()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: (temporary as NSString).appendingPathComponent(name))
+        }
+    }
 
     /// An `.npy` file (version 1.0, little-endian float64, C order) as NumPy's
     /// `np.save` writes it: the header padded with spaces to a multiple of 64 bytes.
