@@ -32,7 +32,8 @@ let package = Package(
             dependencies: [
                 "ChainruleCore",
                 .product(name: "Numerics", package: "swift-numerics"),
-            ]
+            ],
+            resources: [.embedInCode("External/chainrule.py")]
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
         .target(
@@ -62,6 +63,11 @@ let package = Package(
             name: "ChainruleLanguageTests",
             dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ChainruleBridgeTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck"],
+            exclude: ["Scripts"]
         ),
         .testTarget(
             name: "ChainruleCLITests",

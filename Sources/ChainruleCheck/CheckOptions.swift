@@ -9,24 +9,46 @@ public enum Stencil: String, Sendable, Codable, CaseIterable {
     /// its default h = 1e-3 correct rules agree to about 1e-10 relative and tolerances
     /// can be far tighter than the central difference allows.
     case fivePoint = "five-point"
+    /// Ridders' adaptive Richardson extrapolation: central differences at h, h/2, … h/32
+    /// (12 evaluations), extrapolated in a tableau whose entry with the smallest error
+    /// estimate is taken; the estimate (the tableau's disagreement plus rounding) comes with
+    /// the number. Default h = 1/8 · max(1, |x|).
+    case richardson
 
     /// The step used when the options give none: the one that balances truncation
-    /// against rounding in Float64 (about ε^(1/3) for central, ε^(1/5) for five-point).
+    /// against rounding in Float64 (about ε^(1/3) for central, ε^(1/5) for five-point);
+    /// Richardson's first, widest step, which it halves five times.
     public var defaultStep: Double {
         switch self {
         case .central: 1e-6
         case .fivePoint: 1e-3
+        case .richardson: 0.125
         }
     }
 
-    /// The points `x + offset·h` the formula evaluates, with their weights: the
-    /// derivative is `Σ weight · f(x + offset·h) / h`.
+    /// Richardson's tableau has this many levels, two evaluations each.
+    static let richardsonLevels = 6
+
+    /// The points `x + offset·h` the formula evaluates, with their weights: for central and
+    /// five-point the derivative is `Σ weight · f(x + offset·h) / h`. Richardson's points come
+    /// in pairs ±h/2^k (weights unused: `FiniteDifference.richardson` extrapolates them).
     var terms: [(offset: Double, weight: Double)] {
         switch self {
         case .central: [(1, 0.5), (-1, -0.5)]
         case .fivePoint: [(2, -1.0 / 12), (1, 8.0 / 12), (-1, -8.0 / 12), (-2, 1.0 / 12)]
+        case .richardson:
+            (0..<Self.richardsonLevels).flatMap { k -> [(offset: Double, weight: Double)] in
+                let t = 1 / Double(1 << k)
+                return [(t, 0), (-t, 0)]
+            }
         }
     }
+
+    /// Whether each derivative comes with an estimate of its own error.
+    public var estimatesError: Bool { self == .richardson }
+
+    /// Whether the step scales with the element: h·max(1, |x|).
+    var scalesStep: Bool { self == .richardson }
 }
 
 /// How a check is run: the step, the formula, the tolerances, and how much to check.
@@ -35,8 +57,15 @@ public enum Stencil: String, Sendable, Codable, CaseIterable {
 /// n the finite difference), PyTorch gradcheck's rule with its defaults
 /// `atol = 1e-5`, `rtol = 1e-3`.
 public struct CheckOptions: Sendable, Codable, Equatable {
-    /// The finite-difference step h; `nil` takes the stencil's default (1e-6 central, 1e-3 five-point).
+    /// The finite-difference step h; `nil` takes the stencil's default (1e-6 central,
+    /// 1e-3 five-point, 0.125 Richardson).
     public var step: Double?
+    /// `--eps auto`: a step per element, `h·max(1, |x|)` with h the stencil's default — the
+    /// relative step SciPy's `approx_fprime` takes, so an element of 300 is perturbed by 3e-4
+    /// rather than 1e-6 (rounding of f(x ± h) stays below the difference). Richardson always
+    /// scales its step this way and then picks the level whose estimate is best. The
+    /// elements' reports give the h used.
+    public var autoStep: Bool
     public var stencil: Stencil
     public var absoluteTolerance: Double
     public var relativeTolerance: Double
@@ -64,12 +93,13 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     public var progress: Bool
 
     public init(
-        step: Double? = nil, stencil: Stencil = .central, absoluteTolerance: Double = 1e-5,
+        step: Double? = nil, autoStep: Bool = false, stencil: Stencil = .central, absoluteTolerance: Double = 1e-5,
         relativeTolerance: Double = 1e-3, fast: Bool = false, sample: Int? = nil, seed: UInt64 = 0,
         nodeLocal: Bool = true, endToEnd: Bool = true, fullJacobianLimit: Int = 1 << 16,
         parallel: Bool = true, progress: Bool = false
     ) {
         self.step = step
+        self.autoStep = autoStep
         self.stencil = stencil
         self.absoluteTolerance = absoluteTolerance
         self.relativeTolerance = relativeTolerance
@@ -91,12 +121,32 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         }
     }
 
-    /// The step actually used.
+    /// The step actually used (for an auto or Richardson step, the base that `max(1, |x|)` scales).
     public var effectiveStep: Double { step ?? stencil.defaultStep }
 
+    /// The step for an element whose value is `x`.
+    func step(at x: Double) -> Double {
+        autoStep || stencil.scalesStep ? effectiveStep * Swift.max(1, abs(x)) : effectiveStep
+    }
+
     private enum CodingKeys: String, CodingKey {
-        case step, stencil, absoluteTolerance, relativeTolerance, fast, sample, seed, nodeLocal, endToEnd
+        case step, autoStep, stencil, absoluteTolerance, relativeTolerance, fast, sample, seed, nodeLocal, endToEnd
         case fullJacobianLimit, parallel, progress
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            step: try c.decodeIfPresent(Double.self, forKey: .step),
+            autoStep: try c.decodeIfPresent(Bool.self, forKey: .autoStep) ?? false,
+            stencil: try c.decode(Stencil.self, forKey: .stencil),
+            absoluteTolerance: try c.decode(Double.self, forKey: .absoluteTolerance),
+            relativeTolerance: try c.decode(Double.self, forKey: .relativeTolerance),
+            fast: try c.decode(Bool.self, forKey: .fast), sample: try c.decodeIfPresent(Int.self, forKey: .sample),
+            seed: try c.decode(UInt64.self, forKey: .seed), nodeLocal: try c.decode(Bool.self, forKey: .nodeLocal),
+            endToEnd: try c.decode(Bool.self, forKey: .endToEnd),
+            fullJacobianLimit: try c.decode(Int.self, forKey: .fullJacobianLimit),
+            parallel: try c.decode(Bool.self, forKey: .parallel), progress: try c.decode(Bool.self, forKey: .progress))
     }
 
     /// Writes `step` as the step actually used (`effectiveStep`), so a report
@@ -104,6 +154,7 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(effectiveStep, forKey: .step)
+        try c.encode(autoStep, forKey: .autoStep)
         try c.encode(stencil, forKey: .stencil)
         try c.encode(absoluteTolerance, forKey: .absoluteTolerance)
         try c.encode(relativeTolerance, forKey: .relativeTolerance)
@@ -122,30 +173,21 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// symmetric (`≤ max(atol, rtol·max(|a|, |n|))`) and so would let a backward rule that
     /// doubles the gradient pass at rtol ≥ 0.5.
     public func accepts(analytic a: Double, numeric n: Double) -> Bool {
-        abs(a - n) <= absoluteTolerance + relativeTolerance * abs(n)
+        abs(a - n) <= tolerance(numeric: n)
     }
 
-    /// How far past the tolerance an element is: `|a − n| / (atol + rtol·|n|)`,
-    /// above 1 for a failure. Orders elements to find the worst one.
-    func toleranceRatio(analytic a: Double, numeric n: Double) -> Double {
-        let ratio = abs(a - n) / (absoluteTolerance + relativeTolerance * abs(n))
-        return ratio.isNaN ? .infinity : ratio
-    }
+    /// The tolerance of an element whose finite difference is n: `atol + rtol·|n|`.
+    func tolerance(numeric n: Double) -> Double { absoluteTolerance + relativeTolerance * abs(n) }
 
     /// At a kink any subgradient is right: the rule's value a must lie between the
-    /// one-sided derivatives `left` and `right`, give or take `atol + rtol·max(|left|, |right|, |n|)`.
-    /// The finite difference n joins the interval because away from the kink's own
-    /// input the one-sided quotients carry an O(h) error that n does not; so do
-    /// `alsoAccepted`, the five-point stencil's second-order one-sided estimates
-    /// (its h = 1e-3 makes the first-order ones too rough on curved functions).
-    /// Returns how far outside that interval a is, as a multiple of the tolerance:
-    /// 0 inside, above 1 for a rule value no subgradient explains.
-    func kinkRatio(analytic a: Double, numeric n: Double, left: Double, right: Double, alsoAccepted: [Double]) -> Double {
-        let ends = [left, right, n] + alsoAccepted.filter(\.isFinite)
-        let low = ends.min()!, high = ends.max()!
+    /// one-sided derivatives `left` and `right` (each extrapolated to convergence on its own
+    /// side), give or take `atol + rtol·max(|left|, |right|)`. Returns how far outside that
+    /// interval a is, as a multiple of the tolerance: 0 inside, above 1 for a rule value
+    /// no subgradient explains.
+    func kinkRatio(analytic a: Double, left: Double, right: Double) -> Double {
+        let low = Swift.min(left, right), high = Swift.max(left, right)
         let outside = a < low ? low - a : (a > high ? a - high : 0)
-        let tolerance = absoluteTolerance + relativeTolerance * Swift.max(abs(left), abs(right), abs(n))
-        let ratio = outside / tolerance
+        let ratio = outside / (absoluteTolerance + relativeTolerance * Swift.max(abs(left), abs(right)))
         return ratio.isNaN ? .infinity : ratio
     }
 
@@ -155,8 +197,12 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         let formula = switch stencil {
         case .central: "central difference"
         case .fivePoint: "five-point stencil"
+        case .richardson: "Richardson extrapolation (6 levels, adaptive)"
         }
-        var text = "\(formula), h = \(shortNumber(effectiveStep)) · pass when |a − n| ≤ \(shortNumber(absoluteTolerance)) + \(shortNumber(relativeTolerance))·|n|"
+        let step = autoStep || stencil.scalesStep
+            ? "h = \(shortNumber(effectiveStep))·max(1, |x|)\(stencil == .richardson ? " halved 5 times" : "")"
+            : "h = \(shortNumber(effectiveStep))"
+        var text = "\(formula), \(step) · pass when |a − n| ≤ \(shortNumber(absoluteTolerance)) + \(shortNumber(relativeTolerance))·|n|"
         if let sample { text += " · \(sample) random element\(sample == 1 ? "" : "s") of every leaf and op input with more than \(sample)" }
         if fast { text += " · fast mode (uᵀJv first)" }
         return text
@@ -164,8 +210,9 @@ public struct CheckOptions: Sendable, Codable, Equatable {
 }
 
 /// `1e-6`, `1e-3`, `2.5e-7`, `0.5`: a setting as short as it can be written,
-/// powers of ten below 0.01 as `1e-N`.
+/// powers of ten below 0.01 as `1e-N`; `inf` for an infinite tolerance.
 func shortNumber(_ value: Double) -> String {
+    guard value.isFinite else { return formatNumber(value) }
     guard value != 0, abs(value) < 0.01 || abs(value) >= 1e5 else { return String(format: "%g", value) }
     let parts = String(format: "%.6e", value).split(separator: "e")
     var mantissa = String(parts[0])

@@ -32,16 +32,21 @@ public enum ErrorBand: String, Sendable, Codable, Comparable {
 }
 
 /// The verdict on one checked thing (a node, a leaf, an op sample), ordered from
-/// least to most telling: skipped < pass < kink < fail (the worst of several is their `max`).
+/// least to most telling: skipped < pass < kink < inconclusive < fail (the worst of
+/// several is their `max`). Only `fail` fails a check (exit status 1); an inconclusive
+/// verdict is reported but exits 0.
 public enum CheckStatus: String, Sendable, Codable, Comparable {
     /// Not checked (a leaf node has no rule; a constant gets no gradient).
     case skipped
     /// Every element within tolerance.
     case pass
-    /// Within tolerance, with elements where x ± h straddles a declared kink whose
-    /// rule value lies between the two one-sided derivatives (a subgradient).
+    /// Within tolerance, with elements where the branch pattern changes at the element
+    /// and the rule's value lies between the two one-sided derivatives (a subgradient).
     case kink
-    /// Some element out of tolerance away from any kink.
+    /// No element failed, but some could not be judged: the finite difference's own error
+    /// estimate exceeds the tolerance (noise, huge curvature), or a kink could not be isolated.
+    case inconclusive
+    /// Some element out of tolerance, beyond what the finite difference's error explains.
     case fail
 
     private var severity: Int {
@@ -49,11 +54,32 @@ public enum CheckStatus: String, Sendable, Codable, Comparable {
         case .skipped: 0
         case .pass: 1
         case .kink: 2
-        case .fail: 3
+        case .inconclusive: 3
+        case .fail: 4
         }
     }
 
     public static func < (a: CheckStatus, b: CheckStatus) -> Bool { a.severity < b.severity }
+}
+
+/// Why an element could not be judged (`CheckStatus.inconclusive`).
+public enum InconclusiveReason: String, Sendable, Codable {
+    /// The rounding of f(x ± h)/h dominates the error estimate: the step is too small for f's scale.
+    case noise
+    /// The truncation part dominates: the function curves too much over the steps tried.
+    case curvature
+    /// The branch pattern changes near the element and shrinking the step did not isolate
+    /// one kink with converged one-sided derivatives.
+    case nearKink = "near-kink"
+
+    /// The reason in a sentence's words.
+    public var explanation: String {
+        switch self {
+        case .noise: "rounding noise: f is large against its change over the step"
+        case .curvature: "huge curvature: the extrapolation has not converged"
+        case .nearKink: "near a kink: shrinking the step did not isolate it with converged one-sided derivatives"
+        }
+    }
 }
 
 /// One element's comparison: the analytic (backward-rule) number against the
@@ -68,12 +94,23 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     /// The output element of the Jacobian entry, when the comparison is of
     /// one Jacobian entry rather than a vector–Jacobian product.
     public var outputIndex: [Int]?
+    /// The comparison is of `uᵀJ` for the check's seeded random cotangent u (in a
+    /// full-Jacobian check, the probe that catches a rule that ignores or misuses its
+    /// upstream gradient).
+    public var projected: Bool
     public var analytic: Double
     public var numeric: Double
     public var absoluteError: Double
     public var relativeError: Double
-    /// x ± h straddles a kink: the two one-sided derivatives follow. Such an element
-    /// passes when `analytic` lies between them, and fails (as the worst element) when not.
+    /// The step h the numeric number was taken with (Richardson: the level it chose).
+    public var step: Double?
+    /// A bound on the numeric number's own error, when the method estimates it
+    /// (Richardson, and the one-sided extrapolations at kinks).
+    public var errorEstimate: Double?
+    /// Set when the element could not be judged.
+    public var inconclusive: InconclusiveReason?
+    /// The branch pattern changes at the element: the two one-sided derivatives follow. Such an
+    /// element passes when `analytic` lies between them, and fails (as the worst element) when not.
     public var atKink: Bool
     public var leftDerivative: Double?
     public var rightDerivative: Double?
@@ -84,8 +121,8 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     /// The absolute error `|a − n|` and the relative error (see `relativeError(analytic:numeric:)`)
     /// follow from `analytic` and `numeric`.
     public init(
-        input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil,
-        analytic: Double, numeric: Double,
+        input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil, projected: Bool = false,
+        analytic: Double, numeric: Double, step: Double? = nil, errorEstimate: Double? = nil,
         atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
         undefinedStep: String? = nil
     ) {
@@ -94,57 +131,143 @@ public struct ElementComparison: Sendable, Codable, Equatable {
         self.inputName = inputName
         self.index = index
         self.outputIndex = outputIndex
+        self.projected = projected
         self.analytic = analytic
         self.numeric = numeric
+        self.step = step
+        self.errorEstimate = errorEstimate
         self.absoluteError = abs(analytic - numeric)
         self.relativeError = ChainruleCheck.relativeError(analytic: analytic, numeric: numeric)
         self.atKink = atKink
         self.leftDerivative = leftDerivative
         self.rightDerivative = rightDerivative
     }
+
+    /// Kinks in a stable order: by input, then element, then output element.
+    static func precedes(_ a: ElementComparison, _ b: ElementComparison) -> Bool {
+        if a.input != b.input { return a.input < b.input }
+        if a.index != b.index { return a.index.lexicographicallyPrecedes(b.index) }
+        return (a.outputIndex ?? []).lexicographicallyPrecedes(b.outputIndex ?? [])
+    }
 }
 
-/// The check of one node of a graph (node-local: its own rule at the values it saw).
-public struct NodeCheck: Sendable, Codable, Equatable {
-    public var node: NodeID
-    public var name: String
-    public var op: String
-    public var location: SourceLocation?
+/// What a backward rule must do beyond matching the Jacobian, as PyTorch's gradcheck and
+/// ChainRulesTestUtils probe it.
+public enum RuleProbe: String, Sendable, Codable {
+    /// One gradient per input, each shaped like its input.
+    case shape
+    /// `backward(α·u) = α·backward(u)`: linear in the upstream gradient (a rule that ignores,
+    /// squares or offsets `grad` is not).
+    case linearity
+    /// `backward(0) = 0`.
+    case zeroCotangent = "zero cotangent"
+    /// Two calls with the same arguments agree exactly.
+    case determinism
+    /// The inputs, and the forward at them, are the same after the backward ran.
+    case mutation
+}
+
+/// A probe the rule failed, with the input and the evidence.
+public struct ProbeFailure: Sendable, Codable, Equatable {
+    public var probe: RuleProbe
+    public var input: Int
+    public var inputName: String
+    /// The first offending element, when the probe compares numbers.
+    public var index: [Int]?
+    /// What was found, in words (`"backward(2.5·u) gives 0.59 where 2.5·backward(u) is 1.48"`).
+    public var detail: String
+
+    public init(probe: RuleProbe, input: Int, inputName: String, index: [Int]? = nil, detail: String) {
+        self.probe = probe
+        self.input = input
+        self.inputName = inputName
+        self.index = index
+        self.detail = detail
+    }
+}
+
+/// The verdict on one checked unit (an op sample, a node, a leaf): the one type that
+/// `NodeCheck`, `LeafCheck` and `RuleCheck` embed.
+public struct CheckVerdict: Sendable, Codable, Equatable {
     public var status: CheckStatus
-    /// The largest relative error over all checked elements away from kinks, leaving
-    /// out passing elements where both numbers are below `atol` (there the relative
-    /// error measures the difference quotient's rounding, not the rule).
+    /// The largest relative error over the judged elements away from kinks, leaving out
+    /// passing elements where both numbers are below `atol` (there the relative error
+    /// measures the difference quotient's rounding, not the rule).
     public var maxRelativeError: Double
     public var band: ErrorBand
     /// The worst element (for a failure: the one that failed worst), ranked by
     /// `|a − n| / (atol + rtol·|n|)`.
     public var worst: ElementComparison?
-    /// Elements at kinks whose rule value is a subgradient (reported, not failed; at most
-    /// 32 kept, see `kinkCount`).
+    /// Elements at kinks whose rule value is a subgradient (at most 32 kept, sorted by
+    /// input and element; see `kinkCount`).
     public var kinks: [ElementComparison]
-    public var elementsChecked: Int
-    /// How many elements were at kinks (`kinks` keeps at most 32 of them).
+    /// How many elements were at kinks.
     public var kinkCount: Int
+    /// Elements that could not be judged, with their reasons (at most 32 kept, sorted).
+    public var inconclusive: [ElementComparison]
+    public var inconclusiveCount: Int
+    /// Jacobian entries (or `uᵀJ` entries) compared.
+    public var elementsChecked: Int
+    /// How many elements (or kink elements) failed; `worst` is the worst of them.
+    public var failedElements: Int
     /// How the rule was compared: the full Jacobian, or `uᵀJ` for a random u when the Jacobian is large.
     public var method: ComparisonMethod
+    /// The probes beyond the Jacobian that the rule failed (see `RuleProbe`).
+    public var probeFailures: [ProbeFailure]
+    /// Why the unit could not be compared at all (no samples, a sample its shape rule refuses).
+    public var problem: String?
 
     public init(
-        node: NodeID, name: String, op: String, location: SourceLocation?, status: CheckStatus,
-        maxRelativeError: Double, band: ErrorBand, worst: ElementComparison?, kinks: [ElementComparison],
-        elementsChecked: Int, kinkCount: Int? = nil, method: ComparisonMethod = .fullJacobian
+        status: CheckStatus, maxRelativeError: Double = 0, worst: ElementComparison? = nil,
+        kinks: [ElementComparison] = [], kinkCount: Int? = nil, inconclusive: [ElementComparison] = [],
+        inconclusiveCount: Int? = nil, elementsChecked: Int = 0, failedElements: Int = 0, method: ComparisonMethod = .fullJacobian,
+        probeFailures: [ProbeFailure] = [], problem: String? = nil
     ) {
+        self.status = status
+        self.maxRelativeError = maxRelativeError
+        self.band = ErrorBand(relativeError: maxRelativeError)
+        self.worst = worst
+        self.kinks = kinks
         self.kinkCount = kinkCount ?? kinks.count
+        self.inconclusive = inconclusive
+        self.inconclusiveCount = inconclusiveCount ?? inconclusive.count
+        self.elementsChecked = elementsChecked
+        self.failedElements = failedElements
         self.method = method
+        self.probeFailures = probeFailures
+        self.problem = problem
+    }
+
+    /// Nothing was checked.
+    public static let skipped = CheckVerdict(status: .skipped)
+
+    /// A unit that could not be compared at all.
+    static func failed(_ problem: String) -> CheckVerdict {
+        CheckVerdict(status: .fail, maxRelativeError: .infinity, problem: problem)
+    }
+}
+
+/// The check of one node of a graph (node-local: its own rule at the values it saw).
+/// Its verdict's fields read as its own (`check.status`, `check.worst`).
+@dynamicMemberLookup
+public struct NodeCheck: Sendable, Codable, Equatable {
+    public var node: NodeID
+    public var name: String
+    public var op: String
+    public var location: SourceLocation?
+    public var verdict: CheckVerdict
+
+    public init(node: NodeID, name: String, op: String, location: SourceLocation?, verdict: CheckVerdict) {
         self.node = node
         self.name = name
         self.op = op
         self.location = location
-        self.status = status
-        self.maxRelativeError = maxRelativeError
-        self.band = band
-        self.worst = worst
-        self.kinks = kinks
-        self.elementsChecked = elementsChecked
+        self.verdict = verdict
+    }
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<CheckVerdict, T>) -> T {
+        get { verdict[keyPath: path] }
+        set { verdict[keyPath: path] = newValue }
     }
 }
 
@@ -179,51 +302,45 @@ public struct NonFiniteValue: Sendable, Codable, Equatable {
 
 /// The end-to-end check of one leaf: d(output)/d(leaf) by backpropagation
 /// through the whole graph against finite differences of the whole graph.
+/// Its verdict's fields read as its own (`check.status`, `check.worst`).
+@dynamicMemberLookup
 public struct LeafCheck: Sendable, Codable, Equatable {
     public var leaf: NodeID
     public var name: String
     public var role: NodeRole
     public var location: SourceLocation?
-    public var status: CheckStatus
-    /// The largest relative error over checked elements away from kinks.
-    public var maxRelativeError: Double
-    public var band: ErrorBand
-    /// The worst element (for a failure: the one that failed worst).
-    public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink of some node downstream, the rule value a subgradient (at most 32 kept).
-    public var kinks: [ElementComparison]
-    /// How many elements were at kinks (all of them, not only those kept).
-    public var kinkCount: Int
-    public var elementsChecked: Int
     /// The leaf's size (more than `elementsChecked` when sampling).
     public var elementCount: Int
     /// Fast mode's `uᵀ J v` comparison; when it failed, the elements were checked too.
     public var projection: ProjectionCheck?
+    public var verdict: CheckVerdict
 
     public init(
-        leaf: NodeID, name: String, role: NodeRole, location: SourceLocation?, status: CheckStatus,
-        maxRelativeError: Double, band: ErrorBand, worst: ElementComparison?, kinks: [ElementComparison],
-        kinkCount: Int, elementsChecked: Int, elementCount: Int, projection: ProjectionCheck?
+        leaf: NodeID, name: String, role: NodeRole, location: SourceLocation?, elementCount: Int,
+        projection: ProjectionCheck?, verdict: CheckVerdict
     ) {
         self.leaf = leaf
         self.name = name
         self.role = role
         self.location = location
-        self.status = status
-        self.maxRelativeError = maxRelativeError
-        self.band = band
-        self.worst = worst
-        self.kinks = kinks
-        self.kinkCount = kinkCount
-        self.elementsChecked = elementsChecked
         self.elementCount = elementCount
         self.projection = projection
+        self.verdict = verdict
+    }
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<CheckVerdict, T>) -> T {
+        get { verdict[keyPath: path] }
+        set { verdict[keyPath: path] = newValue }
     }
 }
 
 /// Everything a check found. `Codable`: `chainrule check --json` prints it, with a
-/// top-level `"passed"` (see `passed`) that decoding ignores.
+/// top-level `"passed"` (see `passed`) and `"formatVersion"` that decoding ignores.
 public struct CheckReport: Sendable, Codable {
+    /// The version of the JSON layout: 2 since verdicts are nested (`"verdict": {…}`) and
+    /// carry inconclusive elements, probe failures and error estimates.
+    public static let formatVersion = 2
+
     /// Node-local checks, one per op node, in graph order.
     public var nodes: [NodeCheck]
     /// The first NaN or infinity of the forward pass, if any.
@@ -243,12 +360,16 @@ public struct CheckReport: Sendable, Codable {
     /// What the caller told the user alongside the report (that large tensors were
     /// sampled, where a failing custom rule is written), one sentence each.
     public var notes: [String]
+    /// Why the end-to-end check could not run (a rule whose gradient has the wrong shape
+    /// breaks backpropagation through the whole graph).
+    public var endToEndProblem: String?
 
     public init(
         nodes: [NodeCheck] = [], nonFinite: NonFiniteValue? = nil, leaves: [LeafCheck] = [],
         output: NodeID? = nil, outputName: String? = nil, options: CheckOptions? = nil, forwardEvaluations: Int = 0,
-        seconds: Double = 0, notes: [String] = []
+        seconds: Double = 0, notes: [String] = [], endToEndProblem: String? = nil
     ) {
+        self.endToEndProblem = endToEndProblem
         self.nodes = nodes
         self.nonFinite = nonFinite
         self.leaves = leaves
@@ -261,7 +382,8 @@ public struct CheckReport: Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case passed, nodes, nonFinite, leaves, output, outputName, options, forwardEvaluations, seconds, notes
+        case formatVersion, passed, nodes, nonFinite, leaves, output, outputName, options, forwardEvaluations, seconds, notes
+        case endToEndProblem
     }
 
     public init(from decoder: any Decoder) throws {
@@ -275,11 +397,13 @@ public struct CheckReport: Sendable, Codable {
             options: try c.decodeIfPresent(CheckOptions.self, forKey: .options),
             forwardEvaluations: try c.decode(Int.self, forKey: .forwardEvaluations),
             seconds: try c.decode(Double.self, forKey: .seconds),
-            notes: try c.decodeIfPresent([String].self, forKey: .notes) ?? [])
+            notes: try c.decodeIfPresent([String].self, forKey: .notes) ?? [],
+            endToEndProblem: try c.decodeIfPresent(String.self, forKey: .endToEndProblem))
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.formatVersion, forKey: .formatVersion)
         try c.encode(passed, forKey: .passed)
         try c.encode(nodes, forKey: .nodes)
         try c.encodeIfPresent(nonFinite, forKey: .nonFinite)
@@ -290,11 +414,19 @@ public struct CheckReport: Sendable, Codable {
         try c.encode(forwardEvaluations, forKey: .forwardEvaluations)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(endToEndProblem, forKey: .endToEndProblem)
     }
 
-    /// True when no node and no leaf failed and every value was finite.
+    /// True when no node and no leaf failed, every value was finite and the end-to-end
+    /// check could run. Inconclusive verdicts do not fail a check.
     public var passed: Bool {
-        nonFinite == nil && !nodes.contains { $0.status == .fail } && !leaves.contains { $0.status == .fail }
+        nonFinite == nil && endToEndProblem == nil && !nodes.contains { $0.status == .fail }
+            && !leaves.contains { $0.status == .fail }
+    }
+
+    /// Some node or leaf could not be judged (and none failed, if `passed`).
+    public var hasInconclusive: Bool {
+        nodes.contains { $0.status == .inconclusive } || leaves.contains { $0.status == .inconclusive }
     }
 
     /// The node check of `id`, if that node was checked.

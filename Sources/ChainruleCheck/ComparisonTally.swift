@@ -2,14 +2,14 @@ import ChainruleCore
 
 /// The running verdict over many element comparisons of one checked thing:
 /// how many were compared, the largest relative error, the worst element,
-/// the elements at kinks, and whether any element failed.
+/// the elements at kinks and those that could not be judged, and whether any failed.
 struct ComparisonTally: Sendable {
-    /// At most this many kink elements are kept in a report (the count is exact).
+    /// At most this many kink (and inconclusive) elements are kept in a report (the counts are exact).
     static let keptKinks = 32
 
     var checked = 0
     var failures = 0
-    /// The largest relative error over elements away from kinks, leaving out
+    /// The largest relative error over judged elements away from kinks, leaving out
     /// elements where both numbers are below `atol`: their relative error is the
     /// rounding noise of the difference quotient, not a property of the rule.
     var maxRelativeError = 0.0
@@ -17,77 +17,94 @@ struct ComparisonTally: Sendable {
     var worstRatio = -Double.infinity
     var kinks: [ElementComparison] = []
     var kinkCount = 0
+    var inconclusive: [ElementComparison] = []
+    var inconclusiveCount = 0
 
-    /// Adds one comparison away from kinks. `describe` builds the full record
-    /// only when it is needed (it becomes the worst element).
+    /// Adds one comparison away from kinks, judged by `JacobianCheck.judge` within `tolerance`.
+    /// `describe` builds the full record only when it is needed. `countsAsEntry` is false for
+    /// the random-projection probe of a full-Jacobian check: its entries are already counted,
+    /// and it only speaks when it fails.
     mutating func add(
-        analytic a: Double, numeric n: Double, options: CheckOptions,
-        describe: () -> ElementComparison
+        analytic a: Double, numeric n: NumericDerivative, tolerance: Double, options: CheckOptions,
+        countsAsEntry: Bool = true, describe: () -> ElementComparison
     ) {
-        checked += 1
-        if !options.accepts(analytic: a, numeric: n) { failures += 1 }
-        if Swift.max(abs(a), abs(n)) >= options.absoluteTolerance || !options.accepts(analytic: a, numeric: n) {
-            maxRelativeError = Swift.max(maxRelativeError, relativeError(analytic: a, numeric: n))
+        if countsAsEntry { checked += 1 }
+        let judgement = JacobianCheck.judge(analytic: a, numeric: n, tolerance: tolerance)
+        if case .inconclusive(let reason) = judgement {
+            var comparison = describe()
+            comparison.inconclusive = reason
+            inconclusiveCount += 1
+            if inconclusive.count < Self.keptKinks { inconclusive.append(comparison) }
+            return
         }
-        let ratio = options.toleranceRatio(analytic: a, numeric: n)
+        if judgement == .fail { failures += 1 }
+        // A passing probe says nothing the entries did not: it neither sets the error nor the worst element.
+        guard countsAsEntry || judgement == .fail else { return }
+        if Swift.max(abs(a), abs(n.value)) >= options.absoluteTolerance || judgement == .fail {
+            maxRelativeError = Swift.max(maxRelativeError, relativeError(analytic: a, numeric: n.value))
+        }
+        var ratio = abs(a - n.value) / tolerance
+        if ratio.isNaN { ratio = .infinity }
         if ratio > worstRatio {
             worstRatio = ratio
             worst = describe()
         }
     }
 
-    /// Adds an element whose x ± h straddles a kink, with its one-sided derivatives `sides`
-    /// (recorded in the comparison). It passes, as a kink, when the rule's value lies between
-    /// them (a subgradient, see `CheckOptions.kinkRatio`); otherwise it fails like any element.
-    /// `entries` is how many Jacobian entries the element stands for (its output elements in a
-    /// full-Jacobian comparison, 1 for `uᵀJ`), so `checked` counts the same unit as `add`.
-    mutating func addKink(_ comparison: ElementComparison, sides: OneSided, entries: Int, options: CheckOptions) {
-        var comparison = comparison
-        comparison.atKink = true
-        comparison.leftDerivative = sides.left
-        comparison.rightDerivative = sides.right
+    /// Adds an element whose kink could not be isolated: inconclusive, never a failure.
+    /// `entries` is how many Jacobian entries it stands for.
+    mutating func addInconclusive(_ comparison: ElementComparison, entries: Int) {
         checked += entries
-        let ratio = options.kinkRatio(
-            analytic: comparison.analytic, numeric: comparison.numeric,
-            left: sides.left, right: sides.right, alsoAccepted: sides.secondOrder)
-        guard ratio > 1 else {
+        inconclusiveCount += 1
+        if inconclusive.count < Self.keptKinks { inconclusive.append(comparison) }
+    }
+
+    /// Adds the entries of one element whose one-sided derivatives differ (each with its ratio
+    /// from `CheckOptions.kinkRatio`): the element passes, as one kink reported by the entry with
+    /// the largest jump, when every rule value lies between its two sides; otherwise it fails
+    /// as its worst entry.
+    mutating func addKinkElement(_ entries: [(comparison: ElementComparison, ratio: Double, jump: Double)]) {
+        guard !entries.isEmpty else { return }
+        checked += entries.count
+        let outside = entries.filter { $0.ratio > 1 }
+        guard let worstOutside = outside.max(by: { $0.ratio < $1.ratio }) else {
             kinkCount += 1
-            if kinks.count < Self.keptKinks { kinks.append(comparison) }
+            let shown = entries.max { $0.jump < $1.jump }!.comparison
+            if kinks.count < Self.keptKinks { kinks.append(shown) }
             return
         }
         failures += 1
-        maxRelativeError = Swift.max(maxRelativeError, comparison.relativeError)
-        if ratio > worstRatio {
-            worstRatio = ratio
-            worst = comparison
+        maxRelativeError = Swift.max(maxRelativeError, worstOutside.comparison.relativeError)
+        if worstOutside.ratio > worstRatio {
+            worstRatio = worstOutside.ratio
+            worst = worstOutside.comparison
         }
     }
 
+    /// Kinks and inconclusive elements are sorted (`ElementComparison.precedes`) before the
+    /// first `keptKinks` are kept, so which ones a report keeps does not depend on which
+    /// thread finished first.
     static func merged(_ a: ComparisonTally, _ b: ComparisonTally) -> ComparisonTally {
         var m = a
         m.checked += b.checked
         m.failures += b.failures
         m.maxRelativeError = Swift.max(a.maxRelativeError, b.maxRelativeError)
-        if b.worstRatio > a.worstRatio {
+        if b.worstRatio > a.worstRatio || (b.worstRatio == a.worstRatio && b.worst.map { w in a.worst.map { ElementComparison.precedes(w, $0) } ?? true } == true) {
             m.worstRatio = b.worstRatio
             m.worst = b.worst
         }
         m.kinkCount += b.kinkCount
-        m.kinks = Array((a.kinks + b.kinks).prefix(keptKinks))
+        m.kinks = Array((a.kinks + b.kinks).sorted(by: ElementComparison.precedes).prefix(keptKinks))
+        m.inconclusiveCount += b.inconclusiveCount
+        m.inconclusive = Array((a.inconclusive + b.inconclusive).sorted(by: ElementComparison.precedes).prefix(keptKinks))
         return m
     }
 
     var status: CheckStatus {
         if failures > 0 { return .fail }
+        if inconclusiveCount > 0 { return .inconclusive }
         if kinkCount > 0 { return .kink }
         if checked == 0 { return .skipped }
         return .pass
-    }
-
-    var band: ErrorBand { ErrorBand(relativeError: maxRelativeError) }
-
-    /// Kinks in a stable order (threads finish in any order): by input, then element.
-    var sortedKinks: [ElementComparison] {
-        kinks.sorted { a, b in a.input != b.input ? a.input < b.input : a.index.lexicographicallyPrecedes(b.index) }
     }
 }

@@ -1,6 +1,7 @@
 import ChainruleCore
 
-/// Evaluates one op with one input perturbed, on its own copy of the inputs.
+/// Evaluates one op with one input perturbed, on its own copy of the inputs. An op
+/// that conforms to `BatchedOperation` gets a whole batch of points in one call.
 final class OperationEvaluator: PerturbedEvaluator {
     private let op: any Operation
     private let base: [Tensor]
@@ -28,6 +29,19 @@ final class OperationEvaluator: PerturbedEvaluator {
     }
 
     func reset() { inputs = base }
+
+    func evaluate(points: [PerturbedPoint]) -> [Evaluation] {
+        guard let batched = op as? any BatchedOperation else { return evaluateOneByOne(points) }
+        let arguments = points.map { p in
+            var perturbed = base
+            perturbed[p.input].data[p.element] = p.value
+            return perturbed
+        }
+        evaluations += points.count
+        let outputs = batched.forward(batch: arguments)
+        let branches = batched.branches(batch: arguments)
+        return outputs.indices.map { Evaluation(output: outputs[$0], branches: $0 < branches.count ? branches[$0] : []) }
+    }
 
     private func run() -> Evaluation {
         evaluations += 1
@@ -57,6 +71,29 @@ struct GraphSnapshot: Sendable {
     /// (`nil` where the output does not depend on the node).
     func gradients(values: [Tensor], seed: Tensor) -> [Tensor?] {
         Graph.gradients(nodes: nodes, values: values, output: NodeID(output), seed: seed)
+    }
+
+    /// `gradients(values:seed:)` that first checks each rule's gradients: one per input, each
+    /// shaped like its input. A wrong one would make the next rule index out of range.
+    func shapeCheckedGradients(values: [Tensor], seed: Tensor) -> Result<[Tensor?], WrongShapeGradient> {
+        var gradients = [Tensor?](repeating: nil, count: nodes.count)
+        gradients[output] = seed
+        for i in stride(from: output, through: 0, by: -1) {
+            guard let op = nodes[i].op, let gradient = gradients[i] else { continue }
+            let inputs = nodes[i].inputs.map { values[$0.index] }
+            let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
+            guard inputGradients.count == inputs.count else {
+                return .failure(WrongShapeGradient(node: nodes[i], input: nil, shape: [], expected: []))
+            }
+            for (k, input) in nodes[i].inputs.enumerated() {
+                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
+                guard g.shape == inputs[k].shape, g.data.count == inputs[k].count else {
+                    return .failure(WrongShapeGradient(node: nodes[i], input: k, shape: g.shape, expected: inputs[k].shape))
+                }
+                gradients[input.index] = gradients[input.index].map { $0.zipMap(g, +) } ?? g
+            }
+        }
+        return .success(gradients)
     }
 
     /// The op nodes downstream of each leaf up to the output, in order (the leaf itself left out).
@@ -134,5 +171,22 @@ final class ConeEvaluator: PerturbedEvaluator {
             branches.append(contentsOf: op.branches(inputs))
         }
         return Evaluation(output: values[snapshot.output], branches: branches)
+    }
+}
+
+/// A backward rule that returned the wrong number of gradients, or one not shaped like its input.
+struct WrongShapeGradient: Error, CustomStringConvertible {
+    var node: Node
+    /// The input whose gradient is misshapen; nil when the count of gradients is wrong.
+    var input: Int?
+    var shape: [Int]
+    var expected: [Int]
+
+    var description: String {
+        let op = node.op.map { " (\($0.name))" } ?? ""
+        guard let input else {
+            return "the backward rule of node \(node.displayName)\(op) returns the wrong number of gradients, so the end-to-end check cannot backpropagate"
+        }
+        return "the backward rule of node \(node.displayName)\(op) returns a gradient of shape \(describeShape(shape)) for input \(input), shaped \(describeShape(expected)), so the end-to-end check cannot backpropagate"
     }
 }

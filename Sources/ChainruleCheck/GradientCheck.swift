@@ -33,7 +33,7 @@ public enum GradientCheck {
                         let (spec, sample) = allJobs[index]
                         guard let sample else {
                             checks.append((index, RuleCheck(
-                                op: spec.name, family: spec.family, sample: "(none)", verdict: .failed(
+                                op: spec.name, family: spec.family, sample: "(none)", verdict: CheckVerdict.failed(
                                     "has no samples: add OpSample entries to its OpSpec so the checker can prove its backward rule"))))
                             continue
                         }
@@ -101,10 +101,11 @@ public enum GradientCheck {
         }
 
         if options.endToEnd {
-            let (leaves, count) = checkLeaves(
+            let (leaves, count, problem) = checkLeaves(
                 snapshot, leaves: graph.differentiableLeaves, values: values, nonFinite: report.nonFinite,
                 options: options, workers: workers)
             report.leaves = leaves
+            report.endToEndProblem = problem
             report.forwardEvaluations += count
         }
         report.seconds = Date().timeIntervalSince(start)
@@ -119,11 +120,13 @@ public enum GradientCheck {
         return (0..<count).map { $0 < parameters.count ? parameters[$0] : "input \($0)" }
     }
 
-    /// One op at one set of inputs: validated, then compared input by input.
+    /// One op at one set of inputs: validated, probed (`RuleProbes`), then compared input by
+    /// input — the full Jacobian plus `uᵀJ` for a seeded random u when the Jacobian has at most
+    /// `options.fullJacobianLimit` entries, else `uᵀJ` alone.
     static func checkOperation(
         _ op: any ChainruleCore.Operation, inputs: [Tensor], inputNames: [String], options: CheckOptions, salt: UInt64,
         workers: Int
-    ) -> (UnitVerdict, evaluations: Int) {
+    ) -> (CheckVerdict, evaluations: Int) {
         do {
             _ = try op.outputShape(inputs.map(\.shape))
         } catch {
@@ -139,9 +142,14 @@ public enum GradientCheck {
             return (.failed("the output at these inputs is not finite (NaN or infinity): finite differences need finite values"), 1)
         }
         let checked = inputs.indices.filter { op.isDifferentiable(input: $0) }
+        let u = Tensor.randn(output.shape, seed: options.seed &+ salt &+ 0xC0DE)
+        let probeFailures = RuleProbes.run(op, inputs: inputs, inputNames: inputNames, output: output, u: u, options: options)
+        if probeFailures.contains(where: { $0.probe == .shape }) {
+            return (CheckVerdict(status: .fail, maxRelativeError: .infinity, probeFailures: probeFailures), 1)
+        }
         let entries = output.count * checked.reduce(0) { $0 + inputs[$1].count }
         let cotangents: JacobianCheck.Cotangents = entries <= options.fullJacobianLimit
-            ? .oneHot : .projected(Tensor.randn(output.shape, seed: options.seed &+ salt &+ 0xC0DE))
+            ? .oneHot(probe: u) : .projected(u, isRandom: true)
         let function = Differentiand(
             inputs: inputs, inputNames: inputNames, checkedInputs: checked, output: output,
             makeEvaluator: { OperationEvaluator(op: op, inputs: inputs) },
@@ -149,7 +157,12 @@ public enum GradientCheck {
         let (verdicts, evaluations) = JacobianCheck.check(
             function, cotangents: cotangents, options: options, salt: salt, workers: workers, progressLabel: nil)
         let method: ComparisonMethod = if case .oneHot = cotangents { .fullJacobian } else { .projected }
-        return (UnitVerdict(verdicts, method: method), evaluations + 1)
+        var verdict = CheckVerdict(verdicts, method: method)
+        if !probeFailures.isEmpty {
+            verdict.probeFailures = probeFailures
+            verdict.status = .fail
+        }
+        return (verdict, evaluations + 1)
     }
 
     static func checkNode(
@@ -157,41 +170,40 @@ public enum GradientCheck {
     ) -> (NodeCheck, evaluations: Int) {
         let op = node.op!
         let inputs = node.inputs.map { values[$0.index] }
-        let skipped = NodeCheck(
-            node: node.id, name: node.displayName, op: op.name, location: node.location, status: .skipped,
-            maxRelativeError: 0, band: .good, worst: nil, kinks: [], elementsChecked: 0)
+        func check(_ verdict: CheckVerdict) -> NodeCheck {
+            NodeCheck(node: node.id, name: node.displayName, op: op.name, location: node.location, verdict: verdict)
+        }
         guard inputs.allSatisfy(\.allFinite), values[node.id.index].allFinite,
               node.inputs.indices.contains(where: { op.isDifferentiable(input: $0) })
-        else { return (skipped, 0) }
+        else { return (check(.skipped), 0) }
         let names = node.inputs.map { nodes[$0.index].displayName }
         let (verdict, evaluations) = checkOperation(
             op, inputs: inputs, inputNames: names, options: options, salt: UInt64(node.id.index), workers: workers)
-        return (NodeCheck(
-            node: node.id, name: node.displayName, op: op.name, location: node.location, status: verdict.status,
-            maxRelativeError: verdict.maxRelativeError, band: verdict.band, worst: verdict.worst, kinks: verdict.kinks,
-            elementsChecked: verdict.elementsChecked, kinkCount: verdict.kinkCount, method: verdict.method), evaluations)
+        return (check(verdict), evaluations)
     }
 
     static func checkLeaves(
         _ snapshot: GraphSnapshot, leaves: [NodeID], values: [Tensor], nonFinite: NonFiniteValue?,
         options: CheckOptions, workers: Int
-    ) -> ([LeafCheck], evaluations: Int) {
+    ) -> ([LeafCheck], evaluations: Int, problem: String?) {
         let allCones = snapshot.cones(of: leaves)
-        func leafCheck(_ leaf: NodeID, _ verdict: UnitVerdict?, projection: ProjectionCheck? = nil) -> LeafCheck {
+        func leafCheck(_ leaf: NodeID, _ verdict: CheckVerdict, projection: ProjectionCheck? = nil) -> LeafCheck {
             let node = snapshot.nodes[leaf.index]
             return LeafCheck(
                 leaf: leaf, name: node.displayName, role: node.role, location: node.location,
-                status: verdict?.status ?? .skipped, maxRelativeError: verdict?.maxRelativeError ?? 0,
-                band: verdict?.band ?? .good, worst: verdict?.worst, kinks: verdict?.kinks ?? [],
-                kinkCount: verdict?.kinkCount ?? 0, elementsChecked: verdict?.elementsChecked ?? 0,
-                elementCount: node.shape.reduce(1, *), projection: projection)
+                elementCount: node.shape.reduce(1, *), projection: projection, verdict: verdict)
         }
         // A NaN makes every difference quotient meaningless: report it, check nothing.
-        guard nonFinite == nil else { return (leaves.map { leafCheck($0, nil) }, 0) }
+        guard nonFinite == nil else { return (leaves.map { leafCheck($0, .skipped) }, 0, nil) }
+        let outputValue = values[snapshot.output]
+        let ones = Tensor.ones(outputValue.shape)
+        // A rule whose gradient has the wrong shape breaks backpropagation: say which, check nothing.
+        if case .failure(let wrong) = snapshot.shapeCheckedGradients(values: values, seed: ones) {
+            return (leaves.map { leafCheck($0, .skipped) }, 0, wrong.description)
+        }
         let reaching = leaves.indices.filter { allCones[$0].last == snapshot.output || leaves[$0].index == snapshot.output }
         let checkedLeaves = reaching.map { leaves[$0] }
         let cones = reaching.map { allCones[$0] }
-        let outputValue = values[snapshot.output]
         let function = Differentiand(
             inputs: checkedLeaves.map { values[$0.index] }, inputNames: checkedLeaves.map { snapshot.nodes[$0.index].displayName },
             checkedInputs: Array(checkedLeaves.indices), output: outputValue,
@@ -201,14 +213,14 @@ public enum GradientCheck {
                 return checkedLeaves.map { gradients[$0.index] }
             })
         let (verdicts, evaluations) = JacobianCheck.check(
-            function, cotangents: .projected(Tensor.ones(outputValue.shape)), options: options, salt: 0x5EED,
+            function, cotangents: .projected(ones, isRandom: false), options: options, salt: 0x5EED,
             workers: workers, progressLabel: "end-to-end check: elements")
         var byLeaf: [NodeID: LeafCheck] = [:]
         for v in verdicts {
             byLeaf[checkedLeaves[v.input]] = leafCheck(
-                checkedLeaves[v.input], UnitVerdict([v], method: .projected), projection: v.projection)
+                checkedLeaves[v.input], CheckVerdict([v], method: .projected), projection: v.projection)
         }
-        return (leaves.map { byLeaf[$0] ?? leafCheck($0, nil) }, evaluations)
+        return (leaves.map { byLeaf[$0] ?? leafCheck($0, .skipped) }, evaluations, nil)
     }
 
     static func firstNonFinite(_ nodes: [Node], values: [Tensor]) -> NonFiniteValue? {
@@ -223,30 +235,9 @@ public enum GradientCheck {
     }
 }
 
-/// The verdict on one checked unit (an op sample, a node, a leaf), from the verdicts on its inputs.
-struct UnitVerdict: Sendable {
-    var status: CheckStatus
-    var maxRelativeError: Double
-    var worst: ElementComparison?
-    var kinks: [ElementComparison]
-    var kinkCount: Int
-    var elementsChecked: Int
-    var method: ComparisonMethod
-    /// Why the unit could not be compared at all.
-    var problem: String?
-
-    var band: ErrorBand { ErrorBand(relativeError: maxRelativeError) }
-
-    static func failed(_ problem: String) -> UnitVerdict {
-        UnitVerdict(
-            status: .fail, maxRelativeError: .infinity, worst: nil, kinks: [], kinkCount: 0, elementsChecked: 0,
-            method: .fullJacobian, problem: problem)
-    }
-}
-
-extension UnitVerdict {
-    /// Inputs that passed fast mode's `uᵀJv` count as passed with the projection's error;
-    /// the others by their elements.
+extension CheckVerdict {
+    /// The verdict of a unit from the verdicts on its inputs. Inputs that passed fast
+    /// mode's `uᵀJv` count as passed with the projection's error; the others by their elements.
     init(_ verdicts: [InputVerdict], method: ComparisonMethod) {
         let tally = verdicts.map(\.tally).reduce(ComparisonTally(), ComparisonTally.merged)
         let fastPassed = verdicts.compactMap(\.projection).filter(\.passed)
@@ -256,46 +247,34 @@ extension UnitVerdict {
         if status == .skipped && !fastPassed.isEmpty { status = .pass }
         let allFast = !verdicts.isEmpty && verdicts.allSatisfy { $0.projection?.passed ?? false }
         self.init(
-            status: status, maxRelativeError: maxRelative, worst: tally.worst, kinks: tally.sortedKinks,
-            kinkCount: tally.kinkCount, elementsChecked: tally.checked, method: allFast ? .fast : method, problem: nil)
+            status: status, maxRelativeError: maxRelative, worst: tally.worst, kinks: tally.kinks,
+            kinkCount: tally.kinkCount, inconclusive: tally.inconclusive, inconclusiveCount: tally.inconclusiveCount,
+            elementsChecked: tally.checked, failedElements: tally.failures, method: allFast ? .fast : method)
     }
 }
 
-/// The rule check of one op on one sample.
+/// The rule check of one op on one sample. Its verdict's fields read as its own.
+@dynamicMemberLookup
 public struct RuleCheck: Sendable, Codable, Equatable {
     public var op: String
     public var family: String
     /// The sample's label, e.g. `"broadcast 2×3 with 3"`.
     public var sample: String
-    public var status: CheckStatus
-    public var maxRelativeError: Double
-    public var band: ErrorBand
-    /// The worst Jacobian entry: input, input element, output element, both numbers.
-    public var worst: ElementComparison?
-    /// Elements whose ± h crosses a kink, the rule value a subgradient (at most 32 kept).
-    public var kinks: [ElementComparison]
-    public var kinkCount: Int
-    public var elementsChecked: Int
-    public var method: ComparisonMethod
-    /// Why the op could not be compared at all (no samples, a sample its shape rule refuses).
-    public var problem: String?
+    public var verdict: CheckVerdict
 
-    init(op: String, family: String, sample: String, verdict: UnitVerdict) {
+    init(op: String, family: String, sample: String, verdict: CheckVerdict) {
         self.op = op
         self.family = family
         self.sample = sample
-        self.status = verdict.status
-        self.maxRelativeError = verdict.maxRelativeError
-        self.band = verdict.band
-        self.worst = verdict.worst
-        self.kinks = verdict.kinks
-        self.kinkCount = verdict.kinkCount
-        self.elementsChecked = verdict.elementsChecked
-        self.method = verdict.method
-        self.problem = verdict.problem
+        self.verdict = verdict
     }
 
-    public var passed: Bool { status != .fail }
+    public subscript<T>(dynamicMember path: WritableKeyPath<CheckVerdict, T>) -> T {
+        get { verdict[keyPath: path] }
+        set { verdict[keyPath: path] = newValue }
+    }
+
+    public var passed: Bool { verdict.status != .fail }
 }
 
 /// The rule check of a list of ops. `Encodable`: `chainrule check --ops --json` prints it,
@@ -315,11 +294,12 @@ public struct RuleReport: Sendable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case passed, rules, options, forwardEvaluations, seconds
+        case formatVersion, passed, rules, options, forwardEvaluations, seconds
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(CheckReport.formatVersion, forKey: .formatVersion)
         try c.encode(passed, forKey: .passed)
         try c.encode(rules, forKey: .rules)
         try c.encode(options, forKey: .options)

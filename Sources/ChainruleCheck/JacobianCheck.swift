@@ -7,6 +7,13 @@ struct Evaluation {
     var branches: [Int]
 }
 
+/// One perturbed point: element `element` of input `input` set to `value`, the rest unperturbed.
+struct PerturbedPoint: Sendable {
+    var input: Int
+    var element: Int
+    var value: Double
+}
+
 /// Evaluates a checked function with one input perturbed, reusing its own copy
 /// of the inputs (and, for graphs, of every node's value). One per thread.
 protocol PerturbedEvaluator: AnyObject {
@@ -15,12 +22,28 @@ protocol PerturbedEvaluator: AnyObject {
     func evaluate(input: Int, element: Int, value: Double) -> Evaluation
     /// Sets input `input` to `base + scale · direction` and evaluates.
     func evaluate(input: Int, direction: Tensor, scale: Double) -> Evaluation
+    /// Evaluates at each point in turn, each with only its own element perturbed, and
+    /// leaves the inputs unperturbed. An op that conforms to `BatchedOperation` gets all
+    /// points in one call.
+    func evaluate(points: [PerturbedPoint]) -> [Evaluation]
     /// Puts one element back to its unperturbed value, without evaluating.
     func resetElement(input: Int, element: Int)
     /// Puts every input back to its unperturbed value.
     func reset()
     /// Forward evaluations done so far (op forwards for an op, cone recomputes for a graph).
     var evaluations: Int { get }
+}
+
+extension PerturbedEvaluator {
+    func evaluate(points: [PerturbedPoint]) -> [Evaluation] { evaluateOneByOne(points) }
+
+    func evaluateOneByOne(_ points: [PerturbedPoint]) -> [Evaluation] {
+        points.map { p in
+            let e = evaluate(input: p.input, element: p.element, value: p.value)
+            resetElement(input: p.input, element: p.element)
+            return e
+        }
+    }
 }
 
 /// A function of several tensors together with its backward rule: what the
@@ -46,16 +69,55 @@ struct InputVerdict: Sendable {
     var projection: ProjectionCheck?
 }
 
-/// Finite-difference Jacobians against backward rules.
+/// What the stencil's points gave for one element.
+struct ElementSamples {
+    var input: Int
+    var element: Int
+    /// The element's unperturbed value and its step h.
+    var x0: Double
+    var step: Double
+    /// f at each stencil point, `[point][component]`: every output element for a
+    /// full-Jacobian comparison, the one number `uᵀf` for a projected one.
+    var outputs: [[Double]]
+    /// `|u|ᵀ|f|` at each point of a projected comparison (its rounding scale); nil: `|f|` itself.
+    var magnitudes: [[Double]]?
+    /// The branch pattern differs between the points: a kink may lie between them.
+    var branchChange: Bool
+    /// Which points left f's domain (a NaN or an infinity): `"x + h"`, `"x − h"` or `"x ± h"`.
+    var undefinedStep: String?
+
+    /// The size of component k over the points, for the rounding estimate.
+    func scale(_ k: Int) -> Double {
+        let sizes = magnitudes ?? outputs
+        return sizes.reduce(0) { Swift.max($0, abs($1[k])) }
+    }
+}
+
+/// Finite-difference Jacobians against backward rules, in named steps: **perturb** (the
+/// stencil's points of a chunk of elements, in one batch), **estimate error** (the numeric
+/// derivative and, for Richardson, its error bound), **compare full Jacobian** (every entry),
+/// **compare projection** (`uᵀJ` for a random u), and **arbitrate kinks** (shrink the step
+/// until the one-sided derivatives have converged, then judge the rule's value against them).
 enum JacobianCheck {
     /// Which cotangents the backward rule is run with.
     enum Cotangents {
-        /// One-hot cotangents, one backward pass per output element: the full Jacobian,
-        /// so a failure names both the input and the output element.
-        case oneHot
-        /// One cotangent `u`: compares `uᵀ J` element by element of each input.
-        case projected(Tensor)
+        /// One-hot cotangents, one backward pass per output element: the full Jacobian, so a
+        /// failure names both the input and the output element; and the seeded random cotangent
+        /// `probe`, whose `uᵀJ` catches a rule that agrees with the Jacobian only for one-hot
+        /// (or all-ones) cotangents.
+        case oneHot(probe: Tensor)
+        /// One cotangent `u`: compares `uᵀ J` element by element of each input. `isRandom` is
+        /// false for the end-to-end check's all-ones cotangent (d sum(output) / d leaf).
+        case projected(Tensor, isRandom: Bool)
     }
+
+    /// How many one-sided steps a kink arbitration tries per block, and how many blocks at most:
+    /// h, h/2, … h/2^23 on each side (each block evaluated as one batch).
+    static let kinkStepsPerBlock = 6
+    static let kinkBlocks = 4
+    /// A one-sided derivative has converged when its error estimate is below this fraction
+    /// of the tolerance.
+    static let convergedFraction = 0.25
 
     /// Compares every checked input of `function`, element by element (or the
     /// `options.sample` sampled elements), after a `uᵀ J v` pre-check in fast mode.
@@ -103,38 +165,21 @@ enum JacobianCheck {
         let gradients = function.pullback(u)
         let evaluator = function.makeEvaluator()
         let h = options.effectiveStep
+        let terms = options.stencil.terms
         var checks: [Int: ProjectionCheck] = [:]
         for i in function.checkedInputs {
             let v = Tensor.randn(function.inputs[i].shape, seed: options.seed &+ salt &+ UInt64(i) &* 31 &+ 0xBEEF)
             let analytic = dot(gradients[i]?.data ?? [], v.data)
-            var numeric = 0.0
-            let atKink = evaluateStencil(options.stencil, evaluate: { offset in
-                evaluator.evaluate(input: i, direction: v, scale: offset * h)
-            }, visit: { _, weight, output in
-                numeric += weight * dot(u.data, output.data)
-            })
+            let evaluated = terms.map { evaluator.evaluate(input: i, direction: v, scale: $0.offset * h) }
             evaluator.reset()
-            numeric /= h
-            let passed = !atKink && options.accepts(analytic: analytic, numeric: numeric)
-            checks[i] = ProjectionCheck(analytic: analytic, numeric: numeric, atKink: atKink, passed: passed)
+            let atKink = evaluated.contains { $0.branches != evaluated[0].branches }
+            let values = evaluated.map { dot(u.data, $0.output.data) }
+            let scale = evaluated.map { e in zip(u.data, e.output.data).reduce(0) { $0 + abs($1.0 * $1.1) } }.max() ?? 0
+            let numeric = derivative(values: { values[$0] }, scale: scale, stencil: options.stencil, h: h)
+            let passed = !atKink && judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
+            checks[i] = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
         }
         return (checks, evaluator.evaluations)
-    }
-
-    /// Evaluates the stencil's points `x + offset·h` through `evaluate` (which takes the
-    /// offset), hands each output to `visit` with its offset and weight, and returns
-    /// whether the branch pattern changed between the points: a kink lies between them.
-    static func evaluateStencil(
-        _ stencil: Stencil, evaluate: (Double) -> Evaluation, visit: (_ offset: Double, _ weight: Double, Tensor) -> Void
-    ) -> Bool {
-        var firstBranches: [Int]?
-        var atKink = false
-        for (offset, weight) in stencil.terms {
-            let e = evaluate(offset)
-            visit(offset, weight, e.output)
-            if let first = firstBranches { atKink = atKink || first != e.branches } else { firstBranches = e.branches }
-        }
-        return atKink
     }
 
     /// Element-by-element comparison of the given inputs, spread over `workers` threads,
@@ -144,9 +189,13 @@ enum JacobianCheck {
         workers: Int, progressLabel: String?
     ) -> ([Int: ComparisonTally], evaluations: Int) {
         guard !inputs.isEmpty else { return ([:], 0) }
-        let outputCount = function.output.count
         let analytic = analyticNumbers(function, inputs: inputs, cotangents: cotangents, workers: workers)
-        let projection: [Double]? = if case .projected(let u) = cotangents { u.data } else { nil }
+        var probeNumbers: [Int: [Double]] = [:]
+        if case .oneHot(let probe) = cotangents {
+            let gradients = function.pullback(probe)
+            for i in inputs { probeNumbers[i] = RuleProbes.conforming(gradients, i, like: function.inputs[i]) }
+        }
+        let projectedProbe = probeNumbers
         var pairs: [(input: Int, element: Int)] = []
         for i in inputs {
             for j in elements(ofInput: i, count: function.inputs[i].count, options: options, salt: salt) {
@@ -155,9 +204,6 @@ enum JacobianCheck {
         }
         let allPairs = pairs
         let progress = progressLabel.map { ProgressMeter(enabled: options.progress, total: allPairs.count, label: $0) }
-        let h = options.effectiveStep
-        let y = function.output.data
-        let uy = projection.map { dot($0, y) }
         struct Partial: Sendable {
             var tallies: [Int: ComparisonTally]
             var evaluations: Int
@@ -167,100 +213,24 @@ enum JacobianCheck {
             count: allPairs.count, chunkSize: chunkSize, workers: workers,
             makeWorker: { () -> (Range<Int>) -> Partial? in
                 let evaluator = function.makeEvaluator()
-                var column = [Double](repeating: 0, count: outputCount)
                 return { range in
                     var tallies: [Int: ComparisonTally] = [:]
                     let before = evaluator.evaluations
-                    for (i, j) in allPairs[range] {
-                        let x0 = function.inputs[i].data[j]
-                        for k in 0..<outputCount { column[k] = 0 }
-                        var plus: [Double] = [], minus: [Double] = [], plus2: [Double]? = nil, minus2: [Double]? = nil
-                        var finiteAbove = true, finiteBelow = true
-                        let atKink = evaluateStencil(options.stencil, evaluate: { offset in
-                            evaluator.evaluate(input: i, element: j, value: x0 + offset * h)
-                        }, visit: { offset, weight, output in
-                            output.data.withUnsafeBufferPointer { f in
-                                for k in 0..<outputCount { column[k] += weight * f[k] }
-                            }
-                            switch offset {
-                            case 1: plus = output.data
-                            case -1: minus = output.data
-                            case 2: plus2 = output.data
-                            case -2: minus2 = output.data
-                            default: break
-                            }
-                            if !output.allFinite {
-                                if offset > 0 { finiteAbove = false } else { finiteBelow = false }
-                            }
-                        })
-                        evaluator.resetElement(input: i, element: j)
-                        for k in 0..<outputCount { column[k] /= h }
-                        let name = function.inputNames[i]
-                        let index = Tensor.index(of: j, in: function.inputs[i].shape)
-                        let undefinedStep: String? = switch (finiteAbove, finiteBelow) {
-                        case (true, true): nil
-                        case (false, true): "x + h"
-                        case (true, false): "x − h"
-                        case (false, false): "x ± h"
+                    let samples = perturb(function, evaluator: evaluator, elements: allPairs[range], cotangents: cotangents, options: options)
+                    for s in samples {
+                        let components = ElementComponents(
+                            function, samples: s, cotangents: cotangents, analytic: analytic[s.input]!)
+                        if s.branchChange {
+                            arbitrateKink(s, components, function: function, evaluator: evaluator, cotangents: cotangents,
+                                          options: options, into: &tallies[s.input, default: .init()])
+                            continue
                         }
-                        if let u = projection, let uy {
-                            let a = analytic[i]![j]
-                            let n = dot(u, column)
-                            let comparison = {
-                                ElementComparison(
-                                    input: i, inputName: name, index: index, analytic: a, numeric: n,
-                                    undefinedStep: n.isFinite ? nil : undefinedStep)
-                            }
-                            if atKink {
-                                let sides = OneSided(
-                                    y: uy, plus: dot(u, plus), minus: dot(u, minus),
-                                    plus2: plus2.map { dot(u, $0) }, minus2: minus2.map { dot(u, $0) }, h: h)
-                                tallies[i, default: .init()].addKink(
-                                    comparison(), sides: sides, entries: 1, options: options)
-                            } else {
-                                tallies[i, default: .init()].add(analytic: a, numeric: n, options: options, describe: comparison)
-                            }
-                        } else {
-                            let rows = analytic[i]!
-                            let n_i = function.inputs[i].count
-                            let comparison = { (k: Int) in
-                                let n = column[k]
-                                return ElementComparison(
-                                    input: i, inputName: name, index: index,
-                                    outputIndex: Tensor.index(of: k, in: function.output.shape),
-                                    analytic: rows[k * n_i + j], numeric: n,
-                                    undefinedStep: n.isFinite ? nil : undefinedStep)
-                            }
-                            if atKink {
-                                // The output element that speaks for this input element: the one
-                                // whose rule value lies furthest outside its one-sided derivatives,
-                                // else (all inside) the one where the kink shows most (the two
-                                // one-sided derivatives differ most), then where rule and difference do.
-                                var worstK = 0
-                                var worstSides: OneSided?
-                                var worstKey = (ratio: -Double.infinity, jump: -Double.infinity, difference: -Double.infinity)
-                                for k in 0..<outputCount {
-                                    let a = rows[k * n_i + j]
-                                    let sides = OneSided(
-                                        y: y[k], plus: plus[k], minus: minus[k], plus2: plus2?[k], minus2: minus2?[k], h: h)
-                                    let ratio = options.kinkRatio(
-                                        analytic: a, numeric: column[k], left: sides.left, right: sides.right,
-                                        alsoAccepted: sides.secondOrder)
-                                    let key = (ratio: ratio > 1 ? ratio : 0, jump: abs(sides.right - sides.left), difference: abs(a - column[k]))
-                                    if key > worstKey {
-                                        worstKey = key
-                                        worstK = k
-                                        worstSides = sides
-                                    }
-                                }
-                                tallies[i, default: .init()].addKink(
-                                    comparison(worstK), sides: worstSides!, entries: outputCount, options: options)
-                            } else {
-                                for k in 0..<outputCount {
-                                    tallies[i, default: .init()].add(
-                                        analytic: rows[k * n_i + j], numeric: column[k], options: options) { comparison(k) }
-                                }
-                            }
+                        let numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+                        compareEntries(s, components, numbers: numbers, options: options, into: &tallies[s.input, default: .init()])
+                        if case .oneHot(let probe) = cotangents {
+                            compareProjection(
+                                s, components, numbers: numbers, probe: probe.data, analytic: projectedProbe[s.input]?[s.element],
+                                options: options, into: &tallies[s.input, default: .init()])
                         }
                     }
                     progress?.advance(by: range.count)
@@ -276,17 +246,317 @@ enum JacobianCheck {
         return (result?.tallies ?? [:], result?.evaluations ?? 0)
     }
 
+    // MARK: - Perturb
+
+    /// The stencil's points of every element of the chunk, evaluated as one batch; in a
+    /// projected comparison each output is reduced to `uᵀf` at once.
+    static func perturb(
+        _ function: Differentiand, evaluator: any PerturbedEvaluator, elements: ArraySlice<(input: Int, element: Int)>,
+        cotangents: Cotangents, options: CheckOptions
+    ) -> [ElementSamples] {
+        let terms = options.stencil.terms
+        var points: [PerturbedPoint] = []
+        points.reserveCapacity(elements.count * terms.count)
+        var steps: [Double] = []
+        for (i, j) in elements {
+            let x0 = function.inputs[i].data[j]
+            let h = options.step(at: x0)
+            steps.append(h)
+            for t in terms { points.append(PerturbedPoint(input: i, element: j, value: x0 + t.offset * h)) }
+        }
+        let evaluated = evaluator.evaluate(points: points)
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        return elements.enumerated().map { n, pair in
+            let mine = evaluated[(n * terms.count)..<((n + 1) * terms.count)]
+            let first = mine.first!
+            var finiteAbove = true, finiteBelow = true
+            for (t, e) in zip(terms, mine) where !e.output.allFinite {
+                if t.offset > 0 { finiteAbove = false } else { finiteBelow = false }
+            }
+            let undefined: String? = switch (finiteAbove, finiteBelow) {
+            case (true, true): nil
+            case (false, true): "x + h"
+            case (true, false): "x − h"
+            case (false, false): "x ± h"
+            }
+            let outputs = mine.map { e in u.map { [dot($0, e.output.data)] } ?? e.output.data }
+            let magnitudes = u.map { u in mine.map { e in [absoluteDot(u, e.output.data)] } }
+            return ElementSamples(
+                input: pair.input, element: pair.element, x0: function.inputs[pair.input].data[pair.element],
+                step: steps[n], outputs: outputs, magnitudes: magnitudes,
+                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
+        }
+    }
+
+    // MARK: - Estimate error
+
+    /// Component k's numeric derivative from the stencil's points, with its error estimate
+    /// when the stencil gives one.
+    static func estimateError(_ s: ElementSamples, component k: Int, stencil: Stencil) -> NumericDerivative {
+        derivative(values: { s.outputs[$0][k] }, scale: s.scale(k), stencil: stencil, h: s.step)
+    }
+
+    /// The stencil's derivative from the values at its points (in `Stencil.terms` order).
+    static func derivative(values: (Int) -> Double, scale: Double, stencil: Stencil, h: Double) -> NumericDerivative {
+        switch stencil {
+        case .central, .fivePoint:
+            var sum = 0.0
+            for (p, t) in stencil.terms.enumerated() { sum += t.weight * values(p) }
+            return NumericDerivative(value: sum / h, error: nil, rounding: 0, step: h)
+        case .richardson:
+            let levels = Stencil.richardsonLevels
+            return FiniteDifference.richardson(
+                plus: (0..<levels).map { values(2 * $0) }, minus: (0..<levels).map { values(2 * $0 + 1) },
+                h: h, scale: scale)
+        }
+    }
+
+    /// The verdict on one number: pass within `tolerance`; inconclusive when the finite
+    /// difference's own error estimate exceeds the tolerance (the difference has not
+    /// converged, so neither it nor its estimate can convict the rule); otherwise fail.
+    static func judge(analytic a: Double, numeric n: NumericDerivative, tolerance: Double) -> Judgement {
+        let difference = abs(a - n.value)
+        if difference <= tolerance { return .pass }
+        if let e = n.error, e > tolerance, difference.isFinite { return .inconclusive(n.inconclusiveReason) }
+        return .fail
+    }
+
+    /// A failure whose mismatch is this many times the difference's error estimate is
+    /// reported as wrong beyond doubt.
+    static let certaintyFactor = 10.0
+
+    enum Judgement: Equatable {
+        case pass, fail
+        case inconclusive(InconclusiveReason)
+    }
+
+    // MARK: - Compare full Jacobian
+
+    /// Every entry of the element's column (or its one `uᵀJ` entry) against the rule.
+    static func compareEntries(
+        _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], options: CheckOptions,
+        into tally: inout ComparisonTally
+    ) {
+        for k in components.indices {
+            let a = components.analytic(k)
+            tally.add(analytic: a, numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value), options: options) {
+                components.comparison(k, analytic: a, numeric: numbers[k], undefinedStep: s.undefinedStep)
+            }
+        }
+    }
+
+    // MARK: - Compare projection
+
+    /// In a full-Jacobian check, `uᵀJ` for the random probe u: the rule's `backward(u)` against
+    /// `Σ_k u_k · column_k`, within `Σ_k |u_k| · (atol + rtol·|column_k|)` (what entries that each
+    /// pass allow). A rule right only for one-hot cotangents fails here.
+    static func compareProjection(
+        _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], probe u: [Double],
+        analytic: Double?, options: CheckOptions, into tally: inout ComparisonTally
+    ) {
+        guard let analytic else { return }
+        var value = 0.0, tolerance = 0.0, error: Double? = options.stencil.estimatesError ? 0 : nil, rounding = 0.0
+        for k in numbers.indices {
+            value += u[k] * numbers[k].value
+            tolerance += abs(u[k]) * options.tolerance(numeric: numbers[k].value)
+            if let e = numbers[k].error { error = (error ?? 0) + abs(u[k]) * e }
+            rounding += abs(u[k]) * numbers[k].rounding
+        }
+        let numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: s.step)
+        tally.add(analytic: analytic, numeric: numeric, tolerance: tolerance, options: options, countsAsEntry: false) {
+            ElementComparison(
+                input: components.input, inputName: components.inputName, index: components.index, projected: true,
+                analytic: analytic, numeric: value, step: s.step, errorEstimate: error,
+                undefinedStep: value.isFinite ? nil : s.undefinedStep)
+        }
+    }
+
+    // MARK: - Arbitrate kinks
+
+    /// One side's converged one-sided derivatives of every component, and the branch
+    /// pattern of the steps they came from.
+    struct OneSidedResult {
+        var derivatives: [NumericDerivative]
+        var pattern: [Int]
+        /// The steps (indices into the side's samples) the derivatives came from.
+        var window: Range<Int>
+    }
+
+    /// The element's stencil points straddle a change of branch pattern. Shrinks the step on
+    /// both sides together, h, h/2, h/4, … (blocks of six, each one batch), until each side's
+    /// last steps share one branch pattern and the one-sided derivative extrapolated over them
+    /// has converged (its error estimate below a quarter of the tolerance), with at least one
+    /// side on the element's own branch (or, at the last block, none: the element sits on the
+    /// kink itself, as abs at 0); so at most one kink lies between the two runs. Then,
+    /// per component: sides equal within twice their error estimates are a smooth entry judged
+    /// against their mean (the element is not at a kink); sides that differ are a kink, where
+    /// the rule's value must lie between them.
+    /// When that cannot be reached by h/2^23 the element is inconclusive, never a failure.
+    static func arbitrateKink(
+        _ s: ElementSamples, _ components: ElementComponents, function: Differentiand, evaluator: any PerturbedEvaluator,
+        cotangents: Cotangents, options: CheckOptions, into tally: inout ComparisonTally
+    ) {
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        let base = u.map { [dot($0, function.output.data)] } ?? function.output.data
+        // The rounding scale of uᵀf is |uᵀf|, not Σ|u_k f_k|: one element moves, the other terms
+        // round alike at every step, and the secants' own disagreement shows any noise beyond that.
+        let baseMagnitude = base.map(abs)
+        let basePattern = evaluator.evaluate(points: [PerturbedPoint(input: s.input, element: s.element, value: s.x0)])[0].branches
+        var sides = [SideSamples(side: 1), SideSamples(side: -1)]
+        var accepted: (right: OneSidedResult, left: OneSidedResult)?
+        for block in 0..<kinkBlocks {
+            for n in sides.indices { sides[n].extend(s, block: block, evaluator: evaluator, projection: u) }
+            let last = block == kinkBlocks - 1
+            let candidates = sides.map { $0.candidate(base: base, baseMagnitude: baseMagnitude, basePattern: basePattern, finalBlock: last, options: options) }
+            if let right = candidates[0], let left = candidates[1], right.pattern == basePattern || left.pattern == basePattern || last {
+                accepted = (right, left)
+                break
+            }
+        }
+        guard let (right, left) = accepted else {
+            let numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+            let k = components.indices.max { abs(components.analytic($0) - numbers[$0].value) < abs(components.analytic($1) - numbers[$1].value) } ?? 0
+            var comparison = components.comparison(k, analytic: components.analytic(k), numeric: numbers[k], undefinedStep: s.undefinedStep)
+            comparison.inconclusive = .nearKink
+            tally.addInconclusive(comparison, entries: components.count)
+            return
+        }
+        var kinked: [(comparison: ElementComparison, ratio: Double, jump: Double)] = []
+        for k in components.indices {
+            let l = left.derivatives[k], r = right.derivatives[k], a = components.analytic(k)
+            let jump = abs(r.value - l.value)
+            let error = Swift.max(l.error ?? 0, r.error ?? 0)
+            let mean = NumericDerivative(
+                value: (l.value + r.value) / 2, error: error + jump / 2, rounding: Swift.max(l.rounding, r.rounding),
+                step: Swift.min(l.step, r.step))
+            // The sides agree within their own errors: no kink at this entry, however the stencil's
+            // points fell. A jump beyond them, however small, is a kink.
+            if jump <= 2 * ((l.error ?? 0) + (r.error ?? 0)) {
+                let numeric = centralOverSharedSteps(sides, right.window, left.window, component: k).flatMap {
+                    ($0.error ?? .infinity) < (mean.error ?? .infinity) ? $0 : nil
+                } ?? mean
+                tally.add(analytic: a, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), options: options) {
+                    components.comparison(k, analytic: a, numeric: numeric, undefinedStep: nil)
+                }
+                continue
+            }
+            var comparison = components.comparison(k, analytic: a, numeric: mean, undefinedStep: nil)
+            comparison.errorEstimate = error
+            comparison.atKink = true
+            comparison.leftDerivative = l.value
+            comparison.rightDerivative = r.value
+            kinked.append((comparison, options.kinkRatio(analytic: a, left: l.value, right: r.value), jump))
+        }
+        tally.addKinkElement(kinked)
+    }
+
+    /// Where both sides agree, the central differences `(f(x + t) − f(x − t)) / 2t` over the steps
+    /// both windows share, extrapolated as Richardson does: far more accurate than the one-sided
+    /// values, from points already evaluated. Nil when fewer than two steps are shared.
+    static func centralOverSharedSteps(
+        _ sides: [SideSamples], _ right: Range<Int>, _ left: Range<Int>, component k: Int
+    ) -> NumericDerivative? {
+        let shared = right.clamped(to: left)
+        guard shared.count >= 2 else { return nil }
+        let steps = shared.map { sides[0].steps[$0] }
+        let series = shared.map { (sides[0].values[$0][k] - sides[1].values[$0][k]) / (2 * sides[0].steps[$0]) }
+        let rounding = shared.map {
+            FiniteDifference.roundingFactor * Double.ulpOfOne * Swift.max(sides[0].magnitudes[$0][k], sides[1].magnitudes[$0][k]) / sides[0].steps[$0]
+        }
+        return FiniteDifference.extrapolate(series: series, steps: steps, rounding: rounding, order: 2)
+    }
+
+    /// The points `x + side·t` of one side of a kink arbitration, widest step first.
+    struct SideSamples {
+        var side: Double
+        var steps: [Double] = []
+        var values: [[Double]] = []
+        var magnitudes: [[Double]] = []
+        var patterns: [[Int]] = []
+
+        init(side: Double) { self.side = side }
+
+        /// Evaluates the next six steps, h/2^(6·block) … h/2^(6·block + 5), as one batch.
+        mutating func extend(_ s: ElementSamples, block: Int, evaluator: any PerturbedEvaluator, projection u: [Double]?) {
+            let blockSteps = (0..<kinkStepsPerBlock).map { q in
+                s.step / Double(sign: .plus, exponent: block * kinkStepsPerBlock + q, significand: 1)
+            }
+            let evaluated = evaluator.evaluate(points: blockSteps.map {
+                PerturbedPoint(input: s.input, element: s.element, value: s.x0 + side * $0)
+            })
+            for (t, e) in zip(blockSteps, evaluated) {
+                steps.append(t)
+                patterns.append(e.branches)
+                let value = u.map { [dot($0, e.output.data)] } ?? e.output.data
+                values.append(value)
+                magnitudes.append(value.map(abs))
+            }
+        }
+
+        /// The side's one-sided derivatives from its last run of same-pattern steps (at most six),
+        /// when that run has three steps or more and has converged. When the last run is the
+        /// element's own branch but its steps are too small to converge (rounding), or this is the
+        /// final block, the run before it stands in: the kink is closer than the steps resolve.
+        func candidate(
+            base: [Double], baseMagnitude: [Double], basePattern: [Int], finalBlock: Bool, options: CheckOptions
+        ) -> OneSidedResult? {
+            var runs: [Range<Int>] = []
+            var end = patterns.count
+            while end > 0 && runs.count < 2 {
+                var start = end - 1
+                while start > 0 && patterns[start - 1] == patterns[end - 1] { start -= 1 }
+                runs.append(start..<end)
+                end = start
+            }
+            guard let trailing = runs.first else { return nil }
+            if let result = converged(trailing, base: base, baseMagnitude: baseMagnitude, options: options) { return result }
+            let stalled = trailing.count >= 3 && patterns[trailing.lowerBound] == basePattern
+            if (stalled || finalBlock), runs.count > 1 {
+                return converged(runs[1], base: base, baseMagnitude: baseMagnitude, options: options)
+            }
+            return nil
+        }
+
+        /// The extrapolated one-sided derivatives over six consecutive steps of `run` (at least
+        /// three), the smallest window first and then wider ones (the smallest steps round most),
+        /// once every component's error estimate is below a quarter of its tolerance.
+        func converged(_ run: Range<Int>, base: [Double], baseMagnitude: [Double], options: CheckOptions) -> OneSidedResult? {
+            for end in stride(from: run.upperBound, to: run.lowerBound + 2, by: -kinkStepsPerBlock) {
+                let window = Swift.max(run.lowerBound, end - kinkStepsPerBlock)..<end
+                if let result = extrapolated(window, base: base, baseMagnitude: baseMagnitude, options: options) { return result }
+            }
+            return nil
+        }
+
+        func extrapolated(_ used: Range<Int>, base: [Double], baseMagnitude: [Double], options: CheckOptions) -> OneSidedResult? {
+            let usedSteps = Array(steps[used])
+            var derivatives: [NumericDerivative] = []
+            derivatives.reserveCapacity(base.count)
+            for k in base.indices {
+                let scale = used.reduce(baseMagnitude[k]) { Swift.max($0, magnitudes[$1][k]) }
+                let d = FiniteDifference.oneSided(values: used.map { values[$0][k] }, steps: usedSteps, side: side, scale: scale)
+                guard (d.error ?? .infinity) <= convergedFraction * options.tolerance(numeric: d.value) else { return nil }
+                derivatives.append(d)
+            }
+            return OneSidedResult(derivatives: derivatives, pattern: patterns[used.lowerBound], window: used)
+        }
+    }
+
+    // MARK: - Analytic numbers
+
     /// The backward rule's numbers for each input: with one-hot cotangents the
-    /// Jacobian row-major `[output element][input element]`, else `uᵀ J`.
+    /// Jacobian row-major `[output element][input element]`, else `uᵀ J`. A gradient
+    /// not shaped like its input (the shape probe reports it) counts as zeros.
     static func analyticNumbers(
         _ function: Differentiand, inputs: [Int], cotangents: Cotangents, workers: Int
     ) -> [Int: [Double]] {
         switch cotangents {
-        case .projected(let u):
+        case .projected(let u, _):
             let gradients = function.pullback(u)
             var numbers: [Int: [Double]] = [:]
             for i in inputs {
-                numbers[i] = gradients[i]?.data ?? [Double](repeating: 0, count: function.inputs[i].count)
+                numbers[i] = RuleProbes.conforming(gradients, i, like: function.inputs[i])
+                    ?? [Double](repeating: 0, count: function.inputs[i].count)
             }
             return numbers
         case .oneHot:
@@ -316,10 +586,10 @@ enum JacobianCheck {
             }
             for (k, gradients) in collected?.rows ?? [] {
                 for i in inputs {
-                    guard let g = gradients[i] else { continue }
+                    guard let g = RuleProbes.conforming(gradients, i, like: function.inputs[i]) else { continue }
                     let n = g.count
                     numbers[i]!.withUnsafeMutableBufferPointer { rows in
-                        for j in 0..<n { rows[k * n + j] = g.data[j] }
+                        for j in 0..<n { rows[k * n + j] = g[j] }
                     }
                 }
             }
@@ -328,24 +598,61 @@ enum JacobianCheck {
     }
 }
 
-/// The one-sided difference quotients of one perturbed element (or of `uᵀf` along it):
-/// `left = (f(x) − f(x−h)) / h`, `right = (f(x+h) − f(x)) / h`, and, when the stencil evaluated
-/// x ± 2h (five-point), the second-order ones `(−3f(x) + 4f(x+h) − f(x+2h)) / 2h` and its mirror.
-struct OneSided {
-    var left: Double
-    var right: Double
-    /// The second-order estimates (none for the central difference).
-    var secondOrder: [Double]
+/// The numbers one perturbed element is compared on: each output element of its Jacobian
+/// column, or its one `uᵀJ` entry.
+struct ElementComponents {
+    let input: Int
+    let inputName: String
+    private let inputShape: [Int]
+    /// The rule's numbers: `rows[k·n + element]` for a full Jacobian, `[uᵀJ]` projected.
+    private let rows: [Double]
+    private let element: Int
+    private let inputCount: Int
+    private let outputShape: [Int]?
+    private let projected: Bool
+    let count: Int
 
-    init(y: Double, plus: Double, minus: Double, plus2: Double?, minus2: Double?, h: Double) {
-        left = (y - minus) / h
-        right = (plus - y) / h
-        if let plus2, let minus2 {
-            secondOrder = [(-3 * y + 4 * plus - plus2) / (2 * h), (3 * y - 4 * minus + minus2) / (2 * h)]
-        } else {
-            secondOrder = []
+    init(_ function: Differentiand, samples s: ElementSamples, cotangents: JacobianCheck.Cotangents, analytic: [Double]) {
+        input = s.input
+        inputName = function.inputNames[s.input]
+        inputShape = function.inputs[s.input].shape
+        rows = analytic
+        element = s.element
+        inputCount = function.inputs[s.input].count
+        switch cotangents {
+        case .oneHot:
+            outputShape = function.output.shape
+            projected = false
+            count = function.output.count
+        case .projected(_, let isRandom):
+            outputShape = nil
+            projected = isRandom
+            count = 1
         }
     }
+
+    var indices: Range<Int> { 0..<count }
+
+    /// The element's multi-index, built only for a comparison that is kept.
+    var index: [Int] { Tensor.index(of: element, in: inputShape) }
+
+    func analytic(_ k: Int) -> Double {
+        outputShape == nil ? rows[element] : rows[k * inputCount + element]
+    }
+
+    func comparison(_ k: Int, analytic a: Double, numeric n: NumericDerivative, undefinedStep: String?) -> ElementComparison {
+        ElementComparison(
+            input: input, inputName: inputName, index: index, outputIndex: outputShape.map { Tensor.index(of: k, in: $0) },
+            projected: projected, analytic: a, numeric: n.value, step: n.step, errorEstimate: n.error,
+            undefinedStep: n.value.isFinite ? nil : undefinedStep)
+    }
+}
+
+/// `Σ |a_k·b_k|`: the scale of `aᵀb` for its rounding.
+func absoluteDot(_ a: [Double], _ b: [Double]) -> Double {
+    var s = 0.0
+    for k in 0..<Swift.min(a.count, b.count) { s += abs(a[k] * b[k]) }
+    return s
 }
 
 func dot(_ a: [Double], _ b: [Double]) -> Double {

@@ -21,6 +21,8 @@ public struct TerminalReport: Sendable {
 
     public func render(_ report: CheckReport) -> String {
         var lines: [String] = []
+        // With a step per element (--eps auto), each failing element says which h it had.
+        let showSteps = report.options?.autoStep ?? false
         if let options = report.options { lines.append(paint(options.summary, .dim)) }
         if let bad = report.nonFinite {
             let location = bad.location.map { " at \($0)" } ?? ""
@@ -34,10 +36,7 @@ public struct TerminalReport: Sendable {
                 let title = pad("\(node.name) (\(node.op))", nameWidth)
                 let location = node.location.map { "  \($0)" } ?? ""
                 lines.append("  " + statusLabel(node.status) + "  " + title + "  " + errorColumns(node.status, node.maxRelativeError, node.band, checked: node.elementsChecked, method: node.method, worst: node.worst) + location)
-                if node.status == .fail, let worst = node.worst {
-                    lines.append("      " + describe(worst, inputWord: "input", function: node.op))
-                }
-                lines += kinkLines(node.kinks, count: node.kinkCount, inputWord: "input")
+                lines += verdictLines(node.verdict, inputWord: "input", function: node.op, showStep: showSteps)
             }
         }
         if !report.leaves.isEmpty {
@@ -53,11 +52,11 @@ public struct TerminalReport: Sendable {
                     "  uᵀJv \(p.passed ? "agreed" : "disagreed") (\(spelled(p.analytic)) vs \(spelled(p.numeric)))"
                 } ?? ""
                 lines.append("  " + statusLabel(leaf.status) + "  " + title + "  " + errorColumns(leaf.status, leaf.maxRelativeError, leaf.band, checked: leaf.elementsChecked, method: nil, worst: leaf.worst) + sampled + fast)
-                if leaf.status == .fail, let worst = leaf.worst {
-                    lines.append("      " + describe(worst, inputWord: "leaf", function: "a node downstream"))
-                }
-                lines += kinkLines(leaf.kinks, count: leaf.kinkCount, inputWord: "leaf")
+                lines += verdictLines(leaf.verdict, inputWord: "leaf", function: "a node downstream", showStep: showSteps)
             }
+        }
+        if let problem = report.endToEndProblem {
+            lines.append(paint("end-to-end: not run", .bold) + ": " + problem)
         }
         lines.append(summary(report))
         return lines.joined(separator: "\n")
@@ -98,9 +97,11 @@ public struct TerminalReport: Sendable {
         }
         let kinks = report.nodes.filter { $0.status == .kink }.count + report.leaves.filter { $0.status == .kink }.count
         if kinks > 0 { parts.append("\(kinks) at kinks") }
+        let open = report.nodes.filter { $0.status == .inconclusive }.count + report.leaves.filter { $0.status == .inconclusive }.count
+        if open > 0 { parts.append("\(open) inconclusive") }
         parts.append("\(report.forwardEvaluations) forward evaluations")
         parts.append(formatSeconds(report.seconds))
-        let verdict = report.passed ? paint("PASSED", .green) : paint("FAILED", .red)
+        let verdict = !report.passed ? paint("FAILED", .red) : (open > 0 ? paint("INCONCLUSIVE", .yellow) : paint("PASSED", .green))
         return verdict + ": " + parts.joined(separator: " · ")
     }
 
@@ -128,7 +129,8 @@ public struct TerminalReport: Sendable {
             }
         }
         let failed = report.failedOps
-        let verdict = failed.isEmpty ? paint("PASSED", .green) : paint("FAILED", .red)
+        let open = report.rules.contains { $0.status == .inconclusive }
+        let verdict = !failed.isEmpty ? paint("FAILED", .red) : (open ? paint("INCONCLUSIVE", .yellow) : paint("PASSED", .green))
         let ops = counted(order.count, "op", "ops")
         let verdictText = failed.isEmpty ? ops : "\(failed.count) of \(ops) (" + failed.joined(separator: ", ") + ")"
         lines.append(verdict + ": \(verdictText) · \(counted(report.rules.count, "sample", "samples")) · \(report.forwardEvaluations) forward evaluations · \(formatSeconds(report.seconds))")
@@ -142,16 +144,42 @@ public struct TerminalReport: Sendable {
     }
 
     private func sampleLines(_ sample: RuleCheck, showLabel: Bool = true) -> [String] {
-        var lines: [String] = []
         let label = showLabel ? "sample \"\(sample.sample)\": " : ""
-        if let problem = sample.problem {
-            lines.append("      " + label + problem)
-        } else if sample.status == .fail, let worst = sample.worst {
-            lines.append("      " + label + describe(worst, inputWord: "input", function: sample.op))
+        return verdictLines(sample.verdict, inputWord: "input", function: sample.op, prefix: label, showKinks: sample.status == .kink)
+    }
+
+    /// The lines under a verdict's own line: why it could not be compared, the probes it
+    /// failed, its worst failing element, its kinks and its inconclusive elements.
+    private func verdictLines(
+        _ verdict: CheckVerdict, inputWord: String, function: String, prefix: String = "", showKinks: Bool = true,
+        showStep: Bool = false
+    ) -> [String] {
+        var lines: [String] = []
+        if let problem = verdict.problem { lines.append("      " + prefix + problem) }
+        for failure in verdict.probeFailures {
+            let element = failure.index.map { " element \(describeIndex($0))" } ?? ""
+            lines.append("      " + prefix + paint("probe \(failure.probe.rawValue)", .red) + ": \(inputWord) \(failure.input) \"\(failure.inputName)\"\(element): \(failure.detail)")
         }
-        if sample.status == .kink {
-            lines += kinkLines(sample.kinks, count: sample.kinkCount, inputWord: "input", prefix: label)
+        if verdict.failedElements > 0, let worst = verdict.worst {
+            let step = showStep && worst.errorEstimate == nil ? worst.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? "" : ""
+            lines.append("      " + prefix + describe(worst, inputWord: inputWord, function: function) + step)
         }
+        if showKinks { lines += kinkLines(verdict.kinks, count: verdict.kinkCount, inputWord: inputWord, prefix: prefix) }
+        lines += inconclusiveLines(verdict.inconclusive, count: verdict.inconclusiveCount, inputWord: inputWord, prefix: prefix)
+        return lines
+    }
+
+    /// `input 0 "x" element [3] inconclusive (rounding noise: …): backward rule 0.25, finite difference 0.2501 ± 3e-04`.
+    private func inconclusiveLines(_ elements: [ElementComparison], count: Int, inputWord: String, prefix: String) -> [String] {
+        guard count > 0 else { return [] }
+        var lines = elements.prefix(kinksShown).map { c in
+            let output = c.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
+            let why = c.inconclusive.map { " (\($0.explanation))" } ?? ""
+            let estimate = c.errorEstimate.map { " ± \(scientific($0))" } ?? ""
+            return "      " + prefix + "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output) " + paint("inconclusive", .yellow)
+                + "\(why): backward rule \(formatNumber(c.analytic, significant: 8)), finite difference \(formatNumber(c.numeric, significant: 8))\(estimate)"
+        }
+        if count > kinksShown { lines.append("      " + prefix + "… \(count - kinksShown) more inconclusive elements") }
         return lines
     }
 
@@ -163,21 +191,28 @@ public struct TerminalReport: Sendable {
     /// the domain of `function`.
     func describe(_ c: ElementComparison, inputWord: String, function: String) -> String {
         let output = c.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
-        let element = "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output)"
+        let projected = c.projected ? " (uᵀJ, u a seeded random cotangent)" : ""
+        let element = "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output)\(projected)"
         if !c.analytic.isFinite || !c.numeric.isFinite {
             let domain = c.undefinedStep.map { " (\($0) leaves the domain of \(function))" } ?? ""
             return element + ": the rule gives " + paint(spelled(c.analytic), .red)
                 + "; the finite difference is " + paint(spelled(c.numeric), .green) + domain
         }
         if c.atKink, let left = c.leftDerivative, let right = c.rightDerivative {
+            let good = c.errorEstimate.map { ", each good to \(scientific($0))" } ?? ""
             return element + " at a kink, but the rule's value " + paint(formatNumber(c.analytic, significant: 8), .red)
                 + " is outside [\(formatNumber(Swift.min(left, right))), \(formatNumber(Swift.max(left, right)))], "
-                + "the one-sided derivatives (finite difference \(formatNumber(c.numeric)))"
+                + "the one-sided derivatives (extrapolated on each side of the kink\(good))"
         }
+        let certainty = c.errorEstimate.map { e in
+            let step = c.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? ""
+            return "; differs by \(scientific(c.absoluteError)); the finite difference\(step) is good to \(scientific(e))"
+                + (c.absoluteError > JacobianCheck.certaintyFactor * e ? ", so the rule is wrong" : "")
+        } ?? ""
         return element + ": backward rule "
             + paint(formatNumber(c.analytic, significant: 8), .red) + ", finite difference "
             + paint(formatNumber(c.numeric, significant: 8), .green)
-            + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))"
+            + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))" + certainty
     }
 
     /// `0 "z"`, or `1` when the input has no name of its own.
@@ -217,6 +252,7 @@ public struct TerminalReport: Sendable {
         switch status {
         case .pass: paint("✓ pass", .green)
         case .kink: paint("~ kink", .yellow)
+        case .inconclusive: paint("? inconclusive", .yellow)
         case .fail: paint("✗ FAIL", .red)
         case .skipped: paint("- skip", .dim)
         }

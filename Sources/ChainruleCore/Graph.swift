@@ -130,6 +130,22 @@ public final class Graph {
         return id
     }
 
+    /// A leaf whose value is given later, with `setValue`, before the first
+    /// pass: so a front end can check a whole program's budget from its
+    /// shapes before it allocates any tensor.
+    @discardableResult
+    public func leaf(
+        _ name: String?, shape: [Int], role: NodeRole, location: SourceLocation? = nil
+    ) -> NodeID {
+        precondition(role.isLeaf, "Graph.leaf: role \(role) is not a leaf role")
+        let id = NodeID(nodes.count)
+        nodes.append(Node(
+            id: id, op: nil, inputs: [], name: name, role: role, layer: currentLayer,
+            location: location, shape: shape, value: nil, gradient: nil))
+        valuesAreCurrent = false
+        return id
+    }
+
     /// Applies `op` to earlier nodes. Checks the shape rule now, so a bad
     /// graph is refused where it is built; values come with `forward()`.
     @discardableResult
@@ -140,10 +156,16 @@ public final class Graph {
             precondition(input.index < nodes.count, "Graph.apply: input \(input) is not a node of this graph")
         }
         let shape: [Int]
+        let inputShapes = inputs.map { nodes[$0.index].shape }
         do {
-            shape = try op.outputShape(inputs.map { nodes[$0.index].shape })
+            shape = try op.outputShape(inputShapes)
         } catch {
             throw .shape(error, location: location)
+        }
+        // Shapes multiply (broadcasting, products): one no Tensor can hold
+        // is refused here, for every op, before a pass could trap on it.
+        guard Tensor.checkedElementCount(shape) != nil else {
+            throw .shape(ShapeError(op: op.name, shapes: inputShapes, "its result would have shape \(describeShape(shape)), more elements than can be counted"), location: location)
         }
         let id = NodeID(nodes.count)
         nodes.append(Node(
@@ -216,7 +238,10 @@ public final class Graph {
         values.reserveCapacity(nodes.count)
         for node in nodes {
             guard let op = node.op else {
-                values.append(node.value!)
+                guard let value = node.value else {
+                    preconditionFailure("Graph.forward: leaf \(node.displayName) was created without a value and never given one")
+                }
+                values.append(value)
                 continue
             }
             let inputs = node.inputs.map { values[$0.index] }

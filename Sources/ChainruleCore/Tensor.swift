@@ -8,6 +8,7 @@ public struct Tensor: Sendable, Equatable, Hashable {
 
     public init(shape: [Int], data: [Double]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+        precondition(Tensor.checkedElementCount(shape) != nil, "Tensor: the strides of shape \(shape) overflow Int")
         precondition(
             Tensor.elementCount(shape) == data.count,
             "Tensor: shape \(shape) holds \(Tensor.elementCount(shape)) elements, data has \(data.count)")
@@ -42,18 +43,24 @@ public struct Tensor: Sendable, Equatable, Hashable {
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
 
+    /// The element count of a shape a `Tensor` holds (so it cannot overflow:
+    /// `init` refuses shapes that `checkedElementCount` refuses).
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
-    /// The element count of a shape that may come from a person or a file:
-    /// nil if a size is negative or the count overflows `Int`, so a limit can
-    /// be checked before anything is allocated.
+    /// The element count of a shape that may come from a person or a file,
+    /// so a limit can be checked before anything is allocated. Nil if a size
+    /// is negative or if the product of the sizes, a zero counted as one,
+    /// overflows `Int`: then the strides could not be computed, even for a
+    /// shape with no elements, such as 0×4294967296×4294967296.
     public static func checkedElementCount(_ shape: [Int]) -> Int? {
         var count = 1
+        var stridesProduct = 1
         for size in shape {
             guard size >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            let (product, overflow) = stridesProduct.multipliedReportingOverflow(by: Swift.max(size, 1))
             guard !overflow else { return nil }
-            count = product
+            stridesProduct = product
+            count *= size
         }
         return count
     }
@@ -68,13 +75,17 @@ public struct Tensor: Sendable, Equatable, Hashable {
         return data[0]
     }
 
-    /// Row-major strides of `shape`.
+    /// Row-major strides of `shape`, computed with overflow checks: a shape
+    /// from outside passes `checkedElementCount` first, which makes them fit.
     public static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {
             strides[axis] = running
-            running *= shape[axis]
+            guard axis > 0 else { break }
+            let (product, overflow) = running.multipliedReportingOverflow(by: shape[axis])
+            precondition(!overflow, "Tensor.strides: shape \(shape) has more elements than an Int counts")
+            running = product
         }
         return strides
     }

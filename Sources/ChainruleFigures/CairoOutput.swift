@@ -33,10 +33,13 @@ enum CairoOutput {
         return canvas.document(background: drawing.theme.background)
     }
 
-    /// An image in memory at `scale` pixels per point; refused past Cairo's 32,767-pixel side.
+    /// An image in memory at `scale` pixels per point; refused past Cairo's 32,767-pixel side or `maxImagePixels`.
     static func raster(_ drawing: Drawing, scale: Double) throws(FigureError) -> FigureImage {
-        let width = Int((drawing.size.width * scale).rounded(.up)), height = Int((drawing.size.height * scale).rounded(.up))
-        guard width <= 32767, height <= 32767 else { throw .imageTooLarge(width: width, height: height) }
+        let pixels = { (points: Double) in points.isFinite ? Int(min(max(points * scale, 0), 1e9).rounded(.up)) : Int(1e9) }
+        let width = pixels(drawing.size.width), height = pixels(drawing.size.height)
+        guard FigureError.imageFits(width: width, height: height) else {
+            throw .imageTooLarge(width: width, height: height, predicted: false, advice: FigureError.imageAdvice(width: width, height: height, scale: scale))
+        }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else {
             throw .drawingFailed("no image surface")
         }

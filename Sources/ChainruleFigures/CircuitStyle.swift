@@ -8,14 +8,15 @@ extension SceneBuilder {
         for node in graph.nodes {
             if node.op == nil {
                 if drawnAsCopies(node.id) {
-                    for (consumer, k) in consumers[node.id.index] {
-                        addCircuitLeaf(node, key: sourceKey(node.id, consumer: consumer, k: k))
-                    }
+                    for (consumer, k) in consumers[node.id.index] { addCircuitCopy(node, consumer: consumer, k: k) }
                 } else {
                     addCircuitLeaf(node, key: "n\(node.id.index)")
                 }
             } else {
                 addGate(node)
+                if drawnAsCopies(node.id) {
+                    for (consumer, k) in consumers[node.id.index] { addCircuitCopy(node, consumer: consumer, k: k) }
+                }
             }
         }
         for node in graph.nodes {
@@ -34,6 +35,12 @@ extension SceneBuilder {
                 labelledWire("w\(node.id.index)_\(k)", from: sourceKey(input, consumer: node.id, k: k), to: "n\(node.id.index)",
                              above: wire.above, below: wire.below)
             }
+        }
+        // A gate whose value is copied beside its readers ends in its name, like the output.
+        for node in graph.nodes where node.op != nil && drawnAsCopies(node.id) && node.id != output {
+            add("t\(node.id.index)", .terminal, node: nil, shape: .plain, content: m.text(node.displayName, color: theme.text, bold: true), padding: 2)
+            let wire = wireLabels(value: node.value, gradient: .some(shownGradient(node.id)), local: nil)
+            labelledWire("w\(node.id.index)_out", from: "n\(node.id.index)", to: "t\(node.id.index)", above: wire.above, below: wire.below)
         }
         // The output's own wire, ending in its name.
         let result = graph[output]
@@ -70,6 +77,13 @@ extension SceneBuilder {
         guard let tensor else { return "—" }
         if tensor.count == 1 { return number(tensor.data[0]) }
         return describeShape(tensor.shape) + " " + summary(tensor)
+    }
+
+    /// The copy of `node`'s name at the start of the wire into input `k` of `consumer`.
+    mutating func addCircuitCopy(_ node: Node, consumer: NodeID, k: Int) {
+        let key = sourceKey(node.id, consumer: consumer, k: k)
+        copies.insert(key)
+        addCircuitLeaf(node, key: key)
     }
 
     mutating func addCircuitLeaf(_ node: Node, key: String) {

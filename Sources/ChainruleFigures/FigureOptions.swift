@@ -77,6 +77,9 @@ public struct FigureOptions: Sendable {
     /// The most boxes handed to Graphviz. Measured on this kind of machine:
     /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
     public var maxBoxes: Int = 2500
+    /// Where Graphviz runs and for how long (`--layout-timeout`): the box
+    /// limit does not predict `dot`'s cost, the deadline bounds it.
+    public var layout = LayoutLimits()
 
     public init() {}
 

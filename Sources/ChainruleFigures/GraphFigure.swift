@@ -39,8 +39,9 @@ public final class FigureImage {
 /// Figures of computation graphs: graph → scene → Graphviz layout → drawing.
 public enum GraphFigure {
     /// The options actually used for `graph`: a graph too big for its style is
-    /// collapsed to one box per layer when it has layers; otherwise refused.
-    /// Runs in time linear in the graph, before anything is measured or laid out.
+    /// collapsed to one box per layer when it has layers; otherwise refused,
+    /// with the styles that would fit. Runs in time linear in the graph,
+    /// before anything is measured or laid out.
     public static func fittedOptions(graph: Graph, options: FigureOptions) throws(FigureError) -> (options: FigureOptions, notes: [String]) {
         guard graph.count > 0 else { throw .emptyGraph }
         let boxes = estimatedBoxes(graph: graph, options: options)
@@ -48,21 +49,21 @@ public enum GraphFigure {
         var collapsed = options
         collapsed.style = .model
         collapsed.view = .layers
-        let collapsedBoxes = estimatedBoxes(graph: graph, options: collapsed)
-        if !graph.layers.isEmpty && collapsedBoxes <= options.maxBoxes && !(options.style == .model && options.view == .layers) {
+        let askedForLayers = options.style == .model && options.view == .layers
+        if !graph.layers.isEmpty && !askedForLayers && estimatedBoxes(graph: graph, options: collapsed) <= options.maxBoxes {
             return (collapsed, ["the graph has \(graph.count) nodes, too many to draw one by one: drawn as one box per layer (--style model --view layers)"])
         }
+        var advice: [FigureAdvice] = []
         var record = options
         record.style = .record
-        let advice: String
-        if options.style == .circuit && estimatedBoxes(graph: graph, options: record) <= options.maxBoxes {
-            advice = "The record style needs fewer boxes: try --style record."
-        } else if graph.layers.isEmpty {
-            advice = "Draw a smaller graph (one sample instead of a batch, fewer steps), or write the graph with layers so it can be drawn one box per layer (--style model --view layers)."
-        } else {
-            advice = "Even one box per layer is too many; draw a smaller part of the model."
-        }
-        throw .tooLarge(nodes: min(boxes, collapsedBoxes), limit: options.maxBoxes, advice: advice)
+        if options.style == .circuit && estimatedBoxes(graph: graph, options: record) <= options.maxBoxes { advice.append(.recordStyle) }
+        var model = options
+        model.style = .model
+        model.view = .ops
+        if options.style != .model && estimatedBoxes(graph: graph, options: model) <= options.maxBoxes { advice.append(.modelStyle) }
+        if advice.isEmpty { advice.append(.smallerGraph) }
+        advice.append(.writeDot)
+        throw .tooLarge(boxes: boxes, limit: options.maxBoxes, advice: advice)
     }
 
     /// How many boxes (Graphviz nodes) the scene will have, without building it:
@@ -72,17 +73,67 @@ public enum GraphFigure {
         for node in graph.nodes { for input in node.inputs { uses[input.index] += 1 } }
         let edges = uses.reduce(0, +)
         let ops = graph.nodes.reduce(0) { $0 + ($1.op == nil ? 0 : 1) }
-        // Shared parameters and constants are drawn once per use.
-        let copies = graph.nodes.reduce(0) { total, node in
-            total + ((node.role == .param || node.role == .constant) && uses[node.id.index] > 1 ? uses[node.id.index] - 1 : 0)
+        // A leaf read by several ops, or a value read by many, is drawn once per use
+        // (a copied gate also ends in its name on a labelled wire: two boxes more).
+        var copies = 0, copiedGates = 0
+        for node in graph.nodes where uses[node.id.index] > (node.op == nil ? 1 : SceneBuilder.copiedFanOut) {
+            copies += uses[node.id.index] - (node.op == nil ? 1 : 0)
+            if node.op != nil { copiedGates += 1 }
         }
         switch options.style {
-        case .circuit: return graph.count + copies + edges + 2
+        case .circuit: return graph.count + copies + edges + 2 * copiedGates + 2
         case .record: return graph.count + copies + ops
         case .model:
-            if options.view == .ops { return graph.count + edges }
+            if options.view == .ops { return graph.count + copies + edges }
             let grouped = graph.nodes.reduce(0) { $0 + ($1.layer == nil ? 1 : 0) } + graph.layers.count
-            return grouped * 2
+            return grouped * 2 + copies
+        }
+    }
+
+    /// What to suggest when the layout of `graph` drawn with `options` fails
+    /// or passes its deadline: a view with fewer boxes, and DOT.
+    static func layoutAdvice(graph: Graph, options: FigureOptions) -> [FigureAdvice] {
+        var advice: [FigureAdvice] = []
+        if !graph.layers.isEmpty && !(options.style == .model && options.view == .layers) { advice.append(.layerView) }
+        if graph.layers.isEmpty && options.style != .model { advice.append(.modelStyle) }
+        return advice + [.writeDot]
+    }
+
+    /// Refuses, before layout, a PNG that cannot fit Cairo's 32,767-pixel side:
+    /// along the flow, every chain of boxes is at least as long as its boxes
+    /// and the rank gaps between them, so the longest chain bounds the width
+    /// (left to right) or height (top to bottom) from below.
+    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph) throws(FigureError) {
+        let lr = scene.direction == .LR
+        let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        var successors = [[Int]](repeating: [], count: scene.nodes.count)
+        var pending = [Int](repeating: 0, count: scene.nodes.count)
+        for edge in scene.edges {
+            guard let from = position[edge.from], let to = position[edge.to] else { continue }
+            successors[from].append(to)
+            pending[to] += 1
+        }
+        let extent = scene.nodes.map { lr ? $0.size.width : $0.size.height }
+        var longest = extent
+        var ready = scene.nodes.indices.filter { pending[$0] == 0 }
+        while let node = ready.popLast() {
+            for next in successors[node] {
+                longest[next] = max(longest[next], longest[node] + scene.rankSeparation + extent[next])
+                pending[next] -= 1
+                if pending[next] == 0 { ready.append(next) }
+            }
+        }
+        let across = scene.nodes.map { lr ? $0.size.height : $0.size.width }.max() ?? 0
+        let margins = 2 * scene.theme.margin
+        let title = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
+        let along = (longest.max() ?? 0) + margins + (lr ? 0 : title)
+        let side = across + margins + (lr ? title : 0)
+        let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
+        let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
+        guard FigureError.imageFits(width: width, height: height) else {
+            var advice = FigureError.imageAdvice(width: width, height: height, scale: scale)
+            if !graph.layers.isEmpty { advice.append(.layerView) }
+            throw .imageTooLarge(width: width, height: height, predicted: true, advice: advice)
         }
     }
 
@@ -99,41 +150,54 @@ public enum GraphFigure {
         return builder.finish()
     }
 
-    /// Scene and layout together, after fitting the options to the graph's size.
+    /// Scene and layout together, after fitting the options to the graph's
+    /// size; the layout runs as `options.layout` says. With `svg(_:)` this is
+    /// the whole figure in memory, nothing written to disk.
     public static func layout(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         let fitted = try fittedOptions(graph: graph, options: options)
-        return try GraphvizLayout.layout(scene(graph: graph, output: output, options: fitted.options))
+        return try GraphvizLayout.layout(scene(graph: graph, output: output, options: fitted.options), limits: options.layout,
+                                         advice: layoutAdvice(graph: graph, options: fitted.options))
     }
 
     /// Writes the figure to `path` in the format its extension names. Writes a
     /// temporary file beside it and renames it: on any error no partial file
-    /// is left. Returns notes for the user (a collapsed view).
+    /// is left. DOT needs no layout, so it is written even for a graph too
+    /// big to lay out. Returns notes for the user (a collapsed view).
     @discardableResult
     public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
         let format = try FigureFormat(path: path)
         var notes: [String] = []
         try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
-            let fitted = try fittedOptions(graph: graph, options: options)
+            let fitted: (options: FigureOptions, notes: [String])
+            do throws(FigureError) {
+                fitted = try fittedOptions(graph: graph, options: options)
+            } catch {
+                guard format == .dot, case .tooLarge = error else { throw error }
+                fitted = (options, [])
+            }
             notes = fitted.notes
             let scene = try scene(graph: graph, output: output, options: fitted.options)
+            let layout = { () throws(FigureError) -> LaidOutScene in
+                try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: fitted.options))
+            }
             switch format {
             case .dot:
                 try SafeWrite.data(Data(Export.dot(scene).utf8), to: temporary)
             case .json:
-                let laidOut = try GraphvizLayout.layout(scene)
+                let laidOut = try layout()
                 let data: Data
                 do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
                     throw FigureError.encodingFailed("\(error)")
                 }
                 try SafeWrite.data(data, to: temporary)
             case .png, .svg, .pdf:
+                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph) }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
-                try CairoOutput.write(drawing(try GraphvizLayout.layout(scene)), as: drawn, scale: fitted.options.scale, to: temporary)
+                try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
             }
         }
         return notes
     }
-
 
     // MARK: Backends
 

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// Where a Graphviz context gets its plugins from.
-public enum GraphvizPlugins: Sendable {
+public enum GraphvizPlugins: String, Sendable, Codable {
     /// `gvContext()` with Debian's plugin config; if that context has no `dot`
     /// layout (a user's `GVBINDIR`, a stripped container), the linked-in plugins.
     case automatic
@@ -28,16 +28,34 @@ public enum GraphvizLayout {
     /// its network-simplex passes (measured: an unbounded 1,000-node graph with
     /// long edges did not finish in 300 s; bounded it took 2.7 s).
     public static let boundedSearchThreshold = 400
+    /// A box with more outgoing edges than this also gets the bounded search:
+    /// its edges are long (measured: 120 ops reading one intermediate value,
+    /// 243 boxes, did not finish in 20 s).
+    public static let boundedFanOut = 8
 
-    /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines out.
-    public static func layout(_ scene: Scene, plugins: GraphvizPlugins = .automatic) throws(FigureError) -> LaidOutScene {
-        let result: Result<GraphvizResult, FigureError> = graphviz.withLock { contexts in
-            guard let context = Self.context(&contexts, plugins) else {
-                return .failure(.layoutFailed("Graphviz has no `dot` layout: neither its plugin config nor the plugin libraries beside libgvc could be loaded"))
-            }
-            return runLayout(scene, context)
+    /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines
+    /// out. The call runs where `limits.runner` says, and is given up at
+    /// `limits.timeout`; `advice` goes into the error if it fails that way.
+    public static func layout(_ scene: Scene, limits: LayoutLimits = LayoutLimits(), advice: [FigureAdvice] = [.writeDot]) throws(FigureError) -> LaidOutScene {
+        let request = LayoutRequest(scene, plugins: limits.plugins)
+        let response = try limits.runner.run(request, timeout: limits.timeout, advice: advice)
+        if let failure = response.failure { throw .layoutFailed(failure) }
+        guard response.centers.count == scene.nodes.count, response.edges.count == scene.edges.count,
+              response.clusters.count == scene.clusters.count else {
+            throw .layoutFailed("the layout returned \(response.centers.count) positions for \(scene.nodes.count) boxes")
         }
-        return place(scene, try result.get())
+        return place(scene, response)
+    }
+
+    /// Runs `request` in this thread, under the process-wide Graphviz lock.
+    /// Deep recursion in `dot` needs a big stack: call it from `BigStackThread`.
+    static func compute(_ request: LayoutRequest) -> LayoutResponse {
+        graphviz.withLock { contexts in
+            guard let context = Self.context(&contexts, request.plugins) else {
+                return .failed("Graphviz has no `dot` layout: neither its plugin config nor the plugin libraries beside libgvc could be loaded")
+            }
+            return runLayout(request, context)
+        }
     }
 
     // MARK: Contexts (under the lock)
@@ -94,92 +112,51 @@ public enum GraphvizLayout {
 
     // MARK: The layout call (under the lock)
 
-    /// Layout output in Graphviz's own coordinates (points, y up); plain values only.
-    private struct GraphvizResult: Sendable {
-        var boundingBox: (llx: Double, lly: Double, urx: Double, ury: Double)
-        var centers: [(Double, Double)]
-        var edges: [(points: [(Double, Double)], arrow: (Double, Double)?)]
-        var clusters: [(llx: Double, lly: Double, urx: Double, ury: Double)]
-    }
-
-    private static func inches(_ points: Double) -> String { String(format: "%.4f", points / 72) }
-
-    private static func runLayout(_ scene: Scene, _ context: OpaquePointer) -> Result<GraphvizResult, FigureError> {
+    private static func runLayout(_ request: LayoutRequest, _ context: OpaquePointer) -> LayoutResponse {
         cr_quiet_errors()
-        guard let g = cr_open_directed("scene") else { return .failure(.layoutFailed("agopen failed")) }
+        guard let g = cr_open_directed("scene") else { return .failed("agopen failed") }
         defer { agclose(g) }
-        let lr = scene.direction == .LR
-        cr_set(g, "rankdir", scene.direction.rawValue)
-        cr_set(g, "nodesep", inches(scene.nodeSeparation))
-        cr_set(g, "ranksep", inches(scene.rankSeparation))
-        cr_set(g, "splines", "spline")
-        cr_set(g, "outputorder", "edgesfirst")
-        if scene.nodes.count > boundedSearchThreshold {
-            cr_set(g, "nslimit", "1")
-            cr_set(g, "nslimit1", "1")
-            cr_set(g, "mclimit", "0.5")
-        }
-        let subgraphs = scene.clusters.map { cluster -> UnsafeMutablePointer<Agraph_t>? in
+        for a in request.attributes { cr_set(g, a.name, a.value) }
+        let subgraphs = request.clusters.map { cluster -> UnsafeMutablePointer<Agraph_t>? in
             let sub = cr_subgraph(g, "cluster_" + cluster.key)
-            if let sub {
-                // Graphviz reserves room for the label at the top; the painter draws it there.
-                cr_set(sub, "label", cluster.title)
-                cr_set(sub, "fontsize", String(format: "%.1f", scene.theme.fontSize))
-                cr_set(sub, "fontname", scene.theme.fontFamily)
-                cr_set(sub, "labeljust", "l")
-                cr_set(sub, "labelloc", "t")
-                cr_set(sub, "margin", "10")
-            }
+            if let sub { for a in cluster.attributes { cr_set(sub, a.name, a.value) } }
             return sub
         }
-        var index: [String: UnsafeMutablePointer<Agnode_t>] = [:]
         var handles: [UnsafeMutablePointer<Agnode_t>] = []
-        for node in scene.nodes {
-            guard let n = cr_node(g, node.key) else { return .failure(.layoutFailed("agnode failed for \(node.key)")) }
-            cr_set(n, "shape", node.shape == .circle ? "circle" : "box")
-            cr_set(n, "fixedsize", "true")
-            cr_set(n, "label", "")
-            cr_set(n, "width", inches(node.size.width))
-            cr_set(n, "height", inches(node.size.height))
-            if let cluster = node.cluster, let sub = subgraphs[cluster] { cr_subgraph_add_node(sub, n) }
-            index[node.key] = n
+        for node in request.nodes {
+            guard let n = cr_node(g, node.key) else { return .failed("agnode failed for \(node.key)") }
+            for a in node.attributes { cr_set(n, a.name, a.value) }
+            if let cluster = node.cluster, subgraphs.indices.contains(cluster), let sub = subgraphs[cluster] { cr_subgraph_add_node(sub, n) }
             handles.append(n)
         }
         var edgeHandles: [UnsafeMutablePointer<Agedge_t>] = []
-        let keyed = Dictionary(uniqueKeysWithValues: scene.nodes.map { ($0.key, $0) })
-        for edge in scene.edges {
-            guard let tail = index[edge.from], let head = index[edge.to], let e = cr_edge(g, tail, head) else {
-                return .failure(.layoutFailed("edge \(edge.from) → \(edge.to) names a node the scene does not have"))
+        for edge in request.edges {
+            guard handles.indices.contains(edge.from), handles.indices.contains(edge.to),
+                  let e = cr_edge(g, handles[edge.from], handles[edge.to]) else {
+                return .failed("an edge names a box the scene does not have")
             }
-            cr_set(e, "arrowhead", edge.arrow ? "normal" : "none")
-            cr_set(e, "arrowsize", "0.8")
-            // A wire runs through its label's middle: enter on one side, leave on the other.
-            // and a node's wires leave from its downstream side, as in a circuit diagram.
-            if keyed[edge.to]?.shape == .wireLabel {
-                cr_set(e, "headport", lr ? "w" : "n")
-                cr_set(e, "tailport", lr ? "e" : "s")
-            }
-            if keyed[edge.from]?.shape == .wireLabel { cr_set(e, "tailport", lr ? "e" : "s") }
+            for a in edge.attributes { cr_set(e, a.name, a.value) }
             edgeHandles.append(e)
         }
         guard cr_layout_dot(context, g) == 0 else {
             let message = cr_last_error().map { String(cString: $0) } ?? "unknown error"
-            return .failure(.layoutFailed(message.trimmingCharacters(in: .whitespacesAndNewlines)))
+            return .failed(message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         defer { gvFreeLayout(context, g) }
-        let centers = handles.map { (cr_node_x($0), cr_node_y($0)) }
-        let edges = edgeHandles.map { e -> (points: [(Double, Double)], arrow: (Double, Double)?) in
+        let centers = handles.map { LayoutResponse.Point(cr_node_x($0), cr_node_y($0)) }
+        let edges = edgeHandles.map { e -> LayoutResponse.Spline in
             let count = Int(cr_edge_point_count(e))
-            let points = (0..<count).map { (cr_edge_point_x(e, Int32($0)), cr_edge_point_y(e, Int32($0))) }
-            let arrow = cr_edge_has_arrow(e) != 0 ? (cr_edge_arrow_x(e), cr_edge_arrow_y(e)) : nil
-            return (points, arrow)
+            let points = (0..<count).map { LayoutResponse.Point(cr_edge_point_x(e, Int32($0)), cr_edge_point_y(e, Int32($0))) }
+            let arrow = cr_edge_has_arrow(e) != 0 ? LayoutResponse.Point(cr_edge_arrow_x(e), cr_edge_arrow_y(e)) : nil
+            return LayoutResponse.Spline(points: points, arrow: arrow)
         }
         let clusters = subgraphs.map { sub in
-            sub.map { (cr_bb_llx($0), cr_bb_lly($0), cr_bb_urx($0), cr_bb_ury($0)) } ?? (0, 0, 0, 0)
+            sub.map { LayoutResponse.Box(llx: cr_bb_llx($0), lly: cr_bb_lly($0), urx: cr_bb_urx($0), ury: cr_bb_ury($0)) }
+                ?? LayoutResponse.Box(llx: 0, lly: 0, urx: 0, ury: 0)
         }
-        return .success(GraphvizResult(
-            boundingBox: (cr_bb_llx(g), cr_bb_lly(g), cr_bb_urx(g), cr_bb_ury(g)),
-            centers: centers, edges: edges, clusters: clusters))
+        return LayoutResponse(
+            boundingBox: LayoutResponse.Box(llx: cr_bb_llx(g), lly: cr_bb_lly(g), urx: cr_bb_urx(g), ury: cr_bb_ury(g)),
+            centers: centers, edges: edges, clusters: clusters, failure: nil)
     }
 
     // MARK: Into figure coordinates
@@ -196,7 +173,7 @@ public enum GraphvizLayout {
         }
     }
 
-    private static func place(_ scene: Scene, _ result: GraphvizResult) -> LaidOutScene {
+    private static func place(_ scene: Scene, _ result: LayoutResponse) -> LaidOutScene {
         let margin = scene.theme.margin
         let titleHeight = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
         let bb = result.boundingBox
@@ -205,10 +182,10 @@ public enum GraphvizLayout {
         let width = max(graphWidth, scene.titleBlock?.size.width ?? 0) + 2 * margin
         let height = bb.ury - bb.lly + 2 * margin + titleHeight
         let nodes = zip(scene.nodes, result.centers).map { node, center in
-            PlacedNode(node: node, frame: Rect(center: flip(center.0, center.1), size: node.size))
+            PlacedNode(node: node, frame: Rect(center: flip(center.x, center.y), size: node.size))
         }
         let edges = zip(scene.edges, result.edges).map { edge, laid in
-            PlacedEdge(edge: edge, points: laid.points.map { flip($0.0, $0.1) }, arrowTip: laid.arrow.map { flip($0.0, $0.1) })
+            PlacedEdge(edge: edge, points: laid.points.map { flip($0.x, $0.y) }, arrowTip: laid.arrow.map { flip($0.x, $0.y) })
         }
         let clusters = zip(scene.clusters, result.clusters).map { cluster, box in
             let topLeft = flip(box.llx, box.ury)

@@ -18,7 +18,8 @@ extension SceneBuilder {
         }
         var drawnLayers: Set<Int> = []
         for node in graph.nodes {
-            guard let key = modelGroup(node.id) else { continue }
+            // A copied leaf exists only as its copies; a copied value also in its own place.
+            guard let key = modelGroup(node.id), node.op != nil || !copiedInModel(node.id) else { continue }
             if options.view == .layers, let layer = node.layer {
                 if drawnLayers.insert(layer).inserted { addLayerBox(layer, key: key) }
             } else {
@@ -29,11 +30,25 @@ extension SceneBuilder {
         for node in graph.nodes {
             guard let to = modelGroup(node.id) else { continue }
             for input in node.inputs {
-                guard let from = modelGroup(input), from != to, connected.insert(from + ">" + to).inserted else { continue }
+                guard var from = modelGroup(input), from != to else { continue }
+                if copiedInModel(input) {
+                    from += "_for_" + to
+                    if index[from] == nil {
+                        copies.insert(from)
+                        addModelNodeBox(graph[input], key: from, cluster: index[to].flatMap { nodes[$0].cluster })
+                    }
+                }
+                guard connected.insert(from + ">" + to).inserted else { continue }
                 let shape = m.text(describeShape(graph[input].shape), color: theme.muted, small: true)
                 labelledWire("w\(connected.count)", from: from, to: to, above: [shape], below: [])
             }
         }
+    }
+
+    /// A shared leaf drawn as its own box (not inside a layer's box) gets a
+    /// copy beside each box that reads it, as in the other styles.
+    func copiedInModel(_ id: NodeID) -> Bool {
+        drawnAsCopies(id) && modelGroup(id) == "n\(id.index)"
     }
 
     /// A convolution's window in words: `5×5 kernel, stride 1, pad 2`.
@@ -68,14 +83,14 @@ extension SceneBuilder {
             fill: fill(members, base: theme.valueFill), stroke: stroke, strokeWidth: width)
     }
 
-    mutating func addModelNodeBox(_ node: Node, key: String) {
+    mutating func addModelNodeBox(_ node: Node, key: String, cluster copyCluster: Int? = nil) {
         let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
         var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
         if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
         if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
         if let row = checkRow(node.id) { rows.append(row) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
-        let cluster = options.view == .ops ? node.layer : nil
+        let cluster = copyCluster ?? (options.view == .ops ? node.layer : nil)
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),
             fill: fill(node.id, base: node.role.isLeaf ? theme.leafFill : theme.valueFill), stroke: stroke, strokeWidth: width, cluster: cluster)
     }

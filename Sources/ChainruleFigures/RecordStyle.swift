@@ -1,14 +1,13 @@
 import ChainruleCore
 
 /// micrograd's figure: one box per value, `name | data | grad`, with the op
-/// that made it in a small circle just before it.
+/// that made it in a small circle just before it. A value copied beside its
+/// readers (`drawnAsCopies`) ends its own row, and each copy starts a wire.
 extension SceneBuilder {
     mutating func buildRecord() {
         for node in graph.nodes {
             if node.op == nil && drawnAsCopies(node.id) {
-                for (consumer, k) in consumers[node.id.index] {
-                    addValueBox(node, key: sourceKey(node.id, consumer: consumer, k: k))
-                }
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
                 continue
             }
             addValueBox(node, key: "n\(node.id.index)")
@@ -22,7 +21,17 @@ extension SceneBuilder {
                 connect(sourceKey(input, consumer: node.id, k: k), opKey)
             }
             connect(opKey, "n\(node.id.index)")
+            if drawnAsCopies(node.id) {
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
+            }
         }
+    }
+
+    /// The copy of `node` beside input `k` of `consumer`.
+    mutating func addValueCopy(_ node: Node, consumer: NodeID, k: Int) {
+        let key = sourceKey(node.id, consumer: consumer, k: k)
+        copies.insert(key)
+        addValueBox(node, key: key)
     }
 
     mutating func addValueBox(_ node: Node, key: String) {

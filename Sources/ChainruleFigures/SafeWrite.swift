@@ -1,51 +1,83 @@
 import Foundation
 
-/// Writing a file whole or not at all: into a temporary file beside the
-/// target, renamed over it at the end. Every figure output goes through it,
-/// so a failed render never leaves a partial file.
+/// Writing a file whole or not at all: into a tracked temporary folder
+/// beside the target (see `Temporaries`), renamed over it at the end. Every
+/// figure output goes through it, so neither a failed render nor an
+/// interrupted one (SIGINT, SIGTERM) leaves a partial file. Errors name the
+/// person's path, never the temporary one.
 enum SafeWrite {
-    /// Checks the folder, lets `body` write the temporary file, renames it to `path`.
+    /// Checks the folder, lets `body` write a temporary file, renames it to `path`.
     static func replacing(_ path: String, _ body: (String) throws(FigureError) -> Void) throws(FigureError) {
         try checkFolder(of: path)
-        let temporary = temporaryPath(for: path)
-        do throws(FigureError) {
+        try staging(beside: path, naming: path) { (folder) throws(FigureError) in
+            let temporary = folder + "/partial"
             try body(temporary)
             try move(temporary, to: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
+        }
+    }
+
+    /// Runs `body` with a new, empty, tracked folder beside `target` (in the
+    /// same folder, so renames out of it are atomic), then removes the folder
+    /// with whatever `body` left in it — also when `body` throws. Errors
+    /// about anything inside it name `asked`, the path the person gave.
+    static func staging<Value>(beside target: String, naming asked: String,
+                                _ body: (String) throws(FigureError) -> Value) throws(FigureError) -> Value {
+        let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        let folder: String
+        do { folder = try Temporaries.makeFolder(in: parent) } catch {
+            throw .unwritable(path: asked, reason: error.reason)
+        }
+        defer { Temporaries.remove(folder: folder) }
+        do { return try body(folder) } catch {
+            if case .unwritable(let path, let reason) = error, path == folder || path.hasPrefix(folder + "/") {
+                throw .unwritable(path: asked, reason: reason)
+            }
             throw error
         }
     }
 
     /// Checks that the folder that will hold `target` exists and is writable.
-    /// Errors name `asked`, the path the person gave (by default `target`).
+    /// Errors name `asked`, the path the person gave (by default `target`),
+    /// and the system's reason (a symbolic-link loop, a read-only file system, …).
     static func checkFolder(of target: String, asked: String? = nil) throws(FigureError) {
-        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' does not exist")
+        let parent = (target as NSString).deletingLastPathComponent, folder = parent.isEmpty ? "." : parent  // as the person wrote it
+        func refuse(_ reason: String) -> FigureError { .unwritable(path: asked ?? target, reason: reason) }
+        var status = stat()
+        guard stat(folder, &status) == 0 else {
+            if errno == ENOENT { throw refuse("the folder '\(folder)' does not exist") }
+            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
         }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .unwritable(path: asked ?? target, reason: "the folder '\(folder)' is not writable")
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(folder)' is not a folder") }
+        guard access(folder, W_OK) == 0 else {
+            if errno == EACCES { throw refuse("the folder '\(folder)' is not writable") }
+            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
         }
-    }
-
-    /// A hidden name beside `path`, unique to this process.
-    static func temporaryPath(for path: String, suffix: String = "tmp") -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().path + "/." + url.lastPathComponent
-            + ".\(suffix)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     /// Renames `from` to `path` (atomically replacing a file there).
     static func move(_ from: String, to path: String) throws(FigureError) {
-        guard rename(from, path) == 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+        do { try Temporaries.rename(from, to: path) } catch { throw .unwritable(path: path, reason: error.reason) }
     }
 
+    /// Writes `data` to a new file at `path`, with the system's reason on failure (no space, …).
     static func data(_ data: Data, to path: String) throws(FigureError) {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw .unwritable(path: path, reason: error.localizedDescription)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw .unwritable(path: path, reason: POSIXError.current.reason) }
+        var failure: POSIXError?
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = .current
+                    return
+                }
+                offset += written
+            }
         }
+        if close(fd) != 0 && failure == nil { failure = .current }
+        if let failure { throw .unwritable(path: path, reason: failure.reason) }
     }
 }
 

@@ -137,6 +137,8 @@ public struct SceneEdge: Sendable {
     public var color: RGB
     public var width: Double
     public var arrow: Bool
+    /// How hard `dot` pulls the edge short and straight (Graphviz's `weight`, default 1).
+    public var weight: Int = 1
 }
 
 /// A group of nodes drawn inside one frame with a title (a layer).

@@ -17,6 +17,8 @@ struct SceneBuilder {
     var clusters: [SceneCluster] = []
     /// Position of each node key in `nodes`.
     var index: [String: Int] = [:]
+    /// Keys of the copies of shared values (`drawnAsCopies`).
+    var copies: Set<String> = []
 
     init(graph: Graph, output: NodeID, options: FigureOptions) {
         self.graph = graph
@@ -42,12 +44,16 @@ struct SceneBuilder {
         return graph[id].gradient
     }
 
-    /// A scalar as a number; a tensor as its range.
+    /// A scalar as a number; a tensor as its range, ±inf included, and how
+    /// many of its elements are NaN: `[0.00, inf]`, `[1.00, 2.00], 1 NaN`.
     func summary(_ tensor: Tensor?) -> String {
         guard let tensor else { return "—" }
         if tensor.count == 1 { return number(tensor.data[0]) }
-        guard let low = tensor.data.min(), let high = tensor.data.max() else { return "empty" }
-        return "[\(number(low)), \(number(high))]"
+        if tensor.count == 0 { return "empty" }
+        let numbers = tensor.data.filter { !$0.isNaN }
+        guard let low = numbers.min(), let high = numbers.max() else { return "all NaN" }
+        let nans = tensor.count - numbers.count
+        return "[\(number(low)), \(number(high))]" + (nans > 0 ? ", \(nans) NaN" : "")
     }
 
     /// A leaf whose gradient is never computed (a constant) shows no gradient at all.
@@ -60,10 +66,11 @@ struct SceneBuilder {
     /// The overlay colour and text of a checked node.
     func checkMark(_ id: NodeID) -> (color: RGB, text: String)? {
         guard let check = options.check?.node(id) else { return nil }
-        let error = String(format: "%.1e", check.maxRelativeError)
+        let error = check.maxRelativeError.isFinite ? String(format: "%.1e", check.maxRelativeError) : formatNumber(check.maxRelativeError)
         switch check.status {
         case .fail: return (theme.checkFailed, "✗ rel err \(error)")
         case .kink: return (theme.checkWarning, "kink, rel err \(error)")
+        case .inconclusive: return (theme.checkWarning, "? inconclusive")
         case .pass: return (check.band == .good ? theme.checkGood : theme.checkWarning, "✓ rel err \(error)")
         case .skipped: return nil
         }
@@ -81,7 +88,7 @@ struct SceneBuilder {
             guard let check = options.check?.node(id) else { return nil }
             switch check.status {
             case .fail: return 3
-            case .kink: return 2
+            case .kink, .inconclusive: return 2
             case .pass: return check.band == .good ? 0 : 1
             case .skipped: return nil
             }
@@ -157,13 +164,19 @@ struct SceneBuilder {
         connect(key, to, arrow: arrow)
     }
 
-    /// Shared parameters and constants are drawn as a small copy beside each
-    /// op that uses them, instead of one node with long edges across the
-    /// figure (long edges are what make `dot` hang).
+    /// Every leaf read by several ops (an input, a parameter, a constant),
+    /// and every value read by more than `copiedFanOut` ops, is drawn as a
+    /// small copy beside each op that reads it, instead of one node with long
+    /// edges across the figure: long edges are what make `dot` slow (an input
+    /// feeding 300 ops overflowed its stack; a value feeding 120 ops took
+    /// longer than 20 s).
     func drawnAsCopies(_ id: NodeID) -> Bool {
-        let node = graph[id]
-        return (node.role == .param || node.role == .constant) && consumers[id.index].count > 1
+        consumers[id.index].count > (graph[id].op == nil ? 1 : Self.copiedFanOut)
     }
+
+    /// A value computed by an op keeps its place when it feeds at most this
+    /// many ops (the wires stay short enough); beyond, it is copied too.
+    static let copiedFanOut = 4
 
     /// The scene key of the drawing of `input` as read by `consumer`'s input `k`.
     func sourceKey(_ input: NodeID, consumer: NodeID, k: Int) -> String {
@@ -178,6 +191,7 @@ struct SceneBuilder {
     /// diverging map centred at 0.
     func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84) -> Block {
         let shape = tensor.shape
+        guard tensor.count > 0 else { return m.text("empty " + describeShape(shape), color: theme.muted, small: true) }
         let planes: [(rows: Int, columns: Int, offset: Int)]
         switch shape.count {
         case 0: planes = [(1, 1, 0)]
@@ -185,11 +199,13 @@ struct SceneBuilder {
         case 2: planes = [(shape[0], shape[1], 0)]
         default:
             let rows = shape[shape.count - 2], columns = shape[shape.count - 1]
-            let channels = shape.count >= 3 ? shape[shape.count - 3] : 1
+            let channels = shape[shape.count - 3]
             planes = (0..<min(channels, 3)).map { (rows, columns, $0 * rows * columns) }
         }
-        let magnitude = tensor.data.map(abs).max() ?? 0
-        let low = tensor.data.min() ?? 0, high = tensor.data.max() ?? 0
+        // The colour scale spans the finite values; NaN and ±inf have colours of their own.
+        let finite = tensor.data.filter(\.isFinite)
+        let magnitude = finite.map(abs).max() ?? 0
+        let low = finite.min() ?? 0, high = finite.max() ?? 0
         let maxCells = theme.thumbnailMaxCells * (planes.count == 1 ? 2 : 1)
         let maps = planes.map { plane -> Block in
             let rows = min(plane.rows, maxCells), columns = min(plane.columns, maxCells)
@@ -203,10 +219,15 @@ struct SceneBuilder {
                     for rr in r0..<r1 {
                         for cc in c0..<c1 { sum += tensor.data[plane.offset + rr * plane.columns + cc] }
                     }
+                    // A cell holding a NaN (or both infinities) is NaN; one holding +inf is +inf.
                     let mean = sum / Double((r1 - r0) * (c1 - c0))
-                    colors.append(diverging
-                        ? theme.diverging(magnitude > 0 ? mean / magnitude : 0)
-                        : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
+                    if let special = theme.nonFinite(mean) {
+                        colors.append(special)
+                    } else {
+                        colors.append(diverging
+                            ? theme.diverging(magnitude > 0 ? mean / magnitude : 0)
+                            : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
+                    }
                 }
             }
             // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about `side` points.
@@ -217,15 +238,20 @@ struct SceneBuilder {
     }
 
     /// A tensor's value and gradient thumbnails side by side, each with its range.
+    /// An empty tensor (a zero in its shape) has no thumbnail: its panel reads `data empty`.
     func tensorPanels(_ id: NodeID) -> Block {
         let node = graph[id]
         var panels: [Block] = []
+        func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool) -> Block {
+            let text = m.text(label + " " + summary(tensor), color: color, small: true)
+            return tensor.count == 0 ? m.column([text]) : m.column([thumbnail(tensor, diverging: diverging), text])
+        }
         if let value = node.value {
-            panels.append(m.column([thumbnail(value, diverging: false), m.text("data " + summary(value), color: theme.value, small: true)]))
+            panels.append(panel(value, "data", color: theme.value, diverging: false))
         }
         if options.showGradients && receivesGradient(id) {
             if let gradient = shownGradient(id) {
-                panels.append(m.column([thumbnail(gradient, diverging: true), m.text("grad " + summary(gradient), color: theme.gradient, small: true)]))
+                panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true))
             } else {
                 panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
             }
@@ -245,7 +271,27 @@ struct SceneBuilder {
         return "\(count) parameter\(total == 1 ? "" : "s")" + (layers > 0 ? " in \(layers) layer\(layers == 1 ? "" : "s")" : "")
     }
 
+    /// With copies beside their readers, the wires from values computed by ops
+    /// weigh `mainWireWeight` and pull straight, so a chain stays on one line
+    /// instead of stepping aside at every copy (a 40-step RNN drifted 3,800 px
+    /// down its 15,000); wires from leaves and copies keep weight 1.
+    static let mainWireWeight = 4
+
+    /// The edges of wires that start at a leaf or a copy: from it, and on from its wire label.
+    func sideWires() -> Set<Int> {
+        let starts = edges.indices.filter { i in
+            copies.contains(edges[i].from) || index[edges[i].from].map { nodes[$0].kind == .leaf } ?? false
+        }
+        let labels = Set(starts.map { edges[$0].to }.filter { index[$0].map { nodes[$0].shape == .wireLabel } ?? false })
+        return Set(starts + edges.indices.filter { labels.contains(edges[$0].from) })
+    }
+
     func finish() -> Scene {
+        var edges = edges
+        if !copies.isEmpty {
+            let light = sideWires()
+            for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
+        }
         let (rank, node): (Double, Double) = switch options.style {
         case .circuit: (14, 14)
         case .record: (22, 12)

@@ -142,7 +142,7 @@ public enum BackwardSteps {
             }
         }
         common.titleBlock = scenes.compactMap(\.titleBlock).max { $0.size.width < $1.size.width }
-        let laidOut = try GraphvizLayout.layout(common)
+        let laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
         let margin = options.theme.margin
         let position = Dictionary(uniqueKeysWithValues: common.nodes.enumerated().map { ($1.key, $0) })
         return scenes.map { scene in
@@ -254,13 +254,9 @@ public enum BackwardSteps {
         case .frames(let folder):
             var isFolder: ObjCBool = false
             let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
-            // Inside an existing folder (so the frames rename within it), else beside the new one.
-            let staging = SafeWrite.temporaryPath(for: exists ? folder + "/steps" : folder, suffix: "steps-tmp")
             let names = pages.indices.map { frameName($0, of: pages.count) }
-            do { try manager.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
-                throw .unwritable(path: folder, reason: error.localizedDescription)
-            }
-            do {
+            // Inside an existing folder (so the frames rename within it), else beside the new one.
+            try SafeWrite.staging(beside: exists ? folder + "/steps" : folder, naming: path) { (staging) throws(FigureError) in
                 for (page, name) in zip(pages, names) {
                     try GraphFigure.png(page, scale: options.scale, to: staging + "/" + name)
                 }
@@ -268,13 +264,9 @@ public enum BackwardSteps {
                     let old = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
                     for name in old where isFrameName(name) { try? manager.removeItem(atPath: folder + "/" + name) }
                     for name in names { try SafeWrite.move(staging + "/" + name, to: folder + "/" + name) }
-                    try? manager.removeItem(atPath: staging)
                 } else {
                     try SafeWrite.move(staging, to: folder)
                 }
-            } catch {
-                try? manager.removeItem(atPath: staging)
-                throw error
             }
             return names.map { folder + "/" + $0 }
         }

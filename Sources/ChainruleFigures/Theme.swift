@@ -15,9 +15,9 @@ public struct RGB: Sendable, Equatable, Hashable {
         self.init(Double((hex >> 16) & 0xFF) / 255, Double((hex >> 8) & 0xFF) / 255, Double(hex & 0xFF) / 255)
     }
 
-    /// `#1b7f1b`, for SVG and DOT.
+    /// `#1b7f1b`, for SVG and DOT. A NaN component counts as 0.
     public var hexString: String {
-        func byte(_ c: Double) -> Int { Int((min(max(c, 0), 1) * 255).rounded()) }
+        func byte(_ c: Double) -> Int { c.isNaN ? 0 : Int((min(max(c, 0), 1) * 255).rounded()) }
         let value = (byte(red) << 16) | (byte(green) << 8) | byte(blue)
         let digits = String(value, radix: 16)
         return "#" + String(repeating: "0", count: 6 - digits.count) + digits
@@ -94,6 +94,11 @@ public struct Theme: Sendable {
     public var divergingPositive: RGB
     /// Sequential map for values, low to high.
     public var sequential: [RGB]
+    /// Heatmap cells that are NaN, +inf and −inf, in both maps: a grey that
+    /// neither map uses, and the diverging map's ends darkened past its range.
+    public var notANumber: RGB
+    public var positiveInfinity: RGB
+    public var negativeInfinity: RGB
     /// Colours for the lines of a chart, told apart from each other (and, in
     /// the colorblind palette, in the Okabe–Ito order, by any common colour vision).
     public var series: [RGB]
@@ -157,6 +162,9 @@ public struct Theme: Sendable {
         divergingZero = .white
         divergingPositive = RGB(hex: 0xB2182B)
         sequential = [RGB(hex: 0x440154), RGB(hex: 0x3B528B), RGB(hex: 0x21918C), RGB(hex: 0x5EC962), RGB(hex: 0xFDE725)]
+        notANumber = RGB(hex: 0x9A9A9A)
+        positiveInfinity = RGB(hex: 0x4A0012)
+        negativeInfinity = RGB(hex: 0x0B2545)
         fontFamily = "DejaVu Sans"
         fontSize = 12
         smallFontSize = 11
@@ -171,15 +179,24 @@ public struct Theme: Sendable {
         thumbnailMaxCells = 12
     }
 
-    /// The colour of `t` in −1…1 on the diverging map (0 is white).
+    /// The colour of a NaN or an infinity, nil for a finite number.
+    public func nonFinite(_ value: Double) -> RGB? {
+        if value.isNaN { return notANumber }
+        if value.isInfinite { return value > 0 ? positiveInfinity : negativeInfinity }
+        return nil
+    }
+
+    /// The colour of `t` in −1…1 on the diverging map (0 is white; NaN and ±inf as `nonFinite`).
     public func diverging(_ t: Double) -> RGB {
+        if let special = nonFinite(t) { return special }
         let t = min(max(t, -1), 1)
         return t < 0 ? divergingZero.mixed(with: divergingNegative, -t) : divergingZero.mixed(with: divergingPositive, t)
     }
 
-    /// The colour of `t` in 0…1 on the sequential map.
+    /// The colour of `t` in 0…1 on the sequential map (NaN and ±inf as `nonFinite`).
     public func sequential(_ t: Double) -> RGB {
-        let t = min(max(t.isNaN ? 0 : t, 0), 1) * Double(sequential.count - 1)
+        if let special = nonFinite(t) { return special }
+        let t = min(max(t, 0), 1) * Double(sequential.count - 1)
         let i = min(Int(t), sequential.count - 2)
         return sequential[i].mixed(with: sequential[i + 1], t - Double(i))
     }

@@ -47,8 +47,8 @@ extension ProgramCompiler {
         if failedOperations.contains(callee) { throw .poisoned }
         if let initialiser = Initialiser(rawValue: callee) {
             inlineInitialisers += 1
-            let (tensor, _) = try makeInitialiser(initialiser, arguments, token, seedKey: "\(currentBinding)#\(inlineInitialisers)")
-            return constant(tensor, at: token)
+            let (value, _) = try makeInitialiser(initialiser, arguments, token, seedKey: "\(currentBinding)#\(inlineInitialisers)")
+            return try leaf(nil, value, role: .constant, at: token)
         }
         if let layer = LayerKind(rawValue: callee) {
             return try compileLayer(layer, arguments, token)
@@ -93,7 +93,7 @@ extension ProgramCompiler {
         if bindings[callee] != nil || definitions[callee] != nil {
             return failure("\(callee) is a value, not a function; multiply with *, as \(callee) * (…)", at: token)
         }
-        if let suggestion = Suggestions.closest(to: callee, among: callableNames) {
+        if let suggestion = suggestion(for: callee, among: { callableNames }) {
             return failure("unknown function '\(callee)'; did you mean '\(suggestion)'?", at: token)
         }
         return failure("unknown function '\(callee)'; `chainrule ops` lists the ops, and op blocks define new ones", at: token)
@@ -164,7 +164,11 @@ extension ProgramCompiler {
                 tensorNames.append(parameter.name)
                 tensorArguments.append(argument.value)
             } else {
-                attributes[parameter.name] = try attributeValue(argument, parameter, callee: spec.name)
+                do throws(CompileFailure) {
+                    attributes[parameter.name] = try attributeValue(argument, parameter, callee: spec.name)
+                } catch {
+                    throw withTensorCounterpart(error, spec, arguments)
+                }
             }
         }
         // An op called without attributes (`tanh(x)`, `sum(x)` with its
@@ -177,6 +181,24 @@ extension ProgramCompiler {
         let built = try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token)
         attributeFreeCache[cacheKey] = built
         return (built, tensorArguments)
+    }
+
+    /// A refused attribute of a call that gave a tensor in its place, as
+    /// CS231n's `max(z, w)` does, gets a hint to the registry op of a similar
+    /// name that takes that many tensors (`maximum(z, w)`).
+    private func withTensorCounterpart(_ failure: CompileFailure, _ spec: OpSpec, _ arguments: [Argument]) -> CompileFailure {
+        guard case .reported(var diagnostic) = failure else { return failure }
+        let positional = arguments.filter { $0.label == nil }
+        guard positional.count > spec.parameters.filter(\.isTensorInput).count,
+              positional.allSatisfy({ $0.value.literalNumber == nil }),
+              let counterpart = Registry.names.first(where: { name in
+                  name != spec.name && name.hasPrefix(spec.name)
+                      && Registry.spec(named: name)!.parameters.filter(\.isTensorInput).count == positional.count
+              })
+        else { return failure }
+        let tensors = spec.parameters.filter(\.isTensorInput).count
+        diagnostic.notes.append("\(spec.name) takes \(tensors) tensor\(tensors == 1 ? "" : "s"), \(spec.signature); for \(counterpart) of \(positional.count) tensors, call \(counterpart)(…): \(Registry.spec(named: counterpart)!.doc)")
+        return .reported(diagnostic)
     }
 
     /// The signature a call of `spec` is bound to, built once per op.
@@ -207,7 +229,7 @@ extension ProgramCompiler {
         switch parameter.kind {
         case .int:
             guard let number = value.literalNumber, let integer = Self.wholeNumber(number) else {
-                throw failure("\(what) must be a whole number, as \(parameter.name): 2", at: value.token)
+                throw failure(wholeNumberProblem(value, what) ?? "\(what) must be a whole number, as \(parameter.name): 2", at: value.token)
             }
             return .int(integer)
         case .double:
@@ -228,7 +250,7 @@ extension ProgramCompiler {
             var integers: [Int] = []
             for element in elements {
                 guard let number = element.literalNumber, let integer = Self.wholeNumber(number) else {
-                    throw failure("\(what) must be a list of whole numbers, as \(parameter.name): [0, 2, 1]", at: element.token)
+                    throw failure(wholeNumberProblem(element, what) ?? "\(what) must be a list of whole numbers, as \(parameter.name): [0, 2, 1]", at: element.token)
                 }
                 integers.append(integer)
             }
@@ -238,11 +260,12 @@ extension ProgramCompiler {
         }
     }
 
-    /// The whole number an argument gives, refused below `minimum`
-    /// (`seed: 3`, `out: 10`).
-    func wholeNumberArgument(_ argument: Argument, of callee: String, minimum: Int) throws(CompileFailure) -> Int {
+    /// The whole number an argument gives for the parameter `name` (given
+    /// by position or by name), refused below `minimum` (`seed: 3`, `out: 10`).
+    func wholeNumberArgument(_ argument: Argument, named name: String, of callee: String, minimum: Int) throws(CompileFailure) -> Int {
+        let what = "argument '\(name)' of \(callee)"
         guard let number = argument.value.literalNumber, let integer = Self.wholeNumber(number), integer >= minimum else {
-            throw failure("argument '\(argument.label ?? "")' of \(callee) must be a whole number from \(minimum)", at: argument.value.token)
+            throw failure(wholeNumberProblem(argument.value, what) ?? "\(what) must be a whole number from \(minimum)", at: argument.value.token)
         }
         return integer
     }
@@ -250,11 +273,33 @@ extension ProgramCompiler {
     /// The seed a `seed:` argument gives, or nil if there is none.
     func seedArgument(_ argument: Argument?, of callee: String) throws(CompileFailure) -> UInt64? {
         guard let argument else { return nil }
-        return UInt64(try wholeNumberArgument(argument, of: callee, minimum: 0))
+        return UInt64(try wholeNumberArgument(argument, named: "seed", of: callee, minimum: 0))
     }
 
+    /// Whole numbers the language reads as integers are below 10^15 in size:
+    /// every one of them is exact in a Double, and larger sizes, strides or
+    /// seeds are never meant.
+    static let wholeNumberLimit = 1e15
+
     static func wholeNumber(_ value: Double) -> Int? {
-        guard value.rounded() == value, abs(value) < 1e15 else { return nil }
+        guard value.rounded() == value, abs(value) < wholeNumberLimit else { return nil }
         return Int(value)
+    }
+
+    /// The message for a whole number that is too large to be one of ours
+    /// (`pad: 9223372036854775807`), naming it as written; nil for any other
+    /// value, whose problem is that it is not a whole number.
+    func wholeNumberProblem(_ value: Expression, _ what: String) -> String? {
+        guard let number = value.literalNumber, number.rounded() == number, abs(number) >= Self.wholeNumberLimit else { return nil }
+        return "\(what) is \(Self.written(value)), too large: whole numbers here are below 10^15"
+    }
+
+    /// A number literal as the program writes it (`-9223372036854775807`).
+    static func written(_ value: Expression) -> String {
+        switch value {
+        case .number(_, let token): return token.text
+        case .negate(let inner, _): return "-" + written(inner)
+        default: return value.description
+        }
     }
 }

@@ -31,6 +31,24 @@ public enum Compiler {
     }
 }
 
+/// A leaf's value before it is made: its shape, and how to make it once the
+/// whole program has passed the budgets.
+struct PendingValue {
+    var shape: [Int]
+    var make: () throws(CompileFailure) -> Tensor
+
+    /// A value already made (a literal).
+    init(_ tensor: Tensor) {
+        shape = tensor.shape
+        make = { tensor }
+    }
+
+    init(shape: [Int], make: @escaping () throws(CompileFailure) -> Tensor) {
+        self.shape = shape
+        self.make = make
+    }
+}
+
 /// Why compiling an expression stopped.
 enum CompileFailure: Error {
     /// A problem was found and is described here.
@@ -49,6 +67,9 @@ final class ProgramCompiler {
 
     /// Bound names (layer parameters `h.W` included) and their nodes.
     var bindings: [String: NodeID] = [:]
+    /// The parameters each layer binds (`h` → `h.W`, `h.b`), for the error
+    /// that names a parameter it does not have.
+    var layerParameters: [String: [String]] = [:]
     /// Where each binding is first defined, from a pass over the whole
     /// program, to tell "used before its definition" from "unknown".
     var definitions: [String: Token] = [:]
@@ -64,6 +85,20 @@ final class ProgramCompiler {
     var attributeFreeCache: [String: any Operation] = [:]
     /// The call signature of each registry op called, by op name, built once.
     var registrySignatures: [String: CallSignature] = [:]
+
+    /// How many more unknown names get a "did you mean" (see `suggestion`):
+    /// as many as the errors printed by default.
+    var suggestionsLeft = DiagnosticList.defaultLimit
+    /// Bytes the tensors of the nodes built so far will keep (a value and a
+    /// gradient each), against `options.maxMemory`.
+    var keptBytes = 0
+    /// Registry ops the uses of op blocks so far expand to, against `options.maxOpNodes`.
+    var opNodesUsed = 0
+    /// Whether a budget was already reported: later lines are not refused again for it.
+    var budgetReported = false
+    /// Leaves created from their shape, with how to make each value: made
+    /// only once the whole program has passed the budgets.
+    var pendingValues: [(node: NodeID, value: PendingValue)] = []
 
     /// The binding being compiled: layers and default seeds are named after it.
     var currentBinding = ""
@@ -109,7 +144,13 @@ final class ProgramCompiler {
             case .expression(let expression, let text):
                 last = (compileBinding(text, expression.firstToken, expression, bare: true), text)
             case .output(let name, let token):
-                requested = (name, token)
+                if let earlier = requested {
+                    // As a name is bound once, the output is named once: a
+                    // second line would silently overrule the first.
+                    record(failure("the output is already chosen on line \(earlier.token.line), column \(earlier.token.column) (output \(earlier.name)); a program has one output line: keep one of the two", at: token))
+                } else {
+                    requested = (name, token)
+                }
             case .op:
                 break
             }
@@ -137,6 +178,15 @@ final class ProgramCompiler {
             }
             return nil
         }
+        guard diagnostics.isEmpty else { return nil }
+        for pending in pendingValues {
+            do throws(CompileFailure) {
+                graph.setValue(try pending.value.make(), of: pending.node)
+            } catch {
+                record(error)
+            }
+        }
+        pendingValues = []
         guard diagnostics.isEmpty else { return nil }
         finish(output: output.0, name: output.1)
         return diagnostics.isEmpty ? output : nil
@@ -205,15 +255,15 @@ final class ProgramCompiler {
                 }
                 tensor = Tensor(override)
             }
-            return graph.leaf(name, tensor, role: .input, location: location(token))
+            return try leaf(name, tensor, role: .input, at: token)
         }
         if !bare, options.at[name] != nil {
             atUsed.insert(name)
             throw failure("--at \(name)=…: \(name) is not bound to a number here, so --at cannot set it", at: token)
         }
         if !bare, case .call(let callee, let arguments, let callToken) = value, let initialiser = Initialiser(rawValue: callee) {
-            let (tensor, role) = try makeInitialiser(initialiser, arguments, callToken, seedKey: name)
-            return graph.leaf(name, tensor, role: role, location: location(token))
+            let (value, role) = try makeInitialiser(initialiser, arguments, callToken, seedKey: name)
+            return try leaf(name, value, role: role, at: token)
         }
         if !bare, case .name(let other, let otherToken) = value {
             return try resolve(other, at: otherToken)
@@ -241,7 +291,7 @@ final class ProgramCompiler {
         }
         if let value = options.at[name] {
             atUsed.insert(name)
-            let node = graph.leaf(name, Tensor(value), role: .input, location: location(token))
+            let node = try leaf(name, Tensor(value), role: .input, at: token)
             bindings[name] = node
             return node
         }
@@ -254,12 +304,11 @@ final class ProgramCompiler {
         }
         if let dot = name.firstIndex(of: "."), bindings[String(name[..<dot])] != nil {
             let owner = String(name[..<dot])
-            let parameters = bindings.keys.filter { $0.hasPrefix(owner + ".") }.sorted()
+            let parameters = layerParameters[owner] ?? []
             let known = parameters.isEmpty ? "\(owner) is not a layer, so it has no parameters" : "the parameters of \(owner) are \(parameters.joined(separator: ", "))"
             return failure("unknown name '\(name)': \(known)", at: token)
         }
-        let candidates = Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys)
-        if let suggestion = Suggestions.closest(to: name, among: candidates) {
+        if let suggestion = suggestion(for: name, among: { Array(bindings.keys) + Array(definitions.keys) + Array(options.at.keys) }) {
             return failure("unknown name '\(name)'; did you mean '\(suggestion)'?", at: token)
         }
         if let dot = name.firstIndex(of: ".") {
@@ -269,39 +318,43 @@ final class ProgramCompiler {
         return failure("unknown name '\(name)': bind it first (\(name) = 1.5), or give it with --at \(name)=1.5", at: token)
     }
 
+    /// "Did you mean" for an unknown name, while `suggestionsLeft` lasts:
+    /// each compares the name with every binding, so a generated file of
+    /// thousands of unknown names must not cost thousands times thousands.
+    /// Only the first errors are printed anyway (`DiagnosticList.defaultLimit`).
+    func suggestion(for name: String, among candidates: () -> [String]) -> String? {
+        guard suggestionsLeft > 0 else { return nil }
+        suggestionsLeft -= 1
+        return Suggestions.closest(to: name, among: candidates())
+    }
+
     // MARK: Expressions
 
     func compileExpression(_ expression: Expression) throws(CompileFailure) -> NodeID {
         switch expression {
         case .number(let value, let token):
-            return constant(Tensor(value), at: token)
+            return try constant(Tensor(value), at: token)
         case .string(_, let token):
             throw failure("a string is only used as a file name, as in load(\"weights.npy\")", at: token)
         case .name(let name, let token):
             return try resolve(name, at: token)
         case .list(_, let token):
-            return constant(try literalTensor(expression)!, at: token)
+            return try constant(try literalTensor(expression)!, at: token)
         case .negate(let inner, let token):
-            if let value = expression.literalNumber { return constant(Tensor(value), at: token) }
+            if let value = expression.literalNumber { return try constant(Tensor(value), at: token) }
             let operand = try compileExpression(inner)
             return try applyOperator("neg", symbol: "-", [operand], at: token)
-        case .binary(let symbol, let lhs, let rhs, let token):
-            if symbol == "^", let exponent = rhs.literalNumber {
-                let base = try compileExpression(lhs)
-                return try applyOperator("pow_const", symbol: "^", [base], exponent: exponent, at: token)
+        case .power(let base, let exponent, let token):
+            if let power = exponent.literalNumber {
+                return try applyOperator("pow_const", symbol: "^", [try compileExpression(base)], exponent: power, at: token)
             }
-            // A long sum a + b + c + … nests to the left: walk that spine with
-            // a loop, so ten thousand terms do not need ten thousand frames.
-            var spine: [(symbol: Character, rhs: Expression, token: Token)] = [(symbol, rhs, token)]
-            var leftmost = lhs
-            while case .binary(let s, let l, let r, let t) = leftmost, s != "^" {
-                spine.append((s, r, t))
-                leftmost = l
-            }
-            var node = try compileExpression(leftmost)
-            for step in spine.reversed() {
-                let right = try compileExpression(step.rhs)
-                node = try applyOperator(Self.operatorOps[step.symbol]!, symbol: step.symbol, [node, right], at: step.token)
+            let operands = [try compileExpression(base), try compileExpression(exponent)]
+            return try applyOperator("pow", symbol: "^", operands, at: token)
+        case .chain(let first, let links):
+            var node = try compileExpression(first)
+            for link in links {
+                let right = try compileExpression(link.operand)
+                node = try applyOperator(Self.operatorOps[link.symbol]!, symbol: link.symbol, [node, right], at: link.token)
             }
             return node
         case .call(let callee, let arguments, let token):
@@ -314,8 +367,61 @@ final class ProgramCompiler {
         "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow",
     ]
 
-    func constant(_ value: Tensor, at token: Token) -> NodeID {
-        graph.leaf(nil, value, role: .constant, location: location(token))
+    func constant(_ value: Tensor, at token: Token) throws(CompileFailure) -> NodeID {
+        try leaf(nil, value, role: .constant, at: token)
+    }
+
+    // MARK: Budgets
+
+    /// A leaf holding `value`, counted against the memory budget.
+    func leaf(_ name: String?, _ value: Tensor, role: NodeRole, at token: Token) throws(CompileFailure) -> NodeID {
+        try reserveMemory(value.shape, at: token)
+        return graph.leaf(name, value, role: role, location: location(token))
+    }
+
+    /// A leaf of `value.shape`, counted against the memory budget; its
+    /// tensor is made after the whole program has passed the budgets.
+    func leaf(_ name: String?, _ value: PendingValue, role: NodeRole, at token: Token) throws(CompileFailure) -> NodeID {
+        try reserveMemory(value.shape, at: token)
+        let node = graph.leaf(name, shape: value.shape, role: role, location: location(token))
+        pendingValues.append((node, value))
+        return node
+    }
+
+    /// Counts a node of `shape` (its value and its gradient) against the
+    /// memory budget, refusing the one that passes it: from shapes, before
+    /// any tensor of the program is allocated.
+    func reserveMemory(_ shape: [Int], at token: Token) throws(CompileFailure) {
+        if let bytes = CompileOptions.keptBytes(shape) {
+            let (total, overflow) = keptBytes.addingReportingOverflow(bytes)
+            if !overflow && total <= options.maxMemory {
+                keptBytes = total
+                return
+            }
+        }
+        if budgetReported { throw .poisoned }
+        budgetReported = true
+        let needed = CompileOptions.keptBytes(shape).map(ByteCount.describe) ?? "more bytes than can be counted"
+        let isDefault = options.maxMemory == CompileOptions.defaultMaxMemory
+        let budget = "the memory budget of \(ByteCount.describe(options.maxMemory)) (--max-memory\(isDefault ? "; by default a quarter of this machine's \(ByteCount.describe(ByteCount.availableMemory))" : ""))"
+        let tensor = "a \(describeShape(shape)) tensor needs \(needed) with its gradient"
+        guard keptBytes > 0, let bytes = CompileOptions.keptBytes(shape), case (let total, false) = keptBytes.addingReportingOverflow(bytes) else {
+            throw failure("\(tensor), over \(budget)", at: token)
+        }
+        throw failure("\(tensor): with the program's other tensors that is \(ByteCount.describe(total)), over \(budget)", at: token)
+    }
+
+    /// Counts a use of an op block (every registry op it expands to)
+    /// against the op-node budget, before its shape rule runs.
+    func reserveOpNodes(_ operation: CustomOperation, at token: Token) throws(CompileFailure) {
+        let (total, overflow) = opNodesUsed.addingReportingOverflow(operation.expandedNodes)
+        if !overflow && total <= options.maxOpNodes {
+            opNodesUsed = total
+            return
+        }
+        if budgetReported { throw .poisoned }
+        budgetReported = true
+        throw failure("this use of op \(operation.name) (\(operation.expandedNodes) op nodes) brings the program's op blocks past the op-node budget of \(options.maxOpNodes) (--max-op-nodes)", at: token)
     }
 
     /// Builds the registry op behind an operator (`@` is `matmul`, `x^2` is
@@ -348,6 +454,7 @@ final class ProgramCompiler {
     /// Adds `op` to the graph at `token`, mapping a broken shape rule to the
     /// call's place and refusing an output over the element limit.
     func apply(_ op: any Operation, _ inputs: [NodeID], at token: Token) throws(CompileFailure) -> NodeID {
+        if let custom = op as? CustomOperation { try reserveOpNodes(custom, at: token) }
         let node: NodeID
         do {
             node = try graph.apply(op, inputs, location: location(token))
@@ -355,6 +462,7 @@ final class ProgramCompiler {
             throw failure(error.message, at: token)
         }
         try checkSize(graph.nodes[node.index].shape, what: "the result of \(op.name)", at: token)
+        try reserveMemory(graph.nodes[node.index].shape, at: token)
         return node
     }
 

@@ -46,22 +46,34 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
     /// y = exq(x)
     ///     ^~~
     /// ```
-    public func rendered(source: String) -> String {
+    ///
+    /// At most `limit` diagnostics are printed (default 20), then one line
+    /// `… and N more errors`: the first ones are those to fix, and a
+    /// generated file with a hundred thousand mistakes should not print
+    /// megabytes.
+    public func rendered(source: String, limit: Int = DiagnosticList.defaultLimit) -> String {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         var out: [String] = []
-        for diagnostic in diagnostics {
+        for diagnostic in diagnostics.prefix(Swift.max(limit, 0)) {
             out.append(diagnostic.description)
             let line = diagnostic.location.line
             if line >= 1 && line <= lines.count {
                 var text = String(lines[line - 1])
                 if text.hasSuffix("\r") { text.removeLast() }
+                // The lexer skips a leading byte-order mark: so does the caret.
+                if line == 1, text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
                 out.append(text)
                 out.append(Self.caretLine(under: text, column: diagnostic.location.column, length: diagnostic.length))
             }
             for note in diagnostic.notes { out.append("note: \(note)") }
         }
+        let hidden = diagnostics.count - Swift.max(limit, 0)
+        if hidden > 0 { out.append("… and \(hidden) more error\(hidden == 1 ? "" : "s")") }
         return out.joined(separator: "\n") + "\n"
     }
+
+    /// How many diagnostics `rendered` prints by default.
+    public static let defaultLimit = 20
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 

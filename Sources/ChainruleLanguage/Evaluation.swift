@@ -24,6 +24,7 @@ extension Program {
             throw DiagnosticList([Diagnostic(error.message, at: error.location ?? SourceLocation(file: file, line: 0, column: 0))])
         }
         var notes = self.notes
+        if let note = nonFiniteGradientNote() { notes.append(note) }
         var gradients: [(name: String, gradient: Tensor)] = []
         for leaf in graph.differentiableLeaves {
             let node = graph[leaf]
@@ -35,6 +36,31 @@ extension Program {
             }
         }
         return Evaluation(outputName: outputName, value: graph[output].value!, gradients: gradients, notes: notes)
+    }
+}
+
+extension Program {
+    /// Where backpropagation first made a NaN or an infinity, if it did: the
+    /// node nearest the output whose gradient is not finite (every node
+    /// after it has a finite one), and the backward rule that sent it.
+    func nonFiniteGradientNote() -> String? {
+        let nodes = graph.nodes
+        guard let bad = nodes.last(where: { !($0.gradient?.allFinite ?? true) }) else { return nil }
+        func place(_ node: Node) -> String {
+            node.location.map { " (line \($0.line), column \($0.column))" } ?? ""
+        }
+        var note = "a NaN or infinity first appears in the gradients at \(bad.displayName)\(place(bad))"
+        // Its consumers' gradients are finite: find the one whose rule made it.
+        for consumer in nodes[(bad.id.index + 1)...] {
+            guard let op = consumer.op, let gradient = consumer.gradient, let value = consumer.value,
+                  let k = consumer.inputs.firstIndex(of: bad.id) else { continue }
+            let inputs = consumer.inputs.map { nodes[$0.index].value! }
+            if let sent = op.backward(inputs, output: value, gradient: gradient)[k], !sent.allFinite {
+                note += ", sent back by the backward rule of \(consumer.displayName)\(place(consumer))"
+                break
+            }
+        }
+        return note
     }
 }
 

@@ -50,8 +50,10 @@ func defaultSeed(for key: String) -> UInt64 {
 
 extension ProgramCompiler {
     /// The value an initialiser call makes, and the role its leaf gets
-    /// (`.constant` for `const(…)`, `.input` otherwise).
-    func makeInitialiser(_ kind: Initialiser, _ arguments: [Argument], _ token: Token, seedKey: String) throws(CompileFailure) -> (Tensor, NodeRole) {
+    /// (`.constant` for `const(…)`, `.input` otherwise). Its arguments and
+    /// shape are checked now; the tensor is made later (a file's data read,
+    /// random numbers drawn), once the whole program is within its budgets.
+    func makeInitialiser(_ kind: Initialiser, _ arguments: [Argument], _ token: Token, seedKey: String) throws(CompileFailure) -> (PendingValue, NodeRole) {
         // The sizes are the positional arguments; the rest go by name.
         let positional = arguments.filter { $0.label == nil }
         let named = try bind(arguments.filter { $0.label != nil }, to: CallSignature(
@@ -67,7 +69,7 @@ extension ProgramCompiler {
                 throw failure("const takes one value: const([1, 2]), const(randn(3, 3)) or const(load(\"w.npy\"))", at: token)
             }
             let inner = positional[0].value
-            if let tensor = try literalTensor(inner) { return (tensor, .constant) }
+            if let tensor = try literalTensor(inner) { return (PendingValue(tensor), .constant) }
             if case .call(let callee, let innerArguments, let innerToken) = inner,
                let innerKind = Initialiser(rawValue: callee), innerKind != .const {
                 return (try makeInitialiser(innerKind, innerArguments, innerToken, seedKey: seedKey).0, .constant)
@@ -80,18 +82,18 @@ extension ProgramCompiler {
             switch kind {
             case .randn:
                 let scale = try number(named["scale"], default: 1, of: kind)
-                return (Tensor.randn(shape, seed: seed, scale: scale), .input)
+                return (PendingValue(shape: shape) { Tensor.randn(shape, seed: seed, scale: scale) }, .input)
             case .uniform:
                 let low = try number(named["low"], default: 0, of: kind)
                 let high = try number(named["high"], default: 1, of: kind)
                 guard low < high else {
                     throw failure("uniform needs low < high, got low \(formatNumber(low)) and high \(formatNumber(high))", at: named["high"]?.token ?? token)
                 }
-                return (Tensor.uniform(shape, low: low, high: high, seed: seed), .input)
+                return (PendingValue(shape: shape) { Tensor.uniform(shape, low: low, high: high, seed: seed) }, .input)
             case .zeros:
-                return (Tensor.zeros(shape), .input)
+                return (PendingValue(shape: shape) { Tensor.zeros(shape) }, .input)
             default:
-                return (Tensor.ones(shape), .input)
+                return (PendingValue(shape: shape) { Tensor.ones(shape) }, .input)
             }
         }
     }
@@ -111,6 +113,9 @@ extension ProgramCompiler {
         if sizes.count == 1, case .list(let elements, _) = sizes[0] { sizes = elements }
         var shape: [Int] = []
         for size in sizes {
+            if let number = size.literalNumber, number.rounded() == number, number > Double(options.maxElements) {
+                throw failure("size \(Self.written(size)) of \(kind.rawValue) is over the limit of \(options.maxElements) elements a tensor may hold (--max-elements)", at: size.token)
+            }
             guard let number = size.literalNumber, let value = Self.wholeNumber(number), value >= 1 else {
                 throw failure("the sizes of \(kind.rawValue) are whole numbers from 1, as \(kind.signature)", at: size.token)
             }
@@ -119,17 +124,36 @@ extension ProgramCompiler {
         return shape
     }
 
-    private func loadFile(_ path: String, at token: Token) throws(CompileFailure) -> Tensor {
+    /// A `.npy` file's tensor: its header is read and checked now (shape,
+    /// dtype, size against the element limit), its data later.
+    private func loadFile(_ path: String, at token: Token) throws(CompileFailure) -> PendingValue {
         let resolved: String
         if path.hasPrefix("/") || options.baseDirectory == nil {
             resolved = path
         } else {
             resolved = URL(fileURLWithPath: options.baseDirectory!).appendingPathComponent(path).path
         }
+        let header: Npy.Header
         do {
-            return try Npy.load(path: resolved, maxElements: options.maxElements)
+            header = try Npy.readHeader(path: resolved, maxElements: options.maxElements)
         } catch {
             throw failure(error.description, at: token)
+        }
+        guard !header.shape.contains(0) else {
+            throw failure("cannot load \(path): its shape \(describeShape(header.shape)) holds no elements; a tensor needs at least one", at: token)
+        }
+        let limit = options.maxElements
+        return PendingValue(shape: header.shape) { () throws(CompileFailure) -> Tensor in
+            let tensor: Tensor
+            do throws(Npy.LoadError) {
+                tensor = try Npy.load(path: resolved, maxElements: limit)
+            } catch {
+                throw self.failure(error.description, at: token)
+            }
+            guard tensor.shape == header.shape else {
+                throw self.failure("cannot load \(path): the file changed while it was read (its shape was \(describeShape(header.shape)), now \(describeShape(tensor.shape)))", at: token)
+            }
+            return tensor
         }
     }
 }

@@ -44,7 +44,7 @@ extension ProgramCompiler {
         }
         func integer(_ name: String, default value: Int?, minimum: Int) throws(CompileFailure) -> Int {
             guard let argument = bound[name] else { return value! }
-            return try wholeNumberArgument(argument, of: kind.rawValue, minimum: minimum)
+            return try wholeNumberArgument(argument, named: name, of: kind.rawValue, minimum: minimum)
         }
         var useBias = true
         if let argument = bound["bias"] {
@@ -57,7 +57,7 @@ extension ProgramCompiler {
         let layerName = layersInBinding == 1 ? currentBinding : "\(currentBinding)_\(layersInBinding)"
         let seed = try seedArgument(bound["seed"], of: kind.rawValue)
 
-        let weightShape: [Int], biasShape: [Int], fanIn: Int
+        let weightShape: [Int], biasShape: [Int]
         var attributes: [String: AttributeValue] = [:]
         var details: [String: String] = [:]
         switch kind {
@@ -68,7 +68,6 @@ extension ProgramCompiler {
             let out = try integer("out", default: nil, minimum: 1)
             weightShape = [out, features]
             biasShape = [out]
-            fanIn = features
             details = ["in": "\(features)", "out": "\(out)"]
         case .Conv2D:
             guard inputShape.count == 4 else {
@@ -80,12 +79,15 @@ extension ProgramCompiler {
             let pad = try integer("pad", default: 0, minimum: 0)
             weightShape = [filters, inputShape[1], kernel, kernel]
             biasShape = [filters]
-            fanIn = inputShape[1] * kernel * kernel
             attributes = ["stride": .int(stride), "pad": .int(pad)]
             details = ["filters": "\(filters)", "kernel": "\(kernel)", "stride": "\(stride)", "pad": "\(pad)"]
         }
         try checkSize(weightShape, what: "the weight of \(kind.rawValue)", at: token)
-        let parameterCount = weightShape.reduce(1, *) + (useBias ? biasShape.reduce(1, *) : 0)
+        // Each output sums over one row of W: in features, or C·kernel².
+        let fanIn = Tensor.elementCount(Array(weightShape.dropFirst()))
+        try checkSize(biasShape, what: "the bias of \(kind.rawValue)", at: token)
+        let (parameterCount, overflow) = Tensor.elementCount(weightShape).addingReportingOverflow(useBias ? Tensor.elementCount(biasShape) : 0)
+        guard !overflow else { throw failure("\(kind.rawValue) would have more parameters than can be counted", at: token) }
         details["params"] = "\(parameterCount)"
         details["init"] = "He"
 
@@ -93,17 +95,21 @@ extension ProgramCompiler {
         let operation = try buildOperation(spec, attributes, tensorInputs: Array(tensorNames), at: token)
 
         let layer = Layer(name: layerName, kind: kind.rawValue, details: details)
-        let here = location(token)
         let result: Result<NodeID, CompileFailure> = graph.withLayer(layer) {
             let weightName = "\(layerName).W", biasName = "\(layerName).b"
-            let weight = Tensor.randn(weightShape, seed: seed ?? defaultSeed(for: weightName), scale: (2 / Double(fanIn)).squareRoot())
-            var inputs = [input, graph.leaf(weightName, weight, role: .param, location: here)]
-            bindings[weightName] = inputs[1]
-            if useBias {
-                inputs.append(graph.leaf(biasName, Tensor.zeros(biasShape), role: .param, location: here))
-                bindings[biasName] = inputs[2]
+            let weightSeed = seed ?? defaultSeed(for: weightName)
+            let weight = PendingValue(shape: weightShape) {
+                Tensor.randn(weightShape, seed: weightSeed, scale: (2 / Double(fanIn)).squareRoot())
             }
             do throws(CompileFailure) {
+                var inputs = [input, try leaf(weightName, weight, role: .param, at: token)]
+                bindings[weightName] = inputs[1]
+                layerParameters[layerName] = [weightName]
+                if useBias {
+                    inputs.append(try leaf(biasName, PendingValue(shape: biasShape) { Tensor.zeros(biasShape) }, role: .param, at: token))
+                    bindings[biasName] = inputs[2]
+                    layerParameters[layerName]?.append(biasName)
+                }
                 // Named after its layer (`c1.conv2d`) until a binding names it.
                 let node = try apply(operation, inputs, at: token)
                 graph.setName("\(layerName).\(operation.name)", of: node)

@@ -3,7 +3,8 @@ import ChainruleCore
 /// One token of a `.grad` program.
 struct Token: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
-        /// A name: letters, digits, `_`, and `.` between parts (`h.W`).
+        /// A name: letters (any script's: `α`, `θ`, `é`), digits, `_`, and
+        /// `.` between parts (`h.W`).
         case identifier
         case number(Double)
         /// The text between the quotes.
@@ -47,7 +48,7 @@ struct Token: Sendable, Equatable {
 }
 
 /// Turns program text into tokens. Works on UTF-8 bytes; columns count
-/// Unicode scalars, so a caret lines up under non-ASCII text in comments.
+/// Unicode scalars, so a caret lines up under non-ASCII names and comments.
 /// Errors (a stray character, an unterminated string) become diagnostics and
 /// lexing goes on, so one run reports them all.
 struct Lexer {
@@ -72,7 +73,12 @@ struct Lexer {
 
     private static let symbols: Set<UInt8> = Set("()[]{},:=+-*/^@".utf8)
 
+    /// The UTF-8 byte-order mark some editors write at the start of a file.
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     private mutating func run() {
+        // A leading byte-order mark is not text: skip it without a column.
+        if bytes.starts(with: Self.byteOrderMark) { index = Self.byteOrderMark.count }
         while index < bytes.count {
             let byte = bytes[index]
             let startLine = line, startColumn = column, start = index
@@ -90,12 +96,12 @@ struct Lexer {
                 lexString(start: start, startLine: startLine, startColumn: startColumn)
             case _ where Self.isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && Self.isDigit(bytes[index + 1])):
                 lexNumber(start: start, startLine: startLine, startColumn: startColumn)
-            case _ where Self.isIdentifierStart(byte):
+            case _ where Self.nameStart(bytes, at: index) != nil:
                 while index < bytes.count {
-                    if Self.isIdentifierPart(bytes[index]) {
-                        advance()
-                    } else if bytes[index] == UInt8(ascii: "."), index + 1 < bytes.count, Self.isIdentifierStart(bytes[index + 1]) {
-                        advance()
+                    if let length = Self.namePart(bytes, at: index) {
+                        for _ in 0..<length { advance() }
+                    } else if bytes[index] == UInt8(ascii: "."), let length = Self.nameStart(bytes, at: index + 1) {
+                        for _ in 0...length { advance() }
                     } else {
                         break
                     }
@@ -108,8 +114,12 @@ struct Lexer {
                 tokens.append(Token(kind: .symbol(c), text: String(c), line: startLine, column: startColumn, length: 1, start: start, end: index))
             default:
                 let scalarText = takeScalar()
-                let shown = scalarText.unicodeScalars.first.map { $0.isASCII && $0.value >= 32 ? scalarText : "U+" + String($0.value, radix: 16, uppercase: true) } ?? scalarText
-                var message = "unexpected character '\(shown)'"
+                let shown = scalarText.unicodeScalars.first.map { scalar in
+                    let code = "U+" + String(scalar.value, radix: 16, uppercase: true)
+                    if scalar.isASCII { return scalar.value >= 32 ? "'\(scalarText)'" : code }
+                    return scalar.properties.generalCategory == .format || scalar.properties.isWhitespace ? code : "'\(scalarText)' (\(code))"
+                } ?? scalarText
+                var message = "unexpected character \(shown)"
                 if scalarText == "'" { message += "; strings use double quotes: \"file.npy\"" }
                 if scalarText == "×" || scalarText == "·" { message += "; multiply with *" }
                 diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: startLine, column: startColumn)))
@@ -177,9 +187,9 @@ struct Lexer {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         let location = SourceLocation(file: file, line: startLine, column: startColumn)
-        if index < bytes.count && Self.isIdentifierStart(bytes[index]) {
+        if Self.nameStart(bytes, at: index) != nil {
             var end = index
-            while end < bytes.count && Self.isIdentifierPart(bytes[end]) { end += 1 }
+            while let length = Self.namePart(bytes, at: end) { end += length }
             let word = String(decoding: bytes[start..<end], as: UTF8.self)
             diagnostics.append(Diagnostic(
                 "'\(word)' is neither a number nor a name: names start with a letter or _, and a product needs *",
@@ -198,17 +208,62 @@ struct Lexer {
         tokens.append(Token(kind: .number(value), text: text, line: startLine, column: startColumn, length: index - start, start: start, end: index))
     }
 
-    /// Whether `text` is a name the language reads: an ASCII letter or `_`,
-    /// then letters, digits and `_` (no dot: a layer's parameter is not set
-    /// from outside).
+    /// Whether `text` is a name the language reads: a letter or `_`, then
+    /// letters, digits and `_` (no dot: a layer's parameter is not set from
+    /// outside).
     static func isName(_ text: some StringProtocol) -> Bool {
-        guard let first = text.utf8.first, isIdentifierStart(first) else { return false }
-        return text.utf8.allSatisfy(isIdentifierPart)
+        let bytes = Array(text.utf8)
+        guard var index = nameStart(bytes, at: 0) else { return false }
+        while index < bytes.count {
+            guard let length = namePart(bytes, at: index) else { return false }
+            index += length
+        }
+        return true
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-    private static func isIdentifierStart(_ b: UInt8) -> Bool {
-        (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
+
+    /// The byte length of the character at `index` if a name can start with
+    /// it: `_` or a letter of any script (`x`, `α`, `θ`, `é`); else nil.
+    static func nameStart(_ bytes: [UInt8], at index: Int) -> Int? {
+        guard let (scalar, length) = scalar(bytes, at: index) else { return nil }
+        if scalar.isASCII {
+            let b = UInt8(scalar.value)
+            return (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 ? 1 : nil
+        }
+        return isLetter(scalar) ? length : nil
     }
-    private static func isIdentifierPart(_ b: UInt8) -> Bool { isIdentifierStart(b) || isDigit(b) }
+
+    /// The byte length of the character at `index` if it may continue a
+    /// name: what starts one, a digit, or a combining mark (`e` + U+0301).
+    static func namePart(_ bytes: [UInt8], at index: Int) -> Int? {
+        if let length = nameStart(bytes, at: index) { return length }
+        guard let (scalar, length) = scalar(bytes, at: index) else { return nil }
+        if scalar.isASCII { return isDigit(UInt8(scalar.value)) ? 1 : nil }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .decimalNumber: return length
+        default: return nil
+        }
+    }
+
+    private static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    /// The Unicode scalar whose UTF-8 encoding starts at `index`, and its
+    /// byte length; nil at the end or inside a malformed sequence.
+    private static func scalar(_ bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int)? {
+        guard index < bytes.count else { return nil }
+        let lead = bytes[index]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        guard length > 0, index + length <= bytes.count else { return nil }
+        var decoder = UTF8()
+        var iterator = bytes[index..<(index + length)].makeIterator()
+        guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return nil }
+        return (scalar, length)
+    }
 }

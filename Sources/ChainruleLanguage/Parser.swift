@@ -82,7 +82,7 @@ struct Parser {
             // The real mistake is the bracket that never closes, not the
             // end of the file or the next binding it ran into, which is
             // parsed as usual.
-            resumeAt = tokens.firstIndex { $0.start == token.start }
+            resumeAt = index(of: token)
             diagnostics.append(Diagnostic(
                 "'\(opener.text)' is never closed: add its '\(opener.isSymbol("(") ? ")" : "]")'",
                 at: opener.location(file)))
@@ -92,10 +92,21 @@ struct Parser {
         return Abandon()
     }
 
+    /// The position of `token` in `tokens`, found by its byte offset (tokens
+    /// are in text order): a binary search, as a file may hold a million.
+    private func index(of token: Token) -> Int? {
+        var (low, high) = (0, tokens.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if tokens[middle].start < token.start { low = middle + 1 } else { high = middle }
+        }
+        return low < tokens.count && tokens[low].start == token.start ? low : nil
+    }
+
     /// The end of input, or `name =` at the start of a line.
     private func startsNextStatement(_ token: Token) -> Bool {
         if case .end = token.kind { return true }
-        guard case .identifier = token.kind, let index = tokens.firstIndex(where: { $0.start == token.start }) else { return false }
+        guard case .identifier = token.kind, let index = index(of: token) else { return false }
         return tokens[index + 1].isSymbol("=") && index > 0 && tokens[index - 1].kind == .newline
     }
 
@@ -274,23 +285,23 @@ struct Parser {
     // MARK: Expressions
 
     private mutating func parseExpression() throws(Abandon) -> Expression {
-        var lhs = try parseProduct()
+        let first = try parseProduct()
+        var links: [Link] = []
         while atSymbol("+") || atSymbol("-") {
             let op = next()
-            let rhs = try parseProduct()
-            lhs = .binary(op.text.first!, lhs, rhs, op)
+            links.append(Link(symbol: op.text.first!, operand: try parseProduct(), token: op))
         }
-        return lhs
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func parseProduct() throws(Abandon) -> Expression {
-        var lhs = try parseUnary()
+        let first = try parseUnary()
+        var links: [Link] = []
         while atSymbol("*") || atSymbol("/") || atSymbol("@") {
             let op = next()
-            let rhs = try parseUnary()
-            lhs = .binary(op.text.first!, lhs, rhs, op)
+            links.append(Link(symbol: op.text.first!, operand: try parseUnary(), token: op))
         }
-        return lhs
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func parseUnary() throws(Abandon) -> Expression {
@@ -315,7 +326,7 @@ struct Parser {
         if atSymbol("^") {
             let op = next()
             let exponent = try parseUnary()
-            return .binary("^", base, exponent, op)
+            return .power(base, exponent, op)
         }
         return base
     }

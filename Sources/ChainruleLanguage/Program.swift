@@ -26,6 +26,20 @@ public struct CompileOptions: Sendable {
     /// initialiser, a loaded file or an op's output). Checked from shapes,
     /// before anything is allocated. Default 50 million (400 MB of Float64).
     public var maxElements: Int
+    /// The op-node budget: how many registry ops one `op` block may expand
+    /// to (its forward and backward rules, the ops it calls counted with
+    /// their own size), and how many all the uses of op blocks in a program
+    /// may expand to together. Checked from the rules, before anything runs.
+    /// Default 1,000,000: a few seconds of shape rules at worst, and far more
+    /// than a rule written by hand needs (an op that calls another twice
+    /// doubles, which is what the budget is for).
+    public var maxOpNodes: Int
+    /// The memory budget, in bytes: what all the tensors of the program may
+    /// keep together (a value and a gradient for every node, 8 bytes an
+    /// element), counted from shapes as the program is compiled and refused
+    /// at the line that passes it, before any tensor is allocated. Default
+    /// `defaultMaxMemory`, a quarter of the machine's memory.
+    public var maxMemory: Int
     /// Values for scalar leaves, as `--at x=1,y=2` gives them: a binding
     /// `x = <number>` takes this value instead, and a name the program uses
     /// without binding it becomes a scalar input with this value.
@@ -34,8 +48,13 @@ public struct CompileOptions: Sendable {
     /// current directory.
     public var baseDirectory: String?
 
-    public init(maxElements: Int = 50_000_000, at: [String: Double] = [:], baseDirectory: String? = nil) {
+    public init(
+        maxElements: Int = 50_000_000, maxOpNodes: Int = 1_000_000, maxMemory: Int = CompileOptions.defaultMaxMemory,
+        at: [String: Double] = [:], baseDirectory: String? = nil
+    ) {
         self.maxElements = maxElements
+        self.maxOpNodes = maxOpNodes
+        self.maxMemory = maxMemory
         self.at = at
         self.baseDirectory = baseDirectory
     }
@@ -45,10 +64,17 @@ public struct CompileOptions: Sendable {
         public var description: String
     }
 
-    /// Parses `x=1,y=-2.5` into `["x": 1, "y": -2.5]`.
-    public static func parseAt(_ text: String) throws(AtSyntaxError) -> [String: Double] {
+    /// Parses `--at` values into `["x": 1, "y": -2.5]`: each string holds
+    /// one or more `name=value` pairs separated by commas (`x=1,y=-2.5`), as
+    /// one `--at` option gives them, so repeated options are passed as a
+    /// list. A name set twice, in one string or across them, is refused.
+    /// Values follow the language's own number rules (a sign, then `2`,
+    /// `0.5`, `.5`, `1e-3`): `0x10`, `inf` and `1e999` are refused as a
+    /// program refuses them.
+    public static func parseAt(_ assignments: [String]) throws(AtSyntaxError) -> [String: Double] {
         var values: [String: Double] = [:]
-        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
+        var written: [String: String] = [:]
+        for part in assignments.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: true) }) {
             let pieces = part.split(separator: "=", maxSplits: 1)
             guard pieces.count == 2 else {
                 throw AtSyntaxError(description: "--at expects name=value pairs separated by commas (x=1,y=2), found '\(part)'")
@@ -56,16 +82,35 @@ public struct CompileOptions: Sendable {
             let name = pieces[0].trimmingCharacters(in: .whitespaces)
             let valueText = pieces[1].trimmingCharacters(in: .whitespaces)
             guard Lexer.isName(name) else {
-                throw AtSyntaxError(description: "--at: '\(name)' is not a name (ASCII letters, digits and _, not starting with a digit)")
+                throw AtSyntaxError(description: "--at: '\(name)' is not a name (letters, digits and _, not starting with a digit)")
             }
-            guard let value = Double(valueText) else {
-                throw AtSyntaxError(description: "--at \(name)=\(valueText): '\(valueText)' is not a number")
-            }
-            guard values[name] == nil else {
-                throw AtSyntaxError(description: "--at sets \(name) twice")
+            let value = try number(valueText, for: name)
+            if let first = written[name] {
+                throw AtSyntaxError(description: "--at sets \(name) twice (\(name)=\(first) and \(name)=\(valueText)); give it once")
             }
             values[name] = value
+            written[name] = valueText
         }
         return values
+    }
+
+    /// A number as a program writes it, with an optional sign, read by the
+    /// language's own lexer.
+    private static func number(_ text: String, for name: String) throws(AtSyntaxError) -> Double {
+        let (tokens, problems) = Lexer.tokenize(text, file: nil)
+        // The one lexer problem worth its own words: a number too large.
+        if let problem = problems.first, Double(text)?.isInfinite == true {
+            throw AtSyntaxError(description: "--at \(name)=\(text): \(problem.message)")
+        }
+        var kinds = tokens.map(\.kind)[...]
+        var sign = 1.0
+        if kinds.first == .symbol("-") || kinds.first == .symbol("+") {
+            sign = kinds.first == .symbol("-") ? -1 : 1
+            kinds = kinds.dropFirst()
+        }
+        guard problems.isEmpty, kinds.count == 2, case .number(let value)? = kinds.first, kinds.last == .end else {
+            throw AtSyntaxError(description: "--at \(name)=\(text): '\(text)' is not a number as a program writes one (2, -0.5, 1e-3)")
+        }
+        return sign * value
     }
 }

@@ -2,6 +2,11 @@
 
 /// An expression, with the token that places it in the text: the call's
 /// name, the operator, the literal, the opening bracket.
+///
+/// The tree is only as deep as the text nests (parentheses, brackets,
+/// calls, signs, `^`), which the parser bounds: a long `a + b + c + …` is one
+/// flat `.chain`, not a left-leaning tree, so neither releasing the tree nor
+/// any walk over it recurses once per term.
 indirect enum Expression: Sendable {
     case number(Double, Token)
     case string(String, Token)
@@ -10,23 +15,29 @@ indirect enum Expression: Sendable {
     case list([Expression], Token)
     /// `-x`, at the `-`.
     case negate(Expression, Token)
-    /// `a + b`, `a ^ b`, `a @ b`, at the operator.
-    case binary(Character, Expression, Expression, Token)
+    /// `a + b - c` or `a * b / c @ d`: operators of one precedence level,
+    /// applied left to right to the first operand, at the last operator
+    /// (the one applied last).
+    case chain(Expression, [Link])
+    /// `a ^ b`, at the `^`.
+    case power(Expression, Expression, Token)
     /// `f(a, b, name: c)`, at the name.
     case call(String, [Argument], Token)
 
     var token: Token {
         switch self {
         case .number(_, let t), .string(_, let t), .name(_, let t), .list(_, let t),
-             .negate(_, let t), .binary(_, _, _, let t), .call(_, _, let t):
+             .negate(_, let t), .power(_, _, let t), .call(_, _, let t):
             return t
+        case .chain(let first, let links):
+            return links.last?.token ?? first.token
         }
     }
 
     /// The first token of the expression's text (`a` in `a + b`).
     var firstToken: Token {
         switch self {
-        case .binary(_, let lhs, _, _): return lhs.firstToken
+        case .chain(let first, _), .power(let first, _, _): return first.firstToken
         default: return token
         }
     }
@@ -39,6 +50,13 @@ indirect enum Expression: Sendable {
         default: return nil
         }
     }
+}
+
+/// One step of a `.chain`: `+ b`, at its operator.
+struct Link: Sendable {
+    var symbol: Character
+    var operand: Expression
+    var token: Token
 }
 
 /// One argument of a call: positional (`x`) or named (`stride: 2`).
@@ -85,7 +103,9 @@ extension Expression: CustomStringConvertible {
         case .name(let n, _): return n
         case .list(let elements, _): return "[" + elements.map(\.description).joined(separator: " ") + "]"
         case .negate(let inner, _): return "(- \(inner))"
-        case .binary(let op, let l, let r, _): return "(\(op) \(l) \(r))"
+        case .chain(let first, let links):
+            return links.reduce(first.description) { "(\($1.symbol) \($0) \($1.operand))" }
+        case .power(let base, let exponent, _): return "(^ \(base) \(exponent))"
         case .call(let name, let arguments, _):
             let parts = arguments.map { ($0.label.map { "\($0): " } ?? "") + $0.value.description }
             return "(\(name) \(parts.joined(separator: " ")))"

@@ -2,8 +2,8 @@ import ChainruleCheck
 import ChainruleCore
 import Foundation
 
-/// The checker's speed: the end-to-end check of a small CNN against its limit, and
-/// the rule check of the whole registry.
+/// The checker's speed: the end-to-end check of a small CNN against its limit, Richardson's
+/// cost an element against the central difference's, and the rule check of the whole registry.
 ///
 /// The limit is `2 × Σ over leaf elements of one recompute of that leaf's
 /// downstream cone` (the central difference's two evaluations per element, on one
@@ -38,6 +38,13 @@ enum CheckBench {
               + "\(report.forwardEvaluations) cone recomputes, \(report.passed ? "passed" : "FAILED")")
         print("  limit 2 × Σ elements × cone time = \(seconds(limit)); ratio wall \(String(format: "%.2f", report.seconds / limit)) (aim ≤ 1.5), "
               + "CPU \(String(format: "%.2f", cpu / limit)) (the work done, whatever else the machine runs)")
+        let richardson = try GradientCheck.graph(graph, output: output, options: CheckOptions(stencil: .richardson, nodeLocal: false))
+        let richardsonElements = richardson.leaves.reduce(0) { $0 + $1.elementsChecked }
+        let perElement = (richardson.seconds / Double(richardsonElements)) / (report.seconds / Double(elements))
+        print("  Richardson, every parameter: \(seconds(richardson.seconds)), \(richardson.forwardEvaluations) cone recomputes "
+              + "(\(String(format: "%.1f", Double(richardson.forwardEvaluations) / Double(richardsonElements))) an element against central's "
+              + "\(String(format: "%.1f", Double(report.forwardEvaluations) / Double(elements)))), \(String(format: "%.1f", perElement))× central's time an element, "
+              + "\(richardson.passed ? "passed" : "FAILED")\(richardson.hasInconclusive ? " (some inconclusive)" : "")")
         let fast = try GradientCheck.graph(graph, output: output, options: CheckOptions(fast: true, nodeLocal: false))
         print("  fast mode (uᵀJv per leaf): \(seconds(fast.seconds)), \(fast.forwardEvaluations) cone recomputes")
         let local = try GradientCheck.graph(graph, output: output, options: CheckOptions(endToEnd: false))

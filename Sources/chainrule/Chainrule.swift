@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChainruleCore
+import ChainruleFigures
 import Foundation
 
 @main
@@ -7,16 +9,24 @@ struct Chainrule: ParsableCommand {
         commandName: "chainrule",
         abstract: "Computation graphs: run them forward and backward, draw them, and prove every backward rule with finite differences.",
         discussion: """
-            Exit codes: 0 success (all checks pass), 1 a gradient check failed, 2 bad input or usage.
+            Exit codes: 0 success (all checks pass), 1 a gradient check failed, 2 bad input or usage, \
+            130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP); an interrupted run removes its temporary files.
+            Limits and how to raise them: docs/limits.md.
             """,
-        subcommands: [Eval.self, Check.self, Render.self, Figure.self, Ops.self, Demo.self]
+        version: Chainrule.version,
+        subcommands: [Eval.self, Check.self, Render.self, Figure.self, Ops.self, Demo.self, PythonModuleCommand.self, LayoutWorkerCommand.self]
     )
+
+    /// The version `chainrule --version` prints: the one place it is written.
+    static let version = "0.1.0"
 
     /// ArgumentParser exits 64 on usage errors and 1 on other thrown errors;
     /// Chainrule's contract is 1 only for a failed check and 2 for any bad
     /// input or usage, with the message on standard error.
     static func main() {
+        Temporaries.removeOnTerminationSignals()
         do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
@@ -28,6 +38,23 @@ struct Chainrule: ParsableCommand {
             if exitCode(for: error) == .success { exit(withError: error) }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(2)
+        }
+    }
+
+    /// `chainrule help NAME…` must name commands: ArgumentParser would print
+    /// the top-level help and exit 0 for `help frob`.
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help" else { return }
+        var command: any ParsableCommand.Type = Chainrule.self
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            if let next = subcommands.first(where: { $0._commandName == name }) {
+                command = next
+                continue
+            }
+            let names = subcommands.map { $0._commandName }
+            let hint = Suggestions.closest(to: name, among: names).map { "did you mean '\($0)'? " } ?? ""
+            throw ProgramError(description: "error: no command named '\(name)': \(hint)the commands are \(names.joined(separator: ", "))")
         }
     }
 }

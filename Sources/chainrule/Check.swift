@@ -17,13 +17,23 @@ struct Check: ParsableCommand {
             An element passes when |a − n| ≤ atol + rtol·|n| (a: the backward rule, n: the finite difference). \
             The report also grades the relative error |a − n| / max(|a|, |n|): ≤1e-7 good, ≤1e-4 acceptable \
             (rounding in long sums, or at kinks), ≤1e-2 suspicious, above wrong. Where x ± h crosses a kink \
-            (relu at 0, a max tie) the report gives both one-sided derivatives, and the rule's value passes \
-            when it lies between them (a subgradient, within atol + rtol·max(|left|, |right|)).
+            (relu at 0, a max tie) the step is shrunk until one kink is isolated and the one-sided \
+            derivatives have converged; the report gives both, and the rule's value passes when it lies \
+            between them (a subgradient, within atol + rtol·max(|left|, |right|)); where that cannot be \
+            reached the element is inconclusive, never failed.
             A program's check samples large tensors: when some leaf or op input has more than \
             \(CheckOptions.autoSampleThreshold) elements, \(CheckOptions.autoSampleSize) random elements of \
             every leaf and op input with more than \(CheckOptions.autoSampleSize) are checked (all elements of \
             the smaller ones); --sample K chooses K, --every-element checks everything.
-            Exit status: 0 all passed, 1 a check failed, 2 bad input or usage (or a --figure that cannot be written).
+            --stencil richardson extrapolates central differences at h, h/2, … h/32 (12 evaluations an \
+            element) and gives each number an error estimate: a mismatch beyond the tolerance is reported \
+            with it, and where the estimate itself exceeds the tolerance the element is inconclusive. \
+            --eps auto scales the step with each element, h·max(1, |x|).
+            Each op's rule is also probed with a seeded random cotangent u: uᵀJ, backward(2.5·u) = \
+            2.5·backward(u), backward(0) = 0, gradient shapes, determinism, unchanged inputs.
+            --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking.
+            Exit status: 0 all passed (inconclusive elements included), 1 a check failed, 2 bad input or usage \
+            (or a --figure that cannot be written).
             """)
 
     @OptionGroup var program: ProgramInput
@@ -34,25 +44,27 @@ struct Check: ParsableCommand {
     @Option(help: "With --ops: check only this op (repeat for several).")
     var op: [String] = []
 
-    @Option(help: "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point).")
-    var eps: Double?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: h·max(1, |x|) per element.",
+        valueName: "H|auto"))
+    var eps: StepArgument?
 
-    @Option(help: "Absolute tolerance atol.")
+    @Option(parsing: .unconditional, help: "Absolute tolerance atol.")
     var atol: Double = 1e-5
 
-    @Option(help: "Relative tolerance rtol.")
+    @Option(parsing: .unconditional, help: "Relative tolerance rtol.")
     var rtol: Double = 1e-3
 
-    @Option(help: "Finite-difference formula: central (error O(h²)) or five-point (O(h⁴)).")
+    @Option(help: "Finite-difference formula: central (error O(h²)), five-point (O(h⁴)) or richardson (adaptive, with an error estimate).")
     var stencil: Stencil = .central
 
     @Flag(help: "Compare uᵀJv for random u, v first; check element by element only where that disagrees.")
     var fast = false
 
-    @Option(help: "Check K random elements of every leaf or input instead of all of them.")
+    @Option(parsing: .unconditional, help: "Check K random elements of every leaf or input instead of all of them.")
     var sample: Int?
 
-    @Option(help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
+    @Option(parsing: .unconditional, help: "Seed of the random u, v (--fast) and of the sampled elements (--sample).")
     var seed: UInt64 = 0
 
     @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(CheckOptions.autoSampleThreshold) elements).")
@@ -66,9 +78,19 @@ struct Check: ParsableCommand {
         valueName: "OUT"))
     var figure: String?
 
+    @OptionGroup(title: "A layer written in Python") var python: PythonBridgeOptions
+
+    @OptionGroup var layout: LayoutTimeoutOption
+
+    @Option(help: ArgumentHelp("For a program: draw the step sweep of this node's rule to -o OUT (.png, .svg, .pdf) instead of checking.", valueName: "NODE"))
+    var sweep: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("With --sweep: the figure to write.", valueName: "OUT"))
+    var output: String?
+
     func validate() throws {
         func usage(_ message: String) throws -> Never { throw ValidationError(message) }
-        if let eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
+        if case .fixed(let eps) = eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
         if !(atol >= 0) { try usage("--atol must be 0 or more, got \(atol)") }
         if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
         if let sample, sample < 1 { try usage("--sample must be at least 1 element, got \(sample)") }
@@ -79,7 +101,17 @@ struct Check: ParsableCommand {
         if let figure {
             do { _ = try FigureFormat(path: figure) } catch { try usage("--figure: \(error.description)") }
         }
-        if !ops && !program.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph)") }
+        if python.isGiven && (ops || program.isGiven) { try usage("give one thing to check: --ops, a FILE, or --python FILE") }
+        if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph), or --python FILE (a layer written in Python)") }
+        if sweep != nil && output == nil { try usage("--sweep NODE needs -o OUT (.png, .svg or .pdf) for the figure") }
+        if sweep == nil && output != nil { try usage("-o OUT writes a --sweep figure: add --sweep NODE (or use --figure OUT for the checked graph)") }
+        if sweep != nil && (ops || python.isGiven) { try usage("--sweep sweeps a program's node: give a FILE instead of --ops or --python") }
+        if let output, sweep != nil {
+            do {
+                let format = try FigureFormat(path: output)
+                if ![.png, .svg, .pdf].contains(format) { try usage("-o: a sweep is drawn as .png, .svg or .pdf, not \(format)") }
+            } catch let error as FigureError { try usage("-o: \(error.description)") }
+        }
         for name in op where Registry.spec(named: name) == nil {
             let hint = Suggestions.closest(to: name, among: Registry.names).map { " (did you mean \($0)?)" } ?? ""
             try usage("no op named '\(name)' in the registry\(hint); `chainrule ops` lists them")
@@ -88,13 +120,17 @@ struct Check: ParsableCommand {
 
     var options: CheckOptions {
         CheckOptions(
-            step: eps, stencil: stencil, absoluteTolerance: atol, relativeTolerance: rtol, fast: fast,
+            step: eps?.step, autoStep: eps == .auto, stencil: stencil, absoluteTolerance: atol, relativeTolerance: rtol, fast: fast,
             sample: sample, seed: seed, progress: isatty(STDERR_FILENO) != 0)
     }
 
     var renderer: TerminalReport { TerminalReport(colors: isatty(STDOUT_FILENO) != 0) }
 
     func run() throws {
+        if python.isGiven {
+            try checkPython(python)
+            return
+        }
         if program.isGiven {
             try checkProgram()
             return
@@ -113,6 +149,10 @@ struct Check: ParsableCommand {
     func checkProgram() throws {
         let compiled = try program.compile()
         let graph = compiled.graph
+        if let sweep, let output {
+            try drawSweep(graph: graph, node: sweep, to: output)
+            return
+        }
         var notes = compiled.notes
         var options = self.options
         if !everyElement {
@@ -147,8 +187,30 @@ struct Check: ParsableCommand {
         options.style = FigureOptions.defaultStyle(for: graph)
         options.direction = FigureOptions.defaultDirection(for: options.style)
         options.check = report
-        let notes = try GraphFigure.write(graph: graph, output: output, options: options, to: path)
+        options.layout = layout.limits
+        let notes = try FigureFailure.wording { try GraphFigure.write(graph: graph, output: output, options: options, to: path) }
         for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    }
+
+    /// Writes the step sweep of node `name` and says what it found; a name that is not an op
+    /// node exits 2 with the closest name.
+    func drawSweep(graph: Graph, node name: String, to path: String) throws {
+        let id: NodeID
+        do {
+            id = try GradientCheck.opNode(named: name, in: graph)
+        } catch {
+            throw ProgramError(description: "error: --sweep: \(error.description)")
+        }
+        let result: StepSweep
+        do {
+            result = try GradientCheck.sweep(graph, node: id, options: options)
+        } catch {
+            throw ProgramError(description: "error: \(error.description)")
+        }
+        try SweepFigure.figure(result).write(to: path)
+        let best = Stencil.allCases.compactMap { s in result.errors[s]?.min().map { (s, $0) } }
+        let summary = best.map { "\($0.0.rawValue) \(String(format: "%.1e", $0.1))" }.joined(separator: ", ")
+        print("wrote \(path): step sweep of \(result.node) (\(result.op)) at \(result.inputName) element \(result.index); smallest |rule − numeric|: \(summary); Richardson chose h = \(formatNumber(result.richardsonChosenStep, significant: 3)) (good to \(String(format: "%.0e", result.richardsonErrorEstimate)))")
     }
 
     /// For each failing node whose op is an `op` block of the program, where
@@ -168,3 +230,24 @@ struct Check: ParsableCommand {
 }
 
 extension Stencil: ExpressibleByArgument {}
+
+/// `--eps 1e-4` or `--eps auto`.
+enum StepArgument: Equatable, ExpressibleByArgument {
+    case fixed(Double)
+    case auto
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .auto
+        } else if let value = Double(argument) {
+            self = .fixed(value)
+        } else {
+            return nil
+        }
+    }
+
+    /// The fixed step, if one was given.
+    var step: Double? {
+        if case .fixed(let h) = self { h } else { nil }
+    }
+}

@@ -24,7 +24,7 @@ struct Figure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(help: "PNG pixels per point (2 = 144 DPI).")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
 
     @Flag(help: "List the figures, one line each.")
@@ -51,6 +51,6 @@ struct Figure: ParsableCommand {
             return
         }
         guard let name, let output, let figure = LectureFigures.named(name) else { return }
-        try figure.make(palette).write(to: output, scale: scale)
+        try FigureFailure.wording { try figure.make(palette).write(to: output, scale: scale) }
     }
 }

@@ -1,22 +1,37 @@
 import ArgumentParser
+import ChainruleFigures
 import ChainruleLanguage
 import Foundation
 
 /// The program a command works on: a FILE, `-` for standard input, or
 /// `-e EXPR`; `--at` overrides scalar leaves; `--max-elements` caps tensors.
 /// Shared by `eval`, `check` and `render`.
+///
+/// Values are parsed `.unconditional`ly: the word after the option is its
+/// value even when it starts with `-`, so `-e "-x^2"` is a program and
+/// `--max-elements -1` reaches validation ("must be at least 1").
 struct ProgramInput: ParsableArguments {
     @Argument(help: "The .grad program file, or - to read it from standard input.")
     var file: String?
 
-    @Option(name: .customShort("e"), help: "The program text itself, instead of a file.")
+    @Option(name: .customShort("e"), parsing: .unconditional,
+            help: "The program text itself, instead of a file (it may start with -, as -e \"-x^2\").")
     var expression: String?
 
-    @Option(help: "Set or override scalar leaves: x=1,y=2.")
-    var at: String?
+    @Option(parsing: .unconditionalSingleValue,
+            help: "Set or override scalar leaves: x=1,y=2 (repeatable; each name at most once).")
+    var at: [String] = []
 
-    @Option(help: "Refuse tensors with more elements than this (checked before allocating).")
+    @Option(parsing: .unconditional, help: "Refuse tensors with more elements than this (checked before allocating).")
     var maxElements = 50_000_000
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Refuse a program whose tensors together need more memory than this (8G, 512M, 2GiB or bytes; checked before allocating).",
+        valueName: "bytes"))
+    var maxMemory: String?
+
+    @Option(parsing: .unconditional, help: "Refuse an op block whose expansion would build more nodes than this.")
+    var maxOpNodes = CompileOptions().maxOpNodes
 
     /// Whether a program was given at all (render also takes --example).
     var isGiven: Bool { file != nil || expression != nil }
@@ -26,13 +41,18 @@ struct ProgramInput: ParsableArguments {
             throw ValidationError("give one program: a FILE, - for standard input, or -e EXPR, not both")
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
+        if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if let maxMemory, (ByteCount.parse(maxMemory) ?? 0) < 1 {
+            throw ValidationError("--max-memory takes a size of at least 1 byte, as 8G, 512M, 2GiB or 100000, got '\(maxMemory)'")
+        }
     }
 
     /// Reads and compiles the program. Failures are `ProgramError`s carrying
     /// the rendered diagnostics (file:line:column, the line, a caret).
     func compile() throws -> Program {
-        var options = CompileOptions(maxElements: maxElements)
-        if let at {
+        var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
+        if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
+        if !at.isEmpty {
             do {
                 options.at = try CompileOptions.parseAt(at)
             } catch {
@@ -45,21 +65,7 @@ struct ProgramInput: ParsableArguments {
         } else if file == "-" {
             (source, name) = (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
         } else if let path = file {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ProgramError(description: "error: cannot read '\(path)': no such file")
-            }
-            guard !isDirectory.boolValue else {
-                let programs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-                    .filter { $0.hasSuffix(".grad") }.sorted()
-                let hint = programs.isEmpty ? "give a .grad file" : "give one of its programs, e.g. " + programs.prefix(3)
-                    .map { URL(fileURLWithPath: path).appendingPathComponent($0).relativePath }.joined(separator: ", ")
-                throw ProgramError(description: "error: '\(path)' is a folder: \(hint)")
-            }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProgramError(description: "error: cannot read '\(path)': permission denied or unreadable")
-            }
-            (source, name) = (String(decoding: data, as: UTF8.self), path)
+            (source, name) = (String(decoding: try ProgramFile.read(path), as: UTF8.self), path)
             options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         } else {
             throw ValidationError("give a program: a FILE, - for standard input, or -e EXPR")
@@ -76,4 +82,46 @@ struct ProgramInput: ParsableArguments {
 /// printed as they are (`Chainrule.main` exits 2).
 struct ProgramError: Error, CustomStringConvertible {
     var description: String
+}
+
+/// Reading a program file, with the system's reason when it cannot be read
+/// (no such file, permission denied, too many levels of symbolic links, …).
+enum ProgramFile {
+    /// The bytes of the file at `path`. A folder gets the programs in it as a
+    /// hint; a device, socket or other non-file is refused before reading
+    /// (`/dev/null` is not an empty program, `/dev/zero` would never end).
+    /// Pipes (`<(…)`, named FIFOs) are read to their end.
+    static func read(_ path: String) throws(ProgramError) -> Data {
+        func refuse(_ reason: String) -> ProgramError { ProgramError(description: "error: cannot read '\(path)': \(reason)") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw refuse(POSIXError.current.reason) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw refuse(POSIXError.current.reason) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG, S_IFIFO:
+            break
+        case S_IFDIR:
+            let programs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+                .filter { $0.hasSuffix(".grad") }.sorted()
+            let hint = programs.isEmpty ? "give a .grad file" : "give one of its programs, e.g. " + programs.prefix(3)
+                .map { URL(fileURLWithPath: path).appendingPathComponent($0).relativePath }.joined(separator: ", ")
+            throw ProgramError(description: "error: '\(path)' is a folder: \(hint)")
+        case S_IFCHR, S_IFBLK:
+            throw refuse("it is a device, not a program file")
+        default:
+            throw refuse("it is not a regular file")
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw refuse(POSIXError.current.reason)
+            }
+            data.append(contentsOf: buffer[..<count])
+        }
+    }
 }

@@ -32,6 +32,7 @@ struct Render: ParsableCommand {
                        at each input; gradients not yet known read "—"
               -o OUT.pdf writes one page per step; -o DIR/ (or an existing
               folder) writes step-00.png, step-01.png, … on one fixed layout.
+            Graphviz lays the figure out in a child process, stopped after --layout-timeout seconds.
             Bad input (unknown extension, unwritable path, empty graph, a graph too big to lay out) exits 2.
             """)
 
@@ -55,19 +56,19 @@ struct Render: ParsableCommand {
     @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
     var labels: String = "value,grad"
 
-    @Option(help: "Decimals of every number shown.")
+    @Option(parsing: .unconditional, help: "Decimals of every number shown.")
     var precision: Int = 2
 
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(help: "A title drawn above the figure.")
+    @Option(parsing: .unconditional, help: "A title drawn above the figure (it may start with -).")
     var title: String?
 
     @Flag(name: .customLong("no-grad"), help: "Draw the forward pass only.")
     var noGrad = false
 
-    @Option(help: "PNG pixels per point (2 = 144 DPI).")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
 
     @Flag(help: "Run the node-local gradient check and colour each node by its result.")
@@ -75,6 +76,8 @@ struct Render: ParsableCommand {
 
     @Flag(help: "Draw the backward pass step by step: one PDF page (or PNG frame) per op, circuit or record style.")
     var steps = false
+
+    @OptionGroup var layout: LayoutTimeoutOption
 
     func validate() throws {
         if program.isGiven == (example != nil) {
@@ -89,6 +92,10 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
+        try FigureFailure.wording(draw)
+    }
+
+    func draw() throws {
         let (graph, outputNode) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
@@ -100,6 +107,7 @@ struct Render: ParsableCommand {
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
+        options.layout = layout.limits
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
             if let note = sampled.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
@@ -119,5 +127,33 @@ struct Render: ParsableCommand {
         let compiled = try program.compile()
         if !noGrad { try compiled.graph.backward(from: compiled.output) }
         return (compiled.graph, compiled.output)
+    }
+}
+
+/// A figure error as the command line says it: its advice worded as flags.
+struct FigureFailure: Error, CustomStringConvertible {
+    let error: FigureError
+    init(_ error: FigureError) { self.error = error }
+    var description: String { error.description(advising: \.commandLine) }
+
+    /// Runs `body`; a figure error it throws comes out worded for the command line.
+    static func wording<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FigureError { throw FigureFailure(error) }
+    }
+}
+
+extension FigureAdvice {
+    /// The flags that follow the advice.
+    var commandLine: String {
+        switch self {
+        case .recordStyle: "--style record"
+        case .modelStyle: "--style model"
+        case .layerView: "--style model --view layers"
+        case .smallerGraph: "a smaller graph (one sample instead of a batch, fewer steps)"
+        case .writeDot: "-o FILE.dot (DOT needs no layout)"
+        case .longerTimeout: "a longer --layout-timeout (default \(formatNumber(LayoutLimits.defaultTimeout)) s)"
+        case .smallerScale: "a smaller --scale"
+        case .vectorFormat: "-o FILE.svg or -o FILE.pdf"
+        }
     }
 }

@@ -52,7 +52,7 @@ struct ErrorTests {
         let error = #expect(throws: FigureError.self) {
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)
         }
-        guard case .imageTooLarge(let width, _) = error else {
+        guard case .imageTooLarge(let width, _, _, _) = error else {
             Issue.record("expected imageTooLarge, got \(String(describing: error))")
             return
         }

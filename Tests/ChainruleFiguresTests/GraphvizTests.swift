@@ -9,8 +9,8 @@ struct GraphvizTests {
     func linkedPlugins() throws {
         let (graph, output) = try #require(FigureExamples.named("sigmoid"))
         let scene = try GraphFigure.scene(graph: graph, output: output, options: FigureOptions())
-        let automatic = try GraphvizLayout.layout(scene, plugins: .automatic)
-        let linked = try GraphvizLayout.layout(scene, plugins: .linked)
+        let automatic = try GraphvizLayout.layout(scene, limits: LayoutLimits(plugins: .automatic))
+        let linked = try GraphvizLayout.layout(scene, limits: LayoutLimits(plugins: .linked))
         #expect(automatic.size == linked.size)
         #expect(automatic.nodes.map(\.frame) == linked.nodes.map(\.frame))
     }

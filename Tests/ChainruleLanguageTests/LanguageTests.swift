@@ -109,12 +109,12 @@ import Testing
     }
 
     @Test func parseAtOption() throws {
-        #expect(try CompileOptions.parseAt("x=1,y=-2.5, z = 1e-3") == ["x": 1, "y": -2.5, "z": 1e-3])
-        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=1,y") }
-        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("x=abc") }
-        // Names are the language's: ASCII, as the lexer reads them.
-        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("é=1") }
-        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt("2x=1") }
+        #expect(try CompileOptions.parseAt(["x=1,y=-2.5, z = 1e-3"]) == ["x": 1, "y": -2.5, "z": 1e-3])
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt(["x=1,y"]) }
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt(["x=abc"]) }
+        // Names are the language's, as the lexer reads them: letters of any script.
+        #expect(try CompileOptions.parseAt(["é=1"]) == ["é": 1])
+        #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt(["2x=1"]) }
     }
 
     @Test func outputStatementChoosesTheOutput() throws {

@@ -14,7 +14,13 @@ func slidingWindowOutputSize(
     op: String, shapes: [[Int]], axis: String, input: Int, kernel: Int, stride: Int, pad: Int?, floor: Bool
 ) throws(ShapeError) -> Int {
     let padding = pad ?? 0
-    let padded = input + 2 * padding
+    // Attributes come from people: a padding this large cannot be meant,
+    // and the sum must not overflow.
+    let (twice, o1) = padding.multipliedReportingOverflow(by: 2)
+    let (padded, o2) = input.addingReportingOverflow(twice)
+    guard !o1 && !o2 else {
+        throw ShapeError(op: op, shapes: shapes, "pad \(padding) is too large: the padded input \(axis) would overflow")
+    }
     guard padded >= kernel else {
         let paddedText = pad.map { "\(input) + 2·\($0) = \(padded)" } ?? "\(input)"
         throw ShapeError(

@@ -139,7 +139,8 @@ func sameShapePair(_ op: String, _ shapes: [[Int]], _ first: String, _ second: S
 }
 
 /// `mse(pred, target)` = mean over all elements of (pred − target)², as
-/// PyTorch's `mse_loss`. Backward: ±2(pred − target)/count.
+/// PyTorch's `mse_loss`. Backward: ±2(pred − target)/count. The mean of no
+/// elements is NaN, as NumPy's and PyTorch's are.
 public struct MeanSquaredError: Operation {
     public init() {}
     public var name: String { "mse" }
@@ -153,7 +154,7 @@ public struct MeanSquaredError: Operation {
         let p = inputs[0].data, t = inputs[1].data
         var total = 0.0
         for i in p.indices { total += (p[i] - t[i]) * (p[i] - t[i]) }
-        return Tensor(p.isEmpty ? 0 : total / Double(p.count))
+        return Tensor(total / Double(p.count))
     }
 
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
@@ -190,7 +191,7 @@ public struct L2Penalty: Operation {
     }
 }
 
-/// `binary_cross_entropy_with_logits(logits, targets)`: the mean over all
+/// `binary_cross_entropy_with_logits(logits, targets)` (NaN for no elements, as mse): the mean over all
 /// elements of −[t·log σ(z) + (1 − t)·log(1 − σ(z))], computed as
 /// max(z, 0) − z·t + log(1 + e^−|z|) so that no logit overflows.
 ///
@@ -217,7 +218,7 @@ public struct BinaryCrossEntropyWithLogits: Operation {
         var total = 0.0
         // −[t·log σ(z) + (1 − t)·log(1 − σ(z))] = softplus(z) − t·z
         for i in z.indices { total += stableSoftplus(z[i]) - z[i] * t[i] }
-        return Tensor(z.isEmpty ? 0 : total / Double(z.count))
+        return Tensor(total / Double(z.count))
     }
 
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {

@@ -90,6 +90,9 @@ public struct Reshape: Operation {
         guard holes <= 1 else {
             throw ShapeError(op: name, shapes: shapes, "\(written) has \(holes) sizes of -1; at most one size can be inferred")
         }
+        guard Tensor.checkedElementCount(shape.filter { $0 != -1 }) != nil else {
+            throw ShapeError(op: name, shapes: shapes, "\(written) has more elements than can be counted")
+        }
         if holes == 1 {
             let known = shape.filter { $0 != -1 }.reduce(1, *)
             guard known > 0, count % known == 0 else {

@@ -1,0 +1,282 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `python3 FILE` child and the two pipes chainrule talks to it over.
+///
+/// The child gets its requests on fd 3 and writes its replies to fd 4; its standard
+/// output and error both go to chainrule's standard error (so a `print` in the layer
+/// can neither corrupt the protocol nor `--json`), its standard input is `/dev/null`.
+/// It runs in a process group of its own, so a Ctrl-C reaches chainrule, which stops it.
+/// Every read and write waits at most `deadline` seconds for the pipe to move; the
+/// child is always reaped (`stop`), and the module exits by itself when chainrule is gone.
+/// Not thread-safe: `ExternalOperation` serialises its use.
+final class PythonProcess {
+    let pid: pid_t
+    /// The longest wait for the pipe to move, in seconds.
+    let deadline: Double
+    private var requests: Int32
+    private var replies: Int32
+    private(set) var status: ChildStatus?
+    private let hook: ChildProcessHook?
+
+    /// Starts `interpreter script` with `modulePath` first on `PYTHONPATH`; `hook` hears the pid.
+    init(
+        interpreter: String, script: String, modulePath: String, deadline: Double, hook: ChildProcessHook?
+    ) throws(ExternalError) {
+        Self.ignoreBrokenPipes
+        self.deadline = deadline
+        self.hook = hook
+        let (requestRead, requestWrite) = try Self.makePipe()
+        let (replyRead, replyWrite): (Int32, Int32)
+        do {
+            (replyRead, replyWrite) = try Self.makePipe()
+        } catch {
+            close(requestRead)
+            close(requestWrite)
+            throw error
+        }
+        defer {
+            close(requestRead)
+            close(replyWrite)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONPATH"] = [modulePath, environment["PYTHONPATH"]].compactMap { $0 }.filter { !$0.isEmpty }
+            .joined(separator: ":")
+        environment[BridgeProtocol.fdsVariable] = "\(BridgeProtocol.childRequestFD),\(BridgeProtocol.childReplyFD)"
+        environment["PYTHONUNBUFFERED"] = "1"
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        let spawned = Self.spawn(
+            [interpreter, script], environment: environment,
+            dup: [(requestRead, BridgeProtocol.childRequestFD), (replyWrite, BridgeProtocol.childReplyFD), (STDERR_FILENO, STDOUT_FILENO)])
+        switch spawned {
+        case .success(let pid):
+            self.pid = pid
+        case .failure(let error):
+            close(requestWrite)
+            close(replyRead)
+            let reason = error.code == ENOENT ? "no such program (looked on PATH)" : String(cString: strerror(error.code))
+            throw .cannotStart(interpreter: interpreter, reason: reason)
+        }
+        self.requests = requestWrite
+        self.replies = replyRead
+        hook?.started(pid)
+    }
+
+    deinit { stop() }
+
+    // MARK: Frames
+
+    /// Sends one frame.
+    func send(_ tag: BridgeProtocol.Tag, _ body: [UInt8], waitingFor: String) throws(ExternalError) {
+        try writeAll(FrameWriter.frame(tag, body), waitingFor: waitingFor)
+    }
+
+    /// Receives one frame, waiting at most `deadline` (default: the process's) for each
+    /// piece; an `ERR ` frame is thrown as the error it reports.
+    func receive(
+        waitingFor: String, deadline: Double? = nil
+    ) throws(ExternalError) -> (tag: BridgeProtocol.Tag, body: [UInt8]) {
+        let seconds = deadline ?? self.deadline
+        let header = try readExactly(8, waitingFor: waitingFor, deadline: seconds)
+        let tagText = String(decoding: header[0..<4], as: UTF8.self)
+        guard let tag = BridgeProtocol.Tag(rawValue: tagText) else {
+            throw .protocolViolation("Python sent \(Self.quoted(header[0..<4])), not a chainrule frame (is its chainrule module the one this chainrule ships, protocol \(BridgeProtocol.version)?)")
+        }
+        var length = FrameReader(Array(header[4..<8]), what: "the frame header")
+        let count = try length.uint32()
+        guard count <= BridgeProtocol.maximumFrame else {
+            throw .protocolViolation("a \(tag.rawValue) frame of \(count) bytes is longer than any chainrule frame")
+        }
+        let body = try readExactly(count, waitingFor: waitingFor, deadline: seconds)
+        if tag == .error { throw Self.failure(body) }
+        return (tag, body)
+    }
+
+    private static func failure(_ body: [UInt8]) -> ExternalError {
+        guard let report = try? JSONDecoder().decode(BridgeProtocol.Failure.self, from: Data(body)) else {
+            return .protocolViolation("Python reported an error chainrule cannot read: \(quoted(body.prefix(200)))")
+        }
+        switch report.kind {
+        case "exception": return .python(kind: .exception, message: report.message, traceback: report.traceback)
+        case "shape": return .python(kind: .shape, message: report.message, traceback: report.traceback)
+        case "value": return .python(kind: .value, message: report.message, traceback: report.traceback)
+        default: return .protocolViolation(report.message)
+        }
+    }
+
+    private static func quoted(_ bytes: some Collection<UInt8>) -> String {
+        "\"" + bytes.map { (32...126).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined() + "\""
+    }
+
+    // MARK: Bytes
+
+    private func writeAll(_ bytes: [UInt8], waitingFor: String) throws(ExternalError) {
+        var sent = 0
+        while sent < bytes.count {
+            try wait(for: Int16(POLLOUT), on: requests, waitingFor: waitingFor, deadline: deadline)
+            let n = bytes.withUnsafeBytes { write(requests, $0.baseAddress! + sent, bytes.count - sent) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw ended(waitingFor: waitingFor)
+            }
+            sent += n
+        }
+    }
+
+    private func readExactly(_ count: Int, waitingFor: String, deadline: Double) throws(ExternalError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            try wait(for: Int16(POLLIN), on: replies, waitingFor: waitingFor, deadline: deadline)
+            let n = bytes.withUnsafeMutableBytes { read(replies, $0.baseAddress! + got, count - got) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw ended(waitingFor: waitingFor)
+            }
+            if n == 0 { throw ended(waitingFor: waitingFor) }
+            got += n
+        }
+        return bytes
+    }
+
+    /// Waits until `fd` is ready for `events` (or its other end closed), at most `deadline`
+    /// seconds by the clock: a `poll` that returns early (a signal) waits again for the rest.
+    private func wait(for events: Int16, on fd: Int32, waitingFor: String, deadline: Double) throws(ExternalError) {
+        var entry = pollfd(fd: fd, events: events, revents: 0)
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(deadline * 1e9)
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < end else { break }
+            let milliseconds = Int32(clamping: (end - now + 999_999) / 1_000_000)
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR && errno != EAGAIN { break }
+        }
+        stop(force: true)
+        throw .timedOut(seconds: deadline, waitingFor: waitingFor)
+    }
+
+    /// The pipe closed: the child is gone (or going); reap it and say how it ended.
+    private func ended(waitingFor: String) -> ExternalError {
+        stop()
+        return .exitedMidCheck(status: status ?? .signalled(SIGKILL), waitingFor: waitingFor)
+    }
+
+    // MARK: Ending
+
+    /// Closes the pipes, gives the child a second to exit, then kills it; always reaps it.
+    /// `force` kills at once (a child that missed its deadline). Safe to call twice.
+    func stop(force: Bool = false) {
+        if requests >= 0 { close(requests); requests = -1 }
+        if replies >= 0 { close(replies); replies = -1 }
+        guard status == nil else { return }
+        if !force {
+            for _ in 0..<100 {
+                if reap(blocking: false) { return }
+                usleep(10_000)
+            }
+        }
+        kill(pid, SIGKILL)
+        _ = reap(blocking: true)
+    }
+
+    /// Whether the child has been reaped (its status recorded).
+    private func reap(blocking: Bool) -> Bool {
+        var word: Int32 = 0
+        while true {
+            let result = waitpid(pid, &word, blocking ? 0 : WNOHANG)
+            if result == pid {
+                status = ChildStatus(waitStatus: word)
+                hook?.reaped(pid)
+                return true
+            }
+            if result < 0 && errno == EINTR { continue }
+            if result < 0 {
+                // Reaped elsewhere (ECHILD): nothing is left to wait for.
+                status = status ?? .signalled(SIGKILL)
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Tells Python the check is over (`END `: `serve` returns), then stops and reaps it.
+    func finish() throws(ExternalError) {
+        try send(.end, [], waitingFor: "the end of the check")
+        stop()
+    }
+
+    // MARK: Spawning
+
+    /// A write to a pipe whose reader died must fail with EPIPE, not kill chainrule
+    /// with SIGPIPE: set once for the whole process, as servers do.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    /// A pipe whose ends close on exec (the child gets only the ends it is given). Pipes are
+    /// made and children spawned under one lock, so no child of ours inherits another's pipe
+    /// in the moment before `FD_CLOEXEC` is set (`pipe2` is not in Swift's Glibc module).
+    private static func makePipe() throws(ExternalError) -> (read: Int32, write: Int32) {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw .cannotStart(interpreter: "python", reason: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    private static let spawnLock = NSLock()
+
+    /// `posix_spawnp` with `dup` applied as `dup2(from, to)`, standard input from `/dev/null`,
+    /// in a new process group, with SIGPIPE's default action. The sources are first moved above the targets so no
+    /// `dup2` overwrites one that is still to be copied.
+    private static func spawn(
+        _ arguments: [String], environment: [String: String], dup: [(from: Int32, to: Int32)]
+    ) -> Result<pid_t, Errno> {
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        var moved: [Int32] = []
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+            for fd in moved { close(fd) }
+        }
+        for (from, _) in dup {
+            let high = fcntl(from, F_DUPFD_CLOEXEC, 10)
+            guard high >= 0 else { return .failure(Errno(errno)) }
+            moved.append(high)
+        }
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        for (high, (_, to)) in zip(moved, dup) { posix_spawn_file_actions_adddup2(&actions, high, to) }
+        // chainrule ignores SIGPIPE; the child gets it back (an ignored signal stays ignored across exec).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        return code == 0 ? .success(pid) : .failure(Errno(code))
+    }
+
+    struct Errno: Error {
+        var code: Int32
+        init(_ code: Int32) { self.code = code }
+    }
+}

@@ -1,0 +1,90 @@
+import ChainruleCore
+
+/// A finite-difference derivative and what is known of its error.
+struct NumericDerivative: Sendable {
+    var value: Double
+    /// A bound on `|value − f′(x)|` when the method estimates it (Richardson, one-sided
+    /// extrapolation at kinks): the tableau's disagreement plus the rounding part.
+    var error: Double?
+    /// The rounding part of `error`: `c·ε·|f| / h`, amplified by the extrapolation.
+    var rounding: Double
+    /// The step the value was taken with (Richardson: the level it chose).
+    var step: Double
+
+    /// Why an estimate above the tolerance leaves the element unjudged.
+    var inconclusiveReason: InconclusiveReason {
+        guard let error else { return .noise }
+        return rounding >= error / 2 ? .noise : .curvature
+    }
+}
+
+/// Extrapolated finite differences with their error estimates.
+enum FiniteDifference {
+    /// The relative rounding error assumed for one evaluation of f: `c·ε` with c = 4
+    /// (a few roundings of the last operations; long sums round more, but their
+    /// errors mostly cancel in f(x + h) − f(x − h)).
+    static let roundingFactor = 4.0
+
+    /// Richardson's tableau `T[k][m] = T[k][m−1] + (T[k][m−1] − T[k−1][m−1]) / (2^(order·m) − 1)`
+    /// over a series `D_k` taken at steps `h_k = h_0 / 2^k`, whose error expands in powers of
+    /// `h^order` (order 2 for central differences, 1 for one-sided ones), as Ridders' method
+    /// builds it. An entry's error is estimated from its neighbour of the same order one step
+    /// wider, `|T[k][m] − T[k−1][m]|` (a bound: the wider one is the less accurate), plus its
+    /// rounding `A_m · rounding_k` (`A_m = Π (2^(order·i) + 1) / (2^(order·i) − 1)`, how the tableau
+    /// amplifies noise); the entry with the smallest estimate is returned, so a gentle function
+    /// keeps a wide step (little rounding) and a curved one goes deeper. Non-finite members of the series are skipped from the start (the widest
+    /// steps left the domain).
+    static func extrapolate(series: [Double], steps: [Double], rounding: [Double], order: Double) -> NumericDerivative {
+        guard let first = series.indices.first(where: { k in series[k...].allSatisfy(\.isFinite) }) else {
+            return NumericDerivative(value: series.last ?? .nan, error: .infinity, rounding: 0, step: steps.last ?? 0)
+        }
+        let d = Array(series[first...]), h = Array(steps[first...]), r = Array(rounding[first...])
+        guard d.count >= 2 else {
+            return NumericDerivative(value: d[0], error: .infinity, rounding: r[0], step: h[0])
+        }
+        var best = NumericDerivative(value: d[0], error: .infinity, rounding: r[0], step: h[0])
+        var previous = [d[0]]
+        var amplification = [1.0]
+        for k in 1..<d.count {
+            var row = [d[k]]
+            for m in 1...k {
+                let factor = pow2(order * Double(m))
+                row.append(row[m - 1] + (row[m - 1] - previous[m - 1]) / (factor - 1))
+                if amplification.count <= m { amplification.append(amplification[m - 1] * (factor + 1) / (factor - 1)) }
+            }
+            for m in 0..<k {
+                let roundingPart = amplification[m] * r[k]
+                let error = abs(row[m] - previous[m]) + roundingPart
+                if error < best.error! {
+                    best = NumericDerivative(value: row[m], error: error, rounding: roundingPart, step: h[k])
+                }
+            }
+            previous = row
+        }
+        return best
+    }
+
+    /// Richardson's derivative from `plus[k] = f(x + h/2^k)` and `minus[k] = f(x − h/2^k)`,
+    /// with `scale` the size of f there for the rounding estimate.
+    static func richardson(plus: [Double], minus: [Double], h: Double, scale: Double) -> NumericDerivative {
+        let steps = plus.indices.map { h / pow2(Double($0)) }
+        let series = plus.indices.map { (plus[$0] - minus[$0]) / (2 * steps[$0]) }
+        let rounding = steps.map { roundingFactor * Double.ulpOfOne * scale / $0 }
+        return extrapolate(series: series, steps: steps, rounding: rounding, order: 2)
+    }
+
+    /// A one-sided derivative from `values[k] = f(x + side·steps[k])` (steps halving, all on one
+    /// branch): the secants `side · (f(x + side·t_k) − f(x + side·t_(k+1))) / (t_k − t_(k+1))` of
+    /// that branch, extrapolated in powers of t. Secants between the branch's own points, not
+    /// quotients against f(x): when the kink lies a hair beside x (a near-tie), f(x) is on the
+    /// other branch and `(f(x + t) − f(x)) / t` would carry its offset divided by t.
+    static func oneSided(values: [Double], steps: [Double], side: Double, scale: Double) -> NumericDerivative {
+        let pairs = 0..<(values.count - 1)
+        let series = pairs.map { side * (values[$0] - values[$0 + 1]) / (steps[$0] - steps[$0 + 1]) }
+        let widths = pairs.map { steps[$0] - steps[$0 + 1] }
+        let rounding = widths.map { 2 * roundingFactor * Double.ulpOfOne * scale / $0 }
+        return extrapolate(series: series, steps: pairs.map { steps[$0] }, rounding: rounding, order: 1)
+    }
+
+    private static func pow2(_ e: Double) -> Double { Double(sign: .plus, exponent: Int(e), significand: 1) }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import ChainruleFigures
+import Foundation
+
+/// `chainrule layout-worker`: the child process `render` lays figures out in
+/// (hidden). It reads a layout request on standard input and writes the
+/// positions and splines on standard output; a Graphviz crash or a deadline
+/// then ends this process, not the one that asked.
+struct LayoutWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layout-worker",
+        abstract: "Lay out one figure for another chainrule process (internal).",
+        shouldDisplay: false)
+
+    func run() throws {
+        let status = LayoutWorker.serve()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Layout in a worker that is this very executable, given up after `timeout` seconds.
+    static func limits(timeout: Double) -> LayoutLimits {
+        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
+        return LayoutLimits(runner: .process(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
+    }
+}
+
+/// `--layout-timeout`, for every command that lays a figure out (`render`,
+/// `check --figure`): the figure is laid out in a worker process, given up
+/// after this many seconds.
+struct LayoutTimeoutOption: ParsableArguments {
+    @Option(name: .customLong("layout-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds Graphviz may take to lay the figure out before it is stopped.", valueName: "seconds"))
+    var layoutTimeout: Double = LayoutLimits.defaultTimeout
+
+    func validate() throws {
+        if let problem = LayoutLimits.timeoutProblem(layoutTimeout) { throw ValidationError("--layout-timeout: " + problem) }
+    }
+
+    var limits: LayoutLimits { LayoutWorkerCommand.limits(timeout: layoutTimeout) }
+}

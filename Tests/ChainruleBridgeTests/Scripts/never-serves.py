@@ -1,0 +1,5 @@
+import chainrule
+
+
+def forward(x):
+    return x

@@ -1,0 +1,3 @@
+import chainrule
+
+raise RuntimeError("the layer file itself is broken")

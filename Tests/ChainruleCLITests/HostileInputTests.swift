@@ -1,0 +1,367 @@
+import Foundation
+import Testing
+
+/// Issue 8's promise, through the built binary: every hostile input exits 0,
+/// 1 or 2 (never a signal) within a bound, with a message that names what is
+/// wrong, and leaves nothing behind — also when interrupted mid-run.
+@Suite("Hostile input: exit 0/1/2, a message, a bounded time, nothing left behind", .serialized)
+struct HostileInputTests {
+    static let program = "prog.grad"
+
+    /// Crashes 1–8 of the issue and their near variants.
+    static let crashes: [HostileCase] = [
+        HostileCase(description: "1. a 300-line star graph (one input feeds every op) is too wide for a PNG: refused before layout, with advice",
+                    arguments: ["render", program, "-o", "s.png", "--layout-timeout", "10"],
+                    inputs: [program: .text(Hostile.star(300))],
+                    expect: .succeedsOrRefuses(writes: ["s.png"], refusal: "-o FILE.svg"), seconds: 40),
+        HostileCase(description: "1. the 300-line star graph lays out and draws as SVG",
+                    arguments: ["render", program, "-o", "s.svg", "--layout-timeout", "10"],
+                    inputs: [program: .text(Hostile.star(300))],
+                    expect: .succeeds(writes: ["s.svg"]), seconds: 40),
+        HostileCase(description: "1. an 800-line star graph renders or refuses",
+                    arguments: ["render", program, "-o", "s.png", "--layout-timeout", "10"],
+                    inputs: [program: .text(Hostile.star(800))],
+                    expect: .succeedsOrRefuses(writes: ["s.png"], refusal: "layout"), seconds: 40),
+        HostileCase(description: "1'. the 300-line star in the record style",
+                    arguments: ["render", program, "--style", "record", "-o", "s.svg", "--layout-timeout", "10"],
+                    inputs: [program: .text(Hostile.star(300))],
+                    expect: .succeedsOrRefuses(writes: ["s.svg"], refusal: "layout"), seconds: 40),
+        HostileCase(description: "2. SVG of a tensor holding NaN, record style",
+                    arguments: ["render", "-e", "x = [1, 2, 3]; y = sum(log(x - 2))", "--style", "record", "-o", "t.svg"],
+                    expect: .succeeds(writes: ["t.svg"])),
+        HostileCase(description: "2. SVG of a tensor holding inf",
+                    arguments: ["render", "-e", "x = [1, 2]; y = sum(x / 0)", "-o", "t.svg"],
+                    expect: .succeeds(writes: ["t.svg"])),
+        HostileCase(description: "2. check --figure SVG of a tensor holding inf",
+                    arguments: ["check", "-e", "x = [1, 2]; y = sum(x / 0)", "--figure", "t.svg"],
+                    expect: .checks(writes: ["t.svg"])),
+        HostileCase(description: "2'. SVG of an overflow to inf through exp, record style",
+                    arguments: ["render", "-e", "x = [1, 2]; y = sum(exp(x * 1000))", "--style", "record", "-o", "t.svg"],
+                    expect: .succeeds(writes: ["t.svg"])),
+        HostileCase(description: "2'. SVG of a scalar NaN in the circuit style",
+                    arguments: ["render", "-e", "x = -1\ny = log(x)", "-o", "t.svg"],
+                    expect: .succeeds(writes: ["t.svg"])),
+        HostileCase(description: "3. a 90,000-term chain x + x + … evaluates or is refused naming its line",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.chain(90_000))],
+                    expect: .succeedsOrRefuses(prints: "y = 90000", refusal: "\(program):2")),
+        HostileCase(description: "3. a 90,000-term chain of constants 1 + 1 + …",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.chain(90_000, term: "1"))],
+                    expect: .succeedsOrRefuses(prints: "y = 90000", refusal: "\(program):2")),
+        HostileCase(description: "3'. a 90,000-term chain x * x * …",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.chain(90_000, "*"))],
+                    expect: .succeedsOrRefuses(prints: "y = 1", refusal: "\(program):2")),
+        HostileCase(description: "3'. a 90,000-term right-associative chain x ^ x ^ …",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.chain(90_000, "^"))],
+                    expect: .succeedsOrRefuses(prints: "y = 1", refusal: "\(program):2")),
+        HostileCase(description: "3'. 90,000 unary minuses",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = 1\ny = " + String(repeating: "- ", count: 90_000) + "x\n")],
+                    expect: .succeedsOrRefuses(prints: "y = 1", refusal: "\(program):2")),
+        HostileCase(description: "3'. 90,000 nested parentheses are refused by the nesting limit",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = 1\ny = " + String(repeating: "(", count: 90_000) + "x"
+                                            + String(repeating: ")", count: 90_000) + "\n")],
+                    expect: .refuses("\(program):2")),
+        HostileCase(description: "4. a .npy of shape (0, 2^32, 2^32) is used or refused, never an overflow trap",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"huge.npy\")\ny = sum(x)\n"), "huge.npy": .file(Hostile.npy(shape: [0, 1 << 32, 1 << 32]))],
+                    expect: .succeedsOrRefuses(refusal: "huge.npy").with(rule: firstLineSays("huge.npy"))),
+        HostileCase(description: "4'. the (0, 2^32, 2^32) tensor drawn in the record style",
+                    arguments: ["render", program, "--style", "record", "-o", "h.png"],
+                    inputs: [program: .text("x = load(\"huge.npy\")\ny = sum(x)\n"), "huge.npy": .file(Hostile.npy(shape: [0, 1 << 32, 1 << 32]))],
+                    expect: .succeedsOrRefuses(writes: ["h.png"], refusal: "huge.npy").with(rule: firstLineSays("huge.npy"))),
+        HostileCase(description: "4'. a .npy whose element count overflows (2^62 × 4) is refused",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"huge.npy\")\ny = sum(x)\n"), "huge.npy": .file(Hostile.npy(shape: [1 << 62, 4]))],
+                    expect: .refuses("huge.npy").with(rule: firstLineSays("huge.npy"))),
+        HostileCase(description: "5. an empty 4-D tensor (0,3,3,3) in the record style",
+                    arguments: ["render", program, "--style", "record", "-o", "e.png"],
+                    inputs: [program: .text("x = load(\"empty.npy\")\ny = sum(x * x)\n"), "empty.npy": .file(Hostile.npy(shape: [0, 3, 3, 3]))],
+                    expect: .succeedsOrRefuses(writes: ["e.png"], refusal: nil)),
+        HostileCase(description: "5. an empty 4-D tensor through a layer with --view ops",
+                    arguments: ["render", program, "--style", "model", "--view", "ops", "-o", "e.svg"],
+                    inputs: [program: .text("x = load(\"empty.npy\")\nh = Conv2D(x, filters: 2, kernel: 3)\ny = sum(h)\n"),
+                             "empty.npy": .file(Hostile.npy(shape: [0, 3, 3, 3]))],
+                    expect: .succeedsOrRefuses(writes: ["e.svg"], refusal: nil)),
+        HostileCase(description: "5'. eval and check of an empty tensor",
+                    arguments: ["check", program],
+                    inputs: [program: .text("x = load(\"empty.npy\")\ny = sum(relu(x))\n"), "empty.npy": .file(Hostile.npy(shape: [0, 3]))],
+                    expect: HostileExpectation(exits: [0, 1, 2], refusal: nil)),
+        HostileCase(description: "6. check --atol inf prints its header",
+                    arguments: ["check", "-e", "x = 2\ny = x * x", "--atol", "inf"],
+                    expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "6. check --rtol inf prints its header",
+                    arguments: ["check", "-e", "x = 2\ny = x * x", "--rtol", "inf"],
+                    expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "6'. check --atol nan is refused",
+                    arguments: ["check", "-e", "x = 2\ny = x * x", "--atol", "nan"],
+                    expect: .refuses("--atol must be 0 or more")),
+        HostileCase(description: "6'. check --eps inf is refused",
+                    arguments: ["check", "-e", "x = 2\ny = x * x", "--eps", "inf"],
+                    expect: .refuses("--eps must be a positive step")),
+        HostileCase(description: "6'. check --eps 1e-400 (zero once read) is refused",
+                    arguments: ["check", "-e", "x = 2\ny = x * x", "--eps", "1e-400"],
+                    expect: .refuses("--eps must be a positive step")),
+        HostileCase(description: "7. 12,000 op blocks, each calling the previous one",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.opChain(12_000))],
+                    expect: .succeedsOrRefuses(prints: "y = 2", refusal: program)),
+        HostileCase(description: "8. randn(100000, 100000) past --max-elements is refused by the memory budget",
+                    arguments: ["eval", "-e", "x = randn(100000, 100000); y = sum(x)", "--max-elements", "99999999999"],
+                    expect: .refuses("--max-memory"), seconds: 20),
+        HostileCase(description: "8'. zeros(100000, 100000) past --max-elements is refused by the memory budget",
+                    arguments: ["eval", "-e", "x = zeros(100000, 100000); y = sum(x)", "--max-elements", "99999999999"],
+                    expect: .refuses("--max-memory"), seconds: 20),
+        HostileCase(description: "8'. randn(100000, 100000) is refused by --max-elements",
+                    arguments: ["eval", "-e", "x = randn(100000, 100000); y = sum(x)"],
+                    expect: .refuses("--max-elements"), seconds: 20),
+    ]
+
+    /// The hangs and runaway resources of the issue.
+    static let runaways: [HostileCase] = [
+        HostileCase(description: "a 120-line star graph renders or refuses within its --layout-timeout",
+                    arguments: ["render", program, "-o", "s.png", "--layout-timeout", "5"],
+                    inputs: [program: .text(Hostile.star(120))],
+                    expect: .succeedsOrRefuses(writes: ["s.png"], refusal: "--layout-timeout"), seconds: 30),
+        HostileCase(description: "a 40-step unrolled RNN with shared scalar weights renders or refuses",
+                    arguments: ["render", program, "-o", "rnn.svg", "--layout-timeout", "5"],
+                    inputs: [program: .text(Hostile.rnn(40))],
+                    expect: .succeedsOrRefuses(writes: ["rnn.svg"], refusal: "--layout-timeout"), seconds: 30),
+        HostileCase(description: "op blocks calling the previous one twice, 40 levels, hit the expansion budget",
+                    arguments: ["eval", program], inputs: [program: .text(Hostile.opChain(40, calls: 2))],
+                    expect: .refuses(program), seconds: 30),
+        HostileCase(description: "14 lines of 7000×7000 tensors exceed --max-memory before the work",
+                    arguments: ["eval", program, "--max-memory", "2000000000"],
+                    inputs: [program: .text((0..<14).map { "t\($0) = ones(7000, 7000)" }.joined(separator: "\n") + "\ny = sum(t13)\n")],
+                    expect: .refuses("--max-memory"), seconds: 30),
+    ]
+
+    static let longName = String(repeating: "a", count: 250) + ".png"
+    static let tooLongName = String(repeating: "a", count: 252) + ".png"
+    static let circuit = "x = -2\ny = 5\nz = -4\nq = x + y\nf = q * z\n"
+
+    /// Wrong exits and misleading messages.
+    static let messages: [HostileCase] = [
+        HostileCase(description: "-e takes a program that starts with -",
+                    arguments: ["eval", "-e", "-x^2", "--at", "x=3"], expect: .succeeds(prints: "-x^2 = -9")),
+        HostileCase(description: "--eps -1 reaches validation",
+                    arguments: ["check", "--ops", "--eps", "-1"], expect: .refuses("--eps must be a positive step, got -1.0")),
+        HostileCase(description: "--atol -1 reaches validation",
+                    arguments: ["check", "--ops", "--atol", "-1"], expect: .refuses("--atol must be 0 or more, got -1.0")),
+        HostileCase(description: "--sample -5 reaches validation",
+                    arguments: ["check", "-e", "x = 1\ny = x", "--sample", "-5"], expect: .refuses("--sample must be at least 1 element, got -5")),
+        HostileCase(description: "--seed -1 is refused for its real reason",
+                    arguments: ["check", "--ops", "--seed", "-1"], expect: .refuses("'-1' is invalid for '--seed", never: "Missing value")),
+        HostileCase(description: "--max-elements -1 reaches validation",
+                    arguments: ["eval", "-e", "x = 1", "--max-elements", "-1"], expect: .refuses("--max-elements must be at least 1, got -1")),
+        HostileCase(description: "render --scale -1 reaches validation",
+                    arguments: ["render", "-e", circuit, "--scale", "-1", "-o", "c.png"], expect: .refuses("--scale must be above 0", never: "Missing value")),
+        HostileCase(description: "figure --scale -1 reaches validation",
+                    arguments: ["figure", "circuit", "--scale", "-1", "-o", "c.png"], expect: .refuses("--scale must be above 0", never: "Missing value")),
+        HostileCase(description: "render --precision -1 reaches validation",
+                    arguments: ["render", "-e", circuit, "--precision", "-1", "-o", "c.png"], expect: .refuses("--precision must be between 0 and 12", never: "Missing value")),
+        HostileCase(description: "render --layout-timeout -1 reaches validation",
+                    arguments: ["render", "-e", circuit, "--layout-timeout", "-1", "-o", "c.png"], expect: .refuses("--layout-timeout", never: "Missing value")),
+        HostileCase(description: "--eps -0 reaches validation",
+                    arguments: ["check", "--ops", "--eps", "-0"], expect: .refuses("--eps must be a positive step, got -0.0")),
+        HostileCase(description: "-e at the end still asks for its value",
+                    arguments: ["eval", "-e"], expect: .refuses("Missing value for '-e <e>'")),
+        HostileCase(description: "a --max-elements past Int is refused as invalid",
+                    arguments: ["eval", "-e", "x = 1", "--max-elements", "99999999999999999999"],
+                    expect: .refuses("is invalid for '--max-elements")),
+        HostileCase(description: "an empty standard input is an empty program",
+                    arguments: ["eval", "-"], expect: .refuses("the program has no bindings")),
+        HostileCase(description: "--at may be repeated",
+                    arguments: ["eval", "-e", "f = x * y", "--at", "x=2", "--at", "y=-3"], expect: .succeeds(prints: "f = -6")),
+        HostileCase(description: "a name set in two --at flags is refused",
+                    arguments: ["eval", "-e", "y = x * x", "--at", "x=1", "--at", "x=2"], expect: .refuses("--at sets x twice")),
+        HostileCase(description: "a name set twice in one --at is refused",
+                    arguments: ["eval", "-e", "y = x * x", "--at", "x=1,x=2"], expect: .refuses("--at sets x twice")),
+        HostileCase(description: "--at refuses 1e999, which the language refuses",
+                    arguments: ["eval", "-e", "y = x * x", "--at", "x=1e999"], expect: .refuses("1e999")),
+        HostileCase(description: "--at refuses 0x10, which the language refuses",
+                    arguments: ["eval", "-e", "y = x * x", "--at", "x=0x10"], expect: .refuses("0x10")),
+        HostileCase(description: "zeros(9223372036854775807) gets the real reason",
+                    arguments: ["eval", "-e", "x = zeros(9223372036854775807); y = sum(x)"],
+                    expect: .refuses(nil, never: "whole numbers from 1")),
+        HostileCase(description: "pad: 9223372036854775807 gets the real reason",
+                    arguments: ["eval", "-e", "x = randn(1, 1, 4, 4)\nh = Conv2D(x, filters: 1, kernel: 3, pad: 9223372036854775807)\ny = sum(h)"],
+                    expect: .refuses(nil, never: "must be a whole number")),
+        HostileCase(description: "Linear(x, 0) names its argument",
+                    arguments: ["eval", "-e", "x = randn(2, 3)\nh = Linear(x, 0)\ny = sum(h)"],
+                    expect: .refuses(nil, never: "''").with(rule: firstLineSays("Linear"))),
+        HostileCase(description: "a box-limit refusal names a count above the limit",
+                    arguments: ["render", program, "-o", "b.svg", "--layout-timeout", "10"],
+                    inputs: [program: .text(Hostile.chain(1300))],
+                    expect: .succeedsOrRefuses(writes: ["b.svg"], refusal: nil).with(rule: boxCountAboveLimit), seconds: 40),
+        HostileCase(description: "a write error names the user's path, not the temporary file",
+                    arguments: ["render", "-e", circuit, "-o", "x.png"], inputs: ["x.png": .folder],
+                    expect: .refuses("cannot write 'x.png'", never: ".chainrule-")),
+        HostileCase(description: "a missing output folder is named",
+                    arguments: ["render", "-e", circuit, "-o", "nowhere/x.png"],
+                    expect: .refuses("cannot write 'nowhere/x.png'")),
+        HostileCase(description: "an output folder that is a file is named as one",
+                    arguments: ["render", "-e", circuit, "-o", "\(program)/x.png"], inputs: [program: .text(circuit)],
+                    expect: .refuses("cannot write '\(program)/x.png': '\(program)' is not a folder")),
+        HostileCase(description: "an output folder behind a symbolic-link loop gets the system's reason",
+                    arguments: ["render", "-e", circuit, "-o", "loop/x.png"], inputs: ["loop": .symlink(to: "loop")],
+                    expect: .refuses("cannot write 'loop/x.png': the folder 'loop': too many levels of symbolic links")),
+        HostileCase(description: "a legal 254-byte output name is written",
+                    arguments: ["render", "-e", circuit, "-o", longName], expect: .succeeds(writes: [longName])),
+        HostileCase(description: "a 256-byte output name is refused naming it",
+                    arguments: ["render", "-e", circuit, "-o", tooLongName],
+                    expect: .refuses("cannot write '\(tooLongName)': file name too long", never: ".chainrule-")),
+        HostileCase(description: "a 254-byte frames folder for --steps",
+                    arguments: ["render", "-e", circuit, "--steps", "-o", String(repeating: "f", count: 254) + "/"],
+                    expect: .succeeds(writes: [String(repeating: "f", count: 254)] + (0...2).map { String(repeating: "f", count: 254) + "/step-0\($0).png" })),
+        HostileCase(description: "eval /dev/null names a device",
+                    arguments: ["eval", "/dev/null"], expect: .refuses("cannot read '/dev/null': it is a device, not a program file")),
+        HostileCase(description: "a symbolic-link loop is named as one",
+                    arguments: ["eval", "loop1.grad"], inputs: ["loop1.grad": .symlink(to: "loop2.grad"), "loop2.grad": .symlink(to: "loop1.grad")],
+                    expect: .refuses("cannot read 'loop1.grad': too many levels of symbolic links")),
+        HostileCase(description: "a dangling symbolic link has no such file",
+                    arguments: ["eval", "gone.grad"], inputs: ["gone.grad": .symlink(to: "nowhere.grad")],
+                    expect: .refuses("cannot read 'gone.grad': no such file or directory")),
+        HostileCase(description: "a path through a file is not a folder",
+                    arguments: ["eval", "\(program)/x.grad"], inputs: [program: .text(circuit)],
+                    expect: .refuses("cannot read '\(program)/x.grad': not a directory")),
+        HostileCase(description: "help for an unknown command exits 2",
+                    arguments: ["help", "frob"], expect: .refuses("no command named 'frob'")),
+        HostileCase(description: "help for a misspelt command suggests one",
+                    arguments: ["help", "evl"], expect: .refuses("did you mean 'eval'?")),
+        HostileCase(description: "--version prints the version",
+                    arguments: ["--version"], expect: .succeeds().with { run in
+                        run.stdout.split(separator: ".").count == 3 ? nil : "--version printed \"\(run.stdout)\""
+                    }),
+        HostileCase(description: "1,000 errors print at most 20, then how many more",
+                    arguments: ["eval", program],
+                    inputs: [program: .text((1...1000).map { "y\($0) = sigmod(1)" }.joined(separator: "\n") + "\n")],
+                    expect: .refuses("and 980 more").with { run in
+                        run.stderr.components(separatedBy: "error:").count - 1 <= 20 ? nil : "printed more than 20 errors"
+                    }),
+        HostileCase(description: "an empty tensor from .npy is refused at its load (mse of no elements is NaN in Core: SizeArithmeticTests)",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"empty.npy\")\ny = mse(x, x)\n"), "empty.npy": .file(Hostile.npy(shape: [0]))],
+                    expect: .refuses("no elements")),
+        HostileCase(description: "two output lines do not pass silently",
+                    arguments: ["eval", "-e", "x = 2\ny = x * x\nz = x + x\noutput y\noutput z"],
+                    expect: HostileExpectation(exits: [0, 2], refusal: "output").with { run in
+                        run.stderr.contains("output") ? nil : "the second output line went unmentioned"
+                    }),
+        HostileCase(description: "a non-finite gradient gets a note",
+                    arguments: ["eval", "-e", "x = 0\ny = sqrt(x)"],
+                    expect: .succeeds(prints: "inf").with { run in run.stderr.contains("note:") ? nil : "no note about the infinite gradient" }),
+        HostileCase(description: "CS231n's max(z, w) hints at maximum",
+                    arguments: ["eval", "-e", "z = 1\nw = 2\nf = max(z, w)"], expect: .refuses("maximum")),
+        HostileCase(description: "a .npy header with an unknown key is refused",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"bad.npy\")\ny = sum(x)\n"),
+                             "bad.npy": .file(Hostile.npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'colour': 1, }", data: Data(count: 8)))],
+                    expect: .refuses("bad.npy").with(rule: firstLineSays("bad.npy"))),
+        HostileCase(description: "a .npy header without its } is refused",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"bad.npy\")\ny = sum(x)\n"),
+                             "bad.npy": .file(Hostile.npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), ", data: Data(count: 8)))],
+                    expect: .refuses("bad.npy").with(rule: firstLineSays("bad.npy"))),
+        HostileCase(description: "a .npy shape (2, 3,,) is refused",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"bad.npy\")\ny = sum(x)\n"),
+                             "bad.npy": .file(Hostile.npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3,,), }", data: Data(count: 48)))],
+                    expect: .refuses("bad.npy").with(rule: firstLineSays("bad.npy"))),
+        HostileCase(description: "a .npy header with 'shape' twice is refused",
+                    arguments: ["eval", program],
+                    inputs: [program: .text("x = load(\"bad.npy\")\ny = sum(x)\n"),
+                             "bad.npy": .file(Hostile.npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", data: Data(count: 8)))],
+                    expect: .refuses("bad.npy").with(rule: firstLineSays("bad.npy"))),
+        HostileCase(description: "Greek letters are names",
+                    arguments: ["eval", "-e", "α = 2\nβ = α * α"], expect: .succeeds(prints: "β = 4")),
+        HostileCase(description: "a UTF-8 byte-order mark is skipped",
+                    arguments: ["eval", program], inputs: [program: .file(Data([0xEF, 0xBB, 0xBF]) + Data("x = 3\ny = x * x\n".utf8))],
+                    expect: .succeeds(prints: "y = 9")),
+    ]
+
+    /// A refusal's message itself, not the echoed source line under it, says `text`.
+    static func firstLineSays(_ text: String) -> @Sendable (HostileRun) -> String? {
+        { run in
+            guard run.status == 2 else { return nil }
+            let first = run.stderr.split(separator: "\n").first ?? ""
+            return first.contains(text) ? nil : "the message \"\(first)\" lacks \"\(text)\""
+        }
+    }
+
+    /// A refusal that counts boxes names more of them than its limit.
+    static let boxCountAboveLimit: @Sendable (HostileRun) -> String? = { run in
+        let numbers = run.stderr.split { !$0.isNumber }.compactMap { Int($0) }
+        guard run.status == 2, run.stderr.contains("boxes"), numbers.count >= 2 else { return nil }
+        return numbers[0] > numbers[1] ? nil : "refused \(numbers[0]) boxes as over a limit of \(numbers[1])"
+    }
+
+    @Test("the crashes of issue 8 exit 0, 1 or 2", arguments: crashes)
+    func crash(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test("the hangs and runaway resources of issue 8 are bounded", arguments: runaways)
+    func runaway(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test("wrong exits and misleading messages of issue 8", arguments: messages)
+    func message(_ hostile: HostileCase) throws { try check(hostile) }
+
+    func check(_ hostile: HostileCase) throws {
+        let run = try HostileRun(hostile.arguments, inputs: hostile.inputs, seconds: hostile.seconds)
+        let problems = run.problems(against: hostile.expect, bound: hostile.seconds)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "; ")) — after \(String(format: "%.1f", run.seconds)) s; stderr: \(run.stderr.prefix(600))")
+    }
+
+    // MARK: Interrupted runs
+
+    /// A run interrupted once its temporary exists: the signal's exit status, nothing left.
+    struct Interruption: Sendable, CustomStringConvertible {
+        var description: String
+        var arguments: [String]
+        var inputs: [String: HostileEntry]
+        var signal: Int32
+        /// Seconds between the temporary's appearance and the signal.
+        var delay: Double = 0
+    }
+
+    static let chain12 = (["x0 = 0.5"] + (1..<12).map { "x\($0) = tanh(x\($0 - 1) * 1.1 + 0.1)" }).joined(separator: "\n") + "\n"
+    static let mlp = try! String(contentsOf: CLIRun.repository.appendingPathComponent("samples/mlp.grad"), encoding: .utf8)
+
+    /// Every op uses two earlier results, one far back: long edges, seconds inside
+    /// Graphviz (signalled a second into the layout, so inside its C code, or in
+    /// the layout's child process, which must not outlive the run).
+    static let longEdges = (["x0 = 0.5", "x1 = 0.7"] + (2..<90).map { "x\($0) = x\($0 - 1) * x\($0 / 2) + x\($0 - 2)" })
+        .joined(separator: "\n") + "\n"
+
+    static let interruptions: [Interruption] = [
+        Interruption(description: "SIGTERM during a long Graphviz layout", arguments: ["render", program, "-o", "long.svg"],
+                     inputs: [program: .text(longEdges)], signal: SIGTERM, delay: 1),
+        Interruption(description: "SIGINT during a long Graphviz layout", arguments: ["render", program, "-o", "long.pdf"],
+                     inputs: [program: .text(longEdges)], signal: SIGINT, delay: 1),
+        Interruption(description: "SIGINT during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
+                     inputs: [program: .text(chain12)], signal: SIGINT),
+        Interruption(description: "SIGTERM during --steps -o steps.pdf", arguments: ["render", program, "--steps", "-o", "steps.pdf"],
+                     inputs: [program: .text(chain12)], signal: SIGTERM),
+        Interruption(description: "SIGINT during --steps -o frames/", arguments: ["render", program, "--steps", "-o", "frames/"],
+                     inputs: [program: .text(chain12)], signal: SIGINT),
+        Interruption(description: "SIGTERM during --steps into an existing frames folder", arguments: ["render", program, "--steps", "-o", "frames"],
+                     inputs: [program: .text(chain12), "frames": .folder, "frames/step-00.png": .text("an older frame")], signal: SIGTERM),
+        Interruption(description: "SIGINT while a large PNG is written", arguments: ["render", program, "--style", "record", "--scale", "4", "-o", "big.png"],
+                     inputs: [program: .text(mlp)], signal: SIGINT),
+        Interruption(description: "SIGTERM while a large PNG is written", arguments: ["render", program, "--style", "record", "--scale", "4", "-o", "big.png"],
+                     inputs: [program: .text(mlp)], signal: SIGTERM),
+        Interruption(description: "SIGINT during check --figure", arguments: ["check", program, "--figure", "check.png"],
+                     inputs: [program: .text(mlp)], signal: SIGINT),
+        Interruption(description: "SIGHUP while a large PNG is written", arguments: ["render", program, "--style", "record", "--scale", "4", "-o", "big.png"],
+                     inputs: [program: .text(mlp)], signal: SIGHUP),
+    ]
+
+    @Test("an interrupted run removes its temporaries and exits 128 + the signal", arguments: interruptions)
+    func interrupted(_ interruption: Interruption) throws {
+        let run = try HostileRun(interruption.arguments, inputs: interruption.inputs, seconds: 60, signal: interruption.signal,
+                                delay: interruption.delay)
+        #expect(run.sawTemporary, "the run ended before its temporary appeared: choose a slower input (\(run.stderr.prefix(300)))")
+        #expect(!run.signalled && !run.timedOut, "ended by signal \(run.status), or timed out: \(run.timedOut)")
+        #expect(run.status == 128 + interruption.signal)
+        #expect(run.added.isEmpty, "left \(run.added)")
+        #expect(run.survivors.isEmpty, "processes \(run.survivors) still ran in the folder")
+    }
+}

@@ -1,0 +1,133 @@
+import ChainruleCheck
+import ChainruleCore
+import Foundation
+import Testing
+
+/// Richardson extrapolation: each number comes with its error, and the verdicts use it.
+@Suite struct RichardsonTests {
+    static let richardson = CheckOptions(stencil: .richardson)
+
+    @Test func smoothScalarFunctionsAgreeToAbout1e13() throws {
+        var worst = 0.0
+        for name in ["sigmoid", "tanh", "exp", "softplus", "sin"] {
+            let op = try #require(try Registry.spec(named: name)?.build(OpArguments()))
+            let check = GradientCheck.operation(op, inputs: [Tensor([-2.5, -0.7, 0.3, 1.1, 2.4])], options: Self.richardson)
+            #expect(check.status == .pass)
+            worst = Swift.max(worst, check.maxRelativeError)
+        }
+        #expect(worst <= 1e-13, "worst relative error \(worst)")
+    }
+
+    /// The end-to-end and node-local checks of smooth tensor programs.
+    static func smoothPrograms() -> [(String, Graph, NodeID)] {
+        let neuron = Examples.sigmoidNeuron()
+        let g = Graph()
+        let logits = g.param("logits", Tensor.randn([2, 4], seed: 5))
+        let ce = crossEntropy(logits, labels: [1, 3]).named("loss")
+        let m = Graph()
+        let x = m.input("x", Tensor.randn([3, 4], seed: 6))
+        let w1 = m.param("w1", Tensor.randn([5, 4], seed: 7, scale: 0.5)), b1 = m.param("b1", Tensor.randn([5], seed: 8))
+        let w2 = m.param("w2", Tensor.randn([3, 5], seed: 9, scale: 0.5))
+        let mlp = crossEntropy(linear(tanh(linear(x, w1, b1)), w2), labels: [0, 2, 1]).named("loss")
+        let c = Graph()
+        let image = c.input("image", Tensor.randn([1, 2, 5, 5], seed: 10))
+        let kernel = c.param("kernel", Tensor.randn([2, 2, 3, 3], seed: 11, scale: 0.4))
+        let conv = sum(sigmoid(conv2d(image, kernel))).named("out")
+        return [("neuron", neuron.graph, neuron.output.id), ("softmax + cross-entropy", g, ce.id), ("MLP", m, mlp.id), ("conv", c, conv.id)]
+    }
+
+    /// Node-local: each op's rule to about 1e-12 (the conv's Jacobian entries of 3e-3 against
+    /// outputs of 1 stop at 1.1e-12). End-to-end the whole program's rounding shows: an output of
+    /// size |f| carries about ε·|f|/h of noise, so an element whose derivative is 1e-3 of |f|
+    /// (the conv's sum of 18 sigmoids) cannot be resolved much below 1e-11.
+    @Test func smoothTensorProgramsAgreeToAbout1e12() throws {
+        var worstNode = (0.0, ""), worstLeaf = (0.0, "")
+        for (name, graph, output) in Self.smoothPrograms() {
+            let report = try GradientCheck.graph(graph, output: output, options: Self.richardson)
+            #expect(report.passed, "\(name)")
+            for node in report.nodes where node.status != .skipped {
+                #expect(node.status == .pass, "\(name) \(node.name): \(node.status)")
+                if node.maxRelativeError > worstNode.0 { worstNode = (node.maxRelativeError, "\(name) \(node.name)") }
+            }
+            for leaf in report.leaves where leaf.status != .skipped {
+                #expect(leaf.status == .pass, "\(name) \(leaf.name): \(leaf.status)")
+                if leaf.maxRelativeError > worstLeaf.0 { worstLeaf = (leaf.maxRelativeError, "\(name) \(leaf.name)") }
+            }
+        }
+        #expect(worstNode.0 <= 1.5e-12, "node-local worst relative error \(worstNode.0) at \(worstNode.1)")
+        #expect(worstLeaf.0 <= 2e-11, "end-to-end worst relative error \(worstLeaf.0) at \(worstLeaf.1)")
+    }
+
+    @Test func twelveEvaluationsAnElement() throws {
+        let (g, f) = Examples.cs231nCircuit()
+        let report = try GradientCheck.graph(g, output: f.id, options: CheckOptions(stencil: .richardson, nodeLocal: false))
+        #expect(report.passed)
+        #expect(report.forwardEvaluations == 12 * 3)
+        let worst = try #require(report.leaves.first?.worst)
+        #expect(worst.errorEstimate.map { $0 < 1e-9 } == true)
+        #expect(worst.step.map { $0 <= 0.125 * 2 } == true)
+    }
+
+    @Test func aWrongRuleIsWrongWithCertaintyAndTheReportSaysHowGoodTheDifferenceIs() throws {
+        let check = GradientCheck.operation(WrongSigmoid(), inputs: [Tensor([0.4, -1.1])], options: Self.richardson)
+        #expect(check.status == .fail)
+        let worst = try #require(check.worst)
+        let estimate = try #require(worst.errorEstimate)
+        #expect(worst.absoluteError > 1e6 * estimate)
+        let text = TerminalReport().render(check)
+        #expect(text.contains("; differs by \(String(format: "%.1e", worst.absoluteError)); the finite difference (h = "))
+        #expect(text.contains(") is good to "))
+        #expect(text.contains(", so the rule is wrong"))
+    }
+
+    @Test func aFunctionTooCurvedForTheStepsIsInconclusiveNotWrong() throws {
+        let check = GradientCheck.operation(Wiggle(omega: 1e4), inputs: [Tensor([0.3, -0.2])], options: Self.richardson)
+        #expect(check.status == .inconclusive)
+        #expect(check.inconclusiveCount > 0)
+        #expect(check.inconclusive.allSatisfy { $0.inconclusive == .curvature })
+        // The central difference's small step resolves it.
+        #expect(GradientCheck.operation(Wiggle(omega: 1e4), inputs: [Tensor([0.3, -0.2])]).status == .pass)
+    }
+
+    @Test func aToleranceBelowRoundingIsInconclusiveAndTheCheckStillPasses() throws {
+        let (g, f) = Examples.sigmoidNeuron()
+        let options = CheckOptions(stencil: .richardson, absoluteTolerance: 0, relativeTolerance: 1e-16)
+        let report = try GradientCheck.graph(g, output: f.id, options: options)
+        #expect(report.passed)
+        #expect(report.hasInconclusive)
+        #expect(!report.nodes.contains { $0.status == .fail } && !report.leaves.contains { $0.status == .fail })
+        let summary = try #require(TerminalReport().render(report).split(separator: "\n").last)
+        #expect(summary.hasPrefix("INCONCLUSIVE: "))
+        #expect(summary.contains(" inconclusive · "))
+    }
+
+    @Test func autoStepsScaleWithTheElementAndAreReported() throws {
+        let g = Graph()
+        let x = g.param("x", Tensor([300, 0.5]))
+        let y = sum(log(x)).named("y")
+        let report = try GradientCheck.graph(g, output: y.id, options: CheckOptions(autoStep: true, nodeLocal: false))
+        #expect(report.passed)
+        let leaf = try #require(report.leaf(x.id))
+        #expect(leaf.worst?.step == 1e-6 * (leaf.worst?.index == [0] ? 300 : 1))
+        #expect(CheckOptions(autoStep: true).summary.hasPrefix("central difference, h = 1e-6·max(1, |x|) · "))
+        // A failing element says which step it had.
+        let (wrong, out, _, _, _, _) = wrongSigmoidGraph()
+        let failing = try GradientCheck.graph(wrong, output: out.id, options: CheckOptions(autoStep: true))
+        let detail = try #require(TerminalReport().render(failing).split(separator: "\n").first { $0.contains("input 0 \"z\" element") })
+        #expect(detail.hasSuffix(") (h = 1e-06)"))
+    }
+}
+
+/// The `BatchedOperation` seam: an op that conforms gets each chunk's points in one call.
+@Suite struct BatchedOperationTests {
+    @Test func theCheckerHandsABatchedOpWholeChunks() {
+        let op = CountingBatchedTanh()
+        let x = Tensor.uniform([20], low: -2, high: 2, seed: 3)
+        let check = GradientCheck.operation(op, inputs: [x], options: CheckOptions(parallel: false))
+        #expect(check.status == .pass)
+        // 20 elements × 2 points, in chunks: far fewer calls than points, and no point one by one.
+        #expect(op.pointsSeen == 40)
+        #expect(op.batchCalls < 10)
+        #expect(op.singleCalls <= 3)  // the output itself and the probes' forward after backward
+    }
+}
