@@ -22,6 +22,18 @@ public enum Pipeline {
         /// may make (literal, initialiser, loaded file, op output), 10,000
         /// Float64s = 80 kB, so `randn(9999, 9999)` is refused, not allocated.
         public var maxElements = 10_000
+        /// Passed to `CompileOptions.maxOpNodes`: how many ops `op` blocks may
+        /// expand to, so an op calling the previous one twice, 40 deep, is
+        /// refused instead of doubling per level.
+        public var maxOpNodes = 20_000
+        /// Passed to `CompileOptions.maxMemory`: all tensors of a program
+        /// together, 64 MB (the default, a quarter of the machine, would let
+        /// many 10,000-element tensors pass libFuzzer's 2 GB limit).
+        public var maxMemory = 64 << 20
+        /// `FigureOptions.layout.timeout`, in seconds: under libFuzzer's
+        /// `-timeout=10`, so a slow layout is refused by the figure code
+        /// (which is what is tested) before libFuzzer calls it a hang.
+        public var layoutTimeout = 5.0
         /// Graphs with more nodes skip the check: its cost is a few forward
         /// passes per node, and long generated chains would dominate the run.
         public var maxCheckedNodes = 400
@@ -45,7 +57,10 @@ public enum Pipeline {
         let program: Program
         do {
             program = try Compiler.compile(
-                source: source, file: file, options: CompileOptions(maxElements: limits.maxElements, baseDirectory: baseDirectory))
+                source: source, file: file,
+                options: CompileOptions(
+                    maxElements: limits.maxElements, maxOpNodes: limits.maxOpNodes, maxMemory: limits.maxMemory,
+                    baseDirectory: baseDirectory))
         } catch {
             _ = error.rendered(source: source)
             return
@@ -99,6 +114,7 @@ public enum Pipeline {
         options.precision = variant.pick(5, at: 24)
         options.showGradients = !variant.bit(6)
         options.check = variant.bit(7) ? nil : report
+        options.layout.timeout = limits.layoutTimeout
         do {
             let laidOut: LaidOutScene
             if variant.bit(40) && program.graph.count <= limits.maxStepNodes {
