@@ -56,3 +56,9 @@ for target in "${targets[@]}"; do
     printf "   executions %s, coverage %s edges (%s features), corpus %s, oom/timeout/crash %s, %s\n", $1, c, f, k, x, t }'
   ls ".findings/$target" | sed 's/^/   finding: /'
 done
+# A worker that libFuzzer ended never ran its exit handler: remove the
+# fixture folders (Fixtures.directory) of processes that no longer exist.
+for folder in "${TMPDIR:-/tmp}"/chainrule-fuzz-*; do
+  [ -d "$folder" ] || continue
+  kill -0 "${folder##*-}" 2>/dev/null || rm -rf "$folder"
+done
