@@ -143,15 +143,19 @@ extension ProgramCompiler {
             throw failure("cannot load \(path): its shape \(describeShape(header.shape)) holds no elements; a tensor needs at least one", at: token)
         }
         let limit = options.maxElements
+        // The closure keeps only values, not the compiler: the compiler keeps the pending
+        // value, so capturing `self` would be a cycle (a leak whenever compiling fails).
+        let place = location(token), length = token.length
+        let failed = { (message: String) -> CompileFailure in .reported(Diagnostic(message, at: place, length: length)) }
         return PendingValue(shape: header.shape) { () throws(CompileFailure) -> Tensor in
             let tensor: Tensor
             do throws(Npy.LoadError) {
                 tensor = try Npy.load(path: resolved, maxElements: limit)
             } catch {
-                throw self.failure(error.description, at: token)
+                throw failed(error.description)
             }
             guard tensor.shape == header.shape else {
-                throw self.failure("cannot load \(path): the file changed while it was read (its shape was \(describeShape(header.shape)), now \(describeShape(tensor.shape)))", at: token)
+                throw failed("cannot load \(path): the file changed while it was read (its shape was \(describeShape(header.shape)), now \(describeShape(tensor.shape)))")
             }
             return tensor
         }

@@ -40,7 +40,7 @@ struct ProgramGenerator {
         case 0: return number()
         case 1: return literal()
         case 2: return ["randn", "uniform", "zeros", "ones"][choose(4)] + "(" + shape() + (choose(2) == 0 ? ", seed: \(choose(9))" : "") + ")"
-        case 3: return "const(\(literal()))"
+        case 3: return ["const(\(literal()))", "load(\"x.npy\")", "const(load(\"x.npy\"))"][choose(3)]
         case 4: return ["Linear(\(operand()), \(1 + choose(4)))", "Conv2D(\(operand()), filters: \(1 + choose(3)), kernel: \(1 + choose(3)), pad: \(choose(2)))"][choose(2)]
         case 5: return "fz_square(\(operand()))"
         case 6: return "fz_mix(\(operand()), \(operand()))"
