@@ -31,7 +31,9 @@ struct Check: ParsableCommand {
             --eps auto scales the step with each element, h·max(1, |x|).
             Each op's rule is also probed with a seeded random cotangent u: uᵀJ, backward(2.5·u) = \
             2.5·backward(u), backward(0) = 0, gradient shapes, determinism, unchanged inputs.
-            --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking.
+            --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking; with \
+            --python FILE, NODE is out (the layer's one node, at its largest uᵀJ entry) or an input's name \
+            (at that input's largest entry).
             Exit status: 0 all passed (inconclusive elements included), 1 a check failed, 2 bad input or usage \
             (or a --figure that cannot be written).
             """)
@@ -82,7 +84,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var layout: LayoutTimeoutOption
 
-    @Option(help: ArgumentHelp("For a program: draw the step sweep of this node's rule to -o OUT (.png, .svg, .pdf) instead of checking.", valueName: "NODE"))
+    @Option(help: ArgumentHelp("Draw the step sweep of this node's rule to -o OUT (.png, .svg, .pdf) instead of checking; with --python, out or an input's name.", valueName: "NODE"))
     var sweep: String?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("With --sweep: the figure to write.", valueName: "OUT"))
@@ -105,7 +107,7 @@ struct Check: ParsableCommand {
         if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph), or --python FILE (a layer written in Python)") }
         if sweep != nil && output == nil { try usage("--sweep NODE needs -o OUT (.png, .svg or .pdf) for the figure") }
         if sweep == nil && output != nil { try usage("-o OUT writes a --sweep figure: add --sweep NODE (or use --figure OUT for the checked graph)") }
-        if sweep != nil && (ops || python.isGiven) { try usage("--sweep sweeps a program's node: give a FILE instead of --ops or --python") }
+        if sweep != nil && ops { try usage("--sweep sweeps a program's node or a Python layer: give a FILE or --python FILE instead of --ops") }
         if let output, sweep != nil {
             do {
                 let format = try FigureFormat(path: output)
@@ -201,9 +203,14 @@ struct Check: ParsableCommand {
         } catch {
             throw ProgramError(description: "error: --sweep: \(error.description)")
         }
+        try drawSweep(graph: graph, node: id, input: nil, to: path)
+    }
+
+    /// Writes the step sweep of op node `id` (at input `input` only, when given) and says what it found.
+    func drawSweep(graph: Graph, node id: NodeID, input: Int?, to path: String) throws {
         let result: StepSweep
         do {
-            result = try GradientCheck.sweep(graph, node: id, options: options)
+            result = try GradientCheck.sweep(graph, node: id, input: input, options: options)
         } catch {
             throw ProgramError(description: "error: \(error.description)")
         }
