@@ -28,7 +28,8 @@ struct Check: ParsableCommand {
             --stencil richardson extrapolates central differences at h, h/2, … h/32 (12 evaluations an \
             element) and gives each number an error estimate: a mismatch beyond the tolerance is reported \
             with it, and where the estimate itself exceeds the tolerance the element is inconclusive. \
-            --eps auto scales the step with each element, h·max(1, |x|).
+            --eps auto chooses each element's step from 4 pilot evaluations at x ± H, x ± 2H: for central \
+            differences h = (3ε·|f| / |f‴|)^(1/3), within 2H = 2e-2·max(1, |x|); the summary gives the range of h.
             Each op's rule is also probed with a seeded random cotangent u: uᵀJ, backward(2.5·u) = \
             2.5·backward(u), backward(0) = 0, gradient shapes, determinism, unchanged inputs.
             --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking; with \
@@ -47,7 +48,7 @@ struct Check: ParsableCommand {
     var op: [String] = []
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: h·max(1, |x|) per element.",
+        "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: a step per element from 4 pilot evaluations (h = (3ε·|f| / |f‴|)^(1/3) for central).",
         valueName: "H|auto"))
     var eps: StepArgument?
 
