@@ -60,11 +60,11 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// The finite-difference step h; `nil` takes the stencil's default (1e-6 central,
     /// 1e-3 five-point, 0.125 Richardson).
     public var step: Double?
-    /// `--eps auto`: a step per element, `h·max(1, |x|)` with h the stencil's default — the
-    /// relative step SciPy's `approx_fprime` takes, so an element of 300 is perturbed by 3e-4
-    /// rather than 1e-6 (rounding of f(x ± h) stays below the difference). Richardson always
-    /// scales its step this way and then picks the level whose estimate is best. The
-    /// elements' reports give the h used.
+    /// `--eps auto`: a step per element chosen from the function's scale there by four pilot
+    /// evaluations (see `AutoStep`: h* = (3ε·|f| / |f‴|)^(1/3) for central differences), so
+    /// the step balances truncation against rounding element by element. Costs 4 evaluations
+    /// an element on top of the stencil's. The elements' reports give the h each had, the
+    /// verdicts the range chosen.
     public var autoStep: Bool
     public var stencil: Stencil
     public var absoluteTolerance: Double
@@ -124,10 +124,14 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     /// The step actually used (for an auto or Richardson step, the base that `max(1, |x|)` scales).
     public var effectiveStep: Double { step ?? stencil.defaultStep }
 
-    /// The step for an element whose value is `x`.
+    /// The step for an element whose value is `x` without `--eps auto`: h, or for Richardson
+    /// h·max(1, |x|).
     func step(at x: Double) -> Double {
-        autoStep || stencil.scalesStep ? effectiveStep * Swift.max(1, abs(x)) : effectiveStep
+        stencil.scalesStep ? relativeStep(at: x) : effectiveStep
     }
+
+    /// `h·max(1, |x|)`: SciPy's relative step, and `--eps auto`'s where its pilot cannot judge.
+    func relativeStep(at x: Double) -> Double { effectiveStep * Swift.max(1, abs(x)) }
 
     private enum CodingKeys: String, CodingKey {
         case step, autoStep, stencil, absoluteTolerance, relativeTolerance, fast, sample, seed, nodeLocal, endToEnd
@@ -200,8 +204,10 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         case .fivePoint: "five-point stencil"
         case .richardson: "Richardson extrapolation (6 levels, adaptive)"
         }
-        let step = autoStep || stencil.scalesStep
-            ? "h = \(shortNumber(effectiveStep))·max(1, |x|)\(stencil == .richardson ? " halved 5 times" : "")"
+        let step = autoStep
+            ? "h per element from 4 pilot evaluations (\(AutoStep.rule(stencil)))"
+            : stencil.scalesStep
+            ? "h = \(shortNumber(effectiveStep))·max(1, |x|) halved 5 times"
             : "h = \(shortNumber(effectiveStep))"
         var text = "\(formula), \(step) · pass when |a − n| ≤ \(shortNumber(absoluteTolerance)) + \(shortNumber(relativeTolerance))·|n|"
         if let sample { text += " · \(sample) random element\(sample == 1 ? "" : "s") of every leaf and op input with more than \(sample)" }

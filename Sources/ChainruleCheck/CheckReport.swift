@@ -190,6 +190,19 @@ public struct ProbeFailure: Sendable, Codable, Equatable {
     }
 }
 
+/// The smallest and largest step `--eps auto` chose over a verdict's elements.
+public struct StepRange: Sendable, Codable, Equatable {
+    public var smallest: Double
+    public var largest: Double
+
+    /// The range covering both (either may be absent).
+    static func union(_ a: StepRange?, _ b: StepRange?) -> StepRange? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return StepRange(smallest: Swift.min(a.smallest, b.smallest), largest: Swift.max(a.largest, b.largest))
+    }
+}
+
 /// The verdict on one checked unit (an op sample, a node, a leaf): the one type that
 /// `NodeCheck`, `LeafCheck` and `RuleCheck` embed.
 public struct CheckVerdict: Sendable, Codable, Equatable {
@@ -220,12 +233,15 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
     public var probeFailures: [ProbeFailure]
     /// Why the unit could not be compared at all (no samples, a sample its shape rule refuses).
     public var problem: String?
+    /// With `--eps auto`: the range of the steps chosen for the elements (each element's own
+    /// is its comparison's `step`).
+    public var steps: StepRange?
 
     public init(
         status: CheckStatus, maxRelativeError: Double = 0, worst: ElementComparison? = nil,
         kinks: [ElementComparison] = [], kinkCount: Int? = nil, inconclusive: [ElementComparison] = [],
         inconclusiveCount: Int? = nil, elementsChecked: Int = 0, failedElements: Int = 0, method: ComparisonMethod = .fullJacobian,
-        probeFailures: [ProbeFailure] = [], problem: String? = nil
+        probeFailures: [ProbeFailure] = [], problem: String? = nil, steps: StepRange? = nil
     ) {
         self.status = status
         self.maxRelativeError = maxRelativeError
@@ -240,6 +256,7 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
         self.method = method
         self.probeFailures = probeFailures
         self.problem = problem
+        self.steps = steps
     }
 
     /// Nothing was checked.
@@ -435,6 +452,11 @@ public struct CheckReport: Sendable, Codable {
 
     /// The node check of `id`, if that node was checked.
     public func node(_ id: NodeID) -> NodeCheck? { nodes.first { $0.node == id } }
+
+    /// With `--eps auto`: the range of steps chosen over every node and leaf.
+    public var steps: StepRange? {
+        (nodes.map(\.verdict.steps) + leaves.map(\.verdict.steps)).reduce(nil, StepRange.union)
+    }
 
     /// The end-to-end check of leaf `id`, if that leaf was checked.
     public func leaf(_ id: NodeID) -> LeafCheck? { leaves.first { $0.leaf == id } }

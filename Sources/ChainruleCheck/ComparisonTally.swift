@@ -19,6 +19,13 @@ struct ComparisonTally: Sendable {
     var kinkCount = 0
     var inconclusive: [ElementComparison] = []
     var inconclusiveCount = 0
+    /// With `--eps auto`: the smallest and largest step the elements had.
+    var steps: StepRange?
+
+    /// Records the step an element was compared with (`--eps auto`).
+    mutating func note(step h: Double) {
+        steps = StepRange(smallest: Swift.min(steps?.smallest ?? h, h), largest: Swift.max(steps?.largest ?? h, h))
+    }
 
     /// Adds one comparison away from kinks, judged by `JacobianCheck.judge` within `tolerance`.
     /// `describe` builds the full record only when it is needed. `countsAsEntry` is false for
@@ -96,6 +103,7 @@ struct ComparisonTally: Sendable {
         m.kinkCount += b.kinkCount
         m.kinks = Array((a.kinks + b.kinks).sorted(by: ElementComparison.precedes).prefix(keptKinks))
         m.inconclusiveCount += b.inconclusiveCount
+        m.steps = StepRange.union(a.steps, b.steps)
         m.inconclusive = Array((a.inconclusive + b.inconclusive).sorted(by: ElementComparison.precedes).prefix(keptKinks))
         return m
     }

@@ -249,7 +249,8 @@ extension CheckVerdict {
         self.init(
             status: status, maxRelativeError: maxRelative, worst: tally.worst, kinks: tally.kinks,
             kinkCount: tally.kinkCount, inconclusive: tally.inconclusive, inconclusiveCount: tally.inconclusiveCount,
-            elementsChecked: tally.checked, failedElements: tally.failures, method: allFast ? .fast : method)
+            elementsChecked: tally.checked, failedElements: tally.failures, method: allFast ? .fast : method,
+            steps: tally.steps)
     }
 }
 

@@ -218,6 +218,7 @@ enum JacobianCheck {
                     let before = evaluator.evaluations
                     let samples = perturb(function, evaluator: evaluator, elements: allPairs[range], cotangents: cotangents, options: options)
                     for s in samples {
+                        if options.autoStep { tallies[s.input, default: .init()].note(step: s.step) }
                         let components = ElementComponents(
                             function, samples: s, cotangents: cotangents, analytic: analytic[s.input]!)
                         if s.branchChange {
@@ -255,17 +256,17 @@ enum JacobianCheck {
         cotangents: Cotangents, options: CheckOptions
     ) -> [ElementSamples] {
         let terms = options.stencil.terms
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        let steps = options.autoStep
+            ? AutoStep.steps(function, evaluator: evaluator, elements: elements, projection: u, stencil: options.stencil)
+            : elements.map { options.step(at: function.inputs[$0.input].data[$0.element]) }
         var points: [PerturbedPoint] = []
         points.reserveCapacity(elements.count * terms.count)
-        var steps: [Double] = []
-        for (i, j) in elements {
+        for ((i, j), h) in zip(elements, steps) {
             let x0 = function.inputs[i].data[j]
-            let h = options.step(at: x0)
-            steps.append(h)
             for t in terms { points.append(PerturbedPoint(input: i, element: j, value: x0 + t.offset * h)) }
         }
         let evaluated = evaluator.evaluate(points: points)
-        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
         return elements.enumerated().map { n, pair in
             let mine = evaluated[(n * terms.count)..<((n + 1) * terms.count)]
             let first = mine.first!

@@ -46,9 +46,10 @@ extension GradientCheck {
         throw UnknownNode(name: name, suggestion: Suggestions.closest(to: name, among: ops.map(\.displayName)))
     }
 
-    /// Sweeps the step of node `id`'s rule at the values it saw (see `StepSweep`).
+    /// Sweeps the step of node `id`'s rule at the values it saw (see `StepSweep`); with
+    /// `input`, at the largest `uᵀJ` entry of that input only (a Python layer's `--sweep w`).
     public static func sweep(
-        _ graph: Graph, node id: NodeID, options: CheckOptions = CheckOptions()
+        _ graph: Graph, node id: NodeID, input: Int? = nil, options: CheckOptions = CheckOptions()
     ) throws(GraphError) -> StepSweep {
         let snapshot = GraphSnapshot(graph, output: id)
         let values = try snapshot.forwardValues()
@@ -59,7 +60,7 @@ extension GradientCheck {
         let u = Tensor.randn(output.shape, seed: options.seed &+ UInt64(id.index) &+ 0xC0DE)
         let gradients = op.backward(inputs, output: output, gradient: u)
         var best: (input: Int, element: Int, value: Double) = (0, 0, -1)
-        for i in inputs.indices where op.isDifferentiable(input: i) {
+        for i in inputs.indices where op.isDifferentiable(input: i) && (input == nil || input == i) {
             guard let g = RuleProbes.conforming(gradients, i, like: inputs[i]) else { continue }
             for (j, value) in g.enumerated() where abs(value) > abs(best.value) || best.value == -1 { best = (i, j, value) }
         }

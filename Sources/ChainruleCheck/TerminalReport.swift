@@ -99,6 +99,9 @@ public struct TerminalReport: Sendable {
         if kinks > 0 { parts.append("\(kinks) at kinks") }
         let open = report.nodes.filter { $0.status == .inconclusive }.count + report.leaves.filter { $0.status == .inconclusive }.count
         if open > 0 { parts.append("\(open) inconclusive") }
+        if let steps = report.steps {
+            parts.append("h from \(formatNumber(steps.smallest, significant: 2)) to \(formatNumber(steps.largest, significant: 2))")
+        }
         parts.append("\(report.forwardEvaluations) forward evaluations")
         parts.append(formatSeconds(report.seconds))
         let verdict = !report.passed ? paint("FAILED", .red) : (open > 0 ? paint("INCONCLUSIVE", .yellow) : paint("PASSED", .green))

@@ -3,7 +3,7 @@ import ChainruleCore
 import Foundation
 
 /// The checker's speed: the end-to-end check of a small CNN against its limit, Richardson's
-/// cost an element against the central difference's, and the rule check of the whole registry.
+/// and `--eps auto`'s cost an element against the central difference's, and the rule check of the whole registry.
 ///
 /// The limit is `2 × Σ over leaf elements of one recompute of that leaf's
 /// downstream cone` (the central difference's two evaluations per element, on one
@@ -38,13 +38,19 @@ enum CheckBench {
               + "\(report.forwardEvaluations) cone recomputes, \(report.passed ? "passed" : "FAILED")")
         print("  limit 2 × Σ elements × cone time = \(seconds(limit)); ratio wall \(String(format: "%.2f", report.seconds / limit)) (aim ≤ 1.5), "
               + "CPU \(String(format: "%.2f", cpu / limit)) (the work done, whatever else the machine runs)")
-        let richardson = try GradientCheck.graph(graph, output: output, options: CheckOptions(stencil: .richardson, nodeLocal: false))
-        let richardsonElements = richardson.leaves.reduce(0) { $0 + $1.elementsChecked }
-        let perElement = (richardson.seconds / Double(richardsonElements)) / (report.seconds / Double(elements))
-        print("  Richardson, every parameter: \(seconds(richardson.seconds)), \(richardson.forwardEvaluations) cone recomputes "
-              + "(\(String(format: "%.1f", Double(richardson.forwardEvaluations) / Double(richardsonElements))) an element against central's "
-              + "\(String(format: "%.1f", Double(report.forwardEvaluations) / Double(elements)))), \(String(format: "%.1f", perElement))× central's time an element, "
-              + "\(richardson.passed ? "passed" : "FAILED")\(richardson.hasInconclusive ? " (some inconclusive)" : "")")
+        let central = (seconds: report.seconds / Double(elements), evaluations: Double(report.forwardEvaluations) / Double(elements))
+        for (label, options) in [
+            ("Richardson", CheckOptions(stencil: .richardson, nodeLocal: false)),
+            ("central, --eps auto", CheckOptions(autoStep: true, nodeLocal: false)),
+            ("Richardson, --eps auto", CheckOptions(autoStep: true, stencil: .richardson, nodeLocal: false)),
+        ] {
+            let other = try GradientCheck.graph(graph, output: output, options: options)
+            let n = Double(other.leaves.reduce(0) { $0 + $1.elementsChecked })
+            print("  \(label), every parameter: \(seconds(other.seconds)) (\(String(format: "%.1f", other.seconds / limit))× the limit), "
+                  + "\(String(format: "%.1f", Double(other.forwardEvaluations) / n)) cone recomputes an element against central's "
+                  + "\(String(format: "%.1f", central.evaluations)), \(String(format: "%.1f", other.seconds / n / central.seconds))× central's time an element, "
+                  + "\(other.passed ? "passed" : "FAILED")\(other.hasInconclusive ? " (some inconclusive)" : "")")
+        }
         let fast = try GradientCheck.graph(graph, output: output, options: CheckOptions(fast: true, nodeLocal: false))
         print("  fast mode (uᵀJv per leaf): \(seconds(fast.seconds)), \(fast.forwardEvaluations) cone recomputes")
         let local = try GradientCheck.graph(graph, output: output, options: CheckOptions(endToEnd: false))

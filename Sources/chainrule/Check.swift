@@ -28,10 +28,13 @@ struct Check: ParsableCommand {
             --stencil richardson extrapolates central differences at h, h/2, … h/32 (12 evaluations an \
             element) and gives each number an error estimate: a mismatch beyond the tolerance is reported \
             with it, and where the estimate itself exceeds the tolerance the element is inconclusive. \
-            --eps auto scales the step with each element, h·max(1, |x|).
+            --eps auto chooses each element's step from 4 pilot evaluations at x ± H, x ± 2H: for central \
+            differences h = (3ε·|f| / |f‴|)^(1/3), within 2H = 2e-2·max(1, |x|); the summary gives the range of h.
             Each op's rule is also probed with a seeded random cotangent u: uᵀJ, backward(2.5·u) = \
             2.5·backward(u), backward(0) = 0, gradient shapes, determinism, unchanged inputs.
-            --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking.
+            --sweep NODE -o OUT draws |rule − numeric| against h for that node instead of checking; with \
+            --python FILE, NODE is out (the layer's one node, at its largest uᵀJ entry) or an input's name \
+            (at that input's largest entry).
             Exit status: 0 all passed (inconclusive elements included), 1 a check failed, 2 bad input or usage \
             (or a --figure that cannot be written).
             """)
@@ -45,7 +48,7 @@ struct Check: ParsableCommand {
     var op: [String] = []
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: h·max(1, |x|) per element.",
+        "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: a step per element from 4 pilot evaluations (h = (3ε·|f| / |f‴|)^(1/3) for central).",
         valueName: "H|auto"))
     var eps: StepArgument?
 
@@ -82,7 +85,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var layout: LayoutTimeoutOption
 
-    @Option(help: ArgumentHelp("For a program: draw the step sweep of this node's rule to -o OUT (.png, .svg, .pdf) instead of checking.", valueName: "NODE"))
+    @Option(help: ArgumentHelp("Draw the step sweep of this node's rule to -o OUT (.png, .svg, .pdf) instead of checking; with --python, out or an input's name.", valueName: "NODE"))
     var sweep: String?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("With --sweep: the figure to write.", valueName: "OUT"))
@@ -105,7 +108,7 @@ struct Check: ParsableCommand {
         if !ops && !program.isGiven && !python.isGiven { try usage("nothing to check: give --ops (every op's rule) or a FILE (a program's graph), or --python FILE (a layer written in Python)") }
         if sweep != nil && output == nil { try usage("--sweep NODE needs -o OUT (.png, .svg or .pdf) for the figure") }
         if sweep == nil && output != nil { try usage("-o OUT writes a --sweep figure: add --sweep NODE (or use --figure OUT for the checked graph)") }
-        if sweep != nil && (ops || python.isGiven) { try usage("--sweep sweeps a program's node: give a FILE instead of --ops or --python") }
+        if sweep != nil && ops { try usage("--sweep sweeps a program's node or a Python layer: give a FILE or --python FILE instead of --ops") }
         if let output, sweep != nil {
             do {
                 let format = try FigureFormat(path: output)
@@ -201,9 +204,14 @@ struct Check: ParsableCommand {
         } catch {
             throw ProgramError(description: "error: --sweep: \(error.description)")
         }
+        try drawSweep(graph: graph, node: id, input: nil, to: path)
+    }
+
+    /// Writes the step sweep of op node `id` (at input `input` only, when given) and says what it found.
+    func drawSweep(graph: Graph, node id: NodeID, input: Int?, to path: String) throws {
         let result: StepSweep
         do {
-            result = try GradientCheck.sweep(graph, node: id, options: options)
+            result = try GradientCheck.sweep(graph, node: id, input: input, options: options)
         } catch {
             throw ProgramError(description: "error: \(error.description)")
         }

@@ -35,6 +35,21 @@ struct PythonBridgeOptions: ParsableArguments {
 }
 
 extension Check {
+    /// `--sweep out` sweeps the layer at its largest `uᵀJ` entry (nil: every input competes);
+    /// `--sweep NAME` at the largest entry of the input Python calls NAME, which must get a gradient.
+    func sweptInput(_ name: String, of op: ExternalOperation) throws -> Int? {
+        if name == ExternalOperation.outputName { return nil }
+        guard let i = op.inputNames.firstIndex(of: name) else {
+            let names = [ExternalOperation.outputName] + op.inputNames
+            let hint = Suggestions.closest(to: name, among: names).map { " (did you mean \($0)?)" } ?? ""
+            throw ProgramError(description: "error: --sweep: the layer has no node or input named '\(name)'\(hint); give \(names.joined(separator: ", "))")
+        }
+        guard op.isDifferentiable(input: i) else {
+            throw ProgramError(description: "error: --sweep: input \(name) gets no gradient (backward returns None for it): sweep another input or out")
+        }
+        return i
+    }
+
     /// Starts the Python file, checks its layer node-locally, prints the report (and the
     /// figure); a failure of the pipe exits 2 with what went wrong, never with a verdict.
     func checkPython(_ bridge: PythonBridgeOptions) throws {
@@ -59,6 +74,14 @@ extension Check {
         }
         defer { op.close() }
         let (graph, output) = op.graph()
+        if let sweep, let path = self.output {
+            try drawSweep(graph: graph, node: output, input: try sweptInput(sweep, of: op), to: path)
+            if let error = op.failure {
+                try? FileManager.default.removeItem(atPath: path)
+                throw failed(error)
+            }
+            return
+        }
         var options = self.options
         var notes: [String] = []
         if !everyElement {

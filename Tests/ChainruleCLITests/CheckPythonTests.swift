@@ -41,6 +41,22 @@ import Testing
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
+    @Test func theSweepOfTheLayerIsDrawnAtOutOrAtANamedInput() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("python-sweep-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let whole = try CLIRun(["check", "--python", "samples/python/softmax-loss.py", "--sweep", "out", "-o", out.path])
+        #expect(whole.status == 0)
+        #expect(whole.stdout.contains(": step sweep of out (softmax_loss) at x element ["))
+        #expect(try Data(contentsOf: out).starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let atW = try CLIRun(["check", "--python", "samples/python/affine.py", "--sweep", "w", "-o", out.path])
+        #expect(atW.status == 0)
+        #expect(atW.stdout.contains(": step sweep of out (affine_forward) at w element ["))
+        let unknown = try CLIRun(["check", "--python", "samples/python/affine.py", "--sweep", "weights", "-o", out.path])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("the layer has no node or input named 'weights'"))
+        #expect(unknown.stderr.contains("give out, x, w, b"))
+    }
+
     @Test func theUsualOptionsApply() throws {
         let run = try CLIRun(["check", "--python", "samples/python/conv.py", "--fast", "--stencil", "five-point"])
         #expect(run.status == 0)

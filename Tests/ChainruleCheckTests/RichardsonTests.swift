@@ -101,20 +101,48 @@ import Testing
         #expect(summary.contains(" inconclusive · "))
     }
 
-    @Test func autoStepsScaleWithTheElementAndAreReported() throws {
+    @Test func autoStepsFollowTheFunctionsScaleAndAreReported() throws {
+        // y = log 300 + log 0.5: the pilot finds |f‴| = 2/x³ and |f| ≈ |y| ≈ 5.0, so the central
+        // step is h* = (3ε·|f| / |f‴|)^(1/3): about 3.6e-3 at x = 300, 5.9e-6 at x = 0.5.
         let g = Graph()
         let x = g.param("x", Tensor([300, 0.5]))
         let y = sum(log(x)).named("y")
         let report = try GradientCheck.graph(g, output: y.id, options: CheckOptions(autoStep: true, nodeLocal: false))
         #expect(report.passed)
-        let leaf = try #require(report.leaf(x.id))
-        #expect(leaf.worst?.step == 1e-6 * (leaf.worst?.index == [0] ? 300 : 1))
-        #expect(CheckOptions(autoStep: true).summary.hasPrefix("central difference, h = 1e-6·max(1, |x|) · "))
+        let f = abs(log(300.0) + log(0.5))
+        let expected = [300.0, 0.5].map { cbrt(3 * Double.ulpOfOne * f / (2 / ($0 * $0 * $0))) }
+        let steps = try #require(report.steps)
+        #expect(abs(steps.largest / expected[0] - 1) < 0.05)
+        #expect(abs(steps.smallest / expected[1] - 1) < 0.05)
+        #expect(CheckOptions(autoStep: true).summary.hasPrefix("central difference, h per element from 4 pilot evaluations (h = (3ε·|f| / |f‴|)^(1/3)) · "))
+        #expect(TerminalReport().render(report).split(separator: "\n").last!.contains(" · h from 5.9e-06 to 0.0036 · "))
         // A failing element says which step it had.
         let (wrong, out, _, _, _, _) = wrongSigmoidGraph()
         let failing = try GradientCheck.graph(wrong, output: out.id, options: CheckOptions(autoStep: true))
         let detail = try #require(TerminalReport().render(failing).split(separator: "\n").first { $0.contains("input 0 \"z\" element") })
-        #expect(detail.hasSuffix(") (h = 1e-06)"))
+        #expect(detail.contains(") (h = "))
+    }
+
+    @Test func autoStepTakesTheWidestStepWhereFHasNoThirdDerivativeAndTheRelativeOneAtAKink() throws {
+        // x² has f‴ = 0 (the pilot sees only rounding): a step near the widest, 2e-2·max(1, |x|),
+        // far above 1e-6. relu's pilot at 0.001 ± 0.02 crosses its kink: the relative step
+        // 1e-6·max(1, |x|).
+        let g = Graph()
+        let x = g.param("x", Tensor([3]))
+        let y = (x * x).named("y")
+        let smooth = try GradientCheck.graph(g, output: y.id, options: CheckOptions(autoStep: true, nodeLocal: false))
+        let steps = try #require(smooth.steps)
+        #expect(steps.smallest > 1e-3 && steps.largest <= 0.06)
+        #expect(smooth.passed)
+        // The five-point stencil's step stays within its default 1e-3·max(1, |x|): f‴ = 0 says nothing of f⁽⁵⁾.
+        let five = try GradientCheck.graph(g, output: y.id, options: CheckOptions(autoStep: true, stencil: .fivePoint, nodeLocal: false))
+        #expect(five.steps.map { $0.largest <= 3e-3 } == true)
+        let k = Graph()
+        let z = k.param("z", Tensor([0.001]))
+        let r = relu(z).named("r")
+        let kinked = try GradientCheck.graph(k, output: r.id, options: CheckOptions(autoStep: true, nodeLocal: false))
+        #expect(kinked.steps?.smallest == 1e-6 && kinked.steps?.largest == 1e-6)
+        #expect(kinked.passed)
     }
 }
 
