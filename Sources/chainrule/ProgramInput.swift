@@ -90,10 +90,11 @@ enum ProgramFile {
     /// The bytes of the file at `path`. A folder gets the programs in it as a
     /// hint; a device, socket or other non-file is refused before reading
     /// (`/dev/null` is not an empty program, `/dev/zero` would never end).
-    /// Pipes (`<(…)`, named FIFOs) are read to their end.
+    /// Pipes (`<(…)`, named FIFOs) are read to their end; the open does not
+    /// wait for a writer, so a named pipe nobody writes to is refused at once.
     static func read(_ path: String) throws(ProgramError) -> Data {
         func refuse(_ reason: String) -> ProgramError { ProgramError(description: "error: cannot read '\(path)': \(reason)") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw refuse(POSIXError.current.reason) }
         defer { close(fd) }
         var status = stat()
@@ -112,7 +113,9 @@ enum ProgramFile {
         default:
             throw refuse("it is not a regular file")
         }
-        return try readToEnd(fd, name: "'\(path)'")
+        let data = try readToEnd(fd, name: "'\(path)'")
+        if data.isEmpty && status.st_mode & S_IFMT == S_IFIFO { throw refuse("it is a named pipe with no writer") }
+        return data
     }
 
     /// The most bytes a program may have: 64 MiB, far beyond any written or
@@ -120,7 +123,9 @@ enum ProgramFile {
     /// file ends with a refusal, not with all the memory.
     static let maximumBytes = 64 << 20
 
-    /// The bytes of `fd` up to its end, refused past `maximumBytes`; `name` is the file as the user gave it.
+    /// The bytes of `fd` up to its end, refused past `maximumBytes`; `name` is
+    /// the file as the user gave it. A non-blocking `fd` is waited on when it
+    /// has no data yet (a pipe whose writer is still working).
     static func readToEnd(_ fd: Int32, name: String) throws(ProgramError) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -129,6 +134,11 @@ enum ProgramFile {
             if count == 0 { return data }
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&entry, 1, -1)
+                    continue
+                }
                 throw ProgramError(description: "error: cannot read \(name): \(POSIXError.current.reason)")
             }
             guard data.count + count <= maximumBytes else {

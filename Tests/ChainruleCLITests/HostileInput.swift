@@ -5,6 +5,8 @@ enum HostileEntry: Sendable {
     case file(Data)
     case symlink(to: String)
     case folder
+    /// A named pipe (FIFO) that nobody writes to.
+    case fifo
     /// A sparse file of this many bytes (all zero) that takes no room on disk.
     case sparse(bytes: Int)
 
@@ -119,6 +121,8 @@ struct HostileRun: Sendable {
             case .file(let data): try data.write(to: URL(fileURLWithPath: path))
             case .symlink(let target): try manager.createSymbolicLink(atPath: path, withDestinationPath: target)
             case .folder: try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            case .fifo:
+                guard mkfifo(path, 0o644) == 0 else { throw CocoaError(.fileWriteUnknown) }
             case .sparse(let bytes):
                 guard manager.createFile(atPath: path, contents: nil), truncate(path, off_t(bytes)) == 0 else {
                     throw CocoaError(.fileWriteUnknown)
