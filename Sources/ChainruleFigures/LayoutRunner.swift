@@ -136,16 +136,16 @@ public enum LayoutWorker {
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         guard let request = try? JSONDecoder().decode(LayoutRequest.self, from: input) else {
-            FileHandle.standardError.write(Data("layout-worker: standard input is not a layout request\n".utf8))
+            StandardStreams.error("layout-worker: standard input is not a layout request\n")
             return 2
         }
         let outcome = Outcome<LayoutResponse>()
         guard BigStackThread.start({ outcome.finish(GraphvizLayout.compute(request)) }),
               let response = outcome.wait(seconds: nil), let output = try? JSONEncoder().encode(response) else {
-            FileHandle.standardError.write(Data("layout-worker: no layout thread could be started\n".utf8))
+            StandardStreams.error("layout-worker: no layout thread could be started\n")
             return 2
         }
-        FileHandle.standardOutput.write(output)
+        StandardStreams.output(output)
         return 0
     }
 

@@ -52,7 +52,8 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
     /// generated file with a hundred thousand mistakes should not print
     /// megabytes.
     public func rendered(source: String, limit: Int = DiagnosticList.defaultLimit) -> String {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: a CRLF file's lines end with it, not with "\n".
+        let lines = source.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         var out: [String] = []
         for diagnostic in diagnostics.prefix(Swift.max(limit, 0)) {
             out.append(diagnostic.description)

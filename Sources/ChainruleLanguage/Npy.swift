@@ -81,15 +81,30 @@ public enum Npy {
         return Tensor(shape: header.shape, data: values)
     }
 
+    /// The file at `path`, which must be a regular file: a folder, device or
+    /// named pipe is refused before reading (a pipe nobody writes to would
+    /// wait forever, `/dev/zero` never ends). The open itself never waits.
     private static func open(_ path: String) throws(LoadError) -> FileHandle {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LoadError(path: path, problem: "no such file")
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw LoadError(path: path, problem: String(cString: strerror(errno)).lowercased()) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let reason = String(cString: strerror(errno)).lowercased()
+            close(fd)
+            throw LoadError(path: path, problem: reason)
         }
-        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
-            throw LoadError(path: path, problem: "the file cannot be read (a directory, or no permission)")
+        let kind: String? = switch status.st_mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFDIR: "it is a folder, not a .npy file"
+        case S_IFIFO: "it is a pipe, not a .npy file"
+        case S_IFCHR, S_IFBLK: "it is a device, not a .npy file"
+        default: "it is not a regular file"
         }
-        return handle
+        if let kind {
+            close(fd)
+            throw LoadError(path: path, problem: kind)
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     /// Where the header dictionary lies, from the magic, version and length

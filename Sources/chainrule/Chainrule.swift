@@ -24,19 +24,41 @@ struct Chainrule: ParsableCommand {
     /// Chainrule's contract is 1 only for a failed check and 2 for any bad
     /// input or usage, with the message on standard error.
     static func main() {
+        StandardStreams.ignoreBrokenPipes()
         Temporaries.removeOnTerminationSignals()
         do {
             try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
+            finish(0)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            finish(code.rawValue)
         } catch let error as ProgramError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            Foundation.exit(2)
+            StandardStreams.error(error.description + "\n")
+            finish(2)
         } catch {
-            if exitCode(for: error) == .success { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            let message = fullMessage(for: error)
+            if exitCode(for: error) == .success {
+                // Help and --version: ArgumentParser's own exit would skip the check of standard output.
+                if !message.isEmpty { print(message) }
+                finish(0)
+            }
+            StandardStreams.error(message + "\n")
+            finish(2)
+        }
+    }
+
+    /// Exits with `status` once standard output is flushed. Output that could
+    /// not be written (a full disk, a closed descriptor) is a failure the
+    /// user must hear of: exit 2 naming standard output. A reader that went
+    /// away (`chainrule ops | head -1`) is not: it had what it wanted, and
+    /// the status still says how the run went.
+    static func finish(_ status: Int32) -> Never {
+        switch StandardStreams.outputOutcome() {
+        case .written, .readerGone:
+            Foundation.exit(status)
+        case .failed(let reason):
+            StandardStreams.error("error: cannot write standard output: \(reason)\n")
             Foundation.exit(2)
         }
     }

@@ -33,7 +33,7 @@ struct Eval: ParsableCommand {
         if json {
             print(evaluation.json(), terminator: "")
         } else {
-            for note in evaluation.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            for note in evaluation.notes { StandardStreams.error("note: \(note)\n") }
             print(evaluation.text(full: full), terminator: "")
         }
     }

@@ -110,7 +110,7 @@ struct Render: ParsableCommand {
         options.layout = layout.limits
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
-            if let note = sampled.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            if let note = sampled.note { StandardStreams.error("note: \(note)\n") }
             options.check = try GradientCheck.graph(graph, output: outputNode, options: sampled.options)
         }
         if steps {
@@ -118,7 +118,7 @@ struct Render: ParsableCommand {
             return
         }
         let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
-        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
     }
 
     /// The graph to draw, forward and backward done (backward only when gradients are drawn).

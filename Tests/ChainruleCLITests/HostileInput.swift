@@ -5,8 +5,24 @@ enum HostileEntry: Sendable {
     case file(Data)
     case symlink(to: String)
     case folder
+    /// A named pipe (FIFO) that nobody writes to.
+    case fifo
+    /// A sparse file of this many bytes (all zero) that takes no room on disk.
+    case sparse(bytes: Int)
 
     static func text(_ text: String) -> HostileEntry { .file(Data(text.utf8)) }
+}
+
+/// Where the run's standard output and error go: files the test reads, or a hostile place.
+enum HostileStreams: Sendable {
+    /// Both to files (the stdout and stderr the expectation reads).
+    case files
+    /// Standard output to `/dev/full`: every write fails with ENOSPC.
+    case stdoutFull
+    /// Standard error to `/dev/full` (a refusal has nowhere to go, but must not become a signal).
+    case stderrFull
+    /// Standard output to a pipe whose reader has already closed it (`chainrule … | head -c 0`).
+    case stdoutReaderGone
 }
 
 /// What a run of `chainrule` on a hostile input must do. Whatever it is,
@@ -24,6 +40,8 @@ struct HostileExpectation: Sendable {
     var writes: [String] = []
     /// Standard error (any status) never contains this: the misleading message the issue reports.
     var never: String?
+    /// Whether a refusal must say something on standard error (not when standard error is `/dev/full`).
+    var speaks = true
     /// A further rule on the run; returns what is wrong, or nil.
     var rule: (@Sendable (HostileRun) -> String?)?
 
@@ -34,6 +52,9 @@ struct HostileExpectation: Sendable {
     static func refuses(_ message: String?, never: String? = nil) -> HostileExpectation {
         HostileExpectation(exits: [2], refusal: message, never: never)
     }
+
+    /// A refusal whose message has nowhere to go (standard error is full): exit 2 all the same.
+    static let refusesSilently = HostileExpectation(exits: [2], speaks: false)
 
     /// Either outcome is right (the issue allows both: "render or refuse"), but not a crash, a hang or a leftover.
     static func succeedsOrRefuses(writes: [String] = [], prints: String? = nil, refusal: String?) -> HostileExpectation {
@@ -58,6 +79,7 @@ struct HostileCase: Sendable, CustomStringConvertible {
     var arguments: [String]
     var inputs: [String: HostileEntry] = [:]
     var expect: HostileExpectation
+    var streams: HostileStreams = .files
     /// Generous for a slow CI machine running a debug build; the run is killed past it.
     var seconds: Double = 30
 }
@@ -82,7 +104,8 @@ struct HostileRun: Sendable {
     /// Runs `arguments` in a new folder holding `inputs`. With `signal`, waits
     /// until the run's temporary appears in the folder (or a frames folder
     /// inside it), then `delay` seconds more, then sends `signal`.
-    init(_ arguments: [String], inputs: [String: HostileEntry], seconds: Double, signal: Int32? = nil, delay: Double = 0) throws {
+    init(_ arguments: [String], inputs: [String: HostileEntry], seconds: Double, streams: HostileStreams = .files,
+         signal: Int32? = nil, delay: Double = 0) throws {
         let manager = FileManager.default
         let folder = manager.temporaryDirectory.appendingPathComponent("chainrule-hostile-\(UUID().uuidString)")
         let logs = manager.temporaryDirectory.appendingPathComponent("chainrule-hostile-logs-\(UUID().uuidString)")
@@ -98,6 +121,12 @@ struct HostileRun: Sendable {
             case .file(let data): try data.write(to: URL(fileURLWithPath: path))
             case .symlink(let target): try manager.createSymbolicLink(atPath: path, withDestinationPath: target)
             case .folder: try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            case .fifo:
+                guard mkfifo(path, 0o644) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            case .sparse(let bytes):
+                guard manager.createFile(atPath: path, contents: nil), truncate(path, off_t(bytes)) == 0 else {
+                    throw CocoaError(.fileWriteUnknown)
+                }
             }
         }
         let before = Set(HostileRun.listing(folder.path))
@@ -117,6 +146,16 @@ struct HostileRun: Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
+        let full = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full")), closedPipe = Pipe()
+        defer { try? full.close() }
+        switch streams {
+        case .files: break
+        case .stdoutFull: process.standardOutput = full
+        case .stderrFull: process.standardError = full
+        case .stdoutReaderGone:
+            process.standardOutput = closedPipe
+            try closedPipe.fileHandleForReading.close()
+        }
         let start = Date()
         try process.run()
         var sawTemporary = false
@@ -170,7 +209,7 @@ struct HostileRun: Sendable {
         if !expect.exits.contains(status) { problems.append("exit \(status), expected one of \(expect.exits.sorted())") }
         if status == 2 {
             if let refusal = expect.refusal, !stderr.contains(refusal) { problems.append("stderr lacks \"\(refusal)\"") }
-            if expect.refusal == nil && stderr.isEmpty { problems.append("refused with no message") }
+            if expect.refusal == nil && expect.speaks && stderr.isEmpty { problems.append("refused with no message") }
             if !added.isEmpty { problems.append("refused but left \(added)") }
         } else if expect.exits.contains(status) {
             if let prints = expect.prints, !stdout.contains(prints) { problems.append("stdout lacks \"\(prints)\"") }

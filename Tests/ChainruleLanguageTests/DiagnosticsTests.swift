@@ -254,7 +254,7 @@ import Testing
         try withTemporaryDirectory { folder in
             let d = only("x = load(\"nothing.npy\")\n", options: CompileOptions(baseDirectory: folder.path))
             #expect(d?.0 == 1 && d?.1 == 10)
-            #expect(d?.2 == "cannot load \(folder.path)/nothing.npy: no such file")
+            #expect(d?.2 == "cannot load \(folder.path)/nothing.npy: no such file or directory")
         }
     }
 
