@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// Runs `work(worker, chunk)` over `count` items split into chunks of `chunkSize`,
@@ -98,13 +99,13 @@ final class ProgressMeter: @unchecked Sendable {
         lastPrint = now
         printed = true
         let percent = total > 0 ? 100 * done / total : 100
-        FileHandle.standardError.write(Data("\r\(label) \(done)/\(total) (\(percent)%)\u{1B}[K".utf8))
+        StandardStreams.error("\r\(label) \(done)/\(total) (\(percent)%)\u{1B}[K")
     }
 
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if printed { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if printed { StandardStreams.error("\r\u{1B}[K") }
         printed = false
     }
 }

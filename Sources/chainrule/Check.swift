@@ -163,7 +163,7 @@ struct Check: ParsableCommand {
             options = sampled.options
             if let note = sampled.note { notes.append(note) }
         }
-        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
         var report: CheckReport
         do {
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)
@@ -192,7 +192,7 @@ struct Check: ParsableCommand {
         options.check = report
         options.layout = layout.limits
         let notes = try FigureFailure.wording { try GraphFigure.write(graph: graph, output: output, options: options, to: path) }
-        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
     }
 
     /// Writes the step sweep of node `name` and says what it found; a name that is not an op

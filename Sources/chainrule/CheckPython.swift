@@ -89,7 +89,7 @@ extension Check {
             options = sampled.options
             if let note = sampled.note { notes.append(note) }
         }
-        for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
         var report: CheckReport
         do {
             report = try op.check(options: options)

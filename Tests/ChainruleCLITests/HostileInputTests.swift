@@ -351,17 +351,10 @@ struct HostileInputTests {
     @Test("failing standard streams and endless programs", arguments: streams)
     func stream(_ hostile: HostileCase) throws { try check(hostile) }
 
-    /// Awaiting the checker's fix: Check.swift writes its notes with
-    /// `FileHandle.standardError.write`, which traps (SIGILL) when standard
-    /// error is full or closed; `StandardStreams.error` is the write that cannot.
     @Test("check's notes with standard error full do not trap")
     func checkNotesWithStandardErrorFull() throws {
-        let hostile = HostileCase(description: "check's NaN note with standard error full",
-                                  arguments: ["check", "-e", "x = [1, 2]\ny = sum(x / 0)"], expect: .checks(), streams: .stderrFull)
-        let run = try HostileRun(hostile.arguments, inputs: hostile.inputs, seconds: hostile.seconds, streams: hostile.streams)
-        withKnownIssue("Check.swift's notes go through FileHandle.standardError.write") {
-            #expect(run.problems(against: hostile.expect, bound: hostile.seconds).isEmpty, "ended by signal \(run.status)")
-        }
+        try check(HostileCase(description: "check's NaN note with standard error full",
+                              arguments: ["check", "-e", "x = [1, 2]\ny = sum(x / 0)"], expect: .checks(), streams: .stderrFull))
     }
 
     func check(_ hostile: HostileCase) throws {
