@@ -74,7 +74,7 @@ struct Chainrule: ParsableCommand {
                 command = next
                 continue
             }
-            let names = subcommands.map { $0._commandName }
+            let names = subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
             let hint = Suggestions.closest(to: name, among: names).map { "did you mean '\($0)'? " } ?? ""
             throw ProgramError(description: "error: no command named '\(name)': \(hint)the commands are \(names.joined(separator: ", "))")
         }
