@@ -148,6 +148,20 @@ struct Check: ParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
+    /// The options for checking `graph` — large tensors sampled unless `--every-element` —
+    /// and `notes` with the sampling's own note, each printed on standard error (the
+    /// report carries them too).
+    func optionsPrintingNotes(for graph: Graph, notes: [String]) -> (options: CheckOptions, notes: [String]) {
+        var options = self.options, notes = notes
+        if !everyElement {
+            let sampled = options.samplingLargeTensors(of: graph)
+            options = sampled.options
+            if let note = sampled.note { notes.append(note) }
+        }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
+        return (options, notes)
+    }
+
     /// The node-local and end-to-end checks of the program's graph, then the figure if asked for.
     func checkProgram() throws {
         let compiled = try program.compile()
@@ -156,14 +170,7 @@ struct Check: ParsableCommand {
             try drawSweep(graph: graph, node: sweep, to: output)
             return
         }
-        var notes = compiled.notes
-        var options = self.options
-        if !everyElement {
-            let sampled = options.samplingLargeTensors(of: graph)
-            options = sampled.options
-            if let note = sampled.note { notes.append(note) }
-        }
-        for note in notes { StandardStreams.error("note: \(note)\n") }
+        let (options, notes) = optionsPrintingNotes(for: graph, notes: compiled.notes)
         var report: CheckReport
         do {
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)

@@ -82,14 +82,7 @@ extension Check {
             }
             return
         }
-        var options = self.options
-        var notes: [String] = []
-        if !everyElement {
-            let sampled = options.samplingLargeTensors(of: graph)
-            options = sampled.options
-            if let note = sampled.note { notes.append(note) }
-        }
-        for note in notes { StandardStreams.error("note: \(note)\n") }
+        let (options, notes) = optionsPrintingNotes(for: graph, notes: [])
         var report: CheckReport
         do {
             report = try op.check(options: options)
