@@ -14,7 +14,7 @@ public enum ByteCount {
         return ([physical] + limits.filter { $0 > 0 }).min()!
     }()
 
-    /// `6.3 GB`, `784 MB`, `12 kB`, `512 bytes`: decimal units, one decimal
+    /// `6.3 GB`, `784 MB`, `12 kB`, `512 bytes`, `1 byte`: decimal units, one decimal
     /// below 100.
     public static func describe(_ bytes: Int) -> String {
         let units: [(String, Double)] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)]
@@ -22,7 +22,7 @@ public enum ByteCount {
             let value = Double(bytes) / size
             return "\(formatNumber(value >= 100 ? value.rounded() : (value * 10).rounded() / 10)) \(unit)"
         }
-        return "\(bytes) bytes"
+        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
     }
 
     /// Reads `8G`, `512M`, `1.5GB`, `2GiB`, `100000` (bytes): a number, then

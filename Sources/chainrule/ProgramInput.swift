@@ -23,7 +23,7 @@ struct ProgramInput: ParsableArguments {
     var at: [String] = []
 
     @Option(parsing: .unconditional, help: "Refuse tensors with more elements than this (checked before allocating).")
-    var maxElements = 50_000_000
+    var maxElements = CompileOptions().maxElements
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Refuse a program whose tensors together need more memory than this (8G, 512M, 2GiB or bytes; checked before allocating).",
@@ -42,8 +42,11 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
-        if let maxMemory, (ByteCount.parse(maxMemory) ?? 0) < 1 {
-            throw ValidationError("--max-memory takes a size of at least 1 byte, as 8G, 512M, 2GiB or 100000, got '\(maxMemory)'")
+        if let maxMemory {
+            guard let bytes = ByteCount.parse(maxMemory) else {
+                throw ValidationError("--max-memory takes a size as 8G, 512M, 2GiB or a byte count below 2^63, got '\(maxMemory)'")
+            }
+            if bytes < 1 { throw ValidationError("--max-memory must be at least 1 byte, got '\(maxMemory)'") }
         }
     }
 
