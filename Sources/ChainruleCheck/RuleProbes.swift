@@ -89,9 +89,11 @@ enum RuleProbes {
     static func mutationFailures(
         _ op: any ChainruleCore.Operation, inputs: [Tensor], names: [String], output: Tensor, u: Tensor
     ) -> [ProbeFailure] {
-        let copies = inputs
-        _ = op.backward(copies, output: output, gradient: u)
-        if let i = inputs.indices.first(where: { copies[$0] != inputs[$0] }) {
+        // Copies with storage of their own: a rule that writes through a pointer into the
+        // storage its inputs share with the caller's tensors changes those, not these.
+        let before = inputs.map { Tensor(shape: $0.shape, data: $0.data.map { $0 }) }
+        _ = op.backward(inputs, output: output, gradient: u)
+        if let i = inputs.indices.first(where: { before[$0] != inputs[$0] }) {
             return [ProbeFailure(probe: .mutation, input: i, inputName: names[i], detail: "backward changed input \(i)")]
         }
         let after = op.forward(inputs)
