@@ -63,8 +63,9 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
                 if text.hasSuffix("\r") { text.removeLast() }
                 // The lexer skips a leading byte-order mark: so does the caret.
                 if line == 1, text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
-                out.append(text)
-                out.append(Self.caretLine(under: text, column: diagnostic.location.column, length: diagnostic.length))
+                let shown = Self.excerpt(text, column: diagnostic.location.column, length: diagnostic.length)
+                out.append(shown.text)
+                out.append(Self.caretLine(under: shown.text, column: shown.column, length: shown.length))
             }
             for note in diagnostic.notes { out.append("note: \(note)") }
         }
@@ -77,6 +78,30 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
     public static let defaultLimit = 20
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+
+    /// A source line longer than `longestLineShown` characters is shown as the part around
+    /// the spot — `excerptContext` characters either side, the underline at most half the
+    /// line — with `…` where it is cut, and the caret's column and length moved to match:
+    /// a generated 1 MB line should not be printed whole under every error.
+    static func excerpt(_ text: String, column: Int, length: Int) -> (text: String, column: Int, length: Int) {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count > longestLineShown else { return (text, column, length) }
+        let spot = Swift.min(Swift.max(column - 1, 0), scalars.count)
+        let underlined = Swift.min(Swift.max(length, 1), longestLineShown / 2)
+        let start = Swift.max(0, spot - excerptContext)
+        let end = Swift.min(scalars.count, spot + underlined + excerptContext)
+        var shown = String(String.UnicodeScalarView(scalars[start..<end]))
+        var shownColumn = spot - start + 1
+        if start > 0 {
+            shown = "…" + shown
+            shownColumn += 1
+        }
+        if end < scalars.count { shown += "…" }
+        return (shown, shownColumn, underlined)
+    }
+
+    static let longestLineShown = 160
+    static let excerptContext = 60
 
     /// Spaces up to `column` (tabs copied, so the caret lines up in a terminal),
     /// then `^` and `~` for the rest of `length`.

@@ -287,3 +287,34 @@ import Testing
         #expect(throws: CompileOptions.AtSyntaxError.self) { try CompileOptions.parseAt(["x=1,x=2"]) }
     }
 }
+
+/// A generated line of a megabyte is not printed whole under its error.
+@Suite struct LongLineDiagnosticTests {
+    @Test func aLongLineIsShownAroundTheSpotWithTheCaretOnIt() throws {
+        let source = "x = 1\ny = " + String(repeating: "x + ", count: 5000) + "nope + " + String(repeating: "x + ", count: 100) + "x\n"
+        let text: String
+        do {
+            _ = try Compiler.compile(source: source, file: "long.grad")
+            Issue.record("an unknown name must be refused")
+            return
+        } catch {
+            text = error.rendered(source: source)
+        }
+        let lines = text.split(separator: "\n").map(String.init)
+        let column = 5 + 5000 * 4
+        #expect(lines[0].hasPrefix("long.grad:2:\(column): error: unknown name 'nope'"))
+        #expect(lines[1].hasPrefix("…") && lines[1].hasSuffix("…"))
+        #expect(lines[1].unicodeScalars.count < 200)
+        let caret = try #require(lines[2].firstIndex(of: "^"))
+        let offset = lines[2].distance(from: lines[2].startIndex, to: caret)
+        let under = lines[1].unicodeScalars.dropFirst(offset).prefix(4)
+        #expect(String(String.UnicodeScalarView(under)) == "nope")
+        #expect(lines[2].hasSuffix("^~~~"))
+    }
+
+    @Test func aShortLineIsShownWhole() {
+        let (text, column, length) = DiagnosticList.excerpt("y = nope(x)", column: 5, length: 4)
+        #expect(text == "y = nope(x)")
+        #expect(column == 5 && length == 4)
+    }
+}
