@@ -79,11 +79,6 @@ public enum Temporaries {
     /// The tracked children running now.
     public static var children: Set<pid_t> { state.withLock { $0.children } }
 
-    /// Kills every tracked child (SIGKILL); whoever waits on one then sees it end.
-    public static func killChildren() {
-        state.withLock { state in for pid in state.children { kill(pid, SIGKILL) } }
-    }
-
     // MARK: Folders
 
     /// Makes a new, tracked, hidden folder inside `parent`. Fails with the
