@@ -38,13 +38,16 @@ final class OperationEvaluator: PerturbedEvaluator {
             return perturbed
         }
         evaluations += points.count
-        let outputs = batched.forward(batch: arguments)
-        let branches = batched.branches(batch: arguments)
-        return outputs.indices.map { Evaluation(output: outputs[$0], branches: $0 < branches.count ? branches[$0] : []) }
+        return batched.evaluate(batch: arguments).map { Evaluation(output: $0.output, branches: $0.branches) }
     }
 
+    /// One point: for a batched op, its output and branches in one call.
     private func run() -> Evaluation {
         evaluations += 1
+        if let batched = op as? any BatchedOperation {
+            let evaluated = batched.evaluate(batch: [inputs])[0]
+            return Evaluation(output: evaluated.output, branches: evaluated.branches)
+        }
         return Evaluation(output: op.forward(inputs), branches: op.branches(inputs))
     }
 }

@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// A layout in a child process: spawned, fed its request, read, killed at the

@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// Writing a file whole or not at all: into a tracked temporary folder

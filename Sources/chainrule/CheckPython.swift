@@ -65,10 +65,7 @@ extension Check {
         }
         let op: ExternalOperation
         do {
-            // The run's signal cleanup kills Python too, should chainrule be interrupted.
-            op = try ExternalOperation.start(
-                script: file, interpreter: bridge.interpreter, deadline: bridge.timeout,
-                hook: ChildProcessHook(started: { Temporaries.track(process: $0) }, reaped: { Temporaries.finished(process: $0) }))
+            op = try ExternalOperation.start(script: file, interpreter: bridge.interpreter, deadline: bridge.timeout)
         } catch {
             throw failed(error)
         }

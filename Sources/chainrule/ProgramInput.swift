@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainruleCore
 import ChainruleFigures
 import ChainruleLanguage
 import Foundation

@@ -118,6 +118,28 @@ import Testing
         #expect(outputs == points.map(single.forward))
         #expect(single.statistics.roundTrips == 10)
     }
+
+    @Test func aFileWithBranchesIsAskedEachBatchOnce() throws {
+        let counts = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("chainrule-counts-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: counts) }
+        let op = try start(script("counts-calls"))
+        #expect(op.reportsBranches)
+        let before = op.statistics.roundTrips
+        // More points than a cache of recent points could hold: each is still asked once.
+        let points = (0..<300).map { k in [op.inputs[0].map { $0 + Double(k) * 1e-3 }] }
+        let evaluated = op.evaluate(batch: points)
+        #expect(op.statistics.roundTrips == before + 1)
+        #expect(evaluated.map(\.output) == points.map { $0[0].map { Swift.max($0, 0) } })
+        _ = try op.check()
+        let (evaluations, roundTrips) = op.statistics
+        op.close()
+        let asked = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: counts))
+        // The HELO's forward, branches and backward at the inputs are the calls chainrule did not ask for.
+        #expect(asked["forward"] == 1 + evaluations)
+        #expect(asked["branches"] == 1 + evaluations)
+        let backwardRoundTrips = (asked["backward"] ?? 0) - 1
+        #expect(asked["requests"] == roundTrips - backwardRoundTrips)
+    }
 }
 
 @Suite struct BadPythonInputTests {
@@ -135,9 +157,8 @@ import Testing
     }
 
     @Test func anErrorBeforeServeIsTheFilesOwn() {
-        let log = PidLog()
-        #expect(failure(script("raises-at-import"), log: log) == .exitedBeforeServe(status: .exited(1)))
-        #expect(log.allReaped)
+        // Its exit status is known only once the child has been reaped.
+        #expect(failure(script("raises-at-import")) == .exitedBeforeServe(status: .exited(1)))
     }
 
     @Test func anExceptionInForwardComesWithItsTraceback() {
@@ -176,24 +197,25 @@ import Testing
         #expect(failure(script("never-serves")) == .exitedBeforeServe(status: .exited(0)))
     }
 
-    @Test func aHangingCallIsStoppedAtTheDeadlineAndReaped() {
-        let log = PidLog()
+    @Test func aHangingCallIsStoppedAtTheDeadlineAndReaped() throws {
         let start = Date()
         // The checker's first call is a batch; how many points it holds is the checker's choice.
-        guard case .timedOut(seconds: 0.5, let waitingFor)? = failure(script("hangs"), deadline: 0.5, log: log) else {
+        let (failure, child) = run(script("hangs"), deadline: 0.5)
+        guard case .timedOut(seconds: 0.5, let waitingFor)? = failure else {
             Issue.record("a hanging call must time out")
             return
         }
         #expect(waitingFor.hasPrefix("forward at "))
         #expect(Date().timeIntervalSince(start) < 10)
-        #expect(log.started.count == 1)
-        #expect(log.allReaped)
+        let pid = try #require(child?.pid)
+        #expect(child?.tracked == true)
+        #expect(isReaped(pid))
     }
 
     @Test func pythonExitingMidCheckThrowsInsteadOfAVerdict() throws {
-        let log = PidLog()
-        let op = try start(script("exits-mid-check"), log: log)
+        let op = try start(script("exits-mid-check"))
         defer { op.close() }
+        let pid = try #require(op.processID)
         #expect {
             _ = try op.check()
         } throws: { error in
@@ -203,16 +225,39 @@ import Testing
         #expect(op.failure != nil)
         #expect(op.processID == nil)
         #expect(op.forward(op.inputs).data.allSatisfy { $0.isNaN })
-        #expect(log.allReaped)
+        #expect(isReaped(pid))
+    }
+
+    @Test func aFrameHeaderLongerThanItsReplyIsRefusedAtOnce() throws {
+        let op = try start(script("huge-frame-header"), deadline: 30)
+        defer { op.close() }
+        let started = Date()
+        _ = op.forward(op.inputs)
+        guard case .protocolViolation(let detail)? = op.failure else {
+            Issue.record("expected a protocol error, got \(String(describing: op.failure))")
+            return
+        }
+        #expect(detail.hasPrefix("a OUTS frame of 2147483647 bytes is longer than its reply can be (at most 32)"))
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func aReplyTrickledByteByByteTimesOutAtTheCallsDeadline() throws {
+        let op = try start(script("trickles-bytes"), deadline: 1)
+        defer { op.close() }
+        let started = Date()
+        // 24 bytes, one every 0.1 s: each within the deadline, the whole reply not.
+        _ = op.forward(op.inputs)
+        #expect(op.failure == .timedOut(seconds: 1, waitingFor: "forward at 1 point"))
+        #expect(Date().timeIntervalSince(started) < 2)
     }
 
     @Test func everyChildIsReapedAfterClose() throws {
-        let log = PidLog()
-        let op = try start(sample("affine"), log: log)
-        #expect(op.processID == log.started.first)
+        let op = try start(sample("affine"))
+        let pid = try #require(op.processID)
+        #expect(Temporaries.children.contains(pid))
         op.close()
         #expect(op.processID == nil)
-        #expect(log.allReaped)
+        #expect(isReaped(pid))
     }
 }
 

@@ -1,4 +1,5 @@
 import ChainruleCheck
+import ChainruleCore
 import Foundation
 import Testing
 
@@ -12,45 +13,32 @@ func script(_ name: String) -> String {
     repository.appendingPathComponent("Tests/ChainruleBridgeTests/Scripts/\(name).py").path
 }
 
-/// Starts a layer file with python3; the pids it starts and reaps go to `log`.
-func start(_ path: String, interpreter: String = "python3", deadline: Double = 60, log: PidLog? = nil)
-    throws(ExternalError) -> ExternalOperation
-{
-    try ExternalOperation.start(script: path, interpreter: interpreter, deadline: deadline, hook: log?.hook)
+/// Starts a layer file with python3.
+func start(_ path: String, interpreter: String = "python3", deadline: Double = 60) throws(ExternalError) -> ExternalOperation {
+    try ExternalOperation.start(script: path, interpreter: interpreter, deadline: deadline)
+}
+
+/// Starts and checks a layer file: the error it ends with (nil when it checks), and the
+/// pid of its Python child, if it got as far as `serve`, with whether `Temporaries` tracked it then.
+func run(_ path: String, deadline: Double = 60) -> (failure: ExternalError?, child: (pid: Int32, tracked: Bool)?) {
+    var child: (pid: Int32, tracked: Bool)?
+    do {
+        let op = try start(path, deadline: deadline)
+        defer { op.close() }
+        child = op.processID.map { ($0, Temporaries.children.contains($0)) }
+        _ = try op.check()
+        return (nil, child)
+    } catch {
+        return (error, child)
+    }
 }
 
 /// The error starting or checking a layer file ends with (nil when it checks).
-func failure(_ path: String, deadline: Double = 60, log: PidLog? = nil) -> ExternalError? {
-    do {
-        let op = try start(path, deadline: deadline, log: log)
-        defer { op.close() }
-        _ = try op.check()
-        return nil
-    } catch {
-        return error
-    }
-}
+func failure(_ path: String, deadline: Double = 60) -> ExternalError? { run(path, deadline: deadline).failure }
 
-/// The child pids a hook heard of.
-final class PidLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var startedPids: [Int32] = []
-    private var reapedPids: [Int32] = []
-
-    var hook: ChildProcessHook {
-        ChildProcessHook(
-            started: { pid in self.lock.withLock { self.startedPids.append(pid) } },
-            reaped: { pid in self.lock.withLock { self.reapedPids.append(pid) } })
-    }
-
-    var started: [Int32] { lock.withLock { startedPids } }
-    var reaped: [Int32] { lock.withLock { reapedPids } }
-
-    /// Every started child has been reaped and no process with its pid is left.
-    var allReaped: Bool {
-        started.count == reaped.count && Set(started) == Set(reaped) && started.allSatisfy { kill($0, 0) != 0 }
-    }
-}
+/// Whether the child `pid` has been reaped: `Temporaries` no longer tracks it, and no process
+/// (not even a zombie) has its pid.
+func isReaped(_ pid: Int32) -> Bool { !Temporaries.children.contains(pid) && kill(pid, 0) != 0 }
 
 /// What is missing for the bridge's tests, if anything: they need python3 with NumPy.
 let pythonProblem: String? = {

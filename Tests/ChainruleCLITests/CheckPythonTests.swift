@@ -91,6 +91,39 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 30)
     }
 
+    @Test func anInterruptDuringTheStartLeavesNothingBehind() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID().uuidString)")
+        let temporary = scratch.appendingPathComponent("tmp"), pidFile = scratch.appendingPathComponent("python.pid")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let process = Process()
+        process.executableURL = CLIRun.executable
+        process.arguments = ["check", "--python", "\(Self.scripts)/slow-start.py"]
+        process.currentDirectoryURL = CLIRun.repository
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary.path
+        environment["CHAINRULE_TEST_PID_FILE"] = pidFile.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupted once Python runs (its pid is written), 1 s into its start.
+        let started = Date()
+        while !FileManager.default.fileExists(atPath: pidFile.path) && Date().timeIntervalSince(started) < 20 { usleep(10_000) }
+        let seen = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
+        usleep(1_000_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130)
+        #expect(seen.contains { $0.hasPrefix(".chainrule-") }, "the module's folder lies in TMPDIR while Python starts")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path) == [])
+        let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8)))
+        // Killed, it is reaped by whoever inherited it: at once, but not by us.
+        let killed = Date()
+        while kill(pid, 0) == 0 && Date().timeIntervalSince(killed) < 5 { usleep(10_000) }
+        #expect(kill(pid, 0) != 0, "the Python child \(pid) still runs")
+    }
+
     @Test func pythonGoesWithSomethingElseToCheckIsAUsageError() throws {
         let run = try CLIRun(["check", "--python", "samples/python/affine.py", "--ops"])
         #expect(run.status == 2)

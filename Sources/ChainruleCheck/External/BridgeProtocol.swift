@@ -14,8 +14,11 @@ enum BridgeProtocol {
     /// The child's file descriptors for requests (it reads) and replies (it writes).
     static let childRequestFD: Int32 = 3
     static let childReplyFD: Int32 = 4
-    /// A frame longer than this is not a frame: the bytes on the pipe are garbage.
-    static let maximumFrame = 1 << 31
+    /// The longest `HELO` body: the inputs and the output, 2²⁸ bytes (32 Mi float64s).
+    /// Every other reply is bounded by its request (`ExternalOperation`'s limits).
+    static let maximumHello = 1 << 28
+    /// The longest `ERR ` body: a message and a traceback, 16 MiB.
+    static let maximumErrorFrame = 1 << 24
 
     /// The frames' tags.
     enum Tag: String {

@@ -34,7 +34,9 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
     private let lock = NSLock()
     private var process: PythonProcess?
     private var firstFailure: ExternalError?
-    private var cache = PointCache(capacity: 64)
+    /// The longest branch pattern a point's answer may carry (for the bound on an `OUTS`
+    /// frame): the base point's, or as many entries as the inputs and output have elements.
+    private let patternAllowance: Int
     private var evaluationCount = 0
     private var roundTripCount = 0
 
@@ -50,10 +52,10 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
     /// Runs `interpreter script` with the `chainrule` module on `PYTHONPATH` (written to a
     /// temporary folder that is removed as soon as Python has imported it) and waits for
     /// its `serve` call. `deadline` (seconds) bounds every call of the file's functions,
-    /// and the start when it is longer than `startDeadline`; `hook` hears the child's pid when it starts and when it is reaped
-    /// (a signal handler that kills children on Ctrl-C registers it there).
+    /// and the start when it is longer than `startDeadline`. The folder and the child are
+    /// tracked by `Temporaries`, so a run interrupted meanwhile leaves neither behind.
     public static func start(
-        script: String, interpreter: String = "python3", deadline: Double = 60, hook: ChildProcessHook? = nil
+        script: String, interpreter: String = "python3", deadline: Double = 60
     ) throws(ExternalError) -> ExternalOperation {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: script, isDirectory: &isDirectory) else {
@@ -63,24 +65,24 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         guard FileManager.default.isReadableFile(atPath: script) else {
             throw .badFile(path: script, reason: "permission denied")
         }
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("chainrule-python-\(UUID().uuidString)", isDirectory: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        do {
-            try PythonModule.write(to: folder)
-        } catch {
-            throw .cannotStart(interpreter: interpreter, reason: "cannot write the chainrule module to \(folder.path): \(error.localizedDescription)")
+        let temporary = String(NSTemporaryDirectory().reversed().drop { $0 == "/" }.reversed())
+        let folder: String
+        do { folder = try Temporaries.makeFolder(in: temporary.isEmpty ? "/" : temporary) } catch {
+            throw .cannotStart(interpreter: interpreter, reason: "cannot make a folder for the chainrule module in \(temporary): \(error.reason)")
         }
-        let process = try PythonProcess(
-            interpreter: interpreter, script: script, modulePath: folder.path, deadline: deadline, hook: hook)
+        defer { Temporaries.remove(folder: folder) }
+        do {
+            try PythonModule.write(to: URL(fileURLWithPath: folder, isDirectory: true))
+        } catch {
+            throw .cannotStart(interpreter: interpreter, reason: "cannot write the chainrule module to \(folder): \(error.localizedDescription)")
+        }
+        let process = try PythonProcess(interpreter: interpreter, script: script, modulePath: folder, deadline: deadline)
         let waitingFor = "the start of \(script) (its call of chainrule.serve)"
         let hello: [UInt8]
         do throws(ExternalError) {
-            let frame = try process.receive(waitingFor: waitingFor, deadline: Swift.max(deadline, startDeadline))
-            guard frame.tag == .hello else {
-                throw ExternalError.protocolViolation("Python began with \(frame.tag.rawValue), not HELO")
-            }
-            hello = frame.body
+            hello = try process.receive(
+                .hello, atMost: BridgeProtocol.maximumHello, waitingFor: waitingFor,
+                by: process.deadline(Swift.max(deadline, startDeadline)))
         } catch {
             process.stop(force: true)
             if case .exitedMidCheck(let status, _) = error { throw .exitedBeforeServe(status: status) }
@@ -123,8 +125,8 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         location = hello.line.map { SourceLocation(file: hello.file.map(Self.relativePath) ?? script, line: $0, column: 1) }
         runtime = ["Python " + (hello.python ?? "?"), hello.numpy.map { "NumPy " + $0 }, hello.torch.map { "torch " + $0 }]
             .compactMap { $0 }.joined(separator: " · ")
+        patternAllowance = Swift.max(base.branches.count, inputs.reduce(output.count) { $0 + $1.count })
         self.process = process
-        cache.insert(PointKey(inputs), base)
     }
 
     /// `path` without `..` steps, relative to the working folder when it lies inside it.
@@ -193,6 +195,11 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         reportsBranches ? evaluate(points).map(\.branches) : points.map { _ in [] }
     }
 
+    /// Outputs and branch patterns from the same round trips: what the checker asks for.
+    public func evaluate(batch points: [[Tensor]]) -> [(output: Tensor, branches: [Int])] {
+        evaluate(points).map { ($0.output, $0.branches) }
+    }
+
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
         locked {
             let unusable = inputs.indices.map { differentiable[$0] ? Tensor(shape: inputs[$0].shape, repeating: .nan) : nil }
@@ -208,35 +215,28 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
 
     // MARK: Round trips
 
-    /// Each point's output and branch pattern: from the cache, else in one `FWD` round
-    /// trip per `maximumRequest` bytes; NaNs once the pipe has failed.
+    /// Each point's output and branch pattern, in one `FWD` round trip per
+    /// `maximumRequest` bytes; NaNs once the pipe has failed.
     private func evaluate(_ points: [[Tensor]]) -> [Evaluated] {
         locked {
             evaluationCount += points.count
             let unusable = Evaluated(output: Tensor(shape: output.shape, repeating: .nan), branches: [])
             guard firstFailure == nil, let process else { return points.map { _ in unusable } }
-            var results = [Evaluated?](repeating: nil, count: points.count)
-            var missing: [(index: Int, key: PointKey)] = []
-            for (k, point) in points.enumerated() {
+            for point in points {
                 precondition(point.map(\.shape) == inputs.map(\.shape), "ExternalOperation \(name): a point of other shapes than its inputs")
-                let key = PointKey(point)
-                if let hit = cache[key] { results[k] = hit } else { missing.append((k, key)) }
             }
             let perRequest = Swift.max(1, Self.maximumRequest / Swift.max(1, 8 * inputs.reduce(0) { $0 + $1.count }))
+            var results: [Evaluated] = []
+            results.reserveCapacity(points.count)
             do throws(ExternalError) {
-                for start in stride(from: 0, to: missing.count, by: perRequest) {
-                    let chunk = missing[start..<Swift.min(missing.count, start + perRequest)]
-                    let fresh = try forward(chunk.map { points[$0.index] }, through: process)
-                    for ((index, key), result) in zip(chunk, fresh) {
-                        results[index] = result
-                        cache.insert(key, result)
-                    }
+                for start in stride(from: 0, to: points.count, by: perRequest) {
+                    results += try forward(Array(points[start..<Swift.min(points.count, start + perRequest)]), through: process)
                 }
             } catch {
                 fail(error)
                 return points.map { _ in unusable }
             }
-            return results.map { $0! }
+            return results
         }
     }
 
@@ -245,16 +245,19 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         var body = FrameWriter(capacity: 4 + 8 * points.count * inputs.reduce(0) { $0 + $1.count })
         body.append(UInt32(points.count))
         for point in points { for tensor in point { body.append(tensor.data) } }
-        try process.send(.forward, body.bytes, waitingFor: waitingFor)
+        try process.send(.forward, body.bytes, waitingFor: waitingFor, by: process.deadline())
         roundTripCount += 1
+        // An OUTS frame holds its first point, its count and at most every point still due.
+        let perPoint = 8 * output.count + (reportsBranches ? 4 + 8 * patternAllowance : 0)
         var results: [Evaluated] = []
         results.reserveCapacity(points.count)
         while results.count < points.count {
-            let frame = try process.receive(waitingFor: waitingFor)
-            guard frame.tag == .outputs else {
-                throw .protocolViolation("Python answered FWD with \(frame.tag.rawValue), not OUTS")
-            }
-            var reader = FrameReader(frame.body, what: "an OUTS frame")
+            // Each frame, whole, by one deadline; each brings at least one point, so the
+            // reply takes at most one deadline per point, however slowly its bytes come.
+            let frame = try process.receive(
+                .outputs, atMost: 8 + (points.count - results.count) * perPoint, waitingFor: waitingFor,
+                by: process.deadline())
+            var reader = FrameReader(frame, what: "an OUTS frame")
             let first = try reader.uint32(), count = try reader.uint32()
             guard first == results.count, count >= 1, first + count <= points.count else {
                 throw .protocolViolation("an OUTS frame for points \(first)..<\(first + count) where \(results.count)..<\(points.count) were due")
@@ -274,13 +277,13 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
         for tensor in inputs { body.append(tensor.data) }
         body.append(output.data)
         body.append(gradient.data)
-        try process.send(.backward, body.bytes, waitingFor: "backward")
+        let deadline = process.deadline()
+        try process.send(.backward, body.bytes, waitingFor: "backward", by: deadline)
         roundTripCount += 1
-        let frame = try process.receive(waitingFor: "backward")
-        guard frame.tag == .gradients else {
-            throw .protocolViolation("Python answered BWD with \(frame.tag.rawValue), not GRAD")
-        }
-        var reader = FrameReader(frame.body, what: "the GRAD frame")
+        // A flag per input, and its gradient.
+        let limit = inputs.reduce(0) { $0 + 1 + 8 * $1.count }
+        let frame = try process.receive(.gradients, atMost: limit, waitingFor: "backward", by: deadline)
+        var reader = FrameReader(frame, what: "the GRAD frame")
         var gradients: [Tensor?] = []
         for (k, input) in inputs.enumerated() {
             switch try reader.byte() {
@@ -305,49 +308,8 @@ public final class ExternalOperation: BatchedOperation, @unchecked Sendable {
     }
 }
 
-/// What a hook outside the library (the CLI's signal cleanup) hears of the child process.
-public struct ChildProcessHook: Sendable {
-    /// Called with the pid right after the child starts.
-    public var started: @Sendable (Int32) -> Void
-    /// Called with the pid once the child has been reaped (the pid may be reused after).
-    public var reaped: @Sendable (Int32) -> Void
-
-    public init(started: @escaping @Sendable (Int32) -> Void, reaped: @escaping @Sendable (Int32) -> Void) {
-        self.started = started
-        self.reaped = reaped
-    }
-}
-
 /// One point's answer from Python.
 struct Evaluated {
     var output: Tensor
     var branches: [Int]
-}
-
-/// A point (every input's values) by bit pattern, for the cache.
-struct PointKey: Hashable {
-    var bits: [UInt64]
-
-    init(_ point: [Tensor]) {
-        bits = []
-        bits.reserveCapacity(point.reduce(0) { $0 + $1.count })
-        for tensor in point { for v in tensor.data { bits.append(v.bitPattern) } }
-    }
-}
-
-/// The last `capacity` points' answers, so `branches` after `forward` at the same point
-/// (as the checker asks) and the check's first call at the inputs cost no round trip.
-struct PointCache {
-    let capacity: Int
-    private var entries: [PointKey: Evaluated] = [:]
-    private var order: [PointKey] = []
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    subscript(key: PointKey) -> Evaluated? { entries[key] }
-
-    mutating func insert(_ key: PointKey, _ value: Evaluated) {
-        if entries.updateValue(value, forKey: key) == nil { order.append(key) }
-        if order.count > capacity { entries[order.removeFirst()] = nil }
-    }
 }

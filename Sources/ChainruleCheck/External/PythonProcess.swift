@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,26 +11,24 @@ import Darwin
 /// The child gets its requests on fd 3 and writes its replies to fd 4; its standard
 /// output and error both go to chainrule's standard error (so a `print` in the layer
 /// can neither corrupt the protocol nor `--json`), its standard input is `/dev/null`.
-/// It runs in a process group of its own, so a Ctrl-C reaches chainrule, which stops it.
-/// Every read and write waits at most `deadline` seconds for the pipe to move; the
-/// child is always reaped (`stop`), and the module exits by itself when chainrule is gone.
+/// It runs in a process group of its own, so a Ctrl-C reaches chainrule, which stops it; it is
+/// started and reaped through `Temporaries`, so the run's signal cleanup kills it (and never a
+/// reused pid).
+/// A call (a request and its whole reply) takes at most `deadline` seconds, however the
+/// pipe trickles, and a reply may be no longer than its request allows; the child is always reaped (`stop`), and the module exits by itself when chainrule is gone.
 /// Not thread-safe: `ExternalOperation` serialises its use.
 final class PythonProcess {
     let pid: pid_t
-    /// The longest wait for the pipe to move, in seconds.
+    /// The longest one call (request and reply) may take, in seconds.
     let deadline: Double
     private var requests: Int32
     private var replies: Int32
     private(set) var status: ChildStatus?
-    private let hook: ChildProcessHook?
 
-    /// Starts `interpreter script` with `modulePath` first on `PYTHONPATH`; `hook` hears the pid.
-    init(
-        interpreter: String, script: String, modulePath: String, deadline: Double, hook: ChildProcessHook?
-    ) throws(ExternalError) {
+    /// Starts `interpreter script` with `modulePath` first on `PYTHONPATH`, tracked by `Temporaries`.
+    init(interpreter: String, script: String, modulePath: String, deadline: Double) throws(ExternalError) {
         Self.ignoreBrokenPipes
         self.deadline = deadline
-        self.hook = hook
         let (requestRead, requestWrite) = try Self.makePipe()
         let (replyRead, replyWrite): (Int32, Int32)
         do {
@@ -49,51 +48,66 @@ final class PythonProcess {
         environment[BridgeProtocol.fdsVariable] = "\(BridgeProtocol.childRequestFD),\(BridgeProtocol.childReplyFD)"
         environment["PYTHONUNBUFFERED"] = "1"
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        let spawned = Self.spawn(
-            [interpreter, script], environment: environment,
-            dup: [(requestRead, BridgeProtocol.childRequestFD), (replyWrite, BridgeProtocol.childReplyFD), (STDERR_FILENO, STDOUT_FILENO)])
-        switch spawned {
-        case .success(let pid):
-            self.pid = pid
-        case .failure(let error):
+        var spawnError: Int32 = 0
+        let spawned = Temporaries.start {
+            switch Self.spawn(
+                [interpreter, script], environment: environment,
+                dup: [(requestRead, BridgeProtocol.childRequestFD), (replyWrite, BridgeProtocol.childReplyFD), (STDERR_FILENO, STDOUT_FILENO)])
+            {
+            case .success(let pid): return pid
+            case .failure(let error):
+                spawnError = error.code
+                return nil
+            }
+        }
+        guard let spawned else {
             close(requestWrite)
             close(replyRead)
-            let reason = error.code == ENOENT ? "no such program (looked on PATH)" : String(cString: strerror(error.code))
+            let reason = spawnError == ENOENT ? "no such program (looked on PATH)" : String(cString: strerror(spawnError))
             throw .cannotStart(interpreter: interpreter, reason: reason)
         }
+        self.pid = spawned
         self.requests = requestWrite
         self.replies = replyRead
-        hook?.started(pid)
     }
 
     deinit { stop() }
 
     // MARK: Frames
 
-    /// Sends one frame.
-    func send(_ tag: BridgeProtocol.Tag, _ body: [UInt8], waitingFor: String) throws(ExternalError) {
-        try writeAll(FrameWriter.frame(tag, body), waitingFor: waitingFor)
+    /// The deadline of one call made now: `seconds` (default: the process's) for the whole
+    /// of it, request and reply, however the pipe trickles.
+    func deadline(_ seconds: Double? = nil) -> Deadline { Deadline(seconds: seconds ?? deadline) }
+
+    /// Sends one frame, by `deadline`.
+    func send(_ tag: BridgeProtocol.Tag, _ body: [UInt8], waitingFor: String, by deadline: Deadline) throws(ExternalError) {
+        try writeAll(FrameWriter.frame(tag, body), waitingFor: waitingFor, by: deadline)
     }
 
-    /// Receives one frame, waiting at most `deadline` (default: the process's) for each
-    /// piece; an `ERR ` frame is thrown as the error it reports.
+    /// Receives one `expected` frame of at most `limit` body bytes (what the reply can
+    /// hold), by `deadline`; an `ERR ` frame (at most `BridgeProtocol.maximumErrorFrame`)
+    /// is thrown as the error it reports. A header of another tag or a longer body is a
+    /// protocol error before anything is allocated; the body is read as it arrives.
     func receive(
-        waitingFor: String, deadline: Double? = nil
-    ) throws(ExternalError) -> (tag: BridgeProtocol.Tag, body: [UInt8]) {
-        let seconds = deadline ?? self.deadline
-        let header = try readExactly(8, waitingFor: waitingFor, deadline: seconds)
+        _ expected: BridgeProtocol.Tag, atMost limit: Int, waitingFor: String, by deadline: Deadline
+    ) throws(ExternalError) -> [UInt8] {
+        let header = try readExactly(8, waitingFor: waitingFor, by: deadline)
         let tagText = String(decoding: header[0..<4], as: UTF8.self)
         guard let tag = BridgeProtocol.Tag(rawValue: tagText) else {
             throw .protocolViolation("Python sent \(Self.quoted(header[0..<4])), not a chainrule frame (is its chainrule module the one this chainrule ships, protocol \(BridgeProtocol.version)?)")
         }
+        guard tag == expected || tag == .error else {
+            throw .protocolViolation("Python sent \(tag.rawValue) where \(expected.rawValue) was due")
+        }
         var length = FrameReader(Array(header[4..<8]), what: "the frame header")
         let count = try length.uint32()
-        guard count <= BridgeProtocol.maximumFrame else {
-            throw .protocolViolation("a \(tag.rawValue) frame of \(count) bytes is longer than any chainrule frame")
+        let bound = tag == .error ? BridgeProtocol.maximumErrorFrame : limit
+        guard count <= bound else {
+            throw .protocolViolation("a \(tag.rawValue) frame of \(count) bytes is longer than its reply can be (at most \(bound))")
         }
-        let body = try readExactly(count, waitingFor: waitingFor, deadline: seconds)
+        let body = try readExactly(count, waitingFor: waitingFor, by: deadline)
         if tag == .error { throw Self.failure(body) }
-        return (tag, body)
+        return body
     }
 
     private static func failure(_ body: [UInt8]) -> ExternalError {
@@ -114,10 +128,10 @@ final class PythonProcess {
 
     // MARK: Bytes
 
-    private func writeAll(_ bytes: [UInt8], waitingFor: String) throws(ExternalError) {
+    private func writeAll(_ bytes: [UInt8], waitingFor: String, by deadline: Deadline) throws(ExternalError) {
         var sent = 0
         while sent < bytes.count {
-            try wait(for: Int16(POLLOUT), on: requests, waitingFor: waitingFor, deadline: deadline)
+            try wait(for: Int16(POLLOUT), on: requests, waitingFor: waitingFor, by: deadline)
             let n = bytes.withUnsafeBytes { write(requests, $0.baseAddress! + sent, bytes.count - sent) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -127,37 +141,42 @@ final class PythonProcess {
         }
     }
 
-    private func readExactly(_ count: Int, waitingFor: String, deadline: Double) throws(ExternalError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            try wait(for: Int16(POLLIN), on: replies, waitingFor: waitingFor, deadline: deadline)
-            let n = bytes.withUnsafeMutableBytes { read(replies, $0.baseAddress! + got, count - got) }
+    /// `count` bytes, read as they arrive (in pieces of at most 64 KiB, so a header that
+    /// promises more than is sent costs no more memory than what was sent).
+    private func readExactly(_ count: Int, waitingFor: String, by deadline: Deadline) throws(ExternalError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Swift.min(count, Self.readPiece))
+        var piece = [UInt8](repeating: 0, count: Swift.min(count, Self.readPiece))
+        while bytes.count < count {
+            try wait(for: Int16(POLLIN), on: replies, waitingFor: waitingFor, by: deadline)
+            let wanted = Swift.min(piece.count, count - bytes.count)
+            let n = piece.withUnsafeMutableBytes { read(replies, $0.baseAddress!, wanted) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 throw ended(waitingFor: waitingFor)
             }
             if n == 0 { throw ended(waitingFor: waitingFor) }
-            got += n
+            bytes.append(contentsOf: piece[0..<n])
         }
         return bytes
     }
 
-    /// Waits until `fd` is ready for `events` (or its other end closed), at most `deadline`
-    /// seconds by the clock: a `poll` that returns early (a signal) waits again for the rest.
-    private func wait(for events: Int16, on fd: Int32, waitingFor: String, deadline: Double) throws(ExternalError) {
+    private static let readPiece = 1 << 16
+
+    /// Waits until `fd` is ready for `events` (or its other end closed), until `deadline`
+    /// by the clock: a `poll` that returns early (a signal) waits again for the rest.
+    private func wait(for events: Int16, on fd: Int32, waitingFor: String, by deadline: Deadline) throws(ExternalError) {
         var entry = pollfd(fd: fd, events: events, revents: 0)
-        let end = DispatchTime.now().uptimeNanoseconds + UInt64(deadline * 1e9)
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
-            guard now < end else { break }
-            let milliseconds = Int32(clamping: (end - now + 999_999) / 1_000_000)
+            guard now < deadline.end else { break }
+            let milliseconds = Int32(clamping: (deadline.end - now + 999_999) / 1_000_000)
             let ready = poll(&entry, 1, milliseconds)
             if ready > 0 { return }
             if ready < 0 && errno != EINTR && errno != EAGAIN { break }
         }
         stop(force: true)
-        throw .timedOut(seconds: deadline, waitingFor: waitingFor)
+        throw .timedOut(seconds: deadline.seconds, waitingFor: waitingFor)
     }
 
     /// The pipe closed: the child is gone (or going); reap it and say how it ended.
@@ -184,29 +203,17 @@ final class PythonProcess {
         _ = reap(blocking: true)
     }
 
-    /// Whether the child has been reaped (its status recorded).
+    /// Whether the child has been reaped (its status recorded), by `Temporaries.reap`: under
+    /// the registry's lock, so the signal cleanup never kills its pid once it may be reused.
     private func reap(blocking: Bool) -> Bool {
-        var word: Int32 = 0
-        while true {
-            let result = waitpid(pid, &word, blocking ? 0 : WNOHANG)
-            if result == pid {
-                status = ChildStatus(waitStatus: word)
-                hook?.reaped(pid)
-                return true
-            }
-            if result < 0 && errno == EINTR { continue }
-            if result < 0 {
-                // Reaped elsewhere (ECHILD): nothing is left to wait for.
-                status = status ?? .signalled(SIGKILL)
-                return true
-            }
-            return false
-        }
+        guard let word = Temporaries.reap(pid, blocking: blocking) else { return false }
+        status = ChildStatus(waitStatus: word)
+        return true
     }
 
     /// Tells Python the check is over (`END `: `serve` returns), then stops and reaps it.
     func finish() throws(ExternalError) {
-        try send(.end, [], waitingFor: "the end of the check")
+        try send(.end, [], waitingFor: "the end of the check", by: deadline())
         stop()
     }
 
@@ -273,6 +280,18 @@ final class PythonProcess {
         defer { spawnLock.unlock() }
         let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
         return code == 0 ? .success(pid) : .failure(Errno(code))
+    }
+
+    /// When a call must be over: `seconds` after it was made.
+    struct Deadline {
+        let seconds: Double
+        /// `DispatchTime`'s uptime, in nanoseconds.
+        let end: UInt64
+
+        init(seconds: Double) {
+            self.seconds = seconds
+            end = DispatchTime.now().uptimeNanoseconds &+ UInt64(Swift.min(seconds, 1e9) * 1e9)
+        }
     }
 
     struct Errno: Error {

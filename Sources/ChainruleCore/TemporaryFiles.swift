@@ -52,7 +52,7 @@ public enum Temporaries {
 
     /// Starts a child with `spawn` (which returns its pid, or nil when it could
     /// not start) under the registry's lock, and tracks it.
-    static func start(_ spawn: () -> pid_t?) -> pid_t? {
+    package static func start(_ spawn: () -> pid_t?) -> pid_t? {
         state.withLock { state in
             let pid = spawn()
             if let pid { state.children.insert(pid) }
@@ -63,7 +63,7 @@ public enum Temporaries {
     /// `waitpid` under the registry's lock — so a cleanup never kills a pid
     /// that was reaped (and perhaps reused) — forgetting the child once it is
     /// reaped. Its wait status, or nil while it still runs (`blocking: false`).
-    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+    package static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
         state.withLock { state -> Int32? in
             var status: Int32 = 0
             while true {
@@ -79,16 +79,11 @@ public enum Temporaries {
     /// The tracked children running now.
     public static var children: Set<pid_t> { state.withLock { $0.children } }
 
-    /// Kills every tracked child (SIGKILL); whoever waits on one then sees it end.
-    public static func killChildren() {
-        state.withLock { state in for pid in state.children { kill(pid, SIGKILL) } }
-    }
-
     // MARK: Folders
 
     /// Makes a new, tracked, hidden folder inside `parent`. Fails with the
     /// system's reason (permission denied, no space, read-only file system).
-    static func makeFolder(in parent: String) throws(POSIXError) -> String {
+    package static func makeFolder(in parent: String) throws(POSIXError) -> String {
         try state.withLock { (state) throws(POSIXError) -> String in
             while true {
                 state.made += 1
@@ -104,7 +99,7 @@ public enum Temporaries {
 
     /// Renames `from` to `to` (atomically replacing a file there). A tracked
     /// folder that is renamed is no longer temporary: it is forgotten.
-    static func rename(_ from: String, to: String) throws(POSIXError) {
+    package static func rename(_ from: String, to: String) throws(POSIXError) {
         try state.withLock { (state) throws(POSIXError) in
             guard Foundation.rename(from, to) == 0 else { throw POSIXError.current }
             state.folders.remove(from)
@@ -112,7 +107,7 @@ public enum Temporaries {
     }
 
     /// Removes a tracked folder and whatever is still in it, and forgets it.
-    static func remove(folder: String) {
+    package static func remove(folder: String) {
         state.withLock { state in
             try? FileManager.default.removeItem(atPath: folder)
             state.folders.remove(folder)
