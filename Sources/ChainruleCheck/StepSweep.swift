@@ -57,6 +57,11 @@ extension GradientCheck {
         let op = node.op!
         let inputs = node.inputs.map { values[$0.index] }
         let output = values[id.index]
+        // A difference quotient of NaN or infinity measures nothing: say so rather than draw it.
+        guard inputs.allSatisfy(\.allFinite), output.allFinite else {
+            throw .invalidValue(node: id, nodeName: node.displayName, location: node.location, ValueError(
+                op: op.name, "its inputs or its output hold NaN or infinity at the program's values: a step sweep needs finite values"))
+        }
         let u = Tensor.randn(output.shape, seed: options.seed &+ UInt64(id.index) &+ 0xC0DE)
         let gradients = op.backward(inputs, output: output, gradient: u)
         var best: (input: Int, element: Int, value: Double) = (0, 0, -1)
