@@ -5,7 +5,7 @@ SWIFT  ?= swift
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN     = .build/release/chainrule
 
-.PHONY: deps build run test bench gallery docs clean
+.PHONY: deps build run test bench bench-vs gallery docs clean
 
 # Installs libgraphviz-dev and libcairo2-dev when pkg-config cannot find them.
 deps:
@@ -29,6 +29,11 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product chainrule-bench
 	.build/release/chainrule-bench
+
+# Chainrule against torch, micrograd and torchviz, side by side (scripts/bench-vs.sh
+# builds the Python side outside the repository). Not part of `make test`.
+bench-vs: build
+	CHAINRULE=$(BIN) scripts/bench-vs.sh
 
 # docs/gallery/: every figure with the command that drew it.
 gallery: build
