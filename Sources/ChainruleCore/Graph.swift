@@ -244,6 +244,10 @@ public final class Graph {
                 values.append(value)
                 continue
             }
+            if let value = scalarValue(node, values) {
+                values.append(value)
+                continue
+            }
             let inputs = node.inputs.map { values[$0.index] }
             do {
                 try op.validate(inputs)
@@ -262,6 +266,7 @@ public final class Graph {
         gradients[output.index] = seed
         for i in stride(from: output.index, through: 0, by: -1) {
             guard let op = nodes[i].op, let gradient = gradients[i] else { continue }
+            if scalarBackward(nodes[i], values, gradient, into: &gradients) { continue }
             let inputs = nodes[i].inputs.map { values[$0.index] }
             let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
             for (k, input) in nodes[i].inputs.enumerated() {

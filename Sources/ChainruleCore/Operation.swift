@@ -37,6 +37,15 @@ public protocol Operation: Sendable {
     /// the patterns at `x + h` and `x − h` to report kinks instead of failures.
     /// Smooth ops return `[]` (the default).
     func branches(_ inputs: [Tensor]) -> [Int]
+
+    /// The op on plain Doubles, for a node whose inputs and output are
+    /// scalars (see ScalarRules.swift): the output for `a` (and `b` for
+    /// two-input ops), or nil (the default) when the op has no scalar rule.
+    func scalarForward(_ a: Double, _ b: Double) -> Double?
+
+    /// The gradients the scalar rule sends to `a` and `b` for upstream
+    /// gradient `g`, or nil (the default) when the op has no scalar rule.
+    func scalarBackward(_ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)?
 }
 
 extension Operation {
@@ -45,6 +54,8 @@ extension Operation {
     public func isDifferentiable(input index: Int) -> Bool { true }
     public func validate(_ inputs: [Tensor]) throws(ValueError) {}
     public func branches(_ inputs: [Tensor]) -> [Int] { [] }
+    public func scalarForward(_ a: Double, _ b: Double) -> Double? { nil }
+    public func scalarBackward(_ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)? { nil }
 
     /// The registry entry of this op, if it has one.
     public var spec: OpSpec? { Registry.spec(named: name) }

@@ -71,7 +71,18 @@ struct Lexer {
         self.file = file
     }
 
-    private static let symbols: Set<UInt8> = Set("()[]{},:=+-*/^@".utf8)
+    /// Which bytes are the one-byte symbols `( ) [ ] { } , : = + - * / ^ @`:
+    /// a table, as this test runs for every token of files of a million lines.
+    private static let isSymbolByte: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "()[]{},:=+-*/^@".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    /// ASCII letters and `_`, which start a name; with digits they continue one.
+    private static func isASCIINameStart(_ b: UInt8) -> Bool {
+        (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
+    }
 
     /// The UTF-8 byte-order mark some editors write at the start of a file.
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -96,19 +107,11 @@ struct Lexer {
                 lexString(start: start, startLine: startLine, startColumn: startColumn)
             case _ where Self.isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && Self.isDigit(bytes[index + 1])):
                 lexNumber(start: start, startLine: startLine, startColumn: startColumn)
-            case _ where Self.nameStart(bytes, at: index) != nil:
-                while index < bytes.count {
-                    if let length = Self.namePart(bytes, at: index) {
-                        for _ in 0..<length { advance() }
-                    } else if bytes[index] == UInt8(ascii: "."), let length = Self.nameStart(bytes, at: index + 1) {
-                        for _ in 0...length { advance() }
-                    } else {
-                        break
-                    }
-                }
+            case _ where Self.isASCIINameStart(byte) || (byte >= 0x80 && Self.nameStart(bytes, at: index) != nil):
+                lexName()
                 let text = String(decoding: bytes[start..<index], as: UTF8.self)
                 tokens.append(Token(kind: .identifier, text: text, line: startLine, column: startColumn, length: column - startColumn, start: start, end: index))
-            case _ where Self.symbols.contains(byte):
+            case _ where Self.isSymbolByte[Int(byte)]:
                 advance()
                 let c = Character(Unicode.Scalar(byte))
                 tokens.append(Token(kind: .symbol(c), text: String(c), line: startLine, column: startColumn, length: 1, start: start, end: index))
@@ -126,6 +129,24 @@ struct Lexer {
             }
         }
         tokens.append(Token(kind: .end, text: "", line: line, column: column, length: 1, start: bytes.count, end: bytes.count))
+    }
+
+    /// Moves past a name: its parts, and `.` between parts (`h.W`). ASCII
+    /// letters, digits and `_` take the short way (one byte, one column).
+    private mutating func lexName() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            if Self.isASCIINameStart(byte) || Self.isDigit(byte) {
+                index += 1
+                column += 1
+            } else if byte >= 0x80, let length = Self.namePart(bytes, at: index) {
+                for _ in 0..<length { advance() }
+            } else if byte == UInt8(ascii: "."), let length = Self.nameStart(bytes, at: index + 1) {
+                for _ in 0...length { advance() }
+            } else {
+                return
+            }
+        }
     }
 
     /// Moves past one byte, counting a column per Unicode scalar (UTF-8
