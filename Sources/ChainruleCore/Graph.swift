@@ -109,11 +109,23 @@ public final class Graph {
     public var count: Int { nodes.count }
     public subscript(id: NodeID) -> Node { nodes[id.index] }
 
+    /// One field of a node, without copying the whole node (its op, inputs,
+    /// name, location and tensors): what a front end building a graph of
+    /// tens of thousands of nodes asks after each one.
+    public func shape(of id: NodeID) -> [Int] { nodes[id.index].shape }
+    public func name(of id: NodeID) -> String? { nodes[id.index].name }
+
+    /// The first node, in order, whose value holds a NaN or an infinity.
+    public var firstNonFiniteValue: NodeID? {
+        for i in nodes.indices where !(nodes[i].value?.allFinite ?? true) { return NodeID(i) }
+        return nil
+    }
+
     /// The leaves: inputs, params and constants.
-    public var leaves: [NodeID] { nodes.filter { $0.role.isLeaf }.map(\.id) }
+    public var leaves: [NodeID] { nodes.indices.filter { nodes[$0].role.isLeaf }.map(NodeID.init) }
     /// The leaves that get a gradient: inputs and params.
     public var differentiableLeaves: [NodeID] {
-        nodes.filter { $0.role == .input || $0.role == .param }.map(\.id)
+        nodes.indices.filter { nodes[$0].role == .input || nodes[$0].role == .param }.map(NodeID.init)
     }
 
     // MARK: Building

@@ -214,11 +214,11 @@ final class ProgramCompiler {
             diagnostics.append(Diagnostic(error.message, at: error.location ?? SourceLocation(file: file, line: 0, column: 0)))
             return
         }
-        let shape = graph[output].shape
+        let shape = graph.shape(of: output)
         if !shape.isEmpty {
             notes.append("the output \(name) has shape \(describeShape(shape)); gradients are those of sum(\(name))")
         }
-        if let bad = graph.nodes.first(where: { !($0.value?.allFinite ?? true) }) {
+        if let bad = graph.firstNonFiniteValue.map({ graph[$0] }) {
             let place = bad.location.map { " (line \($0.line), column \($0.column))" } ?? ""
             notes.append("a NaN or infinity first appears at \(bad.displayName)\(place)")
         }
@@ -272,7 +272,7 @@ final class ProgramCompiler {
         let node = try compileExpression(value)
         // A node this binding made takes its name (over a layer's provisional
         // `h.conv2d`); an existing node reached by `b = (a)` keeps its own.
-        if graph.nodes[node.index].name == nil || node.index >= firstNew { graph.setName(name, of: node) }
+        if graph.name(of: node) == nil || node.index >= firstNew { graph.setName(name, of: node) }
         return node
     }
 
@@ -461,18 +461,20 @@ final class ProgramCompiler {
         } catch {
             throw failure(error.message, at: token)
         }
-        try checkSize(graph.nodes[node.index].shape, what: "the result of \(op.name)", at: token)
-        try reserveMemory(graph.nodes[node.index].shape, at: token)
+        let shape = graph.shape(of: node)
+        try checkSize(shape, what: "the result of \(op.name)", at: token)
+        try reserveMemory(shape, at: token)
         return node
     }
 
     /// Refuses a shape holding more than `maxElements` elements (counted
-    /// without overflow), before anything of that size is allocated.
-    func checkSize(_ shape: [Int], what: String, at token: Token) throws(CompileFailure) {
+    /// without overflow), before anything of that size is allocated. `what`
+    /// is worded only for the error: this runs for every node.
+    func checkSize(_ shape: [Int], what: @autoclosure () -> String, at token: Token) throws(CompileFailure) {
         let count = Tensor.checkedElementCount(shape)
         if (count ?? .max) > options.maxElements {
             let countText = count.map(String.init) ?? "more than \(Int.max)"
-            throw failure("\(what) would have shape \(describeShape(shape)), \(countText) elements: over the limit of \(options.maxElements) (--max-elements)", at: token)
+            throw failure("\(what()) would have shape \(describeShape(shape)), \(countText) elements: over the limit of \(options.maxElements) (--max-elements)", at: token)
         }
     }
 
