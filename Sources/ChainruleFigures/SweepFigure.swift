@@ -8,7 +8,8 @@ public enum SweepFigure {
     /// |rule − numeric| against h on log–log axes for central, five-point and Richardson, with
     /// the truncation slopes h² and h⁴ (a decade above the central and five-point curves) and the
     /// rounding line ε·Σ|u f|/h, and the checker's steps marked: central's default h and the h
-    /// Richardson chose. 680 × 420 points: fitted to a 16:9 slide its 12-point text is over 15 points.
+    /// Richardson chose, labelled above the frame where no slope line can cross them. A 16:9 slide
+    /// page, its smallest text 14 pt once fitted into the slide's content area.
     public static func figure(_ sweep: StepSweep, palette: Palette = .default) -> PlotFigure {
         let theme = Theme(palette: palette)
         let floor = 1e-17
@@ -45,7 +46,7 @@ public enum SweepFigure {
         let chosen = formatNumber(sweep.richardsonChosenStep, significant: 2)
         return PlotFigure(
             title: "Step sweep of \(sweep.node) (\(sweep.op)): Richardson chose h = \(chosen)", panels: [plot],
-            size: Size(680, 420), palette: palette)
+            palette: palette)
     }
 
     private static func describeIndex(_ index: [Int]) -> String {
