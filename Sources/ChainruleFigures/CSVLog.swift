@@ -43,9 +43,9 @@ public struct CSVLog: Sendable {
     public static func parse(_ text: String, file: String) throws(CSVLogError) -> CSVLog {
         var header: [String]?
         var rows: [[Double]] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, and a newline: Windows and Python's csv module end lines so.
+        for (index, content) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = index + 1
-            let content = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
             if content.allSatisfy(\.isWhitespace) || content.hasPrefix("#") { continue }
             let fields = content.split(separator: ",", omittingEmptySubsequences: false).map { field -> String in
                 var f = field.trimmingCharacters(in: .whitespaces)

@@ -30,7 +30,7 @@ struct PlotPainter {
         theme = figure.theme
         measurer = TextMeasurer(theme: theme)
         let fit = figure.fit
-        unit = fit.textSize(1)
+        unit = fit.textScale
         // The smallest text, ticks and legend, reads 14 pt on the slide.
         tickStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize))
         labelStyle = TextStyle(color: theme.text, size: fit.textSize(15))
@@ -149,7 +149,11 @@ struct PlotPainter {
                 return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
             }
             let finite = values.filter(\.isFinite)
-            let (range, ticks, step) = Ticks.linear(finite.min() ?? 0, finite.max() ?? 1, target: target)
+            // A little room past the data, so a curve at its extreme does not run along the frame
+            // (never below zero for data that does not go there: bars stand on it).
+            let (lo, hi) = (finite.min() ?? 0, finite.max() ?? 1)
+            let room = (hi - lo) * 0.02
+            let (range, ticks, step) = Ticks.linear(lo >= 0 ? max(0, lo - room) : lo - room, hi + room, target: target)
             return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
         case .log:
             let positive = values.filter { $0 > 0 && $0.isFinite }

@@ -44,7 +44,7 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let padded = c.input + 2 * c.pad
-        let cell = min(44 * u, 360 * u / Double(padded))
+        let cell = min(32 * u, 288 * u / Double(padded))
         let left = 0.0, top = 40 * u
         let first = theme.series[0], second = theme.series[1]
         let body = pen.style(16), bold = pen.style(17, bold: true), small = pen.style(14, color: theme.muted)
@@ -78,7 +78,7 @@ extension Diagrams {
         }
         // The output grid.
         let gridRight = left + Double(padded) * cell
-        let outputCell = min(56 * u, 300 * u / Double(c.output))
+        let outputCell = min(46 * u, 240 * u / Double(c.output))
         let outputLeft = gridRight + 170 * u, outputTop = top + (Double(padded) * cell - Double(c.output) * outputCell) / 2
         pen.arrow(Point(gridRight + 24 * u, top + Double(padded) * cell / 2), Point(outputLeft - 24 * u, top + Double(padded) * cell / 2), width: 2)
         pen.text("kernel \(c.kernel)×\(c.kernel)", x: (gridRight + outputLeft) / 2, y: top + Double(padded) * cell / 2 - 22 * u, body)
@@ -90,7 +90,7 @@ extension Diagrams {
                 pen.rect(r, fill: fill, stroke: theme.stroke, width: 1)
             }
         }
-        let formulaY = top + Double(padded) * cell + 70 * u
+        let formulaY = top + Double(padded) * cell + 50 * u
         pen.text("output = (N − F + 2P)/S + 1", x: outputLeft, y: outputTop + Double(c.output) * outputCell + 36 * u, small, anchor: .left)
         pen.text("= \(c.formula)", x: outputLeft, y: outputTop + Double(c.output) * outputCell + 66 * u, pen.style(18, bold: true), anchor: .left)
         pen.text("N = \(c.input), F = \(c.kernel), S = \(c.stride), P = \(c.pad): \(c.output * c.output) kernel positions, one output each",

@@ -71,7 +71,7 @@ public struct Diagram: Sendable {
     func paint(on canvas: Canvas) {
         let theme = self.theme
         let page = size
-        let unit = fit.textSize(1)
+        let unit = fit.textScale
         let margin = 14 * unit
         var top = margin
         if let title {
@@ -112,7 +112,7 @@ final class DiagramPen {
     let measurer: TextMeasurer
     private(set) var marks: [Mark] = []
     /// Points per content-area point on the 960 × 540 slide: sizes below are multiplied by it.
-    let unit = SlideFit.slide.textSize(1)
+    let unit = SlideFit.slide.textScale
 
     init(palette: Palette) {
         theme = Theme(palette: palette)
@@ -121,7 +121,7 @@ final class DiagramPen {
 
     /// Text `fitted` points tall on the slide (14 is the smallest any diagram uses).
     func style(_ fitted: Double = 14, color: RGB? = nil, bold: Bool = false) -> TextStyle {
-        TextStyle(color: color ?? theme.text, size: fitted * unit, bold: bold)
+        TextStyle(color: color ?? theme.text, size: SlideFit.slide.textSize(fitted), bold: bold)
     }
 
     func width(_ text: String, _ style: TextStyle) -> Double { measurer.width(text, style) }

@@ -48,7 +48,7 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let columns = net.widths.count
-        let width = 860 * u, height = 330 * u
+        let width = 690 * u, height = 250 * u
         let step = columns > 1 ? width / Double(columns - 1) : 0
         let drawn = net.widths.map { min($0, maxDrawnUnits) }
         let spacing = height / Double(max((drawn.max() ?? 1) - 1, 1))

@@ -54,12 +54,18 @@ public struct NeuronNumbers: Sendable {
         _ = try Self.activationOp(activation)
     }
 
-    /// The registry op called `name`, if it maps a vector elementwise to one of the same shape.
+    /// The registry op called `name`, if it is an activation or elementwise op of one
+    /// input that acts on each element alone (softmax, which mixes them, is not one).
     static func activationOp(_ name: String) throws(FigureError) -> any ChainruleCore.Operation {
+        let probe = [-1.5, 0.25, 2.0]
         let candidates = Registry.names.filter { candidate in
-            guard let spec = Registry.spec(named: candidate), spec.parameters.filter(\.isTensorInput).count == 1,
-                  let op = try? spec.make(tensorInputs: spec.parameters.filter(\.isTensorInput).map(\.name)) else { return false }
-            return (try? op.outputShape([[3]])) == [3]
+            guard let spec = Registry.spec(named: candidate), ["activations", "elementwise"].contains(spec.family),
+                  spec.parameters.filter(\.isTensorInput).count == 1,
+                  let op = try? spec.make(tensorInputs: spec.parameters.filter(\.isTensorInput).map(\.name)),
+                  (try? op.outputShape([[3]])) == [3] else { return false }
+            let together = op.forward([Tensor(shape: [3], data: probe)]).data
+            let apart = probe.map { op.forward([Tensor(shape: [1], data: [$0])]).data[0] }
+            return zip(together, apart).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
         }
         guard candidates.contains(name), let spec = Registry.spec(named: name),
               let op = try? spec.make(tensorInputs: spec.parameters.filter(\.isTensorInput).map(\.name)) else {
@@ -123,7 +129,7 @@ public enum Diagrams {
         let spacing = min(96 * u, 400 * u / Double(max(count, 1)))
         let height = max(Double(count - 1) * spacing, 200 * u)
         let mid = height / 2
-        let inputX = 120 * u, sumX = 470 * u, activationX = 680 * u, outputX = 880 * u
+        let inputX = 100 * u, sumX = 430 * u, activationX = 620 * u, outputX = 790 * u
         let inputRadius = 30 * u, sumRadius = 62 * u
         let body = pen.style(16), small = pen.style(14, color: theme.muted), big = pen.style(20, bold: true)
         let weightStyle = pen.style(16, color: theme.local, bold: true), valueStyle = pen.style(16, color: theme.value, bold: true)

@@ -24,10 +24,10 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let numbers = poolingNumbers()
-        let cell = 44 * u
+        let cell = 36 * u
         let tints = [theme.series[0], theme.series[1], theme.series[2], theme.series[3]].map { $0.mixed(with: .white, 0.78) }
         func window(_ row: Int, _ column: Int) -> Int { (row / 2) * 2 + column / 2 }
-        let valueStyle = pen.style(15, bold: true), gradientStyle = pen.style(15, color: theme.gradient, bold: true)
+        let valueStyle = pen.style(14, bold: true), gradientStyle = pen.style(14, color: theme.gradient, bold: true)
         let heading = pen.style(18, bold: true), body = pen.style(15), small = pen.style(14, color: theme.muted)
 
         /// A grid of numbers; `tinted` colours the 4×4 grid's windows, `marked` outlines cells thickly.
@@ -53,14 +53,14 @@ extension Diagrams {
         let winners = Set(numbers.maxGradient.indices.filter { numbers.maxGradient[$0] != 0 })
         let halves: [(title: String, x: Double, output: [Double], gradient: [Double], forward: String, backward: String, marked: Set<Int>)] = [
             ("max pooling 2×2, stride 2", 0, numbers.max, numbers.maxGradient, "max", "all to the max", winners),
-            ("average pooling 2×2, stride 2", 480 * u, numbers.average, numbers.averageGradient, "mean", "¼ to each cell", []),
+            ("average pooling 2×2, stride 2", 450 * u, numbers.average, numbers.averageGradient, "mean", "¼ to each cell", []),
         ]
-        let forwardTop = 40 * u, backwardTop = forwardTop + 4 * cell + 92 * u
+        let forwardTop = 36 * u, backwardTop = forwardTop + 4 * cell + 62 * u
         for half in halves {
             let x = half.x
             pen.text(half.title, x: x, y: forwardTop - 24 * u, heading, anchor: .left)
             grid(poolingInput, side: 4, at: Point(x, forwardTop), style: valueStyle, tinted: true, marked: half.marked) { formatNumber($0) }
-            let outputX = x + 4 * cell + 120 * u, outputTop = forwardTop + cell
+            let outputX = x + 4 * cell + 100 * u, outputTop = forwardTop + cell
             pen.arrow(Point(x + 4 * cell + 14 * u, forwardTop + 2 * cell), Point(outputX - 14 * u, forwardTop + 2 * cell), width: 2)
             pen.text(half.forward, x: (x + 4 * cell + outputX) / 2, y: forwardTop + 2 * cell - 20 * u, body)
             grid(half.output, side: 2, at: Point(outputX, outputTop), style: valueStyle, tinted: false) { formatNumber($0) }
