@@ -136,7 +136,9 @@ struct PlotPainter {
         }
     }
 
-    func layoutAxis(_ axis: Axis, values: [Double], exact: ClosedRange<Double>?, target: Int) -> AxisLayout {
+    /// `padded` leaves 2 % of room past the data (for y, so a curve at its extreme does not run
+    /// along the frame; x ends where the data does, on its nice ticks).
+    func layoutAxis(_ axis: Axis, values: [Double], exact: ClosedRange<Double>?, target: Int, padded: Bool = false) -> AxisLayout {
         if let categories = axis.categories {
             let ticks = categories.indices.map(Double.init)
             let range = axis.range ?? (-0.5...(Double(categories.count) - 0.5))
@@ -149,10 +151,9 @@ struct PlotPainter {
                 return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
             }
             let finite = values.filter(\.isFinite)
-            // A little room past the data, so a curve at its extreme does not run along the frame
-            // (never below zero for data that does not go there: bars stand on it).
+            // Never below zero for data that does not go there: bars stand on it.
             let (lo, hi) = (finite.min() ?? 0, finite.max() ?? 1)
-            let room = (hi - lo) * 0.02
+            let room = padded ? (hi - lo) * 0.02 : 0
             let (range, ticks, step) = Ticks.linear(lo >= 0 ? max(0, lo - room) : lo - room, hi + room, target: target)
             return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
         case .log:
@@ -228,7 +229,7 @@ struct PlotPainter {
 
     func paint(_ panel: Plot, styled: (bars: [RGB], lines: [StyledLine], legend: [LegendEntry]), legendBand: Double, in area: Rect, on canvas: Canvas) {
         let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
-        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6)
+        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6, padded: true)
         let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
         let guide = measurer.lineMetrics(guideStyle)
         let beside = legendBeside(styled.legend, panelWidth: area.width)

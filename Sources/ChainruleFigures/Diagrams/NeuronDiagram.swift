@@ -129,8 +129,8 @@ public enum Diagrams {
         let spacing = min(96 * u, 400 * u / Double(max(count, 1)))
         let height = max(Double(count - 1) * spacing, 200 * u)
         let mid = height / 2
-        let inputX = 100 * u, sumX = 430 * u, activationX = 620 * u, outputX = 790 * u
-        let inputRadius = 30 * u, sumRadius = 62 * u
+        let inputX = 100 * u, sumX = 410 * u, activationX = 650 * u, outputX = 810 * u
+        let inputRadius = 30 * u, sumRadius = 56 * u
         let body = pen.style(16), small = pen.style(14, color: theme.muted), big = pen.style(20, bold: true)
         let weightStyle = pen.style(16, color: theme.local, bold: true), valueStyle = pen.style(16, color: theme.value, bold: true)
         let headingY = mid - Double(count - 1) * spacing / 2 - inputRadius - 30 * u
@@ -156,12 +156,12 @@ public enum Diagrams {
         // Σ with the bias entering from below.
         let sum = Point(sumX, mid)
         pen.circle(sum, radius: sumRadius, fill: theme.opFill, stroke: theme.stroke, width: 2)
-        pen.text("Σ wᵢxᵢ + b", x: sumX, y: mid, pen.style(16, bold: true))
+        pen.text("Σ wᵢxᵢ + b", x: sumX, y: mid, pen.style(15, bold: true))
         let biasY = mid + sumRadius + 70 * u
         pen.arrow(Point(sumX, biasY - 14 * u), Point(sumX, mid + sumRadius), width: 1.6)
         pen.text("b = \(number(n.bias))", x: sumX, y: biasY, weightStyle)
         // z on the wire to the activation.
-        let boxWidth = 150 * u, boxHeight = 84 * u
+        let boxWidth = 140 * u, boxHeight = 84 * u
         let box = Rect(x: activationX - boxWidth / 2, y: mid - boxHeight / 2, width: boxWidth, height: boxHeight)
         pen.arrow(Point(sumX + sumRadius, mid), Point(box.x, mid), width: 2)
         pen.text("z = \(number(n.preActivation))", x: (sumX + sumRadius + box.x) / 2, y: mid - 22 * u, valueStyle)

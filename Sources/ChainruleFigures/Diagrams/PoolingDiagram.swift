@@ -24,7 +24,7 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let numbers = poolingNumbers()
-        let cell = 36 * u
+        let cw = 42 * u, ch = 36 * u
         let tints = [theme.series[0], theme.series[1], theme.series[2], theme.series[3]].map { $0.mixed(with: .white, 0.78) }
         func window(_ row: Int, _ column: Int) -> Int { (row / 2) * 2 + column / 2 }
         let valueStyle = pen.style(14, bold: true), gradientStyle = pen.style(14, color: theme.gradient, bold: true)
@@ -34,19 +34,19 @@ extension Diagrams {
         func grid(_ values: [Double], side: Int, at origin: Point, style: TextStyle, tinted: Bool, marked: Set<Int> = [], format: (Double) -> String) {
             for r in 0..<side {
                 for c in 0..<side {
-                    let rect = Rect(x: origin.x + Double(c) * cell, y: origin.y + Double(r) * cell, width: cell, height: cell)
+                    let rect = Rect(x: origin.x + Double(c) * cw, y: origin.y + Double(r) * ch, width: cw, height: ch)
                     let fill = tinted ? tints[window(r, c)] : side == 2 ? tints[r * 2 + c] : theme.background
                     pen.rect(rect, fill: fill, stroke: theme.clusterStroke, width: 0.8)
                     pen.text(format(values[r * side + c]), x: rect.center.x, y: rect.center.y, style)
                 }
             }
-            pen.rect(Rect(x: origin.x, y: origin.y, width: Double(side) * cell, height: Double(side) * cell), stroke: theme.stroke, width: 1.6)
+            pen.rect(Rect(x: origin.x, y: origin.y, width: Double(side) * cw, height: Double(side) * ch), stroke: theme.stroke, width: 1.6)
             if side == 4 {
-                pen.line([Point(origin.x + 2 * cell, origin.y), Point(origin.x + 2 * cell, origin.y + 4 * cell)], color: theme.stroke, width: 1.6)
-                pen.line([Point(origin.x, origin.y + 2 * cell), Point(origin.x + 4 * cell, origin.y + 2 * cell)], color: theme.stroke, width: 1.6)
+                pen.line([Point(origin.x + 2 * cw, origin.y), Point(origin.x + 2 * cw, origin.y + 4 * ch)], color: theme.stroke, width: 1.6)
+                pen.line([Point(origin.x, origin.y + 2 * ch), Point(origin.x + 4 * cw, origin.y + 2 * ch)], color: theme.stroke, width: 1.6)
             }
             for k in marked {
-                let rect = Rect(x: origin.x + Double(k % side) * cell + 3 * u, y: origin.y + Double(k / side) * cell + 3 * u, width: cell - 6 * u, height: cell - 6 * u)
+                let rect = Rect(x: origin.x + Double(k % side) * cw + 3 * u, y: origin.y + Double(k / side) * ch + 3 * u, width: cw - 6 * u, height: ch - 6 * u)
                 pen.rect(rect, stroke: theme.stroke, width: 3, radius: 4)
             }
         }
@@ -55,22 +55,22 @@ extension Diagrams {
             ("max pooling 2×2, stride 2", 0, numbers.max, numbers.maxGradient, "max", "all to the max", winners),
             ("average pooling 2×2, stride 2", 450 * u, numbers.average, numbers.averageGradient, "mean", "¼ to each cell", []),
         ]
-        let forwardTop = 36 * u, backwardTop = forwardTop + 4 * cell + 62 * u
+        let forwardTop = 36 * u, backwardTop = forwardTop + 4 * ch + 66 * u
         for half in halves {
             let x = half.x
             pen.text(half.title, x: x, y: forwardTop - 24 * u, heading, anchor: .left)
             grid(poolingInput, side: 4, at: Point(x, forwardTop), style: valueStyle, tinted: true, marked: half.marked) { formatNumber($0) }
-            let outputX = x + 4 * cell + 100 * u, outputTop = forwardTop + cell
-            pen.arrow(Point(x + 4 * cell + 14 * u, forwardTop + 2 * cell), Point(outputX - 14 * u, forwardTop + 2 * cell), width: 2)
-            pen.text(half.forward, x: (x + 4 * cell + outputX) / 2, y: forwardTop + 2 * cell - 20 * u, body)
+            let outputX = x + 4 * cw + 100 * u, outputTop = forwardTop + ch
+            pen.arrow(Point(x + 4 * cw + 14 * u, forwardTop + 2 * ch), Point(outputX - 14 * u, forwardTop + 2 * ch), width: 2)
+            pen.text(half.forward, x: (x + 4 * cw + outputX) / 2, y: forwardTop + 2 * ch - 20 * u, body)
             grid(half.output, side: 2, at: Point(outputX, outputTop), style: valueStyle, tinted: false) { formatNumber($0) }
-            pen.text("output", x: outputX + cell, y: outputTop - 18 * u, small)
+            pen.text("output", x: outputX + cw, y: outputTop - 18 * u, small)
 
             pen.text("backward: the gradient goes \(half.backward)", x: x, y: backwardTop - 24 * u, body, anchor: .left)
             grid(half.gradient, side: 4, at: Point(x, backwardTop), style: gradientStyle, tinted: true, marked: half.marked) { formatNumber($0) }
-            pen.arrow(Point(outputX - 14 * u, backwardTop + 2 * cell), Point(x + 4 * cell + 14 * u, backwardTop + 2 * cell), color: theme.gradient, width: 2)
-            grid(poolingUpstream, side: 2, at: Point(outputX, backwardTop + cell), style: gradientStyle, tinted: false) { formatNumber($0) }
-            pen.text("upstream", x: outputX + cell, y: backwardTop + cell - 18 * u, small)
+            pen.arrow(Point(outputX - 14 * u, backwardTop + 2 * ch), Point(x + 4 * cw + 14 * u, backwardTop + 2 * ch), color: theme.gradient, width: 2)
+            grid(poolingUpstream, side: 2, at: Point(outputX, backwardTop + ch), style: gradientStyle, tinted: false) { formatNumber($0) }
+            pen.text("upstream", x: outputX + cw, y: backwardTop + ch - 18 * u, small)
         }
         return pen.diagram(title: "Pooling: max routes the gradient to the winner, average shares it", palette: palette)
     }
