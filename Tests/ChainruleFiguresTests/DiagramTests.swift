@@ -27,18 +27,12 @@ func slideFitTextSize(svg: String) -> Double? {
     return smallest * min(900 / width, 460 / height)
 }
 
-/// Every drawing this suite owns, by name, with its defaults (network and templates from samples).
-func ownDrawings(palette: Palette = .default) throws -> [(name: String, drawing: LectureDrawing)] {
-    var drawings: [(String, LectureDrawing)] = []
-    for figure in LectureFigures.all where !figure.needsProgram {
-        drawings.append((figure.name, try figure.make(palette)))
-    }
+/// A lecture figure drawn with its defaults; network and templates from samples/mlp.grad and digits-classifier.grad.
+func ownDrawing(_ name: String, palette: Palette = .default) throws -> LectureDrawing {
+    let figure = try #require(LectureFigures.named(name))
     var request = FigureRequest(palette: palette)
-    request.program = try sampleProgram("mlp.grad")
-    drawings.append(("network", try #require(LectureFigures.named("network")).make(request)))
-    request.program = try sampleProgram("digits-classifier.grad")
-    drawings.append(("templates", try #require(LectureFigures.named("templates")).make(request)))
-    return drawings
+    if figure.needsProgram { request.program = try sampleProgram(name == "network" ? "mlp.grad" : "digits-classifier.grad") }
+    return try figure.make(request)
 }
 
 @Suite("Lecture diagrams")
@@ -46,7 +40,8 @@ struct DiagramTests {
     @Test("every chart and diagram reads at least 14 pt fitted into a 16:9 slide's content area")
     func slideFit() throws {
         var table: [String] = []
-        for (name, drawing) in try ownDrawings() {
+        for name in LectureFigures.names {
+            let drawing = try ownDrawing(name)
             if case .graph = drawing { continue }
             let size = try #require(slideFitTextSize(svg: try drawing.svg()))
             table.append("\(name) \(String(format: "%.1f", size))")
@@ -58,7 +53,7 @@ struct DiagramTests {
     @Test("no two texts of a diagram overlap and none leaves the page", arguments: ["neuron", "conv-arithmetic", "pooling", "network", "templates"])
     func textsApart(name: String) throws {
         for palette in Palette.allCases {
-            guard case .diagram(let diagram) = try #require(ownDrawings(palette: palette).first { $0.name == name }).drawing else {
+            guard case .diagram(let diagram) = try ownDrawing(name, palette: palette) else {
                 Issue.record("\(name) is not a diagram")
                 return
             }
@@ -76,7 +71,7 @@ struct DiagramTests {
 
     @Test("every diagram renders to PNG, SVG and PDF", arguments: ["neuron", "conv-arithmetic", "pooling", "network", "templates"])
     func renders(name: String) throws {
-        let drawing = try #require(try ownDrawings().first { $0.name == name }).drawing
+        let drawing = try ownDrawing(name)
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         for format in ["png", "svg", "pdf"] {

@@ -98,7 +98,8 @@ public struct Diagram: Sendable {
             case .polygon(let points, let fill):
                 canvas.fillPolygon(points.map(at), color: fill)
             case .text(let string, let p, var style):
-                style.size *= scale
+                // Rounded up to the hundredth an SVG writes, so the measured size never reads below the designed one.
+                style.size = (style.size * scale * 100).rounded(.up) / 100
                 canvas.text(string, at: at(p), style: style)
             }
         }

@@ -129,7 +129,7 @@ public enum Diagrams {
         let spacing = min(96 * u, 400 * u / Double(max(count, 1)))
         let height = max(Double(count - 1) * spacing, 200 * u)
         let mid = height / 2
-        let inputX = 100 * u, sumX = 410 * u, activationX = 650 * u, outputX = 810 * u
+        let inputX = 100 * u, sumX = 400 * u, activationX = 630 * u, outputX = 780 * u
         let inputRadius = 30 * u, sumRadius = 56 * u
         let body = pen.style(16), small = pen.style(14, color: theme.muted), big = pen.style(20, bold: true)
         let weightStyle = pen.style(16, color: theme.local, bold: true), valueStyle = pen.style(16, color: theme.value, bold: true)

@@ -24,7 +24,7 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let numbers = poolingNumbers()
-        let cw = 42 * u, ch = 36 * u
+        let cw = 42 * u, ch = 34 * u
         let tints = [theme.series[0], theme.series[1], theme.series[2], theme.series[3]].map { $0.mixed(with: .white, 0.78) }
         func window(_ row: Int, _ column: Int) -> Int { (row / 2) * 2 + column / 2 }
         let valueStyle = pen.style(14, bold: true), gradientStyle = pen.style(14, color: theme.gradient, bold: true)
@@ -53,9 +53,9 @@ extension Diagrams {
         let winners = Set(numbers.maxGradient.indices.filter { numbers.maxGradient[$0] != 0 })
         let halves: [(title: String, x: Double, output: [Double], gradient: [Double], forward: String, backward: String, marked: Set<Int>)] = [
             ("max pooling 2×2, stride 2", 0, numbers.max, numbers.maxGradient, "max", "all to the max", winners),
-            ("average pooling 2×2, stride 2", 450 * u, numbers.average, numbers.averageGradient, "mean", "¼ to each cell", []),
+            ("average pooling 2×2, stride 2", 410 * u, numbers.average, numbers.averageGradient, "mean", "¼ to each cell", []),
         ]
-        let forwardTop = 36 * u, backwardTop = forwardTop + 4 * ch + 66 * u
+        let forwardTop = 36 * u, backwardTop = forwardTop + 4 * ch + 58 * u
         for half in halves {
             let x = half.x
             pen.text(half.title, x: x, y: forwardTop - 24 * u, heading, anchor: .left)
