@@ -283,8 +283,8 @@ public enum LectureFigures {
         // truncation h²·|f‴|/6 and rounding about ε·|f|/h.
         let f = Foundation.exp(x), epsilon = Double.ulpOfOne
         let theme = Theme(palette: palette)
-        plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.2))
-        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: theme.reference, width: 1.2))
+        plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.4, dash: .dotted))
+        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: theme.reference, width: 1.4, dash: .dashed))
         plot.guides = [GuideLine(x: 1e-6, label: "h = 1e-6, the checker's default")]
         return PlotFigure(title: "Why h = 1e-6: the error of a finite difference", panels: [plot], palette: palette)
     }
@@ -354,7 +354,7 @@ public enum LectureFigures {
         let sgdColor = theme.series[1], momentumColor = theme.series[0]
         func summary(_ path: [(point: Point, loss: Double)]) -> String { "loss \(formatNumber(path.last!.loss, significant: 2)) after \(steps) steps" }
         plot.lines.append(LineSeries("momentum 0.9, lr \(formatNumber(lr)): \(summary(momentum))", points: momentum.map(\.point), color: momentumColor, width: 2.4))
-        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4))
+        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4, dash: .dashed))
         plot.lines.append(LineSeries("start", points: [sgd[0].point], color: theme.text, drawsLine: false, markerRadius: 5, marker: .triangle))
         plot.lines.append(LineSeries("minimum (1, 1)", points: [Point(1, 1)], color: theme.highlight, drawsLine: false, markerRadius: 6, marker: .diamond))
         plot.lines.append(LineSeries("", points: [sgd.last!.point], color: sgdColor, drawsLine: false, markerRadius: 4.5, inLegend: false))

@@ -463,13 +463,24 @@ struct PlotPainter {
         }
         let xsUp = x1 >= x0, ysUp = y1 <= y0
         for r in 0..<rows {
+            // Neighbours of the same 8-bit colour are one rectangle: a flat stretch costs one SVG element.
+            var start = 0
+            var run: RGB?
+            func finish(at end: Int) {
+                guard let colour = run else { return }
+                // A quarter point of overlap hides the seams antialiasing leaves between cells.
+                canvas.fillRect(Rect(x: area.x + Double(start) * cw, y: area.y + Double(r) * ch, width: Double(end - start) * cw + 0.25, height: ch + 0.25),
+                                radius: 0, color: colour)
+            }
             for c in 0..<columns {
                 let u = (Double(c) + 0.5) / Double(columns), v = (Double(r) + 0.5) / Double(rows)
                 let f = value(xsUp ? u : 1 - u, ysUp ? 1 - v : v)
                 let colour = (f.isFinite ? theme.sequential(colourFraction(f, bar)) : theme.notANumber).mixed(with: .white, heatmap.fade)
-                // A quarter point of overlap hides the seams antialiasing leaves between cells.
-                canvas.fillRect(Rect(x: area.x + Double(c) * cw, y: area.y + Double(r) * ch, width: cw + 0.25, height: ch + 0.25), radius: 0, color: colour)
+                if let current = run, current.hexString == colour.hexString { continue }
+                finish(at: c)
+                (start, run) = (c, colour)
             }
+            finish(at: columns)
         }
     }
 
