@@ -69,6 +69,17 @@ struct DiagramTests {
         }
     }
 
+    @Test("a neuron of eight inputs keeps its texts apart")
+    func wideNeuron() throws {
+        let n = NeuronNumbers(inputs: (1...8).map(Double.init), weights: [0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8], bias: 0, activation: "tanh", source: nil)
+        let frames = try Diagrams.neuron(n).textFrames
+        for i in frames.indices {
+            for j in frames.indices where j > i {
+                #expect(!frames[i].frame.overlaps(frames[j].frame), "'\(frames[i].text)' overlaps '\(frames[j].text)'")
+            }
+        }
+    }
+
     @Test("every diagram renders to PNG, SVG and PDF", arguments: ["neuron", "conv-arithmetic", "pooling", "network", "templates"])
     func renders(name: String) throws {
         let drawing = try ownDrawing(name)

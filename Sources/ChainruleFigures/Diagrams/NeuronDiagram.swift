@@ -130,28 +130,30 @@ public enum Diagrams {
         let height = max(Double(count - 1) * spacing, 200 * u)
         let mid = height / 2
         let inputX = 100 * u, sumX = 400 * u, activationX = 630 * u, outputX = 780 * u
-        let inputRadius = 30 * u, sumRadius = 56 * u
+        // Inputs are rounded boxes wide enough for "-10.00" and at most 80 % of a row tall.
+        let inputHalfWidth = 38 * u, inputHalfHeight = min(26 * u, spacing * 0.4), sumRadius = 56 * u
         let body = pen.style(16), small = pen.style(14, color: theme.muted), big = pen.style(20, bold: true)
         let weightStyle = pen.style(16, color: theme.local, bold: true), valueStyle = pen.style(16, color: theme.value, bold: true)
-        let headingY = mid - Double(count - 1) * spacing / 2 - inputRadius - 30 * u
+        let headingY = mid - Double(count - 1) * spacing / 2 - inputHalfHeight - 30 * u
         pen.text("inputs", x: inputX, y: headingY, small)
         pen.text("weights", x: (inputX + sumX) / 2, y: headingY, small)
         for k in 0..<count {
             let y = mid - Double(count - 1) * spacing / 2 + Double(k) * spacing
-            let centre = Point(inputX, y)
-            // The edge first, so the circles and labels sit on top of it.
+            // The edge first, so the boxes and labels sit on top of it.
             let end = Point(sumX - sumRadius * (sumX - inputX) / hypot(sumX - inputX, mid - y), mid - sumRadius * (mid - y) / hypot(sumX - inputX, mid - y))
-            let start = Point(inputX + inputRadius * (sumX - inputX) / hypot(sumX - inputX, mid - y), y + inputRadius * (mid - y) / hypot(sumX - inputX, mid - y))
+            let start = Point(inputX + inputHalfWidth, y)
             pen.arrow(start, end, color: theme.stroke, width: 1.2 + 2.4 * min(abs(n.weights[k]), 2) / 2)
-            let t = 0.42
+            // The label a fixed way along from its input, where the edges are still a row apart.
+            let t = 80 * u / (end.x - start.x)
             let label = "\(subscripted("w", k)) = \(number(n.weights[k]))"
             let labelPoint = Point(start.x + (end.x - start.x) * t, start.y + (end.y - start.y) * t)
             let w = pen.width(label, weightStyle)
             pen.rect(Rect(x: labelPoint.x - w / 2 - 4 * u, y: labelPoint.y - 11 * u, width: w + 8 * u, height: 22 * u), fill: theme.background, radius: 3)
             pen.text(label, x: labelPoint.x, y: labelPoint.y, weightStyle)
-            pen.circle(centre, radius: inputRadius, fill: theme.leafFill, stroke: theme.stroke)
+            pen.rect(Rect(x: inputX - inputHalfWidth, y: y - inputHalfHeight, width: 2 * inputHalfWidth, height: 2 * inputHalfHeight),
+                     fill: theme.leafFill, stroke: theme.stroke, width: 1.5, radius: 8)
             pen.text(number(n.inputs[k]), x: inputX, y: y, valueStyle)
-            pen.text(subscripted("x", k), x: inputX - inputRadius - 10 * u, y: y, body, anchor: .right)
+            pen.text(subscripted("x", k), x: inputX - inputHalfWidth - 10 * u, y: y, body, anchor: .right)
         }
         // Σ with the bias entering from below.
         let sum = Point(sumX, mid)
