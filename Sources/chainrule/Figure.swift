@@ -176,7 +176,11 @@ struct Figure: ParsableCommand {
         }
         let page = try fit.map { text throws in try SlideFit(parsing: text) }
         try FigureFailure.wording {
-            try figure.make(request).with(title: title, fit: page).write(to: output, scale: scale)
+            let drawing = try figure.make(request)
+            if case .graph = drawing, page != nil {
+                throw ProgramError(description: "Error: the figure \(name) is a graph, whose page follows from its layout: --fit draws charts and diagrams")
+            }
+            try drawing.with(title: title, fit: page).write(to: output, scale: scale)
         }
     }
 }

@@ -119,6 +119,7 @@ struct DiagramCommandTests {
         (["network"], "the figure network is drawn from a program"),
         (["templates", "samples/cs231n-circuit.grad"], "has no linear layer"),
         (["pooling", "--fit", "wide"], "--fit takes slide (16:9), 4:3 or WxH"),
+        (["circuit", "--fit", "4:3"], "the figure circuit is a graph, whose page follows from its layout"),
     ])
     func refused(arguments: [String], message: String) throws {
         let result = try drawn(arguments)
