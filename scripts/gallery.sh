@@ -144,9 +144,20 @@ lecture() { # lecture FILE NAME [ARGS...]: a `chainrule figure`
   echo "\`chainrule figure --list\` names them all; each also writes .svg and .pdf."
   echo
 } >>"$readme"
+# Figures drawn from a program (network, templates) get theirs below.
 for name in $("$bin" figure --list | awk '{ print $1 }'); do
+  case "$name" in network | templates) continue ;; esac
   lecture "figure-$name.png" "$name"
 done
 lecture figure-activations-colorblind.png activations --palette colorblind
+lecture figure-network.png network samples/mlp.grad
+lecture figure-templates.png templates samples/digits-classifier.grad
+lecture figure-templates-cifar.png templates samples/linear-classifier.grad
+lecture figure-neuron-numbers.png neuron --inputs 1,2 --weights 0.5,-1 --bias 0.1 --activation sigmoid
+lecture figure-neuron-program.png neuron samples/mlp.grad
+lecture figure-softmax-label.png softmax --logits 3.2,5.1,-1.7 --label 1
+lecture figure-conv-arithmetic-same.png conv-arithmetic --input 5 --kernel 3 --stride 1 --pad 1
+lecture figure-loss-curve-log.png loss-curve --log samples/logs/pytorch-train.csv
+lecture figure-loss-curve-4x3.png loss-curve --log samples/logs/pytorch-train.csv --fit 4:3 --title "A PyTorch run on a 4:3 slide"
 
 echo "gallery: $(find "$out" -type f | wc -l) files in $out"

@@ -2,9 +2,10 @@ import ChainruleCheck
 import ChainruleCore
 import Foundation
 
-/// What a lecture figure draws: a chart, or a computation graph in one of the graph styles.
+/// What a lecture figure draws: a chart, a diagram, or a computation graph in one of the graph styles.
 public enum LectureDrawing {
     case chart(PlotFigure)
+    case diagram(Diagram)
     case graph(Graph, output: NodeID, options: FigureOptions)
 
     /// Writes the drawing as PNG (`scale` pixels per point), SVG or PDF, as the extension of `path` says.
@@ -12,6 +13,7 @@ public enum LectureDrawing {
         let format = try DrawnFormat(path: path, what: "a lecture figure")
         switch self {
         case .chart(let chart): try chart.write(to: path, as: format, scale: scale)
+        case .diagram(let diagram): try diagram.write(to: path, as: format, scale: scale)
         case .graph(let graph, let output, var options):
             options.scale = scale
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)
@@ -27,8 +29,78 @@ public enum LectureDrawing {
     public func svg() throws(FigureError) -> String {
         switch self {
         case .chart(let chart): return chart.svg()
+        case .diagram(let diagram): return diagram.svg()
         case .graph(let graph, let output, let options): return GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
         }
+    }
+
+    /// The same drawing with another title (`""` removes it) and, for charts and diagrams, another page.
+    /// A graph's page follows from its layout, so `fit` leaves graphs as they are.
+    public func with(title: String?, fit: SlideFit?) -> LectureDrawing {
+        let title = title.map { $0.isEmpty ? nil : $0 }
+        switch self {
+        case .chart(var chart):
+            if let title { chart.title = title }
+            if let fit { chart.fit = fit }
+            return .chart(chart)
+        case .diagram(var diagram):
+            if let title { diagram.title = title }
+            if let fit { diagram.fit = fit }
+            return .diagram(diagram)
+        case .graph(let graph, let output, var options):
+            if let title { options.title = title }
+            return .graph(graph, output: output, options: options)
+        }
+    }
+}
+
+/// The arguments a lecture figure may read besides the palette, title and page
+/// (the command line words each as its flag: `program` is the FILE, `convolutionInput` is `--input`).
+public enum FigureParameter: String, Sendable, CaseIterable {
+    case program, log, inputs, weights, bias, activation, logits, label, convolutionInput, kernel, stride, pad
+}
+
+/// A compiled program handed to a figure: its graph with values, its output, and the name to show for it.
+public struct FigureProgram {
+    public var graph: Graph
+    public var output: NodeID
+    public var name: String
+
+    public init(graph: Graph, output: NodeID, name: String) {
+        self.graph = graph
+        self.output = output
+        self.name = name
+    }
+}
+
+/// Everything `chainrule figure NAME …` passes to a figure, typed; nil is "not given, use the figure's default".
+public struct FigureRequest {
+    public var palette: Palette = .default
+    public var program: FigureProgram?
+    public var log: CSVLog?
+    public var inputs: [Double]?
+    public var weights: [Double]?
+    public var bias: Double?
+    /// A registry op applied elementwise (sigmoid, tanh, relu, …).
+    public var activation: String?
+    public var logits: [Double]?
+    /// A class index into `logits`.
+    public var label: Int?
+    public var convolutionInput: Int?
+    public var kernel: Int?
+    public var stride: Int?
+    public var pad: Int?
+
+    public init(palette: Palette = .default) { self.palette = palette }
+
+    /// The parameters that were given.
+    public var given: Set<FigureParameter> {
+        let present: [(FigureParameter, Bool)] = [
+            (.program, program != nil), (.log, log != nil), (.inputs, inputs != nil), (.weights, weights != nil), (.bias, bias != nil),
+            (.activation, activation != nil), (.logits, logits != nil), (.label, label != nil),
+            (.convolutionInput, convolutionInput != nil), (.kernel, kernel != nil), (.stride, stride != nil), (.pad, pad != nil),
+        ]
+        return Set(present.filter(\.1).map(\.0))
     }
 }
 
@@ -37,24 +109,80 @@ public struct LectureFigure: Sendable {
     public var name: String
     /// One line for `chainrule figure --list`.
     public var summary: String
-    public var make: @Sendable (Palette) -> LectureDrawing
+    /// The parameters it reads (the command line refuses any other before drawing; `make` ignores them).
+    public var parameters: Set<FigureParameter>
+    /// Whether it cannot be drawn without a program.
+    public var needsProgram: Bool
+    private var draw: @Sendable (FigureRequest) throws(FigureError) -> LectureDrawing
+
+    public init(name: String, summary: String, parameters: Set<FigureParameter> = [], needsProgram: Bool = false,
+                draw: @escaping @Sendable (FigureRequest) throws(FigureError) -> LectureDrawing) {
+        self.name = name
+        self.summary = summary
+        self.parameters = parameters.union(needsProgram ? [.program] : [])
+        self.needsProgram = needsProgram
+        self.draw = draw
+    }
+
+    /// A figure that reads nothing but the palette.
+    public init(name: String, summary: String, make: @escaping @Sendable (Palette) -> LectureDrawing) {
+        self.init(name: name, summary: summary) { (request) throws(FigureError) in make(request.palette) }
+    }
+
+    /// The figure for `request`; a figure that needs a program and has none is refused.
+    public func make(_ request: FigureRequest) throws(FigureError) -> LectureDrawing {
+        if needsProgram && request.program == nil { throw .invalidOption("the figure \(name) is drawn from a program: give its .grad file") }
+        return try draw(request)
+    }
+
+    /// The figure drawn with its defaults in `palette`.
+    public func make(_ palette: Palette) throws(FigureError) -> LectureDrawing { try make(FigureRequest(palette: palette)) }
 }
 
 /// The lecture figures: charts drawn by the plotting layer from Chainrule's own
-/// forward and backward passes, and the classic graphs in the graph styles.
+/// forward and backward passes, the classic graphs in the graph styles, and the diagrams of an intro lecture.
 public enum LectureFigures {
     public static let all: [LectureFigure] = [
         LectureFigure(name: "activations", summary: "relu, leaky_relu, sigmoid, tanh, softplus, elu and their derivatives, from the registry's forward and backward rules",
                       make: { .chart(activations(palette: $0)) }),
+        LectureFigure(name: "relu", summary: "ReLU and its derivative, the kink at 0 marked: positive passes, negative gives 0",
+                      make: { .chart(relu(palette: $0)) }),
         LectureFigure(name: "error-vs-h", summary: "finite-difference error against the step h, log–log: truncation falls as h², rounding grows as ε/h",
                       make: { .chart(errorVersusStep(palette: $0)) }),
         LectureFigure(name: "loss-surface", summary: "Rosenbrock's valley with the paths of gradient descent and momentum, gradients by backward",
                       make: { .chart(lossSurface(palette: $0)) }),
-        LectureFigure(name: "loss-curve", summary: "the loss of the two-moons MLP over 100 steps of gradient descent",
-                      make: { .chart(lossCurve(palette: $0)) }),
+        LectureFigure(name: "loss-curve", summary: "the loss of the two-moons MLP over 100 steps of gradient descent, or every curve of a training log (--log FILE.csv)",
+                      parameters: [.log], draw: { (request) throws(FigureError) in
+                          if let log = request.log { return .chart(try lossCurves(log, palette: request.palette)) }
+                          return .chart(lossCurve(palette: request.palette))
+                      }),
+        LectureFigure(name: "losses", summary: "cross-entropy, hinge and squared error against the margin, and cross-entropy against the true class's probability",
+                      make: { .chart(losses(palette: $0)) }),
+        LectureFigure(name: "softmax", summary: "softmax in three steps: scores, exp (widen the gaps), normalise; the cross-entropy of the label (--logits, --label)",
+                      parameters: [.logits, .label], draw: { (request) throws(FigureError) in
+                          .chart(try softmax(logits: request.logits ?? defaultLogits, label: request.label ?? 0, palette: request.palette))
+                      }),
+        LectureFigure(name: "neuron", summary: "the classic neuron: inputs, weighted edges, Σ + b, activation, output (--inputs, --weights, --bias, --activation, or a program)",
+                      parameters: [.program, .inputs, .weights, .bias, .activation], draw: { (request) throws(FigureError) in
+                          .diagram(try Diagrams.neuron(NeuronNumbers(request), palette: request.palette))
+                      }),
+        LectureFigure(name: "network", summary: "a fully connected network as layers of neurons with their connections, from a program's Linear layers (FILE)",
+                      needsProgram: true, draw: { (request) throws(FigureError) in
+                          .diagram(try Diagrams.network(request.program!, palette: request.palette))
+                      }),
+        LectureFigure(name: "templates", summary: "a linear classifier's rows of W as images, one per class (FILE: a program with a linear layer)",
+                      needsProgram: true, draw: { (request) throws(FigureError) in
+                          .diagram(try Diagrams.templates(request.program!, palette: request.palette))
+                      }),
+        LectureFigure(name: "conv-arithmetic", summary: "a convolution's padded input, kernel positions and output size (N − F + 2P)/S + 1 (--input, --kernel, --stride, --pad)",
+                      parameters: [.convolutionInput, .kernel, .stride, .pad], draw: { (request) throws(FigureError) in
+                          .diagram(try Diagrams.convolutionArithmetic(ConvolutionArithmetic(request), palette: request.palette))
+                      }),
+        LectureFigure(name: "pooling", summary: "a numbered 4×4 grid under 2×2 max and average pooling, and where each routes the gradient back",
+                      make: { .diagram(Diagrams.pooling(palette: $0)) }),
         LectureFigure(name: "circuit", summary: "CS231n's circuit f = (x + y)·z with values and gradients on the wires",
                       make: { graph(Examples.cs231nCircuit(), style: .circuit, title: "f = (x + y)·z", palette: $0) }),
-        LectureFigure(name: "neuron", summary: "CS231n's sigmoid neuron built from primitive gates, forward and backward",
+        LectureFigure(name: "neuron-gates", summary: "CS231n's sigmoid neuron built from primitive gates, forward and backward",
                       make: { graph(Examples.sigmoidNeuron(), style: .circuit, title: "A sigmoid neuron, gate by gate", palette: $0) }),
         LectureFigure(name: "micrograd", summary: "micrograd's neuron o = tanh(x1·w1 + x2·w2 + b), one box per value: name | data | grad",
                       make: { graph(Examples.microgradNeuron(), style: .record, title: "micrograd's neuron", palette: $0) }),
@@ -123,7 +251,7 @@ public enum LectureFigures {
             let width = ["relu": 5.6, "leaky_relu": 3.9][entry.name] ?? 2.2
             slopes.lines.append(LineSeries(entry.label, points: curves.derivatives, width: width, inLegend: false))
         }
-        return PlotFigure(title: "Activation functions and their derivatives", panels: [values, slopes], size: Size(900, 460), palette: palette)
+        return PlotFigure(title: "Activation functions and their derivatives", panels: [values, slopes], palette: palette)
     }
 
     // MARK: error-vs-h
@@ -155,10 +283,10 @@ public enum LectureFigures {
         // truncation h²·|f‴|/6 and rounding about ε·|f|/h.
         let f = Foundation.exp(x), epsilon = Double.ulpOfOne
         let theme = Theme(palette: palette)
-        plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.2))
-        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: theme.reference, width: 1.2))
+        plot.lines.append(LineSeries("truncation h²·f‴/6", points: sweepSteps.map { Point($0, $0 * $0 * f / 6) }, color: theme.muted, width: 1.4, dash: .dotted))
+        plot.lines.append(LineSeries("rounding, at most ε·f/h", points: sweepSteps.map { Point($0, epsilon * f / $0) }, color: theme.reference, width: 1.4, dash: .dashed))
         plot.guides = [GuideLine(x: 1e-6, label: "h = 1e-6, the checker's default")]
-        return PlotFigure(title: "Why h = 1e-6: the error of a finite difference", panels: [plot], size: Size(800, 520), palette: palette)
+        return PlotFigure(title: "Why h = 1e-6: the error of a finite difference", panels: [plot], palette: palette)
     }
 
     // MARK: loss-surface
@@ -218,7 +346,7 @@ public enum LectureFigures {
         let momentum = descentPath(.momentum(learningRate: lr, beta: 0.9), steps: steps)
         let theme = Theme(palette: palette)
         var plot = Plot(title: nil, x: Axis("x"), y: Axis("y"))
-        plot.heatmap = HeatmapLayer(Grid(x: -2...2, y: -1...3, columns: 60, rows: 60, loss), fade: 0.6, transform: { Foundation.log10(1 + $0) })
+        plot.heatmap = HeatmapLayer(Grid(x: -2...2, y: -1...3, columns: 60, rows: 60, loss), label: "loss", scale: .log, fade: 0.45)
         // A finer grid for the contours, so the narrow valley's level sets stay smooth.
         plot.contours = ContourLayer(Grid(x: -2...2, y: -1...3, columns: 200, rows: 200, loss), levels: [0.5, 2, 8, 32, 128, 512, 2048],
                                      color: theme.muted, width: 0.8)
@@ -226,12 +354,12 @@ public enum LectureFigures {
         let sgdColor = theme.series[1], momentumColor = theme.series[0]
         func summary(_ path: [(point: Point, loss: Double)]) -> String { "loss \(formatNumber(path.last!.loss, significant: 2)) after \(steps) steps" }
         plot.lines.append(LineSeries("momentum 0.9, lr \(formatNumber(lr)): \(summary(momentum))", points: momentum.map(\.point), color: momentumColor, width: 2.4))
-        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4))
-        plot.lines.append(LineSeries("start", points: [sgd[0].point], color: theme.text, drawsLine: false, markerRadius: 5))
-        plot.lines.append(LineSeries("minimum (1, 1)", points: [Point(1, 1)], color: theme.highlight, drawsLine: false, markerRadius: 6))
+        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4, dash: .dashed))
+        plot.lines.append(LineSeries("start", points: [sgd[0].point], color: theme.text, drawsLine: false, markerRadius: 5, marker: .triangle))
+        plot.lines.append(LineSeries("minimum (1, 1)", points: [Point(1, 1)], color: theme.highlight, drawsLine: false, markerRadius: 6, marker: .diamond))
         plot.lines.append(LineSeries("", points: [sgd.last!.point], color: sgdColor, drawsLine: false, markerRadius: 4.5, inLegend: false))
         plot.lines.append(LineSeries("", points: [momentum.last!.point], color: momentumColor, drawsLine: false, markerRadius: 4.5, inLegend: false))
-        return PlotFigure(title: "Rosenbrock's valley: gradient descent against momentum", panels: [plot], size: Size(760, 600), palette: palette)
+        return PlotFigure(title: "Rosenbrock's valley: gradient descent against momentum", panels: [plot], palette: palette)
     }
 
     // MARK: loss-curve
@@ -264,6 +392,156 @@ public enum LectureFigures {
             plot.lines.append(LineSeries("lr \(formatNumber(lr)): \(formatNumber(losses.first!, significant: 3)) → \(formatNumber(losses.last!, significant: 3))",
                                          points: losses.enumerated().map { Point(Double($0.offset), $0.element) }))
         }
-        return PlotFigure(title: "Training the two-moons MLP (2→16→16→1) by gradient descent", panels: [plot], size: Size(800, 500), palette: palette)
+        return PlotFigure(title: "Training the two-moons MLP (2→16→16→1) by gradient descent", panels: [plot], palette: palette)
+    }
+
+    /// Every curve of a training log: losses in one panel, accuracies in a
+    /// second, the rest (the learning rate, …) in a third, against the log's
+    /// step column (see `CSVLog.xColumn`). A validation column takes its
+    /// training column's colour, dashed with markers, so `loss` and `val_loss`
+    /// read as a pair; a panel whose values are positive and span more than
+    /// two decades gets a log axis.
+    public static func lossCurves(_ log: CSVLog, palette: Palette = .default) throws(FigureError) -> PlotFigure {
+        let x = log.xColumn
+        let curves = log.columns.indices.filter { $0 != x.index && !(x.index != nil && log.columns[$0] == "epoch") }
+        guard !curves.isEmpty else { throw .invalidOption("\(log.file): no column to draw besides \(log.xLabel)") }
+        func group(_ name: String) -> Int {
+            let lower = name.lowercased()
+            if lower.contains("loss") { return 0 }
+            if lower.contains("acc") { return 1 }
+            return 2
+        }
+        let bases = curves.map { CSVLog.baseName(log.columns[$0]) }
+        var colourOf: [String: Int] = [:]
+        for base in bases where colourOf[base] == nil { colourOf[base] = colourOf.count }
+        let theme = Theme(palette: palette)
+        var panels: [Plot] = []
+        for (g, title) in [(0, "loss"), (1, "accuracy"), (2, "other")] {
+            let members = curves.filter { group(log.columns[$0]) == g }
+            guard !members.isEmpty else { continue }
+            let values = members.flatMap { c in log.rows.map { $0[c] } }.filter(\.isFinite)
+            let positive = values.allSatisfy { $0 > 0 }
+            let logScale = positive && (values.max() ?? 1) / (values.min() ?? 1) > 100
+            let yLabel = g == 2 ? members.map { log.columns[$0] }.joined(separator: ", ") : title
+            var plot = Plot(title: nil, x: Axis(log.xLabel), y: Axis(yLabel, scale: logScale ? .log : .linear))
+            for c in members {
+                let name = log.columns[c]
+                let points = log.rows.enumerated().compactMap { (k, row) -> Point? in
+                    let y = row[c], xv = x.index.map { row[$0] } ?? Double(k)
+                    return y.isNaN || xv.isNaN ? nil : Point(xv, y)
+                }
+                let validation = CSVLog.isValidation(name)
+                let colour = theme.series[colourOf[CSVLog.baseName(name)]! % theme.series.count]
+                plot.lines.append(LineSeries(name, points: points, color: colour, width: validation ? 2.4 : 2.2,
+                                             markerRadius: validation && points.count <= 60 ? 3.5 : 0,
+                                             dash: validation ? .dashed : .solid, marker: validation ? .square : .circle))
+            }
+            panels.append(plot)
+        }
+        let file = (log.file as NSString).lastPathComponent
+        return PlotFigure(title: "Training log \(file): \(log.rows.count) rows", panels: panels, palette: palette)
+    }
+
+    // MARK: relu
+
+    public static func relu(palette: Palette = .default) -> PlotFigure {
+        let xs = (0...200).map { -3 + 6 * Double($0) / 200 }
+        let curves = activationCurves(op: "relu", xs: xs)
+        let atZero = activationCurves(op: "relu", xs: [0])
+        let theme = Theme(palette: palette)
+        var values = Plot(title: "relu(x) = max(0, x)", x: Axis("x"), y: Axis("relu(x)", range: -1...3))
+        values.lines.append(LineSeries("relu(x)", points: curves.values, color: theme.series[0], width: 3, inLegend: false))
+        values.lines.append(LineSeries("kink at x = 0: not differentiable", points: [Point(0, atZero.values[0].y)], color: theme.series[1],
+                                       drawsLine: false, markerRadius: 6, marker: .diamond))
+        values.notes = [PlotNote("positive: passes, y = x", at: Point(-2.8, 2.4), anchor: .left),
+                        PlotNote("negative: 0", at: Point(-1.5, 0.35), anchor: .centre)]
+        var slopes = Plot(title: "relu′(x), the backward rule", x: Axis("x"), y: Axis("relu′(x)", range: -0.25...1.5))
+        slopes.lines.append(LineSeries("relu′(x)", points: curves.derivatives, color: theme.series[0], width: 3, inLegend: false))
+        // The backward rule's own value at 0 filled, the other one-sided limit open.
+        let chosen = atZero.derivatives[0].y
+        slopes.lines.append(LineSeries("relu′(0) = \(formatNumber(chosen)), the rule's choice at the kink", points: [Point(0, chosen)],
+                                       color: theme.series[1], drawsLine: false, markerRadius: 6, marker: .circle))
+        slopes.lines.append(LineSeries("", points: [Point(0, 1 - chosen)], color: theme.series[1], drawsLine: false, markerRadius: 6,
+                                       inLegend: false, marker: .ring))
+        slopes.notes = [PlotNote("positive: passes × 1", at: Point(0.15, 1.22), anchor: .left),
+                        PlotNote("negative: gradient 0", at: Point(-1.5, 0.15), anchor: .centre)]
+        return PlotFigure(title: "ReLU: positive passes, negative gives 0", panels: [values, slopes], palette: palette)
+    }
+
+    // MARK: losses
+
+    /// A loss of one example with two classes whose correct class leads by `margin`
+    /// (scores [0, margin], label 1), by the registry op itself.
+    static func lossAtMargin(_ op: any ChainruleCore.Operation, _ margin: Double) -> Double {
+        op.forward([Tensor(shape: [1, 2], data: [0, margin]), Tensor([1.0])]).scalar
+    }
+
+    public static func losses(palette: Palette = .default) -> PlotFigure {
+        let margins = (0...240).map { -3 + 6 * Double($0) / 240 }
+        var byMargin = Plot(title: "against the margin m = s_correct − s_other", x: Axis("margin m"), y: Axis("loss", range: 0...4))
+        byMargin.lines.append(LineSeries("cross-entropy log(1 + e⁻ᵐ)", points: margins.map { Point($0, lossAtMargin(CrossEntropy(), $0)) }))
+        byMargin.lines.append(LineSeries("hinge max(0, 1 − m)", points: margins.map { Point($0, lossAtMargin(Hinge(), $0)) }))
+        byMargin.lines.append(LineSeries("squared error (1 − m)²", points: margins.map {
+            MeanSquaredError().forward([Tensor([$0]), Tensor([1.0])]).scalar
+        }.enumerated().map { Point(margins[$0.offset], $0.element) }))
+        // The probability of the correct class is softmax's, and cross-entropy is −log of it.
+        let probabilities = (1...200).map { Double($0) / 200 }
+        var byProbability = Plot(title: "against the correct class's probability p", x: Axis("p = softmax(s)_correct", range: 0...1), y: Axis("loss", range: 0...4))
+        byProbability.lines.append(LineSeries("cross-entropy −log p", points: probabilities.map { p in
+            Point(p, lossAtMargin(CrossEntropy(), Foundation.log(p / (1 - p))))
+        }.filter(\.y.isFinite)))
+        byProbability.lines.append(LineSeries("squared error (1 − p)²", points: probabilities.map {
+            Point($0, MeanSquaredError().forward([Tensor([$0]), Tensor([1.0])]).scalar)
+        }, color: Theme(palette: palette).series[2], dash: .dotted))
+        return PlotFigure(title: "Loss functions: wrong and confident costs most", panels: [byMargin, byProbability], palette: palette)
+    }
+
+    // MARK: softmax
+
+    /// CS231n's example scores of a cat image: cat 3.2, car 5.1, frog −1.7.
+    public static let defaultLogits = [3.2, 5.1, -1.7]
+
+    /// The steps of softmax on `logits` by the registry's ops: e^s, the sum, the probabilities, and −log p of the label.
+    public static func softmaxSteps(logits: [Double], label: Int) -> (exponentials: [Double], sum: Double, probabilities: [Double], loss: Double) {
+        let row = Tensor(shape: [1, logits.count], data: logits)
+        let exponentials = Unary.exp.forward([row]).data
+        let probabilities = Softmax().forward([row]).data
+        let loss = CrossEntropy().forward([row, Tensor([Double(label)])]).scalar
+        return (exponentials, exponentials.reduce(0, +), probabilities, loss)
+    }
+
+    public static func softmax(logits: [Double], label: Int, palette: Palette = .default) throws(FigureError) -> PlotFigure {
+        guard (1...12).contains(logits.count) else { throw .invalidOption("softmax draws 1 to 12 scores, got \(logits.count)") }
+        guard logits.allSatisfy(\.isFinite) else { throw .invalidOption("softmax scores must be finite numbers, got \(logits.map { formatNumber($0) }.joined(separator: ", "))") }
+        guard logits.indices.contains(label) else {
+            throw .invalidOption("label \(label) is not a class: the \(logits.count) scores are classes 0 to \(logits.count - 1)")
+        }
+        let steps = softmaxSteps(logits: logits, label: label)
+        let theme = Theme(palette: palette)
+        let classes = logits.indices.map(Double.init)
+        func bars(_ values: [Double], _ text: (Double) -> String) -> [BarSeries] {
+            // The label's bar in the highlight colour, the others in the first series colour.
+            let others = logits.indices.filter { $0 != label }
+            return [BarSeries("other classes", points: others.map { Point(classes[$0], values[$0]) }, width: 0.6, color: theme.series[0],
+                              labels: others.map { text(values[$0]) }),
+                    BarSeries("label \(label)", points: [Point(classes[label], values[label])], width: 0.6, color: theme.series[1],
+                              labels: [text(values[label])])]
+        }
+        var xAxis = Axis("class", range: -0.6...(Double(logits.count) - 0.4))
+        xAxis.categories = logits.indices.map { $0 == label ? "\($0) (label)" : "\($0)" }
+        var scores = Plot(title: "scores s", x: xAxis, y: Axis("s"))
+        scores.bars = bars(logits) { formatNumber($0, significant: 3) }
+        var exps = Plot(title: "eˢ: widen the gaps", x: xAxis, y: Axis("eˢ"))
+        exps.bars = bars(steps.exponentials) { formatNumber($0, significant: 3) }
+        var probabilities = Plot(title: nil, x: xAxis, y: Axis("p", range: 0...1.15))
+        probabilities.bars = bars(steps.probabilities) { formatFixed($0, precision: 3) }
+        // One legend, under the last panel: the colours mean the same in all three.
+        for k in scores.bars.indices {
+            scores.bars[k].name = ""
+            exps.bars[k].name = ""
+        }
+        probabilities.title = "÷ Σeˢ = \(formatNumber(steps.sum, significant: 4)): normalise"
+        let title = "Softmax: p sums to \(formatFixed(steps.probabilities.reduce(0, +), precision: 3)), cross-entropy −log p[\(label)] = \(formatFixed(steps.loss, precision: 3))"
+        return PlotFigure(title: title, panels: [scores, exps, probabilities], palette: palette)
     }
 }

@@ -12,12 +12,40 @@ public struct Axis: Sendable {
     public var label: String
     public var scale: AxisScale
     public var range: ClosedRange<Double>?
+    /// Names for the whole numbers 0, 1, 2, … of a linear axis (the classes of a bar chart),
+    /// drawn as its only ticks; nil: numeric ticks.
+    public var categories: [String]? = nil
 
     public init(_ label: String, scale: AxisScale = .linear, range: ClosedRange<Double>? = nil) {
         self.label = label
         self.scale = scale
         self.range = range
     }
+}
+
+/// How a line is stroked: series differ by this as well as by colour, so a
+/// chart printed in grey or seen with a colour-vision deficiency still tells them apart.
+public enum LineDash: Int, Sendable, CaseIterable {
+    case solid, dashed, dotted, dashDot, longDash, dashDotDot
+
+    /// Alternating on and off lengths in multiples of the line width; empty for solid.
+    var pattern: [Double] {
+        switch self {
+        case .solid: []
+        case .dashed: [4, 2.5]
+        case .dotted: [0.01, 2.2]
+        case .dashDot: [4, 2, 0.01, 2]
+        case .longDash: [8, 3]
+        case .dashDotDot: [5, 1.8, 0.01, 1.8, 0.01, 1.8]
+        }
+    }
+}
+
+/// The shape of a series' markers: the second way, after the dash, that series differ besides colour.
+public enum MarkerShape: Int, Sendable, CaseIterable {
+    case circle, square, triangle, diamond, downTriangle
+    /// An open circle: the limit a function approaches but does not take (a jump's other end).
+    case ring
 }
 
 /// A named series drawn as a line, as markers, or both.
@@ -30,11 +58,16 @@ public struct LineSeries: Sendable {
     public var drawsLine: Bool
     /// Radius of a marker at every point; 0 draws none.
     public var markerRadius: Double
-    /// Whether the legend lists it.
+    /// Whether the legend lists it (a series named "" never is).
     public var inLegend: Bool
+    /// nil: the dash that goes with the series' automatic colour (solid for the first,
+    /// dashed for the second, …), solid for a series with a colour of its own.
+    public var dash: LineDash?
+    /// nil: the shape that goes with the series' place (circle, square, triangle, …).
+    public var marker: MarkerShape?
 
     public init(_ name: String, points: [Point], color: RGB? = nil, width: Double = 2.2, drawsLine: Bool = true,
-                markerRadius: Double = 0, inLegend: Bool = true) {
+                markerRadius: Double = 0, inLegend: Bool = true, dash: LineDash? = nil, marker: MarkerShape? = nil) {
         self.name = name
         self.points = points
         self.color = color
@@ -42,37 +75,48 @@ public struct LineSeries: Sendable {
         self.drawsLine = drawsLine
         self.markerRadius = markerRadius
         self.inLegend = inLegend
+        self.dash = dash
+        self.marker = marker
     }
 }
 
-/// Bars standing on zero (or on the bottom of a log axis), centred at each point's x, as high as its y.
+/// Bars (the legend lists them unless named "") standing on zero (or on the bottom of a log axis), centred at each point's x, as high as its y.
 public struct BarSeries: Sendable {
     public var name: String
     public var points: [Point]
     /// Bar width in data units of x.
     public var width: Double
     public var color: RGB?
+    /// Written above (or, for a negative bar, below) each bar: the number a student reads off it.
+    public var labels: [String]?
 
-    public init(_ name: String, points: [Point], width: Double, color: RGB? = nil) {
+    public init(_ name: String, points: [Point], width: Double, color: RGB? = nil, labels: [String]? = nil) {
         self.name = name
         self.points = points
         self.width = width
         self.color = color
+        self.labels = labels
     }
 }
 
-/// A grid of values painted as coloured cells on the theme's sequential map,
-/// lowest value darkest, faded towards white by `fade` (0…1) so lines drawn on top stay readable.
+/// A grid of values painted as a smooth surface on the theme's sequential map
+/// (bilinear between the grid's points), lowest value darkest, faded towards
+/// white by `fade` (0…1) so lines drawn on top stay readable, with a colour bar
+/// beside the panel that reads colour back as value.
 public struct HeatmapLayer: Sendable {
     public var grid: Grid
-    /// Maps a value before colouring (e.g. a logarithm for a loss that spans decades).
-    public var transform: @Sendable (Double) -> Double
+    /// The colour bar's label: what the colour measures.
+    public var label: String
+    /// How value maps to colour: `.log` for a loss that spans decades (values
+    /// at or below zero take the colour of the smallest positive one).
+    public var scale: AxisScale
     public var fade: Double
 
-    public init(_ grid: Grid, fade: Double = 0.55, transform: @escaping @Sendable (Double) -> Double = { $0 }) {
+    public init(_ grid: Grid, label: String = "value", scale: AxisScale = .linear, fade: Double = 0.55) {
         self.grid = grid
+        self.label = label
+        self.scale = scale
         self.fade = fade
-        self.transform = transform
     }
 }
 
@@ -91,7 +135,7 @@ public struct ContourLayer: Sendable {
     }
 }
 
-/// A vertical line across the plot at `x`, labelled at its top.
+/// A vertical line across the plot at `x`, labelled above the frame (off the data, where no curve can cross the label).
 public struct GuideLine: Sendable {
     public var x: Double
     public var label: String
@@ -102,7 +146,22 @@ public struct GuideLine: Sendable {
     }
 }
 
-/// One panel: axes, a title, and layers drawn bottom to top — heatmap, contours, bars, guides, lines.
+/// A text placed at a point of the data (its vertical middle at `at.y`), for the words a
+/// student should read beside a curve; the chart's author puts it where no curve passes.
+public struct PlotNote: Sendable {
+    public enum Anchor: Sendable { case left, centre, right }
+    public var text: String
+    public var at: Point
+    public var anchor: Anchor
+
+    public init(_ text: String, at: Point, anchor: Anchor = .centre) {
+        self.text = text
+        self.at = at
+        self.anchor = anchor
+    }
+}
+
+/// One panel: axes, a title, and layers drawn bottom to top — heatmap, contours, bars, guides, lines, notes.
 public struct Plot: Sendable {
     public var title: String?
     public var x: Axis
@@ -112,6 +171,7 @@ public struct Plot: Sendable {
     public var bars: [BarSeries] = []
     public var guides: [GuideLine] = []
     public var lines: [LineSeries] = []
+    public var notes: [PlotNote] = []
     /// Draw a thin line at y = 0 and x = 0 when they fall inside a linear range.
     public var zeroLines = true
 
@@ -122,23 +182,33 @@ public struct Plot: Sendable {
     }
 }
 
-/// A chart: a title over one or more panels side by side, at a slide-friendly size.
+/// A chart: a title over one or more panels side by side, drawn for a slide.
 ///
-/// Draw it with `svg()`, `raster(scale:)` or `write(to:scale:)`; the same
-/// drawing calls make the PNG, the SVG (text kept as `<text>`) and the PDF.
+/// Draw it with `svg()` or `write(to:scale:)`; the same drawing calls make
+/// the PNG, the SVG (text kept as `<text>`) and the PDF. Its text is sized
+/// for its page (`fit`): at least 14 pt once the page is fitted into a slide's
+/// 900 × 460 pt content area.
 public struct PlotFigure: Sendable {
     public var title: String?
     public var panels: [Plot]
-    /// Points (1/72 inch). 800 × 500 fills most of a 16:9 slide.
-    public var size: Size
+    /// The page: a 16:9 slide unless asked otherwise.
+    public var fit: SlideFit
     public var palette: Palette
 
-    public init(title: String? = nil, panels: [Plot], size: Size = Size(800, 500), palette: Palette = .default) {
+    public init(title: String? = nil, panels: [Plot], fit: SlideFit = .slide, palette: Palette = .default) {
         self.title = title
         self.panels = panels
-        self.size = size
+        self.fit = fit
         self.palette = palette
     }
+
+    /// A chart on a page of `size` points.
+    public init(title: String? = nil, panels: [Plot], size: Size, palette: Palette = .default) {
+        self.init(title: title, panels: panels, fit: .points(size), palette: palette)
+    }
+
+    /// The page in points.
+    public var size: Size { fit.size }
 
     public var theme: Theme { Theme(palette: palette) }
 

@@ -1,52 +1,115 @@
 import Foundation
 
-/// Lays a `PlotFigure` out and draws it on a canvas: panels side by side,
-/// each with its title and y label above the frame, tick labels and the x
-/// label below, and the legend in whichever inside corner the data leaves emptiest.
+/// Lays a `PlotFigure` out and draws it on a canvas: the title at the top
+/// left, panels side by side, each with its title and y label above the
+/// frame, guide labels in a band above the frame, tick labels and the x label
+/// below, a colour bar right of a surface, and the legend off the data —
+/// right of the frame when it is narrow, in rows under the x label otherwise.
 struct PlotPainter {
     let figure: PlotFigure
     let theme: Theme
     let measurer: TextMeasurer
 
-    // Text sizes, all at least the theme's 11 pt minimum.
     let tickStyle: TextStyle
     let labelStyle: TextStyle
     let panelTitleStyle: TextStyle
     let titleStyle: TextStyle
     let legendStyle: TextStyle
     let guideStyle: TextStyle
+    let barLabelStyle: TextStyle
+    /// Points of the page per point of a 900 × 460 content area's worth of
+    /// spacing: every gap, tick and line grows with the text.
+    let unit: Double
 
-    static let margin = 16.0
-    static let panelGap = 28.0
-    static let tickLength = 5.0
+    var margin: Double { 14 * unit }
+    var panelGap: Double { 26 * unit }
+    var tickLength: Double { 5 * unit }
 
     init(figure: PlotFigure) {
         self.figure = figure
         theme = figure.theme
         measurer = TextMeasurer(theme: theme)
-        tickStyle = TextStyle(color: theme.text, size: max(theme.fontSize, 12))
-        labelStyle = TextStyle(color: theme.text, size: 13)
-        panelTitleStyle = TextStyle(color: theme.text, size: 14, bold: true)
-        titleStyle = TextStyle(color: theme.text, size: max(theme.titleFontSize, 18), bold: true)
-        legendStyle = TextStyle(color: theme.text, size: 12)
-        guideStyle = TextStyle(color: theme.muted, size: 12)
+        let fit = figure.fit
+        unit = fit.textScale
+        // The smallest text, ticks and legend, reads 14 pt on the slide.
+        tickStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize))
+        labelStyle = TextStyle(color: theme.text, size: fit.textSize(15))
+        panelTitleStyle = TextStyle(color: theme.text, size: fit.textSize(15), bold: true)
+        titleStyle = FigureTitle.style(theme: theme, bodySize: fit.textSize(15))
+        legendStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize))
+        guideStyle = TextStyle(color: theme.muted, size: fit.textSize(SlideFit.legibleTextSize))
+        barLabelStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize), bold: true)
     }
 
     func paint(on canvas: Canvas) {
-        let m = Self.margin
+        let m = margin
         var top = m
         if let title = figure.title {
-            let metrics = measurer.lineMetrics(titleStyle)
-            let width = measurer.width(title, titleStyle)
-            canvas.text(title, at: Point((figure.size.width - width) / 2, top + metrics.ascent), style: titleStyle)
-            top += metrics.height + 10
+            top = FigureTitle.paint(title, style: titleStyle, measurer: measurer, pageWidth: figure.size.width, margin: m, top: top, on: canvas) + 8 * unit
         }
         let count = Double(max(figure.panels.count, 1))
-        let panelWidth = (figure.size.width - 2 * m - Self.panelGap * (count - 1)) / count
+        let panelWidth = (figure.size.width - 2 * m - panelGap * (count - 1)) / count
+        let styled = figure.panels.map(styledSeries)
+        // Panels side by side share the legend band's height, so their frames line up.
+        let legendBand = styled.map { legendBelowHeight($0.legend, panelWidth: panelWidth) }.max() ?? 0
         for (index, panel) in figure.panels.enumerated() {
-            let area = Rect(x: m + Double(index) * (panelWidth + Self.panelGap), y: top, width: panelWidth, height: figure.size.height - top - m)
-            paint(panel, in: area, on: canvas)
+            let area = Rect(x: m + Double(index) * (panelWidth + panelGap), y: top, width: panelWidth, height: figure.size.height - top - m)
+            paint(panel, styled: styled[index], legendBand: legendBand, in: area, on: canvas)
         }
+    }
+
+    // MARK: Series styles
+
+    /// A legend entry: the name and how its series looks.
+    struct LegendEntry {
+        var name: String
+        var color: RGB
+        var dash: LineDash?
+        var marker: MarkerShape?
+        /// A bar series: a filled swatch.
+        var bar: Bool
+    }
+
+    /// A line series with its colour, dash and marker settled.
+    struct StyledLine {
+        var series: LineSeries
+        var color: RGB
+        var dash: LineDash
+        var marker: MarkerShape
+    }
+
+    /// Colours in the theme's order for the series without one, each with the
+    /// dash and marker of the same place, so the n-th series differs from the
+    /// others in three ways; bars take their colours from the same sequence.
+    func styledSeries(_ panel: Plot) -> (bars: [RGB], lines: [StyledLine], legend: [LegendEntry]) {
+        var next = 0
+        var legend: [LegendEntry] = []
+        var bars: [RGB] = []
+        for series in panel.bars {
+            let c = series.color ?? theme.series[next % theme.series.count]
+            if series.color == nil { next += 1 }
+            bars.append(c)
+            if !series.name.isEmpty { legend.append(LegendEntry(name: series.name, color: c, dash: nil, marker: nil, bar: true)) }
+        }
+        var lines: [StyledLine] = []
+        for series in panel.lines {
+            let place: Int?
+            if series.color == nil {
+                place = next
+                next += 1
+            } else {
+                place = nil
+            }
+            let c = series.color ?? theme.series[place! % theme.series.count]
+            let dash = series.dash ?? place.map { LineDash.allCases[$0 % LineDash.allCases.count] } ?? .solid
+            let marker = series.marker ?? place.map { MarkerShape.allCases[$0 % MarkerShape.allCases.count] } ?? .circle
+            lines.append(StyledLine(series: series, color: c, dash: dash, marker: marker))
+            if series.inLegend && !series.name.isEmpty {
+                legend.append(LegendEntry(name: series.name, color: c, dash: series.drawsLine ? dash : nil,
+                                          marker: series.markerRadius > 0 ? marker : nil, bar: false))
+            }
+        }
+        return (bars, lines, legend)
     }
 
     // MARK: Ranges
@@ -73,7 +136,14 @@ struct PlotPainter {
         }
     }
 
-    func layoutAxis(_ axis: Axis, values: [Double], exact: ClosedRange<Double>?, target: Int) -> AxisLayout {
+    /// `padded` leaves 2 % of room past the data (for y, so a curve at its extreme does not run
+    /// along the frame; x ends where the data does, on its nice ticks).
+    func layoutAxis(_ axis: Axis, values: [Double], exact: ClosedRange<Double>?, target: Int, padded: Bool = false) -> AxisLayout {
+        if let categories = axis.categories {
+            let ticks = categories.indices.map(Double.init)
+            let range = axis.range ?? (-0.5...(Double(categories.count) - 0.5))
+            return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: categories)
+        }
         switch axis.scale {
         case .linear:
             if let range = axis.range ?? exact {
@@ -81,7 +151,10 @@ struct PlotPainter {
                 return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
             }
             let finite = values.filter(\.isFinite)
-            let (range, ticks, step) = Ticks.linear(finite.min() ?? 0, finite.max() ?? 1, target: target)
+            // Never below zero for data that does not go there: bars stand on it.
+            let (lo, hi) = (finite.min() ?? 0, finite.max() ?? 1)
+            let room = padded ? (hi - lo) * 0.02 : 0
+            let (range, ticks, step) = Ticks.linear(lo >= 0 ? max(0, lo - room) : lo - room, hi + room, target: target)
             return AxisLayout(scale: .linear, range: range, major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
         case .log:
             let positive = values.filter { $0 > 0 && $0.isFinite }
@@ -116,30 +189,81 @@ struct PlotPainter {
 
     // MARK: One panel
 
-    func paint(_ panel: Plot, in area: Rect, on canvas: Canvas) {
-        let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
-        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6)
-        let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
+    var swatchWidth: Double { 30 * unit }
 
-        // Left: the widest y tick label. Bottom: tick labels and the x label. Top: title and y label.
+    /// The width and height of a legend laid out in one column.
+    func legendColumnSize(_ entries: [LegendEntry]) -> Size {
+        let metrics = measurer.lineMetrics(legendStyle)
+        let pad = 7 * unit
+        let width = swatchWidth + 6 * unit + (entries.map { measurer.width($0.name, legendStyle) }.max() ?? 0) + 2 * pad
+        return Size(width, Double(entries.count) * (metrics.height + 3 * unit) + 2 * pad - 3 * unit)
+    }
+
+    /// Whether the legend stands right of the frame: when one column of it takes at most a third of the panel.
+    func legendBeside(_ entries: [LegendEntry], panelWidth: Double) -> Bool {
+        !entries.isEmpty && legendColumnSize(entries).width <= panelWidth / 3
+    }
+
+    /// Entries flowed into rows under the x label: each row's entries and their x offsets.
+    func legendRows(_ entries: [LegendEntry], width: Double) -> [[(entry: LegendEntry, x: Double)]] {
+        var rows: [[(entry: LegendEntry, x: Double)]] = [[]]
+        var x = 0.0
+        for entry in entries {
+            let w = swatchWidth + 6 * unit + measurer.width(entry.name, legendStyle)
+            if x > 0, x + w > width {
+                rows.append([])
+                x = 0
+            }
+            rows[rows.count - 1].append((entry, x))
+            x += w + 22 * unit
+        }
+        return rows
+    }
+
+    /// The height the legend takes under the x label, 0 when it stands beside the frame or there is none.
+    func legendBelowHeight(_ entries: [LegendEntry], panelWidth: Double) -> Double {
+        guard !entries.isEmpty, !legendBeside(entries, panelWidth: panelWidth) else { return 0 }
+        let rows = legendRows(entries, width: panelWidth).count
+        return Double(rows) * (measurer.lineMetrics(legendStyle).height + 4 * unit) + 6 * unit
+    }
+
+    func paint(_ panel: Plot, styled: (bars: [RGB], lines: [StyledLine], legend: [LegendEntry]), legendBand: Double, in area: Rect, on canvas: Canvas) {
+        let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
+        let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6, padded: true)
+        let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
+        let guide = measurer.lineMetrics(guideStyle)
+        let beside = legendBeside(styled.legend, panelWidth: area.width)
+        let legendSize = legendColumnSize(styled.legend)
+        let colourBar = panel.heatmap.map { colourBarLayout($0) }
+
+        // Left: the widest y tick label. Right: the legend or colour bar. Bottom: ticks, x label, legend rows.
         let yTickWidth = yAxis.labels.map { measurer.width($0, tickStyle) }.max() ?? 0
-        let left = area.x + yTickWidth + Self.tickLength + 6
+        let left = area.x + yTickWidth + tickLength + 6 * unit
         let xLabelWidth = measurer.width(panel.x.label, labelStyle)
         let lastXLabelHalf = (xAxis.labels.last.map { measurer.width($0, tickStyle) } ?? 0) / 2
-        let right = area.maxX - max(6, lastXLabelHalf)
-        let bottom = area.maxY - tick.height - label.height - Self.tickLength - 10
+        var right = area.maxX - max(6 * unit, lastXLabelHalf)
+        if beside { right = area.maxX - legendSize.width - 12 * unit }
+        if let colourBar { right -= colourBar.width }
+        let bottom = area.maxY - tick.height - label.height - tickLength - 10 * unit - legendBand
         var top = area.y
         let yLabelWidth = measurer.width(panel.y.label, labelStyle)
         let yLabelX = area.x
         if let title = panel.title {
             let titleWidth = measurer.width(title, panelTitleStyle)
             let titleX = (left + right - titleWidth) / 2
-            let shareRow = yLabelX + yLabelWidth + 16 < titleX
+            let shareRow = yLabelX + yLabelWidth + 16 * unit < titleX
             canvas.text(title, at: Point(titleX, top + panelTitle.ascent), style: panelTitleStyle)
-            if !shareRow { top += panelTitle.height + 4 }
+            if !shareRow { top += panelTitle.height + 4 * unit }
         }
         canvas.text(panel.y.label, at: Point(yLabelX, top + max(label.ascent, panel.title == nil ? 0 : panelTitle.ascent)), style: labelStyle)
-        top += max(label.height, panel.title == nil ? 0 : panelTitle.height) + 8
+        top += max(label.height, panel.title == nil ? 0 : panelTitle.height) + 8 * unit
+
+        // Guide labels in rows above the frame: a second row when two would touch.
+        let guideRows = guideLabelRows(panel.guides, xAxis: xAxis, left: left, right: right)
+        let guideBand = guideRows.isEmpty ? 0 : Double((guideRows.map(\.row).max() ?? 0) + 1) * (guide.height + 3 * unit) + 2 * unit
+        let guideTop = top
+        top += guideBand
+
         let frame = Rect(x: left, y: top, width: max(right - left, 10), height: max(bottom - top, 10))
 
         func px(_ v: Double) -> Double? { xAxis.fraction(v).map { frame.x + $0 * frame.width } }
@@ -151,16 +275,16 @@ struct PlotPainter {
 
         // Grid lines under everything.
         if panel.heatmap == nil {
-            for v in xAxis.major { if let x = px(v) { canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotGrid, width: 0.8) } }
-            for v in yAxis.major { if let y = py(v) { canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotGrid, width: 0.8) } }
+            for v in xAxis.major { if let x = px(v) { canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotGrid, width: 0.8 * unit) } }
+            for v in yAxis.major { if let y = py(v) { canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotGrid, width: 0.8 * unit) } }
         }
-        if let heatmap = panel.heatmap { paintHeatmap(heatmap, frame: frame, px: px, py: py, on: canvas) }
+        if let heatmap = panel.heatmap, let colourBar { paintHeatmap(heatmap, colours: colourBar, frame: frame, px: px, py: py, on: canvas) }
         if panel.zeroLines {
-            if xAxis.scale == .linear, xAxis.range.lowerBound < 0, xAxis.range.upperBound > 0, let x = px(0) {
-                canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotZeroLine, width: 1)
+            if xAxis.scale == .linear, panel.x.categories == nil, xAxis.range.lowerBound < 0, xAxis.range.upperBound > 0, let x = px(0) {
+                canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.plotZeroLine, width: unit)
             }
             if yAxis.scale == .linear, yAxis.range.lowerBound < 0, yAxis.range.upperBound > 0, let y = py(0) {
-                canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotZeroLine, width: 1)
+                canvas.line(from: Point(frame.x, y), to: Point(frame.maxX, y), color: theme.plotZeroLine, width: unit)
             }
         }
         if let contours = panel.contours {
@@ -168,107 +292,227 @@ struct PlotPainter {
             for level in contours.levels {
                 for line in Contours.lines(contours.grid, level: level) {
                     for piece in clippedPolylines(line.map(map), frame: frame) {
-                        canvas.curve(Self.bezier(through: piece), color: color, width: contours.width)
+                        canvas.curve(Self.bezier(through: piece), color: color, width: contours.width * unit)
                     }
                 }
             }
         }
 
-        var nextColor = 0
-        func color(_ explicit: RGB?) -> RGB {
-            if let explicit { return explicit }
-            defer { nextColor += 1 }
-            return theme.series[nextColor % theme.series.count]
-        }
-        var legend: [(name: String, color: RGB, line: Bool, marker: Bool)] = []
-        // Points the legend should not cover, in page coordinates.
-        var occupied: [Point] = []
-
-        for bars in panel.bars {
-            let c = color(bars.color)
-            legend.append((bars.name, c, false, false))
+        for (bars, c) in zip(panel.bars, styled.bars) {
             let base = yAxis.scale == .log ? frame.maxY : (py(0) ?? frame.maxY)
-            for point in bars.points {
+            for (k, point) in bars.points.enumerated() {
                 guard let x0 = px(point.x - bars.width / 2), let x1 = px(point.x + bars.width / 2), let y = py(point.y) else { continue }
                 let rect = Rect(x: max(min(x0, x1), frame.x), y: max(min(y, base), frame.y),
                                 width: min(abs(x1 - x0), frame.maxX - min(x0, x1)), height: min(abs(base - y), frame.height))
-                guard rect.width > 0, rect.height > 0 else { continue }
+                guard rect.width > 0, rect.height >= 0 else { continue }
                 canvas.fillRect(rect, radius: 0, color: c)
-                occupied += [Point(rect.x, rect.y), Point(rect.maxX, rect.y), Point(rect.x + rect.width / 2, rect.y)]
+                if let labels = bars.labels, k < labels.count {
+                    let width = measurer.width(labels[k], barLabelStyle)
+                    let metrics = measurer.lineMetrics(barLabelStyle)
+                    // Above the bar's top; a bar hanging below zero has it above the zero line; a bar
+                    // that reaches the frame's top has it inside, in the background colour.
+                    var style = barLabelStyle
+                    var baseline = y <= base ? rect.y - 4 * unit : base - 4 * unit
+                    if baseline - metrics.ascent < frame.y {
+                        baseline = rect.y + 4 * unit + metrics.ascent
+                        style.color = theme.background
+                    }
+                    canvas.text(labels[k], at: Point(rect.x + (rect.width - width) / 2, baseline), style: style)
+                }
             }
         }
 
-        for guide in panel.guides {
-            guard let x = px(guide.x) else { continue }
-            canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.muted, width: 1.2)
-            let width = measurer.width(guide.label, guideStyle)
-            let metrics = measurer.lineMetrics(guideStyle)
-            let labelX = x + 5 + width < frame.maxX - 4 ? x + 5 : x - 5 - width
-            let baseline = frame.maxY - 6
-            canvas.fillRect(Rect(x: labelX - 2, y: baseline - metrics.ascent - 1, width: width + 4, height: metrics.height + 2), radius: 2, color: theme.background)
-            canvas.text(guide.label, at: Point(labelX, baseline), style: guideStyle)
-            for k in 0...10 { occupied.append(Point(x, frame.y + frame.height * Double(k) / 10)) }
-            occupied += [Point(labelX, baseline), Point(labelX + width, baseline), Point(labelX + width / 2, baseline - metrics.ascent)]
+        for placed in guideRows {
+            guard let x = px(placed.guide.x) else { continue }
+            canvas.line(from: Point(x, frame.y), to: Point(x, frame.maxY), color: theme.muted, width: 1.2 * unit)
+            let baseline = guideTop + Double(placed.row) * (guide.height + 3 * unit) + guide.ascent
+            canvas.line(from: Point(x, baseline + guide.height - guide.ascent), to: Point(x, frame.y), color: theme.muted, width: 0.8 * unit)
+            canvas.text(placed.guide.label, at: Point(placed.x, baseline), style: guideStyle)
         }
 
-        for series in panel.lines {
-            let c = color(series.color)
-            if series.inLegend { legend.append((series.name, c, series.drawsLine, series.markerRadius > 0)) }
+        for line in styled.lines {
+            let series = line.series
             let mapped = series.points.map(map)
+            let width = series.width * unit
             if series.drawsLine {
                 for piece in clippedPolylines(mapped, frame: frame) {
-                    canvas.curve(Self.bezier(through: piece), color: c, width: series.width)
-                    occupied += densified(piece)
+                    for dash in Self.dashed(piece, pattern: line.dash.pattern.map { $0 * width }) {
+                        canvas.curve(Self.bezier(through: dash), color: line.color, width: width)
+                    }
                 }
             }
             if series.markerRadius > 0 {
                 for p in mapped.compactMap({ $0 }) where frame.containsPoint(p) {
-                    canvas.circle(center: p, radius: series.markerRadius, fill: c, stroke: theme.background, width: 1)
-                    occupied.append(p)
+                    paintMarker(line.marker, at: p, radius: series.markerRadius * unit, color: line.color, on: canvas)
                 }
             }
         }
 
-        canvas.strokeRect(frame, radius: 0, color: theme.stroke, width: 1)
-        paintTicks(xAxis: xAxis, yAxis: yAxis, frame: frame, px: px, py: py, on: canvas)
-        let xLabelBaseline = frame.maxY + Self.tickLength + 4 + tick.height + 6 + label.ascent
-        canvas.text(panel.x.label, at: Point(frame.x + (frame.width - xLabelWidth) / 2, xLabelBaseline), style: labelStyle)
+        for note in panel.notes {
+            guard let p = map(note.at) else { continue }
+            let width = measurer.width(note.text, labelStyle)
+            let wanted = note.anchor == .left ? p.x : note.anchor == .centre ? p.x - width / 2 : p.x - width
+            // Kept inside the frame, whatever the anchor asked.
+            let x = min(max(wanted, frame.x + 4 * unit), frame.maxX - 4 * unit - width)
+            canvas.text(note.text, at: Point(x, p.y + labelStyle.size * 0.36), style: labelStyle)
+        }
 
-        if !legend.isEmpty { paintLegend(legend, frame: frame, occupied: occupied, on: canvas) }
+        canvas.strokeRect(frame, radius: 0, color: theme.stroke, width: unit)
+        paintTicks(xAxis: xAxis, yAxis: yAxis, frame: frame, px: px, py: py, on: canvas)
+        let xLabelBaseline = frame.maxY + tickLength + 4 * unit + tick.height + 6 * unit + label.ascent
+        canvas.text(panel.x.label, at: Point(frame.x + (frame.width - xLabelWidth) / 2, xLabelBaseline), style: labelStyle)
+        if let heatmap = panel.heatmap, let colourBar { paintColourBar(heatmap, colourBar, frame: frame, on: canvas) }
+
+        if styled.legend.isEmpty { return }
+        if beside {
+            let x = (colourBar.map { frame.maxX + $0.width } ?? frame.maxX) + 12 * unit
+            paintLegendColumn(styled.legend, at: Point(x, frame.y), on: canvas)
+        } else {
+            paintLegendRows(styled.legend, x: area.x, width: area.width, top: xLabelBaseline + label.height - label.ascent + 8 * unit, on: canvas)
+        }
     }
 
-    func paintHeatmap(_ heatmap: HeatmapLayer, frame: Rect, px: (Double) -> Double?, py: (Double) -> Double?, on canvas: Canvas) {
+    /// Guide labels placed right of their line (left of it near the frame's right end), each in the
+    /// first row above the frame where it touches no label already there.
+    func guideLabelRows(_ guides: [GuideLine], xAxis: AxisLayout, left: Double, right: Double) -> [(guide: GuideLine, x: Double, row: Int)] {
+        var placed: [(guide: GuideLine, x: Double, row: Int)] = []
+        var taken: [[ClosedRange<Double>]] = []
+        for guide in guides.sorted(by: { $0.x < $1.x }) {
+            guard let fraction = xAxis.fraction(guide.x) else { continue }
+            let x = left + fraction * (right - left)
+            let width = measurer.width(guide.label, guideStyle)
+            let start = x + 4 * unit + width <= right ? x + 4 * unit : max(left, x - 4 * unit - width)
+            let span = (start - 6 * unit)...(start + width + 6 * unit)
+            var row = 0
+            while row < taken.count, taken[row].contains(where: { $0.overlaps(span) }) { row += 1 }
+            if row == taken.count { taken.append([]) }
+            taken[row].append(span)
+            placed.append((guide, start, row))
+        }
+        return placed
+    }
+
+    func paintMarker(_ shape: MarkerShape, at p: Point, radius r: Double, color: RGB, on canvas: Canvas) {
+        let outline = theme.background, width = 0.8 * unit
+        func polygon(_ corners: [Point]) {
+            canvas.fillPolygon(corners, color: outline)
+            let inset = corners.map { Point(p.x + ($0.x - p.x) * 0.78, p.y + ($0.y - p.y) * 0.78) }
+            canvas.fillPolygon(inset, color: color)
+        }
+        switch shape {
+        case .circle: canvas.circle(center: p, radius: r, fill: color, stroke: outline, width: width)
+        case .square: polygon([Point(p.x - r, p.y - r), Point(p.x + r, p.y - r), Point(p.x + r, p.y + r), Point(p.x - r, p.y + r)])
+        case .triangle: polygon([Point(p.x, p.y - 1.3 * r), Point(p.x + 1.2 * r, p.y + 0.9 * r), Point(p.x - 1.2 * r, p.y + 0.9 * r)])
+        case .downTriangle: polygon([Point(p.x, p.y + 1.3 * r), Point(p.x + 1.2 * r, p.y - 0.9 * r), Point(p.x - 1.2 * r, p.y - 0.9 * r)])
+        case .diamond: polygon([Point(p.x, p.y - 1.35 * r), Point(p.x + 1.35 * r, p.y), Point(p.x, p.y + 1.35 * r), Point(p.x - 1.35 * r, p.y)])
+        case .ring: canvas.circle(center: p, radius: r, fill: theme.background, stroke: color, width: 2 * unit)
+        }
+    }
+
+    // MARK: Surfaces
+
+    /// The colour scale of a heatmap: the range of its (possibly logarithmic) values, the ticks of the bar, and the room it takes.
+    struct ColourBar {
+        var axis: AxisLayout
+        var width: Double
+    }
+
+    func colourBarLayout(_ heatmap: HeatmapLayer) -> ColourBar {
+        let values = heatmap.grid.values.joined().filter(\.isFinite)
+        let axis: AxisLayout
+        switch heatmap.scale {
+        case .linear:
+            let lo = values.min() ?? 0, hi = values.max() ?? 1
+            let (ticks, step) = Ticks.linear(inside: lo...max(hi, lo + 1e-12), target: 5)
+            axis = AxisLayout(scale: .linear, range: lo...max(hi, lo + 1e-12), major: ticks, minor: [], labels: ticks.map { Ticks.label($0, step: step) })
+        case .log:
+            let positive = values.filter { $0 > 0 }
+            let lo = positive.min() ?? 1, hi = max(positive.max() ?? 10, lo * 10)
+            let ticks = Ticks.log(lo, hi, maxLabels: 5).major.filter { $0 >= lo && $0 <= hi }
+            axis = AxisLayout(scale: .log, range: lo...hi, major: ticks, minor: [], labels: ticks.map(Ticks.logLabel))
+        }
+        let labels = axis.labels.map { measurer.width($0, tickStyle) }.max() ?? 0
+        let title = measurer.width(heatmap.label, tickStyle)
+        return ColourBar(axis: axis, width: 14 * unit + 16 * unit + tickLength + 4 * unit + max(labels, title / 2) + 6 * unit)
+    }
+
+    /// Where value `v` falls on the colour bar, 0…1; the smallest positive value's place for a non-positive one on a log bar.
+    func colourFraction(_ v: Double, _ bar: ColourBar) -> Double {
+        let clamped = bar.axis.scale == .log && v <= 0 ? bar.axis.range.lowerBound : v
+        return min(max(bar.axis.fraction(clamped) ?? 0, 0), 1)
+    }
+
+    /// Paints the surface as cells of about 3 points, each coloured at its
+    /// centre by bilinear interpolation between the four grid values around it, so no grid cell shows as a block.
+    func paintHeatmap(_ heatmap: HeatmapLayer, colours bar: ColourBar, frame: Rect, px: (Double) -> Double?, py: (Double) -> Double?, on canvas: Canvas) {
         let grid = heatmap.grid
-        let transformed = grid.values.map { $0.map(heatmap.transform) }
-        let finite = transformed.joined().filter(\.isFinite)
-        guard let lo = finite.min(), let hi = finite.max(), grid.xs.count > 1, grid.ys.count > 1 else { return }
-        // Cell i spans halfway to its neighbours.
-        func edges(_ c: [Double]) -> [Double] {
-            var out = [c[0] - (c[1] - c[0]) / 2]
-            for k in 0..<(c.count - 1) { out.append((c[k] + c[k + 1]) / 2) }
-            out.append(c[c.count - 1] + (c[c.count - 1] - c[c.count - 2]) / 2)
-            return out
+        guard grid.xs.count > 1, grid.ys.count > 1, let x0 = px(grid.xs[0]), let x1 = px(grid.xs[grid.xs.count - 1]),
+              let y0 = py(grid.ys[0]), let y1 = py(grid.ys[grid.ys.count - 1]) else { return }
+        let area = Rect(x: min(x0, x1), y: min(y0, y1), width: abs(x1 - x0), height: abs(y1 - y0))
+        let cell = 3 * unit
+        let columns = max(2, Int((area.width / cell).rounded(.up))), rows = max(2, Int((area.height / cell).rounded(.up)))
+        let (cw, ch) = (area.width / Double(columns), area.height / Double(rows))
+        /// The grid's value at fractional index (i, j) between its points.
+        func value(_ u: Double, _ v: Double) -> Double {
+            let fi = u * Double(grid.xs.count - 1), fj = v * Double(grid.ys.count - 1)
+            let i = min(Int(fi), grid.xs.count - 2), j = min(Int(fj), grid.ys.count - 2)
+            let (a, b) = (fi - Double(i), fj - Double(j))
+            let row0 = grid.values[j][i] * (1 - a) + grid.values[j][i + 1] * a
+            let row1 = grid.values[j + 1][i] * (1 - a) + grid.values[j + 1][i + 1] * a
+            return row0 * (1 - b) + row1 * b
         }
-        let xe = edges(grid.xs).map { px($0).map { min(max($0, frame.x), frame.maxX) } }
-        let ye = edges(grid.ys).map { py($0).map { min(max($0, frame.y), frame.maxY) } }
-        for j in grid.ys.indices {
-            for i in grid.xs.indices {
-                guard let x0 = xe[i], let x1 = xe[i + 1], let y0 = ye[j], let y1 = ye[j + 1] else { continue }
-                let v = transformed[j][i]
-                let t = hi > lo ? (v - lo) / (hi - lo) : 0
-                let c = (v.isFinite ? theme.sequential(t) : theme.muted).mixed(with: .white, heatmap.fade)
+        let xsUp = x1 >= x0, ysUp = y1 <= y0
+        for r in 0..<rows {
+            // Neighbours of the same 8-bit colour are one rectangle: a flat stretch costs one SVG element.
+            var start = 0
+            var run: RGB?
+            func finish(at end: Int) {
+                guard let colour = run else { return }
                 // A quarter point of overlap hides the seams antialiasing leaves between cells.
-                let rect = Rect(x: min(x0, x1), y: min(y0, y1), width: abs(x1 - x0) + 0.25, height: abs(y1 - y0) + 0.25)
-                canvas.fillRect(rect, radius: 0, color: c)
+                canvas.fillRect(Rect(x: area.x + Double(start) * cw, y: area.y + Double(r) * ch, width: Double(end - start) * cw + 0.25, height: ch + 0.25),
+                                radius: 0, color: colour)
             }
+            for c in 0..<columns {
+                let u = (Double(c) + 0.5) / Double(columns), v = (Double(r) + 0.5) / Double(rows)
+                let f = value(xsUp ? u : 1 - u, ysUp ? 1 - v : v)
+                let colour = (f.isFinite ? theme.sequential(colourFraction(f, bar)) : theme.notANumber).mixed(with: .white, heatmap.fade)
+                if let current = run, current.hexString == colour.hexString { continue }
+                finish(at: c)
+                (start, run) = (c, colour)
+            }
+            finish(at: columns)
         }
+    }
+
+    /// The colour bar right of the frame: the map from low (bottom) to high, its ticks, and the heatmap's label above it.
+    func paintColourBar(_ heatmap: HeatmapLayer, _ bar: ColourBar, frame: Rect, on canvas: Canvas) {
+        let x = frame.maxX + 16 * unit, width = 14 * unit
+        let steps = 64
+        for k in 0..<steps {
+            let t = Double(k) / Double(steps)
+            let y = frame.maxY - frame.height * (t + 1 / Double(steps))
+            canvas.fillRect(Rect(x: x, y: y, width: width, height: frame.height / Double(steps) + 0.25), radius: 0,
+                            color: theme.sequential(t + 0.5 / Double(steps)).mixed(with: .white, heatmap.fade))
+        }
+        canvas.strokeRect(Rect(x: x, y: frame.y, width: width, height: frame.height), radius: 0, color: theme.stroke, width: 0.8 * unit)
+        let tick = measurer.lineMetrics(tickStyle)
+        var lastY = Double.infinity
+        for (value, label) in zip(bar.axis.major, bar.axis.labels) {
+            let y = frame.maxY - colourFraction(value, bar) * frame.height
+            canvas.line(from: Point(x + width, y), to: Point(x + width + tickLength, y), color: theme.stroke, width: unit)
+            guard lastY - y >= tick.height + 2 * unit, y - tick.ascent / 2 >= frame.y - 2 else { continue }
+            canvas.text(label, at: Point(x + width + tickLength + 4 * unit, y + tick.ascent * 0.4), style: tickStyle)
+            lastY = y
+        }
+        let titleWidth = measurer.width(heatmap.label, tickStyle)
+        canvas.text(heatmap.label, at: Point(x + width / 2 - titleWidth / 2, frame.y - 6 * unit), style: tickStyle)
     }
 
     func paintTicks(xAxis: AxisLayout, yAxis: AxisLayout, frame: Rect, px: (Double) -> Double?, py: (Double) -> Double?, on canvas: Canvas) {
         let tick = measurer.lineMetrics(tickStyle)
-        let l = Self.tickLength
-        for v in xAxis.minor { if let x = px(v), x >= frame.x - 0.5, x <= frame.maxX + 0.5 { canvas.line(from: Point(x, frame.maxY), to: Point(x, frame.maxY + l * 0.6), color: theme.stroke, width: 0.8) } }
-        for v in yAxis.minor { if let y = py(v), y >= frame.y - 0.5, y <= frame.maxY + 0.5 { canvas.line(from: Point(frame.x, y), to: Point(frame.x - l * 0.6, y), color: theme.stroke, width: 0.8) } }
+        let l = tickLength
+        for v in xAxis.minor { if let x = px(v), x >= frame.x - 0.5, x <= frame.maxX + 0.5 { canvas.line(from: Point(x, frame.maxY), to: Point(x, frame.maxY + l * 0.6), color: theme.stroke, width: 0.8 * unit) } }
+        for v in yAxis.minor { if let y = py(v), y >= frame.y - 0.5, y <= frame.maxY + 0.5 { canvas.line(from: Point(frame.x, y), to: Point(frame.x - l * 0.6, y), color: theme.stroke, width: 0.8 * unit) } }
 
         // X labels: keep every k-th so neighbours are at least 8 pt apart.
         let xs = xAxis.major.map(px)
@@ -278,7 +522,7 @@ struct PlotPainter {
             var fits = true
             var k = every
             while k < xs.count {
-                if let a = xs[k - every], let b = xs[k], abs(b - a) < (widths[k] + widths[k - every]) / 2 + 8 { fits = false }
+                if let a = xs[k - every], let b = xs[k], abs(b - a) < (widths[k] + widths[k - every]) / 2 + 8 * unit { fits = false }
                 k += every
             }
             if fits { break }
@@ -286,54 +530,61 @@ struct PlotPainter {
         }
         for (k, x) in xs.enumerated() {
             guard let x else { continue }
-            canvas.line(from: Point(x, frame.maxY), to: Point(x, frame.maxY + l), color: theme.stroke, width: 1)
+            canvas.line(from: Point(x, frame.maxY), to: Point(x, frame.maxY + l), color: theme.stroke, width: unit)
             if k % every == 0 {
-                canvas.text(xAxis.labels[k], at: Point(x - widths[k] / 2, frame.maxY + l + 4 + tick.ascent), style: tickStyle)
+                canvas.text(xAxis.labels[k], at: Point(x - widths[k] / 2, frame.maxY + l + 4 * unit + tick.ascent), style: tickStyle)
             }
         }
         let ys = yAxis.major.map(py)
         var yEvery = 1
         if ys.count > 1, let a = ys[0], let b = ys[1] {
-            while abs(a - b) * Double(yEvery) < tick.height + 4 { yEvery += 1 }
+            while abs(a - b) * Double(yEvery) < tick.height + 4 * unit { yEvery += 1 }
         }
         for (k, y) in ys.enumerated() {
             guard let y else { continue }
-            canvas.line(from: Point(frame.x, y), to: Point(frame.x - l, y), color: theme.stroke, width: 1)
+            canvas.line(from: Point(frame.x, y), to: Point(frame.x - l, y), color: theme.stroke, width: unit)
             if k % yEvery == 0 {
                 let width = measurer.width(yAxis.labels[k], tickStyle)
-                canvas.text(yAxis.labels[k], at: Point(frame.x - l - 4 - width, y + tickStyle.size * 0.36), style: tickStyle)
+                canvas.text(yAxis.labels[k], at: Point(frame.x - l - 4 * unit - width, y + tickStyle.size * 0.36), style: tickStyle)
             }
         }
     }
 
-    func paintLegend(_ entries: [(name: String, color: RGB, line: Bool, marker: Bool)], frame: Rect, occupied: [Point], on canvas: Canvas) {
-        let metrics = measurer.lineMetrics(legendStyle)
-        let swatch = 24.0, pad = 8.0, rowHeight = metrics.height + 4
-        let width = swatch + 6 + (entries.map { measurer.width($0.name, legendStyle) }.max() ?? 0) + 2 * pad
-        let height = Double(entries.count) * rowHeight + 2 * pad - 4
-        let inset = 8.0
-        let corners = [
-            Point(frame.maxX - inset - width, frame.y + inset), Point(frame.x + inset, frame.y + inset),
-            Point(frame.maxX - inset - width, frame.maxY - inset - height), Point(frame.x + inset, frame.maxY - inset - height),
-        ]
-        // The corner covering the fewest drawn points (ties: top right first).
-        let boxes = corners.map { Rect(x: $0.x - 4, y: $0.y - 4, width: width + 8, height: height + 8) }
-        let covered = boxes.map { box in occupied.reduce(0) { $0 + (box.containsPoint($1) ? 1 : 0) } }
-        let box = boxes.indices.min { covered[$0] < covered[$1] }.map { boxes[$0] } ?? Rect(x: frame.x, y: frame.y, width: width, height: height)
-        let rect = Rect(x: box.x + 4, y: box.y + 4, width: width, height: height)
-        canvas.fillRect(rect, radius: 4, color: theme.background)
-        canvas.strokeRect(rect, radius: 4, color: theme.legendStroke, width: 0.8)
-        for (k, entry) in entries.enumerated() {
-            let baseline = rect.y + pad + Double(k) * rowHeight + metrics.ascent
-            let midY = baseline - legendStyle.size * 0.36
-            let x0 = rect.x + pad
-            if entry.line {
-                canvas.line(from: Point(x0, midY), to: Point(x0 + swatch, midY), color: entry.color, width: 2.5)
-            } else if !entry.marker {
-                canvas.fillRect(Rect(x: x0 + 4, y: midY - 6, width: swatch - 8, height: 12), radius: 0, color: entry.color)
+    /// One entry's swatch: its dash (or a bar's filled square), with its marker over the middle.
+    func paintSwatch(_ entry: LegendEntry, x: Double, midY: Double, on canvas: Canvas) {
+        let width = 2.5 * unit
+        if let dash = entry.dash {
+            for piece in Self.dashed([Point(x, midY), Point(x + swatchWidth, midY)], pattern: dash.pattern.map { $0 * width }) {
+                canvas.curve(Self.bezier(through: piece), color: entry.color, width: width)
             }
-            if entry.marker { canvas.circle(center: Point(x0 + swatch / 2, midY), radius: 4, fill: entry.color, stroke: theme.background, width: 1) }
-            canvas.text(entry.name, at: Point(x0 + swatch + 6, baseline), style: legendStyle)
+        } else if entry.bar {
+            canvas.fillRect(Rect(x: x + 6 * unit, y: midY - 7 * unit, width: swatchWidth - 12 * unit, height: 14 * unit), radius: 0, color: entry.color)
+        }
+        if let marker = entry.marker { paintMarker(marker, at: Point(x + swatchWidth / 2, midY), radius: 4.5 * unit, color: entry.color, on: canvas) }
+    }
+
+    func paintLegendColumn(_ entries: [LegendEntry], at origin: Point, on canvas: Canvas) {
+        let metrics = measurer.lineMetrics(legendStyle)
+        let size = legendColumnSize(entries), pad = 7 * unit
+        let rect = Rect(x: origin.x, y: origin.y, width: size.width, height: size.height)
+        canvas.strokeRect(rect, radius: 4 * unit, color: theme.legendStroke, width: 0.8 * unit)
+        for (k, entry) in entries.enumerated() {
+            let baseline = rect.y + pad + Double(k) * (metrics.height + 3 * unit) + metrics.ascent
+            let midY = baseline - legendStyle.size * 0.36
+            paintSwatch(entry, x: rect.x + pad, midY: midY, on: canvas)
+            canvas.text(entry.name, at: Point(rect.x + pad + swatchWidth + 6 * unit, baseline), style: legendStyle)
+        }
+    }
+
+    func paintLegendRows(_ entries: [LegendEntry], x: Double, width: Double, top: Double, on canvas: Canvas) {
+        let metrics = measurer.lineMetrics(legendStyle)
+        for (r, row) in legendRows(entries, width: width).enumerated() {
+            let baseline = top + Double(r) * (metrics.height + 4 * unit) + metrics.ascent
+            let midY = baseline - legendStyle.size * 0.36
+            for (entry, dx) in row {
+                paintSwatch(entry, x: x + dx, midY: midY, on: canvas)
+                canvas.text(entry.name, at: Point(x + dx + swatchWidth + 6 * unit, baseline), style: legendStyle)
+            }
         }
     }
 
@@ -380,16 +631,39 @@ struct PlotPainter {
         return (Point(a.x + t0 * dx, a.y + t0 * dy), Point(a.x + t1 * dx, a.y + t1 * dy))
     }
 
-    /// Points every few points along a polyline, for the legend to avoid.
-    func densified(_ points: [Point]) -> [Point] {
-        var out: [Point] = []
+    /// The dashes of a polyline: pieces of it `pattern[0]` long, gaps of
+    /// `pattern[1]`, and so on around the pattern, measured along the line
+    /// (so a dash turns corners). An empty pattern is the whole line.
+    static func dashed(_ points: [Point], pattern: [Double]) -> [[Point]] {
+        guard !pattern.isEmpty, pattern.allSatisfy({ $0 > 0 }), points.count > 1 else { return points.count > 1 ? [points] : [] }
+        var pieces: [[Point]] = []
+        var current: [Point] = [points[0]]
+        var index = 0, left = pattern[0]
+        var on = true
         for k in 1..<points.count {
-            let a = points[k - 1], b = points[k]
-            let steps = max(1, Int((abs(b.x - a.x) + abs(b.y - a.y)) / 6))
-            for s in 0..<steps { out.append(Point(a.x + (b.x - a.x) * Double(s) / Double(steps), a.y + (b.y - a.y) * Double(s) / Double(steps))) }
+            var a = points[k - 1]
+            let b = points[k]
+            var length = hypot(b.x - a.x, b.y - a.y)
+            while length > left {
+                let t = left / length
+                let p = Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
+                if on {
+                    current.append(p)
+                    pieces.append(current)
+                } else {
+                    current = [p]
+                }
+                on.toggle()
+                length -= left
+                a = p
+                index = (index + 1) % pattern.count
+                left = pattern[index]
+            }
+            left -= length
+            if on { current.append(b) }
         }
-        if let last = points.last { out.append(last) }
-        return out
+        if on, current.count > 1 { pieces.append(current) }
+        return pieces
     }
 
     /// A polyline as the Canvas's cubic Bézier path: each segment a→b with

@@ -1,22 +1,33 @@
 import ArgumentParser
+import ChainruleCore
 import ChainruleFigures
 import Foundation
 
 struct Figure: ParsableCommand {
+    /// Every figure the command draws: the library's lecture figures, then those other command files add.
+    static let catalogue: [LectureFigure] = LectureFigures.all
+
+    static var names: [String] { catalogue.map(\.name) }
+
     static let configuration = CommandConfiguration(
-        abstract: "Draw a lecture figure: activation functions, finite-difference error, optimizer paths, loss curves, classic graphs.",
+        abstract: "Draw a lecture figure or diagram: activations, losses, softmax, a neuron, a network, conv arithmetic, pooling, loss curves, classic graphs.",
         discussion: """
-            Figures: \(LectureFigures.names.joined(separator: ", ")).
-            `chainrule figure --list` says what each one shows.
+            Figures: \(names.joined(separator: ", ")).
+            `chainrule figure --list` says what each one shows; docs/diagrams.md shows them all.
             Examples:
               chainrule figure error-vs-h -o error-vs-h.png
-              chainrule figure activations --palette colorblind -o activations.pdf
-              chainrule figure --list
-            An unknown name, or an output that is not .png, .svg or .pdf, exits 2.
+              chainrule figure softmax --logits 3.2,5.1,-1.7 --label 0 -o softmax.png
+              chainrule figure neuron --inputs 1,2 --weights 0.5,-1 --bias 0.1 --activation sigmoid -o neuron.png
+              chainrule figure conv-arithmetic --input 7 --kernel 3 --stride 2 --pad 1 -o conv.svg
+              chainrule figure network samples/mlp.grad -o mlp-network.png
+              chainrule figure loss-curve --log train.csv --fit 4:3 -o loss.pdf
+            An unknown name, an option the figure does not read, bad numbers, or an output that is not .png, .svg or .pdf, exits 2.
             """)
 
     @Argument(help: "The figure to draw (see --list).")
     var name: String?
+
+    @OptionGroup var program: ProgramInput
 
     @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf).")
     var output: String?
@@ -27,30 +38,149 @@ struct Figure: ParsableCommand {
     @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
 
+    @Option(help: "The figure's title instead of its own (\"\" for none).")
+    var title: String?
+
+    @Option(name: [.customLong("fit"), .customLong("size")], help: "The page of a chart or diagram: slide (16:9, the default), 4:3, or WxH in points.")
+    var fit: String?
+
+    @Option(help: "loss-curve: a training log, a CSV whose header names its columns (epoch,iteration,lr,loss,accuracy,val_loss,…).")
+    var log: String?
+
+    @Option(parsing: .unconditional, help: "neuron: the inputs, as 1,2.")
+    var inputs: String?
+
+    @Option(parsing: .unconditional, help: "neuron: one weight per input, as 0.5,-1.")
+    var weights: String?
+
+    @Option(parsing: .unconditional, help: "neuron: the bias.")
+    var bias: Double?
+
+    @Option(help: "neuron: an elementwise op of the registry (sigmoid, tanh, relu, …).")
+    var activation: String?
+
+    @Option(parsing: .unconditional, help: "softmax: the class scores, as 3.2,5.1,-1.7.")
+    var logits: String?
+
+    @Option(parsing: .unconditional, help: "softmax: the true class, an index into the scores.")
+    var label: Int?
+
+    @Option(name: .customLong("input"), parsing: .unconditional, help: "conv-arithmetic: the input size N (N×N).")
+    var convolutionInput: Int?
+
+    @Option(parsing: .unconditional, help: "conv-arithmetic: the kernel size F.")
+    var kernel: Int?
+
+    @Option(parsing: .unconditional, help: "conv-arithmetic: the stride S.")
+    var stride: Int?
+
+    @Option(parsing: .unconditional, help: "conv-arithmetic: the zero padding P on each side.")
+    var pad: Int?
+
     @Flag(help: "List the figures, one line each.")
     var list = false
 
+    static func named(_ name: String) -> LectureFigure? { catalogue.first { $0.name == name } }
+
+    /// The flag that gives a parameter (`program` is the FILE or -e).
+    static func flag(_ parameter: FigureParameter) -> String {
+        switch parameter {
+        case .program: "a program (FILE or -e)"
+        case .log: "--log"
+        case .inputs: "--inputs"
+        case .weights: "--weights"
+        case .bias: "--bias"
+        case .activation: "--activation"
+        case .logits: "--logits"
+        case .label: "--label"
+        case .convolutionInput: "--input"
+        case .kernel: "--kernel"
+        case .stride: "--stride"
+        case .pad: "--pad"
+        }
+    }
+
+    /// A comma-separated list of numbers, as `--inputs 1,2` gives it.
+    static func numbers(_ text: String?, flag: String) throws -> [Double]? {
+        guard let text else { return nil }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var values: [Double] = []
+        for part in parts {
+            guard let value = Double(part), value.isFinite else {
+                throw ValidationError("\(flag) takes finite numbers separated by commas, as 1,2.5,-3; '\(part)' is not one")
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// What the options ask of the figure, the program and the log not yet read.
+    func request() throws -> FigureRequest {
+        var request = FigureRequest(palette: palette)
+        request.inputs = try Self.numbers(inputs, flag: "--inputs")
+        request.weights = try Self.numbers(weights, flag: "--weights")
+        request.bias = bias
+        request.activation = activation
+        request.logits = try Self.numbers(logits, flag: "--logits")
+        request.label = label
+        (request.convolutionInput, request.kernel, request.stride, request.pad) = (convolutionInput, kernel, stride, pad)
+        return request
+    }
+
+    /// The parameters given on the command line, the program and the log included.
+    func givenParameters() throws -> Set<FigureParameter> {
+        var given = try request().given
+        if program.isGiven { given.insert(.program) }
+        if log != nil { given.insert(.log) }
+        return given
+    }
+
     func validate() throws {
         if list { return }
-        guard let name else { throw ValidationError("name a figure, or use --list to see them: \(LectureFigures.names.joined(separator: ", "))") }
-        if LectureFigures.named(name) == nil {
-            let hint = LectureFigures.suggestion(for: name).map { "did you mean '\($0)'? " } ?? ""
-            throw ValidationError("unknown figure '\(name)': \(hint)the figures are \(LectureFigures.names.joined(separator: ", "))")
+        guard let name else { throw ValidationError("name a figure, or use --list to see them: \(Self.names.joined(separator: ", "))") }
+        guard let figure = Self.named(name) else {
+            let hint = Suggestions.closest(to: name, among: Self.names).map { "did you mean '\($0)'? " } ?? ""
+            throw ValidationError("unknown figure '\(name)': \(hint)the figures are \(Self.names.joined(separator: ", "))")
+        }
+        let extra = try givenParameters().subtracting(figure.parameters)
+        if !extra.isEmpty {
+            let reads = figure.parameters.isEmpty ? "it takes no arguments"
+                : "it reads " + FigureParameter.allCases.filter(figure.parameters.contains).map(Self.flag).joined(separator: ", ")
+            throw ValidationError("the figure \(name) does not read \(FigureParameter.allCases.filter(extra.contains).map(Self.flag).joined(separator: ", ")): \(reads)")
+        }
+        if figure.needsProgram && !program.isGiven {
+            throw ValidationError("the figure \(name) is drawn from a program: chainrule figure \(name) FILE.grad -o OUT.png")
         }
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
         do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        if let fit { do { _ = try SlideFit(parsing: fit) } catch { throw ValidationError(error.description) } }
     }
 
     func run() throws {
         if list {
-            let width = LectureFigures.names.map(\.count).max() ?? 0
-            for figure in LectureFigures.all {
+            let width = Self.names.map(\.count).max() ?? 0
+            for figure in Self.catalogue {
                 print(figure.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + figure.summary)
             }
             return
         }
-        guard let name, let output, let figure = LectureFigures.named(name) else { return }
-        try FigureFailure.wording { try figure.make(palette).write(to: output, scale: scale) }
+        guard let name, let output, let figure = Self.named(name) else { return }
+        var request = try request()
+        if program.isGiven {
+            let compiled = try program.compile()
+            request.program = FigureProgram(graph: compiled.graph, output: compiled.output, name: compiled.file ?? compiled.outputName)
+        }
+        if let log {
+            do { request.log = try CSVLog.read(log) } catch { throw ProgramError(description: "error: \(error.description)") }
+        }
+        let page = try fit.map { text throws in try SlideFit(parsing: text) }
+        try FigureFailure.wording {
+            let drawing = try figure.make(request)
+            if case .graph = drawing, page != nil {
+                throw ProgramError(description: "Error: the figure \(name) is a graph, whose page follows from its layout: --fit draws charts and diagrams")
+            }
+            try drawing.with(title: title, fit: page).write(to: output, scale: scale)
+        }
     }
 }

@@ -8,8 +8,9 @@ struct FigureCommandTests {
         let run = try CLIRun(["figure", "--list"])
         #expect(run.status == 0)
         let names = run.stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        #expect(names == ["activations", "error-vs-h", "loss-surface", "loss-curve", "circuit", "neuron", "micrograd"])
-        #expect(run.stdout.contains("error-vs-h    finite-difference error against the step h"))
+        #expect(names == ["activations", "relu", "error-vs-h", "loss-surface", "loss-curve", "losses", "softmax", "neuron", "network", "templates",
+                          "conv-arithmetic", "pooling", "circuit", "neuron-gates", "micrograd"])
+        #expect(run.stdout.contains("error-vs-h       finite-difference error against the step h"))
     }
 
     @Test("a figure is written as PNG, and nothing else is left in the folder")
@@ -62,6 +63,69 @@ struct FigureCommandTests {
             #expect(run.stderr.contains("--scale must be above 0 and at most 16, got \(shown)"), "\(command): \(run.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written.png"))
+    }
+}
+
+@Suite("chainrule figure: diagrams from arguments and programs")
+struct DiagramCommandTests {
+    /// Runs `chainrule figure ARGS -o FILE.svg` in a fresh folder and returns the run and the SVG.
+    func drawn(_ arguments: [String]) throws -> (run: CLIRun, svg: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-diagram-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("figure.svg").path
+        let run = try CLIRun(["figure"] + arguments + ["-o", path])
+        return (run, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    }
+
+    @Test("neuron from numbers, conv-arithmetic and softmax from arguments, network from a program")
+    func fromArguments() throws {
+        let neuron = try drawn(["neuron", "--inputs", "1,2", "--weights", "0.5,-1", "--bias", "0.1", "--activation", "sigmoid"])
+        #expect(neuron.run.status == 0, "\(neuron.run.stderr)")
+        #expect(neuron.svg.contains(">z = -1.40</text>") && neuron.svg.contains(">0.20</text>"))
+        let conv = try drawn(["conv-arithmetic", "--input", "5", "--kernel", "3", "--stride", "1", "--pad", "1"])
+        #expect(conv.svg.contains(">= (5 − 3 + 2·1)/1 + 1 = 5</text>"))
+        let softmax = try drawn(["softmax", "--logits", "1,1", "--label", "1", "--title", "Two ties"])
+        #expect(softmax.svg.contains(">0.500</text>") && softmax.svg.contains(">Two ties</text>"))
+        let network = try drawn(["network", "samples/mlp.grad"])
+        #expect(network.run.status == 0, "\(network.run.stderr)")
+        #expect(network.svg.contains(">16 units</text>"))
+    }
+
+    @Test("a training log becomes a slide; a bad one exits 2 at its line", arguments: [
+        ("epoch,loss,val_loss\n0,1.0,1.1\n1,0.5,0.7\n", 0, ""),
+        ("epoch,loss\n0,1.0\n1,x\n", 2, "log.csv:3: 'x' in column loss is not a number"),
+    ])
+    func log(text: String, status: Int32, message: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("log.csv").path
+        try text.write(toFile: log, atomically: true, encoding: .utf8)
+        let png = folder.appendingPathComponent("curve.png").path
+        let run = try CLIRun(["figure", "loss-curve", "--log", log, "-o", png, "--scale", "1"])
+        #expect(run.status == status, "\(run.stderr)")
+        #expect(message.isEmpty || run.stderr.contains(message))
+        #expect(FileManager.default.fileExists(atPath: png) == (status == 0))
+    }
+
+    @Test("bad arguments exit 2 with what was wrong, and write nothing", arguments: [
+        (["conv-arithmetic", "--input", "7", "--kernel", "4", "--stride", "2", "--pad", "0"], "(7 − 4 + 2·0)/2 + 1 = 2.5 is not a whole number"),
+        (["softmax", "--kernel", "3"], "the figure softmax does not read --kernel: it reads --logits, --label"),
+        (["softmax", "--logits", "1,2", "--label", "2"], "label 2 is not a class"),
+        (["softmax", "--logits", "1,x"], "--logits takes finite numbers separated by commas"),
+        (["neuron", "--inputs", "1,2", "--weights", "3"], "2 inputs but 1 weight"),
+        (["neuron", "--activation", "sigmoidd"], "did you mean 'sigmoid'?"),
+        (["network"], "the figure network is drawn from a program"),
+        (["templates", "samples/cs231n-circuit.grad"], "has no linear layer"),
+        (["pooling", "--fit", "wide"], "--fit takes slide (16:9), 4:3 or WxH"),
+        (["circuit", "--fit", "4:3"], "the figure circuit is a graph, whose page follows from its layout"),
+    ])
+    func refused(arguments: [String], message: String) throws {
+        let result = try drawn(arguments)
+        #expect(result.run.status == 2)
+        #expect(result.run.stderr.contains(message), "\(result.run.stderr)")
+        #expect(result.svg.isEmpty)
     }
 }
 

@@ -136,7 +136,7 @@ struct PlotDrawingTests {
         let png = folder.appendingPathComponent("chart.png").path
         try chart.write(to: png, scale: 2)
         let size = try #require(pngSize(try Data(contentsOf: URL(fileURLWithPath: png))))
-        #expect(size.width == 1600 && size.height == 1000)
+        #expect(size.width == 1920 && size.height == 1080)
         let pdf = folder.appendingPathComponent("chart.pdf").path
         try chart.write(to: pdf)
         #expect(try Data(contentsOf: URL(fileURLWithPath: pdf)).prefix(5) == Data("%PDF-".utf8))
@@ -168,6 +168,64 @@ struct PlotDrawingTests {
     @Test("no two texts overlap, none leaves the page, and none is below 11 pt")
     func textLayout() {
         let chart = Self.sampleChart()
+        assertTextsApart(chart)
+    }
+
+    @Test("series differ by dash and marker as well as colour")
+    func seriesStyles() {
+        var plot = Plot(x: Axis("x"), y: Axis("y"))
+        for k in 0..<6 { plot.lines.append(LineSeries("s\(k)", points: [Point(0, Double(k)), Point(1, Double(k))], markerRadius: 3)) }
+        let styled = PlotPainter(figure: PlotFigure(panels: [plot])).styledSeries(plot).lines
+        #expect(Set(styled.map(\.dash)).count == 6)
+        #expect(Set(styled.map(\.marker)).count == 6)
+        #expect(Set(styled.map(\.color.hexString)).count == 6)
+    }
+
+    @Test("a dash pattern cuts a line into dashes of its lengths, measured along the line")
+    func dashes() {
+        let pieces = PlotPainter.dashed([Point(0, 0), Point(10, 0), Point(10, 10)], pattern: [4, 2])
+        // 20 points of line: dashes at 0–4, 6–10 (turning no corner), 12–16, 18–20.
+        #expect(pieces.count == 4)
+        let lengths = pieces.map { piece in zip(piece, piece.dropFirst()).reduce(0) { $0 + hypot($1.1.x - $1.0.x, $1.1.y - $1.0.y) } }
+        #expect(lengths.map { ($0 * 1e9).rounded() / 1e9 } == [4, 4, 4, 2])
+        #expect(PlotPainter.dashed([Point(0, 0), Point(5, 0)], pattern: []).count == 1)
+    }
+
+    @Test("the legend and guide labels stay off the data: outside the plot frame")
+    func offTheData() throws {
+        let chart = LectureFigures.errorVersusStep()
+        let svg = chart.svg()
+        // The frame is the first unfilled rectangle in the stroke colour.
+        let frameTag = try #require(svg.components(separatedBy: "\n").first { $0.hasPrefix("<rect") && $0.contains("fill=\"none\"") && $0.contains(chart.theme.stroke.hexString) })
+        func number(_ name: String) -> Double { Double(frameTag.components(separatedBy: "\(name)=\"")[1].prefix { $0 != "\"" })! }
+        let frame = Rect(x: number("x"), y: number("y"), width: number("width"), height: number("height"))
+        let outside = ["h = 1e-6, the checker's default", "sigmoid, central", "rounding, at most ε·f/h"]
+        for (text, box, _) in chart.textFrames where outside.contains(text) {
+            #expect(!box.overlaps(frame), "'\(text)' is drawn on the data")
+        }
+    }
+
+    @Test("a surface has a colour bar labelled with its values; a log surface labels decades")
+    func colourBar() {
+        let svg = LectureFigures.lossSurface().svg()
+        #expect(svg.contains(">loss</text>"))
+        #expect(svg.contains(">10²</text>"))
+    }
+
+    @Test("text is sized for the page: 14 pt once fitted into the slide's content area, whatever the page")
+    func slideText() {
+        for fit in [SlideFit.slide, .fourThree, .points(Size(1800, 1000))] {
+            let chart = PlotFigure(title: "t", panels: Self.sampleChart().panels, fit: fit)
+            let smallest = chart.textFrames.map(\.size).min()!
+            // Rounded up to the hundredth of a point the SVG writes: at least 14, by less than 0.01.
+            let fitted = smallest * SlideFit.fittedScale(of: fit.size)
+            #expect(fitted >= 14 && fitted < 14.01, "\(fit): \(fitted)")
+        }
+    }
+
+    @Test("a title wider than the page breaks into lines instead of leaving it")
+    func longTitle() {
+        let chart = PlotFigure(title: String(repeating: "a long title ", count: 12), panels: Self.sampleChart().panels)
         assertTextsApart(chart)
     }
 

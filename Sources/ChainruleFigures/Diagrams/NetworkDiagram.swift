@@ -1,0 +1,92 @@
+import ChainruleCore
+import Foundation
+
+/// A fully connected network read from a program: the width of every layer of
+/// neurons and what each linear layer is followed by.
+public struct NetworkLayers: Sendable, Equatable {
+    /// Units per layer, input first: [2, 16, 16, 1].
+    public var widths: [Int]
+    /// The name of each linear layer (`h1`), one fewer than `widths`.
+    public var names: [String]
+    /// The elementwise op applied to each linear layer's output (`relu`), nil for none.
+    public var activations: [String?]
+    /// Weights and biases of each linear layer.
+    public var parameters: [Int]
+
+    /// The linear ops of the program in order, each W [out, in] giving one layer of `out` neurons.
+    public init(_ program: FigureProgram) throws(FigureError) {
+        let graph = program.graph
+        let linears = graph.nodes.filter { $0.op?.name == "linear" }
+        guard let first = linears.first else {
+            throw .invalidOption("\(program.name) has no linear layers: network draws the Linear(x, out) layers of a fully connected network")
+        }
+        widths = [graph[first.inputs[1]].shape[1]]
+        names = []
+        activations = []
+        parameters = []
+        for linear in linears {
+            let w = graph[linear.inputs[1]].shape
+            widths.append(w[0])
+            names.append(linear.layer.map { graph.layers[$0].name } ?? linear.displayName)
+            let next = graph.nodes.first { $0.inputs == [linear.id] && $0.op.map { (try? $0.outputShape([linear.shape])) == linear.shape } == true }
+            activations.append(next?.op?.name)
+            parameters.append(w[0] * w[1] + (linear.inputs.count > 2 ? graph[linear.inputs[2]].shape.reduce(1, *) : 0))
+        }
+    }
+}
+
+extension Diagrams {
+    /// The most neurons drawn in a layer; a wider one shows its first and last few around "⋮".
+    static let maxDrawnUnits = 10
+
+    /// Layers as columns of neurons (NN-SVG's view) with every connection between
+    /// neighbouring columns; a layer over `maxDrawnUnits` drawn elided, its size written
+    /// as "500 units"; under each column its role, width and activation, above each set of
+    /// connections its parameter count.
+    public static func network(_ program: FigureProgram, palette: Palette = .default) throws(FigureError) -> Diagram {
+        let net = try NetworkLayers(program)
+        let pen = DiagramPen(palette: palette)
+        let theme = pen.theme, u = pen.unit
+        let columns = net.widths.count
+        let width = 690 * u, height = 250 * u
+        let step = columns > 1 ? width / Double(columns - 1) : 0
+        let drawn = net.widths.map { min($0, maxDrawnUnits) }
+        let spacing = height / Double(max((drawn.max() ?? 1) - 1, 1))
+        let radius = min(15 * u, spacing * 0.36, step * 0.12)
+        /// The y of each drawn unit (nil for the gap of an elided layer).
+        func positions(_ layer: Int) -> [Double?] {
+            let n = net.widths[layer], shown = drawn[layer]
+            let top = (height - Double(shown - 1) * spacing) / 2
+            let ys = (0..<shown).map { top + Double($0) * spacing }
+            guard n > maxDrawnUnits else { return ys }
+            // First four, a gap, the last: "⋮" stands in the gap.
+            return ys.enumerated().map { $0.offset == 4 ? nil : $0.element }
+        }
+        let body = pen.style(16), bold = pen.style(17, bold: true), small = pen.style(14, color: theme.muted)
+        for layer in 0..<(columns - 1) {
+            let a = positions(layer).compactMap { $0 }, b = positions(layer + 1).compactMap { $0 }
+            let x0 = Double(layer) * step, x1 = Double(layer + 1) * step
+            for ya in a { for yb in b { pen.line([Point(x0 + radius, ya), Point(x1 - radius, yb)], color: theme.clusterStroke, width: 0.7) } }
+            pen.text("\(net.parameters[layer].formatted(.number.grouping(.automatic))) parameters", x: (x0 + x1) / 2, y: -30 * u, small)
+        }
+        for layer in 0..<columns {
+            let x = Double(layer) * step
+            let fill = layer == 0 ? theme.leafFill : layer == columns - 1 ? theme.value.mixed(with: .white, 0.75) : theme.valueFill
+            for y in positions(layer) {
+                guard let y else {
+                    pen.text("⋮", x: x, y: (positions(layer)[3]! + positions(layer)[5]!) / 2, bold)
+                    continue
+                }
+                pen.circle(Point(x, y), radius: radius, fill: fill, stroke: theme.stroke, width: 1.4)
+            }
+            let role = layer == 0 ? "input" : layer == columns - 1 ? "output" : "hidden \(layer)"
+            let units = net.widths[layer] == 1 ? "1 unit" : "\(net.widths[layer].formatted(.number.grouping(.automatic))) units"
+            pen.text(layer == 0 ? role : "\(role) (\(net.names[layer - 1]))", x: x, y: height + 36 * u, bold)
+            pen.text(units, x: x, y: height + 62 * u, body)
+            if layer > 0, let activation = net.activations[layer - 1] { pen.text(activation, x: x, y: height + 86 * u, small) }
+        }
+        let total = net.parameters.reduce(0, +)
+        let shape = net.widths.map(String.init).joined(separator: " → ")
+        return pen.diagram(title: "\(shape): \(total.formatted(.number.grouping(.automatic))) parameters (\((program.name as NSString).lastPathComponent))", palette: palette)
+    }
+}
