@@ -119,6 +119,9 @@ struct InteractivePageTests {
         let active = "Array.from(document.querySelectorAll('.box.active')).map(b => b.dataset.node).join(',')"
         #expect(try browser.string(active) == "\(f)")
         #expect(try browser.string("document.getElementById('caption').innerText").contains("q: 1.00 × -4.00 = -4.00"))
+        // The drawing is the `--steps` page: gradients not yet computed read "—".
+        let drawing = try browser.string("document.querySelector('svg.drawing').textContent")
+        #expect(drawing.contains("Step 1 of 2") && drawing.contains("—"))
         // The slider itself, moved with its own keys, goes on to q.
         let (sx, sy) = try centre(browser, "#step")
         try browser.click(sx, sy)

@@ -26,7 +26,10 @@ struct PageBuilder {
         notes += fitted.notes
         let views = try plannedViews(fitted.options).map { (plan) throws(FigureError) in try view(plan) }
         let scene = SceneBuilder(graph: graph, output: output, options: fitted.options)
+        let steps = steps(scene)
         let theme = Theme(palette: options.palette)
+        var alternate = views.reduce(into: [:]) { $0.merge($1.alternate) { first, _ in first } }
+        let pages = stepPages(fitted.options, steps: steps.count, alternate: &alternate)
         let hex = { (c: RGB) in c.hexString }
         let colors = Dictionary(uniqueKeysWithValues: Palette.allCases.map { palette -> (String, PageColors) in
             let t = Theme(palette: palette)
@@ -38,8 +41,8 @@ struct PageBuilder {
             style: fitted.options.style.rawValue, output: output.index,
             nodes: graph.nodes.map { pageNode($0, scene: scene) },
             layers: graph.layers.enumerated().map { PageLayer(name: $0.element.name, kind: $0.element.kind, nodes: graph.nodes(inLayer: $0.offset).map(\.index)) },
-            views: views.map(\.view), steps: steps(scene), snapshots: snapshots.map(pageSnapshot),
-            palette: options.palette.rawValue, alternate: views.reduce(into: [:]) { $0.merge($1.alternate) { first, _ in first } },
+            views: views.map(\.view), steps: steps, stepPages: pages, snapshots: snapshots.map(pageSnapshot),
+            palette: options.palette.rawValue, alternate: alternate,
             colors: colors,
             diverging: (0...40).map { hex(theme.diverging(Double($0) / 20 - 1)) },
             nonFinite: PageNonFiniteColors(nan: hex(theme.notANumber), positive: hex(theme.positiveInfinity), negative: hex(theme.negativeInfinity)),
@@ -212,6 +215,26 @@ struct PageBuilder {
             } ?? []
             return PageStep(active: step.active?.index, known: new, terms: terms)
         }
+    }
+
+    /// The most bytes of SVG the step pages may add to the page.
+    static let maxStepBytes = 1_500_000
+
+    /// The pages of `render --steps` for a circuit or record figure, with the
+    /// colours the other palette's pages draw differently (added to `alternate`).
+    func stepPages(_ fitted: FigureOptions, steps count: Int, alternate: inout [String: String]) -> PageStepPages? {
+        guard count > 1, fitted.style != .model, let pages = try? BackwardSteps.pages(graph: graph, output: output, options: fitted) else { return nil }
+        let svgs = pages.map(GraphFigure.svg)
+        guard svgs.count == count, svgs.reduce(0, { $0 + $1.utf8.count }) <= Self.maxStepBytes else { return nil }
+        var other = fitted
+        other.palette = fitted.palette == .default ? .colorblind : .default
+        if let twins = try? BackwardSteps.pages(graph: graph, output: output, options: other) {
+            for (svg, twin) in zip(svgs, twins) { alternate.merge(Self.colorChanges(from: svg, to: GraphFigure.svg(twin))) { first, _ in first } }
+        }
+        let hits = PageHits(graph: graph, laidOut: pages[0])
+        let view = PageView(key: "steps", title: "steps", expanded: [], width: pages[0].size.width, height: pages[0].size.height,
+                            svg: "", boxes: hits.boxes(), wires: hits.wires(), clusters: hits.frames())
+        return PageStepPages(base: "figure", view: view, svgs: svgs)
     }
 
     func pageSnapshot(_ snapshot: TrainingSnapshot) -> PageSnapshot {

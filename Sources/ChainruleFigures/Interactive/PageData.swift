@@ -16,6 +16,9 @@ struct PageData: Encodable {
     var views: [PageView]
     /// The `--steps` sequence: step 0 is the forward pass.
     var steps: [PageStep]
+    /// The view `base` drawn once per step, as `render --steps` draws it (gradients
+    /// filled in as they are computed); nil for the model style and past `maxStepBytes`.
+    var stepPages: PageStepPages?
     /// Per-epoch snapshots (`train --html`); empty for `render` and `check`.
     var snapshots: [PageSnapshot]
     /// The palette the drawings are in, and each of their colours that the
@@ -134,6 +137,14 @@ struct PageWire: Encodable {
     /// The node it feeds and at which input; nil for the output's own wire.
     var consumer: Int?
     var input: Int?
+}
+
+struct PageStepPages: Encodable {
+    /// The key of the view the pages replace while stepping.
+    var base: String
+    /// The pages' common layout: its boxes and wires (its `svg` is empty: each step draws `svgs[step]`).
+    var view: PageView
+    var svgs: [String]
 }
 
 struct PageStep: Encodable {

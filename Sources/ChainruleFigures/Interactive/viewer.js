@@ -78,7 +78,9 @@
   const canvas = $("canvas"), stage = $("stage");
   let overlay = null;
 
-  function currentView() { return data.views[state.view]; }
+  /** Walking the steps of a view drawn page by page (the figures' `--steps` pages, one layout for all). */
+  function stepping() { return state.step !== null && !!data.stepPages && data.views[state.view].key === data.stepPages.base; }
+  function currentView() { return stepping() ? data.stepPages.view : data.views[state.view]; }
 
   /** The boxes of the current view that draw `id`: its own, or its collapsed layer's. */
   function boxesOf(id) {
@@ -89,11 +91,11 @@
     });
   }
 
-  function showView(index, keepCamera) {
-    const previous = data.views[state.view];
+  function showView(index, keepCamera, previous) {
+    previous = previous || currentView();
     state.view = index;
     const view = currentView();
-    canvas.innerHTML = view.svg;
+    canvas.innerHTML = stepping() ? data.stepPages.svgs[state.step] : view.svg;
     const drawing = canvas.firstElementChild;
     drawing.setAttribute("width", view.width);
     drawing.setAttribute("height", view.height);
@@ -138,6 +140,7 @@
     canvas.style.height = view.height + "px";
     stage.dataset.view = view.key;
     $("view").value = String(index);
+    $("view").disabled = stepping();
     if (keepCamera && previous) {
       // Keep the point under the middle of the stage where it was (the frame of an expanded layer grows around it).
       const sx = view.width / previous.width, sy = view.height / previous.height;
@@ -365,10 +368,12 @@
     const fig = document.createElement("figure");
     if (!t || !t.heatmap) { fig.innerHTML = `<figcaption class=${cls}>${label} ${t ? esc(summary(t)) : "—"}</figcaption>`; return fig; }
     const h = t.heatmap, cells = heatCells(t);
-    const side = Math.max(h.rows, h.columns), planes = h.planes;
-    const cell = Math.max(2, Math.min(32, Math.floor((planes > 1 ? 120 : 240) / side)));
+    // Planes in a near-square grid about 240 pixels wide, so that value and gradient stand side by side.
+    const planes = h.planes, perRow = Math.ceil(Math.sqrt(planes));
+    const cell = Math.max(1, Math.min(32, Math.floor((240 - 4 * (perRow - 1)) / (perRow * h.columns)), Math.floor(240 / h.rows)));
     const box = document.createElement("div");
     box.className = "planes";
+    box.style.width = perRow * (h.columns * cell + 2) + 4 * (perRow - 1) + "px";
     for (let p = 0; p < planes; p++) {
       const c = document.createElement("canvas");
       c.className = "heat";
@@ -505,8 +510,11 @@
   }
   function setStep(k) {
     if (!data.steps.length) return;
+    const was = stepping(), previous = currentView();
     state.step = k === null ? null : Math.max(0, Math.min(k, data.steps.length - 1));
     $("step").value = state.step === null ? data.steps.length - 1 : state.step;
+    // The pages share one layout: the camera stays while walking them, and fits on the way in and out.
+    if (was || stepping()) showView(state.view, was && stepping(), previous);
     refresh();
     if (state.selected !== null) openPanel(state.selected);
   }
@@ -530,9 +538,9 @@
     state.failure = (state.failure + 1) % failed.length;
     const id = failed[state.failure];
     if (!boxesOf(id).length && data.nodes[id].layer !== null && data.nodes[id].layer !== undefined) expand(data.nodes[id].layer);
+    openPanel(id);
     const el = boxesOf(id)[0];
     if (el) centerOn(el);
-    openPanel(id);
   }
 
   // MARK: palette
@@ -617,7 +625,7 @@
   document.addEventListener("keydown", (e) => {
     const typing = e.target instanceof HTMLInputElement && e.target.type !== "range";
     if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.target instanceof HTMLInputElement && e.target.type === "range") return; // the slider moves itself
+    if (e.target instanceof HTMLInputElement && e.target.type === "range" && e.key !== "Escape") return; // a slider moves itself
     if (e.key === "ArrowRight" && data.steps.length > 1) { e.preventDefault(); setStep(state.step === null ? 0 : state.step + 1); }
     else if (e.key === "ArrowLeft" && data.steps.length > 1) { e.preventDefault(); setStep(state.step === null ? data.steps.length - 1 : state.step - 1); }
     else if (e.key === "Escape") { if (!panel.hidden) closePanel(); else setStep(null); }
