@@ -177,8 +177,13 @@ struct InteractivePageTests {
         #expect(size <= 2_000_000, "the LeNet page is \(size) bytes")
         let browser = try Browser()
         defer { browser.quit() }
-        try browser.open(page.url)
-        #expect(try browser.number("window.chainrule.readyAt") < 1000)
+        // Ready: navigation start to the script's end. The best of three loads, so that other jobs on the machine do not count.
+        var ready: [Double] = []
+        for _ in 0..<3 {
+            try browser.open(page.url)
+            ready.append(try browser.number("window.chainrule.readyAt"))
+        }
+        #expect(ready.min()! < 1000, "the LeNet page was ready after \(ready) ms")
         #expect(try browser.string("document.getElementById('stage').dataset.view") == "layers")
 
         let conv = try #require(graph.layers.firstIndex { $0.kind == "Conv2D" })
@@ -249,5 +254,38 @@ struct InteractivePageTests {
         try browser.moveMouse(to: bx, by)
         #expect(try browser.string("document.getElementById('tooltip').innerText").contains("value\t0.5"))
         #expect(browser.errors.isEmpty, "\(browser.errors)")
+    }
+}
+
+extension InteractivePageTests {
+    /// The JSON the page's script reads.
+    func data(_ html: String) throws -> [String: Any] {
+        let start = try #require(html.range(of: "<script type=\"application/json\" id=\"chainrule-data\">"))
+        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+        return try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [String: Any])
+    }
+
+    @Test("One file that fetches nothing: no external script, style, font or image")
+    func selfContained() throws {
+        let (graph, output, source) = try Samples.load("maxpool-routing.grad")
+        let html = try InteractivePage.html(graph: graph, output: output, options: FigureOptions(), source: source).html
+        for needle in ["src=", "href=", "@import", "url(", "<link", "https:"] { #expect(!html.contains(needle), "the page holds \(needle)") }
+        // The only address is the SVG namespace's, a name (also as the JSON writes it, `\/` for `/`).
+        let names = html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").replacingOccurrences(of: #"http:\/\/www.w3.org\/2000\/svg"#, with: "")
+        #expect(!names.contains("http:"))
+    }
+
+    @Test("x * x: the two wires into the product are its inputs 1 and 2, both carrying x")
+    func valueReadTwice() throws {
+        let program = try Compiler.compile(source: "x = 3\ny = x * x\n", file: nil, options: CompileOptions())
+        try program.graph.backward(from: program.output)
+        let html = try InteractivePage.html(graph: program.graph, output: program.output, options: FigureOptions()).html
+        let view = try #require((try data(html)["views"] as? [[String: Any]])?.first)
+        let wires = try #require(view["wires"] as? [[String: Any]])
+        let x = try #require(program.graph.nodes.first { $0.name == "x" }).id.index
+        let into = wires.filter { $0["consumer"] as? Int == program.output.index }
+        #expect(into.count == 2)
+        #expect(Set(into.compactMap { $0["input"] as? Int }) == [0, 1])
+        #expect(into.allSatisfy { $0["source"] as? Int == x })
     }
 }
