@@ -250,6 +250,7 @@ struct InteractivePageTests {
         try browser.evaluate("document.getElementById('epoch').focus()")
         try browser.press("Home", code: 36)
         #expect(try browser.string("document.getElementById('epoch-text').textContent") == "epoch 1 · loss 10")
+        #expect(try browser.string("Array.from(document.querySelectorAll('.epoch-badge')).map(t => t.textContent).join('|')") == "0.5 −1")
         let (bx, by) = try centre(browser, ".wire[data-source='\(x.index)']")
         try browser.moveMouse(to: bx, by)
         #expect(try browser.string("document.getElementById('tooltip').innerText").contains("value\t0.5"))

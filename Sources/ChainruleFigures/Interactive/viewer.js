@@ -493,6 +493,7 @@
     overlay.querySelectorAll(".wire").forEach((el) => {
       el.classList.toggle("active", active !== null && Number(el.dataset.consumer) === active);
     });
+    epochBadges();
     const caption = $("caption");
     caption.hidden = !step;
     if (step) caption.innerHTML = stepCaption(step);
@@ -583,10 +584,27 @@
       `<text x=${L} y=${H - 2}>epoch ${snaps[0].epoch}</text><text x=${W - 60} y=${H - 2}>${snaps[snaps.length - 1].epoch}</text>`;
     $("epoch-text").textContent = `epoch ${snaps[e].epoch} · loss ${fmt(snaps[e].loss)}`;
   }
+  /** Under each box whose node the selected epoch recorded: its value and gradient at that epoch. */
+  function epochBadges() {
+    overlay.querySelectorAll(".epoch-badge").forEach((el) => el.remove());
+    if (state.epoch === null) return;
+    const snap = data.snapshots[state.epoch], short = (t) => (t.count === 1 && t.data ? fmt(t.data[0]) : "mean " + fmt(t.mean));
+    overlay.querySelectorAll(".box").forEach((el) => {
+      const b = currentView().boxes[el.dataset.index], v = snap.values[b.node], g = snap.gradients[b.node];
+      if (!v && !g) return;
+      const text = document.createElementNS(SVG, "text");
+      text.setAttribute("class", "epoch-badge");
+      text.setAttribute("x", b.x + b.width / 2);
+      text.setAttribute("y", b.y + b.height + 11);
+      text.innerHTML = (v ? `<tspan class=value>${esc(short(v))}</tspan>` : "") + (g ? ` <tspan class=gradient>${esc(short(g))}</tspan>` : "");
+      overlay.appendChild(text);
+    });
+  }
   function setEpoch(k) {
     state.epoch = Math.max(0, Math.min(k, data.snapshots.length - 1));
     $("epoch").value = state.epoch;
     drawLoss();
+    refresh();
     if (state.selected !== null) openPanel(state.selected);
   }
 
