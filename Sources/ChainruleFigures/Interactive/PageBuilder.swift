@@ -38,15 +38,14 @@ struct PageBuilder {
         })
         return PageData(
             title: options.title ?? ((source.file as NSString?)?.lastPathComponent ?? "graph"),
-            style: fitted.options.style.rawValue, output: output.index,
+            output: output.index,
             nodes: graph.nodes.map { pageNode($0, scene: scene) },
             layers: graph.layers.enumerated().map { PageLayer(name: $0.element.name, kind: $0.element.kind, nodes: graph.nodes(inLayer: $0.offset).map(\.index)) },
             views: views.map(\.view), steps: steps, stepPages: pages, snapshots: snapshots.map(pageSnapshot),
             palette: options.palette.rawValue, alternate: alternate,
             colors: colors,
             diverging: (0...40).map { hex(theme.diverging(Double($0) / 20 - 1)) },
-            nonFinite: PageNonFiniteColors(nan: hex(theme.notANumber), positive: hex(theme.positiveInfinity), negative: hex(theme.negativeInfinity)),
-            checked: options.check != nil)
+            nonFinite: PageNonFiniteColors(nan: hex(theme.notANumber), positive: hex(theme.positiveInfinity), negative: hex(theme.negativeInfinity)))
     }
 
     // MARK: Views

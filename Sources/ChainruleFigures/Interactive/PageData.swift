@@ -6,8 +6,8 @@ import Foundation
 /// (`<script type="application/json" id="chainrule-data">`). Every number the
 /// page shows comes from here; the drawings are the static figures' SVG.
 struct PageData: Encodable {
+    /// The page's title: the figure's, else the program's file name.
     var title: String
-    var style: String
     var output: Int
     var nodes: [PageNode]
     var layers: [PageLayer]
@@ -30,8 +30,6 @@ struct PageData: Encodable {
     /// The diverging map of the panel's heatmaps, −1 … 1 in equal steps.
     var diverging: [String]
     var nonFinite: PageNonFiniteColors
-    /// Whether the figure carries a check overlay.
-    var checked: Bool
 }
 
 struct PageColors: Encodable {

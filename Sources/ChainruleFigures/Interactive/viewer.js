@@ -573,13 +573,14 @@
 
   function drawLoss() {
     const svg = $("loss"), snaps = data.snapshots, W = 360, H = 90, L = 44, B = 16;
+    // A NaN or infinite loss leaves a gap in the curve and no mark.
     const losses = snaps.map((s) => num(s.loss)).filter(Number.isFinite);
-    const lo = Math.min(...losses), hi = Math.max(...losses), span = hi - lo || 1;
+    const lo = losses.length ? Math.min(...losses) : 0, hi = losses.length ? Math.max(...losses) : 1, span = hi - lo || 1;
     const x = (i) => L + (W - L - 8) * (snaps.length > 1 ? i / (snaps.length - 1) : 0.5);
     const y = (v) => 6 + (H - B - 10) * (1 - (num(v) - lo) / span);
-    const points = snaps.map((s, i) => `${x(i).toFixed(1)},${y(s.loss).toFixed(1)}`).join(" ");
-    const e = state.epoch;
-    svg.innerHTML = `<polyline class=curve points="${points}"/><circle class=mark r=4 cx="${x(e)}" cy="${y(snaps[e].loss)}"/>` +
+    const points = snaps.map((s, i) => (Number.isFinite(num(s.loss)) ? `${x(i).toFixed(1)},${y(s.loss).toFixed(1)}` : null)).filter((p) => p).join(" ");
+    const e = state.epoch, mark = Number.isFinite(num(snaps[e].loss)) ? `<circle class=mark r=4 cx="${x(e)}" cy="${y(snaps[e].loss)}"/>` : "";
+    svg.innerHTML = `<polyline class=curve points="${points}"/>${mark}` +
       `<text x=2 y=12>${fmt(hi)}</text><text x=2 y=${H - B}>${fmt(lo)}</text>` +
       `<text x=${L} y=${H - 2}>epoch ${snaps[0].epoch}</text><text x=${W - 60} y=${H - 2}>${snaps[snaps.length - 1].epoch}</text>`;
     $("epoch-text").textContent = `epoch ${snaps[e].epoch} · loss ${fmt(snaps[e].loss)}`;
