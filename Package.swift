@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
         .target(
             name: "ChainruleFigures",
-            dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"]
+            dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"],
+            resources: [
+                .embedInCode("Interactive/viewer.html"), .embedInCode("Interactive/viewer.css"), .embedInCode("Interactive/viewer.js"),
+            ]
         ),
         .executableTarget(
             name: "chainrule",
@@ -72,6 +75,10 @@ let package = Package(
         .testTarget(
             name: "ChainruleCLITests",
             dependencies: ["chainrule"]
+        ),
+        .testTarget(
+            name: "ChainruleBrowserTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "CCairo"]
         ),
         .testTarget(
             name: "ChainruleFiguresTests",

@@ -92,7 +92,7 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
         }
         switch self {
         case .unknownExtension(let path):
-            return "cannot tell the figure format from '\(path)': use one of .png, .svg, .pdf, .dot, .json"
+            return "cannot tell the figure format from '\(path)': use one of .png, .svg, .pdf, .dot, .json, .html"
         case .unwritable(let path, let reason):
             return "cannot write '\(path)': \(reason)"
         case .emptyGraph:

@@ -47,6 +47,10 @@ public enum WireLabel: String, Sendable, CaseIterable {
 public struct FigureOptions: Sendable {
     public var style: FigureStyle = .circuit
     public var view: ModelView = .layers
+    /// Model style, layers view: these layers (by index) are drawn op by op
+    /// inside a frame, as in the ops view; the interactive page expands one
+    /// layer this way.
+    public var expandedLayers: Set<Int> = []
     public var direction: Direction = .LR
     /// What wires carry in the circuit style. Default: value and gradient.
     public var labels: Set<WireLabel> = [.value, .grad]
@@ -84,6 +88,9 @@ public struct FigureOptions: Sendable {
     public init() {}
 
     public var theme: Theme { Theme(palette: palette) }
+
+    /// Whether the model style draws the ops of layer `index` (nil: no layer) one by one.
+    func drawsOps(ofLayer index: Int?) -> Bool { view == .ops || index.map(expandedLayers.contains) ?? false }
 
     /// Why `scale` is not a usable PNG scale (`--scale`: pixels per point,
     /// above 0 and at most 16, beyond which even small figures pass Cairo's

@@ -5,6 +5,8 @@ import Foundation
 /// The file formats a figure can be written as, told by the output's extension.
 public enum FigureFormat: String, Sendable, CaseIterable {
     case png, svg, pdf, dot, json
+    /// The interactive page (`InteractivePage`).
+    case html
 
     public init(path: String) throws(FigureError) {
         guard let format = FigureFormat(rawValue: (path as NSString).pathExtension.lowercased()) else {
@@ -190,6 +192,10 @@ public enum GraphFigure {
                     throw FigureError.encodingFailed("\(error)")
                 }
                 try SafeWrite.data(data, to: temporary)
+            case .html:
+                let page = try InteractivePage.html(graph: graph, output: output, options: options)
+                notes = page.notes
+                try SafeWrite.data(Data(page.html.utf8), to: temporary)
             case .png, .svg, .pdf:
                 if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph) }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names

@@ -7,20 +7,20 @@ extension SceneBuilder {
     /// constant (a literal, class labels) folded into its consumer.
     func modelGroup(_ id: NodeID) -> String? {
         let node = graph[id]
-        if options.view == .layers, let layer = node.layer { return "L\(layer)" }
+        if let layer = node.layer, !options.drawsOps(ofLayer: layer) { return "L\(layer)" }
         if node.role == .constant && Tensor.elementCount(node.shape) <= 16 { return nil }
         return "n\(id.index)"
     }
 
     mutating func buildModel() {
-        if options.view == .ops {
+        if options.view == .ops || !options.expandedLayers.isEmpty {
             clusters = graph.layers.enumerated().map { SceneCluster(key: "L\($0.offset)", title: "\($0.element.kind) \($0.element.name)") }
         }
         var drawnLayers: Set<Int> = []
         for node in graph.nodes {
             // A copied leaf exists only as its copies; a copied value also in its own place.
             guard let key = modelGroup(node.id), node.op != nil || !copiedInModel(node.id) else { continue }
-            if options.view == .layers, let layer = node.layer {
+            if let layer = node.layer, !options.drawsOps(ofLayer: layer) {
                 if drawnLayers.insert(layer).inserted { addLayerBox(layer, key: key) }
             } else {
                 addModelNodeBox(node, key: key)
@@ -87,10 +87,10 @@ extension SceneBuilder {
         let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
         var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
         if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
-        if !node.shape.isEmpty, options.view == .ops { rows.append(tensorPanels(node.id)) }
+        if !node.shape.isEmpty, options.drawsOps(ofLayer: node.layer) { rows.append(tensorPanels(node.id)) }
         if let row = checkRow(node.id) { rows.append(row) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
-        let cluster = copyCluster ?? (options.view == .ops ? node.layer : nil)
+        let cluster = copyCluster ?? (options.drawsOps(ofLayer: node.layer) ? node.layer : nil)
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),
             fill: fill(node.id, base: node.role.isLeaf ? theme.leafFill : theme.valueFill), stroke: stroke, strokeWidth: width, cluster: cluster)
     }

@@ -185,20 +185,24 @@ struct Check: ParsableCommand {
             print(renderer.render(report))
             for hint in hints { print("note: \(hint)") }
         }
-        if let figure { try drawFigure(graph: graph, output: compiled.output, report: report, to: figure) }
+        if let figure { try drawFigure(graph: graph, output: compiled.output, report: report, source: PageSource(compiled), to: figure) }
         if !report.passed { throw ExitCode(1) }
     }
 
     /// Writes the check-overlay figure exactly as `chainrule render FILE --check -o OUT` does:
     /// its default style and direction, gradients from a backward pass, each node coloured by `report`.
-    func drawFigure(graph: Graph, output: NodeID, report: CheckReport, to path: String) throws {
+    func drawFigure(graph: Graph, output: NodeID, report: CheckReport, source: PageSource, to path: String) throws {
         try graph.backward(from: output)
         var options = FigureOptions()
         options.style = FigureOptions.defaultStyle(for: graph)
         options.direction = FigureOptions.defaultDirection(for: options.style)
         options.check = report
         options.layout = layout.limits
-        let notes = try FigureFailure.wording { try GraphFigure.write(graph: graph, output: output, options: options, to: path) }
+        let notes = try FigureFailure.wording {
+            try FigureFormat(path: path) == .html
+                ? InteractivePage.write(graph: graph, output: output, options: options, source: source, to: path)
+                : GraphFigure.write(graph: graph, output: output, options: options, to: path)
+        }
         for note in notes { StandardStreams.error("note: \(note)\n") }
     }
 

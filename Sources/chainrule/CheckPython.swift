@@ -98,7 +98,7 @@ extension Check {
             print("note: \(evaluations) forward evaluations in \(roundTrips) round trips to Python")
         }
         if let figure {
-            try drawFigure(graph: graph, output: output, report: report, to: figure)
+            try drawFigure(graph: graph, output: output, report: report, source: PageSource(), to: figure)
             if let error = op.failure {
                 try? FileManager.default.removeItem(atPath: figure)
                 throw failed(error)

@@ -12,7 +12,7 @@ extension Palette: ExpressibleByArgument {}
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT or JSON.",
+        abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT, JSON or an interactive HTML page.",
         discussion: """
             Styles:
               circuit  CS231n: gates; values green above each wire, gradients red below
@@ -41,7 +41,7 @@ struct Render: ParsableCommand {
     @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
     var example: String?
 
-    @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf, .dot, .json). With --steps: a .pdf, or a folder for PNG frames.")
+    @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf, .dot, .json, or .html for the interactive page). With --steps: a .pdf, or a folder for PNG frames.")
     var output: String
 
     @Option(help: "circuit, record or model (default: model for graphs with layers, circuit for scalar graphs, record otherwise).")
@@ -96,7 +96,7 @@ struct Render: ParsableCommand {
     }
 
     func draw() throws {
-        let (graph, outputNode) = try graphToDraw()
+        let (graph, outputNode, source) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
         options.view = view
@@ -117,16 +117,26 @@ struct Render: ParsableCommand {
             try BackwardSteps.write(graph: graph, output: outputNode, options: options, to: output)
             return
         }
-        let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
+        let notes = try FigureFormat(path: output) == .html
+            ? InteractivePage.write(graph: graph, output: outputNode, options: options, source: source, to: output)
+            : GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
         for note in notes { StandardStreams.error("note: \(note)\n") }
     }
 
-    /// The graph to draw, forward and backward done (backward only when gradients are drawn).
-    func graphToDraw() throws -> (Graph, NodeID) {
-        if let example, let built = FigureExamples.named(example) { return built }
+    /// The graph to draw, forward and backward done (backward only when
+    /// gradients are drawn), and its program for the interactive page.
+    func graphToDraw() throws -> (Graph, NodeID, PageSource) {
+        if let example, let built = FigureExamples.named(example) { return (built.0, built.1, PageSource()) }
         let compiled = try program.compile()
         if !noGrad { try compiled.graph.backward(from: compiled.output) }
-        return (compiled.graph, compiled.output)
+        return (compiled.graph, compiled.output, PageSource(compiled))
+    }
+}
+
+extension PageSource {
+    /// The program's text and where its `op` blocks' backward rules are written.
+    init(_ program: Program) {
+        self.init(text: program.source, file: program.file, ruleLocations: program.customOperations.mapValues(\.backwardLocations))
     }
 }
 
