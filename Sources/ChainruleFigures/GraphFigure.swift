@@ -155,8 +155,24 @@ public enum GraphFigure {
     /// the whole figure in memory, nothing written to disk.
     public static func layout(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         let fitted = try fittedOptions(graph: graph, options: options)
-        return try GraphvizLayout.layout(scene(graph: graph, output: output, options: fitted.options), limits: options.layout,
-                                         advice: layoutAdvice(graph: graph, options: fitted.options))
+        return try layout(scene(graph: graph, output: output, options: fitted.options), graph: graph, options: fitted.options)
+    }
+
+    /// Graphviz's layout of `scene`, wrapped in snake order to fill
+    /// `options.fit` in the model and record styles (the circuit style keeps
+    /// its one line: its gates read as an equation).
+    static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
+        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
+        return options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)
+    }
+
+    /// How `laidOut` reads on `options.fit`, with what to do when its text is below 14 pt:
+    /// one box per layer if the graph has layers and is not drawn so, else a smaller graph.
+    public static func slideFit(_ laidOut: LaidOutScene, graph: Graph, options: FigureOptions) -> (fit: SlideFit, advice: [FigureAdvice]) {
+        let fit = SlideFit(laidOut, target: options.fit)
+        guard !fit.isReadable else { return (fit, []) }
+        let layered = options.style == .model && options.view == .layers
+        return (fit, [!graph.layers.isEmpty && !layered ? .layerView : .smallerGraph])
     }
 
     /// Writes the figure to `path` in the format its extension names. Writes a
@@ -165,8 +181,23 @@ public enum GraphFigure {
     /// big to lay out. Returns notes for the user (a collapsed view).
     @discardableResult
     public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
+        try writeMeasured(graph: graph, output: output, options: options, to: path).notes
+    }
+
+    /// What writing a figure found out: notes for the user (a collapsed view),
+    /// and how the figure reads on its target with advice if it reads badly
+    /// (nil for DOT, which has no layout).
+    public struct Written: Sendable {
+        public var notes: [String]
+        public var slideFit: SlideFit?
+        public var advice: [FigureAdvice]
+    }
+
+    /// `write`, also measuring the figure on `options.fit`.
+    public static func writeMeasured(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> Written {
         let format = try FigureFormat(path: path)
         var notes: [String] = []
+        var measured: (fit: SlideFit, advice: [FigureAdvice])?
         try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
             let fitted: (options: FigureOptions, notes: [String])
             do throws(FigureError) {
@@ -178,7 +209,9 @@ public enum GraphFigure {
             notes = fitted.notes
             let scene = try scene(graph: graph, output: output, options: fitted.options)
             let layout = { () throws(FigureError) -> LaidOutScene in
-                try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: fitted.options))
+                let laidOut = try GraphFigure.layout(scene, graph: graph, options: fitted.options)
+                measured = slideFit(laidOut, graph: graph, options: fitted.options)
+                return laidOut
             }
             switch format {
             case .dot:
@@ -196,7 +229,7 @@ public enum GraphFigure {
                 try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
             }
         }
-        return notes
+        return Written(notes: notes, slideFit: measured?.fit, advice: measured?.advice ?? [])
     }
 
     // MARK: Backends

@@ -261,16 +261,6 @@ struct SceneBuilder {
 
     // MARK: Finish
 
-    /// `61,706 parameters in 5 layers`: what a model picture is asked first.
-    func parameterSummary() -> String? {
-        let params = graph.nodes.filter { $0.role == .param }
-        guard !params.isEmpty else { return nil }
-        let total = params.reduce(0) { $0 + Tensor.elementCount($1.shape) }
-        let count = groupedThousands(total)
-        let layers = graph.layers.count
-        return "\(count) parameter\(total == 1 ? "" : "s")" + (layers > 0 ? " in \(layers) layer\(layers == 1 ? "" : "s")" : "")
-    }
-
     /// With copies beside their readers, the wires from values computed by ops
     /// weigh `mainWireWeight` and pull straight, so a chain stays on one line
     /// instead of stepping aside at every copy (a 40-step RNN drifted 3,800 px

@@ -9,6 +9,9 @@ extension FigureStyle: ExpressibleByArgument {}
 extension ModelView: ExpressibleByArgument {}
 extension Direction: ExpressibleByArgument {}
 extension Palette: ExpressibleByArgument {}
+extension FitTarget: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,6 +71,9 @@ struct Render: ParsableCommand {
     @Flag(name: .customLong("no-grad"), help: "Draw the forward pass only.")
     var noGrad = false
 
+    @Option(help: "The area to fill and be read on: slide (16:9, 900×460 pt), 4:3, or WxH in points. The model and record styles wrap long chains into rows to fill it; below 14 pt of text once fitted, a warning says what to draw instead.")
+    var fit: FitTarget = .slide
+
     @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
 
@@ -107,6 +113,7 @@ struct Render: ParsableCommand {
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
+        options.fit = fit
         options.layout = layout.limits
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
@@ -117,8 +124,14 @@ struct Render: ParsableCommand {
             try BackwardSteps.write(graph: graph, output: outputNode, options: options, to: output)
             return
         }
-        let notes = try GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
-        for note in notes { StandardStreams.error("note: \(note)\n") }
+        let written = try GraphFigure.writeMeasured(graph: graph, output: outputNode, options: options, to: output)
+        for note in written.notes { StandardStreams.error("note: \(note)\n") }
+        if let fit = written.slideFit, !fit.isReadable {
+            let advice = written.advice.map(\.commandLine).joined(separator: ", or ")
+            let size = String(format: "%.1f", fit.textSize)
+            StandardStreams.error(
+                "warning: fitted to \(fit.target) the smallest text is \(size) pt, below \(formatNumber(FitTarget.readableTextSize)) pt: too big to read there; try \(advice)\n")
+        }
     }
 
     /// The graph to draw, forward and backward done (backward only when gradients are drawn).

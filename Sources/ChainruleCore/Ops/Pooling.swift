@@ -57,6 +57,10 @@ extension PoolingOperation {
         ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
     }
 
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes {
+        LayerAttributes(kernel: [kernel, kernel], stride: stride)
+    }
+
     func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
         try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
     }
