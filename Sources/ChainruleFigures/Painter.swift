@@ -75,6 +75,11 @@ struct Painter {
                                     radius: 0, color: map.colors[r * map.columns + c])
                 }
             }
+            for (i, label) in map.labels.enumerated() {
+                let x = origin.x + Double(i % map.columns) * map.cell + (map.cell - label.width) / 2
+                let y = origin.y + Double(i / map.columns) * map.cell + (map.cell - label.height) / 2 + label.ascent
+                canvas.text(label.text, at: Point(x, y), style: label.style)
+            }
             canvas.strokeRect(Rect(x: origin.x, y: origin.y, width: block.size.width, height: block.size.height),
                               radius: 0, color: theme.muted, width: 0.5)
         case .row(let dividers):

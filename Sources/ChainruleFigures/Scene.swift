@@ -71,6 +71,17 @@ public struct Heatmap: Sendable, Equatable {
     /// Row-major cell colours.
     public var colors: [RGB]
     public var cell: Double
+    /// Numbers written in the cells (a small tensor's values), row-major, or none.
+    public var labels: [CellLabel] = []
+}
+
+/// A number in a heatmap cell, measured, so the painter can centre it.
+public struct CellLabel: Sendable, Equatable {
+    public var text: String
+    public var style: TextStyle
+    public var width: Double
+    public var ascent: Double
+    public var height: Double
 }
 
 /// The content of a node: text, heatmaps, and rows or columns of them.
