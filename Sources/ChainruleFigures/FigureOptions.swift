@@ -9,7 +9,8 @@ public enum FigureStyle: String, Sendable, CaseIterable {
     case circuit
     /// micrograd's: a box per value `name | data | grad`, op nodes between.
     case record
-    /// One box per layer with parameter counts, shapes on the edges.
+    /// One box per layer stage (a layer and the ops folded after it) with its
+    /// window, weights, parameter count and output shape; plain edges.
     case model
 }
 

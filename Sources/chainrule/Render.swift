@@ -20,7 +20,7 @@ struct Render: ParsableCommand {
             Styles:
               circuit  CS231n: gates; values green above each wire, gradients red below
               record   micrograd: a box per value, name | data | grad, heatmaps for tensors
-              model    one box per layer with parameter counts, shapes on the edges
+              model    one box per layer stage: window, weights, parameter count, output shape
             Examples:
               chainrule render samples/cs231n-circuit.grad -o circuit.png
               chainrule render samples/lenet.grad --view ops -o lenet.svg
@@ -53,7 +53,7 @@ struct Render: ParsableCommand {
     @Option(help: "Model style: layers (one box per layer) or ops (one box per op, layers framed).")
     var view: ModelView = .layers
 
-    @Option(help: "LR (left to right) or TB (top to bottom) (default: TB for the model style, LR otherwise).")
+    @Option(help: "LR (left to right) or TB (top to bottom) (default: LR; a long chain wraps into rows, or with TB into columns, to fill --fit).")
     var direction: Direction?
 
     @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
