@@ -67,12 +67,16 @@ public struct LayerAttributes: Sendable, Equatable {
     /// The inputs that are the op's weights (`W`, `b`): drawn inside its box
     /// and counted as its parameters (trainable, or frozen when constant).
     public var weightInputs: [Int]
+    /// Each window passes one winning element of its input on (max-pool):
+    /// the op's `branches` are then the winners' flat offsets in input 0.
+    public var picksWinners: Bool
 
-    public init(kernel: [Int]? = nil, stride: Int? = nil, pad: Int? = nil, weightInputs: [Int] = []) {
+    public init(kernel: [Int]? = nil, stride: Int? = nil, pad: Int? = nil, weightInputs: [Int] = [], picksWinners: Bool = false) {
         self.kernel = kernel
         self.stride = stride
         self.pad = pad
         self.weightInputs = weightInputs
+        self.picksWinners = picksWinners
     }
 }
 

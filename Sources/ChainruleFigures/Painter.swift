@@ -75,6 +75,22 @@ struct Painter {
                                     radius: 0, color: map.colors[r * map.columns + c])
                 }
             }
+            // Pooling windows: a line between each pair; each window's winner ringed.
+            if map.windowSide > 0 {
+                for k in stride(from: map.windowSide, to: map.columns, by: map.windowSide) {
+                    let x = origin.x + Double(k) * map.cell
+                    canvas.line(from: Point(x, origin.y), to: Point(x, origin.y + block.size.height), color: theme.text, width: 1.5)
+                }
+                for k in stride(from: map.windowSide, to: map.rows, by: map.windowSide) {
+                    let y = origin.y + Double(k) * map.cell
+                    canvas.line(from: Point(origin.x, y), to: Point(origin.x + block.size.width, y), color: theme.text, width: 1.5)
+                }
+            }
+            for i in map.marked {
+                let inset = 2.0
+                canvas.strokeRect(Rect(x: origin.x + Double(i % map.columns) * map.cell + inset, y: origin.y + Double(i / map.columns) * map.cell + inset,
+                                       width: map.cell - 2 * inset, height: map.cell - 2 * inset), radius: 2, color: theme.highlight, width: 2)
+            }
             for (i, label) in map.labels.enumerated() {
                 let x = origin.x + Double(i % map.columns) * map.cell + (map.cell - label.width) / 2
                 let y = origin.y + Double(i / map.columns) * map.cell + (map.cell - label.height) / 2 + label.ascent

@@ -73,6 +73,10 @@ public struct Heatmap: Sendable, Equatable {
     public var cell: Double
     /// Numbers written in the cells (a small tensor's values), row-major, or none.
     public var labels: [CellLabel] = []
+    /// Side of the pooling windows outlined on the cells (0: none).
+    public var windowSide: Int = 0
+    /// Cells marked as their window's winner (row-major indices).
+    public var marked: [Int] = []
 }
 
 /// A number in a heatmap cell, measured, so the painter can centre it.

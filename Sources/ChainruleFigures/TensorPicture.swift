@@ -35,6 +35,23 @@ extension SceneBuilder {
         }
     }
 
+    /// The windows of an op that picks one winner per window (max-pool) over
+    /// node `id`, when they tile it (stride = kernel): their side and the
+    /// winners' flat offsets, from the op's own `branches`.
+    func poolWindows(_ id: NodeID) -> PoolWindows? {
+        for reader in consumers[id.index] where reader.input == 0 {
+            let node = graph[reader.node]
+            guard let op = node.op else { continue }
+            let attributes = op.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape })
+            guard attributes.picksWinners, let kernel = attributes.kernel, kernel.count == 2, kernel[0] == kernel[1],
+                  attributes.stride == kernel[0] else { continue }
+            let values = node.inputs.compactMap { graph[$0].value }
+            guard values.count == node.inputs.count else { continue }
+            return PoolWindows(side: kernel[0], winners: Set(op.branches(values)))
+        }
+        return nil
+    }
+
     /// Whether `shape` is drawn with its numbers in the cells: one plane, up to 8×8.
     func showsNumbers(_ shape: [Int]) -> Bool {
         let (rows, columns, list, _, _) = planes(shape)
@@ -45,7 +62,8 @@ extension SceneBuilder {
     /// sequential map) or `±magnitude` (gradients, the diverging map centred
     /// at 0); the tensor's own range when no scale is given. Numbers in the
     /// cells of a plane up to 8×8; `side` bounds a large plane's size.
-    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil) -> Block {
+    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil,
+                   windows: PoolWindows? = nil) -> Block {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
         let (rows, columns, list, more, firstChannels) = planes(tensor.shape)
         let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
@@ -64,6 +82,10 @@ extension SceneBuilder {
                 for c in 0..<shownColumns { colors.append(color(tensor.data[plane.offset + r * step * columns + c * step], diverging, range)) }
             }
             var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell)
+            if let windows, step == 1 {
+                map.windowSide = windows.side
+                map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(plane.offset + $0) }
+            }
             if numbered {
                 let metrics = m.lineMetrics(style)
                 map.labels = zip(texts, colors).map { text, fill in
@@ -139,14 +161,15 @@ extension SceneBuilder {
             let numbered = showsNumbers(tensor.shape) && !tensor.data.contains { $0.isNaN }
             let text = m.text(numbered ? label : label + " " + summary(tensor), color: color, small: true)
             guard tensor.count > 0 else { return m.column([text]) }
-            guard tensor.count > 1 else { return m.column([thumbnail(tensor, diverging: diverging, scale: scale), text]) }
+            let picture = thumbnail(tensor, diverging: diverging, scale: scale, windows: poolWindows(id))
+            guard tensor.count > 1 else { return m.column([picture, text]) }
             // The bar's ends are written when the shared scale is wider than the range written beside it.
             var legend = [text, colorBar(diverging: diverging)]
             if !numbered && scale != Self.finiteRange([tensor], magnitude: diverging) {
                 let ends = diverging ? "±\(number(scale.upperBound))" : "\(number(scale.lowerBound)) … \(number(scale.upperBound))"
                 legend.append(m.text(ends, color: theme.muted, small: true))
             }
-            return m.column([thumbnail(tensor, diverging: diverging, scale: scale), m.row(legend)])
+            return m.column([picture, m.row(legend)])
         }
         if let value = node.value {
             let scale = Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)
@@ -162,6 +185,12 @@ extension SceneBuilder {
         }
         return m.row(panels)
     }
+}
+
+/// Pooling windows over a tensor: their side (in cells) and the flat offsets of their winners.
+struct PoolWindows {
+    var side: Int
+    var winners: Set<Int>
 }
 
 extension RGB {

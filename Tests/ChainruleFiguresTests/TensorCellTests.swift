@@ -74,3 +74,18 @@ struct TensorCellTests {
         #expect(inX.colors[xSix] == inP.colors[pSix])
     }
 }
+
+@Suite("Max-pool windows on the input's heatmap")
+struct PoolWindowTests {
+    @Test("x of maxpool-routing shows its 2×2 windows and rings each window's winner: 6, 8, 3, 4")
+    func windowsAndWinners() throws {
+        let (graph, output) = try Samples.load("maxpool-routing.grad")
+        var options = FigureOptions()
+        options.style = .record
+        let b = SceneBuilder(graph: graph, output: output, options: options)
+        let x = try #require(graph.nodes.first { $0.name == "x" })
+        let value = try #require(heatmaps(b.tensorPanels(x.id)).first)
+        #expect(value.windowSide == 2)
+        #expect(value.marked.map { value.labels[$0].text } == ["6.00", "8.00", "3.00", "4.00"])
+    }
+}

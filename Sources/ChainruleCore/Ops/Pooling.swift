@@ -132,6 +132,10 @@ public struct MaxPool2D: PoolingOperation {
 
     /// The winning element's offset, per window.
     public func branches(_ inputs: [Tensor]) -> [Int] { argmaxOffsets(inputs[0]) }
+
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes {
+        LayerAttributes(kernel: [kernel, kernel], stride: stride, picksWinners: true)
+    }
 }
 
 /// `avgpool2d(x, kernel:, stride:)`: the mean of each kernel×kernel window.
