@@ -102,8 +102,9 @@ public enum GraphFigure {
     /// Refuses, before layout, a PNG that cannot fit Cairo's 32,767-pixel side:
     /// along the flow, every chain of boxes is at least as long as its boxes
     /// and the rank gaps between them, so the longest chain bounds the width
-    /// (left to right) or height (top to bottom) from below.
-    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph) throws(FigureError) {
+    /// (left to right) or height (top to bottom) from below — divided by
+    /// `SnakeWrap.maxRows` when the layout will be wrapped into rows.
+    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph, wraps: Bool) throws(FigureError) {
         let lr = scene.direction == .LR
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         var successors = [[Int]](repeating: [], count: scene.nodes.count)
@@ -126,7 +127,7 @@ public enum GraphFigure {
         let across = scene.nodes.map { lr ? $0.size.height : $0.size.width }.max() ?? 0
         let margins = 2 * scene.theme.margin
         let title = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
-        let along = (longest.max() ?? 0) + margins + (lr ? 0 : title)
+        let along = (longest.max() ?? 0) / (wraps ? Double(SnakeWrap.maxRows) : 1) + margins + (lr ? 0 : title)
         let side = across + margins + (lr ? title : 0)
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
         let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
@@ -224,7 +225,7 @@ public enum GraphFigure {
                 }
                 try SafeWrite.data(data, to: temporary)
             case .png, .svg, .pdf:
-                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph) }
+                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph, wraps: fitted.options.style != .circuit) }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
                 try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
             }
