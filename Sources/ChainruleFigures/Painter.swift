@@ -38,6 +38,7 @@ struct Painter {
             // Op nodes drawn as boxes (long names, check results) are pills, values plain boxes.
             let radius = node.kind == .op ? min(frame.height / 2, 14) : theme.cornerRadius
             if let fill = node.fill { canvas.fillRect(frame, radius: radius, color: fill) }
+            if node.hatched { hatch(frame, inset: radius, canvas) }
             canvas.strokeRect(frame, radius: radius, color: node.stroke, width: node.strokeWidth)
         case .circle:
             canvas.circle(center: frame.center, radius: frame.width / 2, fill: node.fill, stroke: node.stroke, width: node.strokeWidth)
@@ -55,6 +56,22 @@ struct Painter {
         paintBlock(node.content, at: Point(frame.center.x - size.width / 2, frame.center.y - size.height / 2), canvas,
                    dividerExtent: (frame.x, frame.maxX, frame.y, frame.maxY), dividerColor: node.stroke)
     }
+
+    /// Diagonal lines 45° apart by `hatchSpacing` across `frame`, kept `inset` inside its corners.
+    private func hatch(_ frame: Rect, inset: Double, _ canvas: some Canvas) {
+        let r = Rect(x: frame.x + inset / 2, y: frame.y + inset / 2, width: frame.width - inset, height: frame.height - inset)
+        let color = theme.clusterStroke
+        // Lines x − y = c for c from −height to width: clip each to the rectangle.
+        var c = -r.height + Self.hatchSpacing
+        while c < r.width {
+            let start = Point(r.x + max(c, 0), r.y + max(-c, 0))
+            let length = min(r.width - max(c, 0), r.height - max(-c, 0))
+            canvas.line(from: start, to: Point(start.x + length, start.y + length), color: color, width: 0.6)
+            c += Self.hatchSpacing
+        }
+    }
+
+    static let hatchSpacing = 7.0
 
     /// Draws `block` with its top-left corner at `origin`. Dividers of a
     /// record run across the whole node frame.

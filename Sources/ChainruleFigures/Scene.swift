@@ -144,6 +144,8 @@ public struct SceneNode: Sendable {
     public var strokeWidth: Double
     /// Index into `Scene.clusters`.
     public var cluster: Int?
+    /// Diagonal hatching over the fill: weights that do not learn (frozen).
+    public var hatched = false
 }
 
 public struct SceneEdge: Sendable {

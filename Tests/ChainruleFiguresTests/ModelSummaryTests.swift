@@ -65,6 +65,11 @@ import Testing
         #expect(text.contains("51 trainable · 144 frozen parameters"))
         #expect(text.contains("144 frozen params"))
         #expect(text.contains("W1 16×8 · b1 16"))
+        let (graph, output) = try Samples.load("frozen-layer.grad")
+        var options = FigureOptions()
+        options.style = .model
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        #expect(scene.nodes.filter(\.hatched).map { $0.content.texts[0] } == ["linear"])
     }
 
     @Test("Class labels are written as the list they are, in the record style too")
