@@ -5,7 +5,7 @@ import ChainruleCore
 /// averaged (up to 64×64 cells at full resolution, then nearest-neighbour,
 /// square cells so a wide matrix stays wide, a binary mask stays binary);
 /// 3-D and 4-D tensors as a labelled grid of their channels or filters.
-/// An op's input and output share one colour scale, shown as a small bar.
+/// A max-pool's input and output share one colour scale; each has a small colour bar.
 extension SceneBuilder {
     /// The most cells a heatmap side shows at full resolution; beyond, every k-th is sampled.
     static let maxHeatmapSide = 64
@@ -129,14 +129,17 @@ extension SceneBuilder {
     }
 
     /// The tensors that share node `id`'s colour scale: its own, and across
-    /// each op of one input (relu, a pool, flatten) its input's and output's:
-    /// a max-pool's 6 is one colour in x and in p. Ops of several inputs
-    /// (a conv and its weights) keep their scales apart.
+    /// an op that passes on winners of its input (max-pool: `picksWinners`)
+    /// its input's and output's, so the 6 is one colour in x and in p. Other
+    /// ops make new values (softmax's 0…1 from scores) and keep their own scale.
     func scaleNeighbours(_ id: NodeID, _ pick: (Node) -> Tensor?) -> [Tensor] {
-        let node = graph[id]
+        let picksWinners = { (op: NodeID) -> Bool in
+            let node = graph[op]
+            return node.op?.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape }).picksWinners ?? false
+        }
         var near = [id]
-        if node.op != nil && node.inputs.count == 1 { near += node.inputs }
-        near += consumers[id.index].map(\.node).filter { graph[$0].inputs.count == 1 }
+        if picksWinners(id) { near += graph[id].inputs.prefix(1) }
+        near += consumers[id.index].filter { $0.input == 0 && picksWinners($0.node) }.map(\.node)
         return near.compactMap { pick(graph[$0]) }
     }
 
