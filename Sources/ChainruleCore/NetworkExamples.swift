@@ -66,7 +66,7 @@ extension Examples {
     public static func smallCNN(seed: UInt64 = 1) -> (graph: Graph, output: Var) {
         let g = Graph()
         let x = g.input("x", Tensor.randn([1, 3, 32, 32], seed: seed))
-        let features = g.withLayer(Layer(name: "conv", kind: "Conv2D", details: ["filters": "6", "kernel": "5"])) {
+        let features = g.withLayer(Layer(name: "conv", kind: "Conv2D", details: ["filters": "6"])) {
             let W = g.param("conv.W", Tensor.randn([6, 3, 5, 5], seed: seed &+ 1, scale: (2.0 / 75).squareRoot()))
             let b = g.param("conv.b", Tensor.zeros([6]))
             return conv2d(x, W, b).named("conv")

@@ -16,6 +16,11 @@ public protocol Operation: Sendable {
     /// Whether input `index` receives a gradient. Class labels do not.
     func isDifferentiable(input index: Int) -> Bool
 
+    /// What a figure writes on this op's box, from the op's own typed
+    /// attributes at these input shapes: its window (kernel, stride, pad) and
+    /// which inputs are its weights. Defaults to none of them.
+    func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes
+
     /// The output shape for these input shapes, or a `ShapeError` naming the
     /// op, the shapes and the rule that was broken.
     func outputShape(_ inputShapes: [[Int]]) throws(ShapeError) -> [Int]
@@ -52,6 +57,7 @@ extension Operation {
     public var symbol: String { name }
     public var attributes: [String: AttributeValue] { [:] }
     public func isDifferentiable(input index: Int) -> Bool { true }
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes { LayerAttributes() }
     public func validate(_ inputs: [Tensor]) throws(ValueError) {}
     public func branches(_ inputs: [Tensor]) -> [Int] { [] }
     public func scalarForward(_ a: Double, _ b: Double) -> Double? { nil }
@@ -59,6 +65,30 @@ extension Operation {
 
     /// The registry entry of this op, if it has one.
     public var spec: OpSpec? { Registry.spec(named: name) }
+}
+
+/// An op described as a layer (conv, pool, linear): the typed facts a
+/// figure prints on its box, read from the op, never copied into strings.
+public struct LayerAttributes: Sendable, Equatable {
+    /// Height and width of a sliding window (convolution, pooling); nil for none.
+    public var kernel: [Int]?
+    public var stride: Int?
+    /// Zero padding on every side; nil for ops that do not pad (pooling).
+    public var pad: Int?
+    /// The inputs that are the op's weights (`W`, `b`): drawn inside its box
+    /// and counted as its parameters (trainable, or frozen when constant).
+    public var weightInputs: [Int]
+    /// Each window passes one winning element of its input on (max-pool):
+    /// the op's `branches` are then the winners' flat offsets in input 0.
+    public var picksWinners: Bool
+
+    public init(kernel: [Int]? = nil, stride: Int? = nil, pad: Int? = nil, weightInputs: [Int] = [], picksWinners: Bool = false) {
+        self.kernel = kernel
+        self.stride = stride
+        self.pad = pad
+        self.weightInputs = weightInputs
+        self.picksWinners = picksWinners
+    }
 }
 
 /// An attribute value of an op: a number, a flag or a list of integers.

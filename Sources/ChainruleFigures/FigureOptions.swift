@@ -9,7 +9,8 @@ public enum FigureStyle: String, Sendable, CaseIterable {
     case circuit
     /// micrograd's: a box per value `name | data | grad`, op nodes between.
     case record
-    /// One box per layer with parameter counts, shapes on the edges.
+    /// One box per layer stage (a layer and the ops folded after it) with its
+    /// window, weights, parameter count and output shape; plain edges.
     case model
 }
 
@@ -60,6 +61,10 @@ public struct FigureOptions: Sendable {
     public var title: String?
     /// `false` (`--no-grad`) draws the forward pass only.
     public var showGradients = true
+    /// The area the figure is made for (`--fit`): the model and record styles
+    /// wrap a long chain into rows (columns) in snake order to fill it, and
+    /// every figure is measured against it (`SlideFit`). Default: a 16:9 slide.
+    public var fit: FitTarget = .slide
     /// Pixels per point of a PNG: 2 gives 144 DPI.
     public var scale: Double = 2
     /// Colours each checked node by its band, with its worst relative error.
@@ -122,9 +127,10 @@ extension FigureOptions {
         return graph.layers.isEmpty || stepByStep ? .record : .model
     }
 
-    /// Models read top to bottom (as in torchview and Netron); circuits and
-    /// records left to right (as in CS231n and micrograd).
+    /// Left to right for every style (as in CS231n and micrograd): a model's
+    /// chain of stages then wraps into rows that fill a 16:9 slide, where a
+    /// top-to-bottom strip would shrink to a sliver.
     public static func defaultDirection(for style: FigureStyle) -> Direction {
-        style == .model ? .TB : .LR
+        .LR
     }
 }

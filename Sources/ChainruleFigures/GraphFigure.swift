@@ -104,8 +104,9 @@ public enum GraphFigure {
     /// Refuses, before layout, a PNG that cannot fit Cairo's 32,767-pixel side:
     /// along the flow, every chain of boxes is at least as long as its boxes
     /// and the rank gaps between them, so the longest chain bounds the width
-    /// (left to right) or height (top to bottom) from below.
-    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph) throws(FigureError) {
+    /// (left to right) or height (top to bottom) from below — divided by
+    /// `SnakeWrap.maxRows` when the layout will be wrapped into rows.
+    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph, wraps: Bool) throws(FigureError) {
         let lr = scene.direction == .LR
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         var successors = [[Int]](repeating: [], count: scene.nodes.count)
@@ -128,7 +129,7 @@ public enum GraphFigure {
         let across = scene.nodes.map { lr ? $0.size.height : $0.size.width }.max() ?? 0
         let margins = 2 * scene.theme.margin
         let title = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
-        let along = (longest.max() ?? 0) + margins + (lr ? 0 : title)
+        let along = (longest.max() ?? 0) / (wraps ? Double(SnakeWrap.maxRows) : 1) + margins + (lr ? 0 : title)
         let side = across + margins + (lr ? title : 0)
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
         let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
@@ -157,8 +158,24 @@ public enum GraphFigure {
     /// the whole figure in memory, nothing written to disk.
     public static func layout(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         let fitted = try fittedOptions(graph: graph, options: options)
-        return try GraphvizLayout.layout(scene(graph: graph, output: output, options: fitted.options), limits: options.layout,
-                                         advice: layoutAdvice(graph: graph, options: fitted.options))
+        return try layout(scene(graph: graph, output: output, options: fitted.options), graph: graph, options: fitted.options)
+    }
+
+    /// Graphviz's layout of `scene`, wrapped in snake order to fill
+    /// `options.fit` in the model and record styles (the circuit style keeps
+    /// its one line: its gates read as an equation).
+    static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
+        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
+        return options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)
+    }
+
+    /// How `laidOut` reads on `options.fit`, with what to do when its text is below 14 pt:
+    /// one box per layer if the graph has layers and is not drawn so, else a smaller graph.
+    public static func slideFit(_ laidOut: LaidOutScene, graph: Graph, options: FigureOptions) -> (fit: SlideFit, advice: [FigureAdvice]) {
+        let fit = SlideFit(laidOut, target: options.fit)
+        guard !fit.isReadable else { return (fit, []) }
+        let layered = options.style == .model && options.view == .layers
+        return (fit, [!graph.layers.isEmpty && !layered ? .layerView : .smallerGraph])
     }
 
     /// Writes the figure to `path` in the format its extension names. Writes a
@@ -167,8 +184,23 @@ public enum GraphFigure {
     /// big to lay out. Returns notes for the user (a collapsed view).
     @discardableResult
     public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
+        try writeMeasured(graph: graph, output: output, options: options, to: path).notes
+    }
+
+    /// What writing a figure found out: notes for the user (a collapsed view),
+    /// and how the figure reads on its target with advice if it reads badly
+    /// (nil for DOT, which has no layout).
+    public struct Written: Sendable {
+        public var notes: [String]
+        public var slideFit: SlideFit?
+        public var advice: [FigureAdvice]
+    }
+
+    /// `write`, also measuring the figure on `options.fit`.
+    public static func writeMeasured(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> Written {
         let format = try FigureFormat(path: path)
         var notes: [String] = []
+        var measured: (fit: SlideFit, advice: [FigureAdvice])?
         try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
             let fitted: (options: FigureOptions, notes: [String])
             do throws(FigureError) {
@@ -180,7 +212,9 @@ public enum GraphFigure {
             notes = fitted.notes
             let scene = try scene(graph: graph, output: output, options: fitted.options)
             let layout = { () throws(FigureError) -> LaidOutScene in
-                try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: fitted.options))
+                let laidOut = try GraphFigure.layout(scene, graph: graph, options: fitted.options)
+                measured = slideFit(laidOut, graph: graph, options: fitted.options)
+                return laidOut
             }
             switch format {
             case .dot:
@@ -197,12 +231,12 @@ public enum GraphFigure {
                 notes = page.notes
                 try SafeWrite.data(Data(page.html.utf8), to: temporary)
             case .png, .svg, .pdf:
-                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph) }
+                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph, wraps: fitted.options.style != .circuit) }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
                 try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
             }
         }
-        return notes
+        return Written(notes: notes, slideFit: measured?.fit, advice: measured?.advice ?? [])
     }
 
     // MARK: Backends

@@ -36,7 +36,7 @@ public enum LectureDrawing {
 
     /// The same drawing with another title (`""` removes it) and, for charts and diagrams, another page.
     /// A graph's page follows from its layout, so `fit` leaves graphs as they are.
-    public func with(title: String?, fit: SlideFit?) -> LectureDrawing {
+    public func with(title: String?, fit: ChartPage?) -> LectureDrawing {
         let title = title.map { $0.isEmpty ? nil : $0 }
         switch self {
         case .chart(var chart):

@@ -38,6 +38,7 @@ struct Painter {
             // Op nodes drawn as boxes (long names, check results) are pills, values plain boxes.
             let radius = node.kind == .op ? min(frame.height / 2, 14) : theme.cornerRadius
             if let fill = node.fill { canvas.fillRect(frame, radius: radius, color: fill) }
+            if node.hatched { hatch(frame, inset: radius, canvas) }
             canvas.strokeRect(frame, radius: radius, color: node.stroke, width: node.strokeWidth)
         case .circle:
             canvas.circle(center: frame.center, radius: frame.width / 2, fill: node.fill, stroke: node.stroke, width: node.strokeWidth)
@@ -55,6 +56,22 @@ struct Painter {
         paintBlock(node.content, at: Point(frame.center.x - size.width / 2, frame.center.y - size.height / 2), canvas,
                    dividerExtent: (frame.x, frame.maxX, frame.y, frame.maxY), dividerColor: node.stroke)
     }
+
+    /// Diagonal lines 45° apart by `hatchSpacing` across `frame`, kept `inset` inside its corners.
+    private func hatch(_ frame: Rect, inset: Double, _ canvas: some Canvas) {
+        let r = Rect(x: frame.x + inset / 2, y: frame.y + inset / 2, width: frame.width - inset, height: frame.height - inset)
+        let color = theme.clusterStroke
+        // Lines x − y = c for c from −height to width: clip each to the rectangle.
+        var c = -r.height + Self.hatchSpacing
+        while c < r.width {
+            let start = Point(r.x + max(c, 0), r.y + max(-c, 0))
+            let length = min(r.width - max(c, 0), r.height - max(-c, 0))
+            canvas.line(from: start, to: Point(start.x + length, start.y + length), color: color, width: 0.6)
+            c += Self.hatchSpacing
+        }
+    }
+
+    static let hatchSpacing = 7.0
 
     /// Draws `block` with its top-left corner at `origin`. Dividers of a
     /// record run across the whole node frame.
@@ -74,6 +91,27 @@ struct Painter {
                                          width: map.cell + overlap.0, height: map.cell + overlap.1),
                                     radius: 0, color: map.colors[r * map.columns + c])
                 }
+            }
+            // Pooling windows: a line between each pair; each window's winner ringed.
+            if map.windowSide > 0 {
+                for k in stride(from: map.windowSide, to: map.columns, by: map.windowSide) {
+                    let x = origin.x + Double(k) * map.cell
+                    canvas.line(from: Point(x, origin.y), to: Point(x, origin.y + block.size.height), color: theme.text, width: 1.5)
+                }
+                for k in stride(from: map.windowSide, to: map.rows, by: map.windowSide) {
+                    let y = origin.y + Double(k) * map.cell
+                    canvas.line(from: Point(origin.x, y), to: Point(origin.x + block.size.width, y), color: theme.text, width: 1.5)
+                }
+            }
+            for i in map.marked {
+                let inset = 2.0
+                canvas.strokeRect(Rect(x: origin.x + Double(i % map.columns) * map.cell + inset, y: origin.y + Double(i / map.columns) * map.cell + inset,
+                                       width: map.cell - 2 * inset, height: map.cell - 2 * inset), radius: 2, color: theme.highlight, width: 2)
+            }
+            for (i, label) in map.labels.enumerated() {
+                let x = origin.x + Double(i % map.columns) * map.cell + (map.cell - label.width) / 2
+                let y = origin.y + Double(i / map.columns) * map.cell + (map.cell - label.height) / 2 + label.ascent
+                canvas.text(label.text, at: Point(x, y), style: label.style)
             }
             canvas.strokeRect(Rect(x: origin.x, y: origin.y, width: block.size.width, height: block.size.height),
                               radius: 0, color: theme.muted, width: 0.5)

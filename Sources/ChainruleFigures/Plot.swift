@@ -192,10 +192,10 @@ public struct PlotFigure: Sendable {
     public var title: String?
     public var panels: [Plot]
     /// The page: a 16:9 slide unless asked otherwise.
-    public var fit: SlideFit
+    public var fit: ChartPage
     public var palette: Palette
 
-    public init(title: String? = nil, panels: [Plot], fit: SlideFit = .slide, palette: Palette = .default) {
+    public init(title: String? = nil, panels: [Plot], fit: ChartPage = .slide, palette: Palette = .default) {
         self.title = title
         self.panels = panels
         self.fit = fit

@@ -32,13 +32,13 @@ struct PlotPainter {
         let fit = figure.fit
         unit = fit.textScale
         // The smallest text, ticks and legend, reads 14 pt on the slide.
-        tickStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize))
+        tickStyle = TextStyle(color: theme.text, size: fit.textSize(ChartPage.legibleTextSize))
         labelStyle = TextStyle(color: theme.text, size: fit.textSize(15))
         panelTitleStyle = TextStyle(color: theme.text, size: fit.textSize(15), bold: true)
         titleStyle = FigureTitle.style(theme: theme, bodySize: fit.textSize(15))
-        legendStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize))
-        guideStyle = TextStyle(color: theme.muted, size: fit.textSize(SlideFit.legibleTextSize))
-        barLabelStyle = TextStyle(color: theme.text, size: fit.textSize(SlideFit.legibleTextSize), bold: true)
+        legendStyle = TextStyle(color: theme.text, size: fit.textSize(ChartPage.legibleTextSize))
+        guideStyle = TextStyle(color: theme.muted, size: fit.textSize(ChartPage.legibleTextSize))
+        barLabelStyle = TextStyle(color: theme.text, size: fit.textSize(ChartPage.legibleTextSize), bold: true)
     }
 
     func paint(on canvas: Canvas) {

@@ -38,7 +38,10 @@ extension SceneBuilder {
         var rows: [Block]
         let name = m.text(node.displayName, color: theme.text, bold: true)
         let showsGradient = options.showGradients && receivesGradient(node.id)
-        if node.shape.isEmpty {
+        if let labels = classLabels(node.id) {
+            // Class labels are indices, not a heatmap: `labels [0, 2, 1, 1]`.
+            rows = [m.row([name, m.text(labelsText(labels), color: theme.value)], dividers: true)]
+        } else if node.shape.isEmpty {
             var cells = [name, m.text("data " + summary(node.value), color: theme.value)]
             if showsGradient { cells.append(m.text("grad " + summary(shownGradient(node.id)), color: theme.gradient)) }
             rows = [m.row(cells, dividers: true)]

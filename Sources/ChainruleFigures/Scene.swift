@@ -71,6 +71,21 @@ public struct Heatmap: Sendable, Equatable {
     /// Row-major cell colours.
     public var colors: [RGB]
     public var cell: Double
+    /// Numbers written in the cells (a small tensor's values), row-major, or none.
+    public var labels: [CellLabel] = []
+    /// Side of the pooling windows outlined on the cells (0: none).
+    public var windowSide: Int = 0
+    /// Cells marked as their window's winner (row-major indices).
+    public var marked: [Int] = []
+}
+
+/// A number in a heatmap cell, measured, so the painter can centre it.
+public struct CellLabel: Sendable, Equatable {
+    public var text: String
+    public var style: TextStyle
+    public var width: Double
+    public var ascent: Double
+    public var height: Double
 }
 
 /// The content of a node: text, heatmaps, and rows or columns of them.
@@ -129,6 +144,8 @@ public struct SceneNode: Sendable {
     public var strokeWidth: Double
     /// Index into `Scene.clusters`.
     public var cluster: Int?
+    /// Diagonal hatching over the fill: weights that do not learn (frozen).
+    public var hatched = false
 }
 
 public struct SceneEdge: Sendable {

@@ -183,93 +183,9 @@ struct SceneBuilder {
         drawnAsCopies(input) ? "n\(input.index)_for\(consumer.index)_\(k)" : "n\(input.index)"
     }
 
-    // MARK: Thumbnails
-
-    /// A heatmap of `tensor`: vectors as one row, matrices as they are, 3-D
-    /// and 4-D tensors by their first channels; large ones averaged down.
-    /// Values use the sequential map over their range, gradients the
-    /// diverging map centred at 0.
-    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84) -> Block {
-        let shape = tensor.shape
-        guard tensor.count > 0 else { return m.text("empty " + describeShape(shape), color: theme.muted, small: true) }
-        let planes: [(rows: Int, columns: Int, offset: Int)]
-        switch shape.count {
-        case 0: planes = [(1, 1, 0)]
-        case 1: planes = [(1, shape[0], 0)]
-        case 2: planes = [(shape[0], shape[1], 0)]
-        default:
-            let rows = shape[shape.count - 2], columns = shape[shape.count - 1]
-            let channels = shape[shape.count - 3]
-            planes = (0..<min(channels, 3)).map { (rows, columns, $0 * rows * columns) }
-        }
-        // The colour scale spans the finite values; NaN and ±inf have colours of their own.
-        let finite = tensor.data.filter(\.isFinite)
-        let magnitude = finite.map(abs).max() ?? 0
-        let low = finite.min() ?? 0, high = finite.max() ?? 0
-        let maxCells = theme.thumbnailMaxCells * (planes.count == 1 ? 2 : 1)
-        let maps = planes.map { plane -> Block in
-            let rows = min(plane.rows, maxCells), columns = min(plane.columns, maxCells)
-            var colors: [RGB] = []
-            colors.reserveCapacity(rows * columns)
-            for r in 0..<rows {
-                let r0 = r * plane.rows / rows, r1 = max((r + 1) * plane.rows / rows, r0 + 1)
-                for c in 0..<columns {
-                    let c0 = c * plane.columns / columns, c1 = max((c + 1) * plane.columns / columns, c0 + 1)
-                    var sum = 0.0
-                    for rr in r0..<r1 {
-                        for cc in c0..<c1 { sum += tensor.data[plane.offset + rr * plane.columns + cc] }
-                    }
-                    // A cell holding a NaN (or both infinities) is NaN; one holding +inf is +inf.
-                    let mean = sum / Double((r1 - r0) * (c1 - c0))
-                    if let special = theme.nonFinite(mean) {
-                        colors.append(special)
-                    } else {
-                        colors.append(diverging
-                            ? theme.diverging(magnitude > 0 ? mean / magnitude : 0)
-                            : theme.sequential(high > low ? (mean - low) / (high - low) : 0.5))
-                    }
-                }
-            }
-            // Small tensors get big cells (a 3×3 matrix is 42 pt a side), large ones fit in about `side` points.
-            let cell = min(theme.thumbnailCell * 2.5, side / Double(max(rows, columns)))
-            return m.heatmap(Heatmap(rows: rows, columns: columns, colors: colors, cell: max(cell, 3)))
-        }
-        return m.row(maps)
-    }
-
-    /// A tensor's value and gradient thumbnails side by side, each with its range.
-    /// An empty tensor (a zero in its shape) has no thumbnail: its panel reads `data empty`.
-    func tensorPanels(_ id: NodeID) -> Block {
-        let node = graph[id]
-        var panels: [Block] = []
-        func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool) -> Block {
-            let text = m.text(label + " " + summary(tensor), color: color, small: true)
-            return tensor.count == 0 ? m.column([text]) : m.column([thumbnail(tensor, diverging: diverging), text])
-        }
-        if let value = node.value {
-            panels.append(panel(value, "data", color: theme.value, diverging: false))
-        }
-        if options.showGradients && receivesGradient(id) {
-            if let gradient = shownGradient(id) {
-                panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true))
-            } else {
-                panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
-            }
-        }
-        return m.row(panels)
-    }
+    // Thumbnails and tensor panels: TensorPicture.swift.
 
     // MARK: Finish
-
-    /// `61,706 parameters in 5 layers`: what a model picture is asked first.
-    func parameterSummary() -> String? {
-        let params = graph.nodes.filter { $0.role == .param }
-        guard !params.isEmpty else { return nil }
-        let total = params.reduce(0) { $0 + Tensor.elementCount($1.shape) }
-        let count = groupedThousands(total)
-        let layers = graph.layers.count
-        return "\(count) parameter\(total == 1 ? "" : "s")" + (layers > 0 ? " in \(layers) layer\(layers == 1 ? "" : "s")" : "")
-    }
 
     /// With copies beside their readers, the wires from values computed by ops
     /// weigh `mainWireWeight` and pull straight, so a chain stays on one line

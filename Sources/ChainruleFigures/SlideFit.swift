@@ -1,110 +1,300 @@
 import ChainruleCore
 import Foundation
 
-/// The page a chart or diagram is drawn for (`--fit`, also spelt `--size`):
-/// its size in points, and the text size that stays legible when the page is
-/// fitted into a slide.
-public enum SlideFit: Sendable, Equatable, CustomStringConvertible {
-    /// A 16:9 slide, 960 × 540 pt (the default).
-    case slide
-    /// A 4:3 slide, 720 × 540 pt.
-    case fourThree
-    /// Any page, in points.
-    case points(Size)
+/// The area a figure is laid out for and measured against (`--fit`), in points.
+public struct FitTarget: Sendable, Equatable, CustomStringConvertible {
+    public var width: Double
+    public var height: Double
 
-    /// The content area of a 16:9 slide of 960 × 540 pt, its title band and
-    /// margins left out: the measure of "legible from the back row" fits a
-    /// figure inside it and reads the smallest text's size there.
-    public static let contentArea = Size(900, 460)
-
-    /// The smallest text a figure should show once fitted into `contentArea`.
-    public static let legibleTextSize = 14.0
-
-    /// Parses `slide`, `16:9`, `4:3` or `WxH` in points (`1200x600`), each side 100…5000 pt.
-    public init(parsing text: String) throws(FigureError) {
-        let lowered = text.lowercased()
-        switch lowered {
-        case "slide", "16:9": self = .slide
-        case "4:3": self = .fourThree
-        default:
-            let sides = lowered.split(separator: "x", omittingEmptySubsequences: false).map { Double($0) }
-            guard sides.count == 2, let width = sides[0], let height = sides[1] else {
-                throw .invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got '\(text)'")
-            }
-            guard (100...5000).contains(width), (100...5000).contains(height) else {
-                throw .invalidOption("--fit \(text): each side must be between 100 and 5000 points")
-            }
-            self = .points(Size(width, height))
-        }
+    public init(width: Double, height: Double) {
+        self.width = width
+        self.height = height
     }
 
-    /// The page in points.
-    public var size: Size {
-        switch self {
-        case .slide: Size(960, 540)
-        case .fourThree: Size(720, 540)
-        case .points(let size): size
+    /// A 16:9 slide's content area: 900×460 pt of a 960×540 pt slide, a
+    /// title band and the margins taken off.
+    public static let slide = FitTarget(width: 900, height: 460)
+    /// A 4:3 slide's content area: 660×460 pt of a 720×540 pt slide.
+    public static let fourByThree = FitTarget(width: 660, height: 460)
+
+    /// Text at least this big once fitted reads from the back row of a lecture hall (points).
+    public static let readableTextSize = 14.0
+
+    /// `slide` (or `16:9`), `4:3`, or `WxH` in points (`800x450`); nil for anything else.
+    public init?(parsing text: String) {
+        switch text.lowercased() {
+        case "slide", "16:9": self = .slide
+        case "4:3": self = .fourByThree
+        default:
+            let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+            guard parts.count == 2, let width = Double(parts[0]), let height = Double(parts[1]),
+                  width.isFinite, height.isFinite, width >= 50, height >= 50, width <= 100_000, height <= 100_000 else { return nil }
+            self.init(width: width, height: height)
         }
     }
 
     public var description: String {
-        switch self {
-        case .slide: "slide"
-        case .fourThree: "4:3"
-        case .points(let size): "\(formatNumber(size.width))x\(formatNumber(size.height))"
-        }
-    }
-
-    /// How much a page of `size` shrinks (or grows) to fit inside `contentArea`.
-    public static func fittedScale(of size: Size) -> Double {
-        min(contentArea.width / size.width, contentArea.height / size.height)
-    }
-
-    /// How much larger than on the content area everything on this page is drawn: 1.17 on the 960 × 540 slide.
-    public var textScale: Double { 1 / Self.fittedScale(of: size) }
-
-    /// The natural size of text that reads `fitted` points once this page is
-    /// fitted into the content area: 14 pt on the 960 × 540 slide is 16.43 pt
-    /// (rounded up to the hundredth an SVG writes, so it never reads below).
-    public func textSize(_ fitted: Double) -> Double {
-        (fitted * textScale * 100).rounded(.up) / 100
+        self == .slide ? "a 16:9 slide (900×460 pt)" : self == .fourByThree ? "a 4:3 slide (660×460 pt)"
+            : "\(formatNumber(width))×\(formatNumber(height)) pt"
     }
 }
 
-/// The one title style of every chart and diagram: bold, in the theme's text
-/// colour, left-aligned at the margin (as graph figures place theirs), a third
-/// larger than the body text.
-/// A title wider than its page breaks into lines at spaces rather than shrink.
-enum FigureTitle {
-    static func style(theme: Theme, bodySize: Double) -> TextStyle {
-        TextStyle(color: theme.text, size: (bodySize * 4 / 3).rounded(), bold: true)
+/// The slide-fit text size: scale the figure to fill `target` (up or down,
+/// aspect kept) and take the size its smallest text has there. A figure at
+/// its natural size says little: a 412×3120 strip of 11 pt text shrinks to
+/// 3.8 pt on a slide.
+public struct SlideFit: Sendable, Equatable {
+    /// The figure's natural size (points).
+    public var figureSize: Size
+    /// Its smallest font size at natural size (points).
+    public var smallestFont: Double
+    public var target: FitTarget
+
+    public init(figureSize: Size, smallestFont: Double, target: FitTarget) {
+        self.figureSize = figureSize
+        self.smallestFont = smallestFont
+        self.target = target
     }
 
-    /// `title` broken greedily at spaces into lines at most `width` wide (a single word wider stays whole).
-    static func lines(_ title: String, width: Double, style: TextStyle, measurer: TextMeasurer) -> [String] {
-        var lines: [String] = []
-        var current = ""
-        for word in title.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
-            let candidate = current.isEmpty ? word : current + " " + word
-            if !current.isEmpty, measurer.width(candidate, style) > width {
-                lines.append(current)
-                current = word
-            } else {
-                current = candidate
+    /// `min(target width / width, target height / height)`.
+    public var scale: Double { min(target.width / figureSize.width, target.height / figureSize.height) }
+    /// The smallest text's size on the target, in points.
+    public var textSize: Double { smallestFont * scale }
+    /// At least `FitTarget.readableTextSize` (14 pt).
+    public var isReadable: Bool { textSize >= FitTarget.readableTextSize - 1e-9 }
+
+    /// Measured from an SVG document alone: the root's `width`/`height` in pt
+    /// and every `font-size`. Nil when the document has no size or no text.
+    public init?(svg: String, target: FitTarget) {
+        guard let root = svg.range(of: "<svg"), let end = svg[root.upperBound...].firstIndex(of: ">") else { return nil }
+        let tag = svg[root.upperBound..<end]
+        func attribute(_ name: String, in text: Substring) -> [Double] {
+            text.components(separatedBy: " \(name)=\"").dropFirst().compactMap { rest in
+                Double(rest.prefix { $0 != "\"" }.replacingOccurrences(of: "pt", with: ""))
             }
         }
-        lines.append(current)
-        return lines
+        guard let width = attribute("width", in: tag).first, let height = attribute("height", in: tag).first,
+              let smallest = attribute("font-size", in: svg[end...]).min(), width > 0, height > 0 else { return nil }
+        self.init(figureSize: Size(width, height), smallestFont: smallest, target: target)
     }
 
-    /// Draws the title's lines from `top` at the left `margin`; returns the y below them.
-    static func paint(_ title: String, style: TextStyle, measurer: TextMeasurer, pageWidth: Double, margin: Double, top: Double, on canvas: Canvas) -> Double {
-        let metrics = measurer.lineMetrics(style)
-        var y = top
-        for line in lines(title, width: pageWidth - 2 * margin, style: style, measurer: measurer) {
-            canvas.text(line, at: Point(margin, y + metrics.ascent), style: style)
-            y += metrics.height
+    /// Measured from a laid-out scene: every text of every box, the cluster titles and the title.
+    init(_ laidOut: LaidOutScene, target: FitTarget) {
+        var sizes = laidOut.nodes.flatMap { $0.node.content.styledTexts.map(\.1.size) }
+        if !laidOut.clusters.isEmpty { sizes.append(laidOut.scene.theme.fontSize) }
+        if let title = laidOut.scene.titleBlock { sizes += title.styledTexts.map(\.1.size) }
+        self.init(figureSize: laidOut.size, smallestFont: sizes.min() ?? laidOut.scene.theme.fontSize, target: target)
+    }
+}
+
+/// Wraps a long left-to-right (or top-to-bottom) layout into rows (columns)
+/// in snake order to fill a target's aspect: the strip is cut in the gaps
+/// between its ranks, every second piece is mirrored so that the flow turns
+/// around at the ends like a snake, and the edges that cross a cut run
+/// outside the rows in lanes of their own, clear of every box.
+enum SnakeWrap {
+    /// Space between rows, and between the rows and a lane (points).
+    static let rowGap = 34.0
+    static let laneGap = 18.0
+    /// Lanes of several crossing edges lie this far apart.
+    static let laneStep = 6.0
+    /// The length of an arrowhead (Graphviz's 10 pt at `arrowsize` 0.8).
+    static let arrowLength = 8.0
+    static let maxRows = 8
+    /// A wrap must make the figure read this much bigger to be worth its
+    /// turns (cutting one small box off a wide figure gains a few percent).
+    static let minimumGain = 1.05
+    /// What each edge crossing a cut (beyond the one a chain needs) costs, in
+    /// piece lengths of distance from the ideal cut: each is tried, and the
+    /// arrangement that reads biggest kept.
+    static let crossingPenalties = [0.5, 0.15, 0]
+
+    /// The arrangement of `laidOut` in 1…`maxRows` rows whose slide-fit scale
+    /// on `target` is largest; unchanged unless that gains `minimumGain`.
+    static func wrap(_ laidOut: LaidOutScene, into target: FitTarget) -> LaidOutScene {
+        let lr = laidOut.scene.direction == .LR
+        let flow = lr ? laidOut : transposed(laidOut)
+        let goal = lr ? target : FitTarget(width: target.height, height: target.width)
+        let candidates = cutCandidates(flow), crossing = crossings(flow, candidates)
+        var best: LaidOutScene?, bestScale = scale(flow.size, goal)
+        for rows in stride(from: 2, through: min(maxRows, candidates.count + 1), by: 1) {
+            // Cuts that few edges cross first: on a tie they win.
+            for penalty in crossingPenalties {
+                let wrapped = arrange(flow, cuts: chooseCuts(flow, candidates, crossing, rows: rows, penalty: penalty))
+                let s = scale(wrapped.size, goal)
+                if s > bestScale * minimumGain {
+                    best = wrapped
+                    bestScale = s
+                }
+            }
         }
-        return y
+        guard let best else { return laidOut }
+        var out = lr ? best : transposed(best)
+        if let title = laidOut.titleFrame {
+            let margin = laidOut.scene.theme.margin
+            out.size.width = max(out.size.width, title.width + 2 * margin)
+            out.titleFrame = Rect(x: (out.size.width - title.width) / 2, y: margin, width: title.width, height: title.height)
+        }
+        return out
+    }
+
+    /// The fit scale of `size` on `goal`.
+    static func scale(_ size: Size, _ goal: FitTarget) -> Double {
+        min(goal.width / size.width, goal.height / size.height)
+    }
+
+    /// The along-flow positions between ranks where nothing (no box, no frame) lies: cut candidates.
+    static func cutCandidates(_ flow: LaidOutScene) -> [Double] {
+        let intervals = (flow.nodes.map(\.frame) + flow.clusters.map(\.frame)).map { ($0.x, $0.maxX) }.sorted { $0.0 < $1.0 }
+        guard var reach = intervals.first?.1 else { return [] }
+        var cuts: [Double] = []
+        for (start, end) in intervals.dropFirst() {
+            if start > reach + 1 { cuts.append((reach + start) / 2) }
+            reach = max(reach, end)
+        }
+        return cuts
+    }
+
+    /// How many edges cross each candidate cut (an edge spans the centres of its two boxes).
+    static func crossings(_ flow: LaidOutScene, _ candidates: [Double]) -> [Int] {
+        let frames = Dictionary(flow.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
+        var starts: [Double] = [], ends: [Double] = []
+        for edge in flow.edges {
+            guard let a = frames[edge.edge.from], let b = frames[edge.edge.to] else { continue }
+            starts.append(min(a.center.x, b.center.x))
+            ends.append(max(a.center.x, b.center.x))
+        }
+        starts.sort()
+        ends.sort()
+        // Candidates are sorted: walk both lists once.
+        var open = 0, closed = 0
+        return candidates.map { cut in
+            while open < starts.count && starts[open] < cut { open += 1 }
+            while closed < ends.count && ends[closed] <= cut { closed += 1 }
+            return open - closed
+        }
+    }
+
+    /// `rows − 1` cuts near equal piece lengths, preferring cuts few edges
+    /// cross: distance from the ideal place in piece lengths, plus `penalty`
+    /// for each crossing edge beyond the first.
+    static func chooseCuts(_ flow: LaidOutScene, _ candidates: [Double], _ crossing: [Int], rows: Int, penalty: Double) -> [Double] {
+        let low = flow.nodes.map(\.frame.x).min() ?? 0, high = flow.nodes.map(\.frame.maxX).max() ?? 0
+        let length = max((high - low) / Double(rows), 1)
+        var cuts: [Double] = []
+        for i in 1..<rows {
+            let ideal = low + Double(i) * length
+            var best: (cut: Double, cost: Double)?
+            for (cut, count) in zip(candidates, crossing) where cut > (cuts.last ?? -.infinity) {
+                let cost = abs(cut - ideal) / length + penalty * Double(max(count - 1, 0))
+                if cost < best?.cost ?? .infinity { best = (cut, cost) }
+            }
+            guard let best else { break }
+            cuts.append(best.cut)
+        }
+        return cuts
+    }
+
+    /// The pieces between `cuts` stacked in snake order: even pieces run left
+    /// to right from the left edge, odd ones mirrored from the right edge.
+    static func arrange(_ flow: LaidOutScene, cuts: [Double]) -> LaidOutScene {
+        let theme = flow.scene.theme
+        let piece = { (x: Double) in cuts.filter { $0 < x }.count }
+        let count = cuts.count + 1
+        var low = [Double](repeating: .infinity, count: count), high = [Double](repeating: -.infinity, count: count)
+        var top = low, bottom = high
+        for frame in flow.nodes.map(\.frame) + flow.clusters.map(\.frame) {
+            let i = piece(frame.center.x)
+            low[i] = min(low[i], frame.x); high[i] = max(high[i], frame.maxX)
+            top[i] = min(top[i], frame.y); bottom[i] = max(bottom[i], frame.maxY)
+        }
+        for i in 0..<count where !low[i].isFinite { low[i] = 0; high[i] = 0; top[i] = 0; bottom[i] = 0 }
+        let width = zip(low, high).map { $1 - $0 }.max() ?? 0
+        let titleHeight = flow.titleFrame.map { $0.height + theme.padding * 2 } ?? 0
+        let left = theme.margin + laneGap + laneStep * 2
+        var rowTop = [Double](), y = theme.margin + titleHeight
+        for i in 0..<count {
+            rowTop.append(y)
+            y += bottom[i] - top[i] + rowGap
+        }
+        func move(_ p: Point, _ i: Int) -> Point {
+            let along = p.x - low[i]
+            return Point(i % 2 == 0 ? left + along : left + width - along, p.y - top[i] + rowTop[i])
+        }
+        func move(_ r: Rect, _ i: Int) -> Rect {
+            let a = move(Point(r.x, r.y), i), b = move(Point(r.maxX, r.maxY), i)
+            return Rect(x: min(a.x, b.x), y: a.y, width: r.width, height: r.height)
+        }
+        var out = flow
+        var pieceOf: [String: Int] = [:]
+        for k in out.nodes.indices {
+            let i = piece(flow.nodes[k].frame.center.x)
+            pieceOf[flow.nodes[k].node.key] = i
+            out.nodes[k].frame = move(flow.nodes[k].frame, i)
+        }
+        for k in out.clusters.indices { out.clusters[k].frame = move(flow.clusters[k].frame, piece(flow.clusters[k].frame.center.x)) }
+        let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
+        var lane = 0
+        for k in out.edges.indices {
+            let edge = flow.edges[k]
+            guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to],
+                  let source = frames[edge.edge.from], let target = frames[edge.edge.to] else { continue }
+            if from == to {
+                out.edges[k].points = edge.points.map { move($0, from) }
+                out.edges[k].arrowTip = edge.arrowTip.map { move($0, from) }
+                continue
+            }
+            // Leave on the side the row flows to, enter on the side the target's row flows from.
+            let offset = laneGap / 2 + laneStep * Double(lane % 3)
+            lane += 1
+            let laneRight = left + width + offset, laneLeft = left - offset
+            let exitRight = from % 2 == 0, enterRight = to % 2 == 1
+            let start = Point(exitRight ? source.maxX : source.x, source.center.y)
+            let tip = Point(enterRight ? target.maxX : target.x, target.center.y)
+            let base = Point(tip.x + (enterRight ? arrowLength : -arrowLength), tip.y)
+            let exitLane = exitRight ? laneRight : laneLeft, entryLane = enterRight ? laneRight : laneLeft
+            var path = [start, Point(exitLane, start.y)]
+            if exitLane != entryLane {
+                let gap = rowTop[to] - rowGap / 2
+                path += [Point(exitLane, gap), Point(entryLane, gap)]
+            }
+            path += [Point(entryLane, tip.y), edge.edge.arrow ? base : tip]
+            out.edges[k].points = straightCurve(path)
+            out.edges[k].arrowTip = edge.edge.arrow ? tip : nil
+        }
+        out.size = Size(left + width + left, y - rowGap + theme.margin)
+        return out
+    }
+
+    /// A polyline as a cubic Bézier path (3n+1 points) of straight segments.
+    static func straightCurve(_ points: [Point]) -> [Point] {
+        guard var previous = points.first else { return [] }
+        var curve = [previous]
+        for p in points.dropFirst() {
+            curve += [Point(previous.x + (p.x - previous.x) / 3, previous.y + (p.y - previous.y) / 3),
+                      Point(previous.x + 2 * (p.x - previous.x) / 3, previous.y + 2 * (p.y - previous.y) / 3), p]
+            previous = p
+        }
+        return curve
+    }
+
+    /// The scene with x and y swapped: a top-to-bottom layout becomes left to
+    /// right, so one algorithm wraps both; the title stays on top.
+    static func transposed(_ laidOut: LaidOutScene) -> LaidOutScene {
+        let titleHeight = laidOut.titleFrame.map { $0.height + laidOut.scene.theme.padding * 2 } ?? 0
+        let flip = { (p: Point) in Point(p.y - titleHeight, p.x + titleHeight) }
+        let rect = { (r: Rect) in
+            let corner = flip(Point(r.x, r.y))
+            return Rect(x: corner.x, y: corner.y, width: r.height, height: r.width)
+        }
+        var out = laidOut
+        out.size = Size(laidOut.size.height - titleHeight, laidOut.size.width + titleHeight)
+        for k in out.nodes.indices { out.nodes[k].frame = rect(laidOut.nodes[k].frame) }
+        for k in out.clusters.indices { out.clusters[k].frame = rect(laidOut.clusters[k].frame) }
+        for k in out.edges.indices {
+            out.edges[k].points = laidOut.edges[k].points.map(flip)
+            out.edges[k].arrowTip = laidOut.edges[k].arrowTip.map(flip)
+        }
+        return out
     }
 }

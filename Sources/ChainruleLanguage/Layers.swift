@@ -80,7 +80,7 @@ extension ProgramCompiler {
             weightShape = [filters, inputShape[1], kernel, kernel]
             biasShape = [filters]
             attributes = ["stride": .int(stride), "pad": .int(pad)]
-            details = ["filters": "\(filters)", "kernel": "\(kernel)", "stride": "\(stride)", "pad": "\(pad)"]
+            details = ["filters": "\(filters)"]
         }
         try checkSize(weightShape, what: "the weight of \(kind.rawValue)", at: token)
         // Each output sums over one row of W: in features, or C·kernel².

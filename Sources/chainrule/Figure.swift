@@ -154,7 +154,7 @@ struct Figure: ParsableCommand {
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
         do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
-        if let fit { do { _ = try SlideFit(parsing: fit) } catch { throw ValidationError(error.description) } }
+        if let fit { do { _ = try ChartPage(parsing: fit) } catch { throw ValidationError(error.description) } }
     }
 
     func run() throws {
@@ -174,7 +174,7 @@ struct Figure: ParsableCommand {
         if let log {
             do { request.log = try CSVLog.read(log) } catch { throw ProgramError(description: "error: \(error.description)") }
         }
-        let page = try fit.map { text throws in try SlideFit(parsing: text) }
+        let page = try fit.map { text throws in try ChartPage(parsing: text) }
         try FigureFailure.wording {
             let drawing = try figure.make(request)
             if case .graph = drawing, page != nil {

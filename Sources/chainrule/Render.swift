@@ -9,6 +9,9 @@ extension FigureStyle: ExpressibleByArgument {}
 extension ModelView: ExpressibleByArgument {}
 extension Direction: ExpressibleByArgument {}
 extension Palette: ExpressibleByArgument {}
+extension FitTarget: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +20,7 @@ struct Render: ParsableCommand {
             Styles:
               circuit  CS231n: gates; values green above each wire, gradients red below
               record   micrograd: a box per value, name | data | grad, heatmaps for tensors
-              model    one box per layer with parameter counts, shapes on the edges
+              model    one box per layer stage: window, weights, parameter count, output shape
             Examples:
               chainrule render samples/cs231n-circuit.grad -o circuit.png
               chainrule render samples/lenet.grad --view ops -o lenet.svg
@@ -50,7 +53,7 @@ struct Render: ParsableCommand {
     @Option(help: "Model style: layers (one box per layer) or ops (one box per op, layers framed).")
     var view: ModelView = .layers
 
-    @Option(help: "LR (left to right) or TB (top to bottom) (default: TB for the model style, LR otherwise).")
+    @Option(help: "LR (left to right) or TB (top to bottom) (default: LR; a long chain wraps into rows, or with TB into columns, to fill --fit).")
     var direction: Direction?
 
     @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
@@ -67,6 +70,9 @@ struct Render: ParsableCommand {
 
     @Flag(name: .customLong("no-grad"), help: "Draw the forward pass only.")
     var noGrad = false
+
+    @Option(help: "The area to fill and be read on: slide (16:9, 900×460 pt), 4:3, or WxH in points. The model and record styles wrap long chains into rows to fill it; below 14 pt of text once fitted, a warning says what to draw instead.")
+    var fit: FitTarget = .slide
 
     @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
@@ -107,6 +113,7 @@ struct Render: ParsableCommand {
         options.title = title
         options.showGradients = !noGrad
         options.scale = scale
+        options.fit = fit
         options.layout = layout.limits
         if check {
             let sampled = CheckOptions().samplingLargeTensors(of: graph)
@@ -117,10 +124,19 @@ struct Render: ParsableCommand {
             try BackwardSteps.write(graph: graph, output: outputNode, options: options, to: output)
             return
         }
-        let notes = try FigureFormat(path: output) == .html
-            ? InteractivePage.write(graph: graph, output: outputNode, options: options, source: source, to: output)
-            : GraphFigure.write(graph: graph, output: outputNode, options: options, to: output)
-        for note in notes { StandardStreams.error("note: \(note)\n") }
+        if try FigureFormat(path: output) == .html {
+            let notes = try InteractivePage.write(graph: graph, output: outputNode, options: options, source: source, to: output)
+            for note in notes { StandardStreams.error("note: \(note)\n") }
+            return
+        }
+        let written = try GraphFigure.writeMeasured(graph: graph, output: outputNode, options: options, to: output)
+        for note in written.notes { StandardStreams.error("note: \(note)\n") }
+        if let fit = written.slideFit, !fit.isReadable {
+            let advice = written.advice.map(\.commandLine).joined(separator: ", or ")
+            let size = String(format: "%.1f", fit.textSize)
+            StandardStreams.error(
+                "warning: fitted to \(fit.target) the smallest text is \(size) pt, below \(formatNumber(FitTarget.readableTextSize)) pt: too big to read there; try \(advice)\n")
+        }
     }
 
     /// The graph to draw, forward and backward done (backward only when

@@ -103,8 +103,8 @@ struct DiagramTests {
         try drawing.write(to: path, scale: 1)
         let size = try #require(pngSize(try Data(contentsOf: URL(fileURLWithPath: path))))
         #expect(size.width == 720 && size.height == 540)
-        #expect(try SlideFit(parsing: "1200x600") == .points(Size(1200, 600)))
-        #expect(throws: FigureError.self) { try SlideFit(parsing: "wide") }
+        #expect(try ChartPage(parsing: "1200x600") == .points(Size(1200, 600)))
+        #expect(throws: FigureError.self) { try ChartPage(parsing: "wide") }
     }
 
     // MARK: Numbers

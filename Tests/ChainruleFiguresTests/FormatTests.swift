@@ -27,7 +27,8 @@ struct FormatTests {
         #expect(XMLParser(data: svgData).parse(), "SVG does not parse as XML: \(figure)")
         let svgText = String(decoding: svgData, as: UTF8.self)
         for name in expectedNames(graph, output, figure) {
-            #expect(svgText.contains(">\(name)<") || svgText.contains(">\(name) ") || svgText.contains(" \(name)<"), "SVG of \(figure) lacks the label \(name)")
+            let word = [">\(name)<", ">\(name) ", " \(name)<", " \(name) "]
+            #expect(word.contains { svgText.contains($0) }, "SVG of \(figure) lacks the label \(name)")
         }
 
         let pdf = folder.appendingPathComponent("f.pdf").path

@@ -90,7 +90,8 @@ struct LayoutTests {
         #expect(layers.map { $0.content.texts[0] } == ["Conv2D c1", "Conv2D c2"])
         #expect(layers[0].content.texts.contains("40 params"))
         #expect(layers[1].content.texts.contains("74 params"))
-        #expect(scene.nodes.contains { $0.content.texts == ["1×4×8×8"] }, "shapes ride on the edges")
+        #expect(layers[0].content.texts.last == "→ 1×4×4×4", "each shape once, at the bottom of its stage")
+        #expect(!scene.nodes.contains { $0.shape == .wireLabel })
     }
 
     @Test("A parameter used by several ops is drawn beside each of them")

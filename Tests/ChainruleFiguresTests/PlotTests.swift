@@ -214,11 +214,11 @@ struct PlotDrawingTests {
 
     @Test("text is sized for the page: 14 pt once fitted into the slide's content area, whatever the page")
     func slideText() {
-        for fit in [SlideFit.slide, .fourThree, .points(Size(1800, 1000))] {
+        for fit in [ChartPage.slide, .fourThree, .points(Size(1800, 1000))] {
             let chart = PlotFigure(title: "t", panels: Self.sampleChart().panels, fit: fit)
             let smallest = chart.textFrames.map(\.size).min()!
             // Rounded up to the hundredth of a point the SVG writes: at least 14, by less than 0.01.
-            let fitted = smallest * SlideFit.fittedScale(of: fit.size)
+            let fitted = smallest * ChartPage.fittedScale(of: fit.size)
             #expect(fitted >= 14 && fitted < 14.01, "\(fit): \(fitted)")
         }
     }

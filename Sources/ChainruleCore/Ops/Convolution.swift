@@ -71,6 +71,13 @@ public struct Conv2D: Operation {
         ["stride": .int(stride), "pad": .int(pad), "floor": .bool(floor)]
     }
 
+    /// The kernel is the weight's KH×KW (`shapes[1]` is O×C×KH×KW).
+    public func layerAttributes(inputShapes shapes: [[Int]]) -> LayerAttributes {
+        let w = shapes.count > 1 ? shapes[1] : []
+        return LayerAttributes(kernel: w.count == 4 ? [w[2], w[3]] : nil, stride: stride, pad: pad,
+                               weightInputs: hasBias ? [1, 2] : [1])
+    }
+
     /// The window geometry of one image, for input and weight shapes that passed `outputShape`.
     func geometry(_ x: [Int], _ w: [Int]) -> WindowGeometry {
         let oh = (x[2] - w[2] + 2 * pad) / stride + 1

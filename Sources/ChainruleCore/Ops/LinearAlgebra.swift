@@ -116,6 +116,7 @@ public struct Linear: Operation {
     public let hasBias: Bool
     public init(hasBias: Bool = true) { self.hasBias = hasBias }
     public var name: String { "linear" }
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes { LayerAttributes(weightInputs: hasBias ? [1, 2] : [1]) }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] {
         try requireInputs(name, shapes, hasBias ? ["x", "W", "b"] : ["x", "W"])

@@ -57,6 +57,10 @@ extension PoolingOperation {
         ["kernel": .int(kernel), "stride": .int(stride), "floor": .bool(floor)]
     }
 
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes {
+        LayerAttributes(kernel: [kernel, kernel], stride: stride)
+    }
+
     func window(_ shapes: [[Int]]) throws(ShapeError) -> PoolWindow {
         try PoolWindow(kernel: kernel, stride: stride, floor: floor, shapes: shapes, op: name)
     }
@@ -128,6 +132,10 @@ public struct MaxPool2D: PoolingOperation {
 
     /// The winning element's offset, per window.
     public func branches(_ inputs: [Tensor]) -> [Int] { argmaxOffsets(inputs[0]) }
+
+    public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes {
+        LayerAttributes(kernel: [kernel, kernel], stride: stride, picksWinners: true)
+    }
 }
 
 /// `avgpool2d(x, kernel:, stride:)`: the mean of each kernel×kernel window.

@@ -17,13 +17,13 @@ enum Mark: Sendable {
 /// canvases as every chart, so PNG, SVG and PDF agree.
 public struct Diagram: Sendable {
     public var title: String?
-    public var fit: SlideFit
+    public var fit: ChartPage
     public var palette: Palette
     /// The extent of `marks` (the title not included).
     var content: Size
     var marks: [Mark]
 
-    init(title: String?, content: Size, marks: [Mark], fit: SlideFit = .slide, palette: Palette) {
+    init(title: String?, content: Size, marks: [Mark], fit: ChartPage = .slide, palette: Palette) {
         self.title = title
         self.content = content
         self.marks = marks
@@ -113,7 +113,7 @@ final class DiagramPen {
     let measurer: TextMeasurer
     private(set) var marks: [Mark] = []
     /// Points per content-area point on the 960 × 540 slide: sizes below are multiplied by it.
-    let unit = SlideFit.slide.textScale
+    let unit = ChartPage.slide.textScale
 
     init(palette: Palette) {
         theme = Theme(palette: palette)
@@ -122,7 +122,7 @@ final class DiagramPen {
 
     /// Text `fitted` points tall on the slide (14 is the smallest any diagram uses).
     func style(_ fitted: Double = 14, color: RGB? = nil, bold: Bool = false) -> TextStyle {
-        TextStyle(color: color ?? theme.text, size: SlideFit.slide.textSize(fitted), bold: bold)
+        TextStyle(color: color ?? theme.text, size: ChartPage.slide.textSize(fitted), bold: bold)
     }
 
     func width(_ text: String, _ style: TextStyle) -> Double { measurer.width(text, style) }

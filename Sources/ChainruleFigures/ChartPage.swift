@@ -1,0 +1,110 @@
+import ChainruleCore
+import Foundation
+
+/// The page a chart or diagram is drawn for (`--fit`, also spelt `--size`):
+/// its size in points, and the text size that stays legible when the page is
+/// fitted into a slide. Graph figures are laid out for a `FitTarget` and
+/// measured with `SlideFit`; charts and diagrams are drawn on a page.
+public enum ChartPage: Sendable, Equatable, CustomStringConvertible {
+    /// A 16:9 slide, 960 × 540 pt (the default).
+    case slide
+    /// A 4:3 slide, 720 × 540 pt.
+    case fourThree
+    /// Any page, in points.
+    case points(Size)
+
+    /// The area a page is fitted into to judge it: a 16:9 slide's content
+    /// area (`FitTarget.slide`, 900 × 460 pt), the measure every figure shares.
+    public static let contentArea = Size(FitTarget.slide.width, FitTarget.slide.height)
+
+    /// The smallest text a figure should show once fitted into `contentArea`.
+    public static let legibleTextSize = FitTarget.readableTextSize
+
+    /// Parses what `FitTarget` parses (`slide`, `16:9`, `4:3` or `WxH` in
+    /// points, `1200x600`) as a page, each side 100…5000 pt.
+    public init(parsing text: String) throws(FigureError) {
+        guard let target = FitTarget(parsing: text) else {
+            throw .invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got '\(text)'")
+        }
+        if target == .slide {
+            self = .slide
+        } else if target == .fourByThree {
+            self = .fourThree
+        } else {
+            guard (100...5000).contains(target.width), (100...5000).contains(target.height) else {
+                throw .invalidOption("--fit \(text): each side must be between 100 and 5000 points")
+            }
+            self = .points(Size(target.width, target.height))
+        }
+    }
+
+    /// The page in points.
+    public var size: Size {
+        switch self {
+        case .slide: Size(960, 540)
+        case .fourThree: Size(720, 540)
+        case .points(let size): size
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .slide: "slide"
+        case .fourThree: "4:3"
+        case .points(let size): "\(formatNumber(size.width))x\(formatNumber(size.height))"
+        }
+    }
+
+    /// How much a page of `size` shrinks (or grows) to fit inside `contentArea`.
+    public static func fittedScale(of size: Size) -> Double {
+        min(contentArea.width / size.width, contentArea.height / size.height)
+    }
+
+    /// How much larger than on the content area everything on this page is drawn: 1.17 on the 960 × 540 slide.
+    public var textScale: Double { 1 / Self.fittedScale(of: size) }
+
+    /// The natural size of text that reads `fitted` points once this page is
+    /// fitted into the content area: 14 pt on the 960 × 540 slide is 16.43 pt
+    /// (rounded up to the hundredth an SVG writes, so it never reads below).
+    public func textSize(_ fitted: Double) -> Double {
+        (fitted * textScale * 100).rounded(.up) / 100
+    }
+}
+
+/// The one title style of every chart and diagram: bold, in the theme's text
+/// colour, left-aligned at the margin (as graph figures place theirs), a third
+/// larger than the body text.
+/// A title wider than its page breaks into lines at spaces rather than shrink.
+enum FigureTitle {
+    static func style(theme: Theme, bodySize: Double) -> TextStyle {
+        TextStyle(color: theme.text, size: (bodySize * 4 / 3).rounded(), bold: true)
+    }
+
+    /// `title` broken greedily at spaces into lines at most `width` wide (a single word wider stays whole).
+    static func lines(_ title: String, width: Double, style: TextStyle, measurer: TextMeasurer) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in title.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            let candidate = current.isEmpty ? word : current + " " + word
+            if !current.isEmpty, measurer.width(candidate, style) > width {
+                lines.append(current)
+                current = word
+            } else {
+                current = candidate
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+
+    /// Draws the title's lines from `top` at the left `margin`; returns the y below them.
+    static func paint(_ title: String, style: TextStyle, measurer: TextMeasurer, pageWidth: Double, margin: Double, top: Double, on canvas: Canvas) -> Double {
+        let metrics = measurer.lineMetrics(style)
+        var y = top
+        for line in lines(title, width: pageWidth - 2 * margin, style: style, measurer: measurer) {
+            canvas.text(line, at: Point(margin, y + metrics.ascent), style: style)
+            y += metrics.height
+        }
+        return y
+    }
+}

@@ -1,0 +1,203 @@
+import ChainruleCore
+
+/// Tensors drawn so people can read them: a small tensor (up to 8×8) shows
+/// its numbers in the cells over the heatmap; larger ones are sampled, never
+/// averaged (up to 64×64 cells at full resolution, then nearest-neighbour,
+/// square cells so a wide matrix stays wide, a binary mask stays binary);
+/// 3-D and 4-D tensors as a labelled grid of their channels or filters.
+/// A max-pool's input and output share one colour scale; each has a small colour bar.
+extension SceneBuilder {
+    /// The most cells a heatmap side shows at full resolution; beyond, every k-th is sampled.
+    static let maxHeatmapSide = 64
+    /// Up to this many elements per side (and 64 in all) a plane shows its numbers.
+    static let numberedSide = 8
+    /// The most channels or filters a grid shows.
+    static let maxPlanes = 16
+
+    /// The planes of `tensor` to draw: offsets of row×column matrices, each with its label.
+    /// `firstChannels`: each filter has several input channels and its first is drawn.
+    func planes(_ shape: [Int]) -> (rows: Int, columns: Int, planes: [(offset: Int, label: String?)], more: Int, firstChannels: Bool) {
+        switch shape.count {
+        case 0: return (1, 1, [(0, nil)], 0, false)
+        case 1: return (1, shape[0], [(0, nil)], 0, false)
+        case 2: return (shape[0], shape[1], [(0, nil)], 0, false)
+        default:
+            let rows = shape[shape.count - 2], columns = shape[shape.count - 1], plane = rows * columns
+            // N×C×H×W: one image's channels; O×C×KH×KW filters: each filter's first channel.
+            let four = shape.count == 4
+            let byFilter = four && shape[0] > 1
+            let count = byFilter ? shape[0] : shape[shape.count - 3]
+            let stride = byFilter ? shape[1] * plane : plane
+            let noun = byFilter ? "filter" : "channel"
+            let shown = min(count, Self.maxPlanes)
+            let list = (0..<shown).map { k in (k * stride, count > 1 ? "\(noun) \(k + 1) of \(count)" : nil) }
+            return (rows, columns, list, count - shown, byFilter && shape[1] > 1)
+        }
+    }
+
+    /// The windows of an op that picks one winner per window (max-pool) over
+    /// node `id`, when they tile it (stride = kernel): their side and the
+    /// winners' flat offsets, from the op's own `branches`.
+    func poolWindows(_ id: NodeID) -> PoolWindows? {
+        for reader in consumers[id.index] where reader.input == 0 {
+            let node = graph[reader.node]
+            guard let op = node.op else { continue }
+            let attributes = op.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape })
+            guard attributes.picksWinners, let kernel = attributes.kernel, kernel.count == 2, kernel[0] == kernel[1],
+                  attributes.stride == kernel[0] else { continue }
+            let values = node.inputs.compactMap { graph[$0].value }
+            guard values.count == node.inputs.count else { continue }
+            return PoolWindows(side: kernel[0], winners: Set(op.branches(values)))
+        }
+        return nil
+    }
+
+    /// Whether `shape` is drawn with its numbers in the cells: one plane, up to 8×8.
+    func showsNumbers(_ shape: [Int]) -> Bool {
+        let (rows, columns, list, _, _) = planes(shape)
+        return list.count == 1 && rows <= Self.numberedSide && columns <= Self.numberedSide && Tensor.elementCount(shape) == rows * columns
+    }
+
+    /// A heatmap of `tensor` on the colour scale `low…high` (values, the
+    /// sequential map) or `±magnitude` (gradients, the diverging map centred
+    /// at 0); the tensor's own range when no scale is given. Numbers in the
+    /// cells of a plane up to 8×8; `side` bounds a large plane's size.
+    func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil,
+                   windows: PoolWindows? = nil) -> Block {
+        guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
+        let (rows, columns, list, more, firstChannels) = planes(tensor.shape)
+        let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
+        let step = max(1, (max(rows, columns) + Self.maxHeatmapSide - 1) / Self.maxHeatmapSide)
+        let shownRows = (rows + step - 1) / step, shownColumns = (columns + step - 1) / step
+        let numbered = showsNumbers(tensor.shape)
+        let style = TextStyle(color: theme.text, size: theme.smallFontSize)
+        let texts = numbered ? tensor.data.map(number) : []
+        let widest = texts.map { m.width($0, style) }.max() ?? 0
+        let cell = numbered ? max(widest + 8, m.lineMetrics(style).height + 8)
+            : min(theme.thumbnailCell * 2.5, max(side / Double(max(shownRows, shownColumns)), 1.5))
+        let maps = list.map { plane -> Block in
+            var colors: [RGB] = []
+            colors.reserveCapacity(shownRows * shownColumns)
+            for r in 0..<shownRows {
+                for c in 0..<shownColumns { colors.append(color(tensor.data[plane.offset + r * step * columns + c * step], diverging, range)) }
+            }
+            var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell)
+            if let windows, step == 1 {
+                map.windowSide = windows.side
+                map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(plane.offset + $0) }
+            }
+            if numbered {
+                let metrics = m.lineMetrics(style)
+                map.labels = zip(texts, colors).map { text, fill in
+                    var cellStyle = style
+                    cellStyle.color = fill.luminance > 0.45 ? theme.text : .white
+                    return CellLabel(text: text, style: cellStyle, width: m.width(text, style), ascent: metrics.ascent, height: metrics.height)
+                }
+            }
+            let heatmap = m.heatmap(map)
+            guard let label = plane.label else { return heatmap }
+            return m.column([heatmap, m.text(label, color: theme.muted, small: true)])
+        }
+        guard maps.count > 1 else { return maps[0] }
+        let perRow = Int(Double(maps.count).squareRoot().rounded(.up))
+        var grid = stride(from: 0, to: maps.count, by: perRow).map { m.row(Array(maps[$0..<min($0 + perRow, maps.count)])) }
+        if more > 0 { grid.append(m.text("… \(more) more", color: theme.muted, small: true)) }
+        if firstChannels { grid.append(m.text("input channel 1 of each filter", color: theme.muted, small: true)) }
+        return m.column(grid)
+    }
+
+    /// The colour of one element on a scale (NaN and ±inf have colours of their own).
+    func color(_ v: Double, _ diverging: Bool, _ range: ClosedRange<Double>) -> RGB {
+        if let special = theme.nonFinite(v) { return special }
+        if diverging { return theme.diverging(range.upperBound > 0 ? v / range.upperBound : 0) }
+        let span = range.upperBound - range.lowerBound
+        return theme.sequential(span > 0 ? (v - range.lowerBound) / span : 0.5)
+    }
+
+    /// The finite values' range of `tensors` together, or `0…max |v|` for a diverging scale.
+    static func finiteRange(_ tensors: [Tensor], magnitude: Bool) -> ClosedRange<Double> {
+        var low = Double.infinity, high = -Double.infinity
+        for tensor in tensors {
+            for v in tensor.data where v.isFinite {
+                let x = magnitude ? abs(v) : v
+                low = min(low, x)
+                high = max(high, x)
+            }
+        }
+        guard low <= high else { return 0...0 }
+        return magnitude ? 0...high : low...high
+    }
+
+    /// The tensors that share node `id`'s colour scale: its own, and across
+    /// an op that passes on winners of its input (max-pool: `picksWinners`)
+    /// its input's and output's, so the 6 is one colour in x and in p. Other
+    /// ops make new values (softmax's 0…1 from scores) and keep their own scale.
+    func scaleNeighbours(_ id: NodeID, _ pick: (Node) -> Tensor?) -> [Tensor] {
+        let picksWinners = { (op: NodeID) -> Bool in
+            let node = graph[op]
+            return node.op?.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape }).picksWinners ?? false
+        }
+        var near = [id]
+        if picksWinners(id) { near += graph[id].inputs.prefix(1) }
+        near += consumers[id.index].filter { $0.input == 0 && picksWinners($0.node) }.map(\.node)
+        return near.compactMap { pick(graph[$0]) }
+    }
+
+    /// A small colour bar of a scale: the map from its low to its high end.
+    func colorBar(diverging: Bool) -> Block {
+        let steps = 16
+        let colors = (0..<steps).map { i -> RGB in
+            let t = Double(i) / Double(steps - 1)
+            return diverging ? theme.diverging(2 * t - 1) : theme.sequential(t)
+        }
+        return m.heatmap(Heatmap(rows: 1, columns: steps, colors: colors, cell: 3))
+    }
+
+    /// A tensor's value and gradient pictures side by side, each with its
+    /// colour bar and range. An empty tensor (a zero in its shape) has no
+    /// picture: its panel reads `data empty`.
+    func tensorPanels(_ id: NodeID) -> Block {
+        let node = graph[id]
+        var panels: [Block] = []
+        func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
+            // Numbers in the cells say what a range would.
+            let numbered = showsNumbers(tensor.shape) && !tensor.data.contains { $0.isNaN }
+            let text = m.text(numbered ? label : label + " " + summary(tensor), color: color, small: true)
+            guard tensor.count > 0 else { return m.column([text]) }
+            let picture = thumbnail(tensor, diverging: diverging, scale: scale, windows: poolWindows(id))
+            guard tensor.count > 1 else { return m.column([picture, text]) }
+            // The bar's ends are written when the shared scale is wider than the range written beside it.
+            var legend = [text, colorBar(diverging: diverging)]
+            if !numbered && scale != Self.finiteRange([tensor], magnitude: diverging) {
+                let ends = diverging ? "±\(number(scale.upperBound))" : "\(number(scale.lowerBound)) … \(number(scale.upperBound))"
+                legend.append(m.text(ends, color: theme.muted, small: true))
+            }
+            return m.column([picture, m.row(legend)])
+        }
+        if let value = node.value {
+            let scale = Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)
+            panels.append(panel(value, "data", color: theme.value, diverging: false, scale: scale))
+        }
+        if options.showGradients && receivesGradient(id) {
+            if let gradient = shownGradient(id) {
+                let scale = Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)
+                panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true, scale: scale))
+            } else {
+                panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
+            }
+        }
+        return m.row(panels)
+    }
+}
+
+/// Pooling windows over a tensor: their side (in cells) and the flat offsets of their winners.
+struct PoolWindows {
+    var side: Int
+    var winners: Set<Int>
+}
+
+extension RGB {
+    /// Relative luminance (sRGB weights on the components as given): picks
+    /// dark or white text on a cell.
+    var luminance: Double { 0.2126 * red + 0.7152 * green + 0.0722 * blue }
+}
