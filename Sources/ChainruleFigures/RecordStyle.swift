@@ -36,7 +36,7 @@ extension SceneBuilder {
 
     mutating func addValueBox(_ node: Node, key: String) {
         var rows: [Block]
-        let name = m.text(node.displayName, color: theme.text, bold: true)
+        let name = m.text(label(node.id), color: theme.text, bold: true)
         let showsGradient = options.showGradients && receivesGradient(node.id)
         if node.shape.isEmpty {
             var cells = [name, m.text("data " + summary(node.value), color: theme.value)]
