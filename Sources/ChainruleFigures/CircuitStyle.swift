@@ -88,7 +88,7 @@ extension SceneBuilder {
 
     /// The gate's label: the op's symbol, or with its folded constant `c`:
     /// `+c`, `*c`, `/c`, `−c` when the constant is second (or the op commutes),
-    /// `c/x`, `c−x` when it is first; `max(c, x)` for a call.
+    /// `c/x`, `c−x` when it is first; `max(0, x)` for a call (with the op's symbol).
     func gateSymbol(_ node: Node) -> String {
         guard let op = node.op else { return "?" }
         guard let k = node.inputs.indices.first(where: { folds(node.inputs[$0], into: node.id, at: $0) }),
@@ -97,8 +97,8 @@ extension SceneBuilder {
         switch op.notation {
         case .infix(let symbol, _):
             return k == 1 || op.isCommutative ? symbol + c : c + symbol + "x"
-        case .call(let name):
-            return name + (k == 0 || op.isCommutative ? "(\(c), x)" : "(x, \(c))")
+        case .call:
+            return op.symbol + (k == 0 || op.isCommutative ? "(\(c), x)" : "(x, \(c))")
         case .prefix, .postfix:
             return op.symbol
         }
@@ -203,10 +203,15 @@ extension SceneBuilder {
     // MARK: Nodes
 
     /// The copy of `node`'s name at the start of the wire into input `k` of `consumer`.
+    /// A leaf's copies say its total gradient: all of them when it has at most
+    /// `copiedFanOut` readers, else the first (a weight shared by a hundred
+    /// gates would widen every step of the chain by its total).
     mutating func addCircuitCopy(_ node: Node, consumer: NodeID, k: Int) {
         let key = sourceKey(node.id, consumer: consumer, k: k)
         copies.insert(key)
-        addCircuitLeaf(node, key: key, copy: node.op == nil)
+        let readers = consumers[node.id.index]
+        let first = readers.first.map { $0.node == consumer && $0.input == k } ?? false
+        addCircuitLeaf(node, key: key, copy: node.op == nil && (readers.count <= Self.copiedFanOut || first))
     }
 
     /// A leaf's name at the start of its wire. A `copy` of a leaf read by
@@ -231,8 +236,9 @@ extension SceneBuilder {
         let key = "n\(node.id.index)"
         if let row = checkRow(node.id) {
             // A checked gate becomes a small box so its mark fits on it.
+            // Room inside for a kink's second outline line.
             add(key, .op, node: node.id, shape: .box, content: m.column([symbol, row]),
-                padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
+                padding: 4 + OutlineStyle.doubleGap, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
             add(key, .op, node: node.id, shape: .circle, content: symbol, padding: 5,
                 fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)

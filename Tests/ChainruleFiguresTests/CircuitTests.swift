@@ -102,6 +102,22 @@ struct CircuitTests {
         #expect(scene.nodes.filter { $0.shape == .wireLabel }.count == 13, "five inputs, seven gate-to-gate wires, the output")
     }
 
+    @Test("A folded constant keeps its side where the op does not commute: /2, 2−x, max(0, x)")
+    func foldedSides() throws {
+        let g = Graph()
+        let x = g.input("x", 3)
+        let half = x / 2
+        let flipped = 2 - x
+        let relu = maximum(g.constant(0), x)
+        let f = (half + flipped + relu).named("f")
+        try g.backward(f)
+        let scene = try GraphFigure.scene(graph: g, output: f.id, options: FigureOptions())
+        func gate(_ v: Var) throws -> String { try #require(scene.nodes.first { $0.key == "n\(v.id.index)" }).content.texts[0] }
+        #expect(try gate(half) == "/2")
+        #expect(try gate(flipped) == "2−x")
+        #expect(try gate(relu) == "max(0, x)")
+    }
+
     @Test("Names come from the expression: w0*x0 + w1*x1, exp(−dot), not mul#5 or %2")
     func expressionNames() throws {
         let (graph, output) = try #require(FigureExamples.named("sigmoid"))
