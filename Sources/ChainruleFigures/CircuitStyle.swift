@@ -47,7 +47,7 @@ extension SceneBuilder {
                     value: branch ? .none : .some(graph[input].value),
                     gradient: receivesGradient(input) ? .some(gradients[k]) : .none,
                     local: locals[k].map(localGradientText),
-                    equation: terms.first { $0.position == k }.map(equationBlock))
+                    equation: terms.first { $0.position == k }.map { equationBlock($0) })
                 labelledWire("w\(node.id.index)_\(k)", from: circuitSource(input, consumer: node.id, k: k), to: "n\(node.id.index)",
                              above: wire.above, below: wire.below, port: ports?[k])
             }

@@ -346,15 +346,14 @@ extension SceneBuilder {
     }
 
     /// `1.00 × -4.00 = -4.00` in the figure's colours: gradients red, local
-    /// blue; over two lines, the product and then `= downstream`, so a wire
-    /// keeps its width. A tensor step draws heatmaps: upstream ⊙ local = downstream.
-    func equationBlock(_ term: StepTerm) -> Block {
+    /// blue; `stacked` over two lines, the product and then `= downstream`, so
+    /// a wire keeps its width. A tensor step draws heatmaps: upstream ⊙ local = downstream.
+    func equationBlock(_ term: StepTerm, stacked: Bool = true) -> Block {
         let relation = term.exact ? "=" : "≈"
         guard let tensors = term.tensors else {
-            return m.column([
-                m.row([m.text(term.upstream, color: theme.gradient), m.text(term.product, color: theme.text), m.text(term.local, color: theme.local)]),
-                m.row([m.text(relation, color: theme.text), m.text(term.downstream, color: theme.gradient, bold: true)]),
-            ])
+            let product = [m.text(term.upstream, color: theme.gradient), m.text(term.product, color: theme.text), m.text(term.local, color: theme.local)]
+            let result = [m.text(relation, color: theme.text), m.text(term.downstream, color: theme.gradient, bold: true)]
+            return stacked ? m.column([m.row(product), m.row(result)]) : m.row(product + result)
         }
         func map(_ tensor: Tensor, _ caption: String, _ color: RGB) -> Block {
             m.column([thumbnail(tensor, diverging: true, side: 36), m.text(caption, color: color, small: true)])
@@ -369,7 +368,7 @@ extension SceneBuilder {
         let terms = stepTerms(id)
         guard !terms.isEmpty else { return nil }
         return m.column(terms.map { term in
-            m.row([m.text(label(term.input) + ":", color: theme.text, small: true, bold: true), equationBlock(term)])
+            m.row([m.text(label(term.input) + ":", color: theme.text, small: true, bold: true), equationBlock(term, stacked: false)])
         })
     }
 }
