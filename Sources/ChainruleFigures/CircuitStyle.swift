@@ -184,8 +184,12 @@ extension SceneBuilder {
     /// A gradient's number with its mark: `← -4.00`, so that it differs from a
     /// value by more than its colour and place.
     func gradientText(_ number: String) -> Block {
-        m.text("← " + number, color: theme.gradient)
+        m.text(Self.gradientMark + number, color: theme.gradient)
     }
+
+    /// `←` and a narrow no-break space (U+202F): the mark stays with its number
+    /// and costs a wire less width than a full space.
+    static let gradientMark = "←\u{202F}"
 
     /// A tensor's text with a small heatmap before it; a scalar's text alone.
     func withThumbnail(_ tensor: Tensor?, _ text: Block, diverging: Bool) -> Block {
@@ -240,7 +244,7 @@ extension SceneBuilder {
             add(key, .op, node: node.id, shape: .box, content: m.column([symbol, row]),
                 padding: 4 + OutlineStyle.doubleGap, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         } else {
-            add(key, .op, node: node.id, shape: .circle, content: symbol, padding: 5,
+            add(key, .op, node: node.id, shape: .circle, content: symbol, padding: 4,
                 fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
         }
         if node.inputs.count > 1 { nodes[nodes.count - 1].ordersInputs = true }

@@ -261,7 +261,7 @@ struct SceneBuilder {
         let fromCluster = index[from].flatMap { nodes[$0].cluster }
         let toCluster = index[to].flatMap { nodes[$0].cluster }
         let cluster = fromCluster != nil && fromCluster == toCluster ? fromCluster : nil
-        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: 2, cluster: cluster)
+        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: options.style == .circuit ? 1 : 2, cluster: cluster)
         connect(from, key, arrow: false)
         connect(key, to, arrow: arrow)
     }
@@ -395,7 +395,7 @@ struct SceneBuilder {
             for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
         }
         let (rank, node): (Double, Double) = switch options.style {
-        case .circuit: (14, 14)
+        case .circuit: (8, 14)
         case .record: (22, 12)
         case .model: (20, 14)
         }

@@ -16,7 +16,7 @@ struct CircuitTests {
     func labelsAreText() throws {
         let (graph, output) = try #require(FigureExamples.named("cs231n"))
         let text = try svg(graph, output)
-        for label in [">-12.00<", ">← -4.00<", ">3.00<", ">← 3.00<", ">5.00<", ">-2.00<", ">← 1.00<", ">x<", ">y<", ">z<", ">f<", ">+<", ">*<"] {
+        for label in [">-12.00<", ">← -4.00<", ">3.00<", ">← 3.00<", ">5.00<", ">-2.00<", ">← 1.00<", ">x<", ">y<", ">z<", ">f<", ">+<", ">*<"] {
             #expect(text.contains(label), "missing \(label)")
         }
         #expect(!text.contains("<symbol"), "text must stay text, not glyph outlines")
@@ -28,7 +28,7 @@ struct CircuitTests {
         let text = try svg(graph, output)
         let theme = Theme()
         #expect(text.contains("fill=\"\(theme.value.hexString)\">-12.00<"))
-        #expect(text.contains("fill=\"\(theme.gradient.hexString)\">← -4.00<"), "a gradient is marked ← as well as red")
+        #expect(text.contains("fill=\"\(theme.gradient.hexString)\">← -4.00<"), "a gradient is marked ← as well as red")
     }
 
     @Test("The PNG holds green and red text pixels")
@@ -49,9 +49,9 @@ struct CircuitTests {
         let (graph, output) = Examples.cs231nCircuit()
         try graph.forward()
         let text = try svg(graph, output.id)
-        #expect(text.contains(">← —<"))
+        #expect(text.contains(">← —<"))
         #expect(text.contains(">-12.00<"))
-        #expect(!text.contains("\(Theme().gradient.hexString)\">← -4.00<"), "no gradient exists yet, yet one is drawn")
+        #expect(!text.contains("\(Theme().gradient.hexString)\">← -4.00<"), "no gradient exists yet, yet one is drawn")
     }
 
     @Test("--no-grad draws values only")
@@ -77,7 +77,7 @@ struct CircuitTests {
         let (graph, output) = try #require(FigureExamples.named("sigmoid"))
         let text = try svg(graph, output) { $0.precision = 3 }
         #expect(text.contains(">0.731<"))
-        #expect(text.contains(">← -0.197<") || text.contains(">← -0.196<"))
+        #expect(text.contains(">← -0.197<") || text.contains(">← -0.196<"))
     }
 
     @Test("The colour-blind palette writes in Okabe–Ito's hues, darkened to read at 4.5:1")
@@ -187,9 +187,9 @@ struct CircuitTests {
             $0.knownGradients = [output]
             $0.highlighted = output
         }
-        #expect(text.contains(">← 1.00<"))
-        #expect(text.contains(">← -4.00<"), "the gradient flowing into q along its wire is known once f's is")
-        #expect(text.contains(">← —<"))
+        #expect(text.contains(">← 1.00<"))
+        #expect(text.contains(">← -4.00<"), "the gradient flowing into q along its wire is known once f's is")
+        #expect(text.contains(">← —<"))
         #expect(text.contains(Theme().highlight.hexString))
     }
 

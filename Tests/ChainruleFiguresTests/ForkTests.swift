@@ -19,7 +19,7 @@ struct ForkTests {
         try g.backward(f)
         let scene = try GraphFigure.scene(graph: g, output: f.id, options: FigureOptions())
         let wires = [("w\(square.id.index)_0"), "w\(square.id.index)_1", "w\(f.id.index)_1"]
-        #expect(try wires.map { try texts(scene, $0) } == ["3.00 ← 3.00", "3.00 ← 3.00", "3.00 ← 1.00"])
+        #expect(try wires.map { try texts(scene, $0) } == ["3.00 ← 3.00", "3.00 ← 3.00", "3.00 ← 1.00"])
         let copies = scene.nodes.filter { $0.node == x.id }
         #expect(copies.count == 3)
         #expect(copies.allSatisfy { $0.content.texts == ["x", "Σ 7.00"] })
@@ -35,7 +35,7 @@ struct ForkTests {
         let scene = try GraphFigure.scene(graph: g, output: f.id, options: FigureOptions())
         // a = 2: a·a sends 2 along each of its two wires, + sends 1; the total is 2a + 1 = 5.
         let stem = try texts(scene, "w\(a.id.index)_fork")
-        #expect(stem == "2.00 ← 5.00 = 2.00 + 2.00 + 1.00")
+        #expect(stem == "2.00 ← 5.00 = 2.00 + 2.00 + 1.00")
         #expect(scene.nodes.contains { $0.key == "j\(a.id.index)" && $0.kind == .fork })
         let branches = scene.edges.filter { $0.from == "j\(a.id.index)" }
         #expect(branches.count == 3)

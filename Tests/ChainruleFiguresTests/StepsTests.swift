@@ -106,7 +106,7 @@ struct StepsTests {
         #expect(try texts(circuit[1], "w\(output.index)_0") == "3.00 1.00 × -4.00 = -4.00")
         #expect(try texts(circuit[1], "w\(output.index)_1") == "-4.00 1.00 × 3.00 = 3.00")
         #expect(try texts(circuit[2], "w\(q.index)_0") == "-2.00 -4.00 × 1.00 = -4.00")
-        #expect(try texts(circuit[2], "w\(output.index)_0") == "3.00 ← -4.00", "a finished step shows its gradient alone")
+        #expect(try texts(circuit[2], "w\(output.index)_0") == "3.00 ← -4.00", "a finished step shows its gradient alone")
         #expect(circuit[1].scene.nodes.filter { $0.content.texts.contains("×") }.count == 2)
 
         // Record: inside the active node's box, one line per input.
