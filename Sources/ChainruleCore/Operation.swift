@@ -13,6 +13,22 @@ public protocol Operation: Sendable {
     /// Attributes shown in figures and exports, e.g. `["stride": .int(2)]`.
     var attributes: [String: AttributeValue] { get }
 
+    /// How the op is written in an expression, for figures that name a value
+    /// by the expression that made it (`x*w`, `q + z`, `−z`, `exp(z)`).
+    /// Defaults to a call of `name`.
+    var notation: Notation { get }
+
+    /// Whether swapping two inputs leaves the output unchanged (`+`, `*`,
+    /// `max`). Figures label the inputs of the others (`a`, `b`), since which
+    /// wire is which changes the result. Defaults to false.
+    var isCommutative: Bool { get }
+
+    /// What the local derivative ∂output/∂input `index` looks like, so a
+    /// figure can label it: `.elementwise` when each output element depends
+    /// only on the matching element of that input, `.jacobian` otherwise.
+    /// Defaults to `.jacobian` (always true, if less telling).
+    func localGradientForm(input index: Int) -> LocalGradientForm
+
     /// Whether input `index` receives a gradient. Class labels do not.
     func isDifferentiable(input index: Int) -> Bool
 
@@ -56,6 +72,9 @@ public protocol Operation: Sendable {
 extension Operation {
     public var symbol: String { name }
     public var attributes: [String: AttributeValue] { [:] }
+    public var notation: Notation { .call(name) }
+    public var isCommutative: Bool { false }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .jacobian }
     public func isDifferentiable(input index: Int) -> Bool { true }
     public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes { LayerAttributes() }
     public func validate(_ inputs: [Tensor]) throws(ValueError) {}
@@ -89,6 +108,28 @@ public struct LayerAttributes: Sendable, Equatable {
         self.weightInputs = weightInputs
         self.picksWinners = picksWinners
     }
+}
+
+/// How an op is written in an expression (see `Operation.notation`).
+public enum Notation: Sendable, Equatable {
+    /// `a + b`: binds tighter as `precedence` grows (`+` 1, `*` 2, `^` 3).
+    case infix(String, precedence: Int)
+    /// `−x`.
+    case prefix(String)
+    /// `x^2`: a constant the op carries, written after its input.
+    case postfix(String)
+    /// `exp(x)`, `max(a, b)`.
+    case call(String)
+}
+
+/// The shape of an op's local derivative ∂output/∂input (see `Operation.localGradientForm`).
+public enum LocalGradientForm: Sendable, Equatable {
+    /// Output element i depends only on input element i (after broadcasting):
+    /// the Jacobian is diagonal, and the backward with a cotangent of ones
+    /// gives that diagonal for an input shaped like the output.
+    case elementwise
+    /// Anything else: the full output × input Jacobian.
+    case jacobian
 }
 
 /// An attribute value of an op: a number, a flag or a list of integers.

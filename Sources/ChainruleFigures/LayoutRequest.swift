@@ -56,7 +56,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             Node(key: node.key, cluster: node.cluster, attributes: pairs([
                 ("shape", node.shape == .circle ? "circle" : "box"), ("fixedsize", "true"), ("label", ""),
                 ("width", Self.inches(node.size.width)), ("height", Self.inches(node.size.height)),
-            ]))
+            ] + (node.ordersInputs ? [("ordering", "in")] : [])))
         }
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         edges = scene.edges.map { edge in

@@ -22,8 +22,9 @@ extension SceneBuilder {
     /// from at most one run of the op's backward.
     ///
     /// Scalars: the backward with a cotangent of 1 gives the number.
-    /// Elementwise ops on same-shaped tensors: the Jacobian is diagonal and the
-    /// backward with a cotangent of ones gives that diagonal.
+    /// Inputs the op calls elementwise (`Operation.localGradientForm`), shaped
+    /// like the output: the Jacobian is diagonal and the backward with a
+    /// cotangent of ones gives that diagonal.
     /// Anything else: only the Jacobian's shape, output × input.
     func localGradients(consumer: NodeID) -> [LocalGradient?] {
         let node = graph[consumer]
@@ -31,12 +32,12 @@ extension SceneBuilder {
         guard let op = node.op, let output = node.value else { return none }
         let inputs = node.inputs.compactMap { graph[$0].value }
         guard inputs.count == node.inputs.count else { return none }
-        let elementwiseOp = op is UnaryElementwise || op is Add || op is Sub || op is Mul || op is Div
         var ones: [Tensor?]?
         return inputs.indices.map { k -> LocalGradient? in
             guard op.isDifferentiable(input: k) else { return nil }
             let scalar = output.count == 1 && inputs[k].count == 1
-            guard scalar || (elementwiseOp && inputs[k].shape == output.shape) else {
+            let elementwise = op.localGradientForm(input: k) == .elementwise && inputs[k].shape == output.shape
+            guard scalar || elementwise else {
                 return .jacobian(output: output.shape, input: inputs[k].shape)
             }
             if ones == nil { ones = op.backward(inputs, output: output, gradient: .ones(output.shape)) }
@@ -44,6 +45,28 @@ extension SceneBuilder {
             return scalar ? .scalar(local.data[0]) : .diagonal(local)
         }
     }
+
+    /// The whole Jacobian ∂out/∂in_k as an (output elements × input elements)
+    /// matrix, one backward run per output element with a one-hot cotangent;
+    /// nil when a side passes `maxJacobianSide`, beyond which a heatmap stops
+    /// showing single cells.
+    func jacobian(consumer: NodeID, input k: Int) -> Tensor? {
+        let node = graph[consumer]
+        guard let op = node.op, let output = node.value, op.isDifferentiable(input: k) else { return nil }
+        let inputs = node.inputs.compactMap { graph[$0].value }
+        guard inputs.count == node.inputs.count, output.count <= Self.maxJacobianSide, inputs[k].count <= Self.maxJacobianSide else { return nil }
+        var rows: [Double] = []
+        for i in 0..<output.count {
+            var cotangent = [Double](repeating: 0, count: output.count)
+            cotangent[i] = 1
+            guard let row = op.backward(inputs, output: output, gradient: Tensor(shape: output.shape, data: cotangent))[k] else { return nil }
+            rows += row.data
+        }
+        return Tensor(shape: [output.count, inputs[k].count], data: rows)
+    }
+
+    /// The longest side of a Jacobian drawn cell by cell (a thumbnail's 2 × 12 cells).
+    static let maxJacobianSide = 24
 
     /// A local derivative as a wire label: `local -4.00`, `local diag [0.00, 1.00]`, `local J 4×5 × 5×3`.
     func localGradientText(_ local: LocalGradient) -> String {

@@ -40,8 +40,16 @@ struct Painter {
             if let fill = node.fill { canvas.fillRect(frame, radius: radius, color: fill) }
             if node.hatched { hatch(frame, inset: radius, canvas) }
             canvas.strokeRect(frame, radius: radius, color: node.stroke, width: node.strokeWidth)
+            if node.outline == .double {
+                let gap = OutlineStyle.doubleGap
+                canvas.strokeRect(Rect(x: frame.x + gap, y: frame.y + gap, width: frame.width - 2 * gap, height: frame.height - 2 * gap),
+                                  radius: max(radius - gap, 0), color: node.stroke, width: node.strokeWidth)
+            }
         case .circle:
             canvas.circle(center: frame.center, radius: frame.width / 2, fill: node.fill, stroke: node.stroke, width: node.strokeWidth)
+            if node.outline == .double {
+                canvas.circle(center: frame.center, radius: frame.width / 2 - OutlineStyle.doubleGap, fill: nil, stroke: node.stroke, width: node.strokeWidth)
+            }
         case .plain:
             if let fill = node.fill { canvas.fillRect(frame, radius: theme.cornerRadius, color: fill) }
         case .wireLabel:

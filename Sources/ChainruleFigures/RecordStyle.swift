@@ -36,7 +36,7 @@ extension SceneBuilder {
 
     mutating func addValueBox(_ node: Node, key: String) {
         var rows: [Block]
-        let name = m.text(node.displayName, color: theme.text, bold: true)
+        let name = m.text(label(node.id), color: theme.text, bold: true)
         let showsGradient = options.showGradients && receivesGradient(node.id)
         if let labels = classLabels(node.id) {
             // Class labels are indices, not a heatmap: `labels [0, 2, 1, 1]`.

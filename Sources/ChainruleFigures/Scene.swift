@@ -125,9 +125,24 @@ public enum NodeShape: String, Sendable, Codable {
     case wireLabel
 }
 
+/// How a node's outline is drawn, so a check result reads without its colour:
+/// passing nodes have one line, kinks two, failures one heavy line.
+public enum OutlineStyle: String, Sendable, Codable {
+    case single
+    /// Two thin lines, the inner one inset by `OutlineStyle.doubleGap`.
+    case double
+    /// One line of `OutlineStyle.heavyWidth`.
+    case heavy
+
+    public static let doubleGap = 3.0
+    public static let heavyWidth = 4.0
+}
+
 /// What a scene node stands for.
 public enum SceneNodeKind: String, Sendable, Codable {
     case leaf, op, value, layer, wireLabel, terminal
+    /// The dot where a value's wire splits into the wires of its readers.
+    case fork
 }
 
 public struct SceneNode: Sendable {
@@ -146,6 +161,10 @@ public struct SceneNode: Sendable {
     public var cluster: Int?
     /// Diagonal hatching over the fill: weights that do not learn (frozen).
     public var hatched = false
+    public var outline: OutlineStyle = .single
+    /// Keep the inputs in their order along the rank (first operand on top,
+    /// or leftmost top to bottom): Graphviz's `ordering=in`.
+    public var ordersInputs = false
 }
 
 public struct SceneEdge: Sendable {

@@ -61,17 +61,104 @@ struct SceneBuilder {
         graph[id].role != .constant
     }
 
+    // MARK: Names from the expression
+
+    /// What a figure calls node `id`: its name; else the expression that made
+    /// it, written with its op's notation from its inputs' labels (`w0*x0 +
+    /// w1*x1`, `exp(−z)`, `badsigmoid(x)`), parts deeper than fit in
+    /// `maxLabelLength` characters elided as `…`; an unnamed constant its value.
+    /// With `drawnNamesOnly`, names that the circuit style does not draw
+    /// (intermediates other than the output) are expanded into their expression.
+    func label(_ id: NodeID, drawnNamesOnly: Bool = false) -> String {
+        var depth = 6
+        var text = expression(id, depth: depth, drawnNamesOnly: drawnNamesOnly).text
+        while text.count > Self.maxLabelLength && depth > 1 {
+            depth -= 1
+            text = expression(id, depth: depth, drawnNamesOnly: drawnNamesOnly).text
+        }
+        return text
+    }
+
+    /// Labels longer than this are shortened by eliding their deepest parts.
+    static let maxLabelLength = 28
+
+    /// Whether the circuit style draws `id`'s name: leaves, the output, and gates whose value is copied.
+    func drawsName(_ id: NodeID) -> Bool {
+        graph[id].op == nil || id == output || drawnAsCopies(id)
+    }
+
+    /// `id` written as an expression with `depth` levels of ops, and how tightly it binds
+    /// (atoms and calls 100, postfix 30, prefix 25, infix 10 × the op's precedence).
+    private func expression(_ id: NodeID, depth: Int, drawnNamesOnly: Bool) -> (text: String, precedence: Int) {
+        let node = graph[id]
+        if let name = node.name, !drawnNamesOnly || drawsName(id) { return (name, 100) }
+        guard let op = node.op else {
+            guard node.role == .constant, let value = node.value else { return (node.displayName, 100) }
+            if value.count == 1 { return (displayNumber(value.data[0]), value.data[0] < 0 ? 25 : 100) }
+            if value.count <= 4 && !value.shape.isEmpty { return ("[" + value.data.map(displayNumber).joined(separator: ", ") + "]", 100) }
+            return (describeShape(value.shape) + " constant", 100)
+        }
+        guard depth > 0 else { return ("…", 100) }
+        let parts = node.inputs.map { expression($0, depth: depth - 1, drawnNamesOnly: drawnNamesOnly) }
+        func wrapped(_ part: (text: String, precedence: Int), below: Int) -> String {
+            part.precedence < below ? "(" + part.text + ")" : part.text
+        }
+        switch op.notation {
+        case .infix(let symbol, let precedence) where parts.count == 2:
+            let p = 10 * precedence
+            let space = precedence == 1 ? " " : ""
+            return (wrapped(parts[0], below: p) + space + symbol + space + wrapped(parts[1], below: p + 1), p)
+        case .prefix(let symbol) where parts.count == 1:
+            return (symbol + wrapped(parts[0], below: 25), 25)
+        case .postfix(let symbol) where parts.count == 1:
+            return (wrapped(parts[0], below: 31) + symbol, 30)
+        case .infix(let symbol, _), .prefix(let symbol), .postfix(let symbol), .call(let symbol):
+            return (symbol + "(" + parts.map(\.text).joined(separator: ", ") + ")", 100)
+        }
+    }
+
+    /// A number as figures write a constant: shortest form, a true minus sign (`−1`, `0.5`).
+    func displayNumber(_ v: Double) -> String {
+        let text = formatNumber(v)
+        return text.hasPrefix("-") ? "−" + text.dropFirst() : text
+    }
+
+    // MARK: Equations true as displayed
+
+    /// Numbers written so that the equation `result = combine(terms)` holds
+    /// for the numbers as shown: at the figure's precision when it does, else
+    /// with up to `extraDigits` more decimals, else at the figure's precision
+    /// with `≈` for `=` (`0.20 × 2.00 = 0.39` is false as displayed; `0.196 ×
+    /// 2.00 = 0.393` is true).
+    func displayedEquation(_ terms: [Double], result: Double, combine: ([Double]) -> Double) -> (terms: [String], result: String, exact: Bool) {
+        for extra in 0...Self.extraDigits {
+            let precision = options.precision + extra
+            let shown = terms.map { Double(formatFixed($0, precision: precision)) }
+            guard shown.allSatisfy({ $0 != nil }) else { break }
+            let recomputed = combine(shown.map { $0! })
+            if formatFixed(recomputed, precision: precision) == formatFixed(result, precision: precision) {
+                return (terms.map { formatFixed($0, precision: precision) }, formatFixed(result, precision: precision), true)
+            }
+        }
+        return (terms.map(number), number(result), false)
+    }
+
+    /// The most decimals an equation gains to hold as shown.
+    static let extraDigits = 3
+
     // MARK: Check overlay and highlight
 
-    /// The overlay colour and text of a checked node.
-    func checkMark(_ id: NodeID) -> (color: RGB, text: String)? {
+    /// The overlay of a checked node: colour, text with its glyph, and outline,
+    /// three cues so that the result reads without colour too:
+    /// `✓` one line (pass), `⚠` two lines (kink), `✗` a heavy line (fail).
+    func checkMark(_ id: NodeID) -> (color: RGB, text: String, outline: OutlineStyle)? {
         guard let check = options.check?.node(id) else { return nil }
         let error = check.maxRelativeError.isFinite ? String(format: "%.1e", check.maxRelativeError) : formatNumber(check.maxRelativeError)
         switch check.status {
-        case .fail: return (theme.checkFailed, "✗ rel err \(error)")
-        case .kink: return (theme.checkWarning, "kink, rel err \(error)")
-        case .inconclusive: return (theme.checkWarning, "? inconclusive")
-        case .pass: return (check.band == .good ? theme.checkGood : theme.checkWarning, "✓ rel err \(error)")
+        case .fail: return (theme.checkFailed, "✗ rel err \(error)", .heavy)
+        case .kink: return (theme.checkKink, "⚠ kink, rel err \(error)", .double)
+        case .inconclusive: return (theme.checkWarning, "? inconclusive", .double)
+        case .pass: return (check.band == .good ? theme.checkGood : theme.checkWarning, "✓ rel err \(error)", .single)
         case .skipped: return nil
         }
     }
@@ -100,16 +187,21 @@ struct SceneBuilder {
     /// highlight if one is active, else the worst check's colour, else plain.
     func outline(_ ids: [NodeID], base: Double) -> (RGB, Double) {
         if ids.contains(where: { $0 == options.highlighted }) { return (theme.highlight, 3.5) }
-        if let worst = worstChecked(ids), let mark = checkMark(worst) { return (mark.color, 2.5) }
+        if let worst = worstChecked(ids), let mark = checkMark(worst) { return (mark.color, mark.outline == .heavy ? OutlineStyle.heavyWidth : 1.8) }
         return (theme.stroke, base)
     }
 
     func outline(_ id: NodeID?, base: Double) -> (RGB, Double) { outline(id.map { [$0] } ?? [], base: base) }
 
+    /// The outline style of a box drawing `ids`: its worst check's, else single.
+    func outlineStyle(_ ids: [NodeID]) -> OutlineStyle {
+        worstChecked(ids).flatMap { checkMark($0)?.outline } ?? .single
+    }
+
     /// A light tint of the highlight or of the worst check's colour for the fill of a box drawing `ids`.
     func fill(_ ids: [NodeID], base: RGB) -> RGB {
         if ids.contains(where: { $0 == options.highlighted }) { return theme.highlight.mixed(with: .white, 0.7) }
-        if let worst = worstChecked(ids), let mark = checkMark(worst) { return mark.color.mixed(with: .white, 0.85) }
+        if let worst = worstChecked(ids), let mark = checkMark(worst) { return mark.color.mixed(with: .white, theme.tint) }
         return base
     }
 
@@ -124,6 +216,10 @@ struct SceneBuilder {
         let pad = padding ?? theme.padding
         var size = Size(content.size.width + 2 * pad, content.size.height + 2 * pad)
         var shape = shape
+        if shape == .wireLabel {
+            // Whole even points: Graphviz rounds a node's half-width to whole points, and a wire must meet its label's line.
+            size = Size((size.width / 2).rounded(.up) * 2, (size.height / 2).rounded(.up) * 2)
+        }
         if shape == .circle {
             let diameter = max(size.width, size.height, 30)
             // A long op name (a custom op) reads better in a pill than in a huge circle.
@@ -132,7 +228,8 @@ struct SceneBuilder {
         index[key] = nodes.count
         nodes.append(SceneNode(
             key: key, kind: kind, node: node, shape: shape, content: content, size: size, fill: fill,
-            stroke: stroke ?? theme.stroke, strokeWidth: strokeWidth ?? theme.lineWidth, cluster: cluster))
+            stroke: stroke ?? theme.stroke, strokeWidth: strokeWidth ?? theme.lineWidth, cluster: cluster,
+            outline: node.map { options.highlighted == $0 ? .single : outlineStyle([$0]) } ?? .single))
     }
 
     mutating func connect(_ from: String, _ to: String, arrow: Bool = true) {
@@ -140,9 +237,14 @@ struct SceneBuilder {
     }
 
     /// A wire label between `from` and `to`: `above` over the wire, `below`
-    /// under it (left and right of it when the flow is top to bottom).
-    mutating func labelledWire(_ key: String, from: String, to: String, above: [Block], below: [Block], arrow: Bool = true) {
-        let top = m.column(above), bottom = m.column(below)
+    /// under it (left and right of it when the flow is top to bottom). A
+    /// `port` (the name of the gate's input the wire enters) stands at its end, over the wire.
+    mutating func labelledWire(_ key: String, from: String, to: String, above: [Block], below: [Block], port: String? = nil, arrow: Bool = true) {
+        var top = m.column(above), bottom = m.column(below)
+        if let port {
+            let name = m.text(port, color: theme.muted, small: true, bold: true)
+            if options.direction == .LR { top = m.row([top, name]) } else { bottom = m.column([bottom, name]) }
+        }
         let content: Block
         if options.direction == .LR {
             let half = max(top.size.height, bottom.size.height)
@@ -159,7 +261,7 @@ struct SceneBuilder {
         let fromCluster = index[from].flatMap { nodes[$0].cluster }
         let toCluster = index[to].flatMap { nodes[$0].cluster }
         let cluster = fromCluster != nil && fromCluster == toCluster ? fromCluster : nil
-        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: 2, cluster: cluster)
+        add(key, .wireLabel, node: nil, shape: .wireLabel, content: content, padding: options.style == .circuit ? 1 : 2, cluster: cluster)
         connect(from, key, arrow: false)
         connect(key, to, arrow: arrow)
     }
@@ -209,7 +311,7 @@ struct SceneBuilder {
             for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
         }
         let (rank, node): (Double, Double) = switch options.style {
-        case .circuit: (14, 14)
+        case .circuit: (8, 14)
         case .record: (22, 12)
         case .model: (20, 14)
         }

@@ -23,10 +23,12 @@ public struct BackwardStep: Sendable, Equatable {
 
 /// What the active node sends back to one input: `upstream × local = downstream`.
 ///
-/// Scalars are numbers at the figure's precision. Tensors: upstream and
-/// downstream are gradient norms `‖1.41‖`; local is the Jacobian's diagonal
-/// range for elementwise ops (`diag [0.00, 1.00]`), else its size `J[20, 12]`
-/// (output elements × input elements).
+/// Scalars are numbers written so that the equation holds as shown (more
+/// decimals where the figure's precision would break it, else `≈`). Tensors:
+/// upstream and downstream are their ranges, local the Jacobian's diagonal
+/// range for inputs the op treats elementwise (`diag [0.00, 1.00]`, the
+/// product then elementwise: `⊙`), else its size `J 20×12` (output elements ×
+/// input elements); figures draw them as heatmaps.
 public struct StepTerm: Sendable, Equatable {
     /// The input receiving the gradient, and its position among the node's inputs.
     public var input: NodeID
@@ -37,9 +39,25 @@ public struct StepTerm: Sendable, Equatable {
     public var local: String
     /// The share of the input's gradient sent along this wire.
     public var downstream: String
+    /// False when the shown numbers only approximate the equation (`≈`).
+    public var exact: Bool
+    /// `×` for scalars and Jacobians, `⊙` for an elementwise product of tensors.
+    public var product: String
+    /// The tensors behind the text, for heatmaps; nil for scalars.
+    public var tensors: StepTensors?
 
     /// `1.00 × -4.00 = -4.00`.
-    public var text: String { "\(upstream) × \(local) = \(downstream)" }
+    public var text: String { "\(upstream) \(product) \(local) \(exact ? "=" : "≈") \(downstream)" }
+}
+
+/// A tensor step's upstream gradient, local derivative (the diagonal of an
+/// elementwise op, or the whole Jacobian when it is small) and downstream gradient.
+public struct StepTensors: Sendable, Equatable {
+    public var upstream: Tensor
+    /// Shaped like the input (a diagonal) or output elements × input elements
+    /// (a Jacobian); nil for a Jacobian too large to draw.
+    public var local: Tensor?
+    public var downstream: Tensor
 }
 
 /// Where `--steps` writes.
@@ -102,9 +120,10 @@ public enum BackwardSteps {
 
     /// Every page laid out on one layout: Graphviz runs once, on a scene whose
     /// every node has its largest size over all pages, and each page draws its
-    /// own content there. Nothing moves from page to page. A box drawn smaller
-    /// than the room kept for it (a record box without its written-out step)
-    /// keeps its centre, and the ends of its edges move onto its outline.
+    /// own content there. Nothing moves from page to page: every node keeps
+    /// that frame on every page, a box's content starts at its top (so a
+    /// record's rows stay put when the written-out step joins them), and the
+    /// page is widened or heightened to 16:9 (`pageAspect`), the figure centred.
     public static func pages(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> [LaidOutScene] {
         guard options.style != .model else {
             throw .invalidOption("--steps draws every op of the backward pass; the model style groups them into layers: use --style circuit or --style record")
@@ -134,51 +153,51 @@ public enum BackwardSteps {
             scenes.append(scene)
         }
         var common = scenes[0]
+        var contentHeight = common.nodes.map(\.content.size.height)
         for i in common.nodes.indices {
             for scene in scenes.dropFirst() {
                 assert(scene.nodes[i].key == common.nodes[i].key && scene.nodes[i].shape == common.nodes[i].shape)
                 common.nodes[i].size.width = max(common.nodes[i].size.width, scene.nodes[i].size.width)
                 common.nodes[i].size.height = max(common.nodes[i].size.height, scene.nodes[i].size.height)
+                contentHeight[i] = max(contentHeight[i], scene.nodes[i].content.size.height)
             }
         }
         common.titleBlock = scenes.compactMap(\.titleBlock).max { $0.size.width < $1.size.width }
         let laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
+        let page = pageSize(laidOut.size)
+        let shift = Point((page.width - laidOut.size.width) / 2, (page.height - laidOut.size.height) / 2)
         let margin = options.theme.margin
-        let position = Dictionary(uniqueKeysWithValues: common.nodes.enumerated().map { ($1.key, $0) })
         return scenes.map { scene in
-            var scene = scene
             var nodes: [PlacedNode] = []
             for (i, placed) in laidOut.nodes.enumerated() {
-                // Boxes keep their own size; everything else fills its frame (a wire's line spans it).
-                if scene.nodes[i].shape != .box { scene.nodes[i].size = common.nodes[i].size }
-                nodes.append(PlacedNode(node: scene.nodes[i], frame: Rect(center: placed.frame.center, size: scene.nodes[i].size)))
+                var node = scene.nodes[i]
+                node.size = common.nodes[i].size
+                if node.shape == .box {
+                    // The content keeps its rows at the top of the room kept for the tallest page's.
+                    node.content = Block(kind: .column(dividers: false), children: [node.content],
+                                         size: Size(node.content.size.width, contentHeight[i]))
+                }
+                nodes.append(PlacedNode(node: node, frame: placed.frame.moved(by: shift)))
             }
             let edges = laidOut.edges.map { placed in
                 var edge = placed
-                if let tail = position[edge.edge.from], nodes[tail].frame != laidOut.nodes[tail].frame, edge.points.count > 1 {
-                    let shift = offsetOnto(nodes[tail].frame, edge.points[0])
-                    edge.points[0] = edge.points[0] + shift
-                    edge.points[1] = edge.points[1] + shift
-                }
-                if let head = position[edge.edge.to], nodes[head].frame != laidOut.nodes[head].frame, edge.points.count > 1 {
-                    let last = edge.points.count - 1
-                    let shift = offsetOnto(nodes[head].frame, edge.arrowTip ?? edge.points[last])
-                    edge.arrowTip = edge.arrowTip.map { $0 + shift }
-                    edge.points[last] = edge.points[last] + shift
-                    edge.points[last - 1] = edge.points[last - 1] + shift
-                }
+                edge.points = edge.points.map { $0 + shift }
+                edge.arrowTip = edge.arrowTip.map { $0 + shift }
                 return edge
             }
+            let clusters = laidOut.clusters.map { PlacedCluster(cluster: $0.cluster, frame: $0.frame.moved(by: shift)) }
             return LaidOutScene(
-                scene: scene, size: laidOut.size, nodes: nodes, edges: edges, clusters: laidOut.clusters,
-                titleFrame: scene.titleBlock.map { Rect(x: margin, y: margin, width: $0.size.width, height: $0.size.height) })
+                scene: scene, size: page, nodes: nodes, edges: edges, clusters: clusters,
+                titleFrame: scene.titleBlock.map { Rect(x: margin + shift.x, y: margin + shift.y, width: $0.size.width, height: $0.size.height) })
         }
     }
 
-    /// How far `point` (on the outline of the room kept for a box) moves to reach
-    /// the nearest point of the box drawn inside that room.
-    private static func offsetOnto(_ frame: Rect, _ point: Point) -> Point {
-        Point(min(max(point.x, frame.x), frame.maxX) - point.x, min(max(point.y, frame.y), frame.maxY) - point.y)
+    /// Width over height of every page: a 16:9 slide.
+    public static let pageAspect = 16.0 / 9.0
+
+    /// The smallest 16:9 page that holds a figure of `size`.
+    static func pageSize(_ size: Size) -> Size {
+        Size(max(size.width, size.height * pageAspect), max(size.height, size.width / pageAspect))
     }
 
     /// The caption of a page: which step, which op, and the rule in colour.
@@ -191,13 +210,17 @@ public enum BackwardSteps {
                           m.text(seed, color: theme.gradient, bold: true)])
         }
         let node = graph[active]
-        let what = "the \(node.op?.symbol ?? "?") \(options.style == .circuit ? "gate" : "op")" + (node.name.map { " making \($0)" } ?? "") + " sends"
+        let builder = SceneBuilder(graph: graph, output: output, options: options)
+        let circuit = options.style == .circuit
+        // Only names the figure draws: in a circuit, intermediates are written out as the expression that made them.
+        let made = builder.label(active, drawnNamesOnly: circuit)
+        let what = "the \(circuit ? builder.gateSymbol(node) : node.op?.symbol ?? "?") \(circuit ? "gate" : "op") making \(made) sends"
         var pieces = [header, m.text(what, color: theme.text), m.text("upstream", color: theme.gradient, bold: true),
                       m.text("×", color: theme.text), m.text("local", color: theme.local, bold: true),
                       m.text("=", color: theme.text), m.text("downstream", color: theme.gradient, bold: true),
                       m.text("to each input", color: theme.text)]
         let tensors = ([active] + node.inputs).contains { (graph[$0].value?.count ?? 1) > 1 }
-        if tensors { pieces.append(m.text("(‖·‖: gradient norm; J: Jacobian)", color: theme.muted, small: true)) }
+        if tensors { pieces.append(m.text("(⊙: elementwise product; J: Jacobian)", color: theme.muted, small: true)) }
         return m.row(pieces)
     }
 
@@ -284,6 +307,10 @@ private extension Point {
     static func + (a: Point, b: Point) -> Point { Point(a.x + b.x, a.y + b.y) }
 }
 
+private extension Rect {
+    func moved(by shift: Point) -> Rect { Rect(x: x + shift.x, y: y + shift.y, width: width, height: height) }
+}
+
 // MARK: - Drawing the written-out step
 
 extension SceneBuilder {
@@ -298,26 +325,42 @@ extension SceneBuilder {
         let locals = localGradients(consumer: id)
         return node.inputs.enumerated().compactMap { k, input in
             guard receivesGradient(input), let sent = downstream[k], let local = locals[k] else { return nil }
-            let localText = switch local {
-            case .scalar(let value): number(value)
-            case .diagonal(let diagonal): "diag " + summary(diagonal)
-            case .jacobian(let output, let input): "J[\(output.reduce(1, *)), \(input.reduce(1, *))]"
+            switch local {
+            case .scalar(let value) where upstream.count == 1 && sent.count == 1:
+                let shown = displayedEquation([upstream.data[0], value], result: sent.data[0]) { $0[0] * $0[1] }
+                return StepTerm(input: input, position: k, upstream: shown.terms[0], local: shown.terms[1], downstream: shown.result,
+                                exact: shown.exact, product: "×", tensors: nil)
+            case .scalar(let value):
+                return StepTerm(input: input, position: k, upstream: summary(upstream), local: number(value), downstream: summary(sent),
+                                exact: true, product: "×", tensors: StepTensors(upstream: upstream, local: Tensor(value), downstream: sent))
+            case .diagonal(let diagonal):
+                return StepTerm(input: input, position: k, upstream: summary(upstream), local: "diag " + summary(diagonal),
+                                downstream: summary(sent), exact: true, product: "⊙",
+                                tensors: StepTensors(upstream: upstream, local: diagonal, downstream: sent))
+            case .jacobian(let outputShape, let inputShape):
+                let size = "J \(Tensor.elementCount(outputShape))×\(Tensor.elementCount(inputShape))"
+                return StepTerm(input: input, position: k, upstream: summary(upstream), local: size, downstream: summary(sent),
+                                exact: true, product: "×", tensors: StepTensors(upstream: upstream, local: jacobian(consumer: id, input: k), downstream: sent))
             }
-            return StepTerm(input: input, position: k, upstream: gradientText(upstream), local: localText, downstream: gradientText(sent))
         }
     }
 
-    /// A scalar gradient as its number; a tensor's as its norm, `‖1.41‖`.
-    func gradientText(_ gradient: Tensor) -> String {
-        if gradient.count == 1 { return number(gradient.data[0]) }
-        return "‖" + number(gradient.data.reduce(0) { $0 + $1 * $1 }.squareRoot()) + "‖"
-    }
-
-    /// `1.00 × -4.00 = -4.00` in the figure's colours: gradients red, local blue.
-    func equationBlock(_ term: StepTerm) -> Block {
-        m.row([m.text(term.upstream, color: theme.gradient), m.text("×", color: theme.text),
-               m.text(term.local, color: theme.local), m.text("=", color: theme.text),
-               m.text(term.downstream, color: theme.gradient, bold: true)])
+    /// `1.00 × -4.00 = -4.00` in the figure's colours: gradients red, local
+    /// blue; `stacked` over two lines, the product and then `= downstream`, so
+    /// a wire keeps its width. A tensor step draws heatmaps: upstream ⊙ local = downstream.
+    func equationBlock(_ term: StepTerm, stacked: Bool = true) -> Block {
+        let relation = term.exact ? "=" : "≈"
+        guard let tensors = term.tensors else {
+            let product = [m.text(term.upstream, color: theme.gradient), m.text(term.product, color: theme.text), m.text(term.local, color: theme.local)]
+            let result = [m.text(relation, color: theme.text), m.text(term.downstream, color: theme.gradient, bold: true)]
+            return stacked ? m.column([m.row(product), m.row(result)]) : m.row(product + result)
+        }
+        func map(_ tensor: Tensor, _ caption: String, _ color: RGB) -> Block {
+            m.column([thumbnail(tensor, diverging: true, side: 36), m.text(caption, color: color, small: true)])
+        }
+        let local = tensors.local.map { map($0, term.local, theme.local) } ?? m.text(term.local, color: theme.local, small: true)
+        return m.row([map(tensors.upstream, "upstream", theme.gradient), m.text(term.product, color: theme.text), local,
+                      m.text(relation, color: theme.text), map(tensors.downstream, "downstream", theme.gradient)])
     }
 
     /// The written-out step inside a record box: one line per input, `x: 1.00 × -4.00 = -4.00`.
@@ -325,7 +368,7 @@ extension SceneBuilder {
         let terms = stepTerms(id)
         guard !terms.isEmpty else { return nil }
         return m.column(terms.map { term in
-            m.row([m.text(graph[term.input].displayName + ":", color: theme.text, small: true, bold: true), equationBlock(term)])
+            m.row([m.text(label(term.input) + ":", color: theme.text, small: true, bold: true), equationBlock(term, stacked: false)])
         })
     }
 }

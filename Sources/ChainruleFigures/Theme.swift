@@ -1,3 +1,5 @@
+import Foundation
+
 /// A colour with components in 0…1.
 public struct RGB: Sendable, Equatable, Hashable {
     public var red: Double
@@ -29,6 +31,32 @@ public struct RGB: Sendable, Equatable, Hashable {
     }
 
     public static let white = RGB(1, 1, 1)
+    public static let black = RGB(0, 0, 0)
+
+    /// WCAG 2's relative luminance: the sRGB components linearised, weighted 0.2126, 0.7152, 0.0722.
+    public var relativeLuminance: Double {
+        func linear(_ c: Double) -> Double { c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4) }
+        return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    }
+
+    /// WCAG 2's contrast ratio (L1 + 0.05) / (L2 + 0.05), lighter over darker: 1 to 21.
+    public func contrast(with other: RGB) -> Double {
+        let a = relativeLuminance, b = other.relativeLuminance
+        return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+    }
+
+    /// This colour darkened towards black, in steps of 2 %, until it has
+    /// `ratio` contrast against `background` (WCAG's 4.5:1 for body text by
+    /// default): the same hue, readable.
+    public func readable(on background: RGB, ratio: Double = 4.5) -> RGB {
+        var color = self
+        var t = 0.0
+        while color.contrast(with: background) < ratio && t < 1 {
+            t += 0.02
+            color = mixed(with: .black, t)
+        }
+        return color
+    }
 }
 
 /// The colour sets a figure can use (`--palette`).
@@ -41,14 +69,20 @@ public enum Palette: String, Sendable, CaseIterable {
 }
 
 /// The six hues of a palette, each named once; every coloured thing in a
-/// figure (values, gradients, check overlay, chart lines) is one of them.
+/// figure (values, gradients, check overlay, chart lines) is one of them,
+/// text in its `readable` shade.
+///
+/// The default palette keeps CS231n's green values and red gradients, but an
+/// emerald green and a crimson that a deuteranope still tells apart (by
+/// Machado et al.'s simulation their CIELAB distance is about 38; the classic
+/// 0x1B7F1B and 0xC8102E are 4 apart, the same colour).
 struct Hues {
     var blue: RGB, red: RGB, green: RGB, amber: RGB, purple: RGB, cyan: RGB
 
     init(_ palette: Palette) {
         switch palette {
         case .default:
-            blue = RGB(hex: 0x1F5FBF); red = RGB(hex: 0xC8102E); green = RGB(hex: 0x1B7F1B)
+            blue = RGB(hex: 0x1F5FBF); red = RGB(hex: 0xC0181A); green = RGB(hex: 0x127A52)
             amber = RGB(hex: 0xD98A00); purple = RGB(hex: 0x7B3FA0); cyan = RGB(hex: 0x17A2B8)
         case .colorblind:
             // Okabe–Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue.
@@ -65,9 +99,9 @@ struct Hues {
 /// into a 16:9 slide reads from the back row.
 public struct Theme: Sendable {
     public var palette: Palette
-    /// Forward values (green).
+    /// Forward values (green), drawn above a wire (or first in a box).
     public var value: RGB
-    /// Gradients (red).
+    /// Gradients (red), drawn below a wire and marked `←` (they flow back).
     public var gradient: RGB
     /// Local derivatives ∂out/∂in (blue).
     public var local: RGB
@@ -84,10 +118,16 @@ public struct Theme: Sendable {
     public var highlight: RGB
     /// Check overlay: relative error ≤ 1e-7.
     public var checkGood: RGB
-    /// Check overlay: at a kink, or passing with relative error above 1e-7.
+    /// Check overlay: passing with relative error above 1e-7, or inconclusive.
     public var checkWarning: RGB
+    /// Check overlay: at a kink (purple; blue in the colour-blind palette, where
+    /// Okabe–Ito's purple and green look alike to a deuteranope).
+    public var checkKink: RGB
     /// Check overlay: a failed node.
     public var checkFailed: RGB
+    /// How far a checked or highlighted box's fill is mixed towards white (0.9:
+    /// a light tint its own colour's text still reads on at 4.5:1).
+    public var tint: Double
     /// Diverging map for gradients: negative end, zero, positive end.
     public var divergingNegative: RGB
     public var divergingZero: RGB
@@ -136,12 +176,21 @@ public struct Theme: Sendable {
     public init(palette: Palette = .default) {
         self.palette = palette
         let hues = Hues(palette)
-        value = hues.green
-        gradient = hues.red
-        local = hues.blue
-        checkGood = hues.green
-        checkWarning = hues.amber
-        checkFailed = hues.red
+        let tint = 0.9
+        self.tint = tint
+        // Text colours: each hue in the shade that reads at 4.5:1 on its own tint (and so on white).
+        func readableText(_ hue: RGB) -> RGB {
+            var color = hue
+            while color.contrast(with: color.mixed(with: .white, tint)) < 4.5 { color = color.readable(on: color.mixed(with: .white, tint)) }
+            return color
+        }
+        value = readableText(hues.green)
+        gradient = readableText(hues.red)
+        local = readableText(hues.blue)
+        checkGood = readableText(hues.green)
+        checkWarning = readableText(hues.amber)
+        checkKink = readableText(palette == .colorblind ? hues.blue : hues.purple)
+        checkFailed = readableText(hues.red)
         series = [hues.blue, hues.red, hues.green, hues.amber, hues.purple, hues.cyan]
         plotGrid = RGB(hex: 0xE4E4E4)
         plotZeroLine = RGB(hex: 0xB0B0B0)

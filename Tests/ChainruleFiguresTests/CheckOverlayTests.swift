@@ -43,8 +43,8 @@ struct CheckOverlayTests {
         #expect(svg.contains("stroke=\"\(theme.checkFailed.hexString)\""))
     }
 
-    @Test("relu at its kink is amber, not red")
-    func kinkIsAmber() throws {
+    @Test("relu at its kink is purple with ⚠ and a double outline, not red")
+    func kinkIsMarked() throws {
         let g = Graph()
         let x = g.input("x", 0)
         let y = relu(x).named("y")
@@ -52,10 +52,27 @@ struct CheckOverlayTests {
         var options = FigureOptions()
         options.check = try GradientCheck.graph(g, output: y.id)
         #expect(options.check?.node(y.id)?.status == .kink)
-        let svg = GraphFigure.svg(try GraphFigure.layout(graph: g, output: y.id, options: options))
-        #expect(svg.contains("stroke=\"\(Theme().checkWarning.hexString)\""))
+        let laidOut = try GraphFigure.layout(graph: g, output: y.id, options: options)
+        let svg = GraphFigure.svg(laidOut)
+        #expect(svg.contains("stroke=\"\(Theme().checkKink.hexString)\""))
         #expect(!svg.contains("stroke=\"\(Theme().checkFailed.hexString)\""))
-        #expect(svg.contains("kink, rel err"))
+        #expect(svg.contains("⚠ kink, rel err"))
+        #expect(laidOut.nodes.first { $0.node.node == y.id && $0.node.kind == .op }?.node.outline == .double)
+    }
+
+    @Test("Pass, kink and fail read without colour: ✓ ⚠ ✗ and one, two or a heavy line", arguments: FigureStyle.allCases)
+    func resultsReadWithoutColour(_ style: FigureStyle) throws {
+        let (graph, square, output) = try wrongGraph()
+        var options = FigureOptions()
+        options.style = style
+        options.check = try GradientCheck.graph(graph, output: output)
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        let failed = scene.nodes.filter { $0.node == square && $0.outline == .heavy }
+        #expect(!failed.isEmpty, "the failed node has a heavy outline")
+        #expect(failed.allSatisfy { $0.strokeWidth == OutlineStyle.heavyWidth })
+        let passed = scene.nodes.filter { node in node.node.map { options.check?.node($0)?.status == .pass } ?? false }
+        #expect(passed.allSatisfy { $0.outline == .single })
+        #expect(scene.nodes.contains { $0.content.texts.contains { $0.hasPrefix("✗") } })
     }
 
     @Test("A passing circuit has no failure colour")

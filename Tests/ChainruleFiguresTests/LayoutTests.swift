@@ -61,7 +61,8 @@ struct LayoutTests {
             let into = try #require(laidOut.edges.first { $0.edge.to == label.node.key })
             let end = try #require(into.points.last)
             #expect(abs(end.y - label.frame.center.y) < 0.5)
-            #expect(abs(end.x - label.frame.x) < 0.5)
+            // Within a point: with a gate's inputs kept in order (`ordering=in`) dot may end a wire 1 pt short.
+            #expect(abs(end.x - label.frame.x) <= 1, "the wire into \(label.node.key) ends at \(end.x), the label starts at \(label.frame.x)")
         }
     }
 

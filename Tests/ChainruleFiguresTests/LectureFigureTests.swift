@@ -45,7 +45,7 @@ struct LectureFigureTests {
         let png = folder.appendingPathComponent("\(name).png").path
         try drawing.write(to: png, scale: 1)
         let size = try #require(pngSize(try Data(contentsOf: URL(fileURLWithPath: png))))
-        #expect(size.width >= 300 && size.height >= 150)
+        #expect(size.width >= 250 && size.height >= 150)
         let pdf = folder.appendingPathComponent("\(name).pdf").path
         try drawing.write(to: pdf)
         #expect(try Data(contentsOf: URL(fileURLWithPath: pdf)).prefix(5) == Data("%PDF-".utf8))

@@ -106,7 +106,7 @@ struct StepsTests {
         #expect(try texts(circuit[1], "w\(output.index)_0") == "3.00 1.00 × -4.00 = -4.00")
         #expect(try texts(circuit[1], "w\(output.index)_1") == "-4.00 1.00 × 3.00 = 3.00")
         #expect(try texts(circuit[2], "w\(q.index)_0") == "-2.00 -4.00 × 1.00 = -4.00")
-        #expect(try texts(circuit[2], "w\(output.index)_0") == "3.00 -4.00", "a finished step shows its gradient alone")
+        #expect(try texts(circuit[2], "w\(output.index)_0") == "3.00 ← -4.00", "a finished step shows its gradient alone")
         #expect(circuit[1].scene.nodes.filter { $0.content.texts.contains("×") }.count == 2)
 
         // Record: inside the active node's box, one line per input.
@@ -124,16 +124,59 @@ struct StepsTests {
         #expect(BackwardSteps.terms(graph: graph, output: output, at: exp).map(\.text) == ["-0.53 × 0.37 = -0.20"])
     }
 
-    @Test("Tensors: gradient norms and the Jacobian's size or diagonal")
+    @Test("Every equation holds as displayed: more decimals where rounding would break it, else ≈")
+    func equationsTrueAsDisplayed() throws {
+        let g = Graph()
+        let x = g.input("x", 1)
+        let w = g.input("w", 2)
+        let s = g.input("s", 0.196)
+        let a = g.input("a", 1)
+        let b = g.input("b", 3)
+        let oneThird: Double = 1.0 / 3
+        let third = g.input("c", Tensor(oneThird))
+        let y = (x * w).named("y")
+        let f = (y * s).named("f")
+        let q = (a * b).named("q")
+        let total = (f + q * third).named("total")
+        try g.backward(total)
+        // 0.20 × 2.00 = 0.39 would be false as shown; three decimals make it true.
+        let intoY = BackwardSteps.terms(graph: g, output: total.id, at: y.id)
+        let toX = try #require(intoY.first(where: { $0.input == x.id }))
+        #expect(toX.text == "0.196 × 2.000 = 0.392")
+        #expect(toX.exact)
+        // ⅓ × 3 = 1 holds as shown at no number of decimals: it says ≈.
+        let intoQ = BackwardSteps.terms(graph: g, output: total.id, at: q.id)
+        let toA = try #require(intoQ.first(where: { $0.input == a.id }))
+        #expect(toA.text == "0.33 × 3.00 ≈ 1.00")
+        for term in [y, q].flatMap({ BackwardSteps.terms(graph: g, output: total.id, at: $0.id) }) where term.exact {
+            let shown = [term.upstream, term.local].compactMap { Double($0) }
+            let decimals = term.downstream.split(separator: ".").last?.count ?? 0
+            let recomputed = formatFixed(shown[0] * shown[1], precision: decimals)
+            #expect(recomputed == term.downstream)
+        }
+    }
+
+    @Test("Tensors: ranges, and the local derivative as a diagonal (⊙) or the Jacobian, drawn as heatmaps")
     func tensorTerms() throws {
         let (graph, output) = try #require(FigureExamples.named("mlp"))
         let relu = try #require(graph.nodes.first { $0.op?.name == "relu" })
         let term = try #require(BackwardSteps.terms(graph: graph, output: output, at: relu.id).first)
-        #expect(term.upstream.hasPrefix("‖") && term.downstream.hasPrefix("‖"))
+        #expect(term.upstream.hasPrefix("[") && term.downstream.hasPrefix("["))
         #expect(term.local.hasPrefix("diag ["))
-        let loss = BackwardSteps.terms(graph: graph, output: output, at: output)
-        #expect(loss.first?.local == "J[1, 8]", "cross-entropy of 4×2 scores: 1 output, 8 inputs")
-        #expect(try BackwardSteps.pages(graph: graph, output: output, options: options(.record)).count == 5)
+        #expect(term.product == "⊙")
+        let tensors = try #require(term.tensors)
+        #expect(tensors.local?.shape == tensors.upstream.shape)
+        // upstream ⊙ local = downstream, element by element.
+        for i in tensors.downstream.data.indices {
+            #expect(abs(tensors.upstream.data[i] * tensors.local!.data[i] - tensors.downstream.data[i]) < 1e-12)
+        }
+        let loss = try #require(BackwardSteps.terms(graph: graph, output: output, at: output).first)
+        #expect(loss.local == "J 1×8", "cross-entropy of 4×2 scores: 1 output, 8 inputs")
+        #expect(loss.tensors?.local?.shape == [1, 8], "a small Jacobian is drawn whole")
+        #expect(!loss.text.contains("‖"))
+        let pages = try BackwardSteps.pages(graph: graph, output: output, options: options(.record))
+        #expect(pages.count == 5)
+        #expect(pages[1].scene.nodes.contains { node in node.content.texts.contains("upstream") && node.content.texts.contains("downstream") })
     }
 
     @Test("One layout for every page: same size, no node moves", arguments: [FigureStyle.circuit, .record])
@@ -144,8 +187,9 @@ struct StepsTests {
         for page in pages {
             #expect(page.size == first.size)
             #expect(page.nodes.map(\.node.key) == first.nodes.map(\.node.key))
+            #expect(abs(page.size.width / page.size.height - 16.0 / 9.0) < 1e-9, "a 16:9 page")
             for (node, reference) in zip(page.nodes, first.nodes) {
-                #expect(node.frame.center == reference.frame.center, "\(node.node.key) moved")
+                #expect(node.frame == reference.frame, "\(node.node.key) moved or changed size")
                 #expect(node.node.content.size.width <= node.frame.width + 1e-9 && node.node.content.size.height <= node.frame.height + 1e-9)
             }
             let boxes = page.nodes.map(\.frame)

@@ -25,6 +25,7 @@ public struct UnaryElementwise: Operation {
     public let name: String
     public let symbol: String
     public let attributes: [String: AttributeValue]
+    public let notation: Notation
     /// y = f(x)
     let f: @Sendable (Double) -> Double
     /// dy/dx from x and y = f(x)
@@ -33,7 +34,7 @@ public struct UnaryElementwise: Operation {
     let branch: (@Sendable (Double) -> Int)?
 
     public init(
-        name: String, symbol: String? = nil, attributes: [String: AttributeValue] = [:],
+        name: String, symbol: String? = nil, attributes: [String: AttributeValue] = [:], notation: Notation? = nil,
         f: @escaping @Sendable (Double) -> Double,
         derivative: @escaping @Sendable (_ x: Double, _ y: Double) -> Double,
         branch: (@Sendable (Double) -> Int)? = nil
@@ -41,12 +42,15 @@ public struct UnaryElementwise: Operation {
         self.name = name
         self.symbol = symbol ?? name
         self.attributes = attributes
+        self.notation = notation ?? .call(name)
         self.f = f
         self.derivative = derivative
         self.branch = branch
     }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try sameShapeRule(name, shapes) }
+
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
 
     public func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map(f) }
 
@@ -98,6 +102,9 @@ public struct Add: Operation {
     public init() {}
     public var name: String { "add" }
     public var symbol: String { "+" }
+    public var notation: Notation { .infix("+", precedence: 1) }
+    public var isCommutative: Bool { true }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], +) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -109,6 +116,8 @@ public struct Sub: Operation {
     public init() {}
     public var name: String { "sub" }
     public var symbol: String { "−" }
+    public var notation: Notation { .infix("−", precedence: 1) }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], -) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -120,6 +129,9 @@ public struct Mul: Operation {
     public init() {}
     public var name: String { "mul" }
     public var symbol: String { "*" }
+    public var notation: Notation { .infix("*", precedence: 2) }
+    public var isCommutative: Bool { true }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], *) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -133,6 +145,8 @@ public struct Div: Operation {
     public init() {}
     public var name: String { "div" }
     public var symbol: String { "/" }
+    public var notation: Notation { .infix("/", precedence: 2) }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], /) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -160,6 +174,8 @@ public struct Pow: Operation {
     public init() {}
     public var name: String { "pow" }
     public var symbol: String { "^" }
+    public var notation: Notation { .infix("^", precedence: 3) }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], Foundation.pow) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -188,6 +204,8 @@ public struct Maximum: Operation {
     public init() {}
     public var name: String { "maximum" }
     public var symbol: String { "max" }
+    public var isCommutative: Bool { true }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 >= $1 ? $0 : $1 } }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -202,6 +220,8 @@ public struct Minimum: Operation {
     public init() {}
     public var name: String { "minimum" }
     public var symbol: String { "min" }
+    public var isCommutative: Bool { true }
+    public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 <= $1 ? $0 : $1 } }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
@@ -245,7 +265,7 @@ private func winners(_ x: [Tensor], aWins: (Double, Double) -> Bool) -> [Int] {
 // MARK: - unary
 
 public enum Unary {
-    public static let neg = UnaryElementwise(name: "neg", symbol: "−x", f: { -$0 }, derivative: { _, _ in -1 })
+    public static let neg = UnaryElementwise(name: "neg", symbol: "*−1", notation: .prefix("−"), f: { -$0 }, derivative: { _, _ in -1 })
     public static let exp = UnaryElementwise(name: "exp", f: { Foundation.exp($0) }, derivative: { _, y in y })
 
     /// ln x; d/dx = 1/x. NaN for x < 0, −∞ at 0.
@@ -278,7 +298,7 @@ public enum Unary {
     /// the derivative is 0 everywhere, 0 included.
     public static func powConst(_ p: Double) -> UnaryElementwise {
         UnaryElementwise(
-            name: "pow_const", symbol: "^" + formatNumber(p), attributes: ["p": .double(p)],
+            name: "pow_const", symbol: "^" + formatNumber(p), attributes: ["p": .double(p)], notation: .postfix("^" + formatNumber(p)),
             f: { Foundation.pow($0, p) },
             derivative: { x, _ in p == 0 ? 0 : p * Foundation.pow(x, p - 1) })
     }

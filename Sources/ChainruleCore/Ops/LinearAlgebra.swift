@@ -13,6 +13,7 @@ public struct MatMul: Operation {
     public init() {}
     public var name: String { "matmul" }
     public var symbol: String { "@" }
+    public var notation: Notation { .infix("@", precedence: 2) }
 
     /// The shapes as batched matrices: 1-D operands promoted, the batch shape broadcast.
     struct Layout {
