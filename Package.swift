@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,13 +38,17 @@ let package = Package(
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
         .target(
+            name: "ChainruleONNX",
+            dependencies: ["ChainruleCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .target(
             name: "ChainruleFigures",
             dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"]
         ),
         .executableTarget(
             name: "chainrule",
             dependencies: [
-                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures",
+                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +73,11 @@ let package = Package(
             name: "ChainruleBridgeTests",
             dependencies: ["ChainruleCore", "ChainruleCheck"],
             exclude: ["Scripts"]
+        ),
+        .testTarget(
+            name: "ChainruleONNXTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleONNX"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ChainruleCLITests",
