@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ChainruleCheck", targets: ["ChainruleCheck"]),
         .library(name: "ChainruleLanguage", targets: ["ChainruleLanguage"]),
         .library(name: "ChainruleFigures", targets: ["ChainruleFigures"]),
+        .library(name: "ChainruleONNX", targets: ["ChainruleONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

@@ -56,34 +56,43 @@ public enum ONNXImporter {
         let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = (attributes?[.size] as? NSNumber)?.intValue, attributes?[.type] as? FileAttributeType == .typeRegular else {
-            throw ONNXError("cannot read '\(path)': it is not a readable file")
+            throw ONNXError("\(path): cannot read it: it is not a readable file")
         }
         let limit = min(maximumFileBytes, options.limits.maxMemory)
         guard size <= limit else {
-            throw ONNXError("'\(path)' has \(size) bytes, more than the \(limit) a model file may have here (--max-memory); it was not read")
+            throw ONNXError("\(path): the file has \(size) bytes, more than the \(limit) a model file may have here (--max-memory); it was not read")
         }
-        guard let data = try? Data(contentsOf: url) else { throw ONNXError("cannot read '\(path)'") }
+        guard let data = try? Data(contentsOf: url) else { throw ONNXError("\(path): cannot read it") }
         return try read(data: data, file: path, folder: url.deletingLastPathComponent(), options: options)
     }
 
     /// Reads a model from its bytes. `file` names it in messages; external
     /// data is followed only inside `folder` (never when it is `nil`).
+    /// Every error message starts with `file: `.
     public static func read(data: Data, file: String, folder: URL?, options: ONNXImportOptions) throws(ONNXError) -> ONNXModel {
-        guard !data.isEmpty else { throw ONNXError("'\(file)' is empty, not an ONNX model") }
+        do {
+            return try decodeAndImport(data, folder: folder, options: options)
+        } catch {
+            throw ONNXError("\(file): \(error.message)")
+        }
+    }
+
+    static func decodeAndImport(_ data: Data, folder: URL?, options: ONNXImportOptions) throws(ONNXError) -> ONNXModel {
+        guard !data.isEmpty else { throw ONNXError("the file is empty, not an ONNX model") }
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
-            throw ONNXError("'\(file)' is not an ONNX model, or it is cut short: the protobuf decoder stopped with \(error)")
+            throw ONNXError("not an ONNX model, or one cut short (the protobuf decoder says: \(error))")
         }
         guard model.irVersion > 0, model.hasGraph, !model.opsetImport.isEmpty else {
-            throw ONNXError("'\(file)' is not an ONNX model: it has no \(model.irVersion <= 0 ? "IR version" : model.hasGraph ? "opset import" : "graph")")
+            throw ONNXError("not an ONNX model: it has no \(model.irVersion <= 0 ? "IR version" : model.hasGraph ? "opset import" : "graph")")
         }
         guard let standard = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) else {
-            throw ONNXError("'\(file)' imports no standard ONNX opset (only \(model.opsetImport.map(\.domain).joined(separator: ", "))); Chainrule reads opsets \(opsets.lowerBound) to \(opsets.upperBound)")
+            throw ONNXError("the model imports no standard ONNX opset (only \(model.opsetImport.map(\.domain).joined(separator: ", "))); Chainrule reads opsets \(opsets.lowerBound) to \(opsets.upperBound)")
         }
         guard opsets.contains(Int(clamping: standard.version)) else {
-            throw ONNXError("'\(file)' uses opset \(standard.version); Chainrule reads opsets \(opsets.lowerBound) to \(opsets.upperBound) (re-export with torch.onnx.export(..., opset_version=17))")
+            throw ONNXError("the model uses opset \(standard.version); Chainrule reads opsets \(opsets.lowerBound) to \(opsets.upperBound) (re-export with torch.onnx.export(..., opset_version=17))")
         }
         var session = ImportSession(
             opset: Int(standard.version), reader: TensorReader(folder: folder, limits: options.limits), options: options)
@@ -241,15 +250,15 @@ struct ImportSession {
     mutating func convertNodes(_ protoNodes: [Onnx_NodeProto]) throws(ONNXError) {
         var index = 0
         while index < protoNodes.count {
-            guard let layerName = ONNXNaming.layerName(ofNode: protoNodes[index].name) else {
+            guard let scope = ONNXNaming.scope(of: protoNodes[index]) else {
                 try convert(protoNodes[index])
                 index += 1
                 continue
             }
             var end = index + 1
-            while end < protoNodes.count, ONNXNaming.layerName(ofNode: protoNodes[end].name) == layerName { end += 1 }
+            while end < protoNodes.count, ONNXNaming.scope(of: protoNodes[end]) == scope { end += 1 }
             let run = Array(protoNodes[index..<end])
-            let layer = Layer(name: layerName, kind: layerKind(run), details: layerDetails(run))
+            let layer = Layer(name: scope.name, kind: scope.kind ?? layerKind(run), details: layerDetails(run))
             var failure: ONNXError?
             var session = self
             graph.withLayer(layer) {
@@ -263,7 +272,8 @@ struct ImportSession {
         }
     }
 
-    /// The layer's kind: its first op that is not a constant (`Conv`, `Gemm`, `BatchNormalization`).
+    /// The layer's kind when the file does not name the module's class: its
+    /// first op that is not a constant (`Conv`, `Gemm`, `BatchNormalization`).
     func layerKind(_ run: [Onnx_NodeProto]) -> String {
         (run.first { $0.opType != ONNXOp.constant.rawValue } ?? run[0]).opType
     }

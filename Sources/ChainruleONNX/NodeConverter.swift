@@ -73,7 +73,7 @@ struct NodeConverter {
     /// Applies `operation` to the node's inputs (all of them unless `inputs` says), named by the node.
     func emit(_ operation: any ChainruleCore.Operation, _ inputs: [NodeID], in session: inout ImportSession) throws(ONNXError) {
         do {
-            try produce(try session.apply(operation, inputs, name: proto.name.isEmpty ? nil : proto.name), in: &session)
+            try produce(try session.apply(operation, inputs, name: ONNXNaming.nodeName(proto.name)), in: &session)
         } catch {
             throw refuse(error.message)
         }
@@ -268,7 +268,7 @@ struct NodeConverter {
         let (alpha, beta) = (double("alpha", default: 1), double("beta", default: 1))
         let (transA, transB) = (int("transA", default: 0) == 1, int("transB", default: 0) == 1)
         var inputs = try tensorInputs(&session)
-        let name = proto.name.isEmpty ? "gemm" : proto.name
+        let name = ONNXNaming.nodeName(proto.name) ?? "Gemm"
         func step(_ operation: any ChainruleCore.Operation, _ ids: [NodeID], _ suffix: String) throws(ONNXError) -> NodeID {
             do { return try session.apply(operation, ids, name: "\(name):\(suffix)") } catch { throw refuse(error.message) }
         }

@@ -119,7 +119,7 @@ extension ProgramInput {
             let model = try ONNXImporter.read(path: path, options: ONNXImportOptions(limits: limits, inputs: inputs, loss: loss))
             return Program(graph: model.graph, output: model.output, outputName: model.outputName, notes: model.notes, file: path)
         } catch {
-            throw ProgramError(description: "error: \(path): \(error.message)")
+            throw ProgramError(description: "error: \(error.message)")
         }
     }
 }

@@ -51,39 +51,39 @@ import Testing
 
     @Test func unsupportedOpNamesItsTypeNodeAndOpsetAndListsTheSupportedOnes() {
         let text = Self.message { _ = try Self.read(Self.model(op: "Erf", opset: 19)) }
-        #expect(text.contains("node '/block/Erf': op Erf (opset 19) is not supported; Chainrule imports Add, Sub"))
+        #expect(text.contains("model.onnx: node '/block/Erf': op Erf (opset 19) is not supported; Chainrule imports Add, Sub"))
         #expect(text.contains("GlobalAveragePool"))
     }
 
     @Test(arguments: [12, 22])
     func opsetsOutside13To21AreRefused(opset: Int64) {
         #expect(Self.message { _ = try Self.read(Self.model(opset: opset)) }
-            == "'model.onnx' uses opset \(opset); Chainrule reads opsets 13 to 21 (re-export with torch.onnx.export(..., opset_version=17))")
+            == "model.onnx: the model uses opset \(opset); Chainrule reads opsets 13 to 21 (re-export with torch.onnx.export(..., opset_version=17))")
     }
 
     @Test func truncatedAndForeignFilesAreRefused() throws {
         let data = try Self.model().serializedData()
         for cut in [data.count / 3, data.count - 1] {
             let text = Self.message { _ = try ONNXImporter.read(data: data.prefix(cut), file: "cut.onnx", folder: nil, options: ONNXImportOptions(limits: Self.limits)) }
-            #expect(text.hasPrefix("'cut.onnx' is not an ONNX model"))
+            #expect(text.hasPrefix("cut.onnx: not an ONNX model, or one cut short"))
         }
         let foreign = Self.message { _ = try ONNXImporter.read(data: Data("x = 1\ny = x * 2\n".utf8), file: "a.onnx", folder: nil, options: ONNXImportOptions(limits: Self.limits)) }
-        #expect(foreign.hasPrefix("'a.onnx' is not an ONNX model"))
+        #expect(foreign.hasPrefix("a.onnx: not an ONNX model"))
         #expect(Self.message { _ = try ONNXImporter.read(data: Data(), file: "e.onnx", folder: nil, options: ONNXImportOptions(limits: Self.limits)) }
-            == "'e.onnx' is empty, not an ONNX model")
+            == "e.onnx: the file is empty, not an ONNX model")
     }
 
     @Test func aTensorOverTheElementLimitIsRefusedBeforeItIsRead() {
         // Dims of 10¹⁰ elements and no data at all: refused from the dims alone.
         let huge = Onnx_TensorProto.with { $0.name = "w"; $0.dataType = 1; $0.dims = [100_000, 100_000] }
         #expect(Self.message { _ = try Self.read(Self.model(op: "Add", weight: huge)) }
-            == "tensor 'w' of shape 100000×100000 has more than 1000000 elements, the limit (--max-elements); it was not read")
+            == "model.onnx: tensor 'w' of shape 100000×100000 has more than 1000000 elements, the limit (--max-elements); it was not read")
     }
 
     @Test func rawDataOfTheWrongLengthIsRefused() {
         let short = Onnx_TensorProto.with { $0.name = "w"; $0.dataType = 1; $0.dims = [3]; $0.rawData = Data([0, 0, 128, 63]) }
         #expect(Self.message { _ = try Self.read(Self.model(op: "Add", weight: short)) }
-            == "tensor 'w' of shape 3 needs 12 bytes of raw_data, but has 4")
+            == "model.onnx: tensor 'w' of shape 3 needs 12 bytes of raw_data, but has 4")
     }
 
     @Test func weightsAreReadFromEveryField() throws {
@@ -120,20 +120,20 @@ import Testing
                 .contains("names external data '\(escape)', which is outside the model's folder"))
         }
         #expect(Self.message { _ = try Self.read(Self.model(op: "Add", weight: external("model.onnx.data"))) }
-            == "tensor 'w' keeps its data in an external file, which a model read from memory cannot follow")
+            == "model.onnx: tensor 'w' keeps its data in an external file, which a model read from memory cannot follow")
     }
 
     @Test func unsupportedAttributesNameTheNode() {
         var model = Self.model(op: "Softmax")
         model.graph.node[0].attribute = [Onnx_AttributeProto.with { $0.name = "axis"; $0.type = .int; $0.i = 0 }]
         #expect(Self.message { _ = try Self.read(model) }
-            == "node '/block/Softmax' (Softmax, opset 17): axis 0 of a rank-2 input: Chainrule's softmax acts on the last axis only")
+            == "model.onnx: node '/block/Softmax' (Softmax, opset 17): axis 0 of a rank-2 input: Chainrule's softmax acts on the last axis only")
     }
 
     @Test func theMemoryBudgetIsCheckedFromShapesBeforeAllocating() {
         let options = ONNXImportOptions(limits: ONNXLimits(maxElements: 1_000_000, maxMemory: 64))
         let data = try! Self.model().serializedData()
         let text = Self.message { _ = try ONNXImporter.read(data: data, file: "model.onnx", folder: nil, options: options) }
-        #expect(text.hasPrefix("the model needs more than 64 bytes for its values and gradients (--max-memory)"))
+        #expect(text.hasPrefix("model.onnx: the model needs more than 64 bytes for its values and gradients (--max-memory)"))
     }
 }

@@ -58,6 +58,17 @@ import Testing
         #expect(report.passed)
     }
 
+    /// torch ≥ 2.9's default exporter: module paths in node metadata, weights in a `.onnx.data` sidecar.
+    @Test func theTorchExportBasedExporterReadsWithItsSidecarAndModuleNames() throws {
+        let imported = try Self.load("lenet-dynamo", input: try Self.npy("lenet.input.npy"))
+        let output = try #require(imported.graph[imported.output].value)
+        #expect(Self.worstRelativeError(output, try Self.npy("lenet.output.npy")) < 1e-9)
+        let layers = imported.graph.layers
+        #expect(layers.map(\.name) == ["features.conv1", "features.relu1", "features.pool1", "features.conv2", "features.relu2", "features.pool2", "classifier.fc1", "classifier.sigmoid", "classifier.fc2"])
+        #expect(layers.map(\.kind).prefix(3) == ["Conv2d", "ReLU", "MaxPool2d"])
+        #expect(imported.graph.nodes.filter { $0.role == .param }.map(\.displayName).first == "features.conv1.weight")
+    }
+
     @Test func crossEntropyLossOnTheLogits() throws {
         let imported = try Self.load("lenet", loss: .crossEntropy(labels: [3, 7]))
         #expect(imported.graph[imported.output].shape == [])

@@ -1,15 +1,18 @@
 """Writes the ONNX test fixtures of Tests/ChainruleONNXTests/Fixtures.
 
-For each small model: NAME.onnx (torch.onnx.export, float32 weights, the exporter's
-own node names), and from the same weights in float64 torch: NAME.input.npy (the
+For each small model: NAME.onnx (torch.onnx.export's TorchScript exporter, float32
+weights, the exporter's own node names), and from the same weights in float64 torch: NAME.input.npy (the
 input), NAME.output.npy (the model's output) and NAME.input-grad.npy (the gradient
 of the summed output with respect to the input). Run with the torch venv:
 
     /work/venv-torch/bin/python scripts/onnx/make-fixtures.py
 
-The float32 weights are read back into float64 as they are stored, so Chainrule and
+LeNet is also exported by the torch.export-based exporter (torch ≥ 2.9's default) as
+lenet-dynamo.onnx, with a static batch of 2: it has the same weights, so lenet's
+references apply to it. The float32 weights are read back into float64 as they are stored, so Chainrule and
 torch compute in float64 from bit-identical weights.
 """
+import copy
 import os
 import sys
 
@@ -120,7 +123,9 @@ def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
     reference(MLP(), torch.randn(2, 4), "mlp")
-    reference(LeNet(), torch.randn(2, 1, 16, 16), "lenet")
+    lenet = LeNet()
+    float_lenet = copy.deepcopy(lenet).eval()
+    reference(lenet, torch.randn(2, 1, 16, 16), "lenet")
     cnn = SmallCNN()
     with torch.no_grad():  # running statistics that are not the identity
         for bn in (cnn.bn1, cnn.bn2):
@@ -130,6 +135,10 @@ def main():
             bn.bias.uniform_(-0.3, 0.3)
     reference(cnn, torch.randn(2, 3, 8, 8), "small-cnn")
     reference(ViewNet(), torch.randn(2, 2, 6, 6), "view-net")
+    path = os.path.join(OUT, "lenet-dynamo.onnx")
+    torch.onnx.export(float_lenet, (torch.zeros(2, 1, 16, 16),), path, input_names=["input"],
+                      output_names=["output"], dynamo=True, opset_version=18)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":
