@@ -178,9 +178,16 @@ struct ImportSession {
         var made: [(name: String, node: NodeID)] = []
         for (k, input) in declared.enumerated() {
             let dims = input.type.tensorType.shape.dim
-            let declaredShape = dims.map { dim -> Int? in
-                if case .dimValue(let v)? = dim.value, v > 0, v <= Int64(options.limits.maxElements) { return Int(v) }
-                return nil
+            var declaredShape: [Int?] = []
+            for dim in dims {
+                guard case .dimValue(let size)? = dim.value else {
+                    declaredShape.append(nil)
+                    continue
+                }
+                guard size >= 0, size <= Int64(options.limits.maxElements) else {
+                    throw ONNXError("input '\(input.name)' declares shape \(describeDeclared(dims)): a size must lie in 0…\(options.limits.maxElements) (--max-elements)")
+                }
+                declaredShape.append(Int(size))
             }
             let id: NodeID
             if let value = given[input.name] {

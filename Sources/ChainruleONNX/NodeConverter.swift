@@ -86,6 +86,14 @@ struct NodeConverter {
         return value
     }
 
+    /// The elements of a constant that must hold integers (indices, axes), refused otherwise.
+    func integers(_ tensor: Tensor, what: String) throws(ONNXError) -> [Int] {
+        guard tensor.data.allSatisfy({ $0.rounded() == $0 && abs($0) < 1e15 }) else {
+            throw refuse("its \(what) must be integers, got \(tensor.data.prefix(8).map { formatNumber($0) })")
+        }
+        return tensor.data.map { Int($0) }
+    }
+
     func convertValueError(_ make: () throws(ValueError) -> any ChainruleCore.Operation) throws(ONNXError) -> any ChainruleCore.Operation {
         do { return try make() } catch { throw refuse(error.message) }
     }
@@ -339,10 +347,9 @@ struct NodeConverter {
         if axis < 0 { axis += data.rank }
         guard (0..<data.rank).contains(axis) else { throw refuse("axis \(int("axis", default: 0)) is outside a rank-\(data.rank) tensor") }
         let size = data.shape[axis]
-        let picks = try indices.data.map { (value: Double) throws(ONNXError) -> Int in
-            let index = Int(value) < 0 ? Int(value) + size : Int(value)
-            guard value.rounded() == value, (0..<size).contains(index) else { throw refuse("index \(formatNumber(value)) is out of range for size \(size)") }
-            return index
+        let picks = try integers(indices, what: "indices").map { (index: Int) throws(ONNXError) -> Int in
+            guard (-size..<size).contains(index) else { throw refuse("index \(index) is out of range for size \(size)") }
+            return index < 0 ? index + size : index
         }
         let outer = Tensor.elementCount(Array(data.shape[..<axis]))
         let inner = Tensor.elementCount(Array(data.shape[(axis + 1)...]))
@@ -357,7 +364,7 @@ struct NodeConverter {
     /// Unsqueeze: axes from the second input (opset 13 on), folded on constants, a reshape otherwise.
     mutating func convertUnsqueeze(_ session: inout ImportSession) throws(ONNXError) {
         try requireInputs(2...2)
-        let axes = try constantInput(1, session, what: "axes").data.map { Int($0) }
+        let axes = try integers(try constantInput(1, session, what: "axes"), what: "axes")
         let folded = session.folded[inputNames[0]]
         let input = folded == nil ? try session.node(inputNames[0], for: proto) : nil
         let shape = folded?.shape ?? session.graph[input!].shape

@@ -80,6 +80,13 @@ import Testing
             == "model.onnx: tensor 'w' of shape 100000×100000 has more than 1000000 elements, the limit (--max-elements); it was not read")
     }
 
+    @Test func anInputDeclaredOverTheLimitIsRefusedNotShrunk() {
+        var model = Self.model()
+        model.graph.input[0].type.tensorType.shape.dim[1].dimValue = 1_000_000_000_000
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: input 'x' declares shape 2×1000000000000: a size must lie in 0…1000000 (--max-elements)")
+    }
+
     @Test func rawDataOfTheWrongLengthIsRefused() {
         let short = Onnx_TensorProto.with { $0.name = "w"; $0.dataType = 1; $0.dims = [3]; $0.rawData = Data([0, 0, 128, 63]) }
         #expect(Self.message { _ = try Self.read(Self.model(op: "Add", weight: short)) }
