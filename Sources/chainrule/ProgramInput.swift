@@ -53,6 +53,7 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
         if !input.isEmpty && !isONNX { throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
@@ -99,7 +100,6 @@ struct ProgramInput: ParsableArguments {
 extension ProgramInput {
     /// Imports an ONNX model under the program budgets, its inputs from `--input`.
     func importModel(_ path: String, options: CompileOptions, loss: ONNXLoss?) throws -> Program {
-        if !options.at.isEmpty { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
         var inputs: [String: Tensor] = [:]
         for argument in input {
             let (name, npy) = argument.hasSuffix(".npy") && argument.contains("=")
