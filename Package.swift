@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "ChainruleCheck", targets: ["ChainruleCheck"]),
         .library(name: "ChainruleLanguage", targets: ["ChainruleLanguage"]),
         .library(name: "ChainruleFigures", targets: ["ChainruleFigures"]),
+        .library(name: "ChainruleONNX", targets: ["ChainruleONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,6 +39,10 @@ let package = Package(
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
         .target(
+            name: "ChainruleONNX",
+            dependencies: ["ChainruleCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .target(
             name: "ChainruleFigures",
             dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"],
             resources: [
@@ -46,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "chainrule",
             dependencies: [
-                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures",
+                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +77,11 @@ let package = Package(
             name: "ChainruleBridgeTests",
             dependencies: ["ChainruleCore", "ChainruleCheck"],
             exclude: ["Scripts"]
+        ),
+        .testTarget(
+            name: "ChainruleONNXTests",
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleONNX"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ChainruleCLITests",

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// libFuzzer targets for the .grad language and the .npy loader, kept out of
+// libFuzzer targets for the .grad language, the .npy loader and the ONNX reader, kept out of
 // the main package so its build is untouched. Build and run (from this folder):
 //   swift build -c debug -Xswiftc -sanitize=fuzzer,address
 //   ../scripts/fuzz.sh 600     # both targets, 600 s each
@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "ChainruleCheck", package: "Chainrule"),
                 .product(name: "ChainruleFigures", package: "Chainrule"),
                 .product(name: "ChainruleLanguage", package: "Chainrule"),
+                .product(name: "ChainruleONNX", package: "Chainrule"),
             ]
         ),
         .executableTarget(
@@ -27,6 +28,11 @@ let package = Package(
         .executableTarget(
             name: "NpyFuzzer",
             dependencies: ["FuzzSupport", .product(name: "ChainruleLanguage", package: "Chainrule")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
+            name: "ONNXFuzzer",
+            dependencies: ["FuzzSupport", .product(name: "ChainruleONNX", package: "Chainrule")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ]

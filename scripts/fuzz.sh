@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of Fuzz/ and runs each for SECONDS (default 1800),
 # one after the other, then prints executions, coverage and findings per target.
 #
-#   scripts/fuzz.sh [SECONDS] [LanguageFuzzer|NpyFuzzer ...]
+#   scripts/fuzz.sh [SECONDS] [LanguageFuzzer|NpyFuzzer|ONNXFuzzer ...]
 #
 # Each target grows its own working corpus in Fuzz/.work/TARGET (kept between
 # runs, not committed) from the committed seeds (Fuzz/Corpus/..., samples/).
@@ -15,7 +15,7 @@ set -euo pipefail
 seconds=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(LanguageFuzzer NpyFuzzer)
+[ ${#targets[@]} -gt 0 ] || targets=(LanguageFuzzer NpyFuzzer ONNXFuzzer)
 fuzz=$(cd "$(dirname "$0")/../Fuzz" && pwd)
 nice_level=${FUZZ_NICE:-10}
 
@@ -38,7 +38,8 @@ for target in "${targets[@]}"; do
   case "$target" in
     LanguageFuzzer) seeds=(Corpus/Language ../samples); options=(-dict=grad.dict -max_len=65536) ;;
     NpyFuzzer) seeds=(Corpus/Npy); options=(-dict=npy.dict -max_len=65536) ;;
-    *) echo "fuzz.sh: unknown target '$target' (LanguageFuzzer, NpyFuzzer)" >&2; exit 2 ;;
+    ONNXFuzzer) seeds=(Corpus/ONNX); options=(-dict=onnx.dict -max_len=65536) ;;
+    *) echo "fuzz.sh: unknown target '$target' (LanguageFuzzer, NpyFuzzer, ONNXFuzzer)" >&2; exit 2 ;;
   esac
   mkdir -p ".work/$target" ".findings/$target"
   log=".work/$target.log"

@@ -92,6 +92,7 @@ figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per t
 figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
 figure lenet.png "LeNet-5, one box per layer (the model style reads top to bottom)" samples/lenet.grad
 figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
+figure onnx-small-cnn.png "A PyTorch model from torch.onnx.export (docs/onnx.md): layers and weights named as in its state_dict" Tests/ChainruleONNXTests/Fixtures/small-cnn.onnx
 figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
 figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
 checked() { # checked FILE TITLE FLAG ARGS...: `chainrule check ARGS FLAG FILE`, FLAG --figure or (after --sweep NODE) -o

@@ -126,8 +126,9 @@ public struct OpSpec: Sendable {
 public enum Registry {
     public static let specs: [OpSpec] = {
         let all = ElementwiseOps.specs + ActivationOps.specs + ReductionOps.specs
-            + LinearAlgebraOps.specs + ShapeOps.specs + ConvolutionOps.specs
-            + PoolingOps.specs + RegularizationOps.specs + LossOps.specs
+            + LinearAlgebraOps.specs + ShapeOps.specs + JoiningOps.specs + ConvolutionOps.specs
+            + PoolingOps.specs + GlobalPoolingOps.specs + NormalizationOps.specs
+            + RegularizationOps.specs + LossOps.specs
         var seen = Set<String>()
         for spec in all {
             precondition(seen.insert(spec.name).inserted, "Registry: op \(spec.name) registered twice")

@@ -114,3 +114,11 @@ public struct CompileOptions: Sendable {
         return sign * value
     }
 }
+
+extension Program {
+    /// A program whose graph another front end built (an imported ONNX
+    /// model): it has no source text and no op blocks.
+    public init(graph: Graph, output: NodeID, outputName: String, notes: [String], file: String?) {
+        self.init(graph: graph, output: output, outputName: outputName, notes: notes, source: "", file: file, customOperations: [:])
+    }
+}

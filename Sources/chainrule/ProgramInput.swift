@@ -2,17 +2,19 @@ import ArgumentParser
 import ChainruleCore
 import ChainruleFigures
 import ChainruleLanguage
+import ChainruleONNX
 import Foundation
 
-/// The program a command works on: a FILE, `-` for standard input, or
-/// `-e EXPR`; `--at` overrides scalar leaves; `--max-elements` caps tensors.
-/// Shared by `eval`, `check` and `render`.
+/// The program a command works on: a FILE (a `.grad` program or an `.onnx`
+/// model), `-` for standard input, or `-e EXPR`; `--at` overrides scalar
+/// leaves; `--input` gives an ONNX model's inputs; `--max-elements` caps
+/// tensors. Shared by `eval`, `check` and `render`.
 ///
 /// Values are parsed `.unconditional`ly: the word after the option is its
 /// value even when it starts with `-`, so `-e "-x^2"` is a program and
 /// `--max-elements -1` reaches validation ("must be at least 1").
 struct ProgramInput: ParsableArguments {
-    @Argument(help: "The .grad program file, or - to read it from standard input.")
+    @Argument(help: "The .grad program file (or an .onnx model), or - to read a program from standard input.")
     var file: String?
 
     @Option(name: .customShort("e"), parsing: .unconditional,
@@ -34,6 +36,14 @@ struct ProgramInput: ParsableArguments {
     @Option(parsing: .unconditional, help: "Refuse an op block whose expansion would build more nodes than this.")
     var maxOpNodes = CompileOptions().maxOpNodes
 
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "For an .onnx model: the value of its input, from a .npy file (NAME=FILE.npy for a model with several inputs; repeatable). Inputs not given are random normal, seeded, of the declared shape (dynamic axes 1).",
+        valueName: "FILE.npy|NAME=FILE.npy"))
+    var input: [String] = []
+
+    /// Whether the file is an ONNX model (by its extension).
+    var isONNX: Bool { file.map { $0.lowercased().hasSuffix(".onnx") } ?? false }
+
     /// Whether a program was given at all (render also takes --example).
     var isGiven: Bool { file != nil || expression != nil }
 
@@ -43,6 +53,8 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
+        if !input.isEmpty && !isONNX { throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
                 throw ValidationError("--max-memory takes a size as 8G, 512M, 2GiB or a byte count below 2^63, got '\(maxMemory)'")
@@ -51,11 +63,14 @@ struct ProgramInput: ParsableArguments {
         }
     }
 
-    /// Reads and compiles the program. Failures are `ProgramError`s carrying
+    /// Reads and compiles the program, or imports the ONNX model (with
+    /// `loss` on its output, if given). Failures are `ProgramError`s carrying
     /// the rendered diagnostics (file:line:column, the line, a caret).
-    func compile() throws -> Program {
+    func compile(loss: ONNXLoss? = nil) throws -> Program {
         var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
         if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
+        if isONNX, let path = file { return try importModel(path, options: options, loss: loss) }
+        if loss != nil { throw ValidationError("--loss applies to an .onnx model; a .grad program writes its loss itself") }
         if !at.isEmpty {
             do {
                 options.at = try CompileOptions.parseAt(at)
@@ -79,6 +94,65 @@ struct ProgramInput: ParsableArguments {
         } catch {
             throw ProgramError(description: error.rendered(source: source).trimmingCharacters(in: .newlines))
         }
+    }
+}
+
+extension ProgramInput {
+    /// Imports an ONNX model under the program budgets, its inputs from `--input`.
+    func importModel(_ path: String, options: CompileOptions, loss: ONNXLoss?) throws -> Program {
+        var inputs: [String: Tensor] = [:]
+        for argument in input {
+            let (name, npy) = argument.hasSuffix(".npy") && argument.contains("=")
+                ? (String(argument[..<argument.firstIndex(of: "=")!]), String(argument[argument.index(after: argument.firstIndex(of: "=")!)...]))
+                : ("", argument)
+            guard inputs[name] == nil else {
+                throw ValidationError(name.isEmpty ? "--input FILE.npy is for a model's only input; give several as --input NAME=FILE.npy" : "--input gives \(name) twice")
+            }
+            do {
+                inputs[name] = try Npy.load(path: npy, maxElements: options.maxElements)
+            } catch {
+                throw ProgramError(description: "error: --input: \(error.description)")
+            }
+        }
+        let limits = ONNXLimits(maxElements: options.maxElements, maxMemory: options.maxMemory)
+        do {
+            let model = try ONNXImporter.read(path: path, options: ONNXImportOptions(limits: limits, inputs: inputs, loss: loss))
+            return Program(graph: model.graph, output: model.output, outputName: model.outputName, notes: model.notes, file: path)
+        } catch {
+            throw ProgramError(description: "error: \(error.message)")
+        }
+    }
+}
+
+/// `check`'s loss for an ONNX model: `--loss cross_entropy --labels 3,1`.
+struct ONNXLossOptions: ParsableArguments {
+    /// The losses an ONNX model's output can be given.
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case crossEntropy = "cross_entropy"
+    }
+
+    @Option(help: "For an .onnx model: check this loss of its output (taken as logits N×C) instead of the output's sum.")
+    var loss: Kind?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --loss: the class label of each row of the output, as 3 or 3,1.", valueName: "labels"))
+    var labels: String?
+
+    func validate() throws {
+        if loss != nil && labels == nil { throw ValidationError("--loss cross_entropy needs --labels, one class index per row of the output (e.g. --labels 3)") }
+        if loss == nil && labels != nil { throw ValidationError("--labels go with --loss cross_entropy") }
+        if let labels, parsedLabels == nil { throw ValidationError("--labels takes class indices separated by commas, as 3 or 3,1; got '\(labels)'") }
+    }
+
+    private var parsedLabels: [Int]? {
+        guard let labels else { return nil }
+        let values = labels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.isEmpty || values.contains(nil) ? nil : values.map { $0! }
+    }
+
+    /// The loss to put on the model's output, if any.
+    var value: ONNXLoss? {
+        guard loss == .crossEntropy, let parsedLabels else { return nil }
+        return .crossEntropy(labels: parsedLabels)
     }
 }
 
