@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ChainruleCheck", targets: ["ChainruleCheck"]),
         .library(name: "ChainruleLanguage", targets: ["ChainruleLanguage"]),
         .library(name: "ChainruleFigures", targets: ["ChainruleFigures"]),
+        .library(name: "ChainruleTraining", targets: ["ChainruleTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -36,20 +37,21 @@ let package = Package(
             resources: [.embedInCode("External/chainrule.py")]
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
+        .target(name: "ChainruleTraining", dependencies: ["ChainruleCore"]),
         .target(
             name: "ChainruleFigures",
-            dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"]
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleTraining", "CGraphviz", "CCairo"]
         ),
         .executableTarget(
             name: "chainrule",
             dependencies: [
-                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures",
+                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "chainrule-bench",
-            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"]
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleTraining"]
         ),
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "ChainruleCheck"]),
         .testTarget(
@@ -68,6 +70,10 @@ let package = Package(
             name: "ChainruleBridgeTests",
             dependencies: ["ChainruleCore", "ChainruleCheck"],
             exclude: ["Scripts"]
+        ),
+        .testTarget(
+            name: "ChainruleTrainingTests",
+            dependencies: ["ChainruleCore", "ChainruleLanguage", "ChainruleTraining"]
         ),
         .testTarget(
             name: "ChainruleCLITests",

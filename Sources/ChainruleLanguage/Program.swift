@@ -18,6 +18,8 @@ public struct Program {
     public let file: String?
     /// The `op` blocks of the program, by name.
     public let customOperations: [String: CustomOperation]
+    /// The mini-batch inputs it declares (`data(…)`, `labels()`), if any.
+    public let dataInputs: DataInputs
 }
 
 /// How a program is compiled.
@@ -47,6 +49,9 @@ public struct CompileOptions: Sendable {
     /// Where `load("file.npy")` looks for relative paths; `nil` is the
     /// current directory.
     public var baseDirectory: String?
+    /// The mini-batch `data(…)` and `labels()` are bound to; nil binds them
+    /// to a seeded random batch of `randomBatchSize` examples.
+    public var batch: DataBatch?
 
     public init(
         maxElements: Int = 50_000_000, maxOpNodes: Int = 1_000_000, maxMemory: Int = CompileOptions.defaultMaxMemory,

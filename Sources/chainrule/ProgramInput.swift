@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainruleCore
 import ChainruleFigures
 import ChainruleLanguage
+import ChainruleTraining
 import Foundation
 
 /// The program a command works on: a FILE, `-` for standard input, or
@@ -34,6 +35,15 @@ struct ProgramInput: ParsableArguments {
     @Option(parsing: .unconditional, help: "Refuse an op block whose expansion would build more nodes than this.")
     var maxOpNodes = CompileOptions().maxOpNodes
 
+    @Option(help: "Examples for data(…) and labels(): moons, spirals, circles, blobs, xor (as moons:500), digits, digits-images, FILE.csv or X.npy,Y.npy (eval, check and render take the first batch).")
+    var data: String?
+
+    @Option(parsing: .unconditional, help: "Examples per batch of --data.")
+    var batch = 100
+
+    @Option(help: "Start from the parameters of a checkpoint (.safetensors), matched by name.")
+    var initFrom: String?
+
     /// Whether a program was given at all (render also takes --example).
     var isGiven: Bool { file != nil || expression != nil }
 
@@ -43,6 +53,7 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
                 throw ValidationError("--max-memory takes a size as 8G, 512M, 2GiB or a byte count below 2^63, got '\(maxMemory)'")
@@ -51,10 +62,34 @@ struct ProgramInput: ParsableArguments {
         }
     }
 
-    /// Reads and compiles the program. Failures are `ProgramError`s carrying
-    /// the rendered diagnostics (file:line:column, the line, a caret).
+    /// Reads and compiles the program with `data(…)` and `labels()` bound to
+    /// the first batch of `--data` (or a seeded random batch) and the
+    /// parameters of `--init-from`, saying both on standard error.
     func compile() throws -> Program {
+        let first = try data.map { text in try DataLoading.dataset(text, seed: 0).firstBatch(batch) }
+        let compiled = try compile(batch: first)
+        if let note = compiled.dataInputs.bindingNote { StandardStreams.error("note: \(note)\n") }
+        if data != nil && compiled.dataInputs.isEmpty {
+            throw ProgramError(description: "error: --data is given but the program declares no data(…) input; bind the batch with x = data(…) and y = labels()")
+        }
+        if let initFrom {
+            do {
+                let notes = try TrainingCheckpoint.initialise(compiled.graph, from: try SafeTensors.read(path: initFrom), path: initFrom)
+                for note in notes { StandardStreams.error("note: \(note)\n") }
+                try compiled.graph.forward()
+            } catch {
+                throw ProgramError(description: "error: \(error)")
+            }
+        }
+        return compiled
+    }
+
+    /// Reads and compiles the program with `data(…)` and `labels()` bound to
+    /// `batch`. Failures are `ProgramError`s carrying the rendered
+    /// diagnostics (file:line:column, the line, a caret).
+    func compile(batch: DataBatch?) throws -> Program {
         var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
+        options.batch = batch
         if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
         if !at.isEmpty {
             do {
