@@ -1,3 +1,10 @@
+#!/usr/bin/env python3
+"""Prints the parameters after two steps of each torch optimizer on p = [1, -2] with the gradients
+[0.5, -1] then [0.25, 2], lr 0.1, weight decay 0 and 0.1, in float64: the numbers
+Tests/ChainruleTrainingTests/OptimizerTests.swift checks (momentum 0.9 for momentum and Nesterov).
+
+    /work/venv-torch/bin/python scripts/check-optimizers-torch.py
+"""
 import torch
 torch.set_default_dtype(torch.float64)
 grads = [torch.tensor([0.5, -1.0]), torch.tensor([0.25, 2.0])]
