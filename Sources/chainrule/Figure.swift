@@ -2,8 +2,18 @@ import ArgumentParser
 import ChainruleFigures
 import Foundation
 
+/// `chainrule figure`: the lecture figures by name (the default), and the
+/// figures of training, which take options of their own.
 struct Figure: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: LectureFigureCommand.configuration.abstract,
+        subcommands: [LectureFigureCommand.self, OptimizersFigure.self, LearningRateSchedulesFigure.self, FeatureMapsFigure.self],
+        defaultSubcommand: LectureFigureCommand.self)
+}
+
+struct LectureFigureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lecture",
         abstract: "Draw a lecture figure: activation functions, finite-difference error, optimizer paths, loss curves, classic graphs.",
         discussion: """
             Figures: \(LectureFigures.names.joined(separator: ", ")).

@@ -72,16 +72,20 @@ struct ProgramInput: ParsableArguments {
         if data != nil && compiled.dataInputs.isEmpty {
             throw ProgramError(description: "error: --data is given but the program declares no data(…) input; bind the batch with x = data(…) and y = labels()")
         }
-        if let initFrom {
-            do {
-                let notes = try TrainingCheckpoint.initialise(compiled.graph, from: try SafeTensors.read(path: initFrom), path: initFrom)
-                for note in notes { StandardStreams.error("note: \(note)\n") }
-                try compiled.graph.forward()
-            } catch {
-                throw ProgramError(description: "error: \(error)")
-            }
-        }
+        try applyInitFrom(to: compiled)
         return compiled
+    }
+
+    /// Sets the leaves `--init-from` holds, saying which, and runs the forward pass again.
+    func applyInitFrom(to compiled: Program) throws {
+        guard let initFrom else { return }
+        do {
+            let notes = try TrainingCheckpoint.initialise(compiled.graph, from: try SafeTensors.read(path: initFrom), path: initFrom)
+            for note in notes { StandardStreams.error("note: \(note)\n") }
+            try compiled.graph.forward()
+        } catch {
+            throw ProgramError(description: "error: \(error)")
+        }
     }
 
     /// Reads and compiles the program with `data(…)` and `labels()` bound to
