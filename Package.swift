@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChainruleTrainingTests",
-            dependencies: ["ChainruleCore", "ChainruleLanguage", "ChainruleTraining"]
+            dependencies: ["ChainruleCore", "ChainruleLanguage", "ChainruleTraining", "chainrule"]
         ),
         .testTarget(
             name: "ChainruleCLITests",

@@ -175,11 +175,11 @@ public struct OptimizerSurface {
                                     start: Point(1, 1.5), xRange: -1...4, yRange: -1.5...2, minimum: Point(3, 0.5), steps: 500,
                                     learningRates: [.sgd: 0.005, .momentum: 0.002, .nesterov: 0.002, .adagrad: 0.3, .rmsprop: 0.01, .adam: 0.05])
         case .saddle:
-            return OptimizerSurface(name: "a saddle, x² − y²", graph: g, x: x.id, y: y.id, loss: (x * x - y * y).id,
+            return OptimizerSurface(name: "the saddle x² − y²", graph: g, x: x.id, y: y.id, loss: (x * x - y * y).id,
                                     start: Point(-1.8, 0.001), xRange: -2...2, yRange: -2...2, steps: 120,
                                     learningRates: [.sgd: 0.05, .momentum: 0.02, .nesterov: 0.02, .adagrad: 0.3, .rmsprop: 0.02, .adam: 0.05])
         case .bowl:
-            return OptimizerSurface(name: "an elongated bowl, x² + 10·y²", graph: g, x: x.id, y: y.id, loss: (x * x + 10 * (y * y)).id,
+            return OptimizerSurface(name: "the bowl x² + 10·y²", graph: g, x: x.id, y: y.id, loss: (x * x + 10 * (y * y)).id,
                                     start: Point(-4, 1.5), xRange: -5...5, yRange: -2.5...2.5, minimum: Point(0, 0), steps: 100,
                                     learningRates: [.sgd: 0.09, .momentum: 0.02, .nesterov: 0.02, .adagrad: 1, .rmsprop: 0.05, .adam: 0.2])
         }
@@ -246,7 +246,7 @@ extension TrainingPlots {
         if let minimum = surface.minimum {
             plot.lines.append(LineSeries("minimum", points: [minimum], color: theme.highlight, drawsLine: false, markerRadius: 6))
         }
-        return PlotFigure(title: "Six optimizers on \(surface.name): \(surface.steps) steps, final loss in the legend",
+        return PlotFigure(title: "Six optimizers on \(surface.name), \(surface.steps) steps",
                           panels: [plot], size: Size(820, 620), palette: palette)
     }
 
