@@ -46,18 +46,17 @@ public struct SafeTensors: Sendable, Equatable {
         return bytes
     }
 
-    /// Writes the file whole or not at all: to a temporary file beside it, then renamed.
+    /// Writes the file whole or not at all: into a tracked temporary folder
+    /// beside it (removed if the run is interrupted), then renamed into place.
     public func write(to path: String) throws(TrainingError) {
-        let temporary = path + ".partial-\(getpid())"
-        let data = Data(encoded())
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw TrainingError("cannot write the checkpoint \(path): \(String(cString: strerror(errno)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw TrainingError("cannot write the checkpoint \(path): \(reason)")
-        }
+        func failed(_ error: POSIXError) -> TrainingError { TrainingError("cannot write the checkpoint \(path): \(error.reason)") }
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder: String
+        do { folder = try Temporaries.makeFolder(in: parent.isEmpty ? "." : parent) } catch { throw failed(error) }
+        defer { Temporaries.remove(folder: folder) }
+        let temporary = folder + "/checkpoint.safetensors"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(encoded())) else { throw failed(POSIXError.current) }
+        do { try Temporaries.rename(temporary, to: path) } catch { throw failed(error) }
     }
 
     /// Reads a safetensors file of F64 tensors (F32 ones are widened).
