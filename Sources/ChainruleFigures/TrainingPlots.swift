@@ -222,32 +222,65 @@ extension TrainingPlots {
     /// one start; the legend gives each one's learning rate and final loss.
     public static func optimizerPaths(_ surface: OptimizerSurface, kinds: [OptimizerKind] = OptimizerKind.allCases,
                                       palette: Palette = .default) -> PlotFigure {
+        optimizerFrames(surface, kinds: kinds, frames: 1, palette: palette)[0]
+    }
+
+    /// The same figure as `frames` pictures of the paths growing, the last
+    /// one whole: step k·steps/frames in the k-th (one Graphviz-free plot
+    /// each, from paths computed once).
+    public static func optimizerFrames(_ surface: OptimizerSurface, kinds: [OptimizerKind] = OptimizerKind.allCases,
+                                       frames: Int, palette: Palette = .default) -> [PlotFigure] {
         let theme = Theme(palette: palette)
         let grid = Grid(x: surface.xRange, y: surface.yRange, columns: 160, rows: 160) { surface.value(at: Point($0, $1)) }
         let all = grid.values.joined().filter(\.isFinite)
         let low = all.min() ?? 0, high = all.max() ?? 1
-        var plot = Plot(x: Axis("x", range: surface.xRange), y: Axis("y", range: surface.yRange))
-        plot.zeroLines = false
         // log(1 + (f − min)) spreads the levels of a loss that spans decades.
-        plot.heatmap = HeatmapLayer(grid, fade: 0.6, transform: { Foundation.log10(1 + $0 - low) })
+        let heatmap = HeatmapLayer(grid, fade: 0.6, transform: { Foundation.log10(1 + $0 - low) })
         let levels = (1...9).map { low + (Foundation.pow(10, Double($0) / 9 * Foundation.log10(1 + high - low)) - 1) }
-        plot.contours = ContourLayer(grid, levels: levels, color: theme.muted, width: 0.8)
-        for (k, kind) in kinds.enumerated() {
-            let path = surface.path(kind)
-            let color = theme.series[k % theme.series.count]
-            let lr = formatNumber(surface.learningRates[kind] ?? kind.defaultLearningRate)
-            let clipped = path.map(\.point).filter { surface.xRange.contains($0.x) && surface.yRange.contains($0.y) }
-            let final = path.last.map { formatNumber($0.loss, significant: 3) } ?? "—"
-            let left = path.count <= surface.steps ? " (left the view)" : ""
-            plot.lines.append(LineSeries("\(kind.displayName), lr \(lr): \(final)\(left)", points: clipped, color: color, width: 2))
-            if let last = clipped.last { plot.lines.append(LineSeries("", points: [last], color: color, drawsLine: false, markerRadius: 4, inLegend: false)) }
+        let contours = ContourLayer(grid, levels: levels, color: theme.muted, width: 0.8)
+        let paths = kinds.map { surface.path($0) }
+        return (1...Swift.max(frames, 1)).map { frame in
+            let shown = surface.steps * frame / Swift.max(frames, 1)
+            var plot = Plot(x: Axis("x", range: surface.xRange), y: Axis("y", range: surface.yRange))
+            plot.zeroLines = false
+            plot.heatmap = heatmap
+            plot.contours = contours
+            for (k, kind) in kinds.enumerated() {
+                let path = Array(paths[k].prefix(shown + 1))
+                let color = theme.series[k % theme.series.count]
+                let lr = formatNumber(surface.learningRates[kind] ?? kind.defaultLearningRate)
+                let clipped = path.map(\.point).filter { surface.xRange.contains($0.x) && surface.yRange.contains($0.y) }
+                let loss = path.last.map { formatNumber($0.loss, significant: 3) } ?? "—"
+                let left = paths[k].count <= shown ? " (stopped: not finite)" : ""
+                plot.lines.append(LineSeries("\(kind.displayName), lr \(lr): \(loss)\(left)", points: clipped, color: color, width: 2))
+                if let last = clipped.last { plot.lines.append(LineSeries("", points: [last], color: color, drawsLine: false, markerRadius: 4, inLegend: false)) }
+            }
+            plot.lines.append(LineSeries("start", points: [surface.start], color: theme.text, drawsLine: false, markerRadius: 5))
+            if let minimum = surface.minimum {
+                plot.lines.append(LineSeries("minimum", points: [minimum], color: theme.highlight, drawsLine: false, markerRadius: 6))
+            }
+            let steps = frames == 1 ? "\(surface.steps) steps" : "step \(shown) of \(surface.steps)"
+            return PlotFigure(title: "Six optimizers on \(surface.name), \(steps)", panels: [plot], size: Size(820, 620), palette: palette)
         }
-        plot.lines.append(LineSeries("start", points: [surface.start], color: theme.text, drawsLine: false, markerRadius: 5))
-        if let minimum = surface.minimum {
-            plot.lines.append(LineSeries("minimum", points: [minimum], color: theme.highlight, drawsLine: false, markerRadius: 6))
+    }
+
+    /// Writes frames as one PDF page each (`path` ends in .pdf) or as
+    /// `frame-000.png`, `frame-001.png`, … in the folder `path`.
+    public static func writeFrames(_ figures: [PlotFigure], to path: String, scale: Double = 2) throws(FigureError) {
+        if path.lowercased().hasSuffix(".pdf") {
+            let pages = figures.map(\.drawing)
+            try SafeWrite.replacing(path) { (temporary) throws(FigureError) in try CairoOutput.pdf(pages: pages, to: temporary) }
+            return
         }
-        return PlotFigure(title: "Six optimizers on \(surface.name), \(surface.steps) steps",
-                          panels: [plot], size: Size(820, 620), palette: palette)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .unwritable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+        for (k, figure) in figures.enumerated() {
+            let name = "frame-" + String(repeating: "0", count: Swift.max(0, 3 - String(k).count)) + String(k) + ".png"
+            try figure.write(to: URL(fileURLWithPath: path).appendingPathComponent(name).path, scale: scale)
+        }
     }
 
     /// The three schedules beside the constant rate, over `epochs` epochs from lr₀ = 0.1.

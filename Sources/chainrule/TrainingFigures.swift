@@ -16,6 +16,7 @@ struct OptimizersFigure: ParsableCommand {
             Examples:
               chainrule figure optimizers -o optimizers.png
               chainrule figure optimizers --surface saddle -o saddle.svg
+              chainrule figure optimizers --surface beale --frames beale.pdf
               chainrule figure optimizers --surface my-loss.grad --steps 200 --lr 0.05 -o mine.pdf
             """)
 
@@ -23,7 +24,13 @@ struct OptimizersFigure: ParsableCommand {
     var surface = "rosenbrock"
 
     @Option(name: .shortAndLong, help: "Output file; its extension picks the format (.png, .svg, .pdf).")
-    var output: String
+    var output: String?
+
+    @Option(help: "Also (or instead of -o) the paths growing: FOLDER for frame-000.png, frame-001.png, …, or FILE.pdf, one page a frame.")
+    var frames: String?
+
+    @Option(parsing: .unconditional, help: "How many frames --frames draws.")
+    var frameCount = 20
 
     @Option(parsing: .unconditional, help: "Steps of each optimizer (default: the surface's own).")
     var steps: Int?
@@ -44,6 +51,8 @@ struct OptimizersFigure: ParsableCommand {
             throw ValidationError("unknown surface '\(surface)': use \(OptimizerSurface.Builtin.allCases.map(\.rawValue).joined(separator: ", ")) or a FILE.grad")
         }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        if output == nil && frames == nil { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf), or --frames FOLDER|FILE.pdf") }
+        if frameCount < 2 || frameCount > 1000 { throw ValidationError("--frame-count must be from 2 to 1,000, got \(frameCount)") }
     }
 
     func run() throws {
@@ -51,7 +60,13 @@ struct OptimizersFigure: ParsableCommand {
         if let steps { chosen.steps = steps }
         if let lr { chosen.learningRates = Dictionary(uniqueKeysWithValues: OptimizerKind.allCases.map { ($0, lr) }) }
         if OptimizerSurface.Builtin(rawValue: surface) == nil { fitView(&chosen) }
-        try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, palette: palette).write(to: output, scale: scale) }
+        if let output {
+            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, palette: palette).write(to: output, scale: scale) }
+        }
+        if let frames {
+            let figures = TrainingPlots.optimizerFrames(chosen, frames: frameCount, palette: palette)
+            try FigureFailure.wording { try TrainingPlots.writeFrames(figures, to: frames, scale: scale) }
+        }
     }
 
     /// A program's loss over its first two scalar leaves, started at their values.
