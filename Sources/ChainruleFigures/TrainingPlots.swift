@@ -63,7 +63,7 @@ public enum TrainingPlots {
             plot.lines.append(LineSeries(name, points: epochs.map { Point(Double($0.epoch), 100 * $0.deadUnits[k].fraction) },
                                          markerRadius: epochs.count <= 30 ? 3 : 0))
         }
-        return PlotFigure(title: "Dying ReLUs: units that output 0 for every training example", panels: [plot], palette: palette)
+        return PlotFigure(title: "Dying ReLUs: units at 0 for all of the first \(Training.deadUnitSample) training examples", panels: [plot], palette: palette)
     }
 
     /// The predicted class over the plane (shaded, its boundaries drawn) with

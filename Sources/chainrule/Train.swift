@@ -104,6 +104,14 @@ struct Train: ParsableCommand {
         if let eps, !(eps > 0 && eps.isFinite) { throw ValidationError("--eps must be a positive number, got \(eps)") }
         do { _ = try LearningRateSchedule(parsing: decay) } catch { throw ValidationError("--decay: \(error.description)") }
         if let compare { _ = try comparedOptimizers(compare) }
+        if let checkpoint {
+            // Refused now, not after the last epoch.
+            let folder = (checkpoint as NSString).deletingLastPathComponent
+            var isFolder: ObjCBool = false
+            if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+                throw ValidationError("--checkpoint \(checkpoint): the folder \(folder) does not exist")
+            }
+        }
     }
 
     func comparedOptimizers(_ text: String) throws -> [OptimizerKind] {
