@@ -163,3 +163,36 @@ func parameterBits(_ run: Training) -> [String: [UInt64]] {
         #expect(sizes == [100, 100, 50])
     }
 }
+
+@Suite struct SafeTensorsInteropTests {
+    /// NumPy reads the file as the format describes it: the header length,
+    /// the JSON header, then each tensor's little-endian float64 bytes.
+    @Test func numpyReadsTheCheckpointAsTheFormatDescribesIt() throws {
+        let file = SafeTensors(tensors: [("h.W", Tensor([[1.5, -2], [0.25, 1e-300]])), ("a", Tensor(3))], metadata: ["epoch": "4"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-numpy-\(UUID().uuidString).safetensors").path
+        defer { unlink(path) }
+        try file.write(to: path)
+        let script = """
+            import json, struct, sys, numpy as np
+            data = open(sys.argv[1], 'rb').read()
+            (n,) = struct.unpack('<Q', data[:8])
+            header = json.loads(data[8:8 + n])
+            for name in ('h.W', 'a'):
+                entry = header[name]
+                begin, end = entry['data_offsets']
+                values = np.frombuffer(data[8 + n + begin:8 + n + end], dtype='<f8').reshape(entry['shape'])
+                print(name, entry['dtype'], values.tolist())
+            print(header['__metadata__'])
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text == "h.W F64 [[1.5, -2.0], [0.25, 1e-300]]\na F64 3.0\n{'epoch': '4'}\n")
+    }
+}
