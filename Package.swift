@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ChainruleLanguage", targets: ["ChainruleLanguage"]),
         .library(name: "ChainruleFigures", targets: ["ChainruleFigures"]),
         .library(name: "ChainruleONNX", targets: ["ChainruleONNX"]),
+        .library(name: "ChainruleTraining", targets: ["ChainruleTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -38,13 +39,14 @@ let package = Package(
             resources: [.embedInCode("External/chainrule.py")]
         ),
         .target(name: "ChainruleLanguage", dependencies: ["ChainruleCore"]),
+        .target(name: "ChainruleTraining", dependencies: ["ChainruleCore"]),
         .target(
             name: "ChainruleONNX",
             dependencies: ["ChainruleCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(
             name: "ChainruleFigures",
-            dependencies: ["ChainruleCore", "ChainruleCheck", "CGraphviz", "CCairo"],
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleTraining", "CGraphviz", "CCairo"],
             resources: [
                 .embedInCode("Interactive/viewer.html"), .embedInCode("Interactive/viewer.css"), .embedInCode("Interactive/viewer.js"),
             ]
@@ -52,13 +54,13 @@ let package = Package(
         .executableTarget(
             name: "chainrule",
             dependencies: [
-                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleONNX",
+                "ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleONNX", "ChainruleTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "chainrule-bench",
-            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures"]
+            dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleFigures", "ChainruleTraining"]
         ),
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "ChainruleCheck"]),
         .testTarget(
@@ -82,6 +84,10 @@ let package = Package(
             name: "ChainruleONNXTests",
             dependencies: ["ChainruleCore", "ChainruleCheck", "ChainruleLanguage", "ChainruleONNX"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ChainruleTrainingTests",
+            dependencies: ["ChainruleCore", "ChainruleLanguage", "ChainruleTraining", "chainrule"]
         ),
         .testTarget(
             name: "ChainruleCLITests",

@@ -161,4 +161,26 @@ lecture figure-conv-arithmetic-same.png conv-arithmetic --input 5 --kernel 3 --s
 lecture figure-loss-curve-log.png loss-curve --log samples/logs/pytorch-train.csv
 lecture figure-loss-curve-4x3.png loss-curve --log samples/logs/pytorch-train.csv --fit 4:3 --title "A PyTorch run on a 4:3 slide"
 
+training_figure() { # training_figure FILE TITLE ARGS...: `chainrule figure ARGS -o FILE` (docs/training.md)
+  local file="$1" title="$2"
+  shift 2
+  "$bin" figure "$@" -o "$out/$file"
+  { echo "## $title"; echo; echo '```'; echo "chainrule figure $(quoted "$@") -o $file"; echo '```'; echo; echo "![$title]($file)"; echo; } >>"$readme"
+}
+{
+  echo "# Training figures"
+  echo
+} >>"$readme"
+for surface in rosenbrock beale saddle bowl; do
+  training_figure "optimizers-$surface.png" "Six optimizers on $surface, the final losses in the legend" optimizers --surface "$surface"
+done
+training_figure lr-schedules.png "The learning-rate schedules of --decay" lr-schedules
+training_figure feature-maps-flower.png "Four 3×3 filters over a photo (1×3×64×96), one map per channel" \
+  feature-maps samples/flower-filters.grad --layer edges --image samples/flower.png
+"$bin" train samples/digits-cnn.grad --data digits-images --val 0.2 --epochs 10 --optimizer adam --lr 0.003 \
+  --checkpoint "$out/digits-cnn.safetensors" >/dev/null 2>&1
+training_figure feature-maps-digit.png "The first conv layer of the digits CNN, trained 10 epochs (train … --checkpoint digits-cnn.safetensors), on a 3" \
+  feature-maps samples/digits-cnn.grad --layer c1 --image samples/digit-3.png --init-from "$out/digits-cnn.safetensors"
+rm -f "$out/digits-cnn.safetensors"
+
 echo "gallery: $(find "$out" -type f | wc -l) files in $out"

@@ -53,6 +53,9 @@ extension ProgramCompiler {
         if let layer = LayerKind(rawValue: callee) {
             return try compileLayer(layer, arguments, token)
         }
+        if let kind = DataInputKind(rawValue: callee) {
+            return try compileDataInput(kind, arguments, name: nil, at: token)
+        }
         if let spec = Registry.spec(named: callee) {
             let (operation, tensorArguments) = try registryCall(spec, arguments, at: token)
             var inputs: [NodeID] = []
@@ -75,7 +78,7 @@ extension ProgramCompiler {
     /// Functions the language provides beside the registry ops: the
     /// initialisers (`randn`, `load`) and the layers (`Linear`).
     static func isBuiltInFunction(_ name: String) -> Bool {
-        Initialiser(rawValue: name) != nil || LayerKind(rawValue: name) != nil
+        Initialiser(rawValue: name) != nil || LayerKind(rawValue: name) != nil || DataInputKind(rawValue: name) != nil
     }
 
     /// Whether `name(…)` calls something: a registry op, an initialiser, a
@@ -86,7 +89,7 @@ extension ProgramCompiler {
 
     /// Every name `isCallable` accepts, for "did you mean".
     var callableNames: [String] {
-        Registry.names + Initialiser.allCases.map(\.rawValue) + LayerKind.allCases.map(\.rawValue) + Array(customOperations.keys)
+        Registry.names + Initialiser.allCases.map(\.rawValue) + LayerKind.allCases.map(\.rawValue) + DataInputKind.allCases.map(\.rawValue) + Array(customOperations.keys)
     }
 
     func unknownFunction(_ callee: String, at token: Token) -> CompileFailure {

@@ -27,7 +27,7 @@ public enum Compiler {
         }
         return Program(
             graph: compiler.graph, output: output, outputName: outputName, notes: compiler.notes,
-            source: source, file: file, customOperations: compiler.customOperations)
+            source: source, file: file, customOperations: compiler.customOperations, dataInputs: compiler.dataInputs)
     }
 }
 
@@ -76,6 +76,8 @@ final class ProgramCompiler {
     /// Bindings whose definition failed; their uses are not reported again.
     var poisoned: Set<String> = []
     var customOperations: [String: CustomOperation] = [:]
+    /// The program's `data(…)` and `labels()` leaves.
+    var dataInputs = DataInputs()
     var customDefinitions: [String: Token] = [:]
     var failedOperations: Set<String> = []
     var atUsed: Set<String> = []
@@ -188,6 +190,7 @@ final class ProgramCompiler {
         }
         pendingValues = []
         guard diagnostics.isEmpty else { return nil }
+        bindRandomLabelsAndNote()
         finish(output: output.0, name: output.1)
         return diagnostics.isEmpty ? output : nil
     }
@@ -260,6 +263,9 @@ final class ProgramCompiler {
         if !bare, options.at[name] != nil {
             atUsed.insert(name)
             throw failure("--at \(name)=…: \(name) is not bound to a number here, so --at cannot set it", at: token)
+        }
+        if !bare, case .call(let callee, let arguments, let callToken) = value, let kind = DataInputKind(rawValue: callee) {
+            return try compileDataInput(kind, arguments, name: name, at: callToken)
         }
         if !bare, case .call(let callee, let arguments, let callToken) = value, let initialiser = Initialiser(rawValue: callee) {
             let (value, role) = try makeInitialiser(initialiser, arguments, callToken, seedKey: name)

@@ -76,7 +76,7 @@ extension ProgramCompiler {
             }
             throw failure("const(…) takes a literal or an initialiser (randn, uniform, zeros, ones, load): it freezes a leaf", at: inner.token)
         case .randn, .uniform, .zeros, .ones:
-            let shape = try shapeArguments(positional, of: kind, at: token)
+            let shape = try shapeArguments(positional, of: kind.rawValue, signature: kind.signature, at: token)
             try checkSize(shape, what: "\(kind.rawValue)(…)", at: token)
             let seed = try seedArgument(named["seed"], of: kind.rawValue) ?? defaultSeed(for: seedKey)
             switch kind {
@@ -108,16 +108,16 @@ extension ProgramCompiler {
 
     /// `randn(2, 3)` or `randn([2, 3])`: sizes are whole numbers from 1; no
     /// sizes make a scalar.
-    func shapeArguments(_ arguments: [Argument], of kind: Initialiser, at token: Token) throws(CompileFailure) -> [Int] {
+    func shapeArguments(_ arguments: [Argument], of callee: String, signature: String, at token: Token) throws(CompileFailure) -> [Int] {
         var sizes: [Expression] = arguments.map(\.value)
         if sizes.count == 1, case .list(let elements, _) = sizes[0] { sizes = elements }
         var shape: [Int] = []
         for size in sizes {
             if let number = size.literalNumber, number.rounded() == number, number > Double(options.maxElements) {
-                throw failure("size \(Self.written(size)) of \(kind.rawValue) is over the limit of \(options.maxElements) elements a tensor may hold (--max-elements)", at: size.token)
+                throw failure("size \(Self.written(size)) of \(callee) is over the limit of \(options.maxElements) elements a tensor may hold (--max-elements)", at: size.token)
             }
             guard let number = size.literalNumber, let value = Self.wholeNumber(number), value >= 1 else {
-                throw failure("the sizes of \(kind.rawValue) are whole numbers from 1, as \(kind.signature)", at: size.token)
+                throw failure("the sizes of \(callee) are whole numbers from 1, as \(signature)", at: size.token)
             }
             shape.append(value)
         }

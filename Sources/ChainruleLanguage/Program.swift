@@ -18,6 +18,8 @@ public struct Program {
     public let file: String?
     /// The `op` blocks of the program, by name.
     public let customOperations: [String: CustomOperation]
+    /// The mini-batch inputs it declares (`data(…)`, `labels()`), if any.
+    public let dataInputs: DataInputs
 }
 
 /// How a program is compiled.
@@ -47,6 +49,9 @@ public struct CompileOptions: Sendable {
     /// Where `load("file.npy")` looks for relative paths; `nil` is the
     /// current directory.
     public var baseDirectory: String?
+    /// The mini-batch `data(…)` and `labels()` are bound to; nil binds them
+    /// to a seeded random batch of `randomBatchSize` examples.
+    public var batch: DataBatch?
 
     public init(
         maxElements: Int = 50_000_000, maxOpNodes: Int = 1_000_000, maxMemory: Int = CompileOptions.defaultMaxMemory,
@@ -119,6 +124,6 @@ extension Program {
     /// A program whose graph another front end built (an imported ONNX
     /// model): it has no source text and no op blocks.
     public init(graph: Graph, output: NodeID, outputName: String, notes: [String], file: String?) {
-        self.init(graph: graph, output: output, outputName: outputName, notes: notes, source: "", file: file, customOperations: [:])
+        self.init(graph: graph, output: output, outputName: outputName, notes: notes, source: "", file: file, customOperations: [:], dataInputs: DataInputs())
     }
 }

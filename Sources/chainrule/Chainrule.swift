@@ -14,7 +14,7 @@ struct Chainrule: ParsableCommand {
             Limits and how to raise them: docs/limits.md.
             """,
         version: Chainrule.version,
-        subcommands: [Eval.self, Check.self, Render.self, Figure.self, Ops.self, Demo.self, PythonModuleCommand.self, LayoutWorkerCommand.self]
+        subcommands: [Eval.self, Check.self, Render.self, Train.self, Figure.self, Ops.self, Demo.self, PythonModuleCommand.self, LayoutWorkerCommand.self]
     )
 
     /// The version `chainrule --version` prints: the one place it is written.

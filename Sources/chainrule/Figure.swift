@@ -3,13 +3,24 @@ import ChainruleCore
 import ChainruleFigures
 import Foundation
 
+/// `chainrule figure`: the lecture figures by name (the default), and the
+/// figures of training, which take options of their own.
 struct Figure: ParsableCommand {
-    /// Every figure the command draws: the library's lecture figures, then those other command files add.
+    static let configuration = CommandConfiguration(
+        abstract: LectureFigureCommand.configuration.abstract,
+        subcommands: [LectureFigureCommand.self, OptimizersFigure.self, LearningRateSchedulesFigure.self, FeatureMapsFigure.self],
+        defaultSubcommand: LectureFigureCommand.self)
+}
+
+/// `chainrule figure NAME`: the figures of the library's catalogue.
+struct LectureFigureCommand: ParsableCommand {
+    /// Every figure the command draws: the library's lecture figures and diagrams.
     static let catalogue: [LectureFigure] = LectureFigures.all
 
     static var names: [String] { catalogue.map(\.name) }
 
     static let configuration = CommandConfiguration(
+        commandName: "lecture",
         abstract: "Draw a lecture figure or diagram: activations, losses, softmax, a neuron, a network, conv arithmetic, pooling, loss curves, classic graphs.",
         discussion: """
             Figures: \(names.joined(separator: ", ")).

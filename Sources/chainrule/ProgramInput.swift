@@ -3,12 +3,14 @@ import ChainruleCore
 import ChainruleFigures
 import ChainruleLanguage
 import ChainruleONNX
+import ChainruleTraining
 import Foundation
 
 /// The program a command works on: a FILE (a `.grad` program or an `.onnx`
 /// model), `-` for standard input, or `-e EXPR`; `--at` overrides scalar
-/// leaves; `--input` gives an ONNX model's inputs; `--max-elements` caps
-/// tensors. Shared by `eval`, `check` and `render`.
+/// leaves; `--input` gives an ONNX model's inputs; `--data` binds a program's
+/// `data(…)` and `labels()`; `--max-elements` caps tensors. Shared by `eval`,
+/// `check` and `render`.
 ///
 /// Values are parsed `.unconditional`ly: the word after the option is its
 /// value even when it starts with `-`, so `-e "-x^2"` is a program and
@@ -44,6 +46,15 @@ struct ProgramInput: ParsableArguments {
     /// Whether the file is an ONNX model (by its extension).
     var isONNX: Bool { file.map { $0.lowercased().hasSuffix(".onnx") } ?? false }
 
+    @Option(help: "Examples for data(…) and labels(): moons, spirals, circles, blobs, xor (as moons:500), digits, digits-images, FILE.csv or X.npy,Y.npy (eval, check and render take the first batch).")
+    var data: String?
+
+    @Option(parsing: .unconditional, help: "Examples per batch of --data.")
+    var batch = 100
+
+    @Option(help: "Start from the parameters of a checkpoint (.safetensors), matched by name.")
+    var initFrom: String?
+
     /// Whether a program was given at all (render also takes --example).
     var isGiven: Bool { file != nil || expression != nil }
 
@@ -53,8 +64,10 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
         if !input.isEmpty && !isONNX { throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))") }
+        if data != nil && isONNX { throw ValidationError("--data binds a .grad program's data(…) and labels(); give an .onnx model's inputs with --input FILE.npy") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
                 throw ValidationError("--max-memory takes a size as 8G, 512M, 2GiB or a byte count below 2^63, got '\(maxMemory)'")
@@ -63,14 +76,48 @@ struct ProgramInput: ParsableArguments {
         }
     }
 
-    /// Reads and compiles the program, or imports the ONNX model (with
-    /// `loss` on its output, if given). Failures are `ProgramError`s carrying
-    /// the rendered diagnostics (file:line:column, the line, a caret).
+    /// Reads and compiles the program with `data(…)` and `labels()` bound to
+    /// the first batch of `--data` (or a seeded random batch) and the
+    /// parameters of `--init-from`, saying both on standard error; or
+    /// imports the ONNX model (with `loss` on its output, if given).
     func compile(loss: ONNXLoss? = nil) throws -> Program {
-        var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
-        if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
-        if isONNX, let path = file { return try importModel(path, options: options, loss: loss) }
+        if isONNX, let path = file {
+            var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
+            if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
+            let model = try importModel(path, options: options, loss: loss)
+            try applyInitFrom(to: model)
+            return model
+        }
         if loss != nil { throw ValidationError("--loss applies to an .onnx model; a .grad program writes its loss itself") }
+        let first = try data.map { text in try DataLoading.dataset(text, seed: 0).firstBatch(batch) }
+        let compiled = try compile(batch: first)
+        if let note = compiled.dataInputs.bindingNote { StandardStreams.error("note: \(note)\n") }
+        if data != nil && compiled.dataInputs.isEmpty {
+            throw ProgramError(description: "error: --data is given but the program declares no data(…) input; bind the batch with x = data(…) and y = labels()")
+        }
+        try applyInitFrom(to: compiled)
+        return compiled
+    }
+
+    /// Sets the leaves `--init-from` holds, saying which, and runs the forward pass again.
+    func applyInitFrom(to compiled: Program) throws {
+        guard let initFrom else { return }
+        do {
+            let notes = try TrainingCheckpoint.initialise(compiled.graph, from: try SafeTensors.read(path: initFrom), path: initFrom)
+            for note in notes { StandardStreams.error("note: \(note)\n") }
+            try compiled.graph.forward()
+        } catch {
+            throw ProgramError(description: "error: \(error)")
+        }
+    }
+
+    /// Reads and compiles the program with `data(…)` and `labels()` bound to
+    /// `batch`. Failures are `ProgramError`s carrying the rendered
+    /// diagnostics (file:line:column, the line, a caret).
+    func compile(batch: DataBatch?) throws -> Program {
+        var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
+        options.batch = batch
+        if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
         if !at.isEmpty {
             do {
                 options.at = try CompileOptions.parseAt(at)

@@ -1,0 +1,112 @@
+import ChainruleCore
+import Foundation
+
+/// Tensors by name and string metadata in the safetensors format
+/// (huggingface/safetensors): an 8-byte little-endian header length, a JSON
+/// header `{"__metadata__": {…}, NAME: {"dtype": "F64", "shape": […],
+/// "data_offsets": [begin, end]}, …}` padded with spaces to a multiple of 8,
+/// then the raw little-endian data, tensors one after another in header order.
+/// Python's `safetensors` and a few lines of NumPy open it.
+public struct SafeTensors: Sendable, Equatable {
+    public var tensors: [(name: String, tensor: Tensor)]
+    /// safetensors allows only strings here.
+    public var metadata: [String: String]
+
+    public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    public static func == (a: SafeTensors, b: SafeTensors) -> Bool {
+        a.metadata == b.metadata && a.tensors.map(\.name) == b.tensors.map(\.name)
+            && zip(a.tensors, b.tensors).allSatisfy { $0.tensor.shape == $1.tensor.shape && $0.tensor.data.map(\.bitPattern) == $1.tensor.data.map(\.bitPattern) }
+    }
+
+    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
+
+    /// The file's bytes.
+    public func encoded() -> [UInt8] {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for (name, tensor) in tensors {
+            header[name] = ["dtype": "F64", "shape": tensor.shape, "data_offsets": [offset, offset + 8 * tensor.count]] as [String: Any]
+            offset += 8 * tensor.count
+        }
+        // Every value here is a string, number, array or dictionary: JSON always encodes them.
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: json)
+        for (_, tensor) in tensors {
+            for value in tensor.data { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        }
+        return bytes
+    }
+
+    /// Writes the file whole or not at all: into a tracked temporary folder
+    /// beside it (removed if the run is interrupted), then renamed into place.
+    public func write(to path: String) throws(TrainingError) {
+        func failed(_ error: POSIXError) -> TrainingError { TrainingError("cannot write the checkpoint \(path): \(error.reason)") }
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder: String
+        do { folder = try Temporaries.makeFolder(in: parent.isEmpty ? "." : parent) } catch { throw failed(error) }
+        defer { Temporaries.remove(folder: folder) }
+        let temporary = folder + "/checkpoint.safetensors"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(encoded())) else { throw failed(POSIXError.current) }
+        do { try Temporaries.rename(temporary, to: path) } catch { throw failed(error) }
+    }
+
+    /// Reads a safetensors file of F64 tensors (F32 ones are widened).
+    public static func read(path: String) throws(TrainingError) -> SafeTensors {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("cannot read the checkpoint \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")")
+        }
+        return try decode([UInt8](data), path: path)
+    }
+
+    public static func decode(_ bytes: [UInt8], path: String) throws(TrainingError) -> SafeTensors {
+        func bad(_ problem: String) -> TrainingError { TrainingError("\(path) is not a safetensors checkpoint: \(problem)") }
+        guard bytes.count >= 8 else { throw bad("shorter than its 8-byte header length") }
+        let length = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(bytes.count - 8) else { throw bad("its header length \(length) is past the end of the file (\(bytes.count) bytes)") }
+        let start = 8 + Int(length)
+        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<start])) as? [String: Any] else {
+            throw bad("its header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        if let entry = header["__metadata__"] {
+            guard let strings = entry as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
+            metadata = strings
+        }
+        var entries: [(name: String, begin: Int, tensor: Tensor)] = []
+        for (name, entry) in header where name != "__metadata__" {
+            guard let fields = entry as? [String: Any], let dtype = fields["dtype"] as? String,
+                  let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw bad("the entry of \(name) needs dtype, shape and data_offsets")
+            }
+            let width: Int
+            switch dtype {
+            case "F64": width = 8
+            case "F32": width = 4
+            default: throw bad("\(name) has dtype \(dtype); F64 and F32 are read")
+            }
+            guard let count = Tensor.checkedElementCount(shape), shape.allSatisfy({ $0 >= 0 }) else { throw bad("\(name) has shape \(shape)") }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, end >= begin, end - begin == count * width, start + end <= bytes.count else {
+                throw bad("the data of \(name) (offsets \(begin)…\(end), \(count) elements of \(width) bytes) does not fit the file")
+            }
+            var values = [Double](repeating: 0, count: count)
+            for i in 0..<count {
+                let base = start + begin + i * width
+                var bits: UInt64 = 0
+                for k in 0..<width { bits |= UInt64(bytes[base + k]) << (8 * UInt64(k)) }
+                values[i] = width == 8 ? Double(bitPattern: bits) : Double(Float(bitPattern: UInt32(bits)))
+            }
+            entries.append((name, begin, Tensor(shape: shape, data: values)))
+        }
+        return SafeTensors(tensors: entries.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }.map { ($0.name, $0.tensor) }, metadata: metadata)
+    }
+}

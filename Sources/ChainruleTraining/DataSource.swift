@@ -1,0 +1,137 @@
+import ChainruleCore
+import Foundation
+
+/// Where `--data` takes its examples from.
+public enum DataSource: Sendable, Equatable, CustomStringConvertible {
+    /// `moons`, `spirals:300`: a generated 2-D set, optionally with its size.
+    case generated(GeneratedData, count: Int?)
+    /// `digits` (64 features) or `digits-images` (1×8×8): scikit-learn's
+    /// bundled 8×8 digits, 1,797 images, pixels scaled to [0, 1].
+    case digits(images: Bool)
+    /// `points.csv`: features…, label per row, a header line optional.
+    case csv(path: String)
+    /// `X.npy,Y.npy`: features `[N, …]` and labels `[N]`.
+    case npy(features: String, labels: String)
+
+    /// Reads a `--data` value. A name that is neither a set nor a file of a
+    /// known kind is refused with the list of what is valid.
+    public init(parsing text: String) throws(DataError) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        if let set = GeneratedData(rawValue: parts.first ?? "") {
+            guard parts.count == 2 else { self = .generated(set, count: nil); return }
+            guard let count = Int(parts[1]), count >= 6, count <= 1_000_000 else {
+                throw DataError("--data \(text): the size after '\(set.rawValue):' must be a whole number of examples from 6 to 1,000,000, as \(set.rawValue):500")
+            }
+            self = .generated(set, count: count)
+            return
+        }
+        switch text {
+        case "digits": self = .digits(images: false); return
+        case "digits-images": self = .digits(images: true); return
+        default: break
+        }
+        let files = text.split(separator: ",").map(String.init)
+        if files.count == 2, files.allSatisfy({ $0.hasSuffix(".npy") }) {
+            self = .npy(features: files[0], labels: files[1])
+        } else if files.count == 1, text.lowercased().hasSuffix(".csv") {
+            self = .csv(path: text)
+        } else {
+            let sets = GeneratedData.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DataError("--data \(text): not a data set; give one of \(sets) (with an optional size, as moons:500), digits, digits-images, a FILE.csv (features…, label per row) or X.npy,Y.npy")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .generated(let set, let count): return count.map { "\(set.rawValue):\($0)" } ?? set.rawValue
+        case .digits(let images): return images ? "digits-images" : "digits"
+        case .csv(let path): return path
+        case .npy(let features, let labels): return "\(features),\(labels)"
+        }
+    }
+
+    /// Loads the examples. `readNpy` reads a NumPy file into a tensor (the
+    /// language's reader: this module depends on Core only); `digitsFolder`
+    /// is the folder holding `digits-X.npy` and `digits-y.npy`.
+    public func load(seed: UInt64, digitsFolder: String?, readNpy: (String) throws -> Tensor) throws(DataError) -> Dataset {
+        switch self {
+        case .generated(let set, let count):
+            return set.make(count: count, seed: seed)
+        case .digits(let images):
+            guard let digitsFolder else {
+                throw DataError("--data \(description): the digits files (samples/digits/digits-X.npy, digits-y.npy) are not found beside the chainrule binary or in the current folder; set CHAINRULE_SAMPLES to the samples folder")
+            }
+            let folder = URL(fileURLWithPath: digitsFolder)
+            var set = try Self.arrays(folder.appendingPathComponent("digits-X.npy").path, folder.appendingPathComponent("digits-y.npy").path,
+                                      name: description, readNpy: readNpy)
+            // Stored as pixel counts 0…16, as scikit-learn ships them.
+            set.features = set.features.map { $0 / 16 }
+            if images { set.features = set.features.reshaped([set.count, 1, 8, 8]) }
+            return set
+        case .csv(let path):
+            return try Self.csv(path)
+        case .npy(let features, let labels):
+            return try Self.arrays(features, labels, name: description, readNpy: readNpy)
+        }
+    }
+
+    static func arrays(_ featuresPath: String, _ labelsPath: String, name: String, readNpy: (String) throws -> Tensor) throws(DataError) -> Dataset {
+        let features: Tensor, labels: Tensor
+        do {
+            features = try readNpy(featuresPath)
+            labels = try readNpy(labelsPath)
+        } catch {
+            throw DataError("\(error)")
+        }
+        guard labels.rank == 1 || (labels.rank == 2 && labels.shape[1] == 1) else {
+            throw DataError("\(labelsPath): labels must be one class index per example, shape [N], got \(describeShape(labels.shape))")
+        }
+        var classes: [Int] = []
+        for (i, value) in labels.data.enumerated() {
+            guard value.rounded() == value, value >= 0, value < 1e9 else {
+                throw DataError("\(labelsPath): label \(i) is \(formatNumber(value)); labels are class indices, whole numbers from 0")
+            }
+            classes.append(Int(value))
+        }
+        let table = features.rank == 1 ? features.reshaped([features.count, 1]) : features
+        return try Dataset(name: name, features: table, labels: classes)
+    }
+
+    /// A CSV file: numbers separated by commas, the last column the class
+    /// label; a first line that is not all numbers is a header. Blank lines
+    /// are skipped. Errors name the file and line.
+    public static func csv(_ path: String) throws(DataError) -> Dataset {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw DataError("cannot read \(path): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+        }
+        var rows: [[Double]] = [], labels: [Int] = []
+        var width: Int?
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if fields.allSatisfy(\.isEmpty) { continue }
+            let numbers = fields.map { Double($0) }
+            if offset == 0 && numbers.contains(nil) { continue }
+            let where_ = "\(path):\(offset + 1)"
+            guard fields.count >= 2 else { throw DataError("\(where_): a row needs at least one feature and a label, got '\(line)'") }
+            if let width, fields.count != width {
+                throw DataError("\(where_): this row has \(fields.count) columns, the first has \(width)")
+            }
+            width = fields.count
+            if let bad = numbers.firstIndex(where: { $0 == nil || !$0!.isFinite }) {
+                throw DataError("\(where_): column \(bad + 1) is '\(fields[bad])', not a finite number")
+            }
+            let label = numbers.last!!
+            guard label.rounded() == label, label >= 0, label < 1e9 else {
+                throw DataError("\(where_): the label (last column) is \(fields.last!); labels are class indices, whole numbers from 0")
+            }
+            rows.append(numbers.dropLast().map { $0! })
+            labels.append(Int(label))
+        }
+        guard let width else { throw DataError("\(path): no rows of numbers (features…, label per row)") }
+        return try Dataset(name: URL(fileURLWithPath: path).lastPathComponent,
+                           features: Tensor(shape: [rows.count, width - 1], data: rows.flatMap { $0 }), labels: labels)
+    }
+}
