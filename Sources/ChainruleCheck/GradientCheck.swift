@@ -198,16 +198,20 @@ public enum GradientCheck {
         let outputValue = values[snapshot.output]
         let ones = Tensor.ones(outputValue.shape)
         // A rule whose gradient has the wrong shape breaks backpropagation: say which, check nothing.
-        if case .failure(let wrong) = snapshot.shapeCheckedGradients(values: values, seed: ones) {
-            return (leaves.map { leafCheck($0, .skipped) }, 0, wrong.description)
+        if case .failure(let wrong) = Graph.shapeCheckedGradients(
+            nodes: snapshot.nodes, values: values, output: NodeID(snapshot.output), seed: ones) {
+            return (leaves.map { leafCheck($0, .skipped) }, 0, "\(wrong), so the end-to-end check cannot backpropagate")
         }
         let reaching = leaves.indices.filter { allCones[$0].last == snapshot.output || leaves[$0].index == snapshot.output }
         let checkedLeaves = reaching.map { leaves[$0] }
         let cones = reaching.map { allCones[$0] }
+        let contraction = options.stencil.estimatesError ? OutputContraction(snapshot, values: values) : nil
         let function = Differentiand(
             inputs: checkedLeaves.map { values[$0.index] }, inputNames: checkedLeaves.map { snapshot.nodes[$0.index].displayName },
             checkedInputs: Array(checkedLeaves.indices), output: outputValue,
-            makeEvaluator: { ConeEvaluator(snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones) },
+            makeEvaluator: {
+                ConeEvaluator(snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones, contraction: contraction)
+            },
             pullback: { u in
                 let gradients = snapshot.gradients(values: values, seed: u)
                 return checkedLeaves.map { gradients[$0.index] }
