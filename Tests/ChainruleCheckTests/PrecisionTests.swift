@@ -102,3 +102,25 @@ private struct ScaledExp: ChainruleCore.Operation {
         }
     }
 }
+
+/// `check --fast` on a graph: a few whole-graph passes, elements only where a projection disagrees.
+@Suite struct FastGraphTests {
+    @Test func theSmallCNNIsCheckedInTwoForwardPasses() throws {
+        let (graph, loss) = Examples.smallCNN()
+        for leaf in graph.leaves where graph[leaf].name == "x" { graph.setRole(.constant, of: leaf) }
+        let report = try GradientCheck.graph(graph, output: loss.id, options: CheckOptions(fast: true))
+        #expect(report.passed)
+        #expect(report.nodes.allSatisfy { $0.method == .fast }, "\(report.nodes.map { ($0.name, $0.method) })")
+        #expect(report.leaves.allSatisfy { $0.method == .fast && $0.status == .pass })
+        #expect(report.forwardEvaluations == 2)
+    }
+
+    @Test func aWrongRuleFailsAtItsNodeAloneAndIsNamedToTheElement() throws {
+        let (g, out, wrong, _, _, _) = wrongSigmoidGraph()
+        let report = try GradientCheck.graph(g, output: out.id, options: CheckOptions(fast: true))
+        let failed = try #require(report.node(wrong.id))
+        #expect(failed.status == .fail && failed.method != .fast)
+        #expect(failed.worst != nil)
+        #expect(report.nodes.filter { $0.node != wrong.id }.allSatisfy { $0.status == .pass && $0.method == .fast })
+    }
+}
