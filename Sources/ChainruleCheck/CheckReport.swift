@@ -72,7 +72,8 @@ public enum InconclusiveReason: String, Sendable, Codable {
     /// one kink with converged one-sided derivatives.
     case nearKink = "near-kink"
     /// The difference quotient is NaN or infinite: a step leaves the function's domain
-    /// (sqrt just above 0) or f overflows (exp near 710).
+    /// (sqrt just above 0) or f overflows (exp near 710), and the other side's one-sided
+    /// difference did not converge either; or a one-sided derivative at a kink is infinite.
     case undefined
 
     /// The reason in a sentence's words.
@@ -81,7 +82,7 @@ public enum InconclusiveReason: String, Sendable, Codable {
         case .noise: "rounding noise: f is large against its change over the step"
         case .curvature: "huge curvature: the extrapolation has not converged"
         case .nearKink: "near a kink: shrinking the step did not isolate it with converged one-sided derivatives"
-        case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows"
+        case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows, and no one-sided difference converged"
         }
     }
 }
@@ -121,6 +122,9 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     /// When the finite difference is not finite, the perturbed points where the function
     /// gave a NaN or an infinity (they left its domain): `"x + h"`, `"x − h"` or `"x ± h"`.
     public var undefinedStep: String?
+    /// Those points were on one side only, and the finite difference was taken on the other side
+    /// alone (extrapolated one-sided secants): `undefinedStep` names the side left out.
+    public var oneSided: Bool?
 
     /// The absolute error `|a − n|` and the relative error (see `relativeError(analytic:numeric:)`)
     /// follow from `analytic` and `numeric`.
@@ -128,9 +132,10 @@ public struct ElementComparison: Sendable, Codable, Equatable {
         input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil, projected: Bool = false,
         analytic: Double, numeric: Double, step: Double? = nil, errorEstimate: Double? = nil,
         atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
-        undefinedStep: String? = nil
+        undefinedStep: String? = nil, oneSided: Bool? = nil
     ) {
         self.undefinedStep = undefinedStep
+        self.oneSided = oneSided
         self.input = input
         self.inputName = inputName
         self.index = index

@@ -76,34 +76,45 @@ struct GraphSnapshot: Sendable {
         Graph.gradients(nodes: nodes, values: values, output: NodeID(output), seed: seed)
     }
 
-    /// `gradients(values:seed:)` that first checks each rule's gradients: one per input, each
-    /// shaped like its input. A wrong one would make the next rule index out of range.
-    func shapeCheckedGradients(values: [Tensor], seed: Tensor) -> Result<[Tensor?], WrongShapeGradient> {
-        var gradients = [Tensor?](repeating: nil, count: nodes.count)
-        gradients[output] = seed
-        for i in stride(from: output, through: 0, by: -1) {
-            guard let op = nodes[i].op, let gradient = gradients[i] else { continue }
-            let inputs = nodes[i].inputs.map { values[$0.index] }
-            let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
-            guard inputGradients.count == inputs.count else {
-                return .failure(WrongShapeGradient(node: nodes[i], input: nil, shape: [], expected: []))
-            }
-            for (k, input) in nodes[i].inputs.enumerated() {
-                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
-                guard g.shape == inputs[k].shape, g.data.count == inputs[k].count else {
-                    return .failure(WrongShapeGradient(node: nodes[i], input: k, shape: g.shape, expected: inputs[k].shape))
-                }
-                gradients[input.index] = gradients[input.index].map { $0.zipMap(g, +) } ?? g
-            }
-        }
-        return .success(gradients)
-    }
-
     /// The op nodes downstream of each leaf up to the output, in order (the leaf itself left out).
     func cones(of leaves: [NodeID]) -> [[Int]] {
         leaves.map { leaf in
             Graph.downstream(of: leaf, in: nodes).dropFirst().map(\.index).filter { $0 <= output }
         }
+    }
+}
+
+/// The inputs of a graph's output node with the cotangents its rule gives them for the seed of
+/// ones: the end-to-end check's Richardson numbers also extrapolate `Σ uᵀ(v − v₀)` over these
+/// inputs v, differenced element by element before the output node reduces them (see
+/// `JacobianCheck.estimateError`).
+struct OutputContraction: Sendable {
+    var inputs: [(node: Int, cotangent: [Double])]
+
+    /// The contraction for `snapshot`'s output node at `values`, when it is an op whose rule gives
+    /// gradients shaped like its inputs; nil otherwise.
+    init?(_ snapshot: GraphSnapshot, values: [Tensor]) {
+        let node = snapshot.nodes[snapshot.output]
+        guard let op = node.op else { return nil }
+        let inputs = node.inputs.map { values[$0.index] }
+        let gradients = op.backward(inputs, output: values[snapshot.output], gradient: Tensor.ones(values[snapshot.output].shape))
+        var pairs: [(node: Int, cotangent: [Double])] = []
+        for (k, input) in node.inputs.enumerated() where op.isDifferentiable(input: k) {
+            guard let u = RuleProbes.conforming(gradients, k, like: inputs[k]) else { return nil }
+            pairs.append((input.index, u))
+        }
+        self.inputs = pairs
+    }
+
+    /// `Σ uᵀ(v − v₀)` over the output node's inputs at `values` against `base`.
+    func change(values: [Tensor], base: [Tensor]) -> ProjectedChange {
+        var total = ProjectedChange(value: 0, magnitude: 0)
+        for (node, u) in inputs {
+            let part = ProjectedChange(u, values[node].data, from: base[node].data)
+            total.value += part.value
+            total.magnitude += part.magnitude
+        }
+        return total
     }
 }
 
@@ -120,14 +131,16 @@ final class ConeEvaluator: PerturbedEvaluator {
     private var dirty: Int?
     /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
     private var branches: [Int] = []
+    private let contraction: OutputContraction?
     private(set) var evaluations = 0
 
-    init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]]) {
+    init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]], contraction: OutputContraction? = nil) {
         self.snapshot = snapshot
         self.leaves = leaves
         self.cones = cones
         self.base = values
         self.values = values
+        self.contraction = contraction
     }
 
     func evaluate(input: Int, element: Int, value: Double) -> Evaluation {
@@ -173,23 +186,7 @@ final class ConeEvaluator: PerturbedEvaluator {
             values[i] = op.forward(inputs)
             branches.append(contentsOf: op.branches(inputs))
         }
-        return Evaluation(output: values[snapshot.output], branches: branches)
-    }
-}
-
-/// A backward rule that returned the wrong number of gradients, or one not shaped like its input.
-struct WrongShapeGradient: Error, CustomStringConvertible {
-    var node: Node
-    /// The input whose gradient is misshapen; nil when the count of gradients is wrong.
-    var input: Int?
-    var shape: [Int]
-    var expected: [Int]
-
-    var description: String {
-        let op = node.op.map { " (\($0.name))" } ?? ""
-        guard let input else {
-            return "the backward rule of node \(node.displayName)\(op) returns the wrong number of gradients, so the end-to-end check cannot backpropagate"
-        }
-        return "the backward rule of node \(node.displayName)\(op) returns a gradient of shape \(describeShape(shape)) for input \(input), shaped \(describeShape(expected)), so the end-to-end check cannot backpropagate"
+        return Evaluation(
+            output: values[snapshot.output], branches: branches, contracted: contraction?.change(values: values, base: base))
     }
 }

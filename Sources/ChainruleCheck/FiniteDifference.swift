@@ -10,9 +10,13 @@ struct NumericDerivative: Sendable {
     var rounding: Double
     /// The step the value was taken with (Richardson: the level it chose).
     var step: Double
+    /// Set when the stencil's points on one side left f's domain and the derivative was
+    /// extrapolated on the other side alone: +1 from x + h, −1 from x − h.
+    var side: Double? = nil
 
     /// Why an estimate above the tolerance leaves the element unjudged.
     var inconclusiveReason: InconclusiveReason {
+        if side != nil { return .undefined }
         guard let error else { return .noise }
         return rounding >= error / 2 ? .noise : .curvature
     }

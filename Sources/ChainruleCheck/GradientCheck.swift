@@ -87,12 +87,27 @@ public enum GradientCheck {
         var report = CheckReport(output: output, outputName: graph[output].displayName, options: options)
         report.nonFinite = firstNonFinite(snapshot.nodes, values: values)
         let workers = workerCount(options)
+        // Fast mode: a few whole-graph passes first (`FastGraphCheck`); what they settle is not checked again.
+        let fast = options.fast && report.nonFinite == nil ? FastGraphCheck(snapshot, values: values, options: options) : nil
+        report.forwardEvaluations += fast?.evaluations ?? 0
 
         if options.nodeLocal {
             let opNodes = snapshot.nodes.filter { $0.op != nil }
             let progress = ProgressMeter(enabled: options.progress, total: opNodes.count, label: "node-local check: nodes")
+            var elementOptions = options
+            elementOptions.fast = false
             for node in opNodes {
-                let (check, count) = checkNode(node, nodes: snapshot.nodes, values: values, options: options, workers: workers)
+                if let projection = fast?.passedNodes[node.id.index] {
+                    report.nodes.append(NodeCheck(
+                        node: node.id, name: node.displayName, op: node.op!.name, location: node.location,
+                        verdict: CheckVerdict(status: .pass, maxRelativeError: projection.relativeError, method: .fast)))
+                    progress.advance(by: 1)
+                    continue
+                }
+                // A node whose projection disagreed has its elements compared; one the pass did not reach gets its own uᵀJv first.
+                let disagreed = fast?.disagreeingNodes.contains(node.id.index) ?? false
+                let (check, count) = checkNode(
+                    node, nodes: snapshot.nodes, values: values, options: disagreed ? elementOptions : options, workers: workers)
                 report.nodes.append(check)
                 report.forwardEvaluations += count
                 progress.advance(by: 1)
@@ -100,7 +115,16 @@ public enum GradientCheck {
             progress.finish()
         }
 
-        if options.endToEnd {
+        if options.endToEnd, let fast, let projection = fast.endToEnd, projection.passed {
+            report.leaves = graph.differentiableLeaves.map { leaf in
+                let node = graph[leaf]
+                let reached = fast.reachedLeaves.contains(leaf.index)
+                return LeafCheck(
+                    leaf: leaf, name: node.displayName, role: node.role, location: node.location,
+                    elementCount: Tensor.elementCount(node.shape), projection: reached ? projection : nil,
+                    verdict: reached ? CheckVerdict(status: .pass, maxRelativeError: projection.relativeError, method: .fast) : .skipped)
+            }
+        } else if options.endToEnd {
             let (leaves, count, problem) = checkLeaves(
                 snapshot, leaves: graph.differentiableLeaves, values: values, nonFinite: report.nonFinite,
                 options: options, workers: workers)
@@ -198,16 +222,20 @@ public enum GradientCheck {
         let outputValue = values[snapshot.output]
         let ones = Tensor.ones(outputValue.shape)
         // A rule whose gradient has the wrong shape breaks backpropagation: say which, check nothing.
-        if case .failure(let wrong) = snapshot.shapeCheckedGradients(values: values, seed: ones) {
-            return (leaves.map { leafCheck($0, .skipped) }, 0, wrong.description)
+        if case .failure(let wrong) = Graph.shapeCheckedGradients(
+            nodes: snapshot.nodes, values: values, output: NodeID(snapshot.output), seed: ones) {
+            return (leaves.map { leafCheck($0, .skipped) }, 0, "\(wrong), so the end-to-end check cannot backpropagate")
         }
         let reaching = leaves.indices.filter { allCones[$0].last == snapshot.output || leaves[$0].index == snapshot.output }
         let checkedLeaves = reaching.map { leaves[$0] }
         let cones = reaching.map { allCones[$0] }
+        let contraction = options.stencil.estimatesError ? OutputContraction(snapshot, values: values) : nil
         let function = Differentiand(
             inputs: checkedLeaves.map { values[$0.index] }, inputNames: checkedLeaves.map { snapshot.nodes[$0.index].displayName },
             checkedInputs: Array(checkedLeaves.indices), output: outputValue,
-            makeEvaluator: { ConeEvaluator(snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones) },
+            makeEvaluator: {
+                ConeEvaluator(snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones, contraction: contraction)
+            },
             pullback: { u in
                 let gradients = snapshot.gradients(values: values, seed: u)
                 return checkedLeaves.map { gradients[$0.index] }

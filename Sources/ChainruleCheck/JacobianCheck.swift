@@ -5,6 +5,32 @@ struct Evaluation {
     var output: Tensor
     /// The branch pattern of every piecewise op evaluated (see `Operation.branches`).
     var branches: [Int]
+    /// For a graph whose output node is an op: `uᵀ(v − v₀)` over that node's inputs v, differenced
+    /// element by element before the contraction with the node's cotangent u (see `OutputContraction`).
+    var contracted: ProjectedChange? = nil
+}
+
+/// `uᵀ(f − f₀)` summed after differencing element by element, and its rounding scale
+/// `Σ |u_k|·max(|f_k|, |f₀_k|)` over the components that moved: a component the perturbation
+/// did not reach cancels exactly instead of rounding with the sum.
+struct ProjectedChange: Sendable {
+    var value: Double
+    var magnitude: Double
+
+    init(value: Double, magnitude: Double) {
+        self.value = value
+        self.magnitude = magnitude
+    }
+
+    init(_ u: [Double], _ f: [Double], from f0: [Double]) {
+        var value = 0.0, magnitude = 0.0
+        for k in 0..<Swift.min(u.count, f.count, f0.count) where f[k] != f0[k] {
+            value += u[k] * (f[k] - f0[k])
+            magnitude += abs(u[k]) * Swift.max(abs(f[k]), abs(f0[k]))
+        }
+        self.value = value
+        self.magnitude = magnitude
+    }
 }
 
 /// One perturbed point: element `element` of input `input` set to `value`, the rest unperturbed.
@@ -85,6 +111,17 @@ struct ElementSamples {
     var branchChange: Bool
     /// Which points left f's domain (a NaN or an infinity): `"x + h"`, `"x − h"` or `"x ± h"`.
     var undefinedStep: String?
+    /// At each point, the graph's change contracted before its output node (`Evaluation.contracted`).
+    var contracted: [ProjectedChange]?
+
+    /// The side whose points all stayed in f's domain when the other side's did not: +1 or −1.
+    var finiteSide: Double? {
+        switch undefinedStep {
+        case "x + h": -1
+        case "x − h": 1
+        default: nil
+        }
+    }
 
     /// The size of component k over the points, for the rounding estimate.
     func scale(_ k: Int) -> Double {
@@ -226,7 +263,11 @@ enum JacobianCheck {
                                           options: options, into: &tallies[s.input, default: .init()])
                             continue
                         }
-                        let numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+                        var numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+                        if let side = s.finiteSide, numbers.contains(where: { !$0.value.isFinite }) {
+                            numbers = oneSidedNumbers(
+                                s, side: side, function: function, evaluator: evaluator, cotangents: cotangents, options: options)
+                        }
                         compareEntries(s, components, numbers: numbers, options: options, into: &tallies[s.input, default: .init()])
                         if case .oneHot(let probe) = cotangents {
                             compareProjection(
@@ -250,7 +291,9 @@ enum JacobianCheck {
     // MARK: - Perturb
 
     /// The stencil's points of every element of the chunk, evaluated as one batch; in a
-    /// projected comparison each output is reduced to `uᵀf` at once.
+    /// projected comparison each output is reduced at once to `uᵀ(f − f₀)`, differenced element
+    /// by element before the sum (`ProjectedChange`), so the outputs the element does not reach
+    /// add no rounding.
     static func perturb(
         _ function: Differentiand, evaluator: any PerturbedEvaluator, elements: ArraySlice<(input: Int, element: Int)>,
         cotangents: Cotangents, options: CheckOptions
@@ -280,12 +323,14 @@ enum JacobianCheck {
             case (true, false): "x − h"
             case (false, false): "x ± h"
             }
-            let outputs = mine.map { e in u.map { [dot($0, e.output.data)] } ?? e.output.data }
-            let magnitudes = u.map { u in mine.map { e in [absoluteDot(u, e.output.data)] } }
+            let changes = u.map { u in mine.map { ProjectedChange(u, $0.output.data, from: function.output.data) } }
+            let outputs = changes.map { $0.map { [$0.value] } } ?? mine.map(\.output.data)
+            let contracted = mine.allSatisfy { $0.contracted != nil } ? mine.map { $0.contracted! } : nil
             return ElementSamples(
                 input: pair.input, element: pair.element, x0: function.inputs[pair.input].data[pair.element],
-                step: steps[n], outputs: outputs, magnitudes: magnitudes,
-                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
+                step: steps[n], outputs: outputs, magnitudes: changes.map { $0.map { [$0.magnitude] } },
+                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined,
+                contracted: contracted)
         }
     }
 
@@ -293,8 +338,23 @@ enum JacobianCheck {
 
     /// Component k's numeric derivative from the stencil's points, with its error estimate
     /// when the stencil gives one.
+    ///
+    /// Richardson on a graph whose output node is an op also extrapolates the contracted change
+    /// before that node (`Evaluation.contracted`), whose rounding is that of the moved inputs of
+    /// the output node rather than `ε·|f|`, and takes it when it agrees with the whole output's
+    /// number within that number's error estimate: the output node's rule (which gives the
+    /// contraction's cotangent) is then vouched for by the independent difference, and a wrong
+    /// one falls back to it. Its estimate is then at most the whole output's.
     static func estimateError(_ s: ElementSamples, component k: Int, stencil: Stencil) -> NumericDerivative {
-        derivative(values: { s.outputs[$0][k] }, scale: s.scale(k), stencil: stencil, h: s.step)
+        let whole = derivative(values: { s.outputs[$0][k] }, scale: s.scale(k), stencil: stencil, h: s.step)
+        guard stencil == .richardson, let contracted = s.contracted, let wholeError = whole.error else { return whole }
+        let scale = contracted.reduce(0) { Swift.max($0, $1.magnitude) }
+        let refined = derivative(values: { contracted[$0].value }, scale: scale, stencil: stencil, h: s.step)
+        let disagreement = abs(refined.value - whole.value)
+        guard refined.value.isFinite, let refinedError = refined.error, disagreement <= wholeError else { return whole }
+        var number = refined
+        number.error = Swift.min(wholeError, Swift.max(refinedError, disagreement))
+        return number
     }
 
     /// The stencil's derivative from the values at its points (in `Stencil.terms` order).
@@ -312,6 +372,44 @@ enum JacobianCheck {
         }
     }
 
+    /// Where the stencil's points on one side leave f's domain (sqrt just above 0) or overflow
+    /// (exp near 710), the derivative from the other side alone: f at x + side·h/2^k for six
+    /// consecutive k and at x itself, as secants extrapolated in powers of the step
+    /// (`FiniteDifference.oneSided`), each with its error estimate. Blocks of six halvings, each one
+    /// batch, up to `kinkBlocks`, until every component's estimate is below a quarter of its
+    /// tolerance; the last block's numbers otherwise (their estimates then leave them unjudged).
+    static func oneSidedNumbers(
+        _ s: ElementSamples, side: Double, function: Differentiand, evaluator: any PerturbedEvaluator,
+        cotangents: Cotangents, options: CheckOptions
+    ) -> [NumericDerivative] {
+        let f0 = function.output.data
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        let origin: (values: [Double], magnitudes: [Double]) = u == nil ? (f0, f0.map(abs)) : ([0], [0])
+        var numbers: [NumericDerivative] = []
+        for block in 0..<kinkBlocks {
+            let steps = (0..<kinkStepsPerBlock).map {
+                s.step / Double(sign: .plus, exponent: block * kinkStepsPerBlock + $0, significand: 1)
+            } + [0]
+            let evaluated = evaluator.evaluate(points: steps.dropLast().map {
+                PerturbedPoint(input: s.input, element: s.element, value: s.x0 + side * $0)
+            })
+            let rows: [(values: [Double], magnitudes: [Double])] = evaluated.map { e in
+                guard let u else { return (e.output.data, e.output.data.map(abs)) }
+                let change = ProjectedChange(u, e.output.data, from: f0)
+                return ([change.value], [change.magnitude])
+            } + [origin]
+            numbers = origin.values.indices.map { k in
+                let scale = rows.reduce(0) { Swift.max($0, $1.magnitudes[k]) }
+                var d = FiniteDifference.oneSided(values: rows.map { $0.values[k] }, steps: steps, side: side, scale: scale)
+                d.side = side
+                if !d.value.isFinite { d.error = .infinity }
+                return d
+            }
+            if numbers.allSatisfy({ ($0.error ?? .infinity) <= convergedFraction * options.tolerance(numeric: $0.value) }) { break }
+        }
+        return numbers
+    }
+
     /// The verdict on one number:
     /// - inconclusive when the finite difference is not a finite number (x ± h leaves the
     ///   function's domain, or f overflows): it proves nothing, and an infinite tolerance
@@ -324,7 +422,12 @@ enum JacobianCheck {
     /// - otherwise fail.
     static func judge(analytic a: Double, numeric n: NumericDerivative, tolerance: Double) -> Judgement {
         guard n.value.isFinite else { return .inconclusive(.undefined) }
-        guard a.isFinite else { return .fail }
+        // An infinite rule value where the difference's own estimate is above the tolerance (the
+        // secants grow as the step shrinks): the derivative may be infinite there.
+        guard a.isFinite else {
+            if let e = n.error, e > tolerance, !a.isNaN { return .inconclusive(.undefined) }
+            return .fail
+        }
         let difference = abs(a - n.value)
         if difference <= tolerance { return .pass }
         if let e = n.error, e > tolerance { return .inconclusive(n.inconclusiveReason) }
@@ -349,6 +452,14 @@ enum JacobianCheck {
     ) {
         for k in components.indices {
             let a = components.analytic(k)
+            // Where a step leaves f's domain, a rule value of NaN or ∞ is the arithmetic of an
+            // infinite derivative (0·∞ in sqrt's rule at 0): undefined, not wrong.
+            if s.undefinedStep != nil && !a.isFinite {
+                var comparison = components.comparison(k, analytic: a, numeric: numbers[k], undefinedStep: s.undefinedStep)
+                comparison.inconclusive = .undefined
+                tally.addInconclusive(comparison, entries: 1)
+                continue
+            }
             tally.add(analytic: a, numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value), options: options) {
                 components.comparison(k, analytic: a, numeric: numbers[k], undefinedStep: s.undefinedStep)
             }
@@ -372,13 +483,22 @@ enum JacobianCheck {
             if let e = numbers[k].error { error = (error ?? 0) + abs(u[k]) * e }
             rounding += abs(u[k]) * numbers[k].rounding
         }
-        let numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: s.step)
-        tally.add(analytic: analytic, numeric: numeric, tolerance: tolerance, options: options, countsAsEntry: false) {
+        let side = numbers.lazy.compactMap(\.side).first
+        let numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: s.step, side: side)
+        let oneSided = side != nil
+        let describe = {
             ElementComparison(
                 input: components.input, inputName: components.inputName, index: components.index, projected: true,
                 analytic: analytic, numeric: value, step: s.step, errorEstimate: error,
-                undefinedStep: value.isFinite ? nil : s.undefinedStep)
+                undefinedStep: value.isFinite && !oneSided ? nil : s.undefinedStep, oneSided: oneSided ? true : nil)
         }
+        if s.undefinedStep != nil && !analytic.isFinite {
+            var comparison = describe()
+            comparison.inconclusive = .undefined
+            tally.addInconclusive(comparison, entries: 0)
+            return
+        }
+        tally.add(analytic: analytic, numeric: numeric, tolerance: tolerance, options: options, countsAsEntry: false, describe: describe)
     }
 
     // MARK: - Arbitrate kinks
@@ -407,15 +527,14 @@ enum JacobianCheck {
         cotangents: Cotangents, options: CheckOptions, into tally: inout ComparisonTally
     ) {
         let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
-        let base = u.map { [dot($0, function.output.data)] } ?? function.output.data
-        // The rounding scale of uᵀf is |uᵀf|, not Σ|u_k f_k|: one element moves, the other terms
-        // round alike at every step, and the secants' own disagreement shows any noise beyond that.
-        let baseMagnitude = base.map(abs)
+        // Projected, the values are changes uᵀ(f − f₀) (`ProjectedChange`): 0 at the element itself.
+        let base = u == nil ? function.output.data : [0]
+        let baseMagnitude = u == nil ? base.map(abs) : [0]
         let basePattern = evaluator.evaluate(points: [PerturbedPoint(input: s.input, element: s.element, value: s.x0)])[0].branches
         var sides = [SideSamples(side: 1), SideSamples(side: -1)]
         var accepted: (right: OneSidedResult, left: OneSidedResult)?
         for block in 0..<kinkBlocks {
-            for n in sides.indices { sides[n].extend(s, block: block, evaluator: evaluator, projection: u) }
+            for n in sides.indices { sides[n].extend(s, block: block, evaluator: evaluator, projection: u, base: function.output.data) }
             let last = block == kinkBlocks - 1
             let candidates = sides.map { $0.candidate(base: base, baseMagnitude: baseMagnitude, basePattern: basePattern, finalBlock: last, options: options) }
             if let right = candidates[0], let left = candidates[1], right.pattern == basePattern || left.pattern == basePattern || last {
@@ -427,13 +546,21 @@ enum JacobianCheck {
             let numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
             let k = components.indices.max { abs(components.analytic($0) - numbers[$0].value) < abs(components.analytic($1) - numbers[$1].value) } ?? 0
             var comparison = components.comparison(k, analytic: components.analytic(k), numeric: numbers[k], undefinedStep: s.undefinedStep)
-            comparison.inconclusive = .nearKink
+            // A side whose secants grow without bound as the step shrinks has an infinite one-sided
+            // derivative (sqrt(relu(x)) at 0): the derivative is undefined there, not wrong.
+            comparison.inconclusive = sides.contains { $0.diverges(component: k) } || !components.analytic(k).isFinite ? .undefined : .nearKink
             tally.addInconclusive(comparison, entries: components.count)
             return
         }
         var kinked: [(comparison: ElementComparison, ratio: Double, jump: Double)] = []
         for k in components.indices {
             let l = left.derivatives[k], r = right.derivatives[k], a = components.analytic(k)
+            guard l.value.isFinite && r.value.isFinite else {
+                var comparison = components.comparison(k, analytic: a, numeric: l.value.isFinite ? r : l, undefinedStep: nil)
+                comparison.inconclusive = .undefined
+                tally.addInconclusive(comparison, entries: 1)
+                continue
+            }
             let jump = abs(r.value - l.value)
             let error = Swift.max(l.error ?? 0, r.error ?? 0)
             let mean = NumericDerivative(
@@ -487,7 +614,9 @@ enum JacobianCheck {
         init(side: Double) { self.side = side }
 
         /// Evaluates the next six steps, h/2^(6·block) … h/2^(6·block + 5), as one batch.
-        mutating func extend(_ s: ElementSamples, block: Int, evaluator: any PerturbedEvaluator, projection u: [Double]?) {
+        mutating func extend(
+            _ s: ElementSamples, block: Int, evaluator: any PerturbedEvaluator, projection u: [Double]?, base f0: [Double]
+        ) {
             let blockSteps = (0..<kinkStepsPerBlock).map { q in
                 s.step / Double(sign: .plus, exponent: block * kinkStepsPerBlock + q, significand: 1)
             }
@@ -497,10 +626,28 @@ enum JacobianCheck {
             for (t, e) in zip(blockSteps, evaluated) {
                 steps.append(t)
                 patterns.append(e.branches)
-                let value = u.map { [dot($0, e.output.data)] } ?? e.output.data
-                values.append(value)
-                magnitudes.append(value.map(abs))
+                if let u {
+                    let change = ProjectedChange(u, e.output.data, from: f0)
+                    values.append([change.value])
+                    magnitudes.append([change.magnitude])
+                } else {
+                    values.append(e.output.data)
+                    magnitudes.append(e.output.data.map(abs))
+                }
             }
+        }
+
+        /// The secants of component k over the last four steps grow by at least a fifth each
+        /// halving (as `1/√t` does): the one-sided derivative is infinite.
+        func diverges(component k: Int) -> Bool {
+            guard values.count >= 4 else { return false }
+            let n = values.count
+            let secants = ((n - 3)..<n).map { (q: Int) -> Double in
+                let rise: Double = values[q - 1][k] - values[q][k]
+                let run: Double = steps[q - 1] - steps[q]
+                return abs(rise / run)
+            }
+            return secants[1] > 1.2 * secants[0] && secants[2] > 1.2 * secants[1]
         }
 
         /// The side's one-sided derivatives from its last run of same-pattern steps (at most six),
@@ -654,7 +801,8 @@ struct ElementComponents {
         ElementComparison(
             input: input, inputName: inputName, index: index, outputIndex: outputShape.map { Tensor.index(of: k, in: $0) },
             projected: projected, analytic: a, numeric: n.value, step: n.step, errorEstimate: n.error,
-            undefinedStep: n.value.isFinite ? nil : undefinedStep)
+            undefinedStep: n.value.isFinite && n.side == nil ? nil : undefinedStep ?? n.side.map { $0 > 0 ? "x − h" : "x + h" },
+            oneSided: n.side != nil ? true : nil)
     }
 }
 

@@ -181,6 +181,7 @@ public struct TerminalReport: Sendable {
             let estimate = c.errorEstimate.map { " ± \(scientific($0))" } ?? ""
             return "      " + prefix + "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output) " + paint("inconclusive", .yellow)
                 + "\(why): backward rule \(formatNumber(c.analytic, significant: 8)), finite difference \(formatNumber(c.numeric, significant: 8))\(estimate)"
+                + oneSidedNote(c)
         }
         if count > kinksShown { lines.append("      " + prefix + "… \(count - kinksShown) more inconclusive elements") }
         return lines
@@ -215,7 +216,13 @@ public struct TerminalReport: Sendable {
         return element + ": backward rule "
             + paint(formatNumber(c.analytic, significant: 8), .red) + ", finite difference "
             + paint(formatNumber(c.numeric, significant: 8), .green)
-            + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))" + certainty
+            + " (abs \(scientific(c.absoluteError)), rel \(scientific(c.relativeError)))" + certainty + oneSidedNote(c)
+    }
+
+    /// ` (one-sided, from x + h: x − h leaves the domain)` for a difference taken on one side only.
+    private func oneSidedNote(_ c: ElementComparison) -> String {
+        guard c.oneSided == true, let left = c.undefinedStep else { return "" }
+        return " (one-sided, from \(left == "x − h" ? "x + h" : "x − h"): \(left) leaves the domain)"
     }
 
     /// `0 "z"`, or `1` when the input has no name of its own.

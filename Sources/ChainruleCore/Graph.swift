@@ -273,7 +273,21 @@ public final class Graph {
 
     /// Backpropagation from `output` with cotangent `seed`, at these node values: every
     /// node's gradient, accumulated over its uses (`nil` where `output` does not depend on it).
+    /// A rule that returns the wrong number of gradients or one not shaped like its input
+    /// stops the program with which (`shapeCheckedGradients` reports it instead).
     public static func gradients(nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor) -> [Tensor?] {
+        switch shapeCheckedGradients(nodes: nodes, values: values, output: output, seed: seed) {
+        case .success(let gradients): gradients
+        case .failure(let wrong): preconditionFailure("Graph.gradients: \(wrong)")
+        }
+    }
+
+    /// `gradients(nodes:values:output:seed:)` that checks each rule's gradients as it goes: one
+    /// per input, each shaped like its input; the first that is not is returned instead (the
+    /// next rule would index out of range with it).
+    public static func shapeCheckedGradients(
+        nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor
+    ) -> Result<[Tensor?], MisshapenGradient> {
         var gradients = [Tensor?](repeating: nil, count: nodes.count)
         gradients[output.index] = seed
         for i in stride(from: output.index, through: 0, by: -1) {
@@ -281,8 +295,14 @@ public final class Graph {
             if scalarBackward(nodes[i], values, gradient, into: &gradients) { continue }
             let inputs = nodes[i].inputs.map { values[$0.index] }
             let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
+            guard inputGradients.count == inputs.count else {
+                return .failure(MisshapenGradient(node: nodes[i], input: nil, shape: [], expected: []))
+            }
             for (k, input) in nodes[i].inputs.enumerated() {
                 guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
+                guard g.shape == inputs[k].shape, g.data.count == inputs[k].count else {
+                    return .failure(MisshapenGradient(node: nodes[i], input: k, shape: g.shape, expected: inputs[k].shape))
+                }
                 if let existing = gradients[input.index] {
                     gradients[input.index] = existing.zipMap(g, +)
                 } else {
@@ -290,7 +310,7 @@ public final class Graph {
                 }
             }
         }
-        return gradients
+        return .success(gradients)
     }
 
     /// Ids of the nodes of `nodes` that depend on `leaf` (itself included), in order.
@@ -303,5 +323,20 @@ public final class Graph {
             cone.append(nodes[i].id)
         }
         return cone
+    }
+}
+
+/// A backward rule that returned the wrong number of gradients, or one not shaped like its input.
+public struct MisshapenGradient: Error, CustomStringConvertible, Sendable {
+    public var node: Node
+    /// The input whose gradient is misshapen; nil when the count of gradients is wrong.
+    public var input: Int?
+    public var shape: [Int]
+    public var expected: [Int]
+
+    public var description: String {
+        let op = node.op.map { " (\($0.name))" } ?? ""
+        guard let input else { return "the backward rule of node \(node.displayName)\(op) returns the wrong number of gradients" }
+        return "the backward rule of node \(node.displayName)\(op) returns a gradient of shape \(describeShape(shape)) for input \(input), shaped \(describeShape(expected))"
     }
 }

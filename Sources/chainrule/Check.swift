@@ -75,6 +75,12 @@ struct Check: ParsableCommand {
     @Flag(help: "For a program: compare every element of every tensor, however large (the default samples tensors above \(CheckOptions.autoSampleThreshold) elements).")
     var everyElement = false
 
+    @Flag(help: "For a program: run only the node-local check (every node's own rule at the values it saw).")
+    var localOnly = false
+
+    @Flag(help: "For a program: run only the end-to-end check (d output / d leaf through the whole graph).")
+    var endToEndOnly = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -100,6 +106,10 @@ struct Check: ParsableCommand {
         if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
         if let sample, sample < 1 { try usage("--sample must be at least 1 element, got \(sample)") }
         if everyElement && sample != nil { try usage("give either --sample K or --every-element, not both") }
+        if localOnly && endToEndOnly { try usage("give either --local-only or --end-to-end-only, not both (without either, both checks run)") }
+        if (localOnly || endToEndOnly) && !program.isGiven {
+            try usage("--\(localOnly ? "local-only" : "end-to-end-only") chooses a program's check: give a FILE")
+        }
         if !op.isEmpty && !ops { try usage("--op NAME selects ops for the rule check: add --ops") }
         if ops && program.isGiven { try usage("give either --ops or a FILE, not both") }
         if ops && figure != nil { try usage("--figure draws a program's graph: give a FILE instead of --ops") }
@@ -126,7 +136,7 @@ struct Check: ParsableCommand {
     var options: CheckOptions {
         CheckOptions(
             step: eps?.step, autoStep: eps == .auto, stencil: stencil, absoluteTolerance: atol, relativeTolerance: rtol, fast: fast,
-            sample: sample, seed: seed, progress: isatty(STDERR_FILENO) != 0)
+            sample: sample, seed: seed, nodeLocal: !endToEndOnly, endToEnd: !localOnly, progress: isatty(STDERR_FILENO) != 0)
     }
 
     var renderer: TerminalReport { TerminalReport(colors: isatty(STDOUT_FILENO) != 0) }

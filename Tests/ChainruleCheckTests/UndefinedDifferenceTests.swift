@@ -46,7 +46,7 @@ private struct RightSqrt: ChainruleCore.Operation {
         #expect(check.status != .fail)
         // The Jacobian entry and the uᵀJ probe of element 0, never element 1.
         #expect(!check.inconclusive.isEmpty)
-        #expect(check.inconclusive.allSatisfy { $0.inconclusive == .undefined && $0.index == [0] })
+        #expect(check.inconclusive.allSatisfy { $0.inconclusive == .undefined && $0.index == [0] }, "\(check.inconclusive)")
     }
 
     @Test func theToleranceNeverAcceptsANonFiniteNumber() {

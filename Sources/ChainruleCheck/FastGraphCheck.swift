@@ -1,0 +1,122 @@
+import ChainruleCore
+
+/// `check --fast` on a graph in a few whole-graph passes, as PyTorch's fast gradcheck does:
+/// every leaf moves at once along a seeded random direction V (constants too, except leaves
+/// feeding an input without a gradient, such as labels), the graph is evaluated at each of the
+/// stencil's points `x + offset·h·V` (two forward passes for the central difference), and one
+/// backward pass from a seeded random cotangent r at the output gives every node's upstream
+/// gradient g_N; each rule is then run once on its g_N. Then
+///
+/// - node-local, for each op node N: `g_N · (N(in⁺) − N(in⁻)) / 2h` (its output's change at the
+///   inputs the pass gave it) against `Σ_i backward_N(g_N)_i · (in⁺_i − in⁻_i) / 2h`, the rule's
+///   number for the same input change: the projection `uᵀ J_N v` with u = g_N and v the
+///   propagated change;
+/// - end-to-end: `r · (f(x + hV) − f(x − hV)) / 2h` against `Σ_leaves ∇_leaf · V_leaf` from the
+///   same backward pass.
+///
+/// r is random, so no rule sees an all-ones cotangent. A node whose branch pattern differs
+/// between the points (its inputs crossed a kink), whose numbers disagree, or whose inputs the
+/// pass did not move (nothing upstream was perturbed) is left to the node-local check of its
+/// own; the end-to-end comparison likewise, to the per-leaf check.
+struct FastGraphCheck {
+    /// The projection of each op node that passed, by node index.
+    var passedNodes: [Int: ProjectionCheck] = [:]
+    /// Nodes whose projection ran and disagreed or crossed a kink: their elements are compared.
+    var disagreeingNodes: Set<Int> = []
+    /// The end-to-end projection over every moved leaf (nil when the output is a leaf).
+    var endToEnd: ProjectionCheck?
+    /// Leaves the output depends on (they have a gradient).
+    var reachedLeaves: Set<Int> = []
+    /// Forward evaluations of the whole graph.
+    var evaluations = 0
+
+    init(_ snapshot: GraphSnapshot, values: [Tensor], options: CheckOptions) {
+        let nodes = snapshot.nodes
+        let output = snapshot.output
+        let h = options.effectiveStep
+        let terms = options.stencil.terms
+        // Leaves that may move: those whose every consumer takes them at an input with a gradient.
+        var movable = [Bool](repeating: true, count: nodes.count)
+        for node in nodes {
+            guard let op = node.op else { continue }
+            for (k, input) in node.inputs.enumerated() where !op.isDifferentiable(input: k) { movable[input.index] = false }
+        }
+        var directions: [Int: Tensor] = [:]
+        for node in nodes where node.op == nil && movable[node.id.index] && node.id.index <= output {
+            directions[node.id.index] = Tensor.randn(values[node.id.index].shape, seed: options.seed &+ UInt64(node.id.index) &* 7919 &+ 0xFA57)
+        }
+        // The stencil's points: every node's value and branch pattern at x + offset·h·V.
+        var points: [[Tensor]] = []
+        var patterns: [[[Int]]] = []
+        for t in terms {
+            var shifted = values
+            var branches = [[Int]](repeating: [], count: nodes.count)
+            for i in 0...output {
+                let node = nodes[i]
+                guard let op = node.op else {
+                    if let v = directions[i] { shifted[i] = values[i].zipMap(v) { $0 + t.offset * h * $1 } }
+                    continue
+                }
+                let inputs = node.inputs.map { shifted[$0.index] }
+                shifted[i] = op.forward(inputs)
+                branches[i] = op.branches(inputs)
+            }
+            points.append(shifted)
+            patterns.append(branches)
+        }
+        evaluations = terms.count
+        let r = Tensor.randn(values[output].shape, seed: options.seed &+ 0x5EED)
+        let gradients = Graph.gradients(nodes: nodes, values: values, output: NodeID(output), seed: r)
+        reachedLeaves = Set(nodes.indices.filter { nodes[$0].op == nil && gradients[$0] != nil })
+        func derivative(_ value: (Int) -> Double, scale: Double) -> NumericDerivative {
+            JacobianCheck.derivative(values: value, scale: scale, stencil: options.stencil, h: h)
+        }
+        func judged(analytic: Double, numeric: NumericDerivative, atKink: Bool) -> ProjectionCheck {
+            let passed = !atKink && JacobianCheck.judge(
+                analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
+            return ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
+        }
+        for i in 0...output {
+            guard let op = nodes[i].op, let g = gradients[i] else { continue }
+            let inputs = nodes[i].inputs
+            let checked = inputs.indices.filter { op.isDifferentiable(input: $0) }
+            // The propagated change of each checked input, (in at each point − in₀): zero when nothing upstream moved.
+            let moved = checked.contains { k in points.contains { $0[inputs[k].index] != values[inputs[k].index] } }
+            guard moved else { continue }
+            let rule = op.backward(inputs.map { values[$0.index] }, output: values[i], gradient: g)
+            guard rule.count == inputs.count else { disagreeingNodes.insert(i); continue }
+            // The rule's number for the same input change, differenced by the same stencil:
+            // A_p = Σ_i backward(g)_i · (in_i at point p − in_i), exact for a leaf (the change is
+            // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.
+            var ruleValues = [Double](repeating: 0, count: points.count)
+            var conforming = true
+            for k in checked {
+                let input = values[inputs[k].index]
+                guard let a = RuleProbes.conforming(rule, k, like: input) else { conforming = false; break }
+                for p in points.indices {
+                    let shifted = points[p][inputs[k].index].data
+                    var sum = 0.0
+                    for j in a.indices where shifted[j] != input.data[j] { sum += a[j] * (shifted[j] - input.data[j]) }
+                    ruleValues[p] += sum
+                }
+            }
+            guard conforming else { disagreeingNodes.insert(i); continue }
+            let analytic = derivative({ ruleValues[$0] }, scale: 0).value
+            let changes = points.map { ProjectedChange(g.data, $0[i].data, from: values[i].data) }
+            let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
+            let atKink = patterns.contains { $0[i] != patterns[0][i] }
+            let check = judged(analytic: analytic, numeric: numeric, atKink: atKink)
+            if check.passed { passedNodes[i] = check } else { disagreeingNodes.insert(i) }
+        }
+        guard nodes[output].op != nil else { return }
+        var analytic = 0.0
+        for (leaf, v) in directions {
+            guard let g = gradients[leaf], g.shape == v.shape else { continue }
+            analytic += dot(g.data, v.data)
+        }
+        let changes = points.map { ProjectedChange(r.data, $0[output].data, from: values[output].data) }
+        let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
+        let atKink = patterns.indices.contains { p in (0...output).contains { patterns[p][$0] != patterns[0][$0] } }
+        endToEnd = judged(analytic: analytic, numeric: numeric, atKink: atKink)
+    }
+}
