@@ -83,6 +83,11 @@ public struct FigureOptions: Sendable {
     /// under each input wire in the circuit style, inside its box in the
     /// record style.
     public var writtenStep: NodeID?
+    /// The most cells a side of a tensor's heatmap shows at full resolution;
+    /// beyond it every k-th element is sampled (nearest-neighbour, never
+    /// averaged). The interactive page, which draws each tensor in several
+    /// prepared views and shows the full data in its panel, asks for fewer.
+    public var heatmapSide: Int = 64
     /// The most boxes handed to Graphviz. Measured on this kind of machine:
     /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
     public var maxBoxes: Int = 2500

@@ -187,7 +187,10 @@ extension SceneBuilder {
         let base = frozen ? Self.frozenFill(theme) : ops.isEmpty ? theme.leafFill : theme.valueFill
         add(key, layer != nil || !weightIDs.isEmpty ? .layer : ops.isEmpty ? .leaf : .value, node: out.id, shape: .box,
             content: m.column(rows), padding: 8, fill: fill(ids, base: base), stroke: stroke, strokeWidth: width)
-        if frozen, let i = index[key] { nodes[i].hatched = true }
+        if let i = index[key] {
+            nodes[i].hatched = frozen
+            nodes[i].layer = first.layer
+        }
     }
 
     /// Frozen weights are greyed: the cluster grey darkened a little towards the muted text.

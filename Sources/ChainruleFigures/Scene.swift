@@ -161,6 +161,9 @@ public struct SceneNode: Sendable {
     public var cluster: Int?
     /// Diagonal hatching over the fill: weights that do not learn (frozen).
     public var hatched = false
+    /// The graph layer a model-style stage box draws (its `node` is the
+    /// stage's output, which may be an op after the layer, as conv → relu → pool).
+    public var layer: Int?
     public var outline: OutlineStyle = .single
     /// Keep the inputs in their order along the rank (first operand on top,
     /// or leftmost top to bottom): Graphviz's `ordering=in`.

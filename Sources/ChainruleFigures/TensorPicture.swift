@@ -2,13 +2,12 @@ import ChainruleCore
 
 /// Tensors drawn so people can read them: a small tensor (up to 8×8) shows
 /// its numbers in the cells over the heatmap; larger ones are sampled, never
-/// averaged (up to 64×64 cells at full resolution, then nearest-neighbour,
+/// averaged (up to 64×64 cells at full resolution, `FigureOptions.heatmapSide`,
+/// then nearest-neighbour,
 /// square cells so a wide matrix stays wide, a binary mask stays binary);
 /// 3-D and 4-D tensors as a labelled grid of their channels or filters.
 /// A max-pool's input and output share one colour scale; each has a small colour bar.
 extension SceneBuilder {
-    /// The most cells a heatmap side shows at full resolution; beyond, every k-th is sampled.
-    static let maxHeatmapSide = 64
     /// Up to this many elements per side (and 64 in all) a plane shows its numbers.
     static let numberedSide = 8
     /// The most channels or filters a grid shows.
@@ -67,7 +66,8 @@ extension SceneBuilder {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
         let (rows, columns, list, more, firstChannels) = planes(tensor.shape)
         let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
-        let step = max(1, (max(rows, columns) + Self.maxHeatmapSide - 1) / Self.maxHeatmapSide)
+        let sideCells = max(1, options.heatmapSide)
+        let step = max(1, (max(rows, columns) + sideCells - 1) / sideCells)
         let shownRows = (rows + step - 1) / step, shownColumns = (columns + step - 1) / step
         let numbered = showsNumbers(tensor.shape)
         let style = TextStyle(color: theme.text, size: theme.smallFontSize)

@@ -41,6 +41,8 @@ struct Check: ParsableCommand {
 
     @OptionGroup var program: ProgramInput
 
+    @OptionGroup var modelInputs: ModelInputOptions
+
     @OptionGroup(title: "A loss for an ONNX model") var loss: ONNXLossOptions
 
     @Flag(help: "Check the backward rule of every op in the registry on each of its samples (full Jacobians).")
@@ -176,7 +178,7 @@ struct Check: ParsableCommand {
 
     /// The node-local and end-to-end checks of the program's graph, then the figure if asked for.
     func checkProgram() throws {
-        let compiled = try program.compile(loss: loss.value)
+        let compiled = try program.compile(loss: loss.value, modelInputs: modelInputs.input)
         let graph = compiled.graph
         if let sweep, let output {
             try drawSweep(graph: graph, node: sweep, to: output)

@@ -16,6 +16,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var program: ProgramInput
 
+    @OptionGroup var modelInputs: ModelInputOptions
+
     @Flag(help: "Print JSON: {\"output\", \"value\", \"gradients\", \"notes\"}.")
     var json = false
 
@@ -23,7 +25,7 @@ struct Eval: ParsableCommand {
     var full = false
 
     func run() throws {
-        let compiled = try program.compile()
+        let compiled = try program.compile(modelInputs: modelInputs.input)
         let evaluation: Evaluation
         do {
             evaluation = try compiled.evaluate()

@@ -38,11 +38,6 @@ struct ProgramInput: ParsableArguments {
     @Option(parsing: .unconditional, help: "Refuse an op block whose expansion would build more nodes than this.")
     var maxOpNodes = CompileOptions().maxOpNodes
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
-        "For an .onnx model: the value of its input, from a .npy file (NAME=FILE.npy for a model with several inputs; repeatable). Inputs not given are random normal, seeded, of the declared shape (dynamic axes 1).",
-        valueName: "FILE.npy|NAME=FILE.npy"))
-    var input: [String] = []
-
     /// Whether the file is an ONNX model (by its extension).
     var isONNX: Bool { file.map { $0.lowercased().hasSuffix(".onnx") } ?? false }
 
@@ -66,7 +61,6 @@ struct ProgramInput: ParsableArguments {
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
-        if !input.isEmpty && !isONNX { throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))") }
         if data != nil && isONNX { throw ValidationError("--data binds a .grad program's data(…) and labels(); give an .onnx model's inputs with --input FILE.npy") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
@@ -80,11 +74,14 @@ struct ProgramInput: ParsableArguments {
     /// the first batch of `--data` (or a seeded random batch) and the
     /// parameters of `--init-from`, saying both on standard error; or
     /// imports the ONNX model (with `loss` on its output, if given).
-    func compile(loss: ONNXLoss? = nil) throws -> Program {
+    func compile(loss: ONNXLoss? = nil, modelInputs: [String] = []) throws -> Program {
+        if !modelInputs.isEmpty && !isONNX {
+            throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))")
+        }
         if isONNX, let path = file {
             var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
             if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
-            let model = try importModel(path, options: options, loss: loss)
+            let model = try importModel(path, options: options, inputs: modelInputs, loss: loss)
             try applyInitFrom(to: model)
             return model
         }
@@ -146,9 +143,9 @@ struct ProgramInput: ParsableArguments {
 
 extension ProgramInput {
     /// Imports an ONNX model under the program budgets, its inputs from `--input`.
-    func importModel(_ path: String, options: CompileOptions, loss: ONNXLoss?) throws -> Program {
+    func importModel(_ path: String, options: CompileOptions, inputs given: [String], loss: ONNXLoss?) throws -> Program {
         var inputs: [String: Tensor] = [:]
-        for argument in input {
+        for argument in given {
             let (name, npy) = argument.hasSuffix(".npy") && argument.contains("=")
                 ? (String(argument[..<argument.firstIndex(of: "=")!]), String(argument[argument.index(after: argument.firstIndex(of: "=")!)...]))
                 : ("", argument)
@@ -201,6 +198,16 @@ struct ONNXLossOptions: ParsableArguments {
         guard loss == .crossEntropy, let parsedLabels else { return nil }
         return .crossEntropy(labels: parsedLabels)
     }
+}
+
+/// `--input` of the commands that take an ONNX model (eval, check, render):
+/// apart from `ProgramInput`, because `figure conv-arithmetic` reads a program
+/// too and has an `--input` of its own (the input size N).
+struct ModelInputOptions: ParsableArguments {
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "For an .onnx model: the value of its input, from a .npy file (NAME=FILE.npy for a model with several inputs; repeatable). Inputs not given are random normal, seeded, of the declared shape (dynamic axes 1).",
+        valueName: "FILE.npy|NAME=FILE.npy"))
+    var input: [String] = []
 }
 
 /// A program that could not be read, compiled or run: its diagnostics,

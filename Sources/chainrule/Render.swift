@@ -41,6 +41,8 @@ struct Render: ParsableCommand {
 
     @OptionGroup var program: ProgramInput
 
+    @OptionGroup var modelInputs: ModelInputOptions
+
     @Option(name: .long, help: "Draw a built-in example instead of a file: \(FigureExamples.names.joined(separator: ", ")).")
     var example: String?
 
@@ -143,7 +145,7 @@ struct Render: ParsableCommand {
     /// gradients are drawn), and its program for the interactive page.
     func graphToDraw() throws -> (Graph, NodeID, PageSource) {
         if let example, let built = FigureExamples.named(example) { return (built.0, built.1, PageSource()) }
-        let compiled = try program.compile()
+        let compiled = try program.compile(modelInputs: modelInputs.input)
         if !noGrad { try compiled.graph.backward(from: compiled.output) }
         return (compiled.graph, compiled.output, PageSource(compiled))
     }

@@ -60,6 +60,8 @@ struct SlideFitTests {
     static let notYetReadable = [
         "custom-op.grad": "record style: two chains of value and gradient panels side by side are too tall for two rows and too wide for one",
         "sigmoid-neuron.grad": "circuit style, laid out on one line (13.95 pt): the circuit layout is not wrapped",
+        "flower-filters.grad": "record style: a 3×64×96 photo and four 64×96 feature maps drawn as channel grids beside each other (6.2 pt); a figure for `figure feature-maps`, not for render",
+        "moons-mlp.grad": "model style, 810×239 pt on one row (13.3 pt): a wrap into two rows gains less than the 5% the layout asks of a wrap",
     ]
 
     @Test("The SVG measure and the scene's agree")

@@ -30,7 +30,10 @@ import Testing
     @Test(arguments: sampleNames)
     func sampleMatchesItsFixture(_ name: String) throws {
         let source = try String(contentsOf: Self.samplesFolder.appendingPathComponent("\(name).grad"), encoding: .utf8)
-        let json = try Compiler.compile(source: source, file: "samples/\(name).grad").evaluate().json()
+        // As `chainrule eval samples/NAME.grad` does: load("…") is read beside the file.
+        var options = CompileOptions()
+        options.baseDirectory = Self.samplesFolder.path
+        let json = try Compiler.compile(source: source, file: "samples/\(name).grad", options: options).evaluate().json()
         let fixture = Self.fixturesFolder.appendingPathComponent("\(name).json")
         if ProcessInfo.processInfo.environment["CHAINRULE_REGENERATE_GOLDEN"] == "1" {
             try Data(json.utf8).write(to: fixture)

@@ -47,6 +47,8 @@ public enum InteractivePage {
     /// layer expanded (each laid out by Graphviz here, none in the browser);
     /// beyond, its layers view and its ops view only.
     public static let maxExpandedViews = 12
+    /// The most cells a side of a drawn heatmap shows on the page (see `FigureOptions.heatmapSide`).
+    public static let heatmapSide = 8
     /// The most backward steps the page walks; a longer sequence is left out with a note.
     public static let maxSteps = 2000
 

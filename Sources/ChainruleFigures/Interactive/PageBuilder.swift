@@ -60,7 +60,11 @@ struct PageBuilder {
     /// A graph drawn in the model style with layers gets its layers view, a
     /// view per layer with that one expanded, and the ops view (each when it
     /// fits the box limit); any other graph one view in its style.
-    func plannedViews(_ fitted: FigureOptions) -> [ViewPlan] {
+    func plannedViews(_ given: FigureOptions) -> [ViewPlan] {
+        // Each tensor is drawn in several views here and in full in its panel:
+        // the drawings sample it more coarsely (LeNet's page stays under 2 MB).
+        var fitted = given
+        fitted.heatmapSide = min(given.heatmapSide, InteractivePage.heatmapSide)
         guard fitted.style == .model, !graph.layers.isEmpty else { return [ViewPlan(key: "figure", title: fitted.style.rawValue, options: fitted, expanded: [])] }
         var layers = fitted
         layers.view = .layers

@@ -20,7 +20,11 @@ struct PageHits {
             let node = placed.node
             guard node.shape != .wireLabel, let id = node.node else { return nil }
             let f = placed.frame
-            return PageBox(key: node.key, node: id.index, layer: node.kind == .layer ? graph[id].layer : nil, kind: node.kind.rawValue,
+            // A stage box of ops outside any layer (relu → pool after a
+            // linear written by hand) is drawn like a layer's but expands to nothing.
+            let layer = node.kind == .layer ? node.layer ?? graph[id].layer : nil
+            let kind = node.kind == .layer && layer == nil ? SceneNodeKind.value.rawValue : node.kind.rawValue
+            return PageBox(key: node.key, node: id.index, layer: layer, kind: kind,
                            x: r(f.x), y: r(f.y), width: r(f.width), height: r(f.height), round: node.shape == .circle)
         }
     }
@@ -38,7 +42,7 @@ struct PageHits {
     /// The graph nodes a box draws: a layer box all of its layer's, any other its own.
     func members(_ key: String) -> [NodeID] {
         guard let i = position[key], let id = laidOut.nodes[i].node.node else { return [] }
-        if laidOut.nodes[i].node.kind == .layer, let layer = graph[id].layer { return graph.nodes(inLayer: layer) }
+        if laidOut.nodes[i].node.kind == .layer, let layer = laidOut.nodes[i].node.layer ?? graph[id].layer { return graph.nodes(inLayer: layer) }
         return [id]
     }
 
