@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CHAINRULE=${CHAINRULE:-.build/release/chainrule}
 ROUNDS=${ROUNDS:-7}
+# ROUNDS: interleaved rounds of each comparison (medians are printed).
 
 if [ -n "${CHAINRULE_BENCH_PYTHON:-}" ]; then
     PY=$CHAINRULE_BENCH_PYTHON
@@ -34,6 +35,5 @@ echo "# make bench-vs on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), 
 echo "# torch $("$PY" -c 'import torch; print(torch.__version__)'), micrograd 0.1.0, torchviz $("$PY" -c 'import importlib.metadata as m; print(m.version("torchviz"))'), $(dot -V 2>&1)"
 "$PY" scripts/bench-vs/micrograd_step.py "$CHAINRULE" --rounds "$ROUNDS"
 "$PY" scripts/bench-vs/figures.py "$CHAINRULE" --rounds "$ROUNDS"
-if [ -f scripts/bench-vs/check.py ]; then
-    "$PY" scripts/bench-vs/check.py "$CHAINRULE"
-fi
+# Full checks against torch.autograd.gradcheck; CHECK_SIZES picks the parameter counts (100k takes minutes).
+"$PY" scripts/bench-vs/check.py --chainrule "$CHAINRULE" --rounds "$ROUNDS" --sizes "${CHECK_SIZES:-10k,30k,100k}"

@@ -90,8 +90,8 @@ figure maxpool-routing.png "Max-pool routes each gradient to the cell that won" 
 figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their ranges" --example mlp --style circuit
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
 figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
-figure lenet.png "LeNet-5, one box per layer (the model style reads top to bottom)" samples/lenet.grad
-figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors by their first channels" samples/lenet.grad --view ops
+figure lenet.png "LeNet-5 for a 16:9 slide: one stage per layer (conv → relu → pool in one box), wrapped into rows in snake order" samples/lenet.grad
+figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors as labelled channel grids (too big for a slide at 14 pt: the tool warns)" samples/lenet.grad --view ops
 figure onnx-small-cnn.png "A PyTorch model from torch.onnx.export (docs/onnx.md): layers and weights named as in its state_dict" Tests/ChainruleONNXTests/Fixtures/small-cnn.onnx
 figure convnet-ops.png "A small conv net op by op" --example convnet --style model --view ops
 figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
