@@ -76,7 +76,7 @@ struct ProgramInput: ParsableArguments {
     /// imports the ONNX model (with `loss` on its output, if given).
     func compile(loss: ONNXLoss? = nil, modelInputs: [String] = []) throws -> Program {
         if !modelInputs.isEmpty && !isONNX {
-            throw ValidationError("--input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))")
+            throw ProgramError(description: "error: --input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))")
         }
         if isONNX, let path = file {
             var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
@@ -85,7 +85,7 @@ struct ProgramInput: ParsableArguments {
             try applyInitFrom(to: model)
             return model
         }
-        if loss != nil { throw ValidationError("--loss applies to an .onnx model; a .grad program writes its loss itself") }
+        if loss != nil { throw ProgramError(description: "error: --loss applies to an .onnx model; a .grad program writes its loss itself") }
         let first = try data.map { text in try DataLoading.dataset(text, seed: 0).firstBatch(batch) }
         let compiled = try compile(batch: first)
         if let note = compiled.dataInputs.bindingNote { StandardStreams.error("note: \(note)\n") }
