@@ -41,13 +41,12 @@ public struct Layer: Sendable, Equatable, Codable {
     public var name: String
     /// The layer kind, e.g. `"Conv2D"`.
     public var kind: String
-    /// Attributes worth printing, e.g. `["filters": "10", "kernel": "5"]`.
-    public var details: [String: String]
 
-    public init(name: String, kind: String, details: [String: String] = [:]) {
+    /// What a layer's box says (kernel, stride, pad, parameters) is read from
+    /// its ops' typed `layerAttributes` and the graph's shapes, not kept here.
+    public init(name: String, kind: String) {
         self.name = name
         self.kind = kind
-        self.details = details
     }
 }
 

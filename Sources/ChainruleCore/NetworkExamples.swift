@@ -29,7 +29,7 @@ extension Examples {
     /// Returns the layer's output and its weight matrix.
     static func denseLayer(_ x: Var, name: String, inputs: Int, outputs: Int, seed: UInt64) -> (output: Var, W: Var) {
         let g = x.graph
-        return g.withLayer(Layer(name: name, kind: "Linear", details: ["in": "\(inputs)", "out": "\(outputs)"])) {
+        return g.withLayer(Layer(name: name, kind: "Linear")) {
             let W = g.param("\(name).W", Tensor.randn([outputs, inputs], seed: seed, scale: (2 / Double(inputs)).squareRoot()))
             let b = g.param("\(name).b", Tensor.zeros([outputs]))
             return (linear(x, W, b).named(name), W)
@@ -66,7 +66,7 @@ extension Examples {
     public static func smallCNN(seed: UInt64 = 1) -> (graph: Graph, output: Var) {
         let g = Graph()
         let x = g.input("x", Tensor.randn([1, 3, 32, 32], seed: seed))
-        let features = g.withLayer(Layer(name: "conv", kind: "Conv2D", details: ["filters": "6"])) {
+        let features = g.withLayer(Layer(name: "conv", kind: "Conv2D")) {
             let W = g.param("conv.W", Tensor.randn([6, 3, 5, 5], seed: seed &+ 1, scale: (2.0 / 75).squareRoot()))
             let b = g.param("conv.b", Tensor.zeros([6]))
             return conv2d(x, W, b).named("conv")

@@ -25,11 +25,11 @@ public enum FigureExamples {
     public static func tensorMLP() -> (graph: Graph, output: Var) {
         let g = Graph()
         let x = g.input("x", Tensor.randn([4, 3], seed: 1))
-        let hidden = g.withLayer(Layer(name: "h", kind: "Linear", details: ["out": "5"])) {
+        let hidden = g.withLayer(Layer(name: "h", kind: "Linear")) {
             linear(x, g.param("h.W", Tensor.randn([5, 3], seed: 2, scale: 0.6)), g.param("h.b", Tensor.zeros([5]))).named("h")
         }
         let a = relu(hidden).named("a")
-        let scores = g.withLayer(Layer(name: "s", kind: "Linear", details: ["out": "2"])) {
+        let scores = g.withLayer(Layer(name: "s", kind: "Linear")) {
             linear(a, g.param("s.W", Tensor.randn([2, 5], seed: 3, scale: 0.6)), g.param("s.b", Tensor.zeros([2]))).named("s")
         }
         let loss = crossEntropy(scores, labels: [0, 1, 1, 0]).named("loss")
@@ -41,11 +41,11 @@ public enum FigureExamples {
     public static func convNet() -> (graph: Graph, output: Var) {
         let g = Graph()
         let x = g.input("x", Tensor.randn([1, 1, 8, 8], seed: 4))
-        let c1 = g.withLayer(Layer(name: "c1", kind: "Conv2D", details: ["filters": "4"])) {
+        let c1 = g.withLayer(Layer(name: "c1", kind: "Conv2D")) {
             conv2d(x, g.param("c1.W", Tensor.randn([4, 1, 3, 3], seed: 5, scale: 0.5)), g.param("c1.b", Tensor.zeros([4])), pad: 1).named("c1")
         }
         let p = maxpool2d(relu(c1).named("a1"), kernel: 2).named("p1")
-        let c2 = g.withLayer(Layer(name: "c2", kind: "Conv2D", details: ["filters": "2"])) {
+        let c2 = g.withLayer(Layer(name: "c2", kind: "Conv2D")) {
             conv2d(p, g.param("c2.W", Tensor.randn([2, 4, 3, 3], seed: 6, scale: 0.3)), g.param("c2.b", Tensor.zeros([2])), pad: 1).named("c2")
         }
         let loss = mse(c2, g.constant(Tensor.zeros([1, 2, 4, 4]), name: "target")).named("loss")

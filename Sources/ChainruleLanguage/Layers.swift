@@ -59,7 +59,6 @@ extension ProgramCompiler {
 
         let weightShape: [Int], biasShape: [Int]
         var attributes: [String: AttributeValue] = [:]
-        var details: [String: String] = [:]
         switch kind {
         case .Linear:
             guard let features = inputShape.last else {
@@ -68,7 +67,6 @@ extension ProgramCompiler {
             let out = try integer("out", default: nil, minimum: 1)
             weightShape = [out, features]
             biasShape = [out]
-            details = ["in": "\(features)", "out": "\(out)"]
         case .Conv2D:
             guard inputShape.count == 4 else {
                 throw failure("Conv2D takes an NCHW input (batch, channels, height, width), got shape \(describeShape(inputShape))", at: token)
@@ -80,21 +78,18 @@ extension ProgramCompiler {
             weightShape = [filters, inputShape[1], kernel, kernel]
             biasShape = [filters]
             attributes = ["stride": .int(stride), "pad": .int(pad)]
-            details = ["filters": "\(filters)"]
         }
         try checkSize(weightShape, what: "the weight of \(kind.rawValue)", at: token)
         // Each output sums over one row of W: in features, or C·kernel².
         let fanIn = Tensor.elementCount(Array(weightShape.dropFirst()))
         try checkSize(biasShape, what: "the bias of \(kind.rawValue)", at: token)
-        let (parameterCount, overflow) = Tensor.elementCount(weightShape).addingReportingOverflow(useBias ? Tensor.elementCount(biasShape) : 0)
+        let (_, overflow) = Tensor.elementCount(weightShape).addingReportingOverflow(useBias ? Tensor.elementCount(biasShape) : 0)
         guard !overflow else { throw failure("\(kind.rawValue) would have more parameters than can be counted", at: token) }
-        details["params"] = "\(parameterCount)"
-        details["init"] = "He"
 
         let tensorNames = spec.parameters.filter(\.isTensorInput).map(\.name).prefix(useBias ? 3 : 2)
         let operation = try buildOperation(spec, attributes, tensorInputs: Array(tensorNames), at: token)
 
-        let layer = Layer(name: layerName, kind: kind.rawValue, details: details)
+        let layer = Layer(name: layerName, kind: kind.rawValue)
         let result: Result<NodeID, CompileFailure> = graph.withLayer(layer) {
             let weightName = "\(layerName).W", biasName = "\(layerName).b"
             let weightSeed = seed ?? defaultSeed(for: weightName)

@@ -265,7 +265,7 @@ struct ImportSession {
             var end = index + 1
             while end < protoNodes.count, ONNXNaming.scope(of: protoNodes[end]) == scope { end += 1 }
             let run = Array(protoNodes[index..<end])
-            let layer = Layer(name: scope.name, kind: scope.kind ?? layerKind(run), details: layerDetails(run))
+            let layer = Layer(name: scope.name, kind: scope.kind ?? layerKind(run))
             var failure: ONNXError?
             var session = self
             graph.withLayer(layer) {
@@ -283,23 +283,6 @@ struct ImportSession {
     /// first op that is not a constant (`Conv`, `Gemm`, `BatchNormalization`).
     func layerKind(_ run: [Onnx_NodeProto]) -> String {
         (run.first { $0.opType != ONNXOp.constant.rawValue } ?? run[0]).opType
-    }
-
-    /// What the model view prints under a layer's name: a conv's filters,
-    /// kernel, stride and padding; a dense layer's sizes.
-    func layerDetails(_ run: [Onnx_NodeProto]) -> [String: String] {
-        guard let node = run.first(where: { $0.opType == ONNXOp.conv.rawValue || $0.opType == ONNXOp.gemm.rawValue }),
-              node.input.count > 1, let weight = initializers[node.input[1]] else { return [:] }
-        let attributes = Dictionary(node.attribute.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        if node.opType == ONNXOp.gemm.rawValue, weight.dims.count == 2 {
-            let transposed = attributes["transB"]?.i == 1
-            return ["in": "\(weight.dims[transposed ? 1 : 0])", "out": "\(weight.dims[transposed ? 0 : 1])"]
-        }
-        var details = ["filters": "\(weight.dims.first ?? 0)"]
-        if let kernel = attributes["kernel_shape"]?.ints.first ?? weight.dims.last { details["kernel"] = "\(kernel)" }
-        if let stride = attributes["strides"]?.ints.first, stride != 1 { details["stride"] = "\(stride)" }
-        if let pad = attributes["pads"]?.ints.first, pad != 0 { details["pad"] = "\(pad)" }
-        return details
     }
 
     mutating func apply(_ op: any ChainruleCore.Operation, _ inputs: [NodeID], name: String?) throws(ONNXError) -> NodeID {

@@ -351,6 +351,42 @@ struct HostileInputTests {
         return numbers[0] > numbers[1] ? nil : "refused \(numbers[0]) boxes as over a limit of \(numbers[1])"
     }
 
+    /// The inputs issues 11–13 added: models, data sets, checkpoints, pages.
+    static let newInputs: [HostileCase] = [
+        HostileCase(description: "a file named .onnx that holds a program's text",
+                    arguments: ["eval", "m.onnx"], inputs: ["m.onnx": .text(circuit)],
+                    expect: .refuses("m.onnx")),
+        HostileCase(description: "an ONNX model cut after its first bytes",
+                    arguments: ["render", "m.onnx", "-o", "m.svg"],
+                    inputs: ["m.onnx": .file(try! Data(contentsOf: CLIRun.repository.appendingPathComponent("Tests/ChainruleONNXTests/Fixtures/mlp.onnx")).prefix(40))],
+                    expect: .refuses("m.onnx")),
+        HostileCase(description: "an empty .onnx file",
+                    arguments: ["check", "m.onnx"], inputs: ["m.onnx": .text("")],
+                    expect: .refuses("m.onnx")),
+        HostileCase(description: "--input on a .grad program",
+                    arguments: ["eval", program, "--input", "x.npy"], inputs: [program: .text(circuit)],
+                    expect: .refuses("--input gives an .onnx model's inputs")),
+        HostileCase(description: "--loss on a .grad program",
+                    arguments: ["check", program, "--loss", "cross_entropy", "--labels", "0"], inputs: [program: .text(circuit)],
+                    expect: .refuses("--loss applies to an .onnx model")),
+        HostileCase(description: "--data on a program without data()",
+                    arguments: ["eval", program, "--data", "moons"], inputs: [program: .text(circuit)],
+                    expect: .refuses("declares no data(…) input")),
+        HostileCase(description: "a data set that does not exist",
+                    arguments: ["train", program, "--data", "no-such-set"], inputs: [program: .text("x = data(2)\ny = labels()\ns = Linear(x, 2)\nloss = cross_entropy(s, y)\n")],
+                    expect: .refuses("no-such-set")),
+        HostileCase(description: "--init-from a file that is not safetensors",
+                    arguments: ["eval", program, "--init-from", "ckpt.safetensors"],
+                    inputs: [program: .text(circuit), "ckpt.safetensors": .file(Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) + Data("{".utf8))],
+                    expect: .refuses("ckpt.safetensors")),
+        HostileCase(description: "the interactive page of a tensor holding NaN and an empty reduction",
+                    arguments: ["render", "-e", "x = [1, 2, 3]; y = sum(log(x - 2))", "-o", "p.html"],
+                    expect: .succeeds(writes: ["p.html"])),
+    ]
+
+    @Test("models, data sets, checkpoints and pages exit 0 or 2 with what is wrong", arguments: newInputs)
+    func newInput(_ hostile: HostileCase) throws { try check(hostile) }
+
     @Test("the crashes of issue 8 exit 0, 1 or 2", arguments: crashes)
     func crash(_ hostile: HostileCase) throws { try check(hostile) }
 
