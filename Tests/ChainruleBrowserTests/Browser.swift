@@ -209,6 +209,43 @@ final class Browser {
         }
     }
 
+    /// A turn of the mouse wheel at (x, y): negative `deltaY` scrolls up (zooms in on the page).
+    func wheel(at x: Double, _ y: Double, deltaY: Double) throws {
+        try moveMouse(to: x, y)
+        try call("Input.dispatchMouseEvent", ["type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": deltaY])
+    }
+
+    /// Presses the left button at `from`, moves in `steps` to `to`, and releases it there.
+    func drag(from: (Double, Double), to: (Double, Double), steps: Int = 8) throws {
+        try moveMouse(to: from.0, from.1)
+        try call("Input.dispatchMouseEvent", ["type": "mousePressed", "x": from.0, "y": from.1, "button": "left", "buttons": 1, "clickCount": 1])
+        for k in 1...steps {
+            let t = Double(k) / Double(steps)
+            try call("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": from.0 + (to.0 - from.0) * t, "y": from.1 + (to.1 - from.1) * t,
+                                                  "button": "left", "buttons": 1])
+        }
+        try call("Input.dispatchMouseEvent", ["type": "mouseReleased", "x": to.0, "y": to.1, "button": "left", "buttons": 0, "clickCount": 1])
+    }
+
+    /// Types `text` into the element that has the focus, as a keyboard's input would.
+    func type(_ text: String) throws {
+        try call("Input.insertText", ["text": text])
+    }
+
+    /// Renders the page as the print dialog would (print media) and returns the PDF.
+    func printToPDF() throws -> Data {
+        let result = try call("Page.printToPDF", ["printBackground": true])
+        guard let text = result["data"] as? String, let data = Data(base64Encoded: text) else { throw BrowserError(description: "no PDF") }
+        return data
+    }
+
+    /// Makes CSS see `media` ("print", "screen") from now on.
+    func emulateMedia(_ media: String) throws {
+        try call("Emulation.setEmulatedMedia", ["media": media])
+    }
+
+    func click(_ point: (Double, Double)) throws { try click(point.0, point.1) }
+
     /// Presses and releases a key (`ArrowRight`, `Escape`, …).
     func press(_ key: String, code: Int) throws {
         for type in ["rawKeyDown", "keyUp"] {

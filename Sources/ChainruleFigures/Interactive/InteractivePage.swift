@@ -44,13 +44,29 @@ public struct TrainingSnapshot: Sendable {
 /// stepping through the backward pass, the check overlay, search, zoom.
 public enum InteractivePage {
     /// A graph with up to this many layers gets one view per layer with that
-    /// layer expanded (each laid out by Graphviz here, none in the browser);
-    /// beyond, its layers view and its ops view only.
+    /// layer expanded, and views with several expanded (each laid out by
+    /// Graphviz here, none in the browser); beyond, its layers view and its ops view only.
     public static let maxExpandedViews = 12
+    /// The most views with two or more (not all) layers expanded, and the
+    /// most bytes their drawings may add together (estimated before laying them out).
+    public static let maxCombinedViews = 30
+    public static let combinedViewBytes = 500_000
     /// The most cells a side of a drawn heatmap shows on the page (see `FigureOptions.heatmapSide`).
     public static let heatmapSide = 8
     /// The most backward steps the page walks; a longer sequence is left out with a note.
     public static let maxSteps = 2000
+
+    /// The most training snapshots a page is meant to hold (`train --html` spaces them out beyond).
+    public static let maxSnapshots = 50
+    /// The most bytes the snapshots are meant to add to a page together: 1.5 MB.
+    public static let snapshotBudget = 1_500_000
+
+    /// The bytes `snapshot` adds to a page: the length of its JSON.
+    public static func pageBytes(of snapshot: TrainingSnapshot) -> Int {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = NonFiniteJSON.encoding
+        return (try? encoder.encode(PageSnapshot(snapshot)).count) ?? 0
+    }
 
     /// The page as one HTML document, and notes for the user (a view left out).
     /// The graph holds its forward pass and, for gradients, its backward.

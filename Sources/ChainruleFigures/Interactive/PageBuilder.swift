@@ -24,7 +24,11 @@ struct PageBuilder {
     mutating func build(snapshots: [TrainingSnapshot]) throws(FigureError) -> PageData {
         let fitted = try GraphFigure.fittedOptions(graph: graph, options: options)
         notes += fitted.notes
-        let views = try plannedViews(fitted.options).map { (plan) throws(FigureError) in try view(plan) }
+        let plans = plannedViews(fitted.options)
+        var views = try plans.map { (plan) throws(FigureError) in try view(plan) }
+        let combined = try combinedPlans(plans, views: views.map(\.view)).map { (plan) throws(FigureError) in try view(plan) }
+        // After the single layers, before the ops view.
+        views.insert(contentsOf: combined, at: views.lastIndex { $0.view.key.hasPrefix("layer-") }.map { $0 + 1 } ?? views.count)
         let scene = SceneBuilder(graph: graph, output: output, options: fitted.options)
         let steps = steps(scene)
         let theme = Theme(palette: options.palette)
@@ -41,7 +45,7 @@ struct PageBuilder {
             output: output.index,
             nodes: graph.nodes.map { pageNode($0, scene: scene) },
             layers: graph.layers.enumerated().map { PageLayer(name: $0.element.name, kind: $0.element.kind, nodes: graph.nodes(inLayer: $0.offset).map(\.index)) },
-            views: views.map(\.view), steps: steps, stepPages: pages, snapshots: snapshots.map(pageSnapshot),
+            views: views.map(\.view), steps: steps, stepPages: pages, snapshots: snapshots.map(PageSnapshot.init),
             palette: options.palette.rawValue, alternate: alternate,
             colors: colors,
             diverging: (0...40).map { hex(theme.diverging(Double($0) / 20 - 1)) },
@@ -85,6 +89,41 @@ struct PageBuilder {
         // The view asked for comes first.
         if fitted.view == .ops, opsFit { plans.insert(plans.removeLast(), at: 0) }
         return plans
+    }
+
+    /// Views with two or more layers expanded (and not all), so that layers
+    /// open one at a time and stay open: every such set of layers, the
+    /// smaller sets first, while their drawings, estimated from the
+    /// single-layer views, stay within `InteractivePage.combinedViewBytes`
+    /// and their number within `InteractivePage.maxCombinedViews`. A set left
+    /// out is shown by the smallest view that expands it (the ops view at worst).
+    func combinedPlans(_ plans: [ViewPlan], views: [PageView]) -> [ViewPlan] {
+        guard let layersView = views.first(where: { $0.key == "layers" }) else { return [] }
+        var single: [Int: Int] = [:]
+        for view in views where view.key.hasPrefix("layer-") && view.expanded.count == 1 { single[view.expanded[0]] = view.svg.utf8.count - layersView.svg.utf8.count }
+        let layers = single.keys.sorted()
+        guard layers.count >= 3, let template = plans.first(where: { $0.key == "layers" })?.options else { return [] }
+        var chosen: [ViewPlan] = [], bytes = 0
+        for size in 2..<layers.count {
+            for set in Self.subsets(of: layers, size: size) {
+                let cost = layersView.svg.utf8.count + set.reduce(0) { $0 + single[$1]! }
+                guard chosen.count < InteractivePage.maxCombinedViews, bytes + cost <= InteractivePage.combinedViewBytes else { return chosen }
+                var options = template
+                options.expandedLayers = Set(set)
+                chosen.append(ViewPlan(key: "layers-" + set.map(String.init).joined(separator: "-"),
+                                       title: set.map { graph.layers[$0].name }.joined(separator: ", ") + " expanded", options: options, expanded: set))
+                bytes += cost
+            }
+        }
+        return chosen
+    }
+
+    /// The sets of `size` elements of `items`, in lexicographic order.
+    static func subsets(of items: [Int], size: Int) -> [[Int]] {
+        guard size > 0 else { return [[]] }
+        guard items.count >= size else { return [] }
+        let first = items[0], rest = Array(items.dropFirst())
+        return subsets(of: rest, size: size - 1).map { [first] + $0 } + subsets(of: rest, size: size)
     }
 
     /// One view laid out and drawn, and the colours the other palette draws differently.
@@ -239,11 +278,13 @@ struct PageBuilder {
                             svg: "", boxes: hits.boxes(), wires: hits.wires(), clusters: hits.frames())
         return PageStepPages(base: "figure", view: view, svgs: svgs)
     }
+}
 
-    func pageSnapshot(_ snapshot: TrainingSnapshot) -> PageSnapshot {
-        PageSnapshot(
-            epoch: snapshot.epoch, loss: snapshot.loss,
-            values: Dictionary(uniqueKeysWithValues: snapshot.values.map { (String($0.key.index), PageTensor($0.value)) }),
-            gradients: Dictionary(uniqueKeysWithValues: snapshot.gradients.map { (String($0.key.index), PageTensor($0.value)) }))
+extension PageSnapshot {
+    init(_ snapshot: TrainingSnapshot) {
+        epoch = snapshot.epoch
+        loss = snapshot.loss
+        values = Dictionary(uniqueKeysWithValues: snapshot.values.map { (String($0.key.index), PageTensor($0.value)) })
+        gradients = Dictionary(uniqueKeysWithValues: snapshot.gradients.map { (String($0.key.index), PageTensor($0.value)) })
     }
 }

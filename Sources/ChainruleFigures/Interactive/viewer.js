@@ -160,14 +160,36 @@
     return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
   }
 
-  /** Expands `layer` (one at a time: its own view), or collapses `layer` back into the layers view
-      with `collapse`. The layer stays where it was on the screen. */
+  /** The view that expands exactly the layers `wanted`; else, expanding, the one with the fewest
+      layers expanded that has them all, or, collapsing, the one with the most that has no other. */
+  function viewFor(wanted, collapsing) {
+    const same = data.views.findIndex((v) => v.expanded.length === wanted.length && wanted.every((l) => v.expanded.includes(l)));
+    if (same >= 0) return same;
+    let best = -1;
+    data.views.forEach((v, k) => {
+      const fits = collapsing ? v.expanded.every((l) => wanted.includes(l)) : wanted.every((l) => v.expanded.includes(l));
+      if (!fits) return;
+      if (best < 0 || (collapsing ? v.expanded.length > data.views[best].expanded.length : v.expanded.length < data.views[best].expanded.length)) best = k;
+    });
+    return best;
+  }
+  /** Says which layers are open when the page holds no view of just the ones asked for. */
+  function viewNote(wanted) {
+    const open = currentView().expanded, extra = open.filter((l) => !wanted.includes(l)), missing = wanted.filter((l) => !open.includes(l));
+    const names = (ls) => ls.map((l) => data.layers[l].name).join(", ");
+    $("view-note").textContent = extra.length ? `no view with only ${names(wanted)} expanded was laid out: ${names(extra)} open too` :
+      missing.length ? `no view with ${names(wanted)} expanded was laid out: ${names(missing)} closed too` : "";
+  }
+  /** Expands `layer`, the layers already open staying open, or collapses it with `collapse`
+      (the others staying as they are). The layer stays where it was on the screen. */
   function expand(layer, collapse) {
-    let index = data.views.findIndex((v) => (collapse ? v.expanded.length === 0 : v.expanded.length === 1 && v.expanded[0] === layer));
-    if (index < 0 && !collapse) index = data.views.findIndex((v) => v.expanded.length === data.layers.length);
+    const open = currentView().expanded;
+    const wanted = collapse ? open.filter((l) => l !== layer) : open.concat(open.includes(layer) ? [] : [layer]);
+    const index = viewFor(wanted, collapse);
     if (index < 0) return;
     const before = layerCentre(layer);
     showView(index, true);
+    viewNote(wanted);
     const after = layerCentre(layer);
     if (before && after) {
       state.x += (before.x - after.x) * state.scale;
@@ -460,7 +482,7 @@
     panelBody.appendChild(toggle);
     toggle.querySelector("input").addEventListener("change", () => openPanel(id));
     panelBody.insertAdjacentHTML("beforeend", numbers(v, g) + checkDetails(n));
-    if (n.layer !== undefined && n.layer !== null && currentView().expanded.includes(n.layer) && currentView().expanded.length === 1) {
+    if (n.layer !== undefined && n.layer !== null && currentView().expanded.includes(n.layer)) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = `Collapse ${data.layers[n.layer].name}`;
@@ -613,7 +635,7 @@
 
   data.views.forEach((v, i) => { const o = document.createElement("option"); o.value = String(i); o.textContent = v.title; $("view").appendChild(o); });
   $("view-picker").hidden = data.views.length < 2;
-  $("view").addEventListener("change", (e) => showView(Number(e.target.value), true));
+  $("view").addEventListener("change", (e) => { showView(Number(e.target.value), true); $("view-note").textContent = ""; });
   $("fit").addEventListener("click", fit);
   $("zoom-in").addEventListener("click", () => zoom(1.25));
   $("zoom-out").addEventListener("click", () => zoom(0.8));
