@@ -11,6 +11,8 @@ public struct ONNXModel {
     public let outputName: String
     /// The model's inputs, as the file names them, and their leaves.
     public let inputs: [(name: String, node: NodeID)]
+    /// The labels leaf of the loss asked for (a constant), nil without one.
+    public let labels: NodeID?
     /// What the person should know: random inputs, a dynamic axis set to 1,
     /// a non-scalar output differentiated as its sum.
     public let notes: [String]
@@ -33,13 +35,25 @@ public struct ONNXImportOptions: Sendable {
     /// The seed of the random inputs (input k uses seed + k).
     public var seed: UInt64
     public var loss: ONNXLoss?
+    /// Where the input values come from, for the messages about them.
+    public var inputOrigin: ONNXInputOrigin
 
-    public init(limits: ONNXLimits, inputs: [String: Tensor] = [:], seed: UInt64 = 0, loss: ONNXLoss? = nil) {
+    public init(limits: ONNXLimits, inputs: [String: Tensor] = [:], seed: UInt64 = 0, loss: ONNXLoss? = nil,
+                inputOrigin: ONNXInputOrigin = .files) {
         self.limits = limits
         self.inputs = inputs
         self.seed = seed
         self.loss = loss
+        self.inputOrigin = inputOrigin
     }
+}
+
+/// Where an ONNX model's input values come from: `.npy` files given by the
+/// person (`eval`, `check`, `render`), or the batches of a data set (`train`).
+public enum ONNXInputOrigin: Sendable, Equatable {
+    case files
+    /// The first batch of the named data set; later batches take its place.
+    case dataset(String)
 }
 
 /// Reads `.onnx` files (standard opsets 13 to 21) into Chainrule graphs.
@@ -141,8 +155,9 @@ struct ImportSession {
             notes.append("the model has \(proto.output.count) outputs; Chainrule differentiates the first, \(first.name)")
         }
         var outputName = first.name
+        var labels: NodeID?
         if let loss = options.loss {
-            output = try addLoss(loss, to: output)
+            (output, labels) = try addLoss(loss, to: output)
             outputName = graph[output].displayName
         }
         if !graph[output].role.isLeaf { graph.setRole(.output, of: output) }
@@ -156,7 +171,7 @@ struct ImportSession {
         } catch {
             throw ONNXError("the forward pass failed: \(error)")
         }
-        return ONNXModel(graph: graph, output: output, outputName: outputName, inputs: inputs, notes: notes, opset: opset)
+        return ONNXModel(graph: graph, output: output, outputName: outputName, inputs: inputs, labels: labels, notes: notes, opset: opset)
     }
 
     // MARK: Inputs and budget
@@ -168,7 +183,11 @@ struct ImportSession {
         var given = options.inputs
         if let only = given.removeValue(forKey: "") {
             guard declared.count == 1 else {
-                throw ONNXError("the model has \(declared.count) inputs (\(declared.map(\.name).joined(separator: ", "))): give each as --input NAME=FILE.npy")
+                let names = declared.map(\.name).joined(separator: ", ")
+                switch options.inputOrigin {
+                case .files: throw ONNXError("the model has \(declared.count) inputs (\(names)): give each as --input NAME=FILE.npy")
+                case .dataset(let set): throw ONNXError("the model has \(declared.count) inputs (\(names)); training binds the examples of \(set) to a model's only input")
+                }
             }
             given[declared[0].name] = only
         }
@@ -192,7 +211,12 @@ struct ImportSession {
             let id: NodeID
             if let value = given[input.name] {
                 for (axis, size) in declaredShape.enumerated() where value.rank != dims.count || (size != nil && size != value.shape[axis]) {
-                    throw ONNXError("--input \(input.name): the model declares shape \(describeDeclared(dims)), the file holds \(describeShape(value.shape))")
+                    switch options.inputOrigin {
+                    case .files:
+                        throw ONNXError("--input \(input.name): the model declares shape \(describeDeclared(dims)), the file holds \(describeShape(value.shape))")
+                    case .dataset(let set):
+                        throw ONNXError("input '\(input.name)' declares shape \(describeDeclared(dims)), but a batch of \(set) has shape \(describeShape(value.shape)) (examples of \(describeShape(Array(value.shape.dropFirst())))); train it on data of its shape")
+                    }
                 }
                 id = graph.leaf(input.name, value, role: .input)
             } else {
@@ -236,18 +260,27 @@ struct ImportSession {
         }
     }
 
-    mutating func addLoss(_ loss: ONNXLoss, to output: NodeID) throws(ONNXError) -> NodeID {
+    /// The loss node and its labels leaf.
+    mutating func addLoss(_ loss: ONNXLoss, to output: NodeID) throws(ONNXError) -> (loss: NodeID, labels: NodeID) {
         switch loss {
         case .crossEntropy(let labels):
             let shape = graph[output].shape
             guard shape.count == 2, shape[0] == labels.count else {
-                throw ONNXError("--loss cross_entropy takes the output as logits N×C with one label per row: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
+                switch options.inputOrigin {
+                case .files:
+                    throw ONNXError("--loss cross_entropy takes the output as logits N×C with one label per row: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
+                case .dataset(let set):
+                    throw ONNXError("cross_entropy takes the output as logits N×C, one row per example: for a batch of \(labels.count) examples of \(set) the output is \(describeShape(shape))")
+                }
             }
             if let bad = labels.first(where: { $0 < 0 || $0 >= shape[1] }) {
-                throw ONNXError("--labels: class \(bad) is out of range for \(shape[1]) classes (0…\(shape[1] - 1))")
+                switch options.inputOrigin {
+                case .files: throw ONNXError("--labels: class \(bad) is out of range for \(shape[1]) classes (0…\(shape[1] - 1))")
+                case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(shape[1]) classes (0…\(shape[1] - 1))")
+                }
             }
             let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
-            return try apply(CrossEntropy(), [output, labelsLeaf], name: "loss")
+            return (try apply(CrossEntropy(), [output, labelsLeaf], name: "loss"), labelsLeaf)
         }
     }
 

@@ -138,8 +138,11 @@ public enum TrainingCheckpoint {
         guard differences.isEmpty else {
             throw TrainingError("cannot initialise from \(path):\n" + differences.map { "  " + $0 }.joined(separator: "\n"))
         }
+        guard !loaded.isEmpty || parameters.isEmpty else {
+            throw TrainingError("cannot initialise from \(path): none of its tensors is named as a parameter of the program\n  in the checkpoint: \(file.tensors.map(\.name).filter { !$0.hasPrefix("optimizer/") }.joined(separator: ", "))\n  in the program: \(parameters.map(\.name).joined(separator: ", "))")
+        }
         for parameter in parameters { if let tensor = file.tensor(named: parameter.name) { set(tensor, parameter.node) } }
-        var notes = ["--init-from \(path): loaded \(loaded.isEmpty ? "no parameters (no name matches the program's)" : loaded.joined(separator: ", "))"]
+        var notes = ["--init-from \(path): loaded \(loaded.isEmpty ? "nothing: the program has no parameters" : loaded.joined(separator: ", "))"]
         if !fresh.isEmpty { notes.append("\(fresh.joined(separator: ", ")) keep\(fresh.count == 1 ? "s" : "") the program's initial values") }
         return notes
     }

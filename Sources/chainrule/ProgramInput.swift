@@ -61,7 +61,6 @@ struct ProgramInput: ParsableArguments {
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
-        if data != nil && isONNX { throw ValidationError("--data binds a .grad program's data(…) and labels(); give an .onnx model's inputs with --input FILE.npy") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {
                 throw ValidationError("--max-memory takes a size as 8G, 512M, 2GiB or a byte count below 2^63, got '\(maxMemory)'")
@@ -79,6 +78,7 @@ struct ProgramInput: ParsableArguments {
             throw ProgramError(description: "error: --input gives an .onnx model's inputs; a .grad program binds its own leaves (use --at or load(\"x.npy\"))")
         }
         if isONNX, let path = file {
+            if data != nil { throw ProgramError(description: "error: --data binds a .grad program's data(…) and labels(); give an .onnx model's inputs with --input FILE.npy (train takes --data for a model)") }
             var options = CompileOptions(maxElements: maxElements, maxOpNodes: maxOpNodes)
             if let maxMemory, let bytes = ByteCount.parse(maxMemory) { options.maxMemory = bytes }
             let model = try importModel(path, options: options, inputs: modelInputs, loss: loss)

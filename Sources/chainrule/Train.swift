@@ -2,22 +2,26 @@ import ArgumentParser
 import ChainruleCore
 import ChainruleFigures
 import ChainruleLanguage
+import ChainruleONNX
 import ChainruleTraining
 import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a .grad program's parameters on a data set: mini-batches, epochs, six optimizers, schedules, checkpoints, plots.",
+        abstract: "Train a .grad program's (or an .onnx model's) parameters on a data set: mini-batches, epochs, six optimizers, schedules, checkpoints, plots, an interactive page.",
         discussion: """
             The program declares its batch as x = data(64) (one example's shape; the batch axis is added in front) \
             and y = labels(); every leaf that is not const is trained. A program without data() trains full-batch \
-            on its own loss: one iteration is one epoch (--steps N is --epochs N).
+            on its own loss: one iteration is one epoch (--steps N is --epochs N). An .onnx model trains on --data with \
+            --loss cross_entropy: its only input takes the batches, its output the labels; every weight is trained.
             Examples:
               chainrule train samples/moons-mlp.grad --data moons --optimizer adam --lr 0.01 --epochs 100
               chainrule train samples/digits-fcn.grad --data digits --val 0.2 --batch 100 --epochs 10 --optimizer adam --plots out/
               chainrule train samples/digits-fcn.grad --data digits --val 0.2 --epochs 10 --checkpoint fcn.safetensors --every 2
               chainrule train samples/digits-fcn.grad --data digits --val 0.2 --epochs 20 --resume fcn.safetensors
               chainrule train samples/moons-mlp.grad --data moons --compare sgd,momentum,adagrad,adam --plots out/
+              chainrule train samples/moons-mlp.grad --data moons --optimizer adam --lr 0.01 --epochs 30 --html run.html
+              chainrule train samples/digits/digits-mlp.onnx --loss cross_entropy --data digits --val 0.2 --epochs 10 --optimizer adam
             Optimizers (PyTorch's equations and defaults, docs/training.md): \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).
             Bad input (an unknown option value, a data set that does not fit the program, a checkpoint that does not match) exits 2.
             """)
@@ -87,6 +91,12 @@ struct Train: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours), for the plots.")
     var palette: Palette = .default
 
+    @Option(help: "Write the interactive page of the trained graph here (.html), with an epoch slider over snapshots of its values and gradients and the loss curve.")
+    var html: String?
+
+    @Option(help: "For an .onnx model: the loss put on its output (taken as logits N×C) against the labels of --data.")
+    var loss: ONNXLossOptions.Kind?
+
     func validate() throws {
         if !program.isGiven { throw ValidationError("give one program: a FILE, - for standard input, or -e EXPR") }
         if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both (they are the same count)") }
@@ -96,7 +106,11 @@ struct Train: ParsableCommand {
         if every != nil && checkpoint == nil { throw ValidationError("--every needs --checkpoint FILE.safetensors") }
         if freeze != nil && program.initFrom == nil { throw ValidationError("--freeze keeps layers as loaded: give --init-from CHECKPOINT too") }
         if resume != nil && program.initFrom != nil { throw ValidationError("give --resume (continue a run) or --init-from (start from its weights), not both") }
-        if compare != nil && (resume != nil || checkpoint != nil) { throw ValidationError("--compare trains several runs: it takes no --checkpoint or --resume") }
+        if compare != nil && (resume != nil || checkpoint != nil || html != nil) { throw ValidationError("--compare trains several runs: it takes no --checkpoint, --resume or --html") }
+        if loss != nil && !program.isONNX { throw ValidationError("--loss applies to an .onnx model; a .grad program writes its loss itself") }
+        if program.isONNX && loss == nil { throw ValidationError("an .onnx model has no loss: give --loss cross_entropy (its output taken as logits N×C against the labels of --data)") }
+        if program.isONNX && program.data == nil { throw ValidationError("an .onnx model trains on examples: give --data (moons, spirals, circles, blobs, xor, digits, digits-images, FILE.csv or X.npy,Y.npy)") }
+        if let html, !html.lowercased().hasSuffix(".html") { throw ValidationError("--html writes an interactive page: give a FILE.html, got '\(html)'") }
         if weightDecay < 0 || !weightDecay.isFinite { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
         for (name, value) in [("--momentum", momentum), ("--beta1", beta1), ("--beta2", beta2 ?? 0.5)] where !(value >= 0 && value < 1) {
             throw ValidationError("\(name) must be in [0, 1), got \(value)")
@@ -104,12 +118,13 @@ struct Train: ParsableCommand {
         if let eps, !(eps > 0 && eps.isFinite) { throw ValidationError("--eps must be a positive number, got \(eps)") }
         do { _ = try LearningRateSchedule(parsing: decay) } catch { throw ValidationError("--decay: \(error.description)") }
         if let compare { _ = try comparedOptimizers(compare) }
-        if let checkpoint {
-            // Refused now, not after the last epoch.
-            let folder = (checkpoint as NSString).deletingLastPathComponent
+        // Refused now, not after the last epoch.
+        for (option, path) in [("--checkpoint", checkpoint), ("--html", html)] {
+            guard let path else { continue }
+            let folder = (path as NSString).deletingLastPathComponent
             var isFolder: ObjCBool = false
             if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-                throw ValidationError("--checkpoint \(checkpoint): the folder \(folder) does not exist")
+                throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
             }
         }
     }
@@ -155,7 +170,8 @@ struct Train: ParsableCommand {
             return
         }
         let plan = TrainingPlan(epochs: total, batch: program.batch, shuffle: shuffle, seed: seed, optimizer: settings(optimizer), schedule: schedule)
-        let training = try makeTraining(plan: plan, train: train, validation: validation)
+        let setup = try makeTraining(plan: plan, train: train, validation: validation)
+        let training = setup.training
         let context = runContext(train: train, validation: validation)
         if let resume {
             let file = try SafeTensors.read(path: resume)
@@ -166,6 +182,8 @@ struct Train: ParsableCommand {
         let logFile = try log.map { path throws(TrainingError) in try TrainingLog(path: path, appending: resume != nil) }
         var iterations: [IterationRecord] = [], records: [EpochRecord] = [], checkpointIterations: [Int] = []
         let progress = Progress(epochs: total, iterationsPerEpoch: training.iterationsPerEpoch, startEpoch: training.epochsDone)
+        let recorder = try html.map { _ in try SnapshotRecorder(setup, total: total) }
+        if let note = recorder?.spacingNote { StandardStreams.error("note: \(note)\n") }
         while training.epochsDone < total {
             let record = try training.runEpoch { iteration in
                 iterations.append(iteration)
@@ -179,27 +197,35 @@ struct Train: ParsableCommand {
                 try TrainingCheckpoint.make(training, context: context).write(to: checkpoint)
                 checkpointIterations.append(training.iterationsDone)
             }
+            try recorder?.epochEnded(setup, loss: record.loss)
         }
         progress.end()
         if let last = records.last { print(summary(last, training: training)) }
         if let checkpoint { print("checkpoint: \(checkpoint) (epoch \(training.epochsDone), \(training.model.allParameters.count) parameters)") }
         if let plots { try writePlots(to: plots, training: training, iterations: iterations, epochs: records, checkpoints: checkpointIterations) }
+        if let html, let recorder { try writePage(to: html, setup: setup, snapshots: recorder.snapshots) }
     }
 
-    /// Compiles the program with the first training batch bound, and
-    /// applies `--init-from` and `--freeze`.
-    private func makeTraining(plan: TrainingPlan, train: Dataset?, validation: Dataset?) throws -> Training {
+    /// Compiles the program (or imports the model) with the first training
+    /// batch bound, and applies `--init-from` and `--freeze`.
+    private func makeTraining(plan: TrainingPlan, train: Dataset?, validation: Dataset?) throws -> TrainingSetup {
         let first = train.map { set in set.subset(set.order(epoch: 0, shuffle: plan.shuffle, seed: plan.seed), name: set.name).firstBatch(plan.batch) }
-        let compiled = try program.compile(batch: first)
-        if train != nil && compiled.dataInputs.data == nil {
-            throw ProgramError(description: "error: --data is given but the program declares no data(…) input; bind the batch with x = data(\(train!.exampleShape.map(String.init).joined(separator: ", "))) and y = labels()")
-        }
-        if train == nil && compiled.dataInputs.data != nil {
-            throw ProgramError(description: "error: the program declares data(…): give --data (moons, spirals, circles, blobs, xor, digits, digits-images, FILE.csv or X.npy,Y.npy)")
+        let graph: TrainedGraph
+        if program.isONNX, let first {
+            graph = try importModel(batch: first, dataName: program.data ?? "the data")
+        } else {
+            let compiled = try program.compile(batch: first)
+            if train != nil && compiled.dataInputs.data == nil {
+                throw ProgramError(description: "error: --data is given but the program declares no data(…) input; bind the batch with x = data(\(train!.exampleShape.map(String.init).joined(separator: ", "))) and y = labels()")
+            }
+            if train == nil && compiled.dataInputs.data != nil {
+                throw ProgramError(description: "error: the program declares data(…): give --data (moons, spirals, circles, blobs, xor, digits, digits-images, FILE.csv or X.npy,Y.npy)")
+            }
+            graph = TrainedGraph(graph: compiled.graph, loss: compiled.output, data: compiled.dataInputs.data?.node,
+                                 labels: compiled.dataInputs.labels, source: PageSource(compiled))
         }
         let freezing = freeze?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } ?? []
-        let model = try Model(graph: compiled.graph, loss: compiled.output, data: compiled.dataInputs.data?.node,
-                              labels: compiled.dataInputs.labels, freeze: freezing)
+        let model = try Model(graph: graph.graph, loss: graph.loss, data: graph.data, labels: graph.labels, freeze: freezing)
         if let initFrom = program.initFrom {
             for note in try TrainingCheckpoint.initialise(model, from: try SafeTensors.read(path: initFrom), path: initFrom) {
                 StandardStreams.error("note: \(note)\n")
@@ -209,7 +235,27 @@ struct Train: ParsableCommand {
         guard !model.parameters.isEmpty else {
             throw TrainingError("nothing to train: every leaf of the program is const\(model.frozen.isEmpty ? "" : " or frozen")")
         }
-        return try Training(model: model, plan: plan, train: train, validation: validation)
+        return TrainingSetup(training: try Training(model: model, plan: plan, train: train, validation: validation), graph: graph, firstBatch: first)
+    }
+
+    /// The ONNX model with `batch` on its only input (a constant: the data)
+    /// and cross-entropy against the batch's labels on its output.
+    private func importModel(batch: DataBatch, dataName: String) throws -> TrainedGraph {
+        guard let path = program.file else { throw ValidationError("give the .onnx model's file") }
+        var limits = ONNXLimits(maxElements: program.maxElements, maxMemory: CompileOptions().maxMemory)
+        if let text = program.maxMemory, let bytes = ByteCount.parse(text) { limits.maxMemory = bytes }
+        let options = ONNXImportOptions(limits: limits, inputs: ["": batch.features], loss: .crossEntropy(labels: batch.labels.data.map { Int($0) }),
+                                        inputOrigin: .dataset(dataName))
+        let model: ONNXModel
+        do {
+            model = try ONNXImporter.read(path: path, options: options)
+        } catch {
+            throw ProgramError(description: "error: \(error.message)")
+        }
+        let input = model.inputs[0].node
+        model.graph.setRole(.constant, of: input)
+        StandardStreams.error("note: \(model.inputs[0].name) takes the batches of \(dataName); the loss is cross_entropy(\(model.graph[model.output].inputs.first.map { model.graph[$0].displayName } ?? "output"), labels)\n")
+        return TrainedGraph(graph: model.graph, loss: model.output, data: input, labels: model.labels, source: PageSource(file: path))
     }
 
     /// What a checkpoint must agree on besides the plan: the data and its split.
@@ -239,7 +285,7 @@ struct Train: ParsableCommand {
         var runs: [(name: String, iterations: [IterationRecord], epochs: [EpochRecord])] = []
         for kind in kinds {
             let plan = TrainingPlan(epochs: epochs, batch: program.batch, shuffle: shuffle, seed: seed, optimizer: settings(kind), schedule: schedule)
-            let training = try makeTraining(plan: plan, train: train, validation: validation)
+            let training = try makeTraining(plan: plan, train: train, validation: validation).training
             if runs.isEmpty { print(epochLine(training)) }
             var iterations: [IterationRecord] = [], records: [EpochRecord] = []
             while training.epochsDone < epochs {
@@ -272,6 +318,29 @@ struct Train: ParsableCommand {
             try FigureFailure.wording { try figure.write(to: path) }
             print("plot: \(path)")
         }
+    }
+
+    /// The trained graph at the first batch, forward and backward, as the
+    /// interactive page with the snapshots for its epoch slider.
+    private func writePage(to path: String, setup: TrainingSetup, snapshots: [TrainingSnapshot]) throws {
+        let graph = setup.graph.graph, model = setup.training.model
+        for parameter in model.allParameters { graph.setValue(model.value(of: parameter.node), of: parameter.node) }
+        do {
+            try graph.forward()
+            try graph.backward(from: setup.graph.loss)
+        } catch {
+            throw ProgramError(description: "error: --html: the trained graph's passes failed: \(error)")
+        }
+        var options = FigureOptions()
+        options.style = FigureOptions.defaultStyle(for: graph, stepByStep: false)
+        options.direction = FigureOptions.defaultDirection(for: options.style)
+        options.palette = palette
+        let notes = try FigureFailure.wording {
+            try InteractivePage.write(graph: graph, output: setup.graph.loss, options: options, source: setup.graph.source, snapshots: snapshots, to: path)
+        }
+        for note in notes { StandardStreams.error("note: \(note)\n") }
+        let epochs = snapshots.map(\.epoch)
+        print("page: \(path) (\(snapshots.count) snapshots, epochs \(epochs.first ?? 0)–\(epochs.last ?? 0))")
     }
 
     private func makeFolder(_ path: String) throws {
@@ -383,5 +452,75 @@ extension Dataset {
         let batch = self.batch(0..<examples)
         return DataBatch(features: batch.features, labels: batch.labels,
                          origin: "the first batch of \(name) (\(grouped(examples)) of \(grouped(count)) examples)")
+    }
+}
+
+/// The graph a run trains, where its batch goes in, and its program (for the page).
+struct TrainedGraph {
+    let graph: Graph
+    let loss: NodeID
+    let data: NodeID?
+    let labels: NodeID?
+    let source: PageSource
+}
+
+/// A run made ready: the training, the graph it was made from (the page
+/// draws it, with the trained values), and the batch bound to that graph.
+struct TrainingSetup {
+    let training: Training
+    let graph: TrainedGraph
+    let firstBatch: DataBatch?
+}
+
+/// `--html`'s snapshots: when the run starts and after every `spacing`
+/// epochs (and the last), every node's value and gradient on the graph's
+/// batch (the first of the data), with the epoch's loss: the mean training
+/// loss of its iterations, and at the start the loss on the training set
+/// before any update.
+final class SnapshotRecorder {
+    private(set) var snapshots: [TrainingSnapshot] = []
+    let start: Int, total: Int
+    /// Epochs between two snapshots: 1, or more when the page could not hold one an epoch.
+    let spacing: Int
+    private(set) var spacingNote: String?
+    /// The most tensor elements the snapshots keep in memory together (160 MB).
+    static let elementBudget = 20_000_000
+
+    init(_ setup: TrainingSetup, total: Int) throws {
+        let training = setup.training
+        start = training.epochsDone
+        self.total = total
+        let loss = try training.train.map { try training.evaluate($0).loss }
+        let first = try Self.snapshot(setup, epoch: start, loss: loss)
+        let bytes = InteractivePage.pageBytes(of: first)
+        let elements = first.values.values.reduce(0) { $0 + $1.count } + first.gradients.values.reduce(0) { $0 + $1.count }
+        let room = max(2, min(InteractivePage.maxSnapshots, InteractivePage.snapshotBudget / max(bytes, 1), Self.elementBudget / max(elements, 1)))
+        let epochs = max(total - start, 1)
+        spacing = max(1, (epochs + room - 2) / (room - 1))
+        if spacing > 1 {
+            spacingNote = "--html: a snapshot every \(spacing) epochs (each adds \(grouped(bytes / 1000)) KB to the page; it keeps at most \(InteractivePage.maxSnapshots) and \(grouped(InteractivePage.snapshotBudget / 1000)) KB of them)"
+        }
+        snapshots = [first]
+    }
+
+    func epochEnded(_ setup: TrainingSetup, loss: Double) throws {
+        let epoch = setup.training.epochsDone
+        guard (epoch - start) % spacing == 0 || epoch == total else { return }
+        snapshots.append(try Self.snapshot(setup, epoch: epoch, loss: loss))
+    }
+
+    /// The values and gradients of every node that is not a constant, on the
+    /// graph's batch; `loss` nil: the loss of that batch.
+    static func snapshot(_ setup: TrainingSetup, epoch: Int, loss: Double?) throws -> TrainingSnapshot {
+        let model = setup.training.model
+        if let batch = setup.firstBatch { try model.bind(features: batch.features, labels: batch.labels) }
+        let values = try model.forward()
+        let gradients = Graph.gradients(nodes: model.nodes, values: values, output: model.loss, seed: Tensor(1))
+        var recorded: [NodeID: Tensor] = [:], sent: [NodeID: Tensor] = [:]
+        for node in model.nodes where node.role != .constant {
+            recorded[node.id] = values[node.id.index]
+            if let gradient = gradients[node.id.index] { sent[node.id] = gradient }
+        }
+        return TrainingSnapshot(epoch: epoch, loss: loss ?? values[model.loss.index].scalar, values: recorded, gradients: sent)
     }
 }

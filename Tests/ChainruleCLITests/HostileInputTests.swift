@@ -384,6 +384,64 @@ struct HostileInputTests {
                     expect: .succeeds(writes: ["p.html"])),
     ]
 
+    /// A safetensors file of one F64 tensor of `count` zeros named `name`.
+    static func safetensors(_ name: String, count: Int) -> HostileEntry {
+        var header = Data("{\"\(name)\":{\"dtype\":\"F64\",\"shape\":[\(count)],\"data_offsets\":[0,\(8 * count)]}}".utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var length = UInt64(header.count).littleEndian
+        return .file(Data(bytes: &length, count: 8) + header + Data(count: 8 * count))
+    }
+
+    static let digitsModel = HostileEntry.file(try! Data(contentsOf: CLIRun.repository.appendingPathComponent("samples/digits/digits-mlp.onnx")))
+    static let classifier = "x = data(2)\ny = labels()\ns = Linear(x, 2)\nloss = cross_entropy(s, y)\n"
+
+    /// `train --html`, `train` of an ONNX model, `--init-from` checkpoints that do not fit, `figure optimizers --optimizers`:
+    /// each refusal leaves neither the checkpoint nor the page behind.
+    static let trainingInputs: [HostileCase] = [
+        HostileCase(description: "an ONNX model trained without --loss",
+                    arguments: ["train", "m.onnx", "--data", "digits"], inputs: ["m.onnx": digitsModel],
+                    expect: .refuses("an .onnx model has no loss: give --loss cross_entropy")),
+        HostileCase(description: "an ONNX model trained without --data",
+                    arguments: ["train", "m.onnx", "--loss", "cross_entropy"], inputs: ["m.onnx": digitsModel],
+                    expect: .refuses("an .onnx model trains on examples: give --data")),
+        HostileCase(description: "an ONNX model of 64 features trained on the 2-D moons",
+                    arguments: ["train", "m.onnx", "--loss", "cross_entropy", "--data", "moons", "--checkpoint", "c.safetensors", "--html", "p.html"],
+                    inputs: ["m.onnx": digitsModel],
+                    expect: .refuses("input 'input' declares shape batch×64, but a batch of moons has shape 100×2")),
+        HostileCase(description: "an ONNX model of 10 classes trained on labels up to 11",
+                    arguments: ["train", "m.onnx", "--loss", "cross_entropy", "--data", "d.csv", "--batch", "2", "--html", "p.html"],
+                    inputs: ["m.onnx": digitsModel, "d.csv": .text((0..<2).map { row in (0..<64).map { _ in "0.5" }.joined(separator: ",") + ",\(row == 0 ? 11 : 3)" }.joined(separator: "\n") + "\n")],
+                    expect: .refuses("has class 11, but the model's output scores 10 classes")),
+        HostileCase(description: "train --loss on a .grad program",
+                    arguments: ["train", program, "--data", "moons", "--loss", "cross_entropy"], inputs: [program: .text(classifier)],
+                    expect: .refuses("--loss applies to an .onnx model")),
+        HostileCase(description: "train --html to a file that is not .html",
+                    arguments: ["train", program, "--data", "moons", "--html", "run.png"], inputs: [program: .text(classifier)],
+                    expect: .refuses("--html writes an interactive page: give a FILE.html")),
+        HostileCase(description: "train --html in a folder that does not exist",
+                    arguments: ["train", program, "--data", "moons", "--html", "missing/run.html"], inputs: [program: .text(classifier)],
+                    expect: .refuses("--html missing/run.html: the folder missing does not exist")),
+        HostileCase(description: "train --compare with --html",
+                    arguments: ["train", program, "--data", "moons", "--compare", "sgd,adam", "--html", "run.html"], inputs: [program: .text(classifier)],
+                    expect: .refuses("--compare trains several runs")),
+        HostileCase(description: "--init-from a checkpoint none of whose names is the model's",
+                    arguments: ["eval", "m.onnx", "--init-from", "c.safetensors"], inputs: ["m.onnx": digitsModel, "c.safetensors": safetensors("h1.W", count: 4)],
+                    expect: .refuses("none of its tensors is named as a parameter of the program")),
+        HostileCase(description: "--init-from a checkpoint whose s.W has another shape, training with a page and a checkpoint",
+                    arguments: ["train", program, "--data", "moons", "--init-from", "c.safetensors", "--checkpoint", "out.safetensors", "--html", "p.html"],
+                    inputs: [program: .text(classifier), "c.safetensors": safetensors("s.W", count: 3)],
+                    expect: .refuses("s.W: shape 3 in the checkpoint, 2×2 in the program")),
+        HostileCase(description: "figure optimizers --optimizers with an unknown name",
+                    arguments: ["figure", "optimizers", "--optimizers", "sgd,adamw", "-o", "o.png"],
+                    expect: .refuses("--optimizers: unknown optimizer 'adamw'")),
+        HostileCase(description: "train --html writes the page",
+                    arguments: ["train", program, "--data", "moons:40", "--epochs", "2", "--html", "p.html"], inputs: [program: .text(classifier)],
+                    expect: .succeeds(writes: ["p.html"], prints: "page: p.html (3 snapshots, epochs 0–2)")),
+    ]
+
+    @Test("train's pages, ONNX models and checkpoints exit 0 or 2 with what is wrong, leaving nothing behind", arguments: trainingInputs)
+    func trainingInput(_ hostile: HostileCase) throws { try check(hostile) }
+
     @Test("models, data sets, checkpoints and pages exit 0 or 2 with what is wrong", arguments: newInputs)
     func newInput(_ hostile: HostileCase) throws { try check(hostile) }
 
