@@ -1,5 +1,6 @@
 import ChainruleCheck
 import ChainruleCore
+import ChainruleTraining
 import Foundation
 
 /// What a lecture figure draws: a chart, a diagram, or a computation graph in one of the graph styles.
@@ -299,67 +300,10 @@ public enum LectureFigures {
         return (g, x, y, (a * a + 100 * (b * b)).named("loss"))
     }
 
-    /// An optimizer of the loss-surface figure: the update of a parameter
-    /// vector `p` from its gradient `g` and a velocity it keeps.
-    public enum Optimizer: Sendable {
-        /// p ← p − lr·g.
-        case sgd(learningRate: Double)
-        /// v ← β·v − lr·g; p ← p + v (heavy ball).
-        case momentum(learningRate: Double, beta: Double)
-    }
-
-    /// The path of `optimizer` on Rosenbrock's function from `start`: each
-    /// step sets the parameters, runs the graph's backward pass, and moves
-    /// against the gradient it found. Returns the points and the loss at each.
-    public static func descentPath(_ optimizer: Optimizer, from start: Point = Point(-1.5, 2.5), steps: Int) -> [(point: Point, loss: Double)] {
-        let f = rosenbrock()
-        var p = start
-        var velocity = Point(0, 0)
-        var path: [(Point, Double)] = []
-        for _ in 0...steps {
-            f.graph.setValue(Tensor(p.x), of: f.x.id)
-            f.graph.setValue(Tensor(p.y), of: f.y.id)
-            try! f.graph.backward(f.loss)
-            path.append((p, f.graph[f.loss.id].value!.scalar))
-            let g = Point(f.x.gradient!.scalar, f.y.gradient!.scalar)
-            switch optimizer {
-            case .sgd(let lr):
-                p = Point(p.x - lr * g.x, p.y - lr * g.y)
-            case .momentum(let lr, let beta):
-                velocity = Point(beta * velocity.x - lr * g.x, beta * velocity.y - lr * g.y)
-                p = Point(p.x + velocity.x, p.y + velocity.y)
-            }
-        }
-        return path
-    }
-
+    /// Gradient descent against momentum on Rosenbrock's valley: `figure
+    /// optimizers` (the same surface, paths and drawing) with these two only.
     public static func lossSurface(palette: Palette = .default) -> PlotFigure {
-        let f = rosenbrock()
-        func loss(_ x: Double, _ y: Double) -> Double {
-            f.graph.setValue(Tensor(x), of: f.x.id)
-            f.graph.setValue(Tensor(y), of: f.y.id)
-            try! f.graph.forward()
-            return f.graph[f.loss.id].value!.scalar
-        }
-        let steps = 500, lr = 0.0008
-        let sgd = descentPath(.sgd(learningRate: lr), steps: steps)
-        let momentum = descentPath(.momentum(learningRate: lr, beta: 0.9), steps: steps)
-        let theme = Theme(palette: palette)
-        var plot = Plot(title: nil, x: Axis("x"), y: Axis("y"))
-        plot.heatmap = HeatmapLayer(Grid(x: -2...2, y: -1...3, columns: 60, rows: 60, loss), label: "loss", scale: .log, fade: 0.45)
-        // A finer grid for the contours, so the narrow valley's level sets stay smooth.
-        plot.contours = ContourLayer(Grid(x: -2...2, y: -1...3, columns: 200, rows: 200, loss), levels: [0.5, 2, 8, 32, 128, 512, 2048],
-                                     color: theme.muted, width: 0.8)
-        plot.zeroLines = false
-        let sgdColor = theme.series[1], momentumColor = theme.series[0]
-        func summary(_ path: [(point: Point, loss: Double)]) -> String { "loss \(formatNumber(path.last!.loss, significant: 2)) after \(steps) steps" }
-        plot.lines.append(LineSeries("momentum 0.9, lr \(formatNumber(lr)): \(summary(momentum))", points: momentum.map(\.point), color: momentumColor, width: 2.4))
-        plot.lines.append(LineSeries("SGD, lr \(formatNumber(lr)): \(summary(sgd))", points: sgd.map(\.point), color: sgdColor, width: 2.4, dash: .dashed))
-        plot.lines.append(LineSeries("start", points: [sgd[0].point], color: theme.text, drawsLine: false, markerRadius: 5, marker: .triangle))
-        plot.lines.append(LineSeries("minimum (1, 1)", points: [Point(1, 1)], color: theme.highlight, drawsLine: false, markerRadius: 6, marker: .diamond))
-        plot.lines.append(LineSeries("", points: [sgd.last!.point], color: sgdColor, drawsLine: false, markerRadius: 4.5, inLegend: false))
-        plot.lines.append(LineSeries("", points: [momentum.last!.point], color: momentumColor, drawsLine: false, markerRadius: 4.5, inLegend: false))
-        return PlotFigure(title: "Rosenbrock's valley: gradient descent against momentum", panels: [plot], palette: palette)
+        TrainingPlots.optimizerPaths(.builtin(.rosenbrock), kinds: [.sgd, .momentum], palette: palette)
     }
 
     // MARK: loss-curve

@@ -261,7 +261,8 @@ extension TrainingPlots {
                 plot.lines.append(LineSeries("minimum", points: [minimum], color: theme.highlight, drawsLine: false, markerRadius: 6))
             }
             let steps = frames == 1 ? "\(surface.steps) steps" : "step \(shown) of \(surface.steps)"
-            return PlotFigure(title: "Six optimizers on \(surface.name), \(steps)", panels: [plot], size: Size(820, 620), palette: palette)
+            let who = kinds.count == OptimizerKind.allCases.count ? "Six optimizers" : kinds.map(\.displayName).joined(separator: " against ")
+            return PlotFigure(title: "\(who) on \(surface.name), \(steps)", panels: [plot], size: Size(820, 620), palette: palette)
         }
     }
 

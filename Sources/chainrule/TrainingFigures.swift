@@ -9,7 +9,7 @@ import Foundation
 struct OptimizersFigure: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimizers",
-        abstract: "Contours of a loss surface with the paths of all six optimizers from one start, final losses in the legend.",
+        abstract: "Contours of a loss surface with the paths of the six optimizers (or some) from one start, final losses in the legend.",
         discussion: """
             Surfaces: \(OptimizerSurface.Builtin.allCases.map(\.rawValue).joined(separator: ", ")), or a .grad program whose \
             first two scalar leaves are the coordinates (their values are the start) and whose output is the loss.
@@ -18,6 +18,7 @@ struct OptimizersFigure: ParsableCommand {
               chainrule figure optimizers --surface saddle -o saddle.svg
               chainrule figure optimizers --surface beale --frames beale.pdf
               chainrule figure optimizers --surface my-loss.grad --steps 200 --lr 0.05 -o mine.pdf
+              chainrule figure optimizers --optimizers sgd,momentum -o gd-momentum.png   # the same as figure loss-surface
             """)
 
     @Option(help: "rosenbrock, beale, saddle, bowl, or FILE.grad.")
@@ -38,13 +39,30 @@ struct OptimizersFigure: ParsableCommand {
     @Option(parsing: .unconditional, help: "One learning rate for every optimizer (default: one tuned per surface; torch's defaults for a FILE).")
     var lr: Double?
 
+    @Option(help: "The optimizers drawn, comma-separated, as sgd,momentum (default: all six).")
+    var optimizers: String?
+
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
     @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
     var scale: Double = 2
 
+    /// The optimizers of `--optimizers`, in the order given.
+    func kinds() throws -> [OptimizerKind] {
+        guard let optimizers else { return OptimizerKind.allCases }
+        var kinds: [OptimizerKind] = []
+        for name in optimizers.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let kind = OptimizerKind(rawValue: name) else {
+                throw ValidationError("--optimizers: unknown optimizer '\(name)'; the optimizers are \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        return kinds
+    }
+
     func validate() throws {
+        _ = try kinds()
         if let steps, steps < 1 || steps > 100_000 { throw ValidationError("--steps must be from 1 to 100,000, got \(steps)") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         if OptimizerSurface.Builtin(rawValue: surface) == nil && !surface.hasSuffix(".grad") {
@@ -61,10 +79,10 @@ struct OptimizersFigure: ParsableCommand {
         if let lr { chosen.learningRates = Dictionary(uniqueKeysWithValues: OptimizerKind.allCases.map { ($0, lr) }) }
         if OptimizerSurface.Builtin(rawValue: surface) == nil { fitView(&chosen) }
         if let output {
-            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, palette: palette).write(to: output, scale: scale) }
+            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, kinds: try kinds(), palette: palette).write(to: output, scale: scale) }
         }
         if let frames {
-            let figures = TrainingPlots.optimizerFrames(chosen, frames: frameCount, palette: palette)
+            let figures = TrainingPlots.optimizerFrames(chosen, kinds: try kinds(), frames: frameCount, palette: palette)
             try FigureFailure.wording { try TrainingPlots.writeFrames(figures, to: frames, scale: scale) }
         }
     }
@@ -87,7 +105,7 @@ struct OptimizersFigure: ParsableCommand {
 
     /// Frames a program's surface around the start and every path.
     private func fitView(_ surface: inout OptimizerSurface) {
-        let points = [surface.start] + OptimizerKind.allCases.flatMap { surface.path($0).map(\.point) }
+        let points = [surface.start] + ((try? kinds()) ?? OptimizerKind.allCases).flatMap { surface.path($0).map(\.point) }
         let xs = points.map(\.x), ys = points.map(\.y)
         let width = Swift.max(xs.max()! - xs.min()!, 1), height = Swift.max(ys.max()! - ys.min()!, 1)
         surface.xRange = (xs.min()! - 0.15 * width)...(xs.max()! + 0.15 * width)

@@ -13,7 +13,7 @@ struct LectureFigureTests {
     static let expectedTexts: [String: [String]] = [
         "activations": ["f(x)", "f′(x)", "x", "relu", "leaky_relu (0.1)", "elu"],
         "error-vs-h": ["step h", "sigmoid, central", "sigmoid, five-point", "10⁻⁶"],
-        "loss-surface": ["x", "y", "start", "minimum (1, 1)"],
+        "loss-surface": ["x", "y", "start", "minimum"],
         "loss-curve": ["step", "loss: mean hinge + L2"],
         "relu": ["relu(x)", "relu′(x)", "negative: 0", "positive: passes × 1"],
         "losses": ["margin m", "hinge max(0, 1 − m)", "cross-entropy −log p"],
@@ -127,12 +127,14 @@ struct LectureFigureTests {
 
     @Test("gradient descent on Rosenbrock's function lowers the loss, and momentum gets further")
     func descent() {
-        let sgd = LectureFigures.descentPath(.sgd(learningRate: 0.0008), steps: 200)
+        var surface = OptimizerSurface.builtin(.rosenbrock)
+        surface.steps = 200
+        let sgd = surface.path(.sgd)
         #expect(sgd.count == 201)
         // Plain gradient descent with a small step never goes up.
         for k in 1..<sgd.count { #expect(sgd[k].loss <= sgd[k - 1].loss + 1e-12, "step \(k) raised the loss") }
         #expect(sgd.last!.loss < sgd[0].loss / 2)
-        let momentum = LectureFigures.descentPath(.momentum(learningRate: 0.0008, beta: 0.9), steps: 200)
+        let momentum = surface.path(.momentum)
         #expect(momentum.last!.loss < sgd.last!.loss)
     }
 
