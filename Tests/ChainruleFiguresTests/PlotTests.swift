@@ -208,7 +208,7 @@ struct PlotDrawingTests {
     @Test("a surface has a colour bar labelled with its values; a log surface labels decades")
     func colourBar() {
         let svg = LectureFigures.lossSurface().svg()
-        #expect(svg.contains(">loss</text>"))
+        #expect(svg.contains(">1 + loss − min</text>"))
         #expect(svg.contains(">10²</text>"))
     }
 
