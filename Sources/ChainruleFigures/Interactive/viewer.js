@@ -176,7 +176,7 @@
   /** Says which layers are open when the page holds no view of just the ones asked for. */
   function viewNote(wanted) {
     const open = currentView().expanded, extra = open.filter((l) => !wanted.includes(l)), missing = wanted.filter((l) => !open.includes(l));
-    const names = (ls) => ls.map((l) => data.layers[l].name).join(", ");
+    const names = (ls) => ls.slice().sort((a, b) => a - b).map((l) => data.layers[l].name).join(", ");
     $("view-note").textContent = extra.length ? `no view with only ${names(wanted)} expanded was laid out: ${names(extra)} open too` :
       missing.length ? `no view with ${names(wanted)} expanded was laid out: ${names(missing)} closed too` : "";
   }
