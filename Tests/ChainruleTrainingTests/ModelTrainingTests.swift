@@ -72,6 +72,17 @@ import Testing
         #expect(names.stderr.contains("in the program: input, fc1.weight, fc1.bias, fc2.weight, fc2.bias"))
     }
 
+    @Test func aResumedModelRunEndsBitIdenticalToAnUninterruptedOne() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = ["train", model, "--loss", "cross_entropy", "--data", "digits", "--batch", "600", "--optimizer", "adam", "--shuffle"]
+        #expect(try chainrule(run + ["--epochs", "1", "--checkpoint", path("resumed.safetensors")]).status == 0)
+        let resumed = try chainrule(run + ["--epochs", "2", "--checkpoint", path("resumed.safetensors"), "--resume", path("resumed.safetensors")])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try chainrule(run + ["--epochs", "2", "--checkpoint", path("straight.safetensors")]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path("resumed.safetensors"))) == Data(contentsOf: URL(fileURLWithPath: path("straight.safetensors"))))
+    }
+
     @Test func initFromOnAGradProgramLoadsItsLayersAndRefusesAMismatch() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
