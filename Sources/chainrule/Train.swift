@@ -197,7 +197,7 @@ struct Train: ParsableCommand {
                 try TrainingCheckpoint.make(training, context: context).write(to: checkpoint)
                 checkpointIterations.append(training.iterationsDone)
             }
-            try recorder?.epochEnded(setup, loss: record.loss)
+            try recorder?.epochEnded(setup)
         }
         progress.end()
         if let last = records.last { print(summary(last, training: training)) }
@@ -474,9 +474,9 @@ struct TrainingSetup {
 
 /// `--html`'s snapshots: when the run starts and after every `spacing`
 /// epochs (and the last), every node's value and gradient on the graph's
-/// batch (the first of the data), with the epoch's loss: the mean training
-/// loss of its iterations, and at the start the loss on the training set
-/// before any update.
+/// batch (the first of the data), with the loss of those weights on the whole
+/// training set (one forward pass over it, no update), so that the loss and
+/// the values shown belong to the same weights.
 final class SnapshotRecorder {
     private(set) var snapshots: [TrainingSnapshot] = []
     let start: Int, total: Int
@@ -490,8 +490,7 @@ final class SnapshotRecorder {
         let training = setup.training
         start = training.epochsDone
         self.total = total
-        let loss = try training.train.map { try training.evaluate($0).loss }
-        let first = try Self.snapshot(setup, epoch: start, loss: loss)
+        let first = try Self.snapshot(setup, epoch: start)
         let bytes = InteractivePage.pageBytes(of: first)
         let elements = first.values.values.reduce(0) { $0 + $1.count } + first.gradients.values.reduce(0) { $0 + $1.count }
         let room = max(2, min(InteractivePage.maxSnapshots, InteractivePage.snapshotBudget / max(bytes, 1), Self.elementBudget / max(elements, 1)))
@@ -503,16 +502,17 @@ final class SnapshotRecorder {
         snapshots = [first]
     }
 
-    func epochEnded(_ setup: TrainingSetup, loss: Double) throws {
+    func epochEnded(_ setup: TrainingSetup) throws {
         let epoch = setup.training.epochsDone
         guard (epoch - start) % spacing == 0 || epoch == total else { return }
-        snapshots.append(try Self.snapshot(setup, epoch: epoch, loss: loss))
+        snapshots.append(try Self.snapshot(setup, epoch: epoch))
     }
 
     /// The values and gradients of every node that is not a constant, on the
-    /// graph's batch; `loss` nil: the loss of that batch.
-    static func snapshot(_ setup: TrainingSetup, epoch: Int, loss: Double?) throws -> TrainingSnapshot {
+    /// graph's batch, and the loss on the training set (full batch: that batch's).
+    static func snapshot(_ setup: TrainingSetup, epoch: Int) throws -> TrainingSnapshot {
         let model = setup.training.model
+        let loss = try setup.training.train.map { try setup.training.evaluate($0).loss }
         if let batch = setup.firstBatch { try model.bind(features: batch.features, labels: batch.labels) }
         let values = try model.forward()
         let gradients = Graph.gradients(nodes: model.nodes, values: values, output: model.loss, seed: Tensor(1))
