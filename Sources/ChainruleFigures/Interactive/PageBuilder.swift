@@ -92,30 +92,33 @@ struct PageBuilder {
     }
 
     /// Views with two or more layers expanded (and not all), so that layers
-    /// open one at a time and stay open: every such set of layers, the
-    /// smaller sets first, while their drawings, estimated from the
-    /// single-layer views, stay within `InteractivePage.combinedViewBytes`
-    /// and their number within `InteractivePage.maxCombinedViews`. A set left
-    /// out is shown by the smallest view that expands it (the ops view at worst).
+    /// open one at a time and stay open: the sets of layers whose drawings,
+    /// estimated from the single-layer views, cost least first, while they add
+    /// at most `InteractivePage.combinedViewBytes` and number at most
+    /// `InteractivePage.maxCombinedViews`. A set left out is shown by the
+    /// smallest view that expands it (the ops view at worst).
     func combinedPlans(_ plans: [ViewPlan], views: [PageView]) -> [ViewPlan] {
         guard let layersView = views.first(where: { $0.key == "layers" }) else { return [] }
         var single: [Int: Int] = [:]
         for view in views where view.key.hasPrefix("layer-") && view.expanded.count == 1 { single[view.expanded[0]] = view.svg.utf8.count - layersView.svg.utf8.count }
         let layers = single.keys.sorted()
         guard layers.count >= 3, let template = plans.first(where: { $0.key == "layers" })?.options else { return [] }
+        let sets = (2..<layers.count).flatMap { Self.subsets(of: layers, size: $0) }
+            .map { (set: $0, cost: layersView.svg.utf8.count + $0.reduce(0) { $0 + single[$1]! }) }
+            .sorted { ($0.cost, $0.set.count) < ($1.cost, $1.set.count) }
         var chosen: [ViewPlan] = [], bytes = 0
-        for size in 2..<layers.count {
-            for set in Self.subsets(of: layers, size: size) {
-                let cost = layersView.svg.utf8.count + set.reduce(0) { $0 + single[$1]! }
-                guard chosen.count < InteractivePage.maxCombinedViews, bytes + cost <= InteractivePage.combinedViewBytes else { return chosen }
-                var options = template
-                options.expandedLayers = Set(set)
-                chosen.append(ViewPlan(key: "layers-" + set.map(String.init).joined(separator: "-"),
-                                       title: set.map { graph.layers[$0].name }.joined(separator: ", ") + " expanded", options: options, expanded: set))
-                bytes += cost
-            }
+        for (set, cost) in sets {
+            guard chosen.count < InteractivePage.maxCombinedViews, bytes + cost <= InteractivePage.combinedViewBytes else { break }
+            var options = template
+            options.expandedLayers = Set(set)
+            chosen.append(ViewPlan(key: "layers-" + set.map(String.init).joined(separator: "-"),
+                                   title: set.map { graph.layers[$0].name }.joined(separator: ", ") + " expanded", options: options, expanded: set))
+            bytes += cost
         }
-        return chosen
+        // In the View menu: fewer layers first, then in the layers' order.
+        return chosen.sorted { a, b in
+            a.expanded.count != b.expanded.count ? a.expanded.count < b.expanded.count : a.expanded.lexicographicallyPrecedes(b.expanded)
+        }
     }
 
     /// The sets of `size` elements of `items`, in lexicographic order.
