@@ -83,6 +83,17 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path("resumed.safetensors"))) == Data(contentsOf: URL(fileURLWithPath: path("straight.safetensors"))))
     }
 
+    @Test func thePagesSnapshotsLeaveTheRunAsItWas() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = ["train", "samples/moons-mlp.grad", "--data", "moons", "--epochs", "3", "--optimizer", "adam", "--shuffle", "--val", "0.2"]
+        let paged = try chainrule(run + ["--checkpoint", path("paged.safetensors"), "--html", path("run.html")])
+        #expect(paged.status == 0, "\(paged.stderr)")
+        #expect(paged.stdout.hasSuffix("page: \(path("run.html")) (4 snapshots, epochs 0–3)\n"))
+        #expect(try chainrule(run + ["--checkpoint", path("plain.safetensors")]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path("paged.safetensors"))) == Data(contentsOf: URL(fileURLWithPath: path("plain.safetensors"))))
+    }
+
     @Test func initFromOnAGradProgramLoadsItsLayersAndRefusesAMismatch() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
