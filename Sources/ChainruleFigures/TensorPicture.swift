@@ -198,11 +198,37 @@ extension SceneBuilder {
             if let gradient = shownGradient(id) {
                 let scale = Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)
                 panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true, scale: scale))
+            } else if let value = node.value, value.count > 1, node.gradient != nil {
+                // Not yet known on this step page, shown on a later one: the picture's place, its cells blank, so the box does not stand half empty.
+                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id)))
+                panels.append(m.column([picture, m.text("grad —", color: theme.gradient, small: true)]))
             } else {
                 panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
             }
         }
         return m.row(panels)
+    }
+}
+
+extension SceneBuilder {
+    /// `picture` with every heatmap's cells blank (the cluster grey) and any
+    /// numbers in them read `—`: where a tensor not yet computed will stand.
+    func unknownCells(_ picture: Block) -> Block {
+        var block = picture
+        if case .heatmap(var map) = block.kind {
+            map.colors = map.colors.map { _ in theme.clusterFill }
+            map.marked = []
+            map.labels = map.labels.map { label in
+                var blank = label
+                blank.text = "—"
+                blank.style.color = theme.muted
+                blank.width = m.width("—", label.style)
+                return blank
+            }
+            block.kind = .heatmap(map)
+        }
+        block.children = block.children.map(unknownCells)
+        return block
     }
 }
 

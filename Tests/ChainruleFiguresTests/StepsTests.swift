@@ -194,6 +194,21 @@ struct StepsTests {
         #expect(y.frame.y > x.frame.maxY)
     }
 
+    @Test("A tensor's gradient not yet known on a page keeps its picture's place, its cells blank")
+    func unknownGradientKeepsItsPlace() throws {
+        let (graph, output) = try Samples.load("svm-loss.grad")
+        let pages = try BackwardSteps.pages(graph: graph, output: output, options: options(.record))
+        let s = try named(graph, "S")
+        let before = try #require(pages.first?.nodes.first { $0.node.node == s })
+        // The numbered pictures (colour bars are heatmaps too, without numbers).
+        let blank = heatmaps(before.node.content).filter { !$0.labels.isEmpty }
+        #expect(blank.count == 2, "the value and the gradient's place")
+        #expect(blank[1].labels.count == 9 && blank[1].labels.allSatisfy { $0.text == "—" })
+        let after = try #require(pages.last?.nodes.first { $0.node.node == s })
+        #expect(heatmaps(after.node.content).filter { !$0.labels.isEmpty }[1].labels.map(\.text).contains("0.33"))
+        #expect(after.frame == before.frame)
+    }
+
     @Test("One layout for every page: same size, no node moves", arguments: [FigureStyle.circuit, .record])
     func fixedLayout(style: FigureStyle) throws {
         let (graph, output) = try #require(FigureExamples.named("sigmoid"))
