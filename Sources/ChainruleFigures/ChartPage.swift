@@ -97,6 +97,22 @@ enum FigureTitle {
         return lines
     }
 
+    /// The title as a block for a graph figure's heading: its lines (broken
+    /// at `width`) stacked and left-aligned, as `paint` draws a chart's.
+    static func block(_ title: String, style: TextStyle, width: Double, measurer: TextMeasurer) -> Block {
+        leftAligned(lines(title, width: width, style: style, measurer: measurer).map { measurer.text($0, style) }, measurer: measurer)
+    }
+
+    /// `blocks` stacked with their left edges in line (a column centres its children: each is padded on the right to the widest).
+    static func leftAligned(_ blocks: [Block], measurer: TextMeasurer) -> Block {
+        let widest = blocks.map(\.size.width).max() ?? 0
+        let gap = measurer.theme.gap
+        return measurer.column(blocks.map { block in
+            let room = widest - block.size.width - gap
+            return room > 0 ? measurer.row([block, measurer.spacer(room, 0)]) : block
+        })
+    }
+
     /// Draws the title's lines from `top` at the left `margin`; returns the y below them.
     static func paint(_ title: String, style: TextStyle, measurer: TextMeasurer, pageWidth: Double, margin: Double, top: Double, on canvas: Canvas) -> Double {
         let metrics = measurer.lineMetrics(style)

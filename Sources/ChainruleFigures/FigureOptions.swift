@@ -79,9 +79,9 @@ public struct FigureOptions: Sendable {
     /// read "—". `nil`: every wire into a node whose gradient is shown.
     public var gradientsSent: Set<NodeID>?
     /// For step-by-step figures: the node whose backward step is written out,
-    /// `upstream × local = downstream` for each input that gets a gradient —
-    /// under each input wire in the circuit style, inside its box in the
-    /// record style.
+    /// `upstream × local = downstream` for each input that gets a gradient,
+    /// under each input wire in the circuit style (the record style's pages
+    /// write it under their caption, `BackwardSteps.pages`).
     public var writtenStep: NodeID?
     /// The most cells a side of a tensor's heatmap shows at full resolution;
     /// beyond it every k-th element is sampled (nearest-neighbour, never

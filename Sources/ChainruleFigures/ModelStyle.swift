@@ -18,11 +18,15 @@ extension SceneBuilder {
         return value.data.map { Int($0) }
     }
 
-    /// `labels [3, 1]`, the first 12 then `…` and the count.
+    /// `labels [3, 1]`; more than `listedLabels` by their count, `8 labels`:
+    /// a batch's labels are data, like its inputs (drawn by their shape), and
+    /// written out they made their reader's box the widest of the figure.
     func labelsText(_ labels: [Int]) -> String {
-        let shown = labels.prefix(12).map(String.init).joined(separator: ", ")
-        return "labels [" + shown + (labels.count > 12 ? ", … (\(labels.count))" : "") + "]"
+        labels.count > Self.listedLabels ? "\(labels.count) labels" : "labels [" + labels.map(String.init).joined(separator: ", ") + "]"
     }
+
+    /// Up to this many class labels are written out in full.
+    static let listedLabels = 4
 
     /// A leaf that one op not inside a layer reads as its weight (`W1`, `b1` of
     /// `linear(x, W1, b1)`): drawn inside that op's box in the layers view.

@@ -65,9 +65,12 @@ public struct LineSeries: Sendable {
     public var dash: LineDash?
     /// nil: the shape that goes with the series' place (circle, square, triangle, …).
     public var marker: MarkerShape?
+    /// The marker (of `markerRadius`) only at the last point: where a path ends.
+    public var markerAtEndOnly: Bool
 
     public init(_ name: String, points: [Point], color: RGB? = nil, width: Double = 2.2, drawsLine: Bool = true,
-                markerRadius: Double = 0, inLegend: Bool = true, dash: LineDash? = nil, marker: MarkerShape? = nil) {
+                markerRadius: Double = 0, inLegend: Bool = true, dash: LineDash? = nil, marker: MarkerShape? = nil,
+                markerAtEndOnly: Bool = false) {
         self.name = name
         self.points = points
         self.color = color
@@ -77,6 +80,7 @@ public struct LineSeries: Sendable {
         self.inLegend = inLegend
         self.dash = dash
         self.marker = marker
+        self.markerAtEndOnly = markerAtEndOnly
     }
 }
 
@@ -174,6 +178,11 @@ public struct Plot: Sendable {
     public var notes: [PlotNote] = []
     /// Draw a thin line at y = 0 and x = 0 when they fall inside a linear range.
     public var zeroLines = true
+    /// Each line named in the legend gets its name written beside the
+    /// frame at the height where it ends, with its dash and marker, instead
+    /// of a legend entry: the eye follows the line to its name, not a colour
+    /// to a key. Markers alone and bars stay in the legend.
+    public var directLabels = false
 
     public init(title: String? = nil, x: Axis, y: Axis) {
         self.title = title

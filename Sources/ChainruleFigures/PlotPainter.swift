@@ -49,9 +49,9 @@ struct PlotPainter {
         }
         let count = Double(max(figure.panels.count, 1))
         let panelWidth = (figure.size.width - 2 * m - panelGap * (count - 1)) / count
-        let styled = figure.panels.map(styledSeries)
+        let styled = figure.panels.map { styledSeries($0, panelWidth: panelWidth) }
         // Panels side by side share the legend band's height, so their frames line up.
-        let legendBand = styled.map { legendBelowHeight($0.legend, panelWidth: panelWidth) }.max() ?? 0
+        let legendBand = styled.map { legendBelowHeight($0.legend, panelWidth: panelWidth, besideAllowed: $0.labelled.isEmpty) }.max() ?? 0
         for (index, panel) in figure.panels.enumerated() {
             let area = Rect(x: m + Double(index) * (panelWidth + panelGap), y: top, width: panelWidth, height: figure.size.height - top - m)
             paint(panel, styled: styled[index], legendBand: legendBand, in: area, on: canvas)
@@ -81,7 +81,8 @@ struct PlotPainter {
     /// Colours in the theme's order for the series without one, each with the
     /// dash and marker of the same place, so the n-th series differs from the
     /// others in three ways; bars take their colours from the same sequence.
-    func styledSeries(_ panel: Plot) -> (bars: [RGB], lines: [StyledLine], legend: [LegendEntry]) {
+    /// Direct labels that would take more than `directLabelShare` of a panel's width go into the legend instead.
+    func styledSeries(_ panel: Plot, panelWidth: Double) -> (bars: [RGB], lines: [StyledLine], legend: [LegendEntry], labelled: [StyledLine]) {
         var next = 0
         var legend: [LegendEntry] = []
         var bars: [RGB] = []
@@ -91,7 +92,7 @@ struct PlotPainter {
             bars.append(c)
             if !series.name.isEmpty { legend.append(LegendEntry(name: series.name, color: c, dash: nil, marker: nil, bar: true)) }
         }
-        var lines: [StyledLine] = []
+        var lines: [StyledLine] = [], labelled: [StyledLine] = []
         for series in panel.lines {
             let place: Int?
             if series.color == nil {
@@ -103,14 +104,26 @@ struct PlotPainter {
             let c = series.color ?? theme.series[place! % theme.series.count]
             let dash = series.dash ?? place.map { LineDash.allCases[$0 % LineDash.allCases.count] } ?? .solid
             let marker = series.marker ?? place.map { MarkerShape.allCases[$0 % MarkerShape.allCases.count] } ?? .circle
-            lines.append(StyledLine(series: series, color: c, dash: dash, marker: marker))
-            if series.inLegend && !series.name.isEmpty {
+            let styled = StyledLine(series: series, color: c, dash: dash, marker: marker)
+            lines.append(styled)
+            if panel.directLabels && series.drawsLine && series.inLegend && !series.name.isEmpty {
+                labelled.append(styled)
+            } else if series.inLegend && !series.name.isEmpty {
                 legend.append(LegendEntry(name: series.name, color: c, dash: series.drawsLine ? dash : nil,
                                           marker: series.markerRadius > 0 ? marker : nil, bar: false))
             }
         }
-        return (bars, lines, legend)
+        if !labelled.isEmpty && directLabelWidth(labelled) > Self.directLabelShare * panelWidth {
+            legend += labelled.map { line in
+                LegendEntry(name: line.series.name, color: line.color, dash: line.dash, marker: line.series.markerRadius > 0 ? line.marker : nil, bar: false)
+            }
+            labelled = []
+        }
+        return (bars, lines, legend, labelled)
     }
+
+    /// The most of a panel's width that direct labels may take.
+    static let directLabelShare = 0.4
 
     // MARK: Ranges
 
@@ -221,18 +234,20 @@ struct PlotPainter {
     }
 
     /// The height the legend takes under the x label, 0 when it stands beside the frame or there is none.
-    func legendBelowHeight(_ entries: [LegendEntry], panelWidth: Double) -> Double {
-        guard !entries.isEmpty, !legendBeside(entries, panelWidth: panelWidth) else { return 0 }
+    /// Direct labels take the room beside the frame (`besideAllowed` false): a legend goes under it.
+    func legendBelowHeight(_ entries: [LegendEntry], panelWidth: Double, besideAllowed: Bool = true) -> Double {
+        guard !entries.isEmpty, !(besideAllowed && legendBeside(entries, panelWidth: panelWidth)) else { return 0 }
         let rows = legendRows(entries, width: panelWidth).count
         return Double(rows) * (measurer.lineMetrics(legendStyle).height + 4 * unit) + 6 * unit
     }
 
-    func paint(_ panel: Plot, styled: (bars: [RGB], lines: [StyledLine], legend: [LegendEntry]), legendBand: Double, in area: Rect, on canvas: Canvas) {
+    func paint(_ panel: Plot, styled: (bars: [RGB], lines: [StyledLine], legend: [LegendEntry], labelled: [StyledLine]), legendBand: Double,
+               in area: Rect, on canvas: Canvas) {
         let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
         let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6, padded: true)
         let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
         let guide = measurer.lineMetrics(guideStyle)
-        let beside = legendBeside(styled.legend, panelWidth: area.width)
+        let beside = styled.labelled.isEmpty && legendBeside(styled.legend, panelWidth: area.width)
         let legendSize = legendColumnSize(styled.legend)
         let colourBar = panel.heatmap.map { colourBarLayout($0) }
 
@@ -243,17 +258,22 @@ struct PlotPainter {
         let lastXLabelHalf = (xAxis.labels.last.map { measurer.width($0, tickStyle) } ?? 0) / 2
         var right = area.maxX - max(6 * unit, lastXLabelHalf)
         if beside { right = area.maxX - legendSize.width - 12 * unit }
+        if !styled.labelled.isEmpty { right = area.maxX - directLabelWidth(styled.labelled) }
         if let colourBar { right -= colourBar.width }
         let bottom = area.maxY - tick.height - label.height - tickLength - 10 * unit - legendBand
         var top = area.y
         let yLabelWidth = measurer.width(panel.y.label, labelStyle)
         let yLabelX = area.x
         if let title = panel.title {
-            let titleWidth = measurer.width(title, panelTitleStyle)
-            let titleX = (left + right - titleWidth) / 2
-            let shareRow = yLabelX + yLabelWidth + 16 * unit < titleX
-            canvas.text(title, at: Point(titleX, top + panelTitle.ascent), style: panelTitleStyle)
-            if !shareRow { top += panelTitle.height + 4 * unit }
+            // A title wider than the panel breaks into lines at spaces (each centred over the frame), as a figure's title does.
+            let lines = FigureTitle.lines(title, width: area.width, style: panelTitleStyle, measurer: measurer)
+            let widths = lines.map { measurer.width($0, panelTitleStyle) }
+            let centre = min(max((left + right) / 2, area.x + (widths.max() ?? 0) / 2), area.maxX - (widths.max() ?? 0) / 2)
+            let shareRow = lines.count == 1 && yLabelX + yLabelWidth + 16 * unit < centre - widths[0] / 2
+            for (k, (line, width)) in zip(lines, widths).enumerated() {
+                canvas.text(line, at: Point(centre - width / 2, top + Double(k) * panelTitle.height + panelTitle.ascent), style: panelTitleStyle)
+            }
+            if !shareRow { top += Double(lines.count) * panelTitle.height + 4 * unit }
         }
         canvas.text(panel.y.label, at: Point(yLabelX, top + max(label.ascent, panel.title == nil ? 0 : panelTitle.ascent)), style: labelStyle)
         top += max(label.height, panel.title == nil ? 0 : panelTitle.height) + 8 * unit
@@ -342,11 +362,13 @@ struct PlotPainter {
                 }
             }
             if series.markerRadius > 0 {
-                for p in mapped.compactMap({ $0 }) where frame.containsPoint(p) {
+                let inside = mapped.compactMap({ $0 }).filter(frame.containsPoint)
+                for p in series.markerAtEndOnly ? Array(inside.suffix(1)) : inside {
                     paintMarker(line.marker, at: p, radius: series.markerRadius * unit, color: line.color, on: canvas)
                 }
             }
         }
+        paintDirectLabels(styled.labelled, frame: frame, after: colourBar?.width ?? 0, map: map, on: canvas)
 
         for note in panel.notes {
             guard let p = map(note.at) else { continue }
@@ -369,6 +391,43 @@ struct PlotPainter {
             paintLegendColumn(styled.legend, at: Point(x, frame.y), on: canvas)
         } else {
             paintLegendRows(styled.legend, x: area.x, width: area.width, top: xLabelBaseline + label.height - label.ascent + 8 * unit, on: canvas)
+        }
+    }
+
+    // MARK: Direct labels
+
+    /// The band right of the frame that direct labels take: a gap, the swatch, the widest name.
+    func directLabelWidth(_ lines: [StyledLine]) -> Double {
+        14 * unit + swatchWidth + 6 * unit + (lines.map { measurer.width($0.series.name, legendStyle) }.max() ?? 0) + 4 * unit
+    }
+
+    /// Each line's name right of the frame, at the height of its last point
+    /// inside the frame, pushed apart so that no two overlap (and kept within
+    /// the frame's height), with its dash and marker as a swatch and a thin
+    /// leader from the line's end.
+    func paintDirectLabels(_ lines: [StyledLine], frame: Rect, after colourBar: Double, map: (Point) -> Point?, on canvas: Canvas) {
+        let metrics = measurer.lineMetrics(legendStyle)
+        let spacing = metrics.height + 2 * unit
+        var ends: [(line: StyledLine, end: Point, y: Double)] = lines.compactMap { line in
+            guard let end = clippedPolylines(line.series.points.map(map), frame: frame).last?.last else { return nil }
+            return (line, end, end.y)
+        }
+        ends.sort { $0.y < $1.y }
+        for k in ends.indices {
+            let low = k == 0 ? frame.y + spacing / 2 : ends[k - 1].y + spacing
+            ends[k].y = max(ends[k].y, low)
+        }
+        for k in ends.indices.reversed() {
+            let high = k == ends.count - 1 ? frame.maxY - spacing / 2 : ends[k + 1].y - spacing
+            ends[k].y = min(ends[k].y, high)
+        }
+        let x = frame.maxX + colourBar + 14 * unit
+        for (line, end, y) in ends {
+            canvas.line(from: end, to: Point(x - 2 * unit, y), color: line.color, width: 0.8 * unit)
+            let entry = LegendEntry(name: line.series.name, color: line.color, dash: line.dash,
+                                    marker: line.series.markerRadius > 0 ? line.marker : nil, bar: false)
+            paintSwatch(entry, x: x, midY: y, on: canvas)
+            canvas.text(line.series.name, at: Point(x + swatchWidth + 6 * unit, y + legendStyle.size * 0.36), style: legendStyle)
         }
     }
 

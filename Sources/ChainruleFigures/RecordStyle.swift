@@ -49,7 +49,6 @@ extension SceneBuilder {
             rows = [m.row([name, m.text(describeShape(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
         }
         if let row = checkRow(node.id) { rows.append(row) }
-        if node.id == options.writtenStep, let step = stepRows(node.id) { rows.append(step) }
         let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)
         let (stroke, width) = outline(node.id, base: node.id == output ? 2 : theme.lineWidth)
         let base = node.role.isLeaf ? theme.leafFill : theme.valueFill

@@ -304,6 +304,14 @@ struct SceneBuilder {
         return Set(starts + edges.indices.filter { labels.contains(edges[$0].from) })
     }
 
+    /// `title` in the one title style of every figure (`FigureTitle`): bold,
+    /// a third larger than the body text, left-aligned at the margin, broken
+    /// into lines no wider than the fit target.
+    func titleBlock(_ title: String) -> Block {
+        FigureTitle.block(title, style: FigureTitle.style(theme: theme, bodySize: theme.fontSize),
+                          width: options.fit.width - 2 * theme.margin, measurer: m)
+    }
+
     func finish() -> Scene {
         var edges = edges
         if !copies.isEmpty {
@@ -316,9 +324,9 @@ struct SceneBuilder {
         case .model: (20, 14)
         }
         var heading: [Block] = []
-        if let title = options.title { heading.append(m.text(title, TextStyle(color: theme.text, size: theme.titleFontSize, bold: true))) }
+        if let title = options.title { heading.append(titleBlock(title)) }
         if options.style == .model, let summary = parameterSummary() { heading.append(m.text(summary, color: theme.muted)) }
-        let titleBlock = heading.count > 1 ? m.column(heading) : heading.first
+        let titleBlock = heading.count > 1 ? FigureTitle.leftAligned(heading, measurer: m) : heading.first
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
                      titleBlock: titleBlock, theme: theme, rankSeparation: rank, nodeSeparation: node)
     }

@@ -17,6 +17,12 @@ public struct FitTarget: Sendable, Equatable, CustomStringConvertible {
     /// A 4:3 slide's content area: 660×460 pt of a 720×540 pt slide.
     public static let fourByThree = FitTarget(width: 660, height: 460)
 
+    /// Width over height of the page a figure made for this target goes on
+    /// (step-by-step pages): 16:9 for a slide, 4:3 for a 4:3 slide, else the area's own.
+    public var pageAspect: Double {
+        self == .slide ? 16.0 / 9.0 : self == .fourByThree ? 4.0 / 3.0 : width / height
+    }
+
     /// Text at least this big once fitted reads from the back row of a lecture hall (points).
     public static let readableTextSize = 14.0
 
@@ -87,6 +93,15 @@ public struct SlideFit: Sendable, Equatable {
     }
 }
 
+extension LaidOutScene {
+    /// The title at the left margin, where every figure has it (`FigureTitle`).
+    func titleAtMargin() -> LaidOutScene {
+        var out = self
+        out.titleFrame?.x = scene.theme.margin
+        return out
+    }
+}
+
 /// Wraps a long left-to-right (or top-to-bottom) layout into rows (columns)
 /// in snake order to fill a target's aspect: the strip is cut in the gaps
 /// between its ranks, every second piece is mirrored so that the flow turns
@@ -133,7 +148,7 @@ enum SnakeWrap {
         if let title = laidOut.titleFrame {
             let margin = laidOut.scene.theme.margin
             out.size.width = max(out.size.width, title.width + 2 * margin)
-            out.titleFrame = Rect(x: (out.size.width - title.width) / 2, y: margin, width: title.width, height: title.height)
+            out.titleFrame = Rect(x: margin, y: margin, width: title.width, height: title.height)
         }
         return out
     }

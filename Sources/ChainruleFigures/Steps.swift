@@ -121,9 +121,12 @@ public enum BackwardSteps {
     /// Every page laid out on one layout: Graphviz runs once, on a scene whose
     /// every node has its largest size over all pages, and each page draws its
     /// own content there. Nothing moves from page to page: every node keeps
-    /// that frame on every page, a box's content starts at its top (so a
-    /// record's rows stay put when the written-out step joins them), and the
-    /// page is widened or heightened to 16:9 (`pageAspect`), the figure centred.
+    /// that frame on every page, a box's content starts at its top, and the
+    /// heading (title, caption and, in the record style, the written-out
+    /// step) has the room of the tallest page's. The record style wraps into
+    /// rows to fill `options.fit` as a single figure does; the page is widened
+    /// or heightened to the fit's page shape (`FitTarget.pageAspect`, 16:9 for
+    /// a slide), the figure centred.
     public static func pages(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> [LaidOutScene] {
         guard options.style != .model else {
             throw .invalidOption("--steps draws every op of the backward pass; the model style groups them into layers: use --style circuit or --style record")
@@ -142,14 +145,18 @@ public enum BackwardSteps {
         var untitled = options
         untitled.title = nil
         let measurer = TextMeasurer(theme: options.theme)
+        let headingWidth = options.fit.width - 2 * options.theme.margin
         var scenes: [Scene] = []
         for step in steps {
-            var scene = try GraphFigure.scene(graph: graph, output: output, options: Self.options(for: step, base: untitled))
+            let pageOptions = Self.options(for: step, base: untitled)
+            var scene = try GraphFigure.scene(graph: graph, output: output, options: pageOptions)
             scene.title = options.title
-            let caption = caption(step, of: steps.count - 1, graph: graph, output: output, options: options, m: measurer)
-            scene.titleBlock = options.title.map {
-                measurer.column([measurer.text($0, TextStyle(color: options.theme.text, size: options.theme.titleFontSize, bold: true)), caption])
-            } ?? caption
+            let builder = SceneBuilder(graph: graph, output: output, options: pageOptions)
+            var heading = [caption(step, of: steps.count - 1, graph: graph, output: output, options: options, width: headingWidth, m: measurer)]
+            // The record style writes the step under the caption: inside the active box it would leave every other page's box an empty frame.
+            if options.style == .record, let active = step.active, let rows = builder.stepRows(active) { heading.append(rows) }
+            if let title = options.title { heading.insert(builder.titleBlock(title), at: 0) }
+            scene.titleBlock = FigureTitle.leftAligned(heading, measurer: measurer)
             scenes.append(scene)
         }
         var common = scenes[0]
@@ -162,9 +169,11 @@ public enum BackwardSteps {
                 contentHeight[i] = max(contentHeight[i], scene.nodes[i].content.size.height)
             }
         }
-        common.titleBlock = scenes.compactMap(\.titleBlock).max { $0.size.width < $1.size.width }
-        let laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
-        let page = pageSize(laidOut.size)
+        let headings = scenes.compactMap(\.titleBlock)
+        common.titleBlock = measurer.spacer(headings.map(\.size.width).max() ?? 0, headings.map(\.size.height).max() ?? 0)
+        var laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
+        if options.style == .record { laidOut = SnakeWrap.wrap(laidOut, into: options.fit) }
+        let page = pageSize(laidOut.size, aspect: options.fit.pageAspect)
         let shift = Point((page.width - laidOut.size.width) / 2, (page.height - laidOut.size.height) / 2)
         let margin = options.theme.margin
         return scenes.map { scene in
@@ -192,22 +201,20 @@ public enum BackwardSteps {
         }
     }
 
-    /// Width over height of every page: a 16:9 slide.
-    public static let pageAspect = 16.0 / 9.0
-
-    /// The smallest 16:9 page that holds a figure of `size`.
-    static func pageSize(_ size: Size) -> Size {
-        Size(max(size.width, size.height * pageAspect), max(size.height, size.width / pageAspect))
+    /// The smallest page of width / height `aspect` that holds a figure of `size`.
+    static func pageSize(_ size: Size, aspect: Double) -> Size {
+        Size(max(size.width, size.height * aspect), max(size.height, size.width / aspect))
     }
 
-    /// The caption of a page: which step, which op, and the rule in colour.
-    static func caption(_ step: BackwardStep, of count: Int, graph: Graph, output: NodeID, options: FigureOptions, m: TextMeasurer) -> Block {
+    /// The caption of a page: which step, which op, and the rule in colour,
+    /// flowed into lines at most `width` wide.
+    static func caption(_ step: BackwardStep, of count: Int, graph: Graph, output: NodeID, options: FigureOptions, width: Double, m: TextMeasurer) -> Block {
         let theme = options.theme
         let header = m.text("Step \(step.number) of \(count):", color: theme.text, bold: true)
         guard let active = step.active else {
             let seed = graph[output].gradient.map { $0.count == 1 ? formatFixed($0.data[0], precision: options.precision) : "ones" } ?? "—"
-            return m.row([header, m.text("forward pass done; backward starts at \(graph[output].displayName) with gradient", color: theme.text),
-                          m.text(seed, color: theme.gradient, bold: true)])
+            return flowed([header, m.text("forward pass done; backward starts at \(graph[output].displayName) with gradient", color: theme.text),
+                           m.text(seed, color: theme.gradient, bold: true)], width: width, m: m)
         }
         let node = graph[active]
         let builder = SceneBuilder(graph: graph, output: output, options: options)
@@ -221,7 +228,25 @@ public enum BackwardSteps {
                       m.text("to each input", color: theme.text)]
         let tensors = ([active] + node.inputs).contains { (graph[$0].value?.count ?? 1) > 1 }
         if tensors { pieces.append(m.text("(⊙: elementwise product; J: Jacobian)", color: theme.muted, small: true)) }
-        return m.row(pieces)
+        return flowed(pieces, width: width, m: m)
+    }
+
+    /// `pieces` side by side in lines at most `width` wide (a piece wider than that has a line of its own), left-aligned.
+    static func flowed(_ pieces: [Block], width: Double, m: TextMeasurer) -> Block {
+        var lines: [[Block]] = [[]]
+        var used = 0.0
+        for piece in pieces {
+            let extra = (lines[lines.count - 1].isEmpty ? 0 : m.theme.gap) + piece.size.width
+            if !lines[lines.count - 1].isEmpty && used + extra > width {
+                lines.append([piece])
+                used = piece.size.width
+            } else {
+                lines[lines.count - 1].append(piece)
+                used += extra
+            }
+        }
+        let rows = lines.map { m.row($0) }
+        return rows.count == 1 ? rows[0] : FigureTitle.leftAligned(rows, measurer: m)
     }
 
     // MARK: Writing
@@ -363,12 +388,12 @@ extension SceneBuilder {
                       m.text(relation, color: theme.text), map(tensors.downstream, "downstream", theme.gradient)])
     }
 
-    /// The written-out step inside a record box: one line per input, `x: 1.00 × -4.00 = -4.00`.
+    /// The written-out step of a record-style page, under its caption: one line per input, `x: 1.00 × -4.00 = -4.00`.
     func stepRows(_ id: NodeID) -> Block? {
         let terms = stepTerms(id)
         guard !terms.isEmpty else { return nil }
-        return m.column(terms.map { term in
+        return FigureTitle.leftAligned(terms.map { term in
             m.row([m.text(label(term.input) + ":", color: theme.text, small: true, bold: true), equationBlock(term, stacked: false)])
-        })
+        }, measurer: m)
     }
 }

@@ -13,24 +13,41 @@ extension SceneBuilder {
     /// The most channels or filters a grid shows.
     static let maxPlanes = 16
 
-    /// The planes of `tensor` to draw: offsets of row×column matrices, each with its label.
-    /// `firstChannels`: each filter has several input channels and its first is drawn.
-    func planes(_ shape: [Int]) -> (rows: Int, columns: Int, planes: [(offset: Int, label: String?)], more: Int, firstChannels: Bool) {
+    /// The planes of a tensor of `shape` to draw: offsets of row×column
+    /// matrices, each with its label, how many are left out, and a note under
+    /// the grid. A 4-D bank of `filters` (O×C×KH×KW) is drawn filter by
+    /// filter, each filter's first input channel; any other tensor of three
+    /// or more axes (N×C×H×W) as the channels of its first image.
+    func planes(_ shape: [Int], filters: Bool = false) -> (rows: Int, columns: Int, planes: [(offset: Int, label: String?)], more: Int, note: String?) {
         switch shape.count {
-        case 0: return (1, 1, [(0, nil)], 0, false)
-        case 1: return (1, shape[0], [(0, nil)], 0, false)
-        case 2: return (shape[0], shape[1], [(0, nil)], 0, false)
+        case 0: return (1, 1, [(0, nil)], 0, nil)
+        case 1: return (1, shape[0], [(0, nil)], 0, nil)
+        case 2: return (shape[0], shape[1], [(0, nil)], 0, nil)
         default:
             let rows = shape[shape.count - 2], columns = shape[shape.count - 1], plane = rows * columns
-            // N×C×H×W: one image's channels; O×C×KH×KW filters: each filter's first channel.
-            let four = shape.count == 4
-            let byFilter = four && shape[0] > 1
+            let byFilter = filters && shape.count == 4
             let count = byFilter ? shape[0] : shape[shape.count - 3]
             let stride = byFilter ? shape[1] * plane : plane
             let noun = byFilter ? "filter" : "channel"
             let shown = min(count, Self.maxPlanes)
             let list = (0..<shown).map { k in (k * stride, count > 1 ? "\(noun) \(k + 1) of \(count)" : nil) }
-            return (rows, columns, list, count - shown, byFilter && shape[1] > 1)
+            let images = shape.dropLast(3).reduce(1, *)
+            let note = byFilter ? (shape[1] > 1 ? "input channel 1 of each filter" : nil) : images > 1 ? "image 1 of \(images)" : nil
+            return (rows, columns, list, count - shown, note)
+        }
+    }
+
+    /// Whether node `id` holds filters (O×C×KH×KW) rather than images
+    /// (N×C×H×W): an op reads it as a weight (`layerAttributes.weightInputs`),
+    /// or ops that keep its shape make it into one (`W / 9`), up to `depth` ops on.
+    func isFilterBank(_ id: NodeID, depth: Int = 4) -> Bool {
+        let shape = graph[id].shape
+        guard shape.count == 4 else { return false }
+        return consumers[id.index].contains { reader in
+            let node = graph[reader.node]
+            guard let op = node.op else { return false }
+            if op.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape }).weightInputs.contains(reader.input) { return true }
+            return depth > 0 && node.shape == shape && isFilterBank(reader.node, depth: depth - 1)
         }
     }
 
@@ -62,9 +79,9 @@ extension SceneBuilder {
     /// at 0); the tensor's own range when no scale is given. Numbers in the
     /// cells of a plane up to 8×8; `side` bounds a large plane's size.
     func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil,
-                   windows: PoolWindows? = nil) -> Block {
+                   windows: PoolWindows? = nil, filters: Bool = false) -> Block {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
-        let (rows, columns, list, more, firstChannels) = planes(tensor.shape)
+        let (rows, columns, list, more, note) = planes(tensor.shape, filters: filters)
         let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
         let sideCells = max(1, options.heatmapSide)
         let step = max(1, (max(rows, columns) + sideCells - 1) / sideCells)
@@ -98,12 +115,11 @@ extension SceneBuilder {
             guard let label = plane.label else { return heatmap }
             return m.column([heatmap, m.text(label, color: theme.muted, small: true)])
         }
-        guard maps.count > 1 else { return maps[0] }
         let perRow = Int(Double(maps.count).squareRoot().rounded(.up))
         var grid = stride(from: 0, to: maps.count, by: perRow).map { m.row(Array(maps[$0..<min($0 + perRow, maps.count)])) }
         if more > 0 { grid.append(m.text("… \(more) more", color: theme.muted, small: true)) }
-        if firstChannels { grid.append(m.text("input channel 1 of each filter", color: theme.muted, small: true)) }
-        return m.column(grid)
+        if let note { grid.append(m.text(note, color: theme.muted, small: true)) }
+        return grid.count == 1 ? grid[0] : m.column(grid)
     }
 
     /// The colour of one element on a scale (NaN and ±inf have colours of their own).
@@ -164,7 +180,7 @@ extension SceneBuilder {
             let numbered = showsNumbers(tensor.shape) && !tensor.data.contains { $0.isNaN }
             let text = m.text(numbered ? label : label + " " + summary(tensor), color: color, small: true)
             guard tensor.count > 0 else { return m.column([text]) }
-            let picture = thumbnail(tensor, diverging: diverging, scale: scale, windows: poolWindows(id))
+            let picture = thumbnail(tensor, diverging: diverging, scale: scale, windows: poolWindows(id), filters: isFilterBank(id))
             guard tensor.count > 1 else { return m.column([picture, text]) }
             // The bar's ends are written when the shared scale is wider than the range written beside it.
             var legend = [text, colorBar(diverging: diverging)]
@@ -182,11 +198,37 @@ extension SceneBuilder {
             if let gradient = shownGradient(id) {
                 let scale = Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)
                 panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true, scale: scale))
+            } else if let value = node.value, value.count > 1, node.gradient != nil {
+                // Not yet known on this step page, shown on a later one: the picture's place, its cells blank, so the box does not stand half empty.
+                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id)))
+                panels.append(m.column([picture, m.text("grad —", color: theme.gradient, small: true)]))
             } else {
                 panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
             }
         }
         return m.row(panels)
+    }
+}
+
+extension SceneBuilder {
+    /// `picture` with every heatmap's cells blank (the cluster grey) and any
+    /// numbers in them read `—`: where a tensor not yet computed will stand.
+    func unknownCells(_ picture: Block) -> Block {
+        var block = picture
+        if case .heatmap(var map) = block.kind {
+            map.colors = map.colors.map { _ in theme.clusterFill }
+            map.marked = []
+            map.labels = map.labels.map { label in
+                var blank = label
+                blank.text = "—"
+                blank.style.color = theme.muted
+                blank.width = m.width("—", label.style)
+                return blank
+            }
+            block.kind = .heatmap(map)
+        }
+        block.children = block.children.map(unknownCells)
+        return block
     }
 }
 

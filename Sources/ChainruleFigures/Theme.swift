@@ -160,7 +160,6 @@ public struct Theme: Sendable {
     public var smallFontSize: Double
     /// Gate symbols in the circuit style.
     public var symbolFontSize: Double
-    public var titleFontSize: Double
     public var lineWidth: Double
     /// Space between a box's border and its content.
     public var padding: Double
@@ -218,7 +217,6 @@ public struct Theme: Sendable {
         fontSize = 12
         smallFontSize = 11
         symbolFontSize = 14
-        titleFontSize = 16
         lineWidth = 1.2
         padding = 6
         gap = 4

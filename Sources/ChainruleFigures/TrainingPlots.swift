@@ -3,7 +3,10 @@ import ChainruleTraining
 import Foundation
 
 /// The plots of a training run (`chainrule train --plots DIR`, `--compare`),
-/// drawn with the plot layer from the run's records.
+/// drawn with the plot layer from the run's records, each on a page of
+/// `fit` (a 16:9 slide unless asked otherwise). Series differ by dash and
+/// marker as well as colour, and curves over time carry their names at their
+/// ends (`Plot.directLabels`).
 public enum TrainingPlots {
     /// An exponential moving average with bias correction (as TensorBoard's
     /// smoothing): s_t = (β·m_{t−1} + (1 − β)·x_t) / (1 − β^t), β = `weight`.
@@ -16,60 +19,69 @@ public enum TrainingPlots {
     }
 
     /// The loss per iteration, raw (thin) and smoothed, with a guide at each checkpoint.
-    public static func loss(_ iterations: [IterationRecord], checkpoints: [Int] = [], palette: Palette = .default) -> PlotFigure {
+    /// The raw loss is thin and light, the smoothed one thick and dark.
+    public static func loss(_ iterations: [IterationRecord], checkpoints: [Int] = [], palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure {
         let theme = Theme(palette: palette)
         var plot = Plot(x: Axis("iteration"), y: Axis("loss"))
+        plot.directLabels = true
         let raw = iterations.map { Point(Double($0.iteration), $0.loss) }
-        plot.lines.append(LineSeries("loss of each batch", points: raw, color: theme.series[0].mixed(with: .white, 0.6), width: 1))
+        plot.lines.append(LineSeries("each batch", points: raw, color: theme.series[0].mixed(with: .white, 0.6), width: 1, dash: .solid))
         let smooth = smoothed(iterations.map(\.loss))
-        plot.lines.append(LineSeries("smoothed (moving average, β = 0.9)", points: zip(raw, smooth).map { Point($0.x, $1) }, color: theme.series[0], width: 2.4))
+        plot.lines.append(LineSeries("smoothed (β = 0.9)", points: zip(raw, smooth).map { Point($0.x, $1) }, color: theme.series[0], width: 2.6,
+                                     dash: .solid))
         plot.guides = checkpoints.map { GuideLine(x: Double($0), label: "checkpoint") }
-        return PlotFigure(title: "Training loss per iteration", panels: [plot], palette: palette)
+        return PlotFigure(title: "Training loss per iteration", panels: [plot], fit: fit, palette: palette)
     }
 
     /// Per epoch: the loss (training and validation) and, with a
     /// classification loss, the accuracy.
-    public static func epochs(_ epochs: [EpochRecord], palette: Palette = .default) -> PlotFigure {
+    /// Training solid with circles, validation dashed with squares.
+    public static func epochs(_ epochs: [EpochRecord], palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure {
         let theme = Theme(palette: palette)
-        func series(_ name: String, _ value: (EpochRecord) -> Double?, _ color: RGB) -> LineSeries? {
+        func series(_ name: String, _ value: (EpochRecord) -> Double?, _ place: Int) -> LineSeries? {
             let points = epochs.compactMap { record in value(record).map { Point(Double(record.epoch), $0) } }
-            return points.isEmpty ? nil : LineSeries(name, points: points, color: color, markerRadius: epochs.count <= 30 ? 3 : 0)
+            return points.isEmpty ? nil : LineSeries(name, points: points, color: theme.series[place], markerRadius: epochs.count <= 30 ? 3 : 0,
+                                                     dash: LineDash.allCases[place], marker: MarkerShape.allCases[place])
         }
         var loss = Plot(title: "loss", x: Axis("epoch"), y: Axis("mean loss"))
-        loss.lines = [series("training", \.loss, theme.series[0]), series("validation", \.validationLoss, theme.series[1])].compactMap { $0 }
+        loss.directLabels = true
+        loss.lines = [series("training", \.loss, 0), series("validation", \.validationLoss, 1)].compactMap { $0 }
         var panels = [loss]
         if epochs.contains(where: { $0.accuracy != nil }) {
             var accuracy = Plot(title: "accuracy", x: Axis("epoch"), y: Axis("accuracy (%)", range: 0...100))
-            accuracy.lines = [series("training", { $0.accuracy.map { 100 * $0 } }, theme.series[0]),
-                              series("validation", { $0.validationAccuracy.map { 100 * $0 } }, theme.series[1])].compactMap { $0 }
+            accuracy.directLabels = true
+            accuracy.lines = [series("training", { $0.accuracy.map { 100 * $0 } }, 0),
+                              series("validation", { $0.validationAccuracy.map { 100 * $0 } }, 1)].compactMap { $0 }
             panels.append(accuracy)
         }
-        return PlotFigure(title: "Per epoch: training and validation", panels: panels, size: Size(panels.count == 1 ? 800 : 960, 500), palette: palette)
+        return PlotFigure(title: "Per epoch: training and validation", panels: panels, fit: fit, palette: palette)
     }
 
     /// The learning rate of every iteration (a schedule steps once per epoch).
-    public static func learningRate(_ iterations: [IterationRecord], palette: Palette = .default) -> PlotFigure {
+    public static func learningRate(_ iterations: [IterationRecord], palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure {
         var plot = Plot(x: Axis("iteration"), y: Axis("learning rate"))
         plot.lines = [LineSeries("learning rate", points: iterations.map { Point(Double($0.iteration), $0.learningRate) }, inLegend: false)]
-        return PlotFigure(title: "Learning rate over the run", panels: [plot], palette: palette)
+        return PlotFigure(title: "Learning rate over the run", panels: [plot], fit: fit, palette: palette)
     }
 
     /// Per ReLU node, the fraction of its units that are dead (0 for every
     /// example looked at) after each epoch; nil without ReLUs.
-    public static func deadUnits(_ epochs: [EpochRecord], palette: Palette = .default) -> PlotFigure? {
+    public static func deadUnits(_ epochs: [EpochRecord], palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure? {
         guard let names = epochs.first?.deadUnits.map(\.name), !names.isEmpty else { return nil }
         var plot = Plot(x: Axis("epoch"), y: Axis("dead units (%)", range: 0...100))
+        plot.directLabels = true
         for (k, name) in names.enumerated() {
             plot.lines.append(LineSeries(name, points: epochs.map { Point(Double($0.epoch), 100 * $0.deadUnits[k].fraction) },
                                          markerRadius: epochs.count <= 30 ? 3 : 0))
         }
-        return PlotFigure(title: "Dying ReLUs: units at 0 for all of the first \(Training.deadUnitSample) training examples", panels: [plot], palette: palette)
+        return PlotFigure(title: "Dying ReLUs: units at 0 for all of the first \(Training.deadUnitSample) training examples", panels: [plot], fit: fit, palette: palette)
     }
 
     /// The predicted class over the plane (shaded, its boundaries drawn) with
     /// the training points coloured by their class. `predict` maps a batch
     /// of points `[N, 2]` to classes.
-    public static func decisionBoundary(_ dataset: Dataset, palette: Palette = .default,
+    /// Each class has its own marker shape as well as its colour.
+    public static func decisionBoundary(_ dataset: Dataset, palette: Palette = .default, fit: ChartPage = .slide,
                                         predict: (Tensor) throws -> [Int]) rethrows -> PlotFigure {
         let theme = Theme(palette: palette)
         let xs = stride(from: 0, to: dataset.features.count, by: 2).map { dataset.features.data[$0] }
@@ -93,27 +105,37 @@ public enum TrainingPlots {
         let accuracy = try zip(predict(dataset.features), dataset.labels).filter { $0 == $1 }.count
         for label in 0..<dataset.classes {
             let mine = dataset.labels.indices.filter { dataset.labels[$0] == label }.map { Point(xs[$0], ys[$0]) }
-            plot.lines.append(LineSeries("class \(label)", points: mine, color: theme.series[label % theme.series.count], drawsLine: false, markerRadius: 3.2))
+            plot.lines.append(LineSeries("class \(label)", points: mine, color: theme.series[label % theme.series.count], drawsLine: false, markerRadius: 3.2,
+                                         marker: MarkerShape.allCases[label % MarkerShape.allCases.count]))
         }
         let title = "Decision boundary on \(dataset.name): \(String(format: "%.1f", 100 * Double(accuracy) / Double(dataset.count)))% of the training points right"
-        return PlotFigure(title: title, panels: [plot], size: Size(720, 600), palette: palette)
+        return PlotFigure(title: title, panels: [plot], fit: fit, palette: palette)
     }
 
-    /// The smoothed loss per iteration of several runs (one per optimizer), and their accuracy per epoch.
-    public static func comparison(_ runs: [(name: String, iterations: [IterationRecord], epochs: [EpochRecord])], palette: Palette = .default) -> PlotFigure {
+    /// The smoothed loss per iteration of several runs (one per optimizer), and
+    /// their accuracy per epoch: run k has the k-th colour, dash and marker in both panels.
+    public static func comparison(_ runs: [(name: String, iterations: [IterationRecord], epochs: [EpochRecord])], palette: Palette = .default,
+                                  fit: ChartPage = .slide) -> PlotFigure {
         let theme = Theme(palette: palette)
         var loss = Plot(title: "loss (smoothed)", x: Axis("iteration"), y: Axis("loss"))
         var accuracy = Plot(title: "training accuracy", x: Axis("epoch"), y: Axis("accuracy (%)", range: 0...100))
+        loss.directLabels = true
+        accuracy.directLabels = true
         for (k, run) in runs.enumerated() {
             let color = theme.series[k % theme.series.count]
+            let dash = LineDash.allCases[k % LineDash.allCases.count], marker = MarkerShape.allCases[k % MarkerShape.allCases.count]
             let smooth = smoothed(run.iterations.map(\.loss))
             let final = formatNumber(run.epochs.last?.loss ?? .nan, significant: 3)
-            loss.lines.append(LineSeries("\(run.name): \(final)", points: zip(run.iterations, smooth).map { Point(Double($0.iteration), $1) }, color: color))
+            loss.lines.append(LineSeries("\(run.name): \(final)", points: zip(run.iterations, smooth).map { Point(Double($0.iteration), $1) }, color: color,
+                                         markerRadius: 4, dash: dash, marker: marker, markerAtEndOnly: true))
             let points = run.epochs.compactMap { record in record.accuracy.map { Point(Double(record.epoch), 100 * $0) } }
-            if !points.isEmpty { accuracy.lines.append(LineSeries(run.name, points: points, color: color, inLegend: false)) }
+            if !points.isEmpty {
+                accuracy.lines.append(LineSeries(run.name, points: points, color: color, markerRadius: points.count <= 30 ? 3 : 4, dash: dash, marker: marker,
+                                                 markerAtEndOnly: points.count > 30))
+            }
         }
         let panels = accuracy.lines.isEmpty ? [loss] : [loss, accuracy]
-        return PlotFigure(title: "The same network, data and seed under each optimizer", panels: panels, size: Size(panels.count == 1 ? 800 : 1000, 520), palette: palette)
+        return PlotFigure(title: "The same network, data and seed under each optimizer", panels: panels, fit: fit, palette: palette)
     }
 }
 
@@ -221,15 +243,17 @@ extension TrainingPlots {
     /// Contours of the surface with the paths of the six optimizers from
     /// one start; the legend gives each one's learning rate and final loss.
     public static func optimizerPaths(_ surface: OptimizerSurface, kinds: [OptimizerKind] = OptimizerKind.allCases,
-                                      palette: Palette = .default) -> PlotFigure {
-        optimizerFrames(surface, kinds: kinds, frames: 1, palette: palette)[0]
+                                      palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure {
+        optimizerFrames(surface, kinds: kinds, frames: 1, palette: palette, fit: fit)[0]
     }
 
     /// The same figure as `frames` pictures of the paths growing, the last
     /// one whole: step k·steps/frames in the k-th (one Graphviz-free plot
-    /// each, from paths computed once).
+    /// each, from paths computed once). Optimizer k's path has the k-th
+    /// colour, dash and marker (at the point it has reached); paths that
+    /// end together at the minimum keep the legend, not direct labels.
     public static func optimizerFrames(_ surface: OptimizerSurface, kinds: [OptimizerKind] = OptimizerKind.allCases,
-                                       frames: Int, palette: Palette = .default) -> [PlotFigure] {
+                                       frames: Int, palette: Palette = .default, fit: ChartPage = .slide) -> [PlotFigure] {
         let theme = Theme(palette: palette)
         let grid = Grid(x: surface.xRange, y: surface.yRange, columns: 160, rows: 160) { surface.value(at: Point($0, $1)) }
         let all = grid.values.joined().filter(\.isFinite)
@@ -253,8 +277,9 @@ extension TrainingPlots {
                 let clipped = path.map(\.point).filter { surface.xRange.contains($0.x) && surface.yRange.contains($0.y) }
                 let loss = path.last.map { formatNumber($0.loss, significant: 3) } ?? "—"
                 let left = paths[k].count <= shown ? " (stopped: not finite)" : ""
-                plot.lines.append(LineSeries("\(kind.displayName), lr \(lr): \(loss)\(left)", points: clipped, color: color, width: 2))
-                if let last = clipped.last { plot.lines.append(LineSeries("", points: [last], color: color, drawsLine: false, markerRadius: 4, inLegend: false)) }
+                plot.lines.append(LineSeries("\(kind.displayName), lr \(lr): \(loss)\(left)", points: clipped, color: color, width: 2, markerRadius: 4.5,
+                                             dash: LineDash.allCases[k % LineDash.allCases.count], marker: MarkerShape.allCases[k % MarkerShape.allCases.count],
+                                             markerAtEndOnly: true))
             }
             plot.lines.append(LineSeries("start", points: [surface.start], color: theme.text, drawsLine: false, markerRadius: 5))
             if let minimum = surface.minimum {
@@ -262,7 +287,7 @@ extension TrainingPlots {
             }
             let steps = frames == 1 ? "\(surface.steps) steps" : "step \(shown) of \(surface.steps)"
             let who = kinds.count == OptimizerKind.allCases.count ? "Six optimizers" : kinds.map(\.displayName).joined(separator: " against ")
-            return PlotFigure(title: "\(who) on \(surface.name), \(steps)", panels: [plot], size: Size(820, 620), palette: palette)
+            return PlotFigure(title: "\(who) on \(surface.name), \(steps)", panels: [plot], fit: fit, palette: palette)
         }
     }
 
@@ -285,8 +310,8 @@ extension TrainingPlots {
         }
     }
 
-    /// The three schedules beside the constant rate, over `epochs` epochs from lr₀ = 0.1.
-    public static func learningRateSchedules(epochs: Int = 60, palette: Palette = .default) -> PlotFigure {
+    /// The three schedules beside the constant rate (dashed, under the frame's top, which stands at 0.11), over `epochs` epochs from lr₀ = 0.1.
+    public static func learningRateSchedules(epochs: Int = 60, palette: Palette = .default, fit: ChartPage = .slide) -> PlotFigure {
         let schedules: [(LearningRateSchedule, String)] = [
             (.step(every: 15, factor: 0.5), "step:15:0.5 — lr₀·0.5^⌊e/15⌋"),
             (.exponential(factor: 0.95), "exp:0.95 — lr₀·0.95^e"),
@@ -294,9 +319,9 @@ extension TrainingPlots {
         ]
         let theme = Theme(palette: palette)
         let panels = schedules.enumerated().map { k, entry -> Plot in
-            var plot = Plot(title: entry.1, x: Axis("epoch", range: 0...Double(epochs)), y: Axis("learning rate", range: 0...0.1))
+            var plot = Plot(title: entry.1, x: Axis("epoch", range: 0...Double(epochs)), y: Axis("learning rate", range: 0...0.11))
             plot.lines = [
-                LineSeries("constant", points: [Point(0, 0.1), Point(Double(epochs), 0.1)], color: theme.muted, width: 1.2, inLegend: false),
+                LineSeries("constant", points: [Point(0, 0.1), Point(Double(epochs), 0.1)], color: theme.muted, width: 1.2, inLegend: false, dash: .dashed),
                 LineSeries(entry.0.description, points: (0..<epochs).flatMap { e in
                     // A schedule holds its rate through the epoch: draw each as a step.
                     let lr = entry.0.learningRate(0.1, epoch: e, of: epochs)
@@ -305,7 +330,7 @@ extension TrainingPlots {
             ]
             return plot
         }
-        return PlotFigure(title: "Learning-rate schedules (--decay), lr₀ = 0.1 over \(epochs) epochs", panels: panels, size: Size(1100, 420), palette: palette)
+        return PlotFigure(title: "Learning-rate schedules (--decay), lr₀ = 0.1 over \(epochs) epochs", panels: panels, fit: fit, palette: palette)
     }
 }
 

@@ -175,10 +175,44 @@ struct PlotDrawingTests {
     func seriesStyles() {
         var plot = Plot(x: Axis("x"), y: Axis("y"))
         for k in 0..<6 { plot.lines.append(LineSeries("s\(k)", points: [Point(0, Double(k)), Point(1, Double(k))], markerRadius: 3)) }
-        let styled = PlotPainter(figure: PlotFigure(panels: [plot])).styledSeries(plot).lines
+        let styled = PlotPainter(figure: PlotFigure(panels: [plot])).styledSeries(plot, panelWidth: 800).lines
         #expect(Set(styled.map(\.dash)).count == 6)
         #expect(Set(styled.map(\.marker)).count == 6)
         #expect(Set(styled.map(\.color.hexString)).count == 6)
+    }
+
+    @Test("direct labels: each line's name beside the frame where it ends, apart even when the lines end together, and out of the legend")
+    func directLabels() {
+        var plot = Plot(x: Axis("epoch"), y: Axis("loss"))
+        plot.directLabels = true
+        for k in 0..<4 { plot.lines.append(LineSeries("run \(k)", points: [Point(0, 2), Point(10, 1 + 0.001 * Double(k))])) }
+        plot.lines.append(LineSeries("start", points: [Point(0, 2)], drawsLine: false, markerRadius: 4))
+        let chart = PlotFigure(panels: [plot])
+        let painter = PlotPainter(figure: chart)
+        let styled = painter.styledSeries(plot, panelWidth: 900)
+        #expect(styled.labelled.map(\.series.name) == ["run 0", "run 1", "run 2", "run 3"])
+        #expect(styled.legend.map(\.name) == ["start"], "a marker alone keeps its legend entry")
+        assertTextsApart(chart)
+        let names = chart.textFrames.filter { $0.text.hasPrefix("run ") }
+        let ticks = chart.textFrames.filter { $0.text == "10" }
+        #expect(names.count == 4 && names.allSatisfy { $0.frame.x > (ticks.first?.frame.maxX ?? .infinity) }, "right of the frame")
+        // Labels too wide for the panel go back into the legend.
+        #expect(painter.styledSeries(plot, panelWidth: 200).labelled.isEmpty)
+    }
+
+    @Test("training figures are 16:9 slides; the six optimizers' paths differ by dash and marker, not colour alone")
+    func trainingFigures() {
+        let schedules = TrainingPlots.learningRateSchedules()
+        #expect(abs(schedules.size.width / schedules.size.height - 16.0 / 9.0) < 1e-9)
+        assertTextsApart(schedules)
+        let paths = TrainingPlots.optimizerPaths(OptimizerSurface.builtin(.bowl))
+        #expect(abs(paths.size.width / paths.size.height - 16.0 / 9.0) < 1e-9)
+        let plot = paths.panels[0]
+        let styled = PlotPainter(figure: paths).styledSeries(plot, panelWidth: paths.size.width).lines.filter(\.series.drawsLine)
+        #expect(styled.count == 6)
+        #expect(Set(styled.map(\.dash)).count == 6)
+        #expect(Set(styled.map(\.marker)).count == 6)
+        assertTextsApart(paths)
     }
 
     @Test("a dash pattern cuts a line into dashes of its lengths, measured along the line")

@@ -109,12 +109,13 @@ struct StepsTests {
         #expect(try texts(circuit[2], "w\(output.index)_0") == "3.00 ← -4.00", "a finished step shows its gradient alone")
         #expect(circuit[1].scene.nodes.filter { $0.content.texts.contains("×") }.count == 2)
 
-        // Record: inside the active node's box, one line per input.
+        // Record: under the caption, one line per input; no box holds it (it would leave an empty frame on the other pages).
         let record = try BackwardSteps.pages(graph: graph, output: output, options: options(.record))
-        let box = try texts(record[1], "n\(output.index)")
-        #expect(box.contains("q: 1.00 × -4.00 = -4.00"))
-        #expect(box.contains("z: 1.00 × 3.00 = 3.00"))
-        #expect(try !texts(record[2], "n\(output.index)").contains("×"))
+        let heading = try #require(record[1].scene.titleBlock).texts.joined(separator: " ")
+        #expect(heading.contains("q: 1.00 × -4.00 = -4.00"))
+        #expect(heading.contains("z: 1.00 × 3.00 = 3.00"))
+        #expect(try !texts(record[1], "n\(output.index)").contains("×"))
+        #expect(try !(#require(record[2].scene.titleBlock).texts.joined(separator: " ").contains("q: 1.00")))
     }
 
     @Test("The sigmoid neuron's exp gate: -0.53 × e^-1 = -0.20")
@@ -176,7 +177,36 @@ struct StepsTests {
         #expect(!loss.text.contains("‖"))
         let pages = try BackwardSteps.pages(graph: graph, output: output, options: options(.record))
         #expect(pages.count == 5)
-        #expect(pages[1].scene.nodes.contains { node in node.content.texts.contains("upstream") && node.content.texts.contains("downstream") })
+        let heading = try #require(pages[1].scene.titleBlock).texts
+        #expect(heading.contains("upstream") && heading.contains("downstream"))
+    }
+
+    @Test("--fit shapes the pages: a 4:3 target gives 4:3 pages, and the record style wraps into rows for the target")
+    func pagesFollowFit() throws {
+        let (graph, output) = try Samples.load("custom-op.grad")
+        var fourByThree = options(.record)
+        fourByThree.fit = .fourByThree
+        let pages = try BackwardSteps.pages(graph: graph, output: output, options: fourByThree)
+        for page in pages { #expect(abs(page.size.width / page.size.height - 4.0 / 3.0) < 1e-9) }
+        // Wrapped: the output's box and the inputs' boxes stand in different rows, not on one line.
+        let first = try #require(pages.first)
+        let x = try #require(first.nodes.first { $0.node.node == (try? named(graph, "x")) }), y = try #require(first.nodes.first { $0.node.node == output && $0.node.kind != .op })
+        #expect(y.frame.y > x.frame.maxY)
+    }
+
+    @Test("A tensor's gradient not yet known on a page keeps its picture's place, its cells blank")
+    func unknownGradientKeepsItsPlace() throws {
+        let (graph, output) = try Samples.load("svm-loss.grad")
+        let pages = try BackwardSteps.pages(graph: graph, output: output, options: options(.record))
+        let s = try named(graph, "S")
+        let before = try #require(pages.first?.nodes.first { $0.node.node == s })
+        // The numbered pictures (colour bars are heatmaps too, without numbers).
+        let blank = heatmaps(before.node.content).filter { !$0.labels.isEmpty }
+        #expect(blank.count == 2, "the value and the gradient's place")
+        #expect(blank[1].labels.count == 9 && blank[1].labels.allSatisfy { $0.text == "—" })
+        let after = try #require(pages.last?.nodes.first { $0.node.node == s })
+        #expect(heatmaps(after.node.content).filter { !$0.labels.isEmpty }[1].labels.map(\.text).contains("0.33"))
+        #expect(after.frame == before.frame)
     }
 
     @Test("One layout for every page: same size, no node moves", arguments: [FigureStyle.circuit, .record])

@@ -56,9 +56,24 @@ struct TensorCellTests {
         let g = Graph()
         let w = Tensor.randn([6, 1, 5, 5], seed: 4)
         let b = try builder(g, sum(g.input("W", w)))
-        let picture = b.thumbnail(w, diverging: false)
+        let picture = b.thumbnail(w, diverging: false, filters: true)
         #expect(heatmaps(picture).count == 6)
         #expect(picture.texts.contains("filter 3 of 6"))
+    }
+
+    @Test("A conv's weight is a bank of filters, also through ops that keep its shape; its input batch is images, drawn as image 1's channels")
+    func filtersAndImages() throws {
+        let g = Graph()
+        let x = g.input("x", Tensor.randn([8, 3, 6, 6], seed: 5))
+        let w = g.input("W", Tensor.randn([4, 3, 3, 3], seed: 6))
+        let scaled = w / 9
+        let b = try builder(g, sum(conv2d(x, scaled, pad: 1)))
+        #expect(b.isFilterBank(scaled.id) && b.isFilterBank(w.id))
+        #expect(!b.isFilterBank(x.id))
+        let images = b.thumbnail(try #require(g[x.id].value), diverging: false, filters: b.isFilterBank(x.id))
+        #expect(heatmaps(images).count == 3, "the three channels of the first image, not one plane of each of eight")
+        #expect(images.texts.contains("channel 2 of 3") && images.texts.contains("image 1 of 8"))
+        #expect(!images.texts.contains { $0.hasPrefix("filter") })
     }
 
     @Test("A max-pool's input and output share one colour scale: the 6 is one colour in x and in p")
