@@ -52,8 +52,7 @@ struct LectureFigureCommand: ParsableCommand {
     @Option(help: "The figure's title instead of its own (\"\" for none).")
     var title: String?
 
-    @Option(name: [.customLong("fit"), .customLong("size")], help: "The page of a chart or diagram: slide (16:9, the default), 4:3, or WxH in points.")
-    var fit: String?
+    @OptionGroup var page: PageOption
 
     @Option(help: "loss-curve: a training log, a CSV whose header names its columns (epoch,iteration,lr,loss,accuracy,val_loss,…).")
     var log: String?
@@ -165,7 +164,6 @@ struct LectureFigureCommand: ParsableCommand {
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
         do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
-        if let fit { do { _ = try ChartPage(parsing: fit) } catch { throw ValidationError(error.description) } }
     }
 
     func run() throws {
@@ -185,7 +183,7 @@ struct LectureFigureCommand: ParsableCommand {
         if let log {
             do { request.log = try CSVLog.read(log) } catch { throw ProgramError(description: "error: \(error.description)") }
         }
-        let page = try fit.map { text throws in try ChartPage(parsing: text) }
+        let page = try page.requested
         try FigureFailure.wording {
             let drawing = try figure.make(request)
             if case .graph = drawing, page != nil {

@@ -91,6 +91,8 @@ struct Train: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours), for the plots.")
     var palette: Palette = .default
 
+    @OptionGroup var page: PageOption
+
     @Option(help: "Write the interactive page of the trained graph here (.html), with an epoch slider over snapshots of its values and gradients and the loss curve.")
     var html: String?
 
@@ -298,20 +300,21 @@ struct Train: ParsableCommand {
         guard let plots else { return }
         try makeFolder(plots)
         let path = URL(fileURLWithPath: plots).appendingPathComponent("compare.png").path
-        try FigureFailure.wording { try TrainingPlots.comparison(runs, palette: palette).write(to: path) }
+        try FigureFailure.wording { try TrainingPlots.comparison(runs, palette: palette, fit: try page.page).write(to: path) }
         print("plot: \(path)")
     }
 
     private func writePlots(to folder: String, training: Training, iterations: [IterationRecord], epochs: [EpochRecord], checkpoints: [Int]) throws {
         try makeFolder(folder)
+        let fit = try page.page
         var figures: [(String, PlotFigure)] = [
-            ("loss.png", TrainingPlots.loss(iterations, checkpoints: checkpoints, palette: palette)),
-            ("epochs.png", TrainingPlots.epochs(epochs, palette: palette)),
-            ("lr.png", TrainingPlots.learningRate(iterations, palette: palette)),
+            ("loss.png", TrainingPlots.loss(iterations, checkpoints: checkpoints, palette: palette, fit: fit)),
+            ("epochs.png", TrainingPlots.epochs(epochs, palette: palette, fit: fit)),
+            ("lr.png", TrainingPlots.learningRate(iterations, palette: palette, fit: fit)),
         ]
-        if let dead = TrainingPlots.deadUnits(epochs, palette: palette) { figures.append(("dead-relu.png", dead)) }
+        if let dead = TrainingPlots.deadUnits(epochs, palette: palette, fit: fit) { figures.append(("dead-relu.png", dead)) }
         if let train = training.train, train.exampleShape == [2], training.model.classifier != nil {
-            figures.append(("boundary.png", try TrainingPlots.decisionBoundary(train, palette: palette) { try training.predictions($0) }))
+            figures.append(("boundary.png", try TrainingPlots.decisionBoundary(train, palette: palette, fit: fit) { try training.predictions($0) }))
         }
         for (name, figure) in figures {
             let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path

@@ -42,6 +42,8 @@ struct OptimizersFigure: ParsableCommand {
     @Option(help: "The optimizers drawn, comma-separated, as sgd,momentum (default: all six).")
     var optimizers: String?
 
+    @OptionGroup var page: PageOption
+
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
@@ -79,10 +81,10 @@ struct OptimizersFigure: ParsableCommand {
         if let lr { chosen.learningRates = Dictionary(uniqueKeysWithValues: OptimizerKind.allCases.map { ($0, lr) }) }
         if OptimizerSurface.Builtin(rawValue: surface) == nil { fitView(&chosen) }
         if let output {
-            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, kinds: try kinds(), palette: palette).write(to: output, scale: scale) }
+            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, kinds: try kinds(), palette: palette, fit: try page.page).write(to: output, scale: scale) }
         }
         if let frames {
-            let figures = TrainingPlots.optimizerFrames(chosen, kinds: try kinds(), frames: frameCount, palette: palette)
+            let figures = TrainingPlots.optimizerFrames(chosen, kinds: try kinds(), frames: frameCount, palette: palette, fit: try page.page)
             try FigureFailure.wording { try TrainingPlots.writeFrames(figures, to: frames, scale: scale) }
         }
     }
@@ -126,6 +128,8 @@ struct LearningRateSchedulesFigure: ParsableCommand {
     @Option(parsing: .unconditional, help: "Epochs shown.")
     var epochs = 60
 
+    @OptionGroup var page: PageOption
+
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
@@ -138,7 +142,7 @@ struct LearningRateSchedulesFigure: ParsableCommand {
     }
 
     func run() throws {
-        try FigureFailure.wording { try TrainingPlots.learningRateSchedules(epochs: epochs, palette: palette).write(to: output, scale: scale) }
+        try FigureFailure.wording { try TrainingPlots.learningRateSchedules(epochs: epochs, palette: palette, fit: try page.page).write(to: output, scale: scale) }
     }
 }
 

@@ -152,3 +152,38 @@ struct RenderOptionTests {
         #expect(run.stderr.contains("--precision must be between 0 and 12, got \(precision)"))
     }
 }
+
+@Suite("--fit on the training figures")
+struct TrainingFigureFitTests {
+    /// A PNG's width and height in pixels, from its IHDR chunk.
+    private func pixelSize(_ path: String) throws -> (Int, Int) {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func word(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (word(16), word(20))
+    }
+
+    @Test("figure lr-schedules and figure optimizers draw on the page --fit asks for", arguments: [
+        (["lr-schedules"], "4:3", (720, 540)),
+        (["optimizers", "--optimizers", "sgd,momentum"], "1200x500", (1200, 500)),
+        (["lr-schedules"], "slide", (960, 540)),
+    ])
+    func page(_ command: [String], fit: String, points: (Int, Int)) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-fit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("figure.png").path
+        let run = try CLIRun(["figure"] + command + ["--fit", fit, "--scale", "1", "-o", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let size = try pixelSize(path)
+        #expect(size == points)
+    }
+
+    @Test("a page --fit cannot parse exits 2 before anything is drawn")
+    func badPage() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-fit-\(UUID().uuidString).png").path
+        let run = try CLIRun(["figure", "lr-schedules", "--fit", "wide", "-o", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("--fit takes slide (16:9), 4:3 or WxH"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
