@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Graphs too big for Graphviz are collapsed or refused, never handed over")
 struct BigGraphTests {
-    @Test("A scalar training step of ~66k nodes is refused in under a second, with advice")
+    @Test("A scalar training step of ~66k nodes is refused before any layout, with advice")
     func trainingStepRefused() throws {
         let (graph, output) = FigureExamples.scalarTrainingStep(points: 100)
         #expect(graph.count > 60_000)
@@ -22,7 +22,9 @@ struct BigGraphTests {
             #expect(advice.contains(.smallerGraph))
             #expect(advice.contains(.writeDot))
         }
-        #expect(Date().timeIntervalSince(start) < 1)
+        // Laying out 66k nodes takes minutes; refusing them takes well under a second
+        // (timed in make bench). Ten seconds tells the two apart on a loaded machine.
+        #expect(Date().timeIntervalSince(start) < 10)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
