@@ -23,7 +23,7 @@ struct BigGraphTests {
             #expect(advice.contains(.writeDot))
         }
         // Laying out 66k nodes takes minutes; refusing them takes well under a second
-        // (timed in make bench). Ten seconds tells the two apart on a loaded machine.
+        // on an idle machine. Ten seconds tells the two apart on a loaded one.
         #expect(Date().timeIntervalSince(start) < 10)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
