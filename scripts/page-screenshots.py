@@ -101,6 +101,14 @@ def main():
     b.key("c", 67)
     b.move(*b.centre(".box[data-kind='op']"))
     b.shot(os.path.join(GALLERY, "interactive-sigmoid-colorblind.png"))
+    # train --html: moons' MLP after 30 epochs of Adam, the slider back at epoch 5, hovering the first layer.
+    trained = os.path.join(out, "train.html")
+    subprocess.run([CHAINRULE, "train", "samples/moons-mlp.grad", "--data", "moons", "--optimizer", "adam", "--lr", "0.01",
+                    "--epochs", "30", "--batch", "200", "--html", trained], check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    b.open("file://" + trained)
+    b.ev("(() => { const s = document.getElementById('epoch'); s.value = 5; s.dispatchEvent(new Event('input')); })()")
+    b.move(*b.centre(".box[data-layer='0']"))
+    b.shot(os.path.join(GALLERY, "interactive-train-moons.png"))
     errors = b.errors()
     b.close()
     if errors:
