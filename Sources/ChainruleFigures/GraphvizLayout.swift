@@ -32,6 +32,10 @@ public enum GraphvizLayout {
     /// its edges are long (measured: 120 ops reading one intermediate value,
     /// 243 boxes, did not finish in 20 s).
     public static let boundedFanOut = 8
+    /// `LayoutRunner.processUnlessSmall` lays out up to this many boxes in
+    /// this process (when no box has a wide fan-out): the figures of a lecture
+    /// or a small model, which `dot` places in milliseconds.
+    public static let inProcessLimit = 200
 
     /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines
     /// out. The call runs where `limits.runner` says, and is given up at

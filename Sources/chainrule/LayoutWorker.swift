@@ -17,10 +17,11 @@ struct LayoutWorkerCommand: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    /// Layout in a worker that is this very executable, given up after `timeout` seconds.
+    /// Layout in a worker that is this very executable (in this process for a
+    /// small figure), given up after `timeout` seconds.
     static func limits(timeout: Double) -> LayoutLimits {
         let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-        return LayoutLimits(runner: .process(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
+        return LayoutLimits(runner: .processUnlessSmall(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
     }
 }
 
