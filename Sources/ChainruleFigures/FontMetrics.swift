@@ -64,7 +64,7 @@ public enum FontMetrics {
     public static var defaultFile: String? {
         let environment = ProcessInfo.processInfo.environment
         let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["HOME"].map { $0 + "/.cache" }
-        return base.map { $0 + "/chainrule/font-metrics.txt" }
+        return base.map { $0 + "/chainrule/font-metrics" }
     }
 
     /// The advance width of `text` in points (what `cairo_text_extents` gives as `x_advance`).
@@ -152,42 +152,59 @@ public enum FontMetrics {
     }
 
     /// The file's format: its first line the signature; then per font a line
-    /// `font<TAB>family<TAB>size<TAB>bold<TAB>ascent<TAB>height` followed by one
-    /// line `code point<TAB>advance` per character (numbers in Swift's
-    /// shortest round-trip form, so they read back exactly).
-    static func encode(_ fonts: [Key: Measured], signature: String) -> String {
-        var text = signature + "\n"
+    /// `font<TAB>family<TAB>size<TAB>bold<TAB>ascent<TAB>height<TAB>count`
+    /// (numbers in Swift's shortest round-trip form, so they read back
+    /// exactly) followed by `count` characters as 12 bytes each: the code point
+    /// (UInt32) and the advance's bits (UInt64), little-endian. Binary, because
+    /// reading a thousand lines of text numbers cost more than the fonts saved.
+    static func encode(_ fonts: [Key: Measured], signature: String) -> Data {
+        var data = Data((signature + "\n").utf8)
         for (key, font) in fonts.sorted(by: { ($0.key.family, $0.key.size, $0.key.bold ? 1 : 0) < ($1.key.family, $1.key.size, $1.key.bold ? 1 : 0) }) {
-            text += "font\t\(key.family)\t\(key.size)\t\(key.bold)\t\(font.ascent)\t\(font.height)\n"
-            for (scalar, advance) in font.advances.sorted(by: { $0.key.value < $1.key.value }) { text += "\(scalar.value)\t\(advance)\n" }
-        }
-        return text
-    }
-
-    /// The fonts in `text`, or nil if it is not such a file or was written under another signature.
-    static func decode(_ text: String, signature: String) -> [Key: Measured]? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
-        guard lines.popFirst().map(String.init) == signature else { return nil }
-        var fonts: [Key: Measured] = [:]
-        var current: (Key, Measured)?
-        for line in lines where !line.isEmpty {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            if fields.count == 6, fields[0] == "font" {
-                if let (key, font) = current { fonts[key] = font }
-                guard let size = Double(fields[2]), let bold = Bool(String(fields[3])), let ascent = Double(fields[4]), let height = Double(fields[5]) else { return nil }
-                current = (Key(family: String(fields[1]), size: size, bold: bold), Measured(ascent: ascent, height: height, advances: [:]))
-            } else {
-                guard fields.count == 2, current != nil, let code = UInt32(fields[0]), let scalar = Unicode.Scalar(code), let advance = Double(fields[1]) else { return nil }
-                current!.1.advances[scalar] = advance
+            data += Data("font\t\(key.family)\t\(key.size)\t\(key.bold)\t\(font.ascent)\t\(font.height)\t\(font.advances.count)\n".utf8)
+            for (scalar, advance) in font.advances.sorted(by: { $0.key.value < $1.key.value }) {
+                withUnsafeBytes(of: scalar.value.littleEndian) { data += $0 }
+                withUnsafeBytes(of: advance.bitPattern.littleEndian) { data += $0 }
             }
         }
-        if let (key, font) = current { fonts[key] = font }
+        return data
+    }
+
+    /// The fonts in `data`, or nil if it is not such a file or was written under another signature.
+    static func decode(_ data: Data, signature: String) -> [Key: Measured]? {
+        let bytes = [UInt8](data)
+        var position = 0
+        func line() -> String? {
+            guard let end = bytes[position...].firstIndex(of: 10) else { return nil }
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
+        func integer<T: FixedWidthInteger>(_ type: T.Type) -> T {
+            var value: T = 0
+            for k in 0..<MemoryLayout<T>.size { value |= T(bytes[position + k]) << (8 * k) }
+            position += MemoryLayout<T>.size
+            return value
+        }
+        guard line() == signature else { return nil }
+        var fonts: [Key: Measured] = [:]
+        while position < bytes.count {
+            guard let header = line() else { return nil }
+            let fields = header.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 7, fields[0] == "font", let size = Double(fields[2]), let bold = Bool(String(fields[3])),
+                  let ascent = Double(fields[4]), let height = Double(fields[5]), let count = Int(fields[6]),
+                  count >= 0, count <= (bytes.count - position) / 12 else { return nil }
+            var advances = [Unicode.Scalar: Double](minimumCapacity: count)
+            for _ in 0..<count {
+                guard let scalar = Unicode.Scalar(integer(UInt32.self)) else { return nil }
+                advances[scalar] = Double(bitPattern: integer(UInt64.self))
+            }
+            fonts[Key(family: String(fields[1]), size: size, bold: bold)] = Measured(ascent: ascent, height: height, advances: advances)
+        }
         return fonts
     }
 
     private static func read(_ path: String) -> [Key: Measured]? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return decode(String(decoding: data, as: UTF8.self), signature: configurationSignature())
+        return decode(data, signature: configurationSignature())
     }
 
     /// Writes the table beside `path` and renames it into place, so a reader
@@ -196,7 +213,7 @@ public enum FontMetrics {
         let folder = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let temporary = path + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(encode(fonts, signature: configurationSignature()).utf8)) else { return }
+        guard FileManager.default.createFile(atPath: temporary, contents: encode(fonts, signature: configurationSignature())) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }
     }
 }

@@ -15,6 +15,7 @@ extension FitTarget: ExpressibleByArgument {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT, JSON or an interactive HTML page.",
         discussion: """
             Styles:
