@@ -105,7 +105,8 @@ public enum GraphFigure {
     /// along the flow, every chain of boxes is at least as long as its boxes
     /// and the rank gaps between them, so the longest chain bounds the width
     /// (left to right) or height (top to bottom) from below — divided by
-    /// `SnakeWrap.maxRows` when the layout will be wrapped into rows.
+    /// `SnakeWrap.maxRows` when the layout will be wrapped into rows; and the
+    /// boxes' total area bounds the pixel count.
     static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph, wraps: Bool) throws(FigureError) {
         let lr = scene.direction == .LR
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -132,7 +133,11 @@ public enum GraphFigure {
         let along = (longest.max() ?? 0) / (wraps ? Double(SnakeWrap.maxRows) : 1) + margins + (lr ? 0 : title)
         let side = across + margins + (lr ? title : 0)
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
-        let (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
+        var (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
+        // Boxes never overlap, so the figure holds at least their area: however
+        // the rows wrap, it bounds the pixel count from below.
+        let area = scene.nodes.reduce(0) { $0 + $1.size.width * $1.size.height } * scale * scale
+        if Double(width) * Double(height) < area { height = Int(min(area / Double(max(width, 1)), 1e9).rounded(.up)) }
         guard FigureError.imageFits(width: width, height: height) else {
             var advice = FigureError.imageAdvice(width: width, height: height, scale: scale)
             if !graph.layers.isEmpty { advice.append(.layerView) }

@@ -4,8 +4,14 @@ import Synchronization
 
 /// Where a Graphviz context gets its plugins from.
 public enum GraphvizPlugins: String, Sendable, Codable {
-    /// `gvContext()` with Debian's plugin config; if that context has no `dot`
-    /// layout (a user's `GVBINDIR`, a stripped container), the linked-in plugins.
+    /// `gvContext()` with Debian's plugin config for a graph with text to
+    /// measure (its frames' titles); if that context has no `dot` layout (a
+    /// user's `GVBINDIR`, a stripped container), the linked-in plugins. A graph
+    /// without text gets the linked-in plugins: `gvContext()` loads every
+    /// plugin the config names, Pango's text layout with its libraries among
+    /// them (11.7 million instructions under callgrind, half a small figure's
+    /// own work), and a figure whose boxes have fixed sizes and no labels needs
+    /// none of them.
     case automatic
     /// Always the dlopened plugin libraries handed to `gvContextPlugins`.
     case linked
@@ -32,6 +38,10 @@ public enum GraphvizLayout {
     /// its edges are long (measured: 120 ops reading one intermediate value,
     /// 243 boxes, did not finish in 20 s).
     public static let boundedFanOut = 8
+    /// `LayoutRunner.processUnlessSmall` lays out up to this many boxes in
+    /// this process (when no box has a wide fan-out): the figures of a lecture
+    /// or a small model, which `dot` places in milliseconds.
+    public static let inProcessLimit = 200
 
     /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines
     /// out. The call runs where `limits.runner` says, and is given up at
@@ -51,7 +61,8 @@ public enum GraphvizLayout {
     /// Deep recursion in `dot` needs a big stack: call it from `BigStackThread`.
     static func compute(_ request: LayoutRequest) -> LayoutResponse {
         graphviz.withLock { contexts in
-            guard let context = Self.context(&contexts, request.plugins) else {
+            let plugins = request.plugins == .automatic && request.clusters.isEmpty ? .linked : request.plugins
+            guard let context = Self.context(&contexts, plugins) else {
                 return .failed("Graphviz has no `dot` layout: neither its plugin config nor the plugin libraries beside libgvc could be loaded")
             }
             return runLayout(request, context)

@@ -29,6 +29,16 @@ struct LayoutRequest: Codable, Sendable, Equatable {
     var nodes: [Node]
     var edges: [Edge]
 
+    /// At most `GraphvizLayout.inProcessLimit` boxes, and no box with more
+    /// than `GraphvizLayout.boundedFanOut` outgoing edges (the long edges that
+    /// made `dot` crash, overflow its stack or grow its memory).
+    var isSmall: Bool {
+        guard nodes.count <= GraphvizLayout.inProcessLimit else { return false }
+        var fanOut = [Int](repeating: 0, count: nodes.count)
+        for edge in edges where fanOut.indices.contains(edge.from) { fanOut[edge.from] += 1 }
+        return (fanOut.max() ?? 0) <= GraphvizLayout.boundedFanOut
+    }
+
     private static func inches(_ points: Double) -> String { String(format: "%.4f", points / 72) }
 
     init(_ scene: Scene, plugins: GraphvizPlugins) {

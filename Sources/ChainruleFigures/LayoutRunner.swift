@@ -21,6 +21,13 @@ public enum LayoutRunner: Sendable, Equatable {
     /// layout-worker`). Killed with SIGKILL at the timeout and always reaped;
     /// a crash becomes `FigureError.layoutCrashed`.
     case process(executable: String, arguments: [String])
+    /// `thread` for a small request (`LayoutRequest.isSmall`), `process` for
+    /// any other: a worker costs a second process start (about 60 million
+    /// instructions of dynamic linking, argument parsing and Graphviz set-up,
+    /// measured with callgrind; more than the rest of a small figure), while
+    /// the graphs that crashed `dot` or grew its memory without bound were all
+    /// big or had long edges from a wide fan-out. The command line's default.
+    case processUnlessSmall(executable: String, arguments: [String])
 
     /// Runs the layout of `request`, within `timeout` seconds.
     func run(_ request: LayoutRequest, timeout: Double, advice: [FigureAdvice]) throws(FigureError) -> LayoutResponse {
@@ -36,6 +43,9 @@ public enum LayoutRunner: Sendable, Equatable {
             return response
         case .process(let executable, let arguments):
             return try LayoutProcess.run(request, executable: executable, arguments: arguments, timeout: timeout, advice: advice)
+        case .processUnlessSmall(let executable, let arguments):
+            let runner: LayoutRunner = request.isSmall ? .thread : .process(executable: executable, arguments: arguments)
+            return try runner.run(request, timeout: timeout, advice: advice)
         }
     }
 }

@@ -12,51 +12,23 @@ func applyFont(_ cairo: OpaquePointer, family: String, size: Double, bold: Bool)
     cairo_font_options_destroy(options)
 }
 
-/// Measures text with Cairo's font metrics and builds measured blocks.
-/// Owns a tiny image surface; use one measurer per thread.
+/// Measures text with Cairo's font metrics (through the table `FontMetrics`
+/// keeps) and builds measured blocks.
 final class TextMeasurer {
-    private let surface: OpaquePointer
-    private let cairo: OpaquePointer
     let theme: Theme
-    private var widths: [String: Double] = [:]
-    private var extents: [String: (ascent: Double, height: Double)] = [:]
 
     init(theme: Theme) {
         self.theme = theme
-        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1)
-        cairo = cairo_create(surface)
-    }
-
-    deinit {
-        cairo_destroy(cairo)
-        cairo_surface_destroy(surface)
-    }
-
-    private func select(_ style: TextStyle) {
-        applyFont(cairo, family: theme.fontFamily, size: style.size, bold: style.bold)
     }
 
     /// Advance width of `text` in points.
     func width(_ text: String, _ style: TextStyle) -> Double {
-        let key = "\(style.size)|\(style.bold)|\(text)"
-        if let cached = widths[key] { return cached }
-        select(style)
-        var result = cairo_text_extents_t()
-        cairo_text_extents(cairo, text, &result)
-        widths[key] = result.x_advance
-        return result.x_advance
+        FontMetrics.width(text, family: theme.fontFamily, size: style.size, bold: style.bold)
     }
 
     /// Ascent and line height of the font at this style.
     func lineMetrics(_ style: TextStyle) -> (ascent: Double, height: Double) {
-        let key = "\(style.size)|\(style.bold)"
-        if let cached = extents[key] { return cached }
-        select(style)
-        var result = cairo_font_extents_t()
-        cairo_font_extents(cairo, &result)
-        let metrics = (ascent: result.ascent, height: result.ascent + result.descent)
-        extents[key] = metrics
-        return metrics
+        FontMetrics.lineMetrics(family: theme.fontFamily, size: style.size, bold: style.bold)
     }
 
     // MARK: Blocks

@@ -3,6 +3,7 @@ import ChainruleCore
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Build the lecture examples with the Swift API and print their values and gradients.")
 
     func run() throws {

@@ -2,7 +2,7 @@ import ArgumentParser
 import ChainruleFigures
 import Foundation
 
-/// `chainrule layout-worker`: the child process `render` lays figures out in
+/// `chainrule layout-worker`: the child process `render` lays big figures out in
 /// (hidden). It reads a layout request on standard input and writes the
 /// positions and splines on standard output; a Graphviz crash or a deadline
 /// then ends this process, not the one that asked.
@@ -17,10 +17,13 @@ struct LayoutWorkerCommand: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    /// Layout in a worker that is this very executable, given up after `timeout` seconds.
+    /// Layout in a worker that is this very executable (in this process for a
+    /// small figure), given up after `timeout` seconds. The executable's path
+    /// is read from /proc/self/exe's link, which tools that run the program
+    /// under them (valgrind) answer with the program's own path.
     static func limits(timeout: Double) -> LayoutLimits {
-        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
-        return LayoutLimits(runner: .process(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return LayoutLimits(runner: .processUnlessSmall(executable: executable, arguments: ["layout-worker"]), timeout: timeout)
     }
 }
 

@@ -15,6 +15,7 @@ extension FitTarget: ExpressibleByArgument {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT, JSON or an interactive HTML page.",
         discussion: """
             Styles:
@@ -104,6 +105,7 @@ struct Render: ParsableCommand {
     }
 
     func draw() throws {
+        if let file = FontMetrics.defaultFile { FontMetrics.useFile(file) }
         let (graph, outputNode, source) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
