@@ -7,8 +7,8 @@ import ChainruleCore
 final class OperationEvaluator: PerturbedEvaluator {
     private let op: any Operation
     private let base: [Tensor]
-    private let baseOutput: Tensor
-    private let differences: Bool
+    /// The unperturbed output, when evaluations carry differences.
+    private let baseOutput: Tensor?
     private var inputs: [Tensor]
     private(set) var evaluations = 0
 
@@ -16,13 +16,13 @@ final class OperationEvaluator: PerturbedEvaluator {
         self.op = op
         self.base = inputs
         self.inputs = inputs
-        self.differences = differences && !(op is any BatchedOperation)
-        self.baseOutput = self.differences ? op.forward(inputs) : Tensor(0)
+        // A batched (external) op has no difference rule: its points stay one batch.
+        self.baseOutput = differences && !(op is any BatchedOperation) ? op.forward(inputs) : nil
     }
 
     func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
         inputs[input].data[element] = base[input].data[element] + offset
-        guard differences else { return run() }
+        guard let baseOutput else { return run() }
         evaluations += 1
         var deltas = [Tensor?](repeating: nil, count: base.count)
         var moved = Tensor.zeros(base[input].shape)

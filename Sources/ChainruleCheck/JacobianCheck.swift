@@ -303,10 +303,10 @@ enum JacobianCheck {
 
     // MARK: - Perturb
 
-    /// The stencil's points of every element of the chunk, evaluated as one batch; in a
-    /// projected comparison each output is reduced at once to `uᵀ(f − f₀)`, differenced element
-    /// by element before the sum (`ProjectedChange`), so the outputs the element does not reach
-    /// add no rounding.
+    /// The stencil's points of every element of the chunk, evaluated as one batch, each kept as
+    /// its change f − f₀ (propagated through the ops' difference rules under Richardson,
+    /// `Evaluation.change`); in a projected comparison reduced at once to `uᵀ(f − f₀)`, differenced
+    /// element by element before the sum, so the outputs the element does not reach add no rounding.
     static func perturb(
         _ function: Differentiand, evaluator: any PerturbedEvaluator, elements: ArraySlice<(input: Int, element: Int)>,
         cotangents: Cotangents, options: CheckOptions
