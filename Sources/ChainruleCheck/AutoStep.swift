@@ -56,7 +56,7 @@ enum AutoStep {
         for (i, j) in elements {
             let x0 = function.inputs[i].data[j]
             let half = reach(stencil) * Swift.max(1, abs(x0)) / 2
-            for o in offsets { points.append(PerturbedPoint(input: i, element: j, value: x0 + o * half)) }
+            for o in offsets { points.append(PerturbedPoint(input: i, element: j, offset: o * half)) }
         }
         let evaluated = evaluator.evaluate(points: points)
         return elements.enumerated().map { n, pair in
@@ -64,7 +64,12 @@ enum AutoStep {
             let mine = Array(evaluated[(n * offsets.count)..<((n + 1) * offsets.count)])
             let fallback = options.relativeStep(at: x0)
             guard mine.allSatisfy({ $0.output.allFinite && $0.branches == mine[0].branches }) else { return fallback }
-            let values = mine.map { e in u.map { [dot($0, e.output.data)] } ?? e.output.data }
+            // f − f₀ (propagated when the evaluator does so): the third difference is the same,
+            // its rounding smaller.
+            let values = mine.map { e in
+                let change = e.change(from: function.output.data)
+                return u.map { [dot($0, change)] } ?? change
+            }
             let sizes = mine.map { e in u.map { [absoluteDot($0, e.output.data)] } ?? e.output.data.map(abs) }
             let half = reach(stencil) * Swift.max(1, abs(x0)) / 2
             var size = 0.0, third = 0.0

@@ -1,22 +1,37 @@
 import ChainruleCore
 
 /// Evaluates one op with one input perturbed, on its own copy of the inputs. An op
-/// that conforms to `BatchedOperation` gets a whole batch of points in one call.
+/// that conforms to `BatchedOperation` gets a whole batch of points in one call. With
+/// `differences`, each evaluation also carries `f − f₀` by the op's difference rule
+/// (`Operation.change`), from the exact offset.
 final class OperationEvaluator: PerturbedEvaluator {
     private let op: any Operation
     private let base: [Tensor]
+    /// The unperturbed output, when evaluations carry differences.
+    private let baseOutput: Tensor?
     private var inputs: [Tensor]
     private(set) var evaluations = 0
 
-    init(op: any Operation, inputs: [Tensor]) {
+    init(op: any Operation, inputs: [Tensor], differences: Bool = false) {
         self.op = op
         self.base = inputs
         self.inputs = inputs
+        // A batched (external) op has no difference rule: its points stay one batch.
+        self.baseOutput = differences && !(op is any BatchedOperation) ? op.forward(inputs) : nil
     }
 
-    func evaluate(input: Int, element: Int, value: Double) -> Evaluation {
-        inputs[input].data[element] = value
-        return run()
+    func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
+        inputs[input].data[element] = base[input].data[element] + offset
+        guard let baseOutput else { return run() }
+        evaluations += 1
+        var deltas = [Tensor?](repeating: nil, count: base.count)
+        var moved = Tensor.zeros(base[input].shape)
+        moved.data[element] = offset
+        deltas[input] = moved
+        let change = op.change(base, output: baseOutput, deltas: deltas, perturbed: inputs)
+        return Evaluation(
+            output: change.perturbed, branches: op.branches(inputs), difference: change.difference,
+            differenceIsAccurate: change.accurate)
     }
 
     func evaluate(input: Int, direction: Tensor, scale: Double) -> Evaluation {
@@ -34,7 +49,7 @@ final class OperationEvaluator: PerturbedEvaluator {
         guard let batched = op as? any BatchedOperation else { return evaluateOneByOne(points) }
         let arguments = points.map { p in
             var perturbed = base
-            perturbed[p.input].data[p.element] = p.value
+            perturbed[p.input].data[p.element] += p.offset
             return perturbed
         }
         evaluations += points.count
@@ -84,68 +99,46 @@ struct GraphSnapshot: Sendable {
     }
 }
 
-/// The inputs of a graph's output node with the cotangents its rule gives them for the seed of
-/// ones: the end-to-end check's Richardson numbers also extrapolate `Σ uᵀ(v − v₀)` over these
-/// inputs v, differenced element by element before the output node reduces them (see
-/// `JacobianCheck.estimateError`).
-struct OutputContraction: Sendable {
-    var inputs: [(node: Int, cotangent: [Double])]
-
-    /// The contraction for `snapshot`'s output node at `values`, when it is an op whose rule gives
-    /// gradients shaped like its inputs; nil otherwise.
-    init?(_ snapshot: GraphSnapshot, values: [Tensor]) {
-        let node = snapshot.nodes[snapshot.output]
-        guard let op = node.op else { return nil }
-        let inputs = node.inputs.map { values[$0.index] }
-        let gradients = op.backward(inputs, output: values[snapshot.output], gradient: Tensor.ones(values[snapshot.output].shape))
-        var pairs: [(node: Int, cotangent: [Double])] = []
-        for (k, input) in node.inputs.enumerated() where op.isDifferentiable(input: k) {
-            guard let u = RuleProbes.conforming(gradients, k, like: inputs[k]) else { return nil }
-            pairs.append((input.index, u))
-        }
-        self.inputs = pairs
-    }
-
-    /// `Σ uᵀ(v − v₀)` over the output node's inputs at `values` against `base`.
-    func change(values: [Tensor], base: [Tensor]) -> ProjectedChange {
-        var total = ProjectedChange(value: 0, magnitude: 0)
-        for (node, u) in inputs {
-            let part = ProjectedChange(u, values[node].data, from: base[node].data)
-            total.value += part.value
-            total.magnitude += part.magnitude
-        }
-        return total
-    }
-}
-
 /// Evaluates a graph's output with one leaf perturbed: recomputes only the
 /// nodes downstream of that leaf, on its own copy of the value table, and
-/// collects the branch patterns of those nodes for kink detection.
+/// collects the branch patterns of those nodes for kink detection. With
+/// `differences`, the cone is carried as (value, difference) pairs: each node's
+/// change by its op's difference rule (`Operation.change`) from its inputs' changes,
+/// starting from the leaf's exact offset, so the output's `f − f₀` does not cancel.
 final class ConeEvaluator: PerturbedEvaluator {
     private let snapshot: GraphSnapshot
     private let leaves: [NodeID]
     private let cones: [[Int]]
     private let base: [Tensor]
     private var values: [Tensor]
+    private let differences: Bool
+    /// Each node's change from its base value in the current evaluation (nil: unchanged).
+    private var deltas: [Tensor?]
     /// The leaf whose cone holds perturbed values, if any.
     private var dirty: Int?
     /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
     private var branches: [Int] = []
-    private let contraction: OutputContraction?
     private(set) var evaluations = 0
 
-    init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]], contraction: OutputContraction? = nil) {
+    init(snapshot: GraphSnapshot, values: [Tensor], leaves: [NodeID], cones: [[Int]], differences: Bool = false) {
         self.snapshot = snapshot
         self.leaves = leaves
         self.cones = cones
         self.base = values
         self.values = values
-        self.contraction = contraction
+        self.differences = differences
+        self.deltas = differences ? [Tensor?](repeating: nil, count: values.count) : []
     }
 
-    func evaluate(input: Int, element: Int, value: Double) -> Evaluation {
+    func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
         prepare(input)
-        values[leaves[input].index].data[element] = value
+        let leaf = leaves[input].index
+        values[leaf].data[element] = base[leaf].data[element] + offset
+        if differences {
+            var moved = Tensor.zeros(base[leaf].shape)
+            moved.data[element] = offset
+            deltas[leaf] = moved
+        }
         return recompute(input)
     }
 
@@ -153,6 +146,7 @@ final class ConeEvaluator: PerturbedEvaluator {
         prepare(input)
         let leaf = leaves[input].index
         values[leaf] = base[leaf].zipMap(direction) { $0 + scale * $1 }
+        if differences { deltas[leaf] = direction.map { scale * $0 } }
         return recompute(input)
     }
 
@@ -166,6 +160,10 @@ final class ConeEvaluator: PerturbedEvaluator {
         let leaf = leaves[d].index
         values[leaf] = base[leaf]
         for i in cones[d] { values[i] = base[i] }
+        if differences {
+            deltas[leaf] = nil
+            for i in cones[d] { deltas[i] = nil }
+        }
         dirty = nil
     }
 
@@ -179,14 +177,26 @@ final class ConeEvaluator: PerturbedEvaluator {
         evaluations += 1
         // Refilled in place: its storage is reused once the previous evaluation's copy is gone.
         branches.removeAll(keepingCapacity: true)
+        var accurate = true
         for i in cones[input] {
             let node = snapshot.nodes[i]
             let op = node.op!
             let inputs = node.inputs.map { values[$0.index] }
-            values[i] = op.forward(inputs)
+            if differences {
+                let change = op.change(
+                    node.inputs.map { base[$0.index] }, output: base[i], deltas: node.inputs.map { deltas[$0.index] },
+                    perturbed: inputs)
+                values[i] = change.perturbed
+                deltas[i] = change.difference
+                accurate = accurate && change.accurate
+            } else {
+                values[i] = op.forward(inputs)
+            }
             branches.append(contentsOf: op.branches(inputs))
         }
+        guard differences else { return Evaluation(output: values[snapshot.output], branches: branches) }
         return Evaluation(
-            output: values[snapshot.output], branches: branches, contracted: contraction?.change(values: values, base: base))
+            output: values[snapshot.output], branches: branches,
+            difference: deltas[snapshot.output] ?? Tensor.zeros(base[snapshot.output].shape), differenceIsAccurate: accurate)
     }
 }

@@ -68,12 +68,14 @@ enum FiniteDifference {
         return best
     }
 
-    /// Richardson's derivative from `plus[k] = f(x + h/2^k)` and `minus[k] = f(x − h/2^k)`,
-    /// with `scale` the size of f there for the rounding estimate.
-    static func richardson(plus: [Double], minus: [Double], h: Double, scale: Double) -> NumericDerivative {
+    /// Richardson's derivative from `plus[k] = f(x + h/2^k)` and `minus[k] = f(x − h/2^k)` (or
+    /// their differences from f(x)), with `scales[k]` the rounding scale of level k's two values:
+    /// the size of f, or of the differences themselves when they were propagated op by op
+    /// (`Operation.difference`), which is what lets the deep levels keep their digits.
+    static func richardson(plus: [Double], minus: [Double], h: Double, scales: [Double]) -> NumericDerivative {
         let steps = plus.indices.map { h / pow2(Double($0)) }
         let series = plus.indices.map { (plus[$0] - minus[$0]) / (2 * steps[$0]) }
-        let rounding = steps.map { roundingFactor * Double.ulpOfOne * scale / $0 }
+        let rounding = steps.indices.map { roundingFactor * Double.ulpOfOne * scales[$0] / steps[$0] }
         return extrapolate(series: series, steps: steps, rounding: rounding, order: 2)
     }
 

@@ -176,7 +176,7 @@ public enum GradientCheck {
             ? .oneHot(probe: u) : .projected(u, isRandom: true)
         let function = Differentiand(
             inputs: inputs, inputNames: inputNames, checkedInputs: checked, output: output,
-            makeEvaluator: { OperationEvaluator(op: op, inputs: inputs) },
+            makeEvaluator: { OperationEvaluator(op: op, inputs: inputs, differences: options.stencil.estimatesError) },
             pullback: { u in op.backward(inputs, output: output, gradient: u) })
         let (verdicts, evaluations) = JacobianCheck.check(
             function, cotangents: cotangents, options: options, salt: salt, workers: workers, progressLabel: nil)
@@ -229,12 +229,12 @@ public enum GradientCheck {
         let reaching = leaves.indices.filter { allCones[$0].last == snapshot.output || leaves[$0].index == snapshot.output }
         let checkedLeaves = reaching.map { leaves[$0] }
         let cones = reaching.map { allCones[$0] }
-        let contraction = options.stencil.estimatesError ? OutputContraction(snapshot, values: values) : nil
         let function = Differentiand(
             inputs: checkedLeaves.map { values[$0.index] }, inputNames: checkedLeaves.map { snapshot.nodes[$0.index].displayName },
             checkedInputs: Array(checkedLeaves.indices), output: outputValue,
             makeEvaluator: {
-                ConeEvaluator(snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones, contraction: contraction)
+                ConeEvaluator(
+                    snapshot: snapshot, values: values, leaves: checkedLeaves, cones: cones, differences: options.stencil.estimatesError)
             },
             pullback: { u in
                 let gradients = snapshot.gradients(values: values, seed: u)

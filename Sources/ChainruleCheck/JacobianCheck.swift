@@ -5,9 +5,25 @@ struct Evaluation {
     var output: Tensor
     /// The branch pattern of every piecewise op evaluated (see `Operation.branches`).
     var branches: [Int]
-    /// For a graph whose output node is an op: `uᵀ(v − v₀)` over that node's inputs v, differenced
-    /// element by element before the contraction with the node's cotangent u (see `OutputContraction`).
-    var contracted: ProjectedChange? = nil
+    /// `f − f₀`, carried op by op through the ops' difference rules (`Operation.change`) when the
+    /// evaluator propagates differences; nil otherwise.
+    var difference: Tensor? = nil
+    /// Every op on the way had a difference rule: the difference is rounded at its own size, not
+    /// at the size of f.
+    var differenceIsAccurate = false
+
+    /// `f − f₀` at this point: the propagated difference, or the output minus `f0`.
+    func change(from f0: [Double]) -> [Double] {
+        if let difference { return difference.data }
+        return zip(output.data, f0).map { $0 - $1 }
+    }
+
+    /// The rounding scale of `change` component by component: the difference's own size when
+    /// every op had a rule, else the size of f there (0 where f did not move: it cancels exactly).
+    func changeMagnitude(from f0: [Double]) -> [Double] {
+        if differenceIsAccurate, let difference { return difference.data.map(abs) }
+        return zip(output.data, f0).map { $0 == $1 ? 0 : Swift.max(abs($0), abs($1)) }
+    }
 }
 
 /// `uᵀ(f − f₀)` summed after differencing element by element, and its rounding scale
@@ -33,19 +49,21 @@ struct ProjectedChange: Sendable {
     }
 }
 
-/// One perturbed point: element `element` of input `input` set to `value`, the rest unperturbed.
+/// One perturbed point: element `element` of input `input` moved by `offset` (exactly: an
+/// evaluator that propagates differences starts from the offset itself, not from the rounded
+/// `x₀ + offset`), the rest unperturbed.
 struct PerturbedPoint: Sendable {
     var input: Int
     var element: Int
-    var value: Double
+    var offset: Double
 }
 
 /// Evaluates a checked function with one input perturbed, reusing its own copy
 /// of the inputs (and, for graphs, of every node's value). One per thread.
 protocol PerturbedEvaluator: AnyObject {
-    /// Sets element `element` of input `input` to `value` and evaluates. Other
+    /// Moves element `element` of input `input` by `offset` and evaluates. Other
     /// inputs are at their unperturbed values.
-    func evaluate(input: Int, element: Int, value: Double) -> Evaluation
+    func evaluate(input: Int, element: Int, offset: Double) -> Evaluation
     /// Sets input `input` to `base + scale · direction` and evaluates.
     func evaluate(input: Int, direction: Tensor, scale: Double) -> Evaluation
     /// Evaluates at each point in turn, each with only its own element perturbed, and
@@ -65,7 +83,7 @@ extension PerturbedEvaluator {
 
     func evaluateOneByOne(_ points: [PerturbedPoint]) -> [Evaluation] {
         points.map { p in
-            let e = evaluate(input: p.input, element: p.element, value: p.value)
+            let e = evaluate(input: p.input, element: p.element, offset: p.offset)
             resetElement(input: p.input, element: p.element)
             return e
         }
@@ -102,17 +120,15 @@ struct ElementSamples {
     /// The element's unperturbed value and its step h.
     var x0: Double
     var step: Double
-    /// f at each stencil point, `[point][component]`: every output element for a
-    /// full-Jacobian comparison, the one number `uᵀf` for a projected one.
+    /// f − f₀ at each stencil point, `[point][component]`: every output element for a
+    /// full-Jacobian comparison, the one number `uᵀ(f − f₀)` for a projected one.
     var outputs: [[Double]]
-    /// `|u|ᵀ|f|` at each point of a projected comparison (its rounding scale); nil: `|f|` itself.
-    var magnitudes: [[Double]]?
+    /// The rounding scale of each entry of `outputs` (`Evaluation.changeMagnitude`, `Σ|u|·…` projected).
+    var magnitudes: [[Double]]
     /// The branch pattern differs between the points: a kink may lie between them.
     var branchChange: Bool
     /// Which points left f's domain (a NaN or an infinity): `"x + h"`, `"x − h"` or `"x ± h"`.
     var undefinedStep: String?
-    /// At each point, the graph's change contracted before its output node (`Evaluation.contracted`).
-    var contracted: [ProjectedChange]?
 
     /// The side whose points all stayed in f's domain when the other side's did not: +1 or −1.
     var finiteSide: Double? {
@@ -123,11 +139,8 @@ struct ElementSamples {
         }
     }
 
-    /// The size of component k over the points, for the rounding estimate.
-    func scale(_ k: Int) -> Double {
-        let sizes = magnitudes ?? outputs
-        return sizes.reduce(0) { Swift.max($0, abs($1[k])) }
-    }
+    /// The rounding scale of component k at point p.
+    func scale(_ p: Int, _ k: Int) -> Double { magnitudes[p][k] }
 }
 
 /// Finite-difference Jacobians against backward rules, in named steps: **perturb** (the
@@ -210,9 +223,9 @@ enum JacobianCheck {
             let evaluated = terms.map { evaluator.evaluate(input: i, direction: v, scale: $0.offset * h) }
             evaluator.reset()
             let atKink = evaluated.contains { $0.branches != evaluated[0].branches }
-            let values = evaluated.map { dot(u.data, $0.output.data) }
-            let scale = evaluated.map { e in zip(u.data, e.output.data).reduce(0) { $0 + abs($1.0 * $1.1) } }.max() ?? 0
-            let numeric = derivative(values: { values[$0] }, scale: scale, stencil: options.stencil, h: h)
+            let values = evaluated.map { dot(u.data, $0.change(from: function.output.data)) }
+            let scales = evaluated.map { absoluteDot(u.data, $0.changeMagnitude(from: function.output.data)) }
+            let numeric = derivative(values: { values[$0] }, scale: { scales[$0] }, stencil: options.stencil, h: h)
             let passed = !atKink && judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
             checks[i] = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
         }
@@ -290,10 +303,10 @@ enum JacobianCheck {
 
     // MARK: - Perturb
 
-    /// The stencil's points of every element of the chunk, evaluated as one batch; in a
-    /// projected comparison each output is reduced at once to `uᵀ(f − f₀)`, differenced element
-    /// by element before the sum (`ProjectedChange`), so the outputs the element does not reach
-    /// add no rounding.
+    /// The stencil's points of every element of the chunk, evaluated as one batch, each kept as
+    /// its change f − f₀ (propagated through the ops' difference rules under Richardson,
+    /// `Evaluation.change`); in a projected comparison reduced at once to `uᵀ(f − f₀)`, differenced
+    /// element by element before the sum, so the outputs the element does not reach add no rounding.
     static func perturb(
         _ function: Differentiand, evaluator: any PerturbedEvaluator, elements: ArraySlice<(input: Int, element: Int)>,
         cotangents: Cotangents, options: CheckOptions
@@ -306,8 +319,7 @@ enum JacobianCheck {
         var points: [PerturbedPoint] = []
         points.reserveCapacity(elements.count * terms.count)
         for ((i, j), h) in zip(elements, steps) {
-            let x0 = function.inputs[i].data[j]
-            for t in terms { points.append(PerturbedPoint(input: i, element: j, value: x0 + t.offset * h)) }
+            for t in terms { points.append(PerturbedPoint(input: i, element: j, offset: t.offset * h)) }
         }
         let evaluated = evaluator.evaluate(points: points)
         return elements.enumerated().map { n, pair in
@@ -323,52 +335,48 @@ enum JacobianCheck {
             case (true, false): "x − h"
             case (false, false): "x ± h"
             }
-            let changes = u.map { u in mine.map { ProjectedChange(u, $0.output.data, from: function.output.data) } }
-            let outputs = changes.map { $0.map { [$0.value] } } ?? mine.map(\.output.data)
-            let contracted = mine.allSatisfy { $0.contracted != nil } ? mine.map { $0.contracted! } : nil
+            let rows = mine.map { changeRow($0, projection: u, base: function.output.data) }
             return ElementSamples(
                 input: pair.input, element: pair.element, x0: function.inputs[pair.input].data[pair.element],
-                step: steps[n], outputs: outputs, magnitudes: changes.map { $0.map { [$0.magnitude] } },
-                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined,
-                contracted: contracted)
+                step: steps[n], outputs: rows.map(\.value), magnitudes: rows.map(\.magnitude),
+                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
         }
+    }
+
+    /// One point's `f − f₀` with its rounding scale, every component or projected on u
+    /// (`uᵀ(f − f₀)`, scale `|u|ᵀ·scale`).
+    static func changeRow(_ e: Evaluation, projection u: [Double]?, base f0: [Double]) -> (value: [Double], magnitude: [Double]) {
+        let change = e.change(from: f0), magnitude = e.changeMagnitude(from: f0)
+        guard let u else { return (change, magnitude) }
+        return ([dot(u, change)], [absoluteDot(u, magnitude)])
     }
 
     // MARK: - Estimate error
 
     /// Component k's numeric derivative from the stencil's points, with its error estimate
     /// when the stencil gives one.
-    ///
-    /// Richardson on a graph whose output node is an op also extrapolates the contracted change
-    /// before that node (`Evaluation.contracted`), whose rounding is that of the moved inputs of
-    /// the output node rather than `ε·|f|`, and takes it when it agrees with the whole output's
-    /// number within that number's error estimate: the output node's rule (which gives the
-    /// contraction's cotangent) is then vouched for by the independent difference, and a wrong
-    /// one falls back to it. Its estimate is then at most the whole output's.
     static func estimateError(_ s: ElementSamples, component k: Int, stencil: Stencil) -> NumericDerivative {
-        let whole = derivative(values: { s.outputs[$0][k] }, scale: s.scale(k), stencil: stencil, h: s.step)
-        guard stencil == .richardson, let contracted = s.contracted, let wholeError = whole.error else { return whole }
-        let scale = contracted.reduce(0) { Swift.max($0, $1.magnitude) }
-        let refined = derivative(values: { contracted[$0].value }, scale: scale, stencil: stencil, h: s.step)
-        let disagreement = abs(refined.value - whole.value)
-        guard refined.value.isFinite, let refinedError = refined.error, disagreement <= wholeError else { return whole }
-        var number = refined
-        number.error = Swift.min(wholeError, Swift.max(refinedError, disagreement))
-        return number
+        derivative(values: { s.outputs[$0][k] }, scale: { s.scale($0, k) }, stencil: stencil, h: s.step)
     }
 
-    /// The stencil's derivative from the values at its points (in `Stencil.terms` order).
+    /// The stencil's derivative with one rounding scale for every point (the size of f).
     static func derivative(values: (Int) -> Double, scale: Double, stencil: Stencil, h: Double) -> NumericDerivative {
+        derivative(values: values, scale: { _ in scale }, stencil: stencil, h: h)
+    }
+
+    /// The stencil's derivative from the values at its points (in `Stencil.terms` order), with
+    /// `scale(p)` the rounding scale of point p's value.
+    static func derivative(values: (Int) -> Double, scale: (Int) -> Double, stencil: Stencil, h: Double) -> NumericDerivative {
         switch stencil {
         case .central, .fivePoint:
             var sum = 0.0
             for (p, t) in stencil.terms.enumerated() { sum += t.weight * values(p) }
             return NumericDerivative(value: sum / h, error: nil, rounding: 0, step: h)
         case .richardson:
-            let levels = Stencil.richardsonLevels
+            let levels = 0..<Stencil.richardsonLevels
             return FiniteDifference.richardson(
-                plus: (0..<levels).map { values(2 * $0) }, minus: (0..<levels).map { values(2 * $0 + 1) },
-                h: h, scale: scale)
+                plus: levels.map { values(2 * $0) }, minus: levels.map { values(2 * $0 + 1) },
+                h: h, scales: levels.map { Swift.max(scale(2 * $0), scale(2 * $0 + 1)) })
         }
     }
 
@@ -384,19 +392,20 @@ enum JacobianCheck {
     ) -> [NumericDerivative] {
         let f0 = function.output.data
         let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
-        let origin: (values: [Double], magnitudes: [Double]) = u == nil ? (f0, f0.map(abs)) : ([0], [0])
+        // Values are changes f − f₀ (projected, uᵀ(f − f₀)): 0 at the element itself.
+        let zeros = [Double](repeating: 0, count: u == nil ? f0.count : 1)
+        let origin: (values: [Double], magnitudes: [Double]) = (zeros, zeros)
         var numbers: [NumericDerivative] = []
         for block in 0..<kinkBlocks {
             let steps = (0..<kinkStepsPerBlock).map {
                 s.step / Double(sign: .plus, exponent: block * kinkStepsPerBlock + $0, significand: 1)
             } + [0]
             let evaluated = evaluator.evaluate(points: steps.dropLast().map {
-                PerturbedPoint(input: s.input, element: s.element, value: s.x0 + side * $0)
+                PerturbedPoint(input: s.input, element: s.element, offset: side * $0)
             })
             let rows: [(values: [Double], magnitudes: [Double])] = evaluated.map { e in
-                guard let u else { return (e.output.data, e.output.data.map(abs)) }
-                let change = ProjectedChange(u, e.output.data, from: f0)
-                return ([change.value], [change.magnitude])
+                let row = changeRow(e, projection: u, base: f0)
+                return (row.value, row.magnitude)
             } + [origin]
             numbers = origin.values.indices.map { k in
                 let scale = rows.reduce(0) { Swift.max($0, $1.magnitudes[k]) }
@@ -527,10 +536,10 @@ enum JacobianCheck {
         cotangents: Cotangents, options: CheckOptions, into tally: inout ComparisonTally
     ) {
         let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
-        // Projected, the values are changes uᵀ(f − f₀) (`ProjectedChange`): 0 at the element itself.
-        let base = u == nil ? function.output.data : [0]
-        let baseMagnitude = u == nil ? base.map(abs) : [0]
-        let basePattern = evaluator.evaluate(points: [PerturbedPoint(input: s.input, element: s.element, value: s.x0)])[0].branches
+        // The values are changes f − f₀ (projected, uᵀ(f − f₀)): 0 at the element itself.
+        let base = [Double](repeating: 0, count: u == nil ? function.output.count : 1)
+        let baseMagnitude = base
+        let basePattern = evaluator.evaluate(points: [PerturbedPoint(input: s.input, element: s.element, offset: 0)])[0].branches
         var sides = [SideSamples(side: 1), SideSamples(side: -1)]
         var accepted: (right: OneSidedResult, left: OneSidedResult)?
         for block in 0..<kinkBlocks {
@@ -621,19 +630,14 @@ enum JacobianCheck {
                 s.step / Double(sign: .plus, exponent: block * kinkStepsPerBlock + q, significand: 1)
             }
             let evaluated = evaluator.evaluate(points: blockSteps.map {
-                PerturbedPoint(input: s.input, element: s.element, value: s.x0 + side * $0)
+                PerturbedPoint(input: s.input, element: s.element, offset: side * $0)
             })
             for (t, e) in zip(blockSteps, evaluated) {
                 steps.append(t)
                 patterns.append(e.branches)
-                if let u {
-                    let change = ProjectedChange(u, e.output.data, from: f0)
-                    values.append([change.value])
-                    magnitudes.append([change.magnitude])
-                } else {
-                    values.append(e.output.data)
-                    magnitudes.append(e.output.data.map(abs))
-                }
+                let row = JacobianCheck.changeRow(e, projection: u, base: f0)
+                values.append(row.value)
+                magnitudes.append(row.magnitude)
             }
         }
 

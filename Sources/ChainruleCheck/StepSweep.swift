@@ -72,7 +72,7 @@ extension GradientCheck {
         let evaluator = OperationEvaluator(op: op, inputs: inputs)
         let x0 = inputs[best.input].data[best.element]
         func numeric(_ stencil: Stencil, h: Double) -> (NumericDerivative, scale: Double) {
-            let points = stencil.terms.map { PerturbedPoint(input: best.input, element: best.element, value: x0 + $0.offset * h) }
+            let points = stencil.terms.map { PerturbedPoint(input: best.input, element: best.element, offset: $0.offset * h) }
             let outputs = evaluator.evaluate(points: points).map(\.output.data)
             let values = outputs.map { dot(u.data, $0) }
             let scale = outputs.map { absoluteDot(u.data, $0) }.max() ?? 0

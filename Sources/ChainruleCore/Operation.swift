@@ -67,6 +67,13 @@ public protocol Operation: Sendable {
     /// The gradients the scalar rule sends to `a` and `b` for upstream
     /// gradient `g`, or nil (the default) when the op has no scalar rule.
     func scalarBackward(_ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)?
+
+    /// The difference rule: how the output changes when each input `i` moves by `deltas[i]`
+    /// (nil: it stays), `forward(inputs + deltas) − output`, computed so that it does not cancel
+    /// against the output (linear ops apply themselves to the deltas, exp is `y·expm1(d)`; see
+    /// Differences.swift). Nil (the default) when the op has no accurate rule: `change` then
+    /// subtracts two forwards, correct but rounded at the size of the output.
+    func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor?
 }
 
 extension Operation {
@@ -81,6 +88,7 @@ extension Operation {
     public func branches(_ inputs: [Tensor]) -> [Int] { [] }
     public func scalarForward(_ a: Double, _ b: Double) -> Double? { nil }
     public func scalarBackward(_ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)? { nil }
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { nil }
 
     /// The registry entry of this op, if it has one.
     public var spec: OpSpec? { Registry.spec(named: name) }

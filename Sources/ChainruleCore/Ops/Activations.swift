@@ -19,18 +19,28 @@ public enum Activation {
         name: "relu",
         f: { Swift.max($0, 0) },
         derivative: { x, _ in x > 0 ? 1 : 0 },
-        branch: { $0 > 0 ? 1 : 0 })
+        branch: { $0 > 0 ? 1 : 0 },
+        change: { x, _, d in hingeDifference(x, d, moved: x + d) })
 
+    /// σ(x); d/dx = σ(1 − σ). Its difference σ(x + d) − σ(x) = −expm1(−d)·σ(−x)·σ(x + d).
     public static let sigmoid = UnaryElementwise(
-        name: "sigmoid", symbol: "σ", f: stableSigmoid, derivative: { _, y in y * (1 - y) })
+        name: "sigmoid", symbol: "σ", f: stableSigmoid, derivative: { _, y in y * (1 - y) },
+        change: { x, _, d in -Foundation.expm1(-d) * stableSigmoid(-x) * stableSigmoid(x + d) })
 
-    /// tanh x; d/dx = 1 − tanh²x.
+    /// tanh x; d/dx = 1 − tanh²x. Its difference tanh(x + d) − tanh x =
+    /// tanh d·(1 − tanh²x) / (1 + tanh x·tanh d), with 1 − tanh²x = 1/cosh²x.
     public static let tanh = UnaryElementwise(
-        name: "tanh", f: { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
+        name: "tanh", f: { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y },
+        change: { x, y, d in
+            let t = Foundation.tanh(d), c = Foundation.cosh(x)
+            return t / (c * c) / (1 + y * t)
+        })
 
-    /// softplus(x) = ln(1 + eˣ) without overflow; d/dx = σ(x).
+    /// softplus(x) = ln(1 + eˣ) without overflow; d/dx = σ(x). Its difference
+    /// softplus(x + d) − softplus(x) = log1p(σ(x)·expm1(d)).
     public static let softplus = UnaryElementwise(
-        name: "softplus", f: stableSoftplus, derivative: { x, _ in stableSigmoid(x) })
+        name: "softplus", f: stableSoftplus, derivative: { x, _ in stableSigmoid(x) },
+        change: { x, _, d in Foundation.log1p(stableSigmoid(x) * Foundation.expm1(d)) })
 
     /// The slope of `leaky_relu` for x < 0 when none is given: 0.01, as PyTorch.
     public static let defaultLeakySlope = 0.01
@@ -41,7 +51,11 @@ public enum Activation {
             name: "leaky_relu", attributes: ["slope": .double(slope)],
             f: { x in x > 0 ? x : slope * x },
             derivative: { x, _ in x > 0 ? 1 : slope },
-            branch: { $0 > 0 ? 1 : 0 })
+            branch: { $0 > 0 ? 1 : 0 },
+            change: { x, y, d in
+                let moved = x + d
+                return (moved > 0) == (x > 0) ? (x > 0 ? d : slope * d) : (moved > 0 ? moved : slope * moved) - y
+            })
     }
 
     /// The scale of `elu`'s negative side when none is given: 1, as PyTorch.
@@ -56,7 +70,13 @@ public enum Activation {
             name: "elu", attributes: ["alpha": .double(alpha)],
             f: { x in x > 0 ? x : alpha * Foundation.expm1(x) },
             derivative: { x, y in x > 0 ? 1 : y + alpha },
-            branch: sideOfZero)
+            branch: sideOfZero,
+            // alpha·(e^(x+d) − eˣ) = alpha·eˣ·expm1(d) on the negative side.
+            change: { x, y, d in
+                let moved = x + d
+                guard (moved > 0) == (x > 0) else { return (moved > 0 ? moved : alpha * Foundation.expm1(moved)) - y }
+                return x > 0 ? d : alpha * Foundation.exp(x) * Foundation.expm1(d)
+            })
     }
 }
 
@@ -128,6 +148,16 @@ public struct Softmax: Operation {
         }
         return [Tensor(shape: output.shape, data: dx)]
     }
+
+    /// softmax(x + Δ)ⱼ − softmax(x)ⱼ = yⱼ·expm1(Δⱼ − L), L = log1p(Σₖ yₖ·expm1(Δₖ)) per row.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor.zeros(output.shape) }
+        let n = output.shape.last!
+        let shifts = logSumExpDifferences(probabilities: output.data, deltas: d.data, rowLength: n)
+        var dy = [Double](repeating: 0, count: output.count)
+        for j in dy.indices { dy[j] = output.data[j] * Foundation.expm1(d.data[j] - shifts[j / n]) }
+        return Tensor(shape: output.shape, data: dy)
+    }
 }
 
 /// log_softmax along the last axis: yⱼ = xⱼ − m − ln Σₖ e^(xₖ − m), with m
@@ -172,6 +202,16 @@ public struct LogSoftmax: Operation {
             }
         }
         return [Tensor(shape: output.shape, data: dx)]
+    }
+
+    /// Δⱼ − L per row, L = log1p(Σₖ softmax(x)ₖ·expm1(Δₖ)) (see `logSumExpDifferences`).
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor.zeros(output.shape) }
+        let n = output.shape.last!
+        let shifts = logSumExpDifferences(probabilities: output.data.map { Foundation.exp($0) }, deltas: d.data, rowLength: n)
+        var dy = [Double](repeating: 0, count: output.count)
+        for j in dy.indices { dy[j] = d.data[j] - shifts[j / n] }
+        return Tensor(shape: output.shape, data: dy)
     }
 }
 

@@ -199,6 +199,19 @@ public struct Conv2D: Operation {
     }
 }
 
+extension Conv2D {
+    /// Bilinear in x and W, the bias added: conv(Δx, W) + conv(x + Δx, ΔW) + Δb per filter.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let unbiased = try! Conv2D(stride: stride, pad: pad, floor: floor, hasBias: false)
+        var total = bilinearDifference(
+            unbiased.forward, a: x[0], b: x[1], da: deltas[0], db: deltas[1], outputShape: output.shape)
+        guard hasBias, deltas.count > 2, let db = deltas[2] else { return total }
+        let positions = output.shape[2] * output.shape[3], filters = output.shape[1]
+        for i in total.data.indices { total.data[i] += db.data[(i / positions) % filters] }
+        return total
+    }
+}
+
 enum ConvolutionOps {
     static let family = "convolution"
     static let specs: [OpSpec] = [

@@ -32,12 +32,15 @@ public struct UnaryElementwise: Operation {
     let derivative: @Sendable (_ x: Double, _ y: Double) -> Double
     /// The branch each element is on, for ops with kinks (relu: x > 0).
     let branch: (@Sendable (Double) -> Int)?
+    /// f(x + d) − f(x) from x, y = f(x) and d without cancelling (exp: y·expm1(d)); nil: none.
+    let change: (@Sendable (_ x: Double, _ y: Double, _ d: Double) -> Double)?
 
     public init(
         name: String, symbol: String? = nil, attributes: [String: AttributeValue] = [:], notation: Notation? = nil,
         f: @escaping @Sendable (Double) -> Double,
         derivative: @escaping @Sendable (_ x: Double, _ y: Double) -> Double,
-        branch: (@Sendable (Double) -> Int)? = nil
+        branch: (@Sendable (Double) -> Int)? = nil,
+        change: (@Sendable (_ x: Double, _ y: Double, _ d: Double) -> Double)? = nil
     ) {
         self.name = name
         self.symbol = symbol ?? name
@@ -46,6 +49,7 @@ public struct UnaryElementwise: Operation {
         self.f = f
         self.derivative = derivative
         self.branch = branch
+        self.change = change
     }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try sameShapeRule(name, shapes) }
@@ -64,6 +68,16 @@ public struct UnaryElementwise: Operation {
     public func branches(_ inputs: [Tensor]) -> [Int] {
         guard let branch else { return [] }
         return inputs[0].data.map(branch)
+    }
+
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let change else { return nil }
+        guard let d = deltas[0] else { return Tensor.zeros(output.shape) }
+        let x = inputs[0].data, y = output.data
+        var dy = [Double](repeating: 0, count: x.count)
+        // An element that does not move does not change, whatever its rule gives at d = 0 (sqrt at 0: 0/0).
+        for i in 0..<x.count where d.data[i] != 0 { dy[i] = change(x[i], y[i], d.data[i]) }
+        return Tensor(shape: output.shape, data: dy)
     }
 }
 
@@ -110,6 +124,9 @@ public struct Add: Operation {
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
         [g.sumToShape(x[0].shape), g.sumToShape(x[1].shape)]
     }
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        broadcastDifference(x, output: output, deltas: deltas) { _, _, da, db, _ in da + db }
+    }
 }
 
 public struct Sub: Operation {
@@ -122,6 +139,9 @@ public struct Sub: Operation {
     public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1], -) }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
         [g.sumToShape(x[0].shape), g.map { -$0 }.sumToShape(x[1].shape)]
+    }
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        broadcastDifference(x, output: output, deltas: deltas) { _, _, da, db, _ in da - db }
     }
 }
 
@@ -138,6 +158,10 @@ public struct Mul: Operation {
         // d(a·b)/da = b, d(a·b)/db = a
         [Tensor.broadcasting(g, x[1], *).sumToShape(x[0].shape),
          Tensor.broadcasting(g, x[0], *).sumToShape(x[1].shape)]
+    }
+    /// (a + Δa)(b + Δb) − ab = Δa·b + (a + Δa)·Δb.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        broadcastDifference(x, output: output, deltas: deltas) { a, b, da, db, _ in da * b + (a + da) * db }
     }
 }
 
@@ -160,6 +184,10 @@ public struct Div: Operation {
         }
         return [Tensor(shape: output.shape, data: da).sumToShape(x[0].shape),
                 Tensor(shape: output.shape, data: db).sumToShape(x[1].shape)]
+    }
+    /// (a + Δa)/(b + Δb) − a/b = (Δa − y·Δb)/(b + Δb).
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        broadcastDifference(x, output: output, deltas: deltas) { _, b, da, db, y in (da - y * db) / (b + db) }
     }
 }
 
@@ -194,6 +222,13 @@ public struct Pow: Operation {
         return [Tensor(shape: output.shape, data: dBase).sumToShape(x[0].shape),
                 Tensor(shape: output.shape, data: dExponent).sumToShape(x[1].shape)]
     }
+    /// For a > 0 and a + Δa > 0: aᵇ·expm1((b + Δb)·log1p(Δa/a) + Δb·ln a); elsewhere the two powers subtracted.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        broadcastDifference(x, output: output, deltas: deltas) { a, b, da, db, y in
+            guard a > 0, a + da > 0 else { return Foundation.pow(a + da, b + db) - y }
+            return y * Foundation.expm1((b + db) * Foundation.log1p(da / a) + db * Foundation.log(a))
+        }
+    }
 }
 
 // MARK: - maximum, minimum
@@ -212,6 +247,9 @@ public struct Maximum: Operation {
         routeToWinner(x, gradient: g, outputShape: output.shape) { $0 >= $1 }
     }
     public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 >= $1 } }
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        selectionDifference(x, output: output, deltas: deltas) { $0 >= $1 }
+    }
 }
 
 /// The smaller of a and b elementwise, with broadcasting. On a tie the
@@ -228,6 +266,9 @@ public struct Minimum: Operation {
         routeToWinner(x, gradient: g, outputShape: output.shape) { $0 <= $1 }
     }
     public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 <= $1 } }
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        selectionDifference(x, output: output, deltas: deltas) { $0 <= $1 }
+    }
 }
 
 /// maximum/minimum's backward: each output element's gradient goes to the
@@ -253,6 +294,18 @@ private func routeToWinner(
             Tensor(shape: outputShape, data: db).sumToShape(x[1].shape)]
 }
 
+/// maximum/minimum's difference: the input selected at the perturbed point (as `forward` selects
+/// it there) against the one selected at the base, `(winner′ − winner) + Δwinner′`.
+private func selectionDifference(
+    _ x: [Tensor], output: Tensor, deltas: [Tensor?], aWins: (Double, Double) -> Bool
+) -> Tensor {
+    broadcastDifference(x, output: output, deltas: deltas) { a, b, da, db, _ in
+        let movedA = a + da, movedB = b + db
+        let base = aWins(a, b) ? a : b
+        return aWins(movedA, movedB) ? (a - base) + da : (b - base) + db
+    }
+}
+
 /// maximum/minimum's branches: 0 where `a` was selected, 1 where `b` was.
 private func winners(_ x: [Tensor], aWins: (Double, Double) -> Bool) -> [Int] {
     guard let shape = broadcastShapes(x[0].shape, x[1].shape) else { return [] }
@@ -265,31 +318,42 @@ private func winners(_ x: [Tensor], aWins: (Double, Double) -> Bool) -> [Int] {
 // MARK: - unary
 
 public enum Unary {
-    public static let neg = UnaryElementwise(name: "neg", symbol: "*−1", notation: .prefix("−"), f: { -$0 }, derivative: { _, _ in -1 })
-    public static let exp = UnaryElementwise(name: "exp", f: { Foundation.exp($0) }, derivative: { _, y in y })
+    public static let neg = UnaryElementwise(name: "neg", symbol: "*−1", notation: .prefix("−"), f: { -$0 }, derivative: { _, _ in -1 },
+        change: { _, _, d in -d })
+    public static let exp = UnaryElementwise(
+        name: "exp", f: { Foundation.exp($0) }, derivative: { _, y in y }, change: { _, y, d in y * Foundation.expm1(d) })
 
     /// ln x; d/dx = 1/x. NaN for x < 0, −∞ at 0.
-    public static let log = UnaryElementwise(name: "log", f: { Foundation.log($0) }, derivative: { x, _ in 1 / x })
+    public static let log = UnaryElementwise(name: "log", f: { Foundation.log($0) }, derivative: { x, _ in 1 / x },
+        change: { x, _, d in Foundation.log1p(d / x) })
 
     /// √x; d/dx = 1/(2√x), infinite at 0. NaN for x < 0.
     public static let sqrt = UnaryElementwise(
-        name: "sqrt", symbol: "√", f: { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
+        name: "sqrt", symbol: "√", f: { $0.squareRoot() }, derivative: { _, y in 0.5 / y },
+        change: { x, y, d in d / ((x + d).squareRoot() + y) })
 
     /// |x|; d/dx = sign(x), taken as 0 at the kink x = 0.
     public static let abs = UnaryElementwise(
         name: "abs", symbol: "|x|", f: { Swift.abs($0) },
         derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) },
-        branch: { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })
+        branch: { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) },
+        change: { x, y, d in
+            let moved = x + d
+            return (moved > 0) == (x > 0) && (moved < 0) == (x < 0) ? (x > 0 ? d : -d) : Swift.abs(moved) - y
+        })
 
     public static let sin = UnaryElementwise(
-        name: "sin", f: { Foundation.sin($0) }, derivative: { x, _ in Foundation.cos(x) })
+        name: "sin", f: { Foundation.sin($0) }, derivative: { x, _ in Foundation.cos(x) },
+        change: { x, _, d in 2 * Foundation.cos(x + d / 2) * Foundation.sin(d / 2) })
 
     public static let cos = UnaryElementwise(
-        name: "cos", f: { Foundation.cos($0) }, derivative: { x, _ in -Foundation.sin(x) })
+        name: "cos", f: { Foundation.cos($0) }, derivative: { x, _ in -Foundation.sin(x) },
+        change: { x, _, d in -2 * Foundation.sin(x + d / 2) * Foundation.sin(d / 2) })
 
     /// x²; d/dx = 2x.
     public static let square = UnaryElementwise(
-        name: "square", symbol: "x²", f: { $0 * $0 }, derivative: { x, _ in 2 * x })
+        name: "square", symbol: "x²", f: { $0 * $0 }, derivative: { x, _ in 2 * x },
+        change: { x, _, d in d * (2 * x + d) })
 
     /// xᵖ for a constant p (the language's `x ^ 2`); d/dx = p·xᵖ⁻¹.
     ///
@@ -300,7 +364,12 @@ public enum Unary {
         UnaryElementwise(
             name: "pow_const", symbol: "^" + formatNumber(p), attributes: ["p": .double(p)], notation: .postfix("^" + formatNumber(p)),
             f: { Foundation.pow($0, p) },
-            derivative: { x, _ in p == 0 ? 0 : p * Foundation.pow(x, p - 1) })
+            derivative: { x, _ in p == 0 ? 0 : p * Foundation.pow(x, p - 1) },
+            // (x + d)ᵖ − xᵖ = xᵖ·expm1(p·log1p(d/x)) while x + d keeps x's sign.
+            change: { x, y, d in
+                guard x != 0, (x + d) / x > 0 else { return Foundation.pow(x + d, p) - y }
+                return p == 0 ? 0 : y * Foundation.expm1(p * Foundation.log1p(d / x))
+            })
     }
 }
 

@@ -36,6 +36,11 @@ public struct GlobalAvgPool: Operation {
     }
 }
 
+extension GlobalAvgPool {
+    /// Linear: the deltas' means.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
 enum GlobalPoolingOps {
     static let family = PoolingOps.family
     static let specs: [OpSpec] = [

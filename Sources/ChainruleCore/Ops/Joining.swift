@@ -69,6 +69,11 @@ public struct Concat: Operation {
     }
 }
 
+extension Concat {
+    /// Linear: the deltas joined.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
 enum JoiningOps {
     static let family = ShapeOps.family
     static let specs: [OpSpec] = [

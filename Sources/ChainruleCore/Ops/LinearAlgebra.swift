@@ -203,6 +203,24 @@ public struct Linear: Operation {
     }
 }
 
+extension MatMul {
+    /// Bilinear: ΔA·B + (A + ΔA)·ΔB.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        bilinearDifference(forward, a: x[0], b: x[1], da: deltas[0], db: deltas[1], outputShape: output.shape)
+    }
+}
+
+extension Linear {
+    /// Bilinear in x and W, the bias added: Δx·Wᵀ + (x + Δx)·ΔWᵀ + Δb.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let product = bilinearDifference(
+            Linear(hasBias: false).forward, a: x[0], b: x[1], da: deltas[0], db: deltas[1], outputShape: output.shape)
+        guard hasBias, deltas.count > 2, let db = deltas[2] else { return product }
+        let n = db.count
+        return Tensor(shape: output.shape, data: product.data.indices.map { product.data[$0] + db.data[$0 % n] })
+    }
+}
+
 enum LinearAlgebraOps {
     static let family = "linear algebra"
     static let specs: [OpSpec] = [

@@ -234,6 +234,76 @@ public struct BinaryCrossEntropyWithLogits: Operation {
     }
 }
 
+// MARK: - difference rules
+
+extension CrossEntropy {
+    /// −(1/N) Σₙ (Δ[n, yₙ] − Lₙ), Lₙ = log1p(Σₖ softmax(x)ₙₖ·expm1(Δₙₖ)) (see `logSumExpDifferences`).
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor(0) }
+        let n = inputs[0].shape[0], c = inputs[0].shape[1]
+        let probabilities = LogSoftmax().forward([inputs[0]]).data.map { Foundation.exp($0) }
+        let shifts = logSumExpDifferences(probabilities: probabilities, deltas: d.data, rowLength: c)
+        var total = 0.0
+        for row in 0..<n { total -= d.data[row * c + Int(inputs[1].data[row])] - shifts[row] }
+        return Tensor(n == 0 ? 0 : total / Double(n))
+    }
+}
+
+extension Hinge {
+    /// Each margin's change Δsⱼ − Δs_y, on the branch the margin takes at the perturbed scores.
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor(0) }
+        let n = inputs[0].shape[0], c = inputs[0].shape[1]
+        let m = margins(inputs[0], inputs[1]), moved = margins(inputs[0].zipMap(d, +), inputs[1])
+        var total = 0.0
+        for row in 0..<n {
+            let y = row * c + Int(inputs[1].data[row])
+            for j in (row * c)..<(row * c + c) where j != y {
+                total += hingeDifference(m[j], d.data[j] - d.data[y], moved: moved[j])
+            }
+        }
+        return Tensor(n == 0 ? 0 : total / Double(n))
+    }
+}
+
+extension MeanSquaredError {
+    /// The mean of Δe·(2e + Δe), e = pred − target.
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let p = inputs[0].data, t = inputs[1].data
+        let dp = delta(deltas, 0, like: inputs[0]).data, dt = delta(deltas, 1, like: inputs[1]).data
+        var total = 0.0
+        for i in p.indices {
+            let e = p[i] - t[i], de = dp[i] - dt[i]
+            total += de * (2 * e + de)
+        }
+        return Tensor(total / Double(p.count))
+    }
+}
+
+extension L2Penalty {
+    /// ½λ Σ ΔW·(2W + ΔW).
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let w = inputs[0].data, dw = delta(deltas, 0, like: inputs[0]).data
+        var total = 0.0
+        for i in w.indices { total += dw[i] * (2 * w[i] + dw[i]) }
+        return Tensor(0.5 * lambda * total)
+    }
+}
+
+extension BinaryCrossEntropyWithLogits {
+    /// The mean of Δsoftplus(z) − (Δz·t + (z + Δz)·Δt), Δsoftplus as `Activation.softplus`'s.
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let z = inputs[0].data, t = inputs[1].data
+        let dz = delta(deltas, 0, like: inputs[0]).data, dt = delta(deltas, 1, like: inputs[1]).data
+        var total = 0.0
+        for i in z.indices {
+            let softplus = Foundation.log1p(stableSigmoid(z[i]) * Foundation.expm1(dz[i]))
+            total += softplus - (dz[i] * t[i] + (z[i] + dz[i]) * dt[i])
+        }
+        return Tensor(total / Double(z.count))
+    }
+}
+
 enum LossOps {
     static let family = "losses"
 

@@ -83,6 +83,28 @@ public struct BatchNorm: Operation {
     }
 }
 
+extension BatchNorm {
+    /// With u = x − mean, k = scale/s and s = √(var + eps): Δy = Δk·(u + Δu) + k·Δu + Δbias,
+    /// Δu = Δx − Δmean, Δk = (Δscale·s − scale·Δs)/(s·s′), Δs = Δvar/(s′ + s).
+    public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        let x = inputs[0], (scale, mean, variance) = (inputs[1].data, inputs[3].data, inputs[4].data)
+        let dx = delta(deltas, 0, like: x).data, dScale = delta(deltas, 1, like: inputs[1]).data
+        let dBias = delta(deltas, 2, like: inputs[2]).data, dMean = delta(deltas, 3, like: inputs[3]).data
+        let dVariance = delta(deltas, 4, like: inputs[4]).data
+        let factors = scale.indices.map { c -> (k: Double, dk: Double) in
+            let s = (variance[c] + epsilon).squareRoot(), moved = (variance[c] + dVariance[c] + epsilon).squareRoot()
+            let ds = dVariance[c] / (moved + s)
+            return (scale[c] / s, (dScale[c] * s - scale[c] * ds) / (s * moved))
+        }
+        var d = [Double](repeating: 0, count: x.count)
+        forEachElement(x.shape) { i, c in
+            let u = x.data[i] - mean[c], du = dx[i] - dMean[c]
+            d[i] = factors[c].dk * (u + du) + factors[c].k * du + dBias[c]
+        }
+        return Tensor(shape: x.shape, data: d)
+    }
+}
+
 enum NormalizationOps {
     static let family = "normalization"
 

@@ -199,6 +199,20 @@ let poolParameters = [
     OpParameter("floor", .bool, default: .bool(false)),
 ]
 
+extension MaxPool2D {
+    /// Each window's winner at x + Δ (as `forward` picks it there) against its winner at x.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor.zeros(output.shape) }
+        return selectionDifference(
+            x[0], d, base: argmaxOffsets(x[0]), perturbed: argmaxOffsets(x[0].zipMap(d, +)), shape: output.shape)
+    }
+}
+
+extension AvgPool2D {
+    /// Linear: the deltas' window means.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
 enum PoolingOps {
     static let family = "pooling"
     static let specs: [OpSpec] = [

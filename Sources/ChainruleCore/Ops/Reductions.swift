@@ -223,6 +223,28 @@ public struct ReduceMax: Operation {
     public func branches(_ x: [Tensor]) -> [Int] { reduction.layout(x[0].shape).argmax(x[0].data) }
 }
 
+// MARK: - difference rules
+
+extension ReduceSum {
+    /// Linear: the deltas summed.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
+extension ReduceMean {
+    /// Linear: the deltas' mean.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
+extension ReduceMax {
+    /// The maximum at x + Δ (as `forward` picks it there) against the one at x.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
+        guard let d = deltas[0] else { return Tensor.zeros(output.shape) }
+        let layout = reduction.layout(x[0].shape)
+        let offsets = { (v: Tensor) in layout.argmax(v.data).enumerated().map { layout.inputOffset(output: $0, position: $1) } }
+        return selectionDifference(x[0], d, base: offsets(x[0]), perturbed: offsets(x[0].zipMap(d, +)), shape: output.shape)
+    }
+}
+
 // MARK: - registry
 
 enum ReductionOps {

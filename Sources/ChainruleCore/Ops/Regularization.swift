@@ -43,6 +43,11 @@ public struct Dropout: Operation {
     }
 }
 
+extension Dropout {
+    /// Linear (a fixed mask): the deltas masked.
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
 enum RegularizationOps {
     static let family = "regularization"
     static let specs: [OpSpec] = [

@@ -152,6 +152,20 @@ public struct Flatten: Operation {
     }
 }
 
+// MARK: - difference rules (linear: the op applied to the deltas)
+
+extension Transpose {
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
+extension Reshape {
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
+extension Flatten {
+    public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { linearDifference(self, x, deltas) }
+}
+
 // MARK: - registry
 
 enum ShapeOps {
