@@ -36,7 +36,7 @@ public enum Compiler {
         let (tokens, lexDiagnostics) = Lexer.tokenize(source, file: file)
         let parsed = Parser.parse(tokens, source: source, file: file)
         if frontEnds != .general, lexDiagnostics.isEmpty, parsed.diagnostics.isEmpty,
-           let scalar = ScalarProgramCompiler.compile(parsed.statements, file: file, options: options) {
+           let scalar = ScalarProgramCompiler.compile(parsed.statements, source: source, file: file, options: options) {
             return Program(tape: scalar, source: source, file: file)
         }
         let compiler = ProgramCompiler(file: file, options: options)
@@ -177,7 +177,7 @@ final class ProgramCompiler {
             switch statement {
             case .binding(let name, let token, let value):
                 last = (compileBinding(name, token, value), name)
-            case .expression(let expression, let text):
+            case .expression(let expression, let text, _):
                 last = (compileBinding(text, expression.firstToken, expression, bare: true), text)
             case .output(let name, let token):
                 if let earlier = requested {

@@ -48,7 +48,7 @@ extension Program {
         guard let (gradients, reached) = tape.backward(from: output.index), gradients.allSatisfy(\.isFinite) else { return nil }
         var notes = self.notes
         var leaves: [(name: String, gradient: Tensor)] = []
-        for i in 0..<tape.count where tape.roles[i] == .input || tape.roles[i] == .param {
+        for i in 0..<tape.count where tape.role(of: i) == .input || tape.role(of: i) == .param {
             let name = tape.displayName(of: i)
             if reached[i] {
                 leaves.append((name, Tensor(gradients[i])))

@@ -18,11 +18,11 @@ struct ScalarTapeBuilder {
     /// by position, by name: the op and how many inputs it was called with.
     private var callIndex: [String: (inputs: Int, op: Int32)] = [:]
 
-    init(file: String?, options: CompileOptions, capacity: Int) throws(NotScalar) {
-        guard options.at.isEmpty, options.maxElements >= 1 else { throw NotScalar() }
+    init(source: String, file: String?, options: CompileOptions, capacity: Int) throws(NotScalar) {
+        guard options.at.isEmpty, options.maxElements >= 1, source.utf8.count < Int(Int32.max) else { throw NotScalar() }
         builder = ProgramCompiler(file: file, options: options)
         self.options = options
-        tape = ScalarTape(file: file, capacity: capacity)
+        tape = ScalarTape(source: source, file: file, capacity: capacity)
     }
 
     /// The tape's index of the op behind an operator (`neg` for unary `-`), built once.
@@ -89,7 +89,7 @@ struct ScalarTapeBuilder {
         guard let bytes = CompileOptions.keptBytes([]),
               case (let total, false) = bytes.multipliedReportingOverflow(by: tape.count), total <= options.maxMemory
         else { throw NotScalar() }
-        if tape.roles[Int(output)] == .intermediate { tape.setRole(.output, of: output) }
+        if tape.role(of: Int(output)) == .intermediate { tape.setRole(.output, of: output) }
         guard tape.forward(), tape.values.allSatisfy(\.isFinite) else { throw NotScalar() }
     }
 }
@@ -122,9 +122,9 @@ struct ScalarProgramCompiler {
     /// The tape of `statements` with its forward pass done, its output
     /// node and the output's name; nil when the program is not one the tape
     /// holds or not one that compiles.
-    static func compile(_ statements: [Statement], file: String?, options: CompileOptions) -> (tape: ScalarTape, output: Int32, name: String)? {
+    static func compile(_ statements: [Statement], source: String, file: String?, options: CompileOptions) -> (tape: ScalarTape, output: Int32, name: String)? {
         do {
-            var compiler = ScalarProgramCompiler(builder: try ScalarTapeBuilder(file: file, options: options, capacity: statements.count * 2))
+            var compiler = ScalarProgramCompiler(builder: try ScalarTapeBuilder(source: source, file: file, options: options, capacity: statements.count * 2))
             let (output, name) = try compiler.compile(statements)
             return (compiler.builder.tape, output, name)
         } catch {
@@ -139,11 +139,11 @@ struct ScalarProgramCompiler {
             switch statement {
             case .binding(let name, let token, let value):
                 guard bindings[name] == nil else { throw NotScalar() }
-                let node = try bindingValue(name, token, value)
+                let node = try bindingValue(token.start..<token.end, token, value)
                 bindings[name] = node
                 last = (node, name)
-            case .expression(let expression, let text):
-                last = (try named(text, expression), text)
+            case .expression(let expression, let text, let textRange):
+                last = (try named(textRange, expression), text)
             case .output(let name, _):
                 guard requested == nil else { throw NotScalar() }
                 requested = name
@@ -164,18 +164,18 @@ struct ScalarProgramCompiler {
     }
 
     /// `name = value`, as `ProgramCompiler.bindingValue` compiles it.
-    private mutating func bindingValue(_ name: String, _ token: Token, _ value: Expression) throws(NotScalar) -> Int32 {
-        if let number = value.literalNumber { return builder.tape.leaf(name, number, role: .input, at: .init(token)) }
+    private mutating func bindingValue(_ name: Range<Int>, _ token: Token, _ value: Expression) throws(NotScalar) -> Int32 {
+        if let number = value.literalNumber { return builder.tape.leaf(named: name, number, role: .input, at: .init(token)) }
         if case .name(let other, _) = value { return try resolve(other) }
         return try named(name, value)
     }
 
-    /// The node of `value`, named `name` if this binding made it (an
-    /// existing node reached by `b = (a)` keeps its own name).
-    private mutating func named(_ name: String, _ value: Expression) throws(NotScalar) -> Int32 {
+    /// The node of `value`, named by the source's bytes `name` if this
+    /// binding made it (an existing node reached by `b = (a)` keeps its own name).
+    private mutating func named(_ name: Range<Int>, _ value: Expression) throws(NotScalar) -> Int32 {
         let firstNew = builder.tape.count
         let node = try expression(value)
-        if builder.tape.names[Int(node)] == nil || Int(node) >= firstNew { builder.tape.names[Int(node)] = name }
+        if !builder.tape.isNamed(node) || Int(node) >= firstNew { builder.tape.setName(name, of: node) }
         return node
     }
 
@@ -193,11 +193,11 @@ struct ScalarProgramCompiler {
     private mutating func expression(_ expression: Expression) throws(NotScalar) -> Int32 {
         switch expression {
         case .number(let value, let token):
-            return builder.tape.leaf(nil, value, role: .constant, at: .init(token))
+            return builder.tape.leaf(named: nil, value, role: .constant, at: .init(token))
         case .name(let name, _):
             return try resolve(name)
         case .negate(let inner, let token):
-            if let value = expression.literalNumber { return builder.tape.leaf(nil, value, role: .constant, at: .init(token)) }
+            if let value = expression.literalNumber { return builder.tape.leaf(named: nil, value, role: .constant, at: .init(token)) }
             let operand = try self.expression(inner)
             return builder.tape.apply(try builder.operatorOp(UInt8(ascii: "-"), unary: true, at: .init(token)), operand, -1, at: .init(token))
         case .power(let base, let exponent, let token):

@@ -46,7 +46,7 @@ struct ScalarReader {
         return text.withUTF8 { bytes in
             guard bytes.count < Int(Int32.max) else { return nil }
             do {
-                let builder = try ScalarTapeBuilder(file: file, options: options, capacity: bytes.count / 12)
+                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: bytes.count / 12)
                 var reader = ScalarReader(bytes: bytes, builder: builder)
                 let (output, name) = try reader.readProgram()
                 return (reader.builder.tape, output, name)
@@ -136,10 +136,10 @@ struct ScalarReader {
         let node: Int32
         switch try readSum() {
         case .literal(let value, _):
-            node = builder.tape.leaf(string(name), value, role: .input, at: namePlace)
+            node = builder.tape.leaf(named: name, value, role: .input, at: namePlace)
         case .node(let made):
             node = made
-            if Int(made) >= firstNew || builder.tape.names[Int(made)] == nil { builder.tape.names[Int(made)] = string(name) }
+            if Int(made) >= firstNew || !builder.tape.isNamed(made) { builder.tape.setName(name, of: made) }
         }
         skipSpaces()
         if byte == UInt8(ascii: "#") { skipComment() }
@@ -156,7 +156,7 @@ struct ScalarReader {
     /// The value as a node: a literal becomes a constant where it was written.
     private mutating func node(_ value: Value) -> Int32 {
         switch value {
-        case .literal(let number, let place): return builder.tape.leaf(nil, number, role: .constant, at: place)
+        case .literal(let number, let place): return builder.tape.leaf(named: nil, number, role: .constant, at: place)
         case .node(let node): return node
         }
     }
@@ -168,7 +168,11 @@ struct ScalarReader {
             skipSpaces()
             let symbol = byte
             guard symbol == UInt8(ascii: "+") || symbol == UInt8(ascii: "-") else { return value }
-            value = try link(value, symbol) { (reader: inout ScalarReader) throws(NotScalar) in try reader.readProduct() }
+            let a = node(value)
+            let at = place
+            index += 1
+            let b = node(try readProduct())
+            value = .node(builder.tape.apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
     }
 
@@ -182,18 +186,12 @@ struct ScalarReader {
                 if symbol == UInt8(ascii: "@") { throw NotScalar() }
                 return value
             }
-            value = try link(value, symbol) { (reader: inout ScalarReader) throws(NotScalar) in try reader.readUnary() }
+            let a = node(value)
+            let at = place
+            index += 1
+            let b = node(try readUnary())
+            value = .node(builder.tape.apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
-    }
-
-    /// The left operand as a node, the operator, the right operand, then the node applying it.
-    private mutating func link(_ left: Value, _ symbol: UInt8, operand: (inout ScalarReader) throws(NotScalar) -> Value) throws(NotScalar) -> Value {
-        let a = node(left)
-        let at = place
-        index += 1
-        let b = node(try operand(&self))
-        let op = try builder.operatorOp(symbol, at: at)
-        return .node(builder.tape.apply(op, a, b, at: at))
     }
 
     /// `-x`, `+x`, or a power.
@@ -309,15 +307,18 @@ struct ScalarReader {
 /// nodes, in an open-addressing table hashed with FNV-1a over the bytes,
 /// so no name becomes a `String` to be looked up.
 struct NameTable {
-    private var keys: [Range<Int>]
+    /// Per slot: the name's first byte and length in the text (-1: empty), and its node.
+    private var starts: [Int32]
+    private var lengths: [Int32]
     private var nodes: [Int32]
     private var mask: Int
     private var count = 0
 
     init(capacity: Int) {
-        var size = 16
+        var size = 64
         while size < 2 * capacity { size <<= 1 }
-        keys = Array(repeating: 0..<0, count: size)
+        starts = Array(repeating: -1, count: size)
+        lengths = Array(repeating: 0, count: size)
         nodes = Array(repeating: -1, count: size)
         mask = size - 1
     }
@@ -330,12 +331,11 @@ struct NameTable {
         return Int(truncatingIfNeeded: hash ^ (hash >> 29))
     }
 
-    private static func equal(_ a: Range<Int>, _ b: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        var i = a.lowerBound, j = b.lowerBound
-        while i < a.upperBound {
+    private func holds(_ slot: Int, _ name: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Int(lengths[slot]) == name.count else { return false }
+        var j = Int(starts[slot])
+        for i in name {
             if bytes[i] != bytes[j] { return false }
-            i += 1
             j += 1
         }
         return true
@@ -343,8 +343,8 @@ struct NameTable {
 
     func node(named name: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         var slot = Self.hash(name, bytes) & mask
-        while nodes[slot] >= 0 {
-            if Self.equal(keys[slot], name, bytes) { return nodes[slot] }
+        while starts[slot] >= 0 {
+            if holds(slot, name, bytes) { return nodes[slot] }
             slot = (slot + 1) & mask
         }
         return nil
@@ -352,20 +352,18 @@ struct NameTable {
 
     /// Binds a name not bound yet.
     mutating func insert(_ name: Range<Int>, node: Int32, in bytes: UnsafeBufferPointer<UInt8>) {
-        if 2 * (count + 1) > keys.count { grow(bytes) }
+        if 2 * (count + 1) > starts.count { grow(bytes) }
         var slot = Self.hash(name, bytes) & mask
-        while nodes[slot] >= 0 { slot = (slot + 1) & mask }
-        keys[slot] = name
+        while starts[slot] >= 0 { slot = (slot + 1) & mask }
+        starts[slot] = Int32(name.lowerBound)
+        lengths[slot] = Int32(name.count)
         nodes[slot] = node
         count += 1
     }
 
     private mutating func grow(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let old = zip(keys, nodes).filter { $0.1 >= 0 }
-        keys = Array(repeating: 0..<0, count: keys.count * 2)
-        nodes = Array(repeating: -1, count: keys.count)
-        mask = keys.count - 1
-        count = 0
-        for (key, node) in old { insert(key, node: node, in: bytes) }
+        let old = starts.indices.filter { starts[$0] >= 0 }.map { (Int(starts[$0])..<Int(starts[$0] + lengths[$0]), nodes[$0]) }
+        self = NameTable(capacity: starts.count)
+        for (name, node) in old { insert(name, node: node, in: bytes) }
     }
 }

@@ -13,35 +13,42 @@ import ChainruleCore
 /// graph's bits. The `Graph` is built from the tape only when something
 /// needs it (a figure, a check, `--init-from`): `graph()`.
 struct ScalarTape {
-    /// The ops the nodes apply; `operation[i]` indexes this, -1 for a leaf.
+    /// The ops the nodes apply; a node's `operation` indexes this, -1 for a leaf.
     private(set) var operations: [any Operation] = []
     /// Whether each op of `operations` sends a gradient to its first and to its second input.
     private var differentiable: [(first: Bool, second: Bool)] = []
-    private(set) var operation: [Int32] = []
-    /// A node's inputs: -1 for none (a leaf has none, a one-input op no second).
-    private(set) var first: [Int32] = []
-    private(set) var second: [Int32] = []
+    /// Everything about a node but its value, in one entry.
+    private(set) var entries: [Entry] = []
     /// Leaves' values from the start, ops' after `forward()`.
     private(set) var values: [Double] = []
-    private(set) var roles: [NodeRole] = []
-    var names: [String?] = []
-    private var lines: [Int32] = []
-    private var columns: [Int32] = []
+    /// The program text: a node's name is a range of its UTF-8 bytes.
+    let source: String
     let file: String?
 
-    init(file: String?, capacity: Int) {
+    /// A node: its op and inputs (-1 for none: a leaf has none, a one-input
+    /// op no second), its role, where its name is in the source (-1 for
+    /// none) and where it comes from.
+    struct Entry {
+        var operation: Int32
+        var first: Int32
+        var second: Int32
+        var nameStart: Int32 = -1
+        var nameEnd: Int32 = -1
+        var line: Int32
+        var column: Int32
+        var role: NodeRole
+    }
+
+    init(source: String, file: String?, capacity: Int) {
+        self.source = source
         self.file = file
-        operation.reserveCapacity(capacity)
-        first.reserveCapacity(capacity)
-        second.reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
-        roles.reserveCapacity(capacity)
-        names.reserveCapacity(capacity)
-        lines.reserveCapacity(capacity)
-        columns.reserveCapacity(capacity)
     }
 
     var count: Int { values.count }
+
+    func role(of node: Int) -> NodeRole { entries[node].role }
 
     /// Where a node comes from in the text: 1-based line and column.
     struct Place {
@@ -63,38 +70,50 @@ struct ScalarTape {
         return Int32(operations.count - 1)
     }
 
-    mutating func leaf(_ name: String?, _ value: Double, role: NodeRole, at place: Place) -> Int32 {
-        append(operation: -1, first: -1, second: -1, value: value, role: role, name: name, at: place)
+    /// A leaf named by the source's bytes `name`, if given.
+    mutating func leaf(named name: Range<Int>?, _ value: Double, role: NodeRole, at place: Place) -> Int32 {
+        var entry = Entry(operation: -1, first: -1, second: -1, line: place.line, column: place.column, role: role)
+        if let name { (entry.nameStart, entry.nameEnd) = (Int32(name.lowerBound), Int32(name.upperBound)) }
+        entries.append(entry)
+        values.append(value)
+        return Int32(values.count - 1)
     }
 
     /// A node applying `operations[op]` to `a` (and `b`, or -1); its value comes with `forward()`.
     mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: Place) -> Int32 {
-        append(operation: op, first: a, second: b, value: 0, role: .intermediate, name: nil, at: place)
-    }
-
-    private mutating func append(operation op: Int32, first a: Int32, second b: Int32, value: Double, role: NodeRole, name: String?, at place: Place) -> Int32 {
-        operation.append(op)
-        first.append(a)
-        second.append(b)
-        values.append(value)
-        roles.append(role)
-        names.append(name)
-        lines.append(place.line)
-        columns.append(place.column)
+        entries.append(Entry(operation: op, first: a, second: b, line: place.line, column: place.column, role: .intermediate))
+        values.append(0)
         return Int32(values.count - 1)
     }
 
-    mutating func setRole(_ role: NodeRole, of node: Int32) { roles[Int(node)] = role }
+    mutating func setRole(_ role: NodeRole, of node: Int32) { entries[Int(node)].role = role }
+
+    func isNamed(_ node: Int32) -> Bool { entries[Int(node)].nameStart >= 0 }
+
+    /// Names `node` by the source's bytes `name`.
+    mutating func setName(_ name: Range<Int>, of node: Int32) {
+        entries[Int(node)].nameStart = Int32(name.lowerBound)
+        entries[Int(node)].nameEnd = Int32(name.upperBound)
+    }
+
+    func name(of node: Int) -> String? {
+        let entry = entries[node]
+        guard entry.nameStart >= 0 else { return nil }
+        let utf8 = source.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: Int(entry.nameStart))
+        let end = utf8.index(utf8.startIndex, offsetBy: Int(entry.nameEnd))
+        return String(source[start..<end])
+    }
 
     /// As `Node.displayName`: the name, else `op#index`, else `%index`.
     func displayName(of node: Int) -> String {
-        if let name = names[node] { return name }
-        let k = Int(operation[node])
+        if let name = name(of: node) { return name }
+        let k = Int(entries[node].operation)
         return k >= 0 ? "\(operations[k].name)#\(node)" : NodeID(node).description
     }
 
     func location(of node: Int) -> SourceLocation {
-        SourceLocation(file: file, line: Int(lines[node]), column: Int(columns[node]))
+        SourceLocation(file: file, line: Int(entries[node].line), column: Int(entries[node].column))
     }
 
     // MARK: Passes
@@ -104,10 +123,11 @@ struct ScalarTape {
     /// gives it. False when an op gives none (then the graph's pass runs).
     mutating func forward() -> Bool {
         for i in values.indices {
-            let k = Int(operation[i])
+            let entry = entries[i]
+            let k = Int(entry.operation)
             guard k >= 0 else { continue }
-            let b = Int(second[i])
-            guard let value = operations[k].scalarForward(values[Int(first[i])], b >= 0 ? values[b] : 0) else { return false }
+            let b = Int(entry.second)
+            guard let value = operations[k].scalarForward(values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
             values[i] = value
         }
         return true
@@ -126,9 +146,10 @@ struct ScalarTape {
         gradients[output] = 1
         reached[output] = true
         for i in stride(from: output, through: 0, by: -1) {
-            let k = Int(operation[i])
+            let entry = entries[i]
+            let k = Int(entry.operation)
             guard k >= 0, reached[i] else { continue }
-            let a = Int(first[i]), b = Int(second[i])
+            let a = Int(entry.first), b = Int(entry.second)
             let va = values[a]
             guard let (ga, gb) = operations[k].scalarBackward(va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
                 return nil
@@ -156,16 +177,17 @@ struct ScalarTape {
     func graph() -> Graph {
         let graph = Graph()
         for i in values.indices {
-            let k = Int(operation[i])
+            let entry = entries[i]
+            let k = Int(entry.operation)
             if k < 0 {
-                graph.leaf(names[i], Tensor(values[i]), role: roles[i], location: location(of: i))
+                graph.leaf(name(of: i), Tensor(values[i]), role: entry.role, location: location(of: i))
                 continue
             }
-            var inputs = [NodeID(Int(first[i]))]
-            if second[i] >= 0 { inputs.append(NodeID(Int(second[i]))) }
+            var inputs = [NodeID(Int(entry.first))]
+            if entry.second >= 0 { inputs.append(NodeID(Int(entry.second))) }
             do {
-                let node = try graph.apply(operations[k], inputs, name: names[i], location: location(of: i))
-                if roles[i] != .intermediate { graph.setRole(roles[i], of: node) }
+                let node = try graph.apply(operations[k], inputs, name: name(of: i), location: location(of: i))
+                if entry.role != .intermediate { graph.setRole(entry.role, of: node) }
             } catch {
                 preconditionFailure("ScalarTape.graph: the tape admits ops whose shape rule takes scalars, yet \(error)")
             }
