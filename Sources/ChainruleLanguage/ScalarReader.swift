@@ -80,9 +80,12 @@ struct ScalarReader {
     /// A name's byte range; a dot or a non-ASCII byte after it is not read here.
     private mutating func readName() throws(NotScalar) -> Range<Int> {
         let start = index
-        while index < bytes.count, Self.isNameStart(bytes[index]) || Self.isDigit(bytes[index]) { index += 1 }
-        guard byte != UInt8(ascii: "."), byte < 0x80 else { throw NotScalar() }
-        return start..<index
+        var end = index
+        let count = bytes.count
+        while end < count, Self.isNameStart(bytes[end]) || Self.isDigit(bytes[end]) { end += 1 }
+        index = end
+        guard end == count || (bytes[end] != UInt8(ascii: ".") && bytes[end] < 0x80) else { throw NotScalar() }
+        return start..<end
     }
 
     private func string(_ range: Range<Int>) -> String {
@@ -307,19 +310,21 @@ struct ScalarReader {
 /// nodes, in an open-addressing table hashed with FNV-1a over the bytes,
 /// so no name becomes a `String` to be looked up.
 struct NameTable {
-    /// Per slot: the name's first byte and length in the text (-1: empty), and its node.
-    private var starts: [Int32]
-    private var lengths: [Int32]
-    private var nodes: [Int32]
+    /// A name's first byte and length in the text (-1: an empty slot), and its node.
+    private struct Slot {
+        var start: Int32 = -1
+        var length: Int32 = 0
+        var node: Int32 = -1
+    }
+
+    private var slots: [Slot]
     private var mask: Int
     private var count = 0
 
     init(capacity: Int) {
         var size = 64
         while size < 2 * capacity { size <<= 1 }
-        starts = Array(repeating: -1, count: size)
-        lengths = Array(repeating: 0, count: size)
-        nodes = Array(repeating: -1, count: size)
+        slots = Array(repeating: Slot(), count: size)
         mask = size - 1
     }
 
@@ -331,9 +336,9 @@ struct NameTable {
         return Int(truncatingIfNeeded: hash ^ (hash >> 29))
     }
 
-    private func holds(_ slot: Int, _ name: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard Int(lengths[slot]) == name.count else { return false }
-        var j = Int(starts[slot])
+    private static func holds(_ slot: Slot, _ name: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Int(slot.length) == name.count else { return false }
+        var j = Int(slot.start)
         for i in name {
             if bytes[i] != bytes[j] { return false }
             j += 1
@@ -342,28 +347,31 @@ struct NameTable {
     }
 
     func node(named name: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Self.hash(name, bytes) & mask
-        while starts[slot] >= 0 {
-            if holds(slot, name, bytes) { return nodes[slot] }
-            slot = (slot + 1) & mask
+        slots.withUnsafeBufferPointer { slots in
+            var i = Self.hash(name, bytes) & mask
+            while slots[i].start >= 0 {
+                if Self.holds(slots[i], name, bytes) { return slots[i].node }
+                i = (i + 1) & mask
+            }
+            return nil
         }
-        return nil
     }
 
     /// Binds a name not bound yet.
     mutating func insert(_ name: Range<Int>, node: Int32, in bytes: UnsafeBufferPointer<UInt8>) {
-        if 2 * (count + 1) > starts.count { grow(bytes) }
-        var slot = Self.hash(name, bytes) & mask
-        while starts[slot] >= 0 { slot = (slot + 1) & mask }
-        starts[slot] = Int32(name.lowerBound)
-        lengths[slot] = Int32(name.count)
-        nodes[slot] = node
+        if 2 * (count + 1) > slots.count { grow(bytes) }
+        let mask = self.mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            var i = Self.hash(name, bytes) & mask
+            while slots[i].start >= 0 { i = (i + 1) & mask }
+            slots[i] = Slot(start: Int32(name.lowerBound), length: Int32(name.count), node: node)
+        }
         count += 1
     }
 
     private mutating func grow(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let old = starts.indices.filter { starts[$0] >= 0 }.map { (Int(starts[$0])..<Int(starts[$0] + lengths[$0]), nodes[$0]) }
-        self = NameTable(capacity: starts.count)
-        for (name, node) in old { insert(name, node: node, in: bytes) }
+        let old = slots.filter { $0.start >= 0 }
+        self = NameTable(capacity: slots.count)
+        for slot in old { insert(Int(slot.start)..<Int(slot.start + slot.length), node: slot.node, in: bytes) }
     }
 }

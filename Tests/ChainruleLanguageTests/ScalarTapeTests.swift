@@ -226,6 +226,14 @@ import Testing
         return lines.joined(separator: random.next(below: 5) == 0 ? "\r\n" : "\n") + "\n"
     }
 
+    /// Short lines hold more names than the reader's table is first sized for: it grows.
+    @Test func manyShortBindingsAreAllFound() throws {
+        var lines = (0..<3000).map { "v\($0)=\($0 % 7)" }
+        lines += (1..<3000).map { "s\($0)=\($0 == 1 ? "v0" : "s\($0 - 1)")*v\($0)+1" }
+        let taken = try Self.expectSameAsGeneral(lines.joined(separator: "\n"))
+        #expect(taken.reader)
+    }
+
     // MARK: micrograd's demo step
 
     /// micrograd's demo step written as `scripts/bench-vs/micrograd_step.py`
