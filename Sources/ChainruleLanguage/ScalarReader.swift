@@ -75,7 +75,7 @@ struct ScalarReader {
     }
 
     private static func isNameStart(_ b: UInt8) -> Bool { (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 }
-    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
     /// A name's byte range; a dot or a non-ASCII byte after it is not read here.
     private mutating func readName() throws(NotScalar) -> Range<Int> {
@@ -301,9 +301,61 @@ struct ScalarReader {
             }
         }
         // A letter right after a number is the lexer's error to report.
-        guard !Self.isNameStart(byte), byte < 0x80, let value = Double(string(start..<index)), value.isFinite else { throw NotScalar() }
+        guard !Self.isNameStart(byte), byte < 0x80,
+              let value = Self.exactDecimal(bytes, start..<index) ?? Double(string(start..<index)), value.isFinite
+        else { throw NotScalar() }
         return value
     }
+
+    /// The Double a short decimal (`0.9`, `12.5`, `3e-4`) writes, without
+    /// `Double(String)`: at most 15 digits make an integer `m` that a Double
+    /// holds exactly, and for a power of ten `10^k` with |k| ≤ 22 (also
+    /// exact) one IEEE multiplication or division `m · 10^k` is correctly
+    /// rounded — the same bits `Double(String)` gives (Clinger's fast
+    /// path). Nil for any other text, which `Double(String)` reads.
+    static func exactDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var i = range.lowerBound
+        var afterPoint = false
+        while i < range.upperBound {
+            let b = bytes[i]
+            if isDigit(b) {
+                mantissa = mantissa * 10 + UInt64(b - 48)
+                digits += 1
+                if afterPoint { scale -= 1 }
+            } else if b == UInt8(ascii: ".") {
+                afterPoint = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        guard digits > 0, digits <= 15 else { return nil }
+        if i < range.upperBound {
+            // An exponent: e or E, an optional sign, one to three digits.
+            i += 1
+            var sign = 1
+            if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
+                sign = bytes[i] == UInt8(ascii: "-") ? -1 : 1
+                i += 1
+            }
+            guard range.upperBound - i <= 3 else { return nil }
+            var exponent = 0
+            while i < range.upperBound {
+                exponent = exponent * 10 + Int(bytes[i] - 48)
+                i += 1
+            }
+            scale += sign * exponent
+        }
+        guard scale >= -22 && scale <= 22 else { return nil }
+        let m = Double(mantissa)
+        return scale >= 0 ? m * powersOfTen[scale] : m / powersOfTen[-scale]
+    }
+
+    /// 10^0 … 10^22, each exact in a Double.
+    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { value, _ in value * 10 } }
 }
 
 /// The reader's bound names: byte ranges of the program text and their

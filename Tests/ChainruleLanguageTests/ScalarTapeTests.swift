@@ -234,6 +234,24 @@ import Testing
         #expect(taken.reader)
     }
 
+    /// The reader's fast path for short decimals gives `Double(String)`'s bits, and leaves the rest to it.
+    @Test func shortDecimalsReadAsDoubleReadsThem() {
+        var random = SeededRandom(seed: 7)
+        var spellings = ["0.9", "0.1", "12", "1e-3", "2.5E+4", ".5", "5.", "0.0001", "123456789012345", "1234567890123456", "1e22", "1e23", "9e-22", "9e-23", "0.30000000000000004", "1e300"]
+        for _ in 0..<3000 {
+            let whole = String(random.next() % 1_000_000)
+            let fraction = String(random.next() % 100_000_000)
+            let exponent = random.next(below: 3) == 0 ? "e\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 30))" : ""
+            spellings.append(whole + "." + fraction + exponent)
+        }
+        for text in spellings {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBufferPointer { ScalarReader.exactDecimal($0, 0..<$0.count) }
+            if let fast { #expect(fast.bitPattern == Double(text)!.bitPattern, "\(text)") }
+        }
+        #expect(spellings.prefix(8).allSatisfy { text in Array(text.utf8).withUnsafeBufferPointer { ScalarReader.exactDecimal($0, 0..<$0.count) } != nil })
+    }
+
     // MARK: micrograd's demo step
 
     /// micrograd's demo step written as `scripts/bench-vs/micrograd_step.py`
