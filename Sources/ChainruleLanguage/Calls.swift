@@ -179,11 +179,28 @@ extension ProgramCompiler {
         guard attributes.isEmpty else {
             return (try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token), tensorArguments)
         }
+        return (try attributeFreeOperation(spec, tensorInputs: tensorNames, at: token), tensorArguments)
+    }
+
+    /// `spec`'s op with its default attributes for these tensor inputs, built once.
+    private func attributeFreeOperation(_ spec: OpSpec, tensorInputs tensorNames: [String], at token: Token) throws(CompileFailure) -> any Operation {
         let cacheKey = spec.name + tensorNames.joined(separator: ",")
-        if let built = attributeFreeCache[cacheKey] { return (built, tensorArguments) }
-        let built = try buildOperation(spec, attributes, tensorInputs: tensorNames, at: token)
+        if let built = attributeFreeCache[cacheKey] { return built }
+        let built = try buildOperation(spec, [:], tensorInputs: tensorNames, at: token)
         attributeFreeCache[cacheKey] = built
-        return (built, tensorArguments)
+        return built
+    }
+
+    /// The op `registryCall` makes of a call that gives `count` tensors by
+    /// position and nothing else (`relu(x)`, `maximum(a, b)`), for a reader
+    /// that has no argument expressions; nil when such a call is not
+    /// complete (`registryCall` would report it) or gives labels.
+    func positionalTensorCall(_ spec: OpSpec, inputs count: Int, at token: Token) throws(CompileFailure) -> (any Operation)? {
+        let given = spec.parameters.prefix(count)
+        guard given.count == count, given.allSatisfy({ $0.isTensorInput && $0.kind != .labels }),
+              !spec.parameters.dropFirst(count).contains(where: { $0.kind == .tensor || $0.kind == .labels })
+        else { return nil }
+        return try attributeFreeOperation(spec, tensorInputs: given.map(\.name), at: token)
     }
 
     /// A refused attribute of a call that gave a tensor in its place, as

@@ -10,8 +10,35 @@ public enum Compiler {
     public static func compile(
         source: String, file: String?, options: CompileOptions = .init()
     ) throws(DiagnosticList) -> Program {
+        try compile(source: source, file: file, options: options, frontEnds: .all)
+    }
+
+    /// Which front ends may take a program, fastest first: each gives up on
+    /// what it does not read, and the general one reads everything.
+    enum FrontEnds {
+        /// The byte reader of plain scalar programs, the tape compiler of
+        /// parsed scalar statements, the general compiler.
+        case all
+        /// The tape compiler of parsed statements, then the general compiler.
+        case statements
+        /// The general compiler alone.
+        case general
+    }
+
+    static func compile(
+        source: String, file: String?, options: CompileOptions, frontEnds: FrontEnds
+    ) throws(DiagnosticList) -> Program {
+        // A program of scalars compiles to a tape: straight from its bytes
+        // if it is written plainly, else from its statements.
+        if frontEnds == .all, let scalar = ScalarReader.read(source, file: file, options: options) {
+            return Program(tape: scalar, source: source, file: file)
+        }
         let (tokens, lexDiagnostics) = Lexer.tokenize(source, file: file)
         let parsed = Parser.parse(tokens, source: source, file: file)
+        if frontEnds != .general, lexDiagnostics.isEmpty, parsed.diagnostics.isEmpty,
+           let scalar = ScalarProgramCompiler.compile(parsed.statements, source: source, file: file, options: options) {
+            return Program(tape: scalar, source: source, file: file)
+        }
         let compiler = ProgramCompiler(file: file, options: options)
         // A stray character usually breaks the parse of its line too: report it alone.
         let linesWithLexErrors = Set(lexDiagnostics.map(\.location.line))
@@ -26,8 +53,15 @@ public enum Compiler {
             throw DiagnosticList(diagnostics)
         }
         return Program(
-            graph: compiler.graph, output: output, outputName: outputName, notes: compiler.notes,
+            nodes: ProgramNodes(compiler.graph), output: output, outputName: outputName, notes: compiler.notes,
             source: source, file: file, customOperations: compiler.customOperations, dataInputs: compiler.dataInputs)
+    }
+}
+
+extension Program {
+    /// A program of scalars on its tape, forward pass done.
+    init(tape scalar: (tape: ScalarTape, output: Int32, name: String), source: String, file: String?) {
+        self.init(nodes: ProgramNodes(scalar.tape), output: NodeID(Int(scalar.output)), outputName: scalar.name, notes: [], source: source, file: file)
     }
 }
 
@@ -143,7 +177,7 @@ final class ProgramCompiler {
             switch statement {
             case .binding(let name, let token, let value):
                 last = (compileBinding(name, token, value), name)
-            case .expression(let expression, let text):
+            case .expression(let expression, let text, _):
                 last = (compileBinding(text, expression.firstToken, expression, bare: true), text)
             case .output(let name, let token):
                 if let earlier = requested {

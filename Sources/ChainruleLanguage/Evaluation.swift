@@ -16,6 +16,7 @@ extension Program {
     /// collects the gradient of every input and parameter. A leaf the output
     /// does not depend on gets zeros, and a note says so.
     public func evaluate() throws(DiagnosticList) -> Evaluation {
+        if let tape = nodes.unbuiltTape, let evaluation = evaluate(tape) { return evaluation }
         do {
             try graph.backward(from: output)
         } catch {
@@ -40,6 +41,25 @@ extension Program {
 }
 
 extension Program {
+    /// `evaluate()` on the program's tape, leaves in the same order with
+    /// the same names, notes and bits; nil when a gradient is not finite
+    /// (the graph's pass then says where it first appears).
+    private func evaluate(_ tape: ScalarTape) -> Evaluation? {
+        guard let (gradients, reached) = tape.backward(from: output.index), gradients.allSatisfy(\.isFinite) else { return nil }
+        var notes = self.notes
+        var leaves: [(name: String, gradient: Tensor)] = []
+        for i in 0..<tape.count where tape.role(of: i) == .input || tape.role(of: i) == .param {
+            let name = tape.displayName(of: i)
+            if reached[i] {
+                leaves.append((name, Tensor(gradients[i])))
+            } else {
+                leaves.append((name, Tensor.zeros([])))
+                notes.append("\(outputName) does not depend on \(name): its gradient is 0")
+            }
+        }
+        return Evaluation(outputName: outputName, value: Tensor(tape.values[output.index]), gradients: leaves, notes: notes)
+    }
+
     /// Where backpropagation first made a NaN or an infinity, if it did: the
     /// node nearest the output whose gradient is not finite (every node
     /// after it has a finite one), and the backward rule that sent it.

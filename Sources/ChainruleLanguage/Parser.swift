@@ -193,7 +193,7 @@ struct Parser {
         let last = tokens[position - 1]
         let text = String(decoding: source[first.start..<last.end], as: UTF8.self)
         try expectStatementEnd(after: "the expression")
-        return .expression(expression, text: text)
+        return .expression(expression, text: text, textRange: first.start..<last.end)
     }
 
     private mutating func expectStatementEnd(after context: String) throws(Abandon) {

@@ -7,7 +7,10 @@ public struct Program {
     /// Every node carries its `SourceLocation`; bindings name their nodes;
     /// leaves are `.input` (bound literals and initialisers), `.param` (layer
     /// parameters) or `.constant` (`const(…)`, inline literals, labels).
-    public let graph: Graph
+    /// A program of scalars builds it from its tape when first asked.
+    public var graph: Graph { nodes.graph }
+    /// The graph, or the scalar tape it is built from.
+    let nodes: ProgramNodes
     public let output: NodeID
     /// The binding the output comes from (a bare expression's own text).
     public let outputName: String
@@ -20,6 +23,61 @@ public struct Program {
     public let customOperations: [String: CustomOperation]
     /// The mini-batch inputs it declares (`data(…)`, `labels()`), if any.
     public let dataInputs: DataInputs
+
+    init(
+        nodes: ProgramNodes, output: NodeID, outputName: String, notes: [String], source: String, file: String?,
+        customOperations: [String: CustomOperation] = [:], dataInputs: DataInputs = DataInputs()
+    ) {
+        self.nodes = nodes
+        self.output = output
+        self.outputName = outputName
+        self.notes = notes
+        self.source = source
+        self.file = file
+        self.customOperations = customOperations
+        self.dataInputs = dataInputs
+    }
+
+    /// How many nodes the program has, without building its graph.
+    public var nodeCount: Int { nodes.unbuiltTape?.count ?? graph.count }
+
+    /// Runs the forward pass again, as after a leaf of `graph` changed.
+    public func forward() throws(DiagnosticList) {
+        if nodes.forwardTape() { return }
+        do {
+            try graph.forward()
+        } catch {
+            throw DiagnosticList([Diagnostic(error.message, at: error.location ?? SourceLocation(file: file, line: 0, column: 0))])
+        }
+    }
+}
+
+/// Where a program's nodes are: a `Graph`, or a `ScalarTape` that builds
+/// its graph the first time someone asks for it (a figure, a check,
+/// `--init-from`). From then on the graph is the program: it may change.
+final class ProgramNodes {
+    private var tape: ScalarTape?
+    private var built: Graph?
+
+    init(_ graph: Graph) { built = graph }
+    init(_ tape: ScalarTape) { self.tape = tape }
+
+    var graph: Graph {
+        if let built { return built }
+        let graph = tape!.graph()
+        built = graph
+        tape = nil
+        return graph
+    }
+
+    /// The tape, while the graph has not been built from it.
+    var unbuiltTape: ScalarTape? { built == nil ? tape : nil }
+
+    /// Reruns the tape's forward pass; false when it has none (or a rule gave none).
+    func forwardTape() -> Bool {
+        guard built == nil, tape != nil else { return false }
+        return tape!.forward()
+    }
 }
 
 /// How a program is compiled.
@@ -124,6 +182,6 @@ extension Program {
     /// A program whose graph another front end built (an imported ONNX
     /// model): it has no source text and no op blocks.
     public init(graph: Graph, output: NodeID, outputName: String, notes: [String], file: String?) {
-        self.init(graph: graph, output: output, outputName: outputName, notes: notes, source: "", file: file, customOperations: [:], dataInputs: DataInputs())
+        self.init(nodes: ProgramNodes(graph), output: output, outputName: outputName, notes: notes, source: "", file: file)
     }
 }

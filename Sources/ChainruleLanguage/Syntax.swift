@@ -87,8 +87,9 @@ struct OpDefinition: Sendable {
 enum Statement: Sendable {
     /// `name = expression`
     case binding(name: String, nameToken: Token, value: Expression)
-    /// A bare expression (`-e "(x + y) * z"`): an output named by its text.
-    case expression(Expression, text: String)
+    /// A bare expression (`-e "(x + y) * z"`): an output named by its
+    /// text, which is the source's UTF-8 bytes `textRange`.
+    case expression(Expression, text: String, textRange: Range<Int>)
     /// `output name`
     case output(name: String, token: Token)
     case op(OpDefinition)
