@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CHAINRULE=${CHAINRULE:-.build/release/chainrule}
 ROUNDS=${ROUNDS:-7}
-# ROUNDS: interleaved rounds of each comparison (medians are printed).
+# ROUNDS: interleaved rounds of each comparison (medians are printed); TRAINING_ROUNDS those of
+# the training comparison (default 5), CHAINRULE_BENCH the chainrule-bench binary it runs.
 
 if [ -n "${CHAINRULE_BENCH_PYTHON:-}" ]; then
     PY=$CHAINRULE_BENCH_PYTHON
@@ -35,5 +36,11 @@ echo "# make bench-vs on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), 
 echo "# torch $("$PY" -c 'import torch; print(torch.__version__)'), micrograd 0.1.0, torchviz $("$PY" -c 'import importlib.metadata as m; print(m.version("torchviz"))'), $(dot -V 2>&1)"
 "$PY" scripts/bench-vs/micrograd_step.py "$CHAINRULE" --rounds "$ROUNDS"
 "$PY" scripts/bench-vs/figures.py "$CHAINRULE" --rounds "$ROUNDS"
+# Training steps against torch's float64 step: chainrule-bench's training table beside the torch script's.
+if [ -n "${CHAINRULE_BENCH:-}" ]; then BENCH=$CHAINRULE_BENCH; else
+    swift build -c release --product chainrule-bench >/dev/null
+    BENCH=.build/release/chainrule-bench
+fi
+"$PY" scripts/bench-vs/training.py "$BENCH" --rounds "${TRAINING_ROUNDS:-5}"
 # Full checks against torch.autograd.gradcheck; CHECK_SIZES picks the parameter counts (100k takes minutes).
 "$PY" scripts/bench-vs/check.py --chainrule "$CHAINRULE" --rounds "$ROUNDS" --sizes "${CHECK_SIZES:-10k,30k,100k}"

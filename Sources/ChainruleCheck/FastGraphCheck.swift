@@ -5,7 +5,8 @@ import ChainruleCore
 /// feeding an input without a gradient, such as labels), the graph is evaluated at each of the
 /// stencil's points `x + offset·h·V` (two forward passes for the central difference), and one
 /// backward pass from a seeded random cotangent r at the output gives every node's upstream
-/// gradient g_N; each rule is then run once on its g_N. Then
+/// gradient g_N and its rule's result on it (the pass's observer hands both over, so no rule
+/// runs twice). Then
 ///
 /// - node-local, for each op node N: `g_N · (N(in⁺) − N(in⁻)) / 2h` (its output's change at the
 ///   inputs the pass gave it) against `Σ_i backward_N(g_N)_i · (in⁺_i − in⁻_i) / 2h`, the rule's
@@ -41,7 +42,7 @@ struct FastGraphCheck {
             guard let op = node.op else { continue }
             for (k, input) in node.inputs.enumerated() where !op.isDifferentiable(input: k) { movable[input.index] = false }
         }
-        var directions: [Int: Tensor] = [:]
+        var directions = [Tensor?](repeating: nil, count: nodes.count)
         for node in nodes where node.op == nil && movable[node.id.index] && node.id.index <= output {
             directions[node.id.index] = Tensor.randn(values[node.id.index].shape, seed: options.seed &+ UInt64(node.id.index) &* 7919 &+ 0xFA57)
         }
@@ -54,7 +55,7 @@ struct FastGraphCheck {
             for i in 0...output {
                 let node = nodes[i]
                 guard let op = node.op else {
-                    if let v = directions[i] { shifted[i] = values[i].zipMap(v) { $0 + t.offset * h * $1 } }
+                    if let v = directions[i] { shifted[i] = Self.moved(values[i], along: v, by: t.offset * h) }
                     continue
                 }
                 let inputs = node.inputs.map { shifted[$0.index] }
@@ -65,9 +66,6 @@ struct FastGraphCheck {
             patterns.append(branches)
         }
         evaluations = terms.count
-        let r = Tensor.randn(values[output].shape, seed: options.seed &+ 0x5EED)
-        let gradients = Graph.gradients(nodes: nodes, values: values, output: NodeID(output), seed: r)
-        reachedLeaves = Set(nodes.indices.filter { nodes[$0].op == nil && gradients[$0] != nil })
         func derivative(_ value: (Int) -> Double, scale: Double) -> NumericDerivative {
             JacobianCheck.derivative(values: value, scale: scale, stencil: options.stencil, h: h)
         }
@@ -76,23 +74,26 @@ struct FastGraphCheck {
                 analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
             return ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
         }
-        for i in 0...output {
-            guard let op = nodes[i].op, let g = gradients[i] else { continue }
+        // One backward pass from a random cotangent r; each node's projection is judged as its
+        // rule runs in it, from the gradient g_N it received and the rule's own result.
+        var passed: [Int: ProjectionCheck] = [:]
+        var disagreeing: Set<Int> = []
+        let r = Tensor.randn(values[output].shape, seed: options.seed &+ 0x5EED)
+        let pass = Graph.shapeCheckedGradients(nodes: nodes, values: values, output: NodeID(output), seed: r) { id, g, rule in
+            let i = id.index
+            let op = nodes[i].op!
             let inputs = nodes[i].inputs
             let checked = inputs.indices.filter { op.isDifferentiable(input: $0) }
             // The propagated change of each checked input, (in at each point − in₀): zero when nothing upstream moved.
             let moved = checked.contains { k in points.contains { $0[inputs[k].index] != values[inputs[k].index] } }
-            guard moved else { continue }
-            let rule = op.backward(inputs.map { values[$0.index] }, output: values[i], gradient: g)
-            guard rule.count == inputs.count else { disagreeingNodes.insert(i); continue }
+            guard moved else { return }
             // The rule's number for the same input change, differenced by the same stencil:
             // A_p = Σ_i backward(g)_i · (in_i at point p − in_i), exact for a leaf (the change is
             // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.
             var ruleValues = [Double](repeating: 0, count: points.count)
-            var conforming = true
             for k in checked {
                 let input = values[inputs[k].index]
-                guard let a = RuleProbes.conforming(rule, k, like: input) else { conforming = false; break }
+                guard let a = RuleProbes.conforming(rule, k, like: input) else { disagreeing.insert(i); return }
                 for p in points.indices {
                     let shifted = points[p][inputs[k].index].data
                     var sum = 0.0
@@ -100,23 +101,41 @@ struct FastGraphCheck {
                     ruleValues[p] += sum
                 }
             }
-            guard conforming else { disagreeingNodes.insert(i); continue }
             let analytic = derivative({ ruleValues[$0] }, scale: 0).value
             let changes = points.map { ProjectedChange(g.data, $0[i].data, from: values[i].data) }
             let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
             let atKink = patterns.contains { $0[i] != patterns[0][i] }
             let check = judged(analytic: analytic, numeric: numeric, atKink: atKink)
-            if check.passed { passedNodes[i] = check } else { disagreeingNodes.insert(i) }
+            if check.passed { passed[i] = check } else { disagreeing.insert(i) }
         }
+        passedNodes = passed
+        disagreeingNodes = disagreeing
+        // A rule that returned a misshapen gradient stopped the pass: its node-local check says which.
+        guard case .success(let gradients) = pass else {
+            if case .failure(let wrong) = pass { disagreeingNodes.insert(wrong.node.id.index) }
+            return
+        }
+        reachedLeaves = Set(nodes.indices.filter { nodes[$0].op == nil && gradients[$0] != nil })
         guard nodes[output].op != nil else { return }
         var analytic = 0.0
-        for (leaf, v) in directions {
-            guard let g = gradients[leaf], g.shape == v.shape else { continue }
+        for (leaf, v) in directions.enumerated() {
+            guard let v, let g = gradients[leaf], g.shape == v.shape else { continue }
             analytic += dot(g.data, v.data)
         }
         let changes = points.map { ProjectedChange(r.data, $0[output].data, from: values[output].data) }
         let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
         let atKink = patterns.indices.contains { p in (0...output).contains { patterns[p][$0] != patterns[0][$0] } }
         endToEnd = judged(analytic: analytic, numeric: numeric, atKink: atKink)
+    }
+
+    /// `x + step·v`, element by element.
+    static func moved(_ x: Tensor, along v: Tensor, by step: Double) -> Tensor {
+        var data = x.data
+        data.withUnsafeMutableBufferPointer { d in
+            v.data.withUnsafeBufferPointer { v in
+                for j in d.indices { d[j] += step * v[j] }
+            }
+        }
+        return Tensor(shape: x.shape, data: data)
     }
 }

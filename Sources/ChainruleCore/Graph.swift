@@ -271,11 +271,15 @@ public final class Graph {
     }
 
     /// Backpropagation from `output` with cotangent `seed`, at these node values: every
-    /// node's gradient, accumulated over its uses (`nil` where `output` does not depend on it).
-    /// A rule that returns the wrong number of gradients or one not shaped like its input
-    /// stops the program with which (`shapeCheckedGradients` reports it instead).
-    public static func gradients(nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor) -> [Tensor?] {
-        switch shapeCheckedGradients(nodes: nodes, values: values, output: output, seed: seed) {
+    /// node's gradient, accumulated over its uses (`nil` where `output` does not depend on it,
+    /// and, with a `plan`, off the plan's paths). `observe` hears every rule that runs (see
+    /// `shapeCheckedGradients`). A rule that returns the wrong number of gradients or one not
+    /// shaped like its input stops the program with which (`shapeCheckedGradients` reports it instead).
+    public static func gradients(
+        nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor, plan: BackwardPlan? = nil,
+        observe: BackwardObserver? = nil
+    ) -> [Tensor?] {
+        switch shapeCheckedGradients(nodes: nodes, values: values, output: output, seed: seed, plan: plan, observe: observe) {
         case .success(let gradients): gradients
         case .failure(let wrong): preconditionFailure("Graph.gradients: \(wrong)")
         }
@@ -284,21 +288,36 @@ public final class Graph {
     /// `gradients(nodes:values:output:seed:)` that checks each rule's gradients as it goes: one
     /// per input, each shaped like its input; the first that is not is returned instead (the
     /// next rule would index out of range with it).
+    ///
+    /// With a `plan`, only the nodes on its paths run their rules, asking only for the inputs
+    /// on a path (`Operation.backward(_:output:gradient:wanted:)`); the gradients it keeps are
+    /// the same bits as the full pass's, since every contribution to them comes from a node
+    /// on a path, in the same order. `observe`, when given, is called for every node whose
+    /// rule runs, with the gradient it received and what its rule returned (the scalar rules'
+    /// shortcut is not taken then, so each node's gradients arrive as tensors; both give the
+    /// same bits).
     public static func shapeCheckedGradients(
-        nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor
+        nodes: [Node], values: [Tensor], output: NodeID, seed: Tensor, plan: BackwardPlan? = nil,
+        observe: BackwardObserver? = nil
     ) -> Result<[Tensor?], MisshapenGradient> {
+        precondition(plan == nil || (plan!.output == output && plan!.onPath.count == nodes.count),
+                     "Graph.gradients: a plan made for another output or graph")
         var gradients = [Tensor?](repeating: nil, count: nodes.count)
         gradients[output.index] = seed
         for i in stride(from: output.index, through: 0, by: -1) {
             guard let op = nodes[i].op, let gradient = gradients[i] else { continue }
-            if scalarBackward(nodes[i], values, gradient, into: &gradients) { continue }
+            if let plan, !plan.onPath[i] { continue }
+            if observe == nil, scalarBackward(nodes[i], values, gradient, into: &gradients) { continue }
             let inputs = nodes[i].inputs.map { values[$0.index] }
-            let inputGradients = op.backward(inputs, output: values[i], gradient: gradient)
+            let wanted = plan?.wanted[i]
+            let inputGradients = wanted.map { op.backward(inputs, output: values[i], gradient: gradient, wanted: $0) }
+                ?? op.backward(inputs, output: values[i], gradient: gradient)
             guard inputGradients.count == inputs.count else {
                 return .failure(MisshapenGradient(node: nodes[i], input: nil, shape: [], expected: []))
             }
+            observe?(nodes[i].id, gradient, inputGradients)
             for (k, input) in nodes[i].inputs.enumerated() {
-                guard op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
+                guard wanted?[k] ?? op.isDifferentiable(input: k), let g = inputGradients[k] else { continue }
                 guard g.shape == inputs[k].shape, g.data.count == inputs[k].count else {
                     return .failure(MisshapenGradient(node: nodes[i], input: k, shape: g.shape, expected: inputs[k].shape))
                 }
@@ -308,6 +327,10 @@ public final class Graph {
                     gradients[input.index] = g
                 }
             }
+        }
+        // A scalar rule sends to both inputs; off the plan's paths nothing is kept.
+        if let plan {
+            for i in nodes.indices where !plan.onPath[i] { gradients[i] = nil }
         }
         return .success(gradients)
     }
@@ -322,6 +345,49 @@ public final class Graph {
             cone.append(nodes[i].id)
         }
         return cone
+    }
+}
+
+/// Hears one node's rule during a backward pass: the node, the gradient it received (its
+/// cotangent, accumulated over its uses) and the gradients its rule returned, one per input
+/// (nil for an input without a gradient, or one the pass did not ask for).
+public typealias BackwardObserver = (_ node: NodeID, _ gradient: Tensor, _ inputGradients: [Tensor?]) -> Void
+
+/// Which nodes a backward pass from `output` needs, when only some leaves' gradients are
+/// wanted (a training step wants its parameters', not the data batch's or a frozen layer's):
+/// the nodes on a path from one of those leaves to the output, and for each of them the
+/// inputs on such a path. Made once per graph and request (it reads only the graph's
+/// structure), then given to every `Graph.gradients` of that request.
+public struct BackwardPlan: Sendable, Equatable {
+    public let output: NodeID
+    /// Per node: it lies on a path from a requested leaf to the output (through inputs with
+    /// a gradient), so the pruned pass computes its gradient.
+    public let onPath: [Bool]
+    /// Per op node on a path: whether each of its inputs is (the rule is asked for those
+    /// alone); empty for the other nodes.
+    public let wanted: [[Bool]]
+
+    public init(nodes: [Node], output: NodeID, leaves: [NodeID]) {
+        // Downstream of a requested leaf, through differentiable inputs.
+        var reached = [Bool](repeating: false, count: nodes.count)
+        for leaf in leaves where leaf.index <= output.index { reached[leaf.index] = true }
+        for i in nodes.indices where i <= output.index {
+            guard let op = nodes[i].op else { continue }
+            reached[i] = nodes[i].inputs.indices.contains { reached[nodes[i].inputs[$0].index] && op.isDifferentiable(input: $0) }
+        }
+        // …and upstream of the output.
+        var onPath = [Bool](repeating: false, count: nodes.count)
+        var wanted = [[Bool]](repeating: [], count: nodes.count)
+        onPath[output.index] = reached[output.index]
+        for i in stride(from: output.index, through: 0, by: -1) where onPath[i] {
+            guard let op = nodes[i].op else { continue }
+            let inputs = nodes[i].inputs
+            wanted[i] = inputs.indices.map { reached[inputs[$0].index] && op.isDifferentiable(input: $0) }
+            for k in inputs.indices where wanted[i][k] { onPath[inputs[k].index] = true }
+        }
+        self.output = output
+        self.onPath = onPath
+        self.wanted = wanted
     }
 }
 

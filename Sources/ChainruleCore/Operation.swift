@@ -52,6 +52,12 @@ public protocol Operation: Sendable {
     /// shaped like input `i`; `nil` for inputs that are not differentiable.
     func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?]
 
+    /// `backward` when the pass wants only the inputs `i` with `wanted[i]` (a pruned pass:
+    /// `BackwardPlan`): the wanted gradients must be the same bits as `backward`'s, the
+    /// others may be nil, so a rule can skip their products (linear's dx of a data batch).
+    /// Defaults to `backward`, which computes them all.
+    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor, wanted: [Bool]) -> [Tensor?]
+
     /// Which branch of a piecewise rule each output element took (relu's sign,
     /// max's argmax, a hinge margin's sign). Two input points with different
     /// branch patterns lie on different sides of a kink; the checker compares
@@ -86,6 +92,9 @@ extension Operation {
     public func layerAttributes(inputShapes: [[Int]]) -> LayerAttributes { LayerAttributes() }
     public func validate(_ inputs: [Tensor]) throws(ValueError) {}
     public func branches(_ inputs: [Tensor]) -> [Int] { [] }
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor, wanted: [Bool]) -> [Tensor?] {
+        backward(inputs, output: output, gradient: gradient)
+    }
     public func scalarForward(_ a: Double, _ b: Double) -> Double? { nil }
     public func scalarBackward(_ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)? { nil }
     public func difference(_ inputs: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? { nil }

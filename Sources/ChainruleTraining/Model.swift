@@ -36,6 +36,9 @@ public final class Model {
     /// The ReLU nodes, for the fraction of dead units.
     public let rectifiers: [(name: String, node: NodeID)]
     private var checkedBatchSizes: Set<Int> = []
+    /// The backward pass's paths from the trained parameters to the loss: a step computes
+    /// no gradient of the data batch, the labels, constants or frozen layers.
+    private let backwardPlan: BackwardPlan
 
     /// `freeze` names layers (`c1`, as `c1 = Conv2D(…)` binds it) or single
     /// leaves (`a`); an unknown name is refused with the ones there are.
@@ -69,6 +72,7 @@ public final class Model {
             throw TrainingError("--freeze \(name): the program has no layer or parameter \(name); it has \(known.isEmpty ? "none" : known)")
         }
         parameters = trained
+        backwardPlan = BackwardPlan(nodes: graph.nodes, output: loss, leaves: trained.map(\.node))
         self.frozen = frozen
         let losses = graph.nodes.filter { $0.op is CrossEntropy || $0.op is Hinge }
         let reader = losses.first { labels != nil && $0.inputs[1] == labels } ?? losses.last
@@ -129,7 +133,7 @@ public final class Model {
     /// The gradient of the loss for each trained parameter (nil where the
     /// loss does not depend on it), from the values of `forward()`.
     public func gradients(_ values: [Tensor]) -> [Tensor?] {
-        let all = Graph.gradients(nodes: nodes, values: values, output: loss, seed: Tensor(1))
+        let all = Graph.gradients(nodes: nodes, values: values, output: loss, seed: Tensor(1), plan: backwardPlan)
         return parameters.map { all[$0.node.index] }
     }
 

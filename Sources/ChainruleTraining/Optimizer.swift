@@ -114,40 +114,61 @@ public struct Optimizer: Sendable {
 
     /// Updates parameter `index` in place from its gradient, at learning rate `lr`
     /// (the schedule's value for this epoch), in the order of torch's kernels.
+    ///
+    /// One loop per kind, its constants (Adam's bias corrections) computed once a step,
+    /// over the buffers' own storage: the same bits as the formulas element by element.
     public mutating func update(_ index: Int, parameter p: inout [Double], gradient: [Double], learningRate lr: Double) {
         let s = settings
         let first = steps == 1
         let count = p.count
         precondition(gradient.count == count && steps >= 1, "Optimizer.update: \(gradient.count) gradients for \(count) values, step \(steps)")
-        buffers[index].withUnsafeMutableBufferPointer { state in
-            p.withUnsafeMutableBufferPointer { p in
-                gradient.withUnsafeBufferPointer { gradient in
-                    for i in 0..<count {
-                        var g = gradient[i]
-                        if s.weightDecay != 0 { g += s.weightDecay * p[i] }
+        // The buffers leave the state while they are written, so each is uniquely held.
+        var a = buffers[index].first ?? [], b = buffers[index].dropFirst().first ?? []
+        buffers[index] = []
+        defer { buffers[index] = Array([a, b].prefix(s.kind.stateNames.count)) }
+        let decay = s.weightDecay
+        p.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeBufferPointer { gradient in
+                a.withUnsafeMutableBufferPointer { a in
+                    b.withUnsafeMutableBufferPointer { b in
+                        /// The gradient, with torch's L2 weight decay: g + λ·p.
+                        @inline(__always) func decayed(_ i: Int) -> Double { decay != 0 ? gradient[i] + decay * p[i] : gradient[i] }
                         switch s.kind {
                         case .sgd:
-                            p[i] += -lr * g
+                            for i in 0..<count { p[i] += -lr * decayed(i) }
                         case .momentum, .nesterov:
-                            let b = first ? g : s.momentum * state[0][i] + g
-                            state[0][i] = b
-                            p[i] += -lr * (s.kind == .nesterov ? g + s.momentum * b : b)
+                            let nesterov = s.kind == .nesterov
+                            for i in 0..<count {
+                                let g = decayed(i)
+                                let buffer = first ? g : s.momentum * a[i] + g
+                                a[i] = buffer
+                                p[i] += -lr * (nesterov ? g + s.momentum * buffer : buffer)
+                            }
                         case .adagrad:
-                            state[0][i] += g * g
-                            p[i] += -lr * (g / (state[0][i].squareRoot() + s.epsilon))
+                            for i in 0..<count {
+                                let g = decayed(i)
+                                a[i] += g * g
+                                p[i] += -lr * (g / (a[i].squareRoot() + s.epsilon))
+                            }
                         case .rmsprop:
-                            state[0][i] = state[0][i] * s.beta2 + (1 - s.beta2) * (g * g)
-                            p[i] += -lr * (g / (state[0][i].squareRoot() + s.epsilon))
+                            for i in 0..<count {
+                                let g = decayed(i)
+                                a[i] = a[i] * s.beta2 + (1 - s.beta2) * (g * g)
+                                p[i] += -lr * (g / (a[i].squareRoot() + s.epsilon))
+                            }
                         case .adam:
-                            // torch: exp_avg.lerp_(g, 1 − β₁); exp_avg_sq.mul_(β₂).addcmul_(g, g, 1 − β₂)
-                            let m = state[0][i] + (1 - s.beta1) * (g - state[0][i])
-                            let v = state[1][i] * s.beta2 + (1 - s.beta2) * (g * g)
-                            state[0][i] = m
-                            state[1][i] = v
                             let t = Double(steps)
                             let stepSize = lr / (1 - Foundation.pow(s.beta1, t))
-                            let denominator = v.squareRoot() / (1 - Foundation.pow(s.beta2, t)).squareRoot() + s.epsilon
-                            p[i] += -stepSize * (m / denominator)
+                            let correction2 = (1 - Foundation.pow(s.beta2, t)).squareRoot()
+                            for i in 0..<count {
+                                let g = decayed(i)
+                                // torch: exp_avg.lerp_(g, 1 − β₁); exp_avg_sq.mul_(β₂).addcmul_(g, g, 1 − β₂)
+                                let m = a[i] + (1 - s.beta1) * (g - a[i])
+                                let v = b[i] * s.beta2 + (1 - s.beta2) * (g * g)
+                                a[i] = m
+                                b[i] = v
+                                p[i] += -stepSize * (m / (v.squareRoot() / correction2 + s.epsilon))
+                            }
                         }
                     }
                 }

@@ -70,6 +70,10 @@ public final class Training {
 
     /// Training examples the dead-unit fraction looks at: 256.
     public static let deadUnitSample = 256
+    /// Whether each epoch ends with the dead-unit fraction of every ReLU (for the plots): one
+    /// forward pass of `deadUnitSample` examples an epoch (on 256 images, as many as the
+    /// epoch's own forward passes). Default true; off, `EpochRecord.deadUnits` stays empty.
+    public var measuresDeadUnits = true
 
     public init(model: Model, plan: TrainingPlan, train: Dataset?, validation: Dataset? = nil) throws(TrainingError) {
         guard model.data == nil || train != nil else { throw TrainingError("the program declares data(…): give --data") }
@@ -144,7 +148,7 @@ public final class Training {
             record.validationLoss = measured.loss
             record.validationAccuracy = measured.accuracy
         }
-        record.deadUnits = try deadUnits()
+        if measuresDeadUnits { record.deadUnits = try deadUnits() }
         return record
     }
 

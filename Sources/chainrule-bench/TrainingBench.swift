@@ -6,7 +6,8 @@ import Foundation
 /// One epoch of training, as `chainrule train` runs it: the digits FCN
 /// 64→500→10 (batch 100, Adam; 15 iterations) and a small CNN on 256 random
 /// 3×32×32 images (batch 64, Adam; 4 iterations). scripts/bench-training-torch.py
-/// times the same models and batches in torch (float64, CPU) for the ratio.
+/// times the same models and batches in torch (float64, CPU); `make bench-vs` gives the ratio
+/// (scripts/bench-vs/training.py).
 enum TrainingBench {
     static let fcn = """
         x = data(64)
@@ -32,6 +33,8 @@ enum TrainingBench {
         let program = try Compiler.compile(source: source, file: nil, options: options)
         let model = try Model(graph: program.graph, loss: program.output, data: program.dataInputs.data?.node, labels: program.dataInputs.labels)
         let run = try Training(model: model, plan: TrainingPlan(epochs: 1, batch: batch, optimizer: OptimizerSettings(.adam)), train: data)
+        // The iterations alone, as torch's loop times them: no dead-unit pass after the epoch.
+        run.measuresDeadUnits = false
         let start = Date()
         _ = try run.runEpoch()
         return (Date().timeIntervalSince(start), run.iterationsPerEpoch)

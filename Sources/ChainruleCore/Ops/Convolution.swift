@@ -147,12 +147,17 @@ public struct Conv2D: Operation {
     }
 
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        backward(inputs, output: output, gradient: gradient, wanted: [true, true, true])
+    }
+
+    /// Computes only the wanted products: an image batch's dx (Wᵀ·G and col2im) is skipped when unwanted.
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor, wanted: [Bool]) -> [Tensor?] {
         let x = inputs[0], w = inputs[1]
         let g = geometry(x.shape, w.shape)
         let batch = x.shape[0], filters = w.shape[0]
         let outPerImage = filters * g.outputPositions
-        var dx = [Double](repeating: 0, count: x.count)
-        var dw = [Double](repeating: 0, count: w.count)
+        var dx = [Double](repeating: 0, count: wanted[0] ? x.count : 0)
+        var dw = [Double](repeating: 0, count: wanted[1] ? w.count : 0)
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
         defer { columns.deallocate() }
         x.data.withUnsafeBufferPointer { xp in
@@ -162,24 +167,28 @@ public struct Conv2D: Operation {
                         dw.withUnsafeMutableBufferPointer { dwp in
                             for n in 0..<batch {
                                 let gOut = gp.baseAddress! + n * outPerImage
-                                // dW += gOut (O × L) · colsᵀ (L × C·KH·KW)
-                                PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
-                                MatrixKernel.multiply(
-                                    gOut, columns, into: dwp.baseAddress!,
-                                    m: filters, k: g.outputPositions, n: g.patchSize,
-                                    transposeB: true, accumulate: true)
-                                // dcols = Wᵀ (C·KH·KW × O) · gOut (O × L); dx[n] = col2im(dcols)
-                                MatrixKernel.multiply(
-                                    wp.baseAddress!, gOut, into: columns,
-                                    m: g.patchSize, k: filters, n: g.outputPositions, transposeA: true)
-                                PatchKernel.col2im(columns, g, addingInto: dxp.baseAddress! + n * g.imageSize)
+                                if wanted[1] {
+                                    // dW += gOut (O × L) · colsᵀ (L × C·KH·KW)
+                                    PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
+                                    MatrixKernel.multiply(
+                                        gOut, columns, into: dwp.baseAddress!,
+                                        m: filters, k: g.outputPositions, n: g.patchSize,
+                                        transposeB: true, accumulate: true)
+                                }
+                                if wanted[0] {
+                                    // dcols = Wᵀ (C·KH·KW × O) · gOut (O × L); dx[n] = col2im(dcols)
+                                    MatrixKernel.multiply(
+                                        wp.baseAddress!, gOut, into: columns,
+                                        m: g.patchSize, k: filters, n: g.outputPositions, transposeA: true)
+                                    PatchKernel.col2im(columns, g, addingInto: dxp.baseAddress! + n * g.imageSize)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        var result: [Tensor?] = [Tensor(shape: x.shape, data: dx), Tensor(shape: w.shape, data: dw)]
+        var result: [Tensor?] = [wanted[0] ? Tensor(shape: x.shape, data: dx) : nil, wanted[1] ? Tensor(shape: w.shape, data: dw) : nil]
         if hasBias {
             // db[o] = Σ over images and positions of gOut[n, o, ·, ·]
             var db = [Double](repeating: 0, count: filters)
@@ -193,7 +202,7 @@ public struct Conv2D: Operation {
                     }
                 }
             }
-            result.append(Tensor([Double](db)))
+            result.append(wanted[2] ? Tensor([Double](db)) : nil)
         }
         return result
     }

@@ -170,35 +170,48 @@ public struct Linear: Operation {
     }
 
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        backward(inputs, output: output, gradient: gradient, wanted: [true, true, true])
+    }
+
+    /// Computes only the wanted products: a data batch's dx is half the work of a first layer.
+    public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor, wanted: [Bool]) -> [Tensor?] {
         let x = inputs[0], w = inputs[1]
         let outFeatures = w.shape[0], inFeatures = w.shape[1]
         let rows = Self.rows(x)
-        var dx = [Double](repeating: 0, count: x.count)
-        var dw = [Double](repeating: 0, count: w.count)
-        var db = [Double](repeating: 0, count: outFeatures)
-        x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                gradient.data.withUnsafeBufferPointer { gp in
-                    // dX (rows × in) = G (rows × out) · W (out × in)
+        var result: [Tensor?] = Array(repeating: nil, count: inputs.count)
+        gradient.data.withUnsafeBufferPointer { gp in
+            if wanted[0] {
+                // dX (rows × in) = G (rows × out) · W (out × in)
+                var dx = [Double](repeating: 0, count: x.count)
+                w.data.withUnsafeBufferPointer { wp in
                     dx.withUnsafeMutableBufferPointer { dxp in
                         MatrixKernel.multiply(
                             gp.baseAddress!, wp.baseAddress!, into: dxp.baseAddress!,
                             m: rows, k: outFeatures, n: inFeatures)
                     }
-                    // dW (out × in) = Gᵀ (out × rows) · X (rows × in)
+                }
+                result[0] = Tensor(shape: x.shape, data: dx)
+            }
+            if wanted[1] {
+                // dW (out × in) = Gᵀ (out × rows) · X (rows × in)
+                var dw = [Double](repeating: 0, count: w.count)
+                x.data.withUnsafeBufferPointer { xp in
                     dw.withUnsafeMutableBufferPointer { dwp in
                         MatrixKernel.multiply(
                             gp.baseAddress!, xp.baseAddress!, into: dwp.baseAddress!,
                             m: outFeatures, k: rows, n: inFeatures, transposeA: true)
                     }
-                    for r in 0..<rows {
-                        for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] }
-                    }
                 }
+                result[1] = Tensor(shape: w.shape, data: dw)
+            }
+            if hasBias && wanted[2] {
+                var db = [Double](repeating: 0, count: outFeatures)
+                for r in 0..<rows {
+                    for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] }
+                }
+                result[2] = Tensor(db)
             }
         }
-        var result: [Tensor?] = [Tensor(shape: x.shape, data: dx), Tensor(shape: w.shape, data: dw)]
-        if hasBias { result.append(Tensor(db)) }
         return result
     }
 }
