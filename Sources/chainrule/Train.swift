@@ -175,6 +175,7 @@ struct Train: ParsableCommand {
         let plan = TrainingPlan(epochs: total, batch: program.batch, shuffle: shuffle, seed: seed, optimizer: settings(optimizer), schedule: schedule)
         let setup = try makeTraining(plan: plan, train: train, validation: validation)
         let training = setup.training
+        training.measuresDeadUnits = plots != nil  // only dead-relu.png reads them; a quarter of a CNN epoch
         let context = runContext(train: train, validation: validation)
         if let resume {
             let file = try SafeTensors.read(path: resume)
@@ -289,6 +290,7 @@ struct Train: ParsableCommand {
         for kind in kinds {
             let plan = TrainingPlan(epochs: epochs, batch: program.batch, shuffle: shuffle, seed: seed, optimizer: settings(kind), schedule: schedule)
             let training = try makeTraining(plan: plan, train: train, validation: validation).training
+            training.measuresDeadUnits = false  // the comparison plots losses and accuracies only
             if runs.isEmpty { print(epochLine(training)) }
             var iterations: [IterationRecord] = [], records: [EpochRecord] = []
             while training.epochsDone < epochs {
