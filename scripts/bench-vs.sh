@@ -38,7 +38,7 @@ echo "# torch $("$PY" -c 'import torch; print(torch.__version__)'), micrograd 0.
 "$PY" scripts/bench-vs/figures.py "$CHAINRULE" --rounds "$ROUNDS"
 # Training steps against torch's float64 step: chainrule-bench's training table beside the torch script's.
 if [ -n "${CHAINRULE_BENCH:-}" ]; then BENCH=$CHAINRULE_BENCH; else
-    swift build -c release --product chainrule-bench >/dev/null
+    swift build -c release --static-swift-stdlib --product chainrule-bench >/dev/null
     BENCH=.build/release/chainrule-bench
 fi
 "$PY" scripts/bench-vs/training.py "$BENCH" --rounds "${TRAINING_ROUNDS:-5}"

@@ -9,8 +9,8 @@ export SOURCE_DATE_EPOCH=0
 if [[ -n "${CHAINRULE:-}" ]]; then
   bin=$CHAINRULE
 else
-  swift build -c release --product chainrule >/dev/null
-  bin="$(swift build -c release --show-bin-path)/chainrule"
+  swift build -c release --static-swift-stdlib --product chainrule >/dev/null
+  bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/chainrule"
 fi
 out=docs/gallery
 mkdir -p "$out"
