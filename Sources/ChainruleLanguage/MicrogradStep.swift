@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// micrograd's demo step as a scalar `.grad` program, one binding per
@@ -10,7 +11,7 @@ import Foundation
 /// has the bench's 65,612 bindings.
 public enum MicrogradStep {
     public static func program(points count: Int = 100, hidden: [Int] = [16, 16], seed: UInt64 = 1337) -> String {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         let points = moons(count, noise: 0.1, &random)
         let sizes = [2] + hidden + [1]
         var lines = ["# micrograd's demo step: MLP(2, \(hidden), 1) on \(count) moons, SVM loss + L2 (generated)"]
@@ -27,7 +28,7 @@ public enum MicrogradStep {
             for n in 0..<fanOut {
                 var weights: [String] = []
                 for w in 0..<fanIn {
-                    lines.append("w\(l)_\(n)_\(w) = \(random.uniform(-1, 1))")
+                    lines.append("w\(l)_\(n)_\(w) = \(-1 + 2 * random.nextUnit())")
                     weights.append("w\(l)_\(n)_\(w)")
                 }
                 lines.append("b\(l)_\(n) = 0.0")
@@ -65,7 +66,7 @@ public enum MicrogradStep {
     }
 
     /// The two moons as scikit-learn's `make_moons` draws them, with Gaussian noise; labels ±1.
-    static func moons(_ count: Int, noise: Double, _ random: inout SplitMix) -> [(x: Double, y: Double, label: Int)] {
+    static func moons(_ count: Int, noise: Double, _ random: inout SeededGenerator) -> [(x: Double, y: Double, label: Int)] {
         let half = count / 2
         var points: [(x: Double, y: Double, label: Int)] = []
         for i in 0..<half {
@@ -76,29 +77,6 @@ public enum MicrogradStep {
             let t = Double.pi * Double(i) / Double(count - half - 1)
             points.append((1 - cos(t), 1 - sin(t) - 0.5, 1))
         }
-        return points.map { ($0.x + noise * random.gaussian(), $0.y + noise * random.gaussian(), $0.label) }
-    }
-
-    /// SplitMix64, with uniform and Gaussian (Box–Muller) draws.
-    struct SplitMix {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// Uniform in [0, 1), 53 random bits.
-        mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
-
-        mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * unit() }
-
-        mutating func gaussian() -> Double {
-            let u = 1 - unit(), v = unit()
-            return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-        }
+        return points.map { ($0.x + noise * random.nextGaussian(), $0.y + noise * random.nextGaussian(), $0.label) }
     }
 }
