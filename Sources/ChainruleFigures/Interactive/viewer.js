@@ -248,7 +248,7 @@
     drag = { x: e.clientX, y: e.clientY, sx: state.x, sy: state.y, moved: false };
   });
   window.addEventListener("pointermove", (e) => {
-    if (!drag) return;
+    if (!drag || !(e.buttons & 1)) return;  // a move with the button up is no drag, whatever came before
     const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
     if (!drag.moved && Math.hypot(dx, dy) < 4) return;
     drag.moved = true;
@@ -257,7 +257,12 @@
     state.y = drag.sy + dy;
     applyCamera();
   });
-  window.addEventListener("pointerup", () => { setTimeout(() => { drag = null; }, 0); stage.classList.remove("dragging"); });
+  // A drag that moved swallows the click that ends it (the click handler runs after pointerup, so the
+  // drag is kept until then); a press that did not move ends at once, so the next press starts afresh.
+  window.addEventListener("pointerup", () => {
+    if (drag && drag.moved) { const ended = drag; setTimeout(() => { if (drag === ended) drag = null; }, 0); } else drag = null;
+    stage.classList.remove("dragging");
+  });
 
   // MARK: tooltip
 
