@@ -95,7 +95,8 @@ public struct SafeTensors: Sendable, Equatable {
             }
             guard let count = Tensor.checkedElementCount(shape), shape.allSatisfy({ $0 >= 0 }) else { throw bad("\(name) has shape \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, end >= begin, end - begin == count * width, start + end <= bytes.count else {
+            // Divided, not multiplied: a hostile shape's count × width (or start + end) would overflow.
+            guard begin >= 0, end >= begin, end <= bytes.count - start, (end - begin) % width == 0, (end - begin) / width == count else {
                 throw bad("the data of \(name) (offsets \(begin)…\(end), \(count) elements of \(width) bytes) does not fit the file")
             }
             var values = [Double](repeating: 0, count: count)

@@ -143,4 +143,30 @@ import Testing
         let text = Self.message { _ = try ONNXImporter.read(data: data, file: "model.onnx", folder: nil, options: options) }
         #expect(text.hasPrefix("model.onnx: the model needs more than 64 bytes for its values and gradients (--max-memory)"))
     }
+
+    @Test func aMissingInitializerIsNamedWithTheNodeThatReadsIt() {
+        var model = Self.model(op: "Add")
+        model.graph.node[0].input = ["x", "w"]
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: node '/block/Add' (Add) reads 'w', which no earlier node, initializer or input makes")
+    }
+
+    /// Nodes are read in file order (ONNX requires a topological one), so a cycle
+    /// is refused at its first edge back, never followed round.
+    @Test func aCycleIsRefusedAtTheNodeThatReadsAheadOfItself() {
+        var model = Self.model(op: "Relu")
+        model.graph.node = [
+            Onnx_NodeProto.with { $0.opType = "Add"; $0.name = "a"; $0.input = ["x", "b_out"]; $0.output = ["a_out"] },
+            Onnx_NodeProto.with { $0.opType = "Relu"; $0.name = "b"; $0.input = ["a_out"]; $0.output = ["b_out"] },
+        ]
+        model.graph.output = [Onnx_ValueInfoProto.with { $0.name = "b_out" }]
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: node 'a' (Add) reads 'b_out', which no earlier node, initializer or input makes")
+    }
+
+    @Test func anOutputNoNodeMakesIsRefused() {
+        var model = Self.model()
+        model.graph.output = [Onnx_ValueInfoProto.with { $0.name = "z" }]
+        #expect(Self.message { _ = try Self.read(model) } == "model.onnx: the model's output 'z' is made by no node")
+    }
 }

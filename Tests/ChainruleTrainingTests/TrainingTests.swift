@@ -195,4 +195,16 @@ func parameterBits(_ run: Training) -> [String: [UInt64]] {
         #expect(process.terminationStatus == 0)
         #expect(text == "h.W F64 [[1.5, -2.0], [0.25, 1e-300]]\na F64 3.0\n{'epoch': '4'}\n")
     }
+
+    @Test("A checkpoint whose shape or offsets would overflow is refused, not a trap")
+    func overflowingCheckpointIsRefused() {
+        for entry in [#"{"w": {"dtype": "F64", "shape": [4611686018427387904], "data_offsets": [0, 8]}}"#,
+                      #"{"w": {"dtype": "F64", "shape": [1], "data_offsets": [9223372036854775799, 9223372036854775807]}}"#] {
+            let header = Array(entry.utf8)
+            let bytes = (0..<8).map { UInt8((header.count >> (8 * $0)) & 0xff) } + header + [UInt8](repeating: 0, count: 8)
+            var message = ""
+            do { _ = try SafeTensors.decode(bytes, path: "hostile") } catch { message = error.description }
+            #expect(message.hasPrefix("hostile is not a safetensors checkpoint: the data of w"), "\(message)")
+        }
+    }
 }
