@@ -54,13 +54,22 @@ struct NodeConverter {
 
     /// Stores the node's (first) output.
     func produce(_ id: NodeID, in session: inout ImportSession) throws(ONNXError) {
-        guard let name = proto.output.first, !name.isEmpty else { throw refuse("has no output") }
-        session.nodes[name] = id
+        session.nodes[try outputName(in: session)] = id
     }
 
     func produceFolded(_ value: Tensor, in session: inout ImportSession) throws(ONNXError) {
+        session.folded[try outputName(in: session)] = value
+    }
+
+    /// The node's (first) output name, refused when empty or when it names a value that
+    /// already exists: an ONNX graph assigns each name once, and a second writer would
+    /// silently replace what earlier nodes read.
+    private func outputName(in session: ImportSession) throws(ONNXError) -> String {
         guard let name = proto.output.first, !name.isEmpty else { throw refuse("has no output") }
-        session.folded[name] = value
+        if session.nodes[name] != nil || session.folded[name] != nil || session.initializers[name] != nil {
+            throw refuse("writes '\(name)', which an earlier node, initializer or input already defines (each name is assigned once)")
+        }
+        return name
     }
 
     /// The node's inputs as graph nodes.
@@ -72,11 +81,13 @@ struct NodeConverter {
 
     /// Applies `operation` to the node's inputs (all of them unless `inputs` says), named by the node.
     func emit(_ operation: any ChainruleCore.Operation, _ inputs: [NodeID], in session: inout ImportSession) throws(ONNXError) {
+        let id: NodeID
         do {
-            try produce(try session.apply(operation, inputs, name: ONNXNaming.nodeName(proto.name)), in: &session)
+            id = try session.apply(operation, inputs, name: ONNXNaming.nodeName(proto.name))
         } catch {
             throw refuse(error.message)
         }
+        try produce(id, in: &session)
     }
 
     func constantInput(_ index: Int, _ session: ImportSession, what: String) throws(ONNXError) -> Tensor {

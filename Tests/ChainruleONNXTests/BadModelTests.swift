@@ -169,4 +169,15 @@ import Testing
         model.graph.output = [Onnx_ValueInfoProto.with { $0.name = "z" }]
         #expect(Self.message { _ = try Self.read(model) } == "model.onnx: the model's output 'z' is made by no node")
     }
+
+    @Test func aNodeWritingANameAlreadyDefinedIsRefused() {
+        var model = Self.model(op: "Relu")
+        model.graph.node = [
+            Onnx_NodeProto.with { $0.opType = "Relu"; $0.name = "a"; $0.input = ["x"]; $0.output = ["y"] },
+            Onnx_NodeProto.with { $0.opType = "Relu"; $0.name = "b"; $0.input = ["y"]; $0.output = ["x"] },
+        ]
+        model.graph.output = [Onnx_ValueInfoProto.with { $0.name = "y" }]
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: node 'b' (Relu, opset 17): writes 'x', which an earlier node, initializer or input already defines (each name is assigned once)")
+    }
 }
