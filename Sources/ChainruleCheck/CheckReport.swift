@@ -89,6 +89,28 @@ public enum InconclusiveReason: String, Sendable, Codable {
 
 /// One element's comparison: the analytic (backward-rule) number against the
 /// numeric (finite-difference) one.
+/// Which of an element's perturbed points left f's domain (gave a NaN or an infinity); the
+/// report's JSON and text say it as written: `"x + h"`, `"x − h"` or `"x ± h"`.
+public enum UndefinedStep: String, Sendable, Codable, CustomStringConvertible {
+    case plus = "x + h"
+    case minus = "x − h"
+    case both = "x ± h"
+
+    /// The side a one-sided difference taken from `side` (+1: from x + h) leaves out.
+    init(leftOutFrom side: Double) { self = side > 0 ? .minus : .plus }
+
+    /// The side whose points all stayed in the domain: +1 (x + h) or −1 (x − h); nil for both.
+    var finiteSide: Double? {
+        switch self {
+        case .plus: -1
+        case .minus: 1
+        case .both: nil
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
 public struct ElementComparison: Sendable, Codable, Equatable {
     /// Which input of the op (node-local / rule checks) or which leaf
     /// (end-to-end), by position and name.
@@ -120,8 +142,8 @@ public struct ElementComparison: Sendable, Codable, Equatable {
     public var leftDerivative: Double?
     public var rightDerivative: Double?
     /// When the finite difference is not finite, the perturbed points where the function
-    /// gave a NaN or an infinity (they left its domain): `"x + h"`, `"x − h"` or `"x ± h"`.
-    public var undefinedStep: String?
+    /// gave a NaN or an infinity (they left its domain).
+    public var undefinedStep: UndefinedStep?
     /// Those points were on one side only, and the finite difference was taken on the other side
     /// alone (extrapolated one-sided secants): `undefinedStep` names the side left out.
     public var oneSided: Bool?
@@ -132,7 +154,7 @@ public struct ElementComparison: Sendable, Codable, Equatable {
         input: Int, inputName: String, index: [Int], outputIndex: [Int]? = nil, projected: Bool = false,
         analytic: Double, numeric: Double, step: Double? = nil, errorEstimate: Double? = nil,
         atKink: Bool = false, leftDerivative: Double? = nil, rightDerivative: Double? = nil,
-        undefinedStep: String? = nil, oneSided: Bool? = nil
+        undefinedStep: UndefinedStep? = nil, oneSided: Bool? = nil
     ) {
         self.undefinedStep = undefinedStep
         self.oneSided = oneSided

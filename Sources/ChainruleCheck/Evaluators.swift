@@ -25,9 +25,7 @@ final class OperationEvaluator: PerturbedEvaluator {
         guard let baseOutput else { return run() }
         evaluations += 1
         var deltas = [Tensor?](repeating: nil, count: base.count)
-        var moved = Tensor.zeros(base[input].shape)
-        moved.data[element] = offset
-        deltas[input] = moved
+        deltas[input] = elementMove(like: base[input], element: element, offset: offset)
         let change = op.change(base, output: baseOutput, deltas: deltas, perturbed: inputs)
         return Evaluation(
             output: change.perturbed, branches: op.branches(inputs), difference: change.difference,
@@ -134,11 +132,7 @@ final class ConeEvaluator: PerturbedEvaluator {
         prepare(input)
         let leaf = leaves[input].index
         values[leaf].data[element] = base[leaf].data[element] + offset
-        if differences {
-            var moved = Tensor.zeros(base[leaf].shape)
-            moved.data[element] = offset
-            deltas[leaf] = moved
-        }
+        if differences { deltas[leaf] = elementMove(like: base[leaf], element: element, offset: offset) }
         return recompute(input)
     }
 
@@ -199,4 +193,11 @@ final class ConeEvaluator: PerturbedEvaluator {
             output: values[snapshot.output], branches: branches,
             difference: deltas[snapshot.output] ?? Tensor.zeros(base[snapshot.output].shape), differenceIsAccurate: accurate)
     }
+}
+
+/// The delta of one element moved by `offset`: zeros shaped like `x`, `offset` at `element`.
+private func elementMove(like x: Tensor, element: Int, offset: Double) -> Tensor {
+    var moved = Tensor.zeros(x.shape)
+    moved.data[element] = offset
+    return moved
 }

@@ -127,17 +127,11 @@ struct ElementSamples {
     var magnitudes: [[Double]]
     /// The branch pattern differs between the points: a kink may lie between them.
     var branchChange: Bool
-    /// Which points left f's domain (a NaN or an infinity): `"x + h"`, `"x − h"` or `"x ± h"`.
-    var undefinedStep: String?
+    /// Which points left f's domain (a NaN or an infinity).
+    var undefinedStep: UndefinedStep?
 
     /// The side whose points all stayed in f's domain when the other side's did not: +1 or −1.
-    var finiteSide: Double? {
-        switch undefinedStep {
-        case "x + h": -1
-        case "x − h": 1
-        default: nil
-        }
-    }
+    var finiteSide: Double? { undefinedStep?.finiteSide }
 
     /// The rounding scale of component k at point p.
     func scale(_ p: Int, _ k: Int) -> Double { magnitudes[p][k] }
@@ -329,11 +323,11 @@ enum JacobianCheck {
             for (t, e) in zip(terms, mine) where !e.output.allFinite {
                 if t.offset > 0 { finiteAbove = false } else { finiteBelow = false }
             }
-            let undefined: String? = switch (finiteAbove, finiteBelow) {
+            let undefined: UndefinedStep? = switch (finiteAbove, finiteBelow) {
             case (true, true): nil
-            case (false, true): "x + h"
-            case (true, false): "x − h"
-            case (false, false): "x ± h"
+            case (false, true): .plus
+            case (true, false): .minus
+            case (false, false): .both
             }
             let rows = mine.map { changeRow($0, projection: u, base: function.output.data) }
             return ElementSamples(
@@ -801,11 +795,11 @@ struct ElementComponents {
         outputShape == nil ? rows[element] : rows[k * inputCount + element]
     }
 
-    func comparison(_ k: Int, analytic a: Double, numeric n: NumericDerivative, undefinedStep: String?) -> ElementComparison {
+    func comparison(_ k: Int, analytic a: Double, numeric n: NumericDerivative, undefinedStep: UndefinedStep?) -> ElementComparison {
         ElementComparison(
             input: input, inputName: inputName, index: index, outputIndex: outputShape.map { Tensor.index(of: k, in: $0) },
             projected: projected, analytic: a, numeric: n.value, step: n.step, errorEstimate: n.error,
-            undefinedStep: n.value.isFinite && n.side == nil ? nil : undefinedStep ?? n.side.map { $0 > 0 ? "x − h" : "x + h" },
+            undefinedStep: n.value.isFinite && n.side == nil ? nil : undefinedStep ?? n.side.map(UndefinedStep.init(leftOutFrom:)),
             oneSided: n.side != nil ? true : nil)
     }
 }

@@ -222,7 +222,7 @@ public struct TerminalReport: Sendable {
     /// ` (one-sided, from x + h: x − h leaves the domain)` for a difference taken on one side only.
     private func oneSidedNote(_ c: ElementComparison) -> String {
         guard c.oneSided == true, let left = c.undefinedStep else { return "" }
-        return " (one-sided, from \(left == "x − h" ? "x + h" : "x − h"): \(left) leaves the domain)"
+        return " (one-sided, from \(left == .minus ? UndefinedStep.plus : .minus): \(left) leaves the domain)"
     }
 
     /// `0 "z"`, or `1` when the input has no name of its own.

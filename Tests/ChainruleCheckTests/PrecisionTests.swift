@@ -86,7 +86,7 @@ private struct ScaledExp: ChainruleCore.Operation {
         #expect(check.status == .fail)
         let worst = try #require(check.worst)
         #expect(worst.oneSided == true)
-        #expect(worst.undefinedStep == "x + h")
+        #expect(worst.undefinedStep == .plus)
         #expect(TerminalReport().render(check).contains("(one-sided, from x − h: x + h leaves the domain)"))
     }
 
