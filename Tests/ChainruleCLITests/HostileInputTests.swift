@@ -381,8 +381,18 @@ struct HostileInputTests {
                     expect: .succeeds(prints: "x199999 = 1"), seconds: 60),
     ]
 
-    /// `--fit` (`PageOption`) of the figures and `train`, read by `ChartPage(parsing:)`.
+    /// `--fit` (`PageOption`) of the figures and `train`, read by `ChartPage(parsing:)`,
+    /// and the other options the change added that contradict each other.
     static let pageInputs: [HostileCase] = [
+        HostileCase(description: "check --local-only with --end-to-end-only",
+                    arguments: ["check", program, "--local-only", "--end-to-end-only"], inputs: [program: .text(circuit)],
+                    expect: .refuses("give either --local-only or --end-to-end-only, not both")),
+        HostileCase(description: "check --ops --local-only",
+                    arguments: ["check", "--ops", "--local-only"],
+                    expect: .refuses("--local-only chooses a program's check: give a FILE")),
+        HostileCase(description: "ops --onnx --markdown",
+                    arguments: ["ops", "--onnx", "--markdown"],
+                    expect: .refuses("--onnx takes --json or nothing")),
         HostileCase(description: "--fit a page of inf points",
                     arguments: ["figure", "softmax", "--logits", "1,2", "--label", "0", "--fit", "infxinf", "-o", "s.png"],
                     expect: .refuses("--fit takes slide (16:9), 4:3 or WxH")),
@@ -485,7 +495,7 @@ struct HostileInputTests {
     @Test("scalar programs the byte reader takes first refuse or succeed as the general front end does", arguments: scalarReaderInputs)
     func scalarReaderInput(_ hostile: HostileCase) throws { try check(hostile) }
 
-    @Test("--fit pages out of bounds exit 2 with the bounds", arguments: pageInputs)
+    @Test("--fit pages out of bounds and contradicting options exit 2 with what is wrong", arguments: pageInputs)
     func pageInput(_ hostile: HostileCase) throws { try check(hostile) }
 
     @Test("models, data sets, checkpoints and pages exit 0 or 2 with what is wrong", arguments: newInputs)
