@@ -351,6 +351,56 @@ struct HostileInputTests {
         return numbers[0] > numbers[1] ? nil : "refused \(numbers[0]) boxes as over a limit of \(numbers[1])"
     }
 
+    /// Scalar programs as a generator writes them, which the byte reader
+    /// (`ScalarReader`) takes before the general front end: each refusal is
+    /// the general front end's, each success the same numbers.
+    static let scalarReaderInputs: [HostileCase] = [
+        HostileCase(description: "a number too large for a Double, in a scalar program",
+                    arguments: ["eval", program], inputs: [program: .text("x = 1e999999\ny = x * 2\n")],
+                    expect: .refuses("number 1e999999 is too large for a Double")),
+        HostileCase(description: "a power whose exponent is a number too large for a Double",
+                    arguments: ["eval", program], inputs: [program: .text("x = 2\ny = x ^ 1e400\n")],
+                    expect: .refuses("number 1e400 is too large for a Double")),
+        HostileCase(description: "300 nested parentheses in a scalar program",
+                    arguments: ["eval", program], inputs: [program: .text("x = 0.5\ny = " + String(repeating: "(", count: 300) + "x" + String(repeating: ")", count: 300) + "\n")],
+                    expect: .refuses("nests more than 200 levels deep")),
+        HostileCase(description: "300 nested minus signs in a scalar program",
+                    arguments: ["eval", program], inputs: [program: .text("x = 0.5\ny = " + String(repeating: "-", count: 300) + "x\n")],
+                    expect: .refuses("nests more than 200 levels deep")),
+        HostileCase(description: "a NUL byte inside a scalar binding",
+                    arguments: ["eval", program], inputs: [program: .text("x = 1\ny = x\u{0} * 2\n")],
+                    expect: .refuses("\(program):2:")),
+        HostileCase(description: "CRLF line ends and bindings named as ops",
+                    arguments: ["eval", program], inputs: [program: .text("exp = 2\r\ntanh = exp * 3\r\ny = tanh(tanh - 6) + exp\r\n")],
+                    expect: .succeeds(prints: "y = 2")),
+        HostileCase(description: "a name bound twice in a scalar program",
+                    arguments: ["eval", program], inputs: [program: .text("x = 1\ny = x * 2\ny = x * 3\n")],
+                    expect: .refuses("y is already defined on line 2")),
+        HostileCase(description: "a scalar program of 200,000 bindings",
+                    arguments: ["eval", program], inputs: [program: .text("x0 = 1\n" + (1..<200_000).map { "x\($0) = x\($0 - 1) * 1\n" }.joined())],
+                    expect: .succeeds(prints: "x199999 = 1"), seconds: 60),
+    ]
+
+    /// `--fit` (`PageOption`) of the figures and `train`, read by `ChartPage(parsing:)`,
+    /// and the other options the change added that contradict each other.
+    static let pageInputs: [HostileCase] = [
+        HostileCase(description: "check --local-only with --end-to-end-only",
+                    arguments: ["check", program, "--local-only", "--end-to-end-only"], inputs: [program: .text(circuit)],
+                    expect: .refuses("give either --local-only or --end-to-end-only, not both")),
+        HostileCase(description: "check --ops --local-only",
+                    arguments: ["check", "--ops", "--local-only"],
+                    expect: .refuses("--local-only chooses a program's check: give a FILE")),
+        HostileCase(description: "ops --onnx --markdown",
+                    arguments: ["ops", "--onnx", "--markdown"],
+                    expect: .refuses("--onnx takes --json or nothing")),
+        HostileCase(description: "--fit a page of inf points",
+                    arguments: ["figure", "softmax", "--logits", "1,2", "--label", "0", "--fit", "infxinf", "-o", "s.png"],
+                    expect: .refuses("--fit takes slide (16:9), 4:3 or WxH")),
+        HostileCase(description: "--fit a page past 5000 points",
+                    arguments: ["figure", "softmax", "--logits", "1,2", "--label", "0", "--fit", "6000x500", "-o", "s.png"],
+                    expect: .refuses("each side must be between 100 and 5000 points")),
+    ]
+
     /// The inputs issues 11–13 added: models, data sets, checkpoints, pages.
     static let newInputs: [HostileCase] = [
         HostileCase(description: "a file named .onnx that holds a program's text",
@@ -441,6 +491,12 @@ struct HostileInputTests {
 
     @Test("train's pages, ONNX models and checkpoints exit 0 or 2 with what is wrong, leaving nothing behind", arguments: trainingInputs)
     func trainingInput(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test("scalar programs the byte reader takes first refuse or succeed as the general front end does", arguments: scalarReaderInputs)
+    func scalarReaderInput(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test("--fit pages out of bounds and contradicting options exit 2 with what is wrong", arguments: pageInputs)
+    func pageInput(_ hostile: HostileCase) throws { try check(hostile) }
 
     @Test("models, data sets, checkpoints and pages exit 0 or 2 with what is wrong", arguments: newInputs)
     func newInput(_ hostile: HostileCase) throws { try check(hostile) }
