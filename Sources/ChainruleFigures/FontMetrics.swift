@@ -4,7 +4,8 @@ import Synchronization
 
 /// The advance width of every character and the line metrics of the figure
 /// fonts, measured with Cairo once and kept for the process, and across
-/// processes in a file (`FontMetrics.useFile`, which the command line turns on).
+/// processes in a file (`FontMetrics.useFile` and `save`, which the command
+/// line calls before and after drawing).
 ///
 /// Why: Cairo's first font costs fontconfig's set-up (parsing every file of
 /// /etc/fonts, about 24 million instructions under callgrind, more than the
@@ -35,6 +36,8 @@ public enum FontMetrics {
         /// Where the table is kept between processes, if anywhere.
         var file: String?
         var loaded = false
+        /// Whether `fonts` holds measurements the file lacks.
+        var unsaved = false
     }
 
     private static let state = Mutex(State())
@@ -48,14 +51,26 @@ public enum FontMetrics {
     }()
 
     /// Keeps the table in `path` from now on: read at the first measurement,
-    /// rewritten whenever a font or character is measured anew. The file is a
+    /// rewritten by `save` if a font or character was measured anew. The file is a
     /// cache: one that cannot be read, or was written under another font
     /// configuration (`configurationSignature`), is measured again; one that
-    /// cannot be written is left alone.
-    public static func useFile(_ path: String) {
+    /// cannot be written is left alone. `nil` keeps the table in this process only.
+    public static func useFile(_ path: String?) {
         state.withLock {
             $0.file = path
             $0.loaded = false
+        }
+    }
+
+    /// Writes the table to the `useFile` path if anything was measured since it
+    /// was read or last saved. Once per process, not per new string: measuring
+    /// is on the text-layout hot path, and rewriting the whole file there cost
+    /// a file write for every label with a new character.
+    public static func save() {
+        state.withLock { state in
+            guard state.unsaved, let file = state.file else { return }
+            write(state.fonts, to: file)
+            state.unsaved = false
         }
     }
 
@@ -106,7 +121,7 @@ public enum FontMetrics {
 
     private static func store(_ font: Measured, _ key: Key, _ state: inout State) {
         state.fonts[key] = font
-        if let file = state.file { write(state.fonts, to: file) }
+        state.unsaved = true
     }
 
     /// `font` with the advances of `characters` (and its line metrics) measured by Cairo.

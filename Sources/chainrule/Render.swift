@@ -106,6 +106,7 @@ struct Render: ParsableCommand {
 
     func draw() throws {
         if let file = FontMetrics.defaultFile { FontMetrics.useFile(file) }
+        defer { FontMetrics.save() }
         let (graph, outputNode, source) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)

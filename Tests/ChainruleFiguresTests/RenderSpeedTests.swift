@@ -63,6 +63,37 @@ struct RenderSpeedTests {
         #expect(FontMetrics.decode(text.dropLast(3), signature: "cairo 1.16.0 1.5") == nil)
     }
 
+    @Test("The font table's file is written once, by save, and a corrupt or unwritable cache is measured again and left alone")
+    func tableFileSaved() throws {
+        let folder = temporaryFolder()
+        defer {
+            FontMetrics.useFile(nil)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let family = Theme(palette: .default).fontFamily
+        let file = folder.appendingPathComponent("chainrule/font-metrics").path
+        // A corrupt file: read as no table, and replaced by save.
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("not a table\nfont\t\u{0}".utf8).write(to: URL(fileURLWithPath: file))
+        FontMetrics.useFile(file)
+        let width = FontMetrics.width("ẞ ☃ 12.5", family: family, size: 10.25, bold: false)
+        #expect(width > 0)
+        #expect(FileManager.default.contents(atPath: file) == Data("not a table\nfont\t\u{0}".utf8), "measuring alone writes nothing")
+        FontMetrics.save()
+        let saved = try #require(FileManager.default.contents(atPath: file))
+        let fonts = try #require(FontMetrics.decode(saved, signature: FontMetrics.configurationSignature()))
+        #expect(fonts[FontMetrics.Key(family: family, size: 10.25, bold: false)]?.advances["☃"] != nil)
+
+        // A cache folder that is a file: measuring and saving go on, and leave nothing behind.
+        let blocker = folder.appendingPathComponent("blocker").path
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        FontMetrics.useFile(blocker + "/font-metrics")
+        #expect(FontMetrics.width("ẞ ☃ 12.5", family: family, size: 10.75, bold: true) > 0)
+        FontMetrics.save()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["blocker", "chainrule"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (file as NSString).deletingLastPathComponent) == ["font-metrics"])
+    }
+
     @Test("A PNG whose boxes alone hold more than 64 million pixels is refused before layout")
     func areaRefusedFirst() throws {
         let (graph, output) = try compiled((["x0 = 0.5"] + (0..<120).map { "x\($0 + 1) = tanh(x\($0))" }).joined(separator: "\n"))
