@@ -22,6 +22,37 @@ struct Drawing {
     var size: Size
     var theme: Theme
     var paint: (any Canvas) -> Void
+
+    /// The drawing as an SVG document, text kept as `<text>`.
+    func svg() -> String { CairoOutput.svg(self) }
+
+    /// Every text drawn, in drawing order, with the box it fills (points,
+    /// origin top-left) and its font size: for checking that no two overlap,
+    /// none leaves the page, and none is too small for a slide.
+    var textFrames: [(text: String, frame: Rect, size: Double)] {
+        let recorder = TextRecorder(SVGCanvas(size: size, fontFamily: theme.fontFamily))
+        paint(recorder)
+        let measurer = TextMeasurer(theme: theme)
+        return recorder.texts.map { text, origin, style in
+            let metrics = measurer.lineMetrics(style)
+            return (text, Rect(x: origin.x, y: origin.y - metrics.ascent, width: measurer.width(text, style), height: metrics.height), style.size)
+        }
+    }
+
+    /// Writes the drawing as PNG (`scale` pixels per point), SVG or PDF, as
+    /// the extension of `path` says (refused, naming `what` is written,
+    /// otherwise). All or nothing: a temporary file beside it is renamed, so
+    /// an error leaves no partial file.
+    func write(to path: String, what: String, scale: Double) throws(FigureError) {
+        try write(to: path, as: DrawnFormat(path: path, what: what), scale: scale)
+    }
+
+    /// `write(to:what:scale:)` in a format already read from the path.
+    func write(to path: String, as format: DrawnFormat, scale: Double) throws(FigureError) {
+        try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
+            try CairoOutput.write(self, as: format, scale: scale, to: temporary)
+        }
+    }
 }
 
 /// The one place pictures become SVG text, Cairo images and PDF pages.

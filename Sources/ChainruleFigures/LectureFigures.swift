@@ -13,8 +13,8 @@ public enum LectureDrawing {
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
         let format = try DrawnFormat(path: path, what: "a lecture figure")
         switch self {
-        case .chart(let chart): try chart.write(to: path, as: format, scale: scale)
-        case .diagram(let diagram): try diagram.write(to: path, as: format, scale: scale)
+        case .chart(let chart): try chart.drawing.write(to: path, as: format, scale: scale)
+        case .diagram(let diagram): try diagram.drawing.write(to: path, as: format, scale: scale)
         case .graph(let graph, let output, var options):
             options.scale = scale
             try GraphFigure.write(graph: graph, output: output, options: options, to: path)

@@ -224,15 +224,7 @@ public struct PlotFigure: Sendable {
     /// Every text the figure draws (titles, axis labels, tick labels, legend
     /// entries), in drawing order, with the box it fills (points, origin
     /// top-left) and its font size: for checking that no two texts overlap and none leaves the page.
-    public var textFrames: [(text: String, frame: Rect, size: Double)] {
-        let painter = PlotPainter(figure: self)
-        let recorder = TextRecorder(SVGCanvas(size: size, fontFamily: theme.fontFamily))
-        painter.paint(on: recorder)
-        return recorder.texts.map { text, origin, style in
-            let metrics = painter.measurer.lineMetrics(style)
-            return (text, Rect(x: origin.x, y: origin.y - metrics.ascent, width: painter.measurer.width(text, style), height: metrics.height), style.size)
-        }
-    }
+    public var textFrames: [(text: String, frame: Rect, size: Double)] { drawing.textFrames }
 }
 
 /// A canvas that passes every call on and keeps the texts.

@@ -401,10 +401,6 @@ public struct FeatureMapFigure {
 
     /// Writes the grid as PNG, SVG or PDF, as the extension of `path` says.
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
-        let format = try DrawnFormat(path: path, what: "the feature maps")
-        let drawing = self.drawing
-        try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
-            try CairoOutput.write(drawing, as: format, scale: scale, to: temporary)
-        }
+        try drawing.write(to: path, what: "the feature maps", scale: scale)
     }
 }

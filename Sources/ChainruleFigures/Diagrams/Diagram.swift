@@ -41,30 +41,16 @@ public struct Diagram: Sendable {
 
     /// Every text with the box it fills on the page (points, origin top-left) and its size there:
     /// for checking that no two overlap, none leaves the page, and none is too small for a slide.
-    public var textFrames: [(text: String, frame: Rect, size: Double)] {
-        let recorder = TextRecorder(SVGCanvas(size: size, fontFamily: theme.fontFamily))
-        paint(on: recorder)
-        let measurer = TextMeasurer(theme: theme)
-        return recorder.texts.map { text, origin, style in
-            let metrics = measurer.lineMetrics(style)
-            return (text, Rect(x: origin.x, y: origin.y - metrics.ascent, width: measurer.width(text, style), height: metrics.height), style.size)
-        }
-    }
+    public var textFrames: [(text: String, frame: Rect, size: Double)] { drawing.textFrames }
 
     var drawing: Drawing { Drawing(size: size, theme: theme) { paint(on: $0) } }
 
     /// The diagram as an SVG document, text kept as `<text>`.
-    public func svg() -> String { CairoOutput.svg(drawing) }
+    public func svg() -> String { drawing.svg() }
 
-    /// Writes PNG (`scale` pixels per point), SVG or PDF, as `path`'s extension says; all or nothing.
+    /// Writes PNG (`scale` pixels per point), SVG or PDF, as `path`'s extension says; all or nothing (`Drawing.write`).
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
-        try write(to: path, as: DrawnFormat(path: path, what: "a diagram"), scale: scale)
-    }
-
-    func write(to path: String, as format: DrawnFormat, scale: Double) throws(FigureError) {
-        try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
-            try CairoOutput.write(drawing, as: format, scale: scale, to: temporary)
-        }
+        try drawing.write(to: path, what: "a diagram", scale: scale)
     }
 
     /// The title at the top left in the one title style, then the marks scaled to the room below it and centred there.
