@@ -52,9 +52,14 @@ struct PlotPainter {
         let styled = figure.panels.map { styledSeries($0, panelWidth: panelWidth) }
         // Panels side by side share the legend band's height, so their frames line up.
         let legendBand = styled.map { legendBelowHeight($0.legend, panelWidth: panelWidth, besideAllowed: $0.labelled.isEmpty) }.max() ?? 0
+        let areas = figure.panels.indices.map { index in
+            Rect(x: m + Double(index) * (panelWidth + panelGap), y: top, width: panelWidth, height: figure.size.height - top - m)
+        }
+        let layouts = figure.panels.indices.map { layout(figure.panels[$0], styled: styled[$0], legendBand: legendBand, in: areas[$0]) }
+        // Their frames start under the tallest header (a title that wraps, a second row of guide labels).
+        let header = layouts.map(\.header).max() ?? 0
         for (index, panel) in figure.panels.enumerated() {
-            let area = Rect(x: m + Double(index) * (panelWidth + panelGap), y: top, width: panelWidth, height: figure.size.height - top - m)
-            paint(panel, styled: styled[index], legendBand: legendBand, in: area, on: canvas)
+            paint(panel, styled: styled[index], layout: layouts[index], header: header, in: areas[index], on: canvas)
         }
     }
 
@@ -241,50 +246,92 @@ struct PlotPainter {
         return Double(rows) * (measurer.lineMetrics(legendStyle).height + 4 * unit) + 6 * unit
     }
 
-    func paint(_ panel: Plot, styled: (bars: [RGB], lines: [StyledLine], legend: [LegendEntry], labelled: [StyledLine]), legendBand: Double,
-               in area: Rect, on canvas: Canvas) {
+    typealias StyledPanel = (bars: [RGB], lines: [StyledLine], legend: [LegendEntry], labelled: [StyledLine])
+
+    /// Where one panel's parts go, worked out before anything is drawn: its
+    /// axes, the frame's sides, the title's lines and the guide labels' rows,
+    /// and the height above the frame they need (`header`), which the panels
+    /// side by side share so their frames line up under the tallest title.
+    struct PanelLayout {
+        var xAxis: AxisLayout
+        var yAxis: AxisLayout
+        var left: Double
+        var right: Double
+        var bottom: Double
+        /// The legend stands right of the frame.
+        var beside: Bool
+        var colourBar: ColourBar?
+        /// The title's lines (broken at spaces to the panel's width) with their widths, and the x they centre on.
+        var titleLines: [(text: String, width: Double)]
+        var titleCentre: Double
+        /// A one-line title clear of the y label shares its row.
+        var titleSharesRow: Bool
+        var guideRows: [(guide: GuideLine, x: Double, row: Int)]
+        /// The title's lines, when not sharing the y label's row, plus the gap below them.
+        var titleBand: Double
+        /// The y label's row and the gap below it, then the guide labels' rows.
+        var labelBand: Double
+        var guideBand: Double
+
+        /// From the panel's top to its frame's.
+        var header: Double { titleBand + labelBand + guideBand }
+    }
+
+    func layout(_ panel: Plot, styled: StyledPanel, legendBand: Double, in area: Rect) -> PanelLayout {
         let xAxis = layoutAxis(panel.x, values: dataValues(panel, x: true), exact: gridExtent(panel, x: true), target: 6)
         let yAxis = layoutAxis(panel.y, values: dataValues(panel, x: false), exact: gridExtent(panel, x: false), target: 6, padded: true)
         let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
         let guide = measurer.lineMetrics(guideStyle)
         let beside = styled.labelled.isEmpty && legendBeside(styled.legend, panelWidth: area.width)
-        let legendSize = legendColumnSize(styled.legend)
         let colourBar = panel.heatmap.map { colourBarLayout($0) }
 
         // Left: the widest y tick label. Right: the legend or colour bar. Bottom: ticks, x label, legend rows.
         let yTickWidth = yAxis.labels.map { measurer.width($0, tickStyle) }.max() ?? 0
         let left = area.x + yTickWidth + tickLength + 6 * unit
-        let xLabelWidth = measurer.width(panel.x.label, labelStyle)
         let lastXLabelHalf = (xAxis.labels.last.map { measurer.width($0, tickStyle) } ?? 0) / 2
         var right = area.maxX - max(6 * unit, lastXLabelHalf)
-        if beside { right = area.maxX - legendSize.width - 12 * unit }
+        if beside { right = area.maxX - legendColumnSize(styled.legend).width - 12 * unit }
         if !styled.labelled.isEmpty { right = area.maxX - directLabelWidth(styled.labelled) }
-        if let colourBar { right -= colourBar.width }
+        if let colourBar { right -= beside || !styled.labelled.isEmpty ? colourBar.width : colourBar.reach }
         let bottom = area.maxY - tick.height - label.height - tickLength - 10 * unit - legendBand
-        var top = area.y
-        let yLabelWidth = measurer.width(panel.y.label, labelStyle)
-        let yLabelX = area.x
-        if let title = panel.title {
-            // A title wider than the panel breaks into lines at spaces (each centred over the frame), as a figure's title does.
-            let lines = FigureTitle.lines(title, width: area.width, style: panelTitleStyle, measurer: measurer)
-            let widths = lines.map { measurer.width($0, panelTitleStyle) }
-            let centre = min(max((left + right) / 2, area.x + (widths.max() ?? 0) / 2), area.maxX - (widths.max() ?? 0) / 2)
-            let shareRow = lines.count == 1 && yLabelX + yLabelWidth + 16 * unit < centre - widths[0] / 2
-            for (k, (line, width)) in zip(lines, widths).enumerated() {
-                canvas.text(line, at: Point(centre - width / 2, top + Double(k) * panelTitle.height + panelTitle.ascent), style: panelTitleStyle)
-            }
-            if !shareRow { top += Double(lines.count) * panelTitle.height + 4 * unit }
-        }
-        canvas.text(panel.y.label, at: Point(yLabelX, top + max(label.ascent, panel.title == nil ? 0 : panelTitle.ascent)), style: labelStyle)
-        top += max(label.height, panel.title == nil ? 0 : panelTitle.height) + 8 * unit
 
+        // A title wider than the panel breaks into lines at spaces (each centred over the frame), as a figure's title does.
+        var lines: [(text: String, width: Double)] = []
+        var centre = (left + right) / 2, shareRow = false, titleBand = 0.0
+        if let title = panel.title {
+            lines = FigureTitle.lines(title, width: area.width, style: panelTitleStyle, measurer: measurer).map { ($0, measurer.width($0, panelTitleStyle)) }
+            let widest = lines.map(\.width).max() ?? 0
+            centre = min(max(centre, area.x + widest / 2), area.maxX - widest / 2)
+            shareRow = lines.count == 1 && area.x + measurer.width(panel.y.label, labelStyle) + 16 * unit < centre - lines[0].width / 2
+            if !shareRow { titleBand = Double(lines.count) * panelTitle.height + 4 * unit }
+        }
+        let labelBand = max(label.height, panel.title == nil ? 0 : panelTitle.height) + 8 * unit
         // Guide labels in rows above the frame: a second row when two would touch.
         let guideRows = guideLabelRows(panel.guides, xAxis: xAxis, left: left, right: right)
         let guideBand = guideRows.isEmpty ? 0 : Double((guideRows.map(\.row).max() ?? 0) + 1) * (guide.height + 3 * unit) + 2 * unit
-        let guideTop = top
-        top += guideBand
+        return PanelLayout(xAxis: xAxis, yAxis: yAxis, left: left, right: right, bottom: bottom, beside: beside, colourBar: colourBar,
+                           titleLines: lines, titleCentre: centre, titleSharesRow: shareRow, guideRows: guideRows,
+                           titleBand: titleBand, labelBand: labelBand, guideBand: guideBand)
+    }
 
-        let frame = Rect(x: left, y: top, width: max(right - left, 10), height: max(bottom - top, 10))
+    /// Draws a panel laid out by `layout`, its frame `header` below the area's
+    /// top (at least the layout's own): the title stays at the top, the y
+    /// label's row and the guide labels sit right above the frame.
+    func paint(_ panel: Plot, styled: StyledPanel, layout: PanelLayout, header: Double, in area: Rect, on canvas: Canvas) {
+        let (xAxis, yAxis, beside, colourBar) = (layout.xAxis, layout.yAxis, layout.beside, layout.colourBar)
+        let tick = measurer.lineMetrics(tickStyle), label = measurer.lineMetrics(labelStyle), panelTitle = measurer.lineMetrics(panelTitleStyle)
+        let guide = measurer.lineMetrics(guideStyle)
+        let xLabelWidth = measurer.width(panel.x.label, labelStyle)
+        let labelTop = area.y + max(header, layout.header) - layout.labelBand - layout.guideBand
+        let titleTop = layout.titleSharesRow ? labelTop : area.y
+        for (k, line) in layout.titleLines.enumerated() {
+            canvas.text(line.text, at: Point(layout.titleCentre - line.width / 2, titleTop + Double(k) * panelTitle.height + panelTitle.ascent), style: panelTitleStyle)
+        }
+        canvas.text(panel.y.label, at: Point(area.x, labelTop + max(label.ascent, panel.title == nil ? 0 : panelTitle.ascent)), style: labelStyle)
+        let guideRows = layout.guideRows
+        let guideTop = labelTop + layout.labelBand
+        let top = guideTop + layout.guideBand
+        let frame = Rect(x: layout.left, y: top, width: max(layout.right - layout.left, 10), height: max(layout.bottom - top, 10))
 
         func px(_ v: Double) -> Double? { xAxis.fraction(v).map { frame.x + $0 * frame.width } }
         func py(_ v: Double) -> Double? { yAxis.fraction(v).map { frame.maxY - $0 * frame.height } }
@@ -473,7 +520,11 @@ struct PlotPainter {
     /// The colour scale of a heatmap: the range of its (possibly logarithmic) values, the ticks of the bar, and the room it takes.
     struct ColourBar {
         var axis: AxisLayout
+        /// The room it takes right of the frame, beside it: the bar and its tick labels.
         var width: Double
+        /// How far right of the frame it reaches, its title above the frame included: what
+        /// the page must hold when nothing stands beside the frame (a legend there starts below the title).
+        var reach: Double
     }
 
     func colourBarLayout(_ heatmap: HeatmapLayer) -> ColourBar {
@@ -492,7 +543,11 @@ struct PlotPainter {
         }
         let labels = axis.labels.map { measurer.width($0, tickStyle) }.max() ?? 0
         let title = measurer.width(heatmap.label, tickStyle)
-        return ColourBar(axis: axis, width: 14 * unit + 16 * unit + tickLength + 4 * unit + max(labels, title / 2) + 6 * unit)
+        // What it takes right of the frame (as `paintColourBar` draws it): the gap and the bar with its
+        // tick labels, then a gap; the title centred over the bar, above the frame, may reach further.
+        let labelsEnd = colourBarGap + colourBarWidth + tickLength + 4 * unit + labels
+        let titleEnd = colourBarGap + colourBarWidth / 2 + title / 2
+        return ColourBar(axis: axis, width: labelsEnd + 6 * unit, reach: max(labelsEnd, titleEnd) + 6 * unit)
     }
 
     /// Where value `v` falls on the colour bar, 0…1; the smallest positive value's place for a non-positive one on a log bar.
@@ -544,8 +599,12 @@ struct PlotPainter {
     }
 
     /// The colour bar right of the frame: the map from low (bottom) to high, its ticks, and the heatmap's label above it.
+    /// The space between the frame and the colour bar, and the bar's width.
+    var colourBarGap: Double { 16 * unit }
+    var colourBarWidth: Double { 14 * unit }
+
     func paintColourBar(_ heatmap: HeatmapLayer, _ bar: ColourBar, frame: Rect, on canvas: Canvas) {
-        let x = frame.maxX + 16 * unit, width = 14 * unit
+        let x = frame.maxX + colourBarGap, width = colourBarWidth
         let steps = 64
         for k in 0..<steps {
             let t = Double(k) / Double(steps)

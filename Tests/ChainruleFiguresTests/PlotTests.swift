@@ -215,6 +215,40 @@ struct PlotDrawingTests {
         assertTextsApart(paths)
     }
 
+    /// The rectangles an SVG strokes unfilled in `color`, in drawing order.
+    func outlines(_ svg: String, color: RGB) -> [Rect] {
+        svg.components(separatedBy: "\n").filter { $0.hasPrefix("<rect") && $0.contains("fill=\"none\"") && $0.contains(color.hexString) }.map { tag in
+            func number(_ name: String) -> Double { Double(tag.components(separatedBy: " \(name)=\"")[1].prefix { $0 != "\"" })! }
+            return Rect(x: number("x"), y: number("y"), width: number("width"), height: number("height"))
+        }
+    }
+
+    @Test("panels side by side line their frames up under the tallest title: the cosine schedule's wraps into two lines")
+    func panelsAligned() throws {
+        let schedules = TrainingPlots.learningRateSchedules()
+        let frames = outlines(schedules.svg(), color: schedules.theme.stroke)
+        #expect(frames.count == 3)
+        #expect(Set(frames.map(\.y)).count == 1 && Set(frames.map(\.height)).count == 1, "\(frames)")
+        let cosine = try #require(schedules.panels.last?.title)
+        let painter = PlotPainter(figure: schedules)
+        #expect(FigureTitle.lines(cosine, width: frames[2].width, style: painter.panelTitleStyle, measurer: painter.measurer).count > 1)
+        let labels = schedules.textFrames.filter { $0.text == "learning rate" }
+        #expect(labels.count == 3 && Set(labels.map(\.frame.y)).count == 1, "the y labels stand in one row, right above the frames")
+    }
+
+    @Test("a legend beside a surface stands a gap from the colour bar's labels, not the width of half its title more")
+    func legendBesideColourBar() throws {
+        let paths = TrainingPlots.optimizerPaths(OptimizerSurface.builtin(.rosenbrock))
+        let svg = paths.svg()
+        let frame = try #require(outlines(svg, color: paths.theme.stroke).first)
+        let legend = try #require(outlines(svg, color: paths.theme.legendStroke).first)
+        #expect(legend.x > frame.maxX, "the legend stands right of the frame")
+        let bar = paths.textFrames.filter { $0.frame.x > frame.maxX && $0.frame.maxX < legend.x }.map(\.frame.maxX).max() ?? frame.maxX
+        let unit = paths.fit.textScale
+        // 6 pt after the bar's texts, then 12 pt before the legend (in points of the content area).
+        #expect(legend.x - bar <= 18 * unit + 0.5, "\(legend.x - bar) pt between the colour bar's texts and the legend")
+    }
+
     @Test("a dash pattern cuts a line into dashes of its lengths, measured along the line")
     func dashes() {
         let pieces = PlotPainter.dashed([Point(0, 0), Point(10, 0), Point(10, 10)], pattern: [4, 2])
