@@ -20,22 +20,11 @@ public enum ChartPage: Sendable, Equatable, CustomStringConvertible {
     /// The smallest text a figure should show once fitted into `contentArea`.
     public static let legibleTextSize = FitTarget.readableTextSize
 
-    /// Parses what `FitTarget` parses (`slide`, `16:9`, `4:3` or `WxH` in
-    /// points, `1200x600`) as a page, each side 100…5000 pt.
+    /// The page `FitTarget(validating:)` reads (`slide`, `16:9`, `4:3` or
+    /// `WxH` in points, `1200x600`), refused as it refuses.
     public init(parsing text: String) throws(FigureError) {
-        guard let target = FitTarget(parsing: text) else {
-            throw .invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got '\(text)'")
-        }
-        if target == .slide {
-            self = .slide
-        } else if target == .fourByThree {
-            self = .fourThree
-        } else {
-            guard (100...5000).contains(target.width), (100...5000).contains(target.height) else {
-                throw .invalidOption("--fit \(text): each side must be between 100 and 5000 points")
-            }
-            self = .points(Size(target.width, target.height))
-        }
+        let target = try FitTarget(validating: text)
+        self = target == .slide ? .slide : target == .fourByThree ? .fourThree : .points(Size(target.width, target.height))
     }
 
     /// The page in points.
@@ -80,17 +69,25 @@ enum FigureTitle {
         TextStyle(color: theme.text, size: (bodySize * 4 / 3).rounded(), bold: true)
     }
 
-    /// `title` broken greedily at spaces into lines at most `width` wide (a single word wider stays whole).
+    /// `title` broken greedily at spaces into lines at most `width` wide; a
+    /// word wider than that alone (a path, a URL) is broken between its characters.
     static func lines(_ title: String, width: Double, style: TextStyle, measurer: TextMeasurer) -> [String] {
         var lines: [String] = []
         var current = ""
         for word in title.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
             let candidate = current.isEmpty ? word : current + " " + word
-            if !current.isEmpty, measurer.width(candidate, style) > width {
-                lines.append(current)
-                current = word
-            } else {
+            if measurer.width(candidate, style) <= width || current.isEmpty && measurer.width(word, style) <= width {
                 current = candidate
+                continue
+            }
+            if !current.isEmpty { lines.append(current) }
+            current = ""
+            for character in word {
+                if !current.isEmpty, measurer.width(current + String(character), style) > width {
+                    lines.append(current)
+                    current = ""
+                }
+                current.append(character)
             }
         }
         lines.append(current)
@@ -101,6 +98,16 @@ enum FigureTitle {
     /// at `width`) stacked and left-aligned, as `paint` draws a chart's.
     static func block(_ title: String, style: TextStyle, width: Double, measurer: TextMeasurer) -> Block {
         leftAligned(lines(title, width: width, style: style, measurer: measurer).map { measurer.text($0, style) }, measurer: measurer)
+    }
+
+    /// A graph figure's heading: the title in the one title style (a third
+    /// larger than the theme's body text) broken at `width`, with `note`
+    /// (the model style's parameter count) under it; nil when there is neither.
+    static func heading(_ title: String?, note: Block?, width: Double, measurer: TextMeasurer) -> Block? {
+        var blocks: [Block] = []
+        if let title { blocks.append(block(title, style: style(theme: measurer.theme, bodySize: measurer.theme.fontSize), width: width, measurer: measurer)) }
+        if let note { blocks.append(note) }
+        return blocks.count > 1 ? leftAligned(blocks, measurer: measurer) : blocks.first
     }
 
     /// `blocks` stacked with their left edges in line (a column centres its children: each is padded on the right to the widest).

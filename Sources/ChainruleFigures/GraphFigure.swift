@@ -171,7 +171,7 @@ public enum GraphFigure {
     /// its one line: its gates read as an equation).
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
-        return (options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)).titleAtMargin()
+        return (options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
 
     /// How `laidOut` reads on `options.fit`, with what to do when its text is below 14 pt:

@@ -91,34 +91,34 @@ struct Painter {
         case .text(let string, let style, let ascent):
             canvas.text(string, at: Point(origin.x, origin.y + ascent), style: style)
         case .heatmap(let map):
+            let (w, h) = (map.cellWidth, map.cellHeight)
             // Each cell overlaps its neighbours by half a point: no hairline seams in SVG viewers.
             for r in 0..<map.rows {
                 for c in 0..<map.columns {
                     let overlap = (c < map.columns - 1 ? 0.5 : 0, r < map.rows - 1 ? 0.5 : 0)
-                    canvas.fillRect(Rect(x: origin.x + Double(c) * map.cell, y: origin.y + Double(r) * map.cell,
-                                         width: map.cell + overlap.0, height: map.cell + overlap.1),
+                    canvas.fillRect(Rect(x: origin.x + Double(c) * w, y: origin.y + Double(r) * h, width: w + overlap.0, height: h + overlap.1),
                                     radius: 0, color: map.colors[r * map.columns + c])
                 }
             }
             // Pooling windows: a line between each pair; each window's winner ringed.
             if map.windowSide > 0 {
                 for k in stride(from: map.windowSide, to: map.columns, by: map.windowSide) {
-                    let x = origin.x + Double(k) * map.cell
+                    let x = origin.x + Double(k) * w
                     canvas.line(from: Point(x, origin.y), to: Point(x, origin.y + block.size.height), color: theme.text, width: 1.5)
                 }
                 for k in stride(from: map.windowSide, to: map.rows, by: map.windowSide) {
-                    let y = origin.y + Double(k) * map.cell
+                    let y = origin.y + Double(k) * h
                     canvas.line(from: Point(origin.x, y), to: Point(origin.x + block.size.width, y), color: theme.text, width: 1.5)
                 }
             }
             for i in map.marked {
                 let inset = 2.0
-                canvas.strokeRect(Rect(x: origin.x + Double(i % map.columns) * map.cell + inset, y: origin.y + Double(i / map.columns) * map.cell + inset,
-                                       width: map.cell - 2 * inset, height: map.cell - 2 * inset), radius: 2, color: theme.highlight, width: 2)
+                canvas.strokeRect(Rect(x: origin.x + Double(i % map.columns) * w + inset, y: origin.y + Double(i / map.columns) * h + inset,
+                                       width: w - 2 * inset, height: h - 2 * inset), radius: 2, color: theme.highlight, width: 2)
             }
             for (i, label) in map.labels.enumerated() {
-                let x = origin.x + Double(i % map.columns) * map.cell + (map.cell - label.width) / 2
-                let y = origin.y + Double(i / map.columns) * map.cell + (map.cell - label.height) / 2 + label.ascent
+                let x = origin.x + Double(i % map.columns) * w + (w - label.width) / 2
+                let y = origin.y + Double(i / map.columns) * h + (h - label.height) / 2 + label.ascent
                 canvas.text(label.text, at: Point(x, y), style: label.style)
             }
             canvas.strokeRect(Rect(x: origin.x, y: origin.y, width: block.size.width, height: block.size.height),

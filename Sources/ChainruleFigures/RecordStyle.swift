@@ -15,7 +15,7 @@ extension SceneBuilder {
             let opKey = "o\(node.id.index)"
             let (stroke, width) = outline(node.id, base: theme.lineWidth)
             add(opKey, .op, node: node.id, shape: .circle,
-                content: m.text(op.symbol, TextStyle(color: theme.text, size: theme.symbolFontSize, bold: true)),
+                content: m.text(op.symbol, TextStyle(color: theme.text, size: Self.opLabelSize(op.symbol, theme: theme), bold: true)),
                 padding: 4, fill: fill(node.id, base: theme.opFill), stroke: stroke, strokeWidth: width)
             for (k, input) in node.inputs.enumerated() {
                 connect(sourceKey(input, consumer: node.id, k: k), opKey)
@@ -25,6 +25,13 @@ extension SceneBuilder {
                 for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
             }
         }
+    }
+
+    /// An op node's label size: a one-character symbol (`+`, `*`, `Σ`) at the
+    /// symbol size, so it reads as a glyph; a name (`exp`, `mysigmoid`) at the
+    /// body size, as micrograd sets its op labels, not larger than the values.
+    static func opLabelSize(_ symbol: String, theme: Theme) -> Double {
+        symbol.count == 1 ? theme.symbolFontSize : theme.fontSize
     }
 
     /// The copy of `node` beside input `k` of `consumer`.

@@ -70,13 +70,25 @@ public struct Heatmap: Sendable, Equatable {
     public var columns: Int
     /// Row-major cell colours.
     public var colors: [RGB]
-    public var cell: Double
+    /// A cell's width and height (points): square for a picture, as wide as
+    /// its number and one line tall for numbered cells.
+    public var cellWidth: Double
+    public var cellHeight: Double
     /// Numbers written in the cells (a small tensor's values), row-major, or none.
     public var labels: [CellLabel] = []
     /// Side of the pooling windows outlined on the cells (0: none).
     public var windowSide: Int = 0
     /// Cells marked as their window's winner (row-major indices).
     public var marked: [Int] = []
+
+    /// Square cells of side `cell`, or `cellWidth` × `cellHeight`.
+    public init(rows: Int, columns: Int, colors: [RGB], cell: Double, cellHeight: Double? = nil) {
+        self.rows = rows
+        self.columns = columns
+        self.colors = colors
+        cellWidth = cell
+        self.cellHeight = cellHeight ?? cell
+    }
 }
 
 /// A number in a heatmap cell, measured, so the painter can centre it.
@@ -198,7 +210,10 @@ public struct Scene: Sendable {
     public var clusters: [SceneCluster]
     public var direction: Direction
     public var title: String?
+    /// The heading drawn above the graph: the title's lines and `titleNote`.
     public var titleBlock: Block?
+    /// What the heading shows under the title (the model style's parameter count).
+    public var titleNote: Block? = nil
     public var theme: Theme
     /// Space between ranks and between nodes of a rank (points).
     public var rankSeparation: Double

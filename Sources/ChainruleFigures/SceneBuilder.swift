@@ -309,8 +309,12 @@ struct SceneBuilder {
     /// into lines no wider than the fit target.
     func titleBlock(_ title: String) -> Block {
         FigureTitle.block(title, style: FigureTitle.style(theme: theme, bodySize: theme.fontSize),
-                          width: options.fit.width - 2 * theme.margin, measurer: m)
+                          width: headingWidth, measurer: m)
     }
+
+    /// The width a heading is broken at before layout: the fit target's, less the margins
+    /// (after layout, `LaidOutScene.fittingTitle` breaks it again to the figure's own).
+    var headingWidth: Double { options.fit.width - 2 * theme.margin }
 
     func finish() -> Scene {
         var edges = edges
@@ -323,11 +327,9 @@ struct SceneBuilder {
         case .record: (22, 12)
         case .model: (20, 14)
         }
-        var heading: [Block] = []
-        if let title = options.title { heading.append(titleBlock(title)) }
-        if options.style == .model, let summary = parameterSummary() { heading.append(m.text(summary, color: theme.muted)) }
-        let titleBlock = heading.count > 1 ? FigureTitle.leftAligned(heading, measurer: m) : heading.first
+        let note = options.style == .model ? parameterSummary().map { m.text($0, color: theme.muted) } : nil
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
-                     titleBlock: titleBlock, theme: theme, rankSeparation: rank, nodeSeparation: node)
+                     titleBlock: FigureTitle.heading(options.title, note: note, width: headingWidth, measurer: m), titleNote: note,
+                     theme: theme, rankSeparation: rank, nodeSeparation: node)
     }
 }

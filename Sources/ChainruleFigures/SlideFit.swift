@@ -26,17 +26,32 @@ public struct FitTarget: Sendable, Equatable, CustomStringConvertible {
     /// Text at least this big once fitted reads from the back row of a lecture hall (points).
     public static let readableTextSize = 14.0
 
-    /// `slide` (or `16:9`), `4:3`, or `WxH` in points (`800x450`); nil for anything else.
-    public init?(parsing text: String) {
+    /// Each side of a `WxH` target or page, in points: 100 (a thumbnail) to
+    /// 5000 (69 inches). One range for graph targets and chart pages alike.
+    public static let sideRange: ClosedRange<Double> = 100...5000
+
+    /// `slide` (or `16:9`), `4:3`, or `WxH` in points (`800x450`), each side
+    /// in `sideRange`; refused with what `--fit` takes otherwise.
+    public init(validating text: String) throws(FigureError) {
         switch text.lowercased() {
         case "slide", "16:9": self = .slide
         case "4:3": self = .fourByThree
         default:
             let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-            guard parts.count == 2, let width = Double(parts[0]), let height = Double(parts[1]),
-                  width.isFinite, height.isFinite, width >= 50, height >= 50, width <= 100_000, height <= 100_000 else { return nil }
+            guard parts.count == 2, let width = Double(parts[0]), let height = Double(parts[1]), width.isFinite, height.isFinite else {
+                throw .invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got '\(text)'")
+            }
+            guard Self.sideRange.contains(width), Self.sideRange.contains(height) else {
+                throw .invalidOption("--fit \(text): each side must be between \(formatNumber(Self.sideRange.lowerBound)) and \(formatNumber(Self.sideRange.upperBound)) points")
+            }
             self.init(width: width, height: height)
         }
+    }
+
+    /// `init(validating:)`, nil instead of the error (for argument parsers that give their own).
+    public init?(parsing text: String) {
+        guard let target = try? FitTarget(validating: text) else { return nil }
+        self = target
     }
 
     public var description: String {
@@ -94,10 +109,48 @@ public struct SlideFit: Sendable, Equatable {
 }
 
 extension LaidOutScene {
-    /// The title at the left margin, where every figure has it (`FigureTitle`).
-    func titleAtMargin() -> LaidOutScene {
+    /// The heading at the left margin, where every figure has it
+    /// (`FigureTitle`), its title broken again now that the drawing's size is
+    /// known: no wider than the drawing, or than `target`'s shape allows at
+    /// the figure's height — so a long title adds lines, not width, and the
+    /// figure reads on `target` as big as its graph lets it. Before layout
+    /// the title was broken at the target's whole width.
+    func fittingTitle(to target: FitTarget) -> LaidOutScene {
         var out = self
-        out.titleFrame?.x = scene.theme.margin
+        guard let frame = titleFrame else { return out }
+        let theme = scene.theme, margin = theme.margin
+        out.titleFrame?.x = margin
+        guard let title = scene.title else { return out }
+        let measurer = TextMeasurer(theme: theme)
+        // The drawing alone: its own width, or where the title set the width, its extent and a margin.
+        let rights = nodes.map(\.frame.maxX) + clusters.map(\.frame.maxX) + edges.flatMap { $0.points.map(\.x) }
+        let drawingWidth = frame.width + 2 * margin < size.width - 0.5 ? size.width : (rights.max() ?? 0) + margin
+        let oldBand = frame.height + theme.padding * 2
+        let drawingHeight = size.height - oldBand
+        let aspect = target.width / target.height
+        // The heading's height with the title in n lines (lines and the note stacked gap/2 apart, padded).
+        let style = FigureTitle.style(theme: theme, bodySize: theme.fontSize)
+        let line = measurer.lineMetrics(style).height, spacing = theme.gap / 2
+        let note = scene.titleNote.map { $0.size.height + spacing } ?? 0
+        func band(_ n: Int) -> Double { Double(n) * line + Double(n - 1) * spacing + note + theme.padding * 2 }
+        // The fewest lines n for which the title, broken at the width the figure may have at the
+        // height of n lines (the target's shape), takes no more than n: no other breaking reads bigger.
+        var width = 0.0
+        for n in 1...max(1, title.count) {
+            width = max(drawingWidth, aspect * (drawingHeight + band(n))) - 2 * margin
+            if FigureTitle.lines(title, width: width, style: style, measurer: measurer).count <= n { break }
+        }
+        guard let block = FigureTitle.heading(title, note: scene.titleNote, width: width, measurer: measurer) else { return out }
+        let shift = block.size.height + theme.padding * 2 - oldBand
+        for k in out.nodes.indices { out.nodes[k].frame.y += shift }
+        for k in out.clusters.indices { out.clusters[k].frame.y += shift }
+        for k in out.edges.indices {
+            out.edges[k].points = out.edges[k].points.map { Point($0.x, $0.y + shift) }
+            out.edges[k].arrowTip = out.edges[k].arrowTip.map { Point($0.x, $0.y + shift) }
+        }
+        out.scene.titleBlock = block
+        out.titleFrame = Rect(x: margin, y: margin, width: block.size.width, height: block.size.height)
+        out.size = Size(max(drawingWidth, block.size.width + 2 * margin), size.height + shift)
         return out
     }
 }
@@ -226,7 +279,21 @@ enum SnakeWrap {
         for i in 0..<count where !low[i].isFinite { low[i] = 0; high[i] = 0; top[i] = 0; bottom[i] = 0 }
         let width = zip(low, high).map { $1 - $0 }.max() ?? 0
         let titleHeight = flow.titleFrame.map { $0.height + theme.padding * 2 } ?? 0
-        let left = theme.margin + laneGap + laneStep * 2
+        // Each edge between rows takes the next of three lanes, on the side it leaves its row
+        // (right for a row that flows right) and the side it enters the next; each side is
+        // as wide as its outermost lane needs, and no wider where no edge runs.
+        let centres = Dictionary(flow.nodes.map { ($0.node.key, $0.frame.center.x) }, uniquingKeysWith: { first, _ in first })
+        var laneOffset: [Int: Double] = [:]
+        var room = (left: 0.0, right: 0.0)
+        for (k, edge) in flow.edges.enumerated() {
+            guard let a = centres[edge.edge.from], let b = centres[edge.edge.to], piece(a) != piece(b) else { continue }
+            let offset = laneGap / 2 + laneStep * Double(laneOffset.count % 3)
+            laneOffset[k] = offset
+            for right in [piece(a) % 2 == 0, piece(b) % 2 == 1] {
+                if right { room.right = max(room.right, offset + laneGap / 2) } else { room.left = max(room.left, offset + laneGap / 2) }
+            }
+        }
+        let left = theme.margin + room.left
         var rowTop = [Double](), y = theme.margin + titleHeight
         for i in 0..<count {
             rowTop.append(y)
@@ -249,7 +316,6 @@ enum SnakeWrap {
         }
         for k in out.clusters.indices { out.clusters[k].frame = move(flow.clusters[k].frame, piece(flow.clusters[k].frame.center.x)) }
         let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
-        var lane = 0
         for k in out.edges.indices {
             let edge = flow.edges[k]
             guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to],
@@ -260,8 +326,7 @@ enum SnakeWrap {
                 continue
             }
             // Leave on the side the row flows to, enter on the side the target's row flows from.
-            let offset = laneGap / 2 + laneStep * Double(lane % 3)
-            lane += 1
+            let offset = laneOffset[k] ?? laneGap / 2
             let laneRight = left + width + offset, laneLeft = left - offset
             let exitRight = from % 2 == 0, enterRight = to % 2 == 1
             let start = Point(exitRight ? source.maxX : source.x, source.center.y)
@@ -277,7 +342,7 @@ enum SnakeWrap {
             out.edges[k].points = straightCurve(path)
             out.edges[k].arrowTip = edge.edge.arrow ? tip : nil
         }
-        out.size = Size(left + width + left, y - rowGap + theme.margin)
+        out.size = Size(left + width + room.right + theme.margin, y - rowGap + theme.margin)
         return out
     }
 

@@ -12,6 +12,8 @@ extension SceneBuilder {
     static let numberedSide = 8
     /// The most channels or filters a grid shows.
     static let maxPlanes = 16
+    /// Room around a number in its cell, across and down (points).
+    static let numberPadding = 6.0
 
     /// The planes of a tensor of `shape` to draw: offsets of row×column
     /// matrices, each with its label, how many are left out, and a note under
@@ -78,8 +80,10 @@ extension SceneBuilder {
     /// sequential map) or `±magnitude` (gradients, the diverging map centred
     /// at 0); the tensor's own range when no scale is given. Numbers in the
     /// cells of a plane up to 8×8; `side` bounds a large plane's size.
+    /// `numberWidth`: the widest number of the tensors drawn beside this one
+    /// (value and gradient), so their cells line up in columns.
     func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil,
-                   windows: PoolWindows? = nil, filters: Bool = false) -> Block {
+                   windows: PoolWindows? = nil, filters: Bool = false, numberWidth: Double = 0) -> Block {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
         let (rows, columns, list, more, note) = planes(tensor.shape, filters: filters)
         let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
@@ -89,16 +93,17 @@ extension SceneBuilder {
         let numbered = showsNumbers(tensor.shape)
         let style = TextStyle(color: theme.text, size: theme.smallFontSize)
         let texts = numbered ? tensor.data.map(number) : []
-        let widest = texts.map { m.width($0, style) }.max() ?? 0
-        let cell = numbered ? max(widest + 8, m.lineMetrics(style).height + 8)
-            : min(theme.thumbnailCell * 2.5, max(side / Double(max(shownRows, shownColumns)), 1.5))
+        let widest = max(texts.map { m.width($0, style) }.max() ?? 0, numberWidth)
+        // Numbered cells are as wide as the widest number and one line tall; picture cells are square.
+        let cell = numbered ? widest + Self.numberPadding : min(theme.thumbnailCell * 2.5, max(side / Double(max(shownRows, shownColumns)), 1.5))
+        let cellHeight = numbered ? m.lineMetrics(style).height + Self.numberPadding : cell
         let maps = list.map { plane -> Block in
             var colors: [RGB] = []
             colors.reserveCapacity(shownRows * shownColumns)
             for r in 0..<shownRows {
                 for c in 0..<shownColumns { colors.append(color(tensor.data[plane.offset + r * step * columns + c * step], diverging, range)) }
             }
-            var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell)
+            var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell, cellHeight: cellHeight)
             if let windows, step == 1 {
                 map.windowSide = windows.side
                 map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(plane.offset + $0) }
@@ -169,26 +174,41 @@ extension SceneBuilder {
         return m.heatmap(Heatmap(rows: 1, columns: steps, colors: colors, cell: 3))
     }
 
-    /// A tensor's value and gradient pictures side by side, each with its
-    /// colour bar and range. An empty tensor (a zero in its shape) has no
-    /// picture: its panel reads `data empty`.
+    /// A tensor's value and gradient pictures, each with its label. A
+    /// picture has its label, range and colour bar under it; numbered cells
+    /// (`showsNumbers`) have the label at their left and no bar, the numbers
+    /// saying what a bar would. A vector's numbered rows stack, value over
+    /// gradient, as micrograd's `data` and `grad`; other tensors' panels stand
+    /// side by side. An empty tensor (a zero in its shape) has no picture:
+    /// its panel reads `data empty`.
     func tensorPanels(_ id: NodeID) -> Block {
         let node = graph[id]
+        let numbered = node.shape.allSatisfy { $0 > 0 } && showsNumbers(node.shape)
+        let labelWidth = ["data", "grad"].map { m.width($0, TextStyle(color: theme.text, size: theme.smallFontSize)) }.max() ?? 0
+        /// `text` beside numbered cells, as wide as the widest such label, so the rows' cells line up.
+        func rowLabel(_ text: String, color: RGB) -> Block {
+            var label = m.text(text, color: color, small: true)
+            label.size.width = max(label.size.width, labelWidth)
+            return label
+        }
+        let numberStyle = TextStyle(color: theme.text, size: theme.smallFontSize)
+        let numberWidth = numbered ? ([node.value, shownGradient(id)].compactMap { $0 }.flatMap(\.data).map { m.width(number($0), numberStyle) }.max() ?? 0) : 0
         var panels: [Block] = []
         func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
-            // Numbers in the cells say what a range would.
-            let numbered = showsNumbers(tensor.shape) && !tensor.data.contains { $0.isNaN }
-            let text = m.text(numbered ? label : label + " " + summary(tensor), color: color, small: true)
+            let picture = {
+                self.thumbnail(tensor, diverging: diverging, scale: scale, windows: self.poolWindows(id), filters: self.isFilterBank(id), numberWidth: numberWidth)
+            }
+            if numbered && !tensor.data.contains(where: \.isNaN) { return m.row([rowLabel(label, color: color), picture()]) }
+            let text = m.text(label + " " + summary(tensor), color: color, small: true)
             guard tensor.count > 0 else { return m.column([text]) }
-            let picture = thumbnail(tensor, diverging: diverging, scale: scale, windows: poolWindows(id), filters: isFilterBank(id))
-            guard tensor.count > 1 else { return m.column([picture, text]) }
+            guard tensor.count > 1 else { return m.column([picture(), text]) }
             // The bar's ends are written when the shared scale is wider than the range written beside it.
             var legend = [text, colorBar(diverging: diverging)]
-            if !numbered && scale != Self.finiteRange([tensor], magnitude: diverging) {
+            if scale != Self.finiteRange([tensor], magnitude: diverging) {
                 let ends = diverging ? "±\(number(scale.upperBound))" : "\(number(scale.lowerBound)) … \(number(scale.upperBound))"
                 legend.append(m.text(ends, color: theme.muted, small: true))
             }
-            return m.column([picture, m.row(legend)])
+            return m.column([picture(), m.row(legend)])
         }
         if let value = node.value {
             let scale = Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)
@@ -200,13 +220,14 @@ extension SceneBuilder {
                 panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true, scale: scale))
             } else if let value = node.value, value.count > 1, node.gradient != nil {
                 // Not yet known on this step page, shown on a later one: the picture's place, its cells blank, so the box does not stand half empty.
-                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id)))
-                panels.append(m.column([picture, m.text("grad —", color: theme.gradient, small: true)]))
+                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id), numberWidth: numberWidth))
+                panels.append(numbered ? m.row([rowLabel("grad", color: theme.gradient), picture])
+                    : m.column([picture, m.text("grad —", color: theme.gradient, small: true)]))
             } else {
                 panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
             }
         }
-        return m.row(panels)
+        return numbered && planes(node.shape).rows == 1 ? FigureTitle.leftAligned(panels, measurer: m) : m.row(panels)
     }
 }
 

@@ -45,7 +45,7 @@ final class TextMeasurer {
 
     func heatmap(_ map: Heatmap) -> Block {
         Block(kind: .heatmap(map), children: [],
-              size: Size(Double(map.columns) * map.cell, Double(map.rows) * map.cell))
+              size: Size(Double(map.columns) * map.cellWidth, Double(map.rows) * map.cellHeight))
     }
 
     func spacer(_ width: Double, _ height: Double) -> Block {

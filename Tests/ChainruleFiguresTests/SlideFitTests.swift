@@ -58,8 +58,7 @@ struct SlideFitTests {
 
     /// The samples still below 14 pt, and why (issue 10 stays open for them).
     static let notYetReadable = [
-        "custom-op.grad": "record style, 854×464 pt of 11 pt text (10.9 pt): six boxes of value and gradient panels with numbers in their cells, two of them side by side at three ranks; no arrangement of these boxes in rows reaches 14 pt, the boxes themselves must shrink",
-        "flower-filters.grad": "record style, the channels of 64×96 images in value and gradient grids (7.6 pt); a figure for `figure feature-maps`, not for render",
+        "flower-filters.grad": "record style, 1177×669 pt (7.6 pt): five boxes of 2×2 grids of 64×96 channels, value and gradient side by side, each panel's range line as wide as its grid; at 14 pt the figure must fit 707×361 pt, less than the boxes' own area with any layout; drawn for a slide by `figure feature-maps`",
     ]
 
     @Test("The SVG measure and the scene's agree")
@@ -92,6 +91,45 @@ struct SlideFitTests {
         #expect(FitTarget(parsing: "wide") == nil)
         #expect(FitTarget(parsing: "0x450") == nil)
         #expect(FitTarget(parsing: "800x") == nil)
+    }
+
+    @Test("--fit sides are 100…5000 pt for graph targets and chart pages alike, refused with one message")
+    func oneRange() {
+        let tooWide = FigureError.invalidOption("--fit 6000x500: each side must be between 100 and 5000 points")
+        #expect(throws: tooWide) { try FitTarget(validating: "6000x500") }
+        #expect(throws: tooWide) { try ChartPage(parsing: "6000x500") }
+        #expect(FitTarget(parsing: "60x60") == nil && FitTarget(parsing: "100x5000") == FitTarget(width: 100, height: 5000))
+        #expect(throws: FigureError.invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got 'wide'")) {
+            try FitTarget(validating: "wide")
+        }
+    }
+
+    /// The CS231n circuit with `title`, laid out for a slide.
+    func circuit(title: String?) throws -> LaidOutScene {
+        let (graph, output) = try Samples.load("cs231n-circuit.grad")
+        var options = FigureOptions()
+        options.title = title
+        return try GraphFigure.layout(graph: graph, output: output, options: options)
+    }
+
+    @Test("A long title adds lines, not width: the circuit still reads at 14 pt on a slide, and a word longer than the figure is broken")
+    func longTitle() throws {
+        let plain = try circuit(title: nil)
+        let sentence = "The CS231n circuit f = (x + y) · z with its forward values in green above each wire and its gradients in red below, by backpropagation"
+        let url = "https://cs231n.github.io/optimization-2/#backprop-in-practice-staged-computation-and-the-sigmoid-example"
+        for title in [sentence, url] {
+            let titled = try circuit(title: title)
+            let block = try #require(titled.scene.titleBlock)
+            #expect(block.texts.count > 1, "broken into lines")
+            #expect(block.texts.joined(separator: title == url ? "" : " ") == title)
+            let frame = try #require(titled.titleFrame)
+            #expect(frame.maxX <= titled.size.width - titled.scene.theme.margin + 1e-9)
+            // No wider than the slide's shape allows at the figure's height and one line more: the height bounds the fit.
+            let line = TextMeasurer(theme: titled.scene.theme).lineMetrics(FigureTitle.style(theme: titled.scene.theme, bodySize: 12)).height
+            #expect(titled.size.width <= max(plain.size.width, (titled.size.height + line + 2) * 900 / 460) + 1e-9)
+            #expect(SlideFit(titled, target: .slide).isReadable)
+            #expect(SlideFit(svg: GraphFigure.svg(titled), target: .slide)?.isReadable == true)
+        }
     }
 
     /// LeNet laid out for `target` in the model style.

@@ -28,6 +28,22 @@ struct TensorCellTests {
         #expect(heatmaps(b.thumbnail(g[large.id].value!, diverging: false)).first?.labels.isEmpty == true)
     }
 
+    @Test("A vector's value and gradient are two rows of numbered cells, one line tall, their columns aligned, labelled at their left")
+    func vectorRows() throws {
+        let g = Graph()
+        let x = g.input("x", Tensor(shape: [3], data: [-1, 0.5, 2]))
+        let w = g.input("w", Tensor(shape: [3], data: [0.3, -0.2, 0.8]))
+        let b = try builder(g, sum(x * w))
+        let panels = b.tensorPanels(x.id)
+        let maps = heatmaps(panels)
+        #expect(maps.count == 2, "data and grad, no colour bar: the numbers say what a bar would")
+        #expect(maps.map { $0.labels.map(\.text) } == [["-1.00", "0.50", "2.00"], ["0.30", "-0.20", "0.80"]])
+        #expect(maps[0].cellWidth == maps[1].cellWidth, "the grad row's narrower numbers keep the data row's columns")
+        #expect(maps[0].cellHeight < maps[0].cellWidth)
+        #expect(panels.texts.filter { ["data", "grad"].contains($0) } == ["data", "grad"])
+        #expect(panels.size.height > 2 * maps[0].cellHeight && panels.size.width < 3 * (maps[0].cellWidth + 20), "stacked, not side by side")
+    }
+
     @Test("Up to 64×64 every element is a cell; beyond, cells are sampled, so a binary mask stays binary")
     func noAveraging() throws {
         let g = Graph()
