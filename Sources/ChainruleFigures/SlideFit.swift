@@ -48,12 +48,6 @@ public struct FitTarget: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// `init(validating:)`, nil instead of the error (for argument parsers that give their own).
-    public init?(parsing text: String) {
-        guard let target = try? FitTarget(validating: text) else { return nil }
-        self = target
-    }
-
     public var description: String {
         self == .slide ? "a 16:9 slide (900×460 pt)" : self == .fourByThree ? "a 4:3 slide (660×460 pt)"
             : "\(formatNumber(width))×\(formatNumber(height)) pt"

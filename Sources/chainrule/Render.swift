@@ -9,9 +9,6 @@ extension FigureStyle: ExpressibleByArgument {}
 extension ModelView: ExpressibleByArgument {}
 extension Direction: ExpressibleByArgument {}
 extension Palette: ExpressibleByArgument {}
-extension FitTarget: ExpressibleByArgument {
-    public init?(argument: String) { self.init(parsing: argument) }
-}
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,7 +71,8 @@ struct Render: ParsableCommand {
     @Flag(name: .customLong("no-grad"), help: "Draw the forward pass only.")
     var noGrad = false
 
-    @Option(help: "The area to fill and be read on: slide (16:9, 900×460 pt), 4:3, or WxH in points. The model and record styles wrap long chains into rows to fill it; below 14 pt of text once fitted, a warning says what to draw instead.")
+    @Option(help: "The area to fill and be read on: slide (16:9, 900×460 pt), 4:3, or WxH in points. The model and record styles wrap long chains into rows to fill it; below 14 pt of text once fitted, a warning says what to draw instead.",
+            transform: { try FitTarget(validating: $0) })
     var fit: FitTarget = .slide
 
     @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")

@@ -84,13 +84,13 @@ struct SlideFitTests {
 
     @Test("--fit takes slide, 16:9, 4:3 and WxH in points")
     func parsesTargets() {
-        #expect(FitTarget(parsing: "slide") == .slide)
-        #expect(FitTarget(parsing: "16:9") == .slide)
-        #expect(FitTarget(parsing: "4:3") == .fourByThree)
-        #expect(FitTarget(parsing: "800x450") == FitTarget(width: 800, height: 450))
-        #expect(FitTarget(parsing: "wide") == nil)
-        #expect(FitTarget(parsing: "0x450") == nil)
-        #expect(FitTarget(parsing: "800x") == nil)
+        #expect((try? FitTarget(validating: "slide")) == .slide)
+        #expect((try? FitTarget(validating: "16:9")) == .slide)
+        #expect((try? FitTarget(validating: "4:3")) == .fourByThree)
+        #expect((try? FitTarget(validating: "800x450")) == FitTarget(width: 800, height: 450))
+        #expect((try? FitTarget(validating: "wide")) == nil)
+        #expect((try? FitTarget(validating: "0x450")) == nil)
+        #expect((try? FitTarget(validating: "800x")) == nil)
     }
 
     @Test("--fit sides are 100…5000 pt for graph targets and chart pages alike, refused with one message")
@@ -98,7 +98,7 @@ struct SlideFitTests {
         let tooWide = FigureError.invalidOption("--fit 6000x500: each side must be between 100 and 5000 points")
         #expect(throws: tooWide) { try FitTarget(validating: "6000x500") }
         #expect(throws: tooWide) { try ChartPage(parsing: "6000x500") }
-        #expect(FitTarget(parsing: "60x60") == nil && FitTarget(parsing: "100x5000") == FitTarget(width: 100, height: 5000))
+        #expect((try? FitTarget(validating: "60x60")) == nil && (try? FitTarget(validating: "100x5000")) == FitTarget(width: 100, height: 5000))
         #expect(throws: FigureError.invalidOption("--fit takes slide (16:9), 4:3 or WxH in points such as 1200x600, got 'wide'")) {
             try FitTarget(validating: "wide")
         }
