@@ -96,6 +96,9 @@ public enum ONNXImporter {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
+        } catch BinaryDecodingError.messageDepthLimit {
+            let limit = BinaryDecodingOptions().messageDepthLimit
+            throw ONNXError("the model nests messages (subgraphs in attributes, types in types) more than \(limit) deep, protobuf's decoding limit; it was not read")
         } catch {
             throw ONNXError("not an ONNX model, or one cut short (the protobuf decoder says: \(error))")
         }
@@ -126,6 +129,8 @@ struct ImportSession {
     /// constants): folded, so they become nodes only if an op reads them as tensors.
     var folded: [String: Tensor] = [:]
     var initializers: [String: Onnx_TensorProto] = [:]
+    /// Names of the graph's sparse initializers, which Chainrule does not read.
+    var sparseInitializers: Set<String> = []
     /// Leaves whose values are read once the whole graph fits the budget.
     var pending: [(NodeID, () throws(ONNXError) -> Tensor)] = []
     /// Initializers that are statistics, not parameters (batch norm's running mean and variance).
@@ -140,6 +145,7 @@ struct ImportSession {
 
     mutating func run(_ proto: Onnx_GraphProto) throws(ONNXError) -> ONNXModel {
         for tensor in proto.initializer { initializers[tensor.name] = tensor }
+        sparseInitializers = Set(proto.sparseInitializer.map(\.values.name))
         for node in proto.node where node.opType == ONNXOp.batchNormalization.rawValue {
             statistics.formUnion(node.input.dropFirst(3))
         }
@@ -196,6 +202,7 @@ struct ImportSession {
         }
         var made: [(name: String, node: NodeID)] = []
         for (k, input) in declared.enumerated() {
+            try requireTensor(input)
             let dims = input.type.tensorType.shape.dim
             var declaredShape: [Int?] = []
             for dim in dims {
@@ -234,6 +241,22 @@ struct ImportSession {
             made.append((input.name, id))
         }
         return made
+    }
+
+    /// Refuses a graph input that is not a tensor (a sequence, map, optional,
+    /// sparse or opaque value): Chainrule's values are dense tensors. An input
+    /// that declares no type is read as a tensor of rank 0.
+    func requireTensor(_ input: Onnx_ValueInfoProto) throws(ONNXError) {
+        let kind: String
+        switch input.type.value {
+        case .tensorType?, nil: return
+        case .sequenceType?: kind = "a sequence"
+        case .mapType?: kind = "a map"
+        case .optionalType?: kind = "an optional"
+        case .sparseTensorType?: kind = "a sparse tensor"
+        case .opaqueType?: kind = "an opaque value"
+        }
+        throw ONNXError("input '\(input.name)' is \(kind); Chainrule reads models whose inputs are dense tensors")
     }
 
     func describeDeclared(_ dims: [Onnx_TensorShapeProto.Dimension]) -> String {
@@ -343,6 +366,8 @@ struct ImportSession {
             id = graph.leaf(name, shape: try reader.shape(of: tensor), role: statistics.contains(name) ? .constant : .param)
             let reader = self.reader
             pending.append((id, { () throws(ONNXError) in try reader.read(tensor) }))
+        } else if sparseInitializers.contains(name) {
+            throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', a sparse initializer; Chainrule reads dense initializers only (save the weight dense)")
         } else {
             throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', which no earlier node, initializer or input makes")
         }
