@@ -20,10 +20,36 @@ public struct ONNXModel {
     public let opset: Int
 }
 
-/// A loss put on the model's output, whose first axis is the batch.
-public enum ONNXLoss: Sendable, Equatable {
-    /// `cross_entropy(output, labels)`: the output is taken as logits [N, C].
-    case crossEntropy(labels: [Int])
+/// A loss put on the model's output, whose first axis is the batch, against
+/// one class label per example (as a `.grad` program's `labels()`).
+public struct ONNXLoss: Sendable, Equatable {
+    public var kind: ONNXLossKind
+    public var labels: [Int]
+
+    public init(_ kind: ONNXLossKind, labels: [Int]) {
+        self.kind = kind
+        self.labels = labels
+    }
+}
+
+/// The registry's losses that read class labels, named as the registry names them.
+public enum ONNXLossKind: String, Sendable, CaseIterable {
+    /// `cross_entropy(output, labels)`: the output is taken as logits N×C.
+    case crossEntropy = "cross_entropy"
+    /// `hinge(output, labels)`: CS231n's multiclass SVM loss, the output taken as scores N×C.
+    case hinge
+    /// `binary_cross_entropy_with_logits(output, labels)`: the output is one logit
+    /// per example (N, or N×1 as `nn.Linear(k, 1)` gives), each label 0 or 1.
+    case binaryCrossEntropyWithLogits = "binary_cross_entropy_with_logits"
+
+    /// The output the loss takes, for messages: `logits N×C`.
+    public var output: String {
+        switch self {
+        case .crossEntropy: "logits N×C"
+        case .hinge: "scores N×C"
+        case .binaryCrossEntropyWithLogits: "one logit per example (N or N×1)"
+        }
+    }
 }
 
 /// How a model is read: its limits, the values of its inputs, a loss.
@@ -283,28 +309,43 @@ struct ImportSession {
         }
     }
 
-    /// The loss node and its labels leaf.
+    /// The loss node and its labels leaf (a constant of shape N, the labels as
+    /// numbers; binary cross-entropy reads them reshaped to an N×1 output's shape).
     mutating func addLoss(_ loss: ONNXLoss, to output: NodeID) throws(ONNXError) -> (loss: NodeID, labels: NodeID) {
-        switch loss {
-        case .crossEntropy(let labels):
-            let shape = graph[output].shape
-            guard shape.count == 2, shape[0] == labels.count else {
-                switch options.inputOrigin {
-                case .files:
-                    throw ONNXError("--loss cross_entropy takes the output as logits N×C with one label per row: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
-                case .dataset(let set):
-                    throw ONNXError("cross_entropy takes the output as logits N×C, one row per example: for a batch of \(labels.count) examples of \(set) the output is \(describeShape(shape))")
-                }
-            }
-            if let bad = labels.first(where: { $0 < 0 || $0 >= shape[1] }) {
-                switch options.inputOrigin {
-                case .files: throw ONNXError("--labels: class \(bad) is out of range for \(shape[1]) classes (0…\(shape[1] - 1))")
-                case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(shape[1]) classes (0…\(shape[1] - 1))")
-                }
-            }
-            let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
-            return (try apply(CrossEntropy(), [output, labelsLeaf], name: "loss"), labelsLeaf)
+        let shape = graph[output].shape, labels = loss.labels, name = loss.kind.rawValue
+        let fits: Bool, classes: Int
+        switch loss.kind {
+        case .crossEntropy, .hinge:
+            fits = shape.count == 2 && shape[0] == labels.count
+            classes = shape.count == 2 ? shape[1] : 0
+        case .binaryCrossEntropyWithLogits:
+            fits = (shape.count == 1 || shape.count == 2 && shape[1] == 1) && shape[0] == labels.count
+            classes = 2
         }
+        guard fits else {
+            switch options.inputOrigin {
+            case .files:
+                throw ONNXError("--loss \(name) takes the output as \(loss.kind.output), with one label per example: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
+            case .dataset(let set):
+                throw ONNXError("\(name) takes the output as \(loss.kind.output): for a batch of \(labels.count) examples of \(set) the output is \(describeShape(shape))")
+            }
+        }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+            switch options.inputOrigin {
+            case .files: throw ONNXError("--labels: class \(bad) is out of range for \(classes) classes (0…\(classes - 1))")
+            case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(classes) classes (0…\(classes - 1))")
+            }
+        }
+        let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
+        let lossNode: NodeID
+        switch loss.kind {
+        case .crossEntropy: lossNode = try apply(CrossEntropy(), [output, labelsLeaf], name: "loss")
+        case .hinge: lossNode = try apply(Hinge(), [output, labelsLeaf], name: "loss")
+        case .binaryCrossEntropyWithLogits:
+            let targets = shape.count == 1 ? labelsLeaf : try apply(Reshape(shape: [-1, 1]), [labelsLeaf], name: "targets")
+            lossNode = try apply(BinaryCrossEntropyWithLogits(), [output, targets], name: "loss")
+        }
+        return (lossNode, labelsLeaf)
     }
 
     // MARK: Nodes
