@@ -20,10 +20,36 @@ public struct ONNXModel {
     public let opset: Int
 }
 
-/// A loss put on the model's output, whose first axis is the batch.
-public enum ONNXLoss: Sendable, Equatable {
-    /// `cross_entropy(output, labels)`: the output is taken as logits [N, C].
-    case crossEntropy(labels: [Int])
+/// A loss put on the model's output, whose first axis is the batch, against
+/// one class label per example (as a `.grad` program's `labels()`).
+public struct ONNXLoss: Sendable, Equatable {
+    public var kind: ONNXLossKind
+    public var labels: [Int]
+
+    public init(_ kind: ONNXLossKind, labels: [Int]) {
+        self.kind = kind
+        self.labels = labels
+    }
+}
+
+/// The registry's losses that read class labels, named as the registry names them.
+public enum ONNXLossKind: String, Sendable, CaseIterable {
+    /// `cross_entropy(output, labels)`: the output is taken as logits N×C.
+    case crossEntropy = "cross_entropy"
+    /// `hinge(output, labels)`: CS231n's multiclass SVM loss, the output taken as scores N×C.
+    case hinge
+    /// `binary_cross_entropy_with_logits(output, labels)`: the output is one logit
+    /// per example (N, or N×1 as `nn.Linear(k, 1)` gives), each label 0 or 1.
+    case binaryCrossEntropyWithLogits = "binary_cross_entropy_with_logits"
+
+    /// The output the loss takes, for messages: `logits N×C`.
+    public var output: String {
+        switch self {
+        case .crossEntropy: "logits N×C"
+        case .hinge: "scores N×C"
+        case .binaryCrossEntropyWithLogits: "one logit per example (N or N×1)"
+        }
+    }
 }
 
 /// How a model is read: its limits, the values of its inputs, a loss.
@@ -96,6 +122,9 @@ public enum ONNXImporter {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
+        } catch BinaryDecodingError.messageDepthLimit {
+            let limit = BinaryDecodingOptions().messageDepthLimit
+            throw ONNXError("the model nests messages (subgraphs in attributes, types in types) more than \(limit) deep, protobuf's decoding limit; it was not read")
         } catch {
             throw ONNXError("not an ONNX model, or one cut short (the protobuf decoder says: \(error))")
         }
@@ -126,6 +155,8 @@ struct ImportSession {
     /// constants): folded, so they become nodes only if an op reads them as tensors.
     var folded: [String: Tensor] = [:]
     var initializers: [String: Onnx_TensorProto] = [:]
+    /// Names of the graph's sparse initializers, which Chainrule does not read.
+    var sparseInitializers: Set<String> = []
     /// Leaves whose values are read once the whole graph fits the budget.
     var pending: [(NodeID, () throws(ONNXError) -> Tensor)] = []
     /// Initializers that are statistics, not parameters (batch norm's running mean and variance).
@@ -140,6 +171,7 @@ struct ImportSession {
 
     mutating func run(_ proto: Onnx_GraphProto) throws(ONNXError) -> ONNXModel {
         for tensor in proto.initializer { initializers[tensor.name] = tensor }
+        sparseInitializers = Set(proto.sparseInitializer.map(\.values.name))
         for node in proto.node where node.opType == ONNXOp.batchNormalization.rawValue {
             statistics.formUnion(node.input.dropFirst(3))
         }
@@ -196,6 +228,7 @@ struct ImportSession {
         }
         var made: [(name: String, node: NodeID)] = []
         for (k, input) in declared.enumerated() {
+            try requireTensor(input)
             let dims = input.type.tensorType.shape.dim
             var declaredShape: [Int?] = []
             for dim in dims {
@@ -236,6 +269,22 @@ struct ImportSession {
         return made
     }
 
+    /// Refuses a graph input that is not a tensor (a sequence, map, optional,
+    /// sparse or opaque value): Chainrule's values are dense tensors. An input
+    /// that declares no type is read as a tensor of rank 0.
+    func requireTensor(_ input: Onnx_ValueInfoProto) throws(ONNXError) {
+        let kind: String
+        switch input.type.value {
+        case .tensorType?, nil: return
+        case .sequenceType?: kind = "a sequence"
+        case .mapType?: kind = "a map"
+        case .optionalType?: kind = "an optional"
+        case .sparseTensorType?: kind = "a sparse tensor"
+        case .opaqueType?: kind = "an opaque value"
+        }
+        throw ONNXError("input '\(input.name)' is \(kind); Chainrule reads models whose inputs are dense tensors")
+    }
+
     func describeDeclared(_ dims: [Onnx_TensorShapeProto.Dimension]) -> String {
         dims.map { dim in
             switch dim.value {
@@ -260,28 +309,43 @@ struct ImportSession {
         }
     }
 
-    /// The loss node and its labels leaf.
+    /// The loss node and its labels leaf (a constant of shape N, the labels as
+    /// numbers; binary cross-entropy reads them reshaped to an N×1 output's shape).
     mutating func addLoss(_ loss: ONNXLoss, to output: NodeID) throws(ONNXError) -> (loss: NodeID, labels: NodeID) {
-        switch loss {
-        case .crossEntropy(let labels):
-            let shape = graph[output].shape
-            guard shape.count == 2, shape[0] == labels.count else {
-                switch options.inputOrigin {
-                case .files:
-                    throw ONNXError("--loss cross_entropy takes the output as logits N×C with one label per row: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
-                case .dataset(let set):
-                    throw ONNXError("cross_entropy takes the output as logits N×C, one row per example: for a batch of \(labels.count) examples of \(set) the output is \(describeShape(shape))")
-                }
-            }
-            if let bad = labels.first(where: { $0 < 0 || $0 >= shape[1] }) {
-                switch options.inputOrigin {
-                case .files: throw ONNXError("--labels: class \(bad) is out of range for \(shape[1]) classes (0…\(shape[1] - 1))")
-                case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(shape[1]) classes (0…\(shape[1] - 1))")
-                }
-            }
-            let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
-            return (try apply(CrossEntropy(), [output, labelsLeaf], name: "loss"), labelsLeaf)
+        let shape = graph[output].shape, labels = loss.labels, name = loss.kind.rawValue
+        let fits: Bool, classes: Int
+        switch loss.kind {
+        case .crossEntropy, .hinge:
+            fits = shape.count == 2 && shape[0] == labels.count
+            classes = shape.count == 2 ? shape[1] : 0
+        case .binaryCrossEntropyWithLogits:
+            fits = (shape.count == 1 || shape.count == 2 && shape[1] == 1) && shape[0] == labels.count
+            classes = 2
         }
+        guard fits else {
+            switch options.inputOrigin {
+            case .files:
+                throw ONNXError("--loss \(name) takes the output as \(loss.kind.output), with one label per example: the output is \(describeShape(shape)) and \(labels.count) label\(labels.count == 1 ? " was" : "s were") given")
+            case .dataset(let set):
+                throw ONNXError("\(name) takes the output as \(loss.kind.output): for a batch of \(labels.count) examples of \(set) the output is \(describeShape(shape))")
+            }
+        }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+            switch options.inputOrigin {
+            case .files: throw ONNXError("--labels: class \(bad) is out of range for \(classes) classes (0…\(classes - 1))")
+            case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(classes) classes (0…\(classes - 1))")
+            }
+        }
+        let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
+        let lossNode: NodeID
+        switch loss.kind {
+        case .crossEntropy: lossNode = try apply(CrossEntropy(), [output, labelsLeaf], name: "loss")
+        case .hinge: lossNode = try apply(Hinge(), [output, labelsLeaf], name: "loss")
+        case .binaryCrossEntropyWithLogits:
+            let targets = shape.count == 1 ? labelsLeaf : try apply(Reshape(shape: [-1, 1]), [labelsLeaf], name: "targets")
+            lossNode = try apply(BinaryCrossEntropyWithLogits(), [output, targets], name: "loss")
+        }
+        return (lossNode, labelsLeaf)
     }
 
     // MARK: Nodes
@@ -343,6 +407,8 @@ struct ImportSession {
             id = graph.leaf(name, shape: try reader.shape(of: tensor), role: statistics.contains(name) ? .constant : .param)
             let reader = self.reader
             pending.append((id, { () throws(ONNXError) in try reader.read(tensor) }))
+        } else if sparseInitializers.contains(name) {
+            throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', a sparse initializer; Chainrule reads dense initializers only (save the weight dense)")
         } else {
             throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', which no earlier node, initializer or input makes")
         }

@@ -168,22 +168,19 @@ extension ProgramInput {
     }
 }
 
+extension ONNXLossKind: ExpressibleByArgument {}
+
 /// `check`'s loss for an ONNX model: `--loss cross_entropy --labels 3,1`.
 struct ONNXLossOptions: ParsableArguments {
-    /// The losses an ONNX model's output can be given.
-    enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case crossEntropy = "cross_entropy"
-    }
-
-    @Option(help: "For an .onnx model: check this loss of its output (taken as logits N×C) instead of the output's sum.")
-    var loss: Kind?
+    @Option(help: "For an .onnx model: check this loss of its output (cross_entropy and hinge take it as N×C scores, binary_cross_entropy_with_logits as one logit per row) instead of the output's sum.")
+    var loss: ONNXLossKind?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("With --loss: the class label of each row of the output, as 3 or 3,1.", valueName: "labels"))
     var labels: String?
 
     func validate() throws {
-        if loss != nil && labels == nil { throw ValidationError("--loss cross_entropy needs --labels, one class index per row of the output (e.g. --labels 3)") }
-        if loss == nil && labels != nil { throw ValidationError("--labels go with --loss cross_entropy") }
+        if let loss, labels == nil { throw ValidationError("--loss \(loss.rawValue) needs --labels, one class index per row of the output (e.g. --labels 3)") }
+        if loss == nil && labels != nil { throw ValidationError("--labels go with --loss (\(ONNXLossKind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         if let labels, parsedLabels == nil { throw ValidationError("--labels takes class indices separated by commas, as 3 or 3,1; got '\(labels)'") }
     }
 
@@ -195,8 +192,8 @@ struct ONNXLossOptions: ParsableArguments {
 
     /// The loss to put on the model's output, if any.
     var value: ONNXLoss? {
-        guard loss == .crossEntropy, let parsedLabels else { return nil }
-        return .crossEntropy(labels: parsedLabels)
+        guard let loss, let parsedLabels else { return nil }
+        return ONNXLoss(loss, labels: parsedLabels)
     }
 }
 

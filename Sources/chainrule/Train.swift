@@ -14,7 +14,8 @@ struct Train: ParsableCommand {
             The program declares its batch as x = data(64) (one example's shape; the batch axis is added in front) \
             and y = labels(); every leaf that is not const is trained. A program without data() trains full-batch \
             on its own loss: one iteration is one epoch (--steps N is --epochs N). An .onnx model trains on --data with \
-            --loss cross_entropy: its only input takes the batches, its output the labels; every weight is trained.
+            a --loss (cross_entropy, hinge, binary_cross_entropy_with_logits): its only input takes the batches, its output \
+            the labels; every weight is trained.
             Examples:
               chainrule train samples/moons-mlp.grad --data moons --optimizer adam --lr 0.01 --epochs 100
               chainrule train samples/digits-fcn.grad --data digits --val 0.2 --batch 100 --epochs 10 --optimizer adam --plots out/
@@ -97,8 +98,8 @@ struct Train: ParsableCommand {
     @Option(help: "Write the interactive page of the trained graph here (.html), with an epoch slider over snapshots of its values and gradients and the loss curve.")
     var html: String?
 
-    @Option(help: "For an .onnx model: the loss put on its output (taken as logits N×C) against the labels of --data.")
-    var loss: ONNXLossOptions.Kind?
+    @Option(help: "For an .onnx model: the loss put on its output against the labels of --data (cross_entropy and hinge take it as N×C scores, binary_cross_entropy_with_logits as one logit per example).")
+    var loss: ONNXLossKind?
 
     func validate() throws {
         if !program.isGiven { throw ValidationError("give one program: a FILE, - for standard input, or -e EXPR") }
@@ -111,7 +112,7 @@ struct Train: ParsableCommand {
         if resume != nil && program.initFrom != nil { throw ValidationError("give --resume (continue a run) or --init-from (start from its weights), not both") }
         if compare != nil && (resume != nil || checkpoint != nil || html != nil) { throw ValidationError("--compare trains several runs: it takes no --checkpoint, --resume or --html") }
         if loss != nil && !program.isONNX { throw ValidationError("--loss applies to an .onnx model; a .grad program writes its loss itself") }
-        if program.isONNX && loss == nil { throw ValidationError("an .onnx model has no loss: give --loss cross_entropy (its output taken as logits N×C against the labels of --data)") }
+        if program.isONNX && loss == nil { throw ValidationError("an .onnx model has no loss: give --loss cross_entropy, hinge or binary_cross_entropy_with_logits (its output against the labels of --data)") }
         if program.isONNX && program.data == nil { throw ValidationError("an .onnx model trains on examples: give --data (moons, spirals, circles, blobs, xor, digits, digits-images, FILE.csv or X.npy,Y.npy)") }
         if let html, !html.lowercased().hasSuffix(".html") { throw ValidationError("--html writes an interactive page: give a FILE.html, got '\(html)'") }
         if weightDecay < 0 || !weightDecay.isFinite { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
@@ -215,8 +216,8 @@ struct Train: ParsableCommand {
     private func makeTraining(plan: TrainingPlan, train: Dataset?, validation: Dataset?) throws -> TrainingSetup {
         let first = train.map { set in set.subset(set.order(epoch: 0, shuffle: plan.shuffle, seed: plan.seed), name: set.name).firstBatch(plan.batch) }
         let graph: TrainedGraph
-        if program.isONNX, let first {
-            graph = try importModel(batch: first, dataName: program.data ?? "the data")
+        if program.isONNX, let first, let loss {
+            graph = try importModel(batch: first, dataName: program.data ?? "the data", loss: loss)
         } else {
             let compiled = try program.compile(batch: first)
             if train != nil && compiled.dataInputs.data == nil {
@@ -243,12 +244,12 @@ struct Train: ParsableCommand {
     }
 
     /// The ONNX model with `batch` on its only input (a constant: the data)
-    /// and cross-entropy against the batch's labels on its output.
-    private func importModel(batch: DataBatch, dataName: String) throws -> TrainedGraph {
+    /// and `--loss` against the batch's labels on its output.
+    private func importModel(batch: DataBatch, dataName: String, loss: ONNXLossKind) throws -> TrainedGraph {
         guard let path = program.file else { throw ValidationError("give the .onnx model's file") }
         var limits = ONNXLimits(maxElements: program.maxElements, maxMemory: CompileOptions().maxMemory)
         if let text = program.maxMemory, let bytes = ByteCount.parse(text) { limits.maxMemory = bytes }
-        let options = ONNXImportOptions(limits: limits, inputs: ["": batch.features], loss: .crossEntropy(labels: batch.labels.data.map { Int($0) }),
+        let options = ONNXImportOptions(limits: limits, inputs: ["": batch.features], loss: ONNXLoss(loss, labels: batch.labels.data.map { Int($0) }),
                                         inputOrigin: .dataset(dataName))
         let model: ONNXModel
         do {
@@ -258,7 +259,7 @@ struct Train: ParsableCommand {
         }
         let input = model.inputs[0].node
         model.graph.setRole(.constant, of: input)
-        StandardStreams.error("note: \(model.inputs[0].name) takes the batches of \(dataName); the loss is cross_entropy(\(model.graph[model.output].inputs.first.map { model.graph[$0].displayName } ?? "output"), labels)\n")
+        StandardStreams.error("note: \(model.inputs[0].name) takes the batches of \(dataName); the loss is \(loss.rawValue)(\(model.graph[model.output].inputs.first.map { model.graph[$0].displayName } ?? "output"), labels)\n")
         return TrainedGraph(graph: model.graph, loss: model.output, data: input, labels: model.labels, source: PageSource(file: path))
     }
 

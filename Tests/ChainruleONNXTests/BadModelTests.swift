@@ -153,6 +153,47 @@ import Testing
 
     /// Nodes are read in file order (ONNX requires a topological one), so a cycle
     /// is refused at its first edge back, never followed round.
+    @Test func anInputThatIsNotATensorIsRefused() {
+        var model = Self.model()
+        model.graph.input[0].type = Onnx_TypeProto.with { $0.sequenceType.elemType.tensorType.elemType = 1 }
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: input 'x' is a sequence; Chainrule reads models whose inputs are dense tensors")
+    }
+
+    @Test func aSparseInitializerIsNamedAsSuch() {
+        var model = Self.model(op: "Add")
+        model.graph.node[0].input = ["x", "w"]
+        model.graph.sparseInitializer = [Onnx_SparseTensorProto.with {
+            $0.dims = [2, 3]
+            $0.values = Onnx_TensorProto.with { $0.name = "w"; $0.dataType = 1; $0.dims = [1]; $0.floatData = [2] }
+            $0.indices = Onnx_TensorProto.with { $0.dataType = 7; $0.dims = [1]; $0.int64Data = [4] }
+        }]
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: node '/block/Add' (Add) reads 'w', a sparse initializer; Chainrule reads dense initializers only (save the weight dense)")
+    }
+
+    /// Subgraphs nest through attributes (an If inside a Loop inside …): a file
+    /// nested past protobuf's depth limit is refused by the decoder, not followed down the stack.
+    @Test func subgraphsNestedPastTheDecodersDepthLimitAreRefused() throws {
+        var graph = Onnx_GraphProto()
+        for depth in 0..<40 {
+            graph = Onnx_GraphProto.with { outer in
+                outer.node = [Onnx_NodeProto.with {
+                    $0.opType = "If"
+                    $0.name = "if\(depth)"
+                    $0.attribute = [Onnx_AttributeProto.with { $0.name = "then_branch"; $0.type = .graph; $0.g = graph }]
+                }]
+            }
+        }
+        var model = Self.model()
+        model.graph.node += graph.node
+        #expect(Self.message { _ = try Self.read(model) }
+            == "model.onnx: the model nests messages (subgraphs in attributes, types in types) more than 100 deep, protobuf's decoding limit; it was not read")
+        model.graph.node[1].attribute[0].g = Onnx_GraphProto()
+        #expect(Self.message { _ = try Self.read(model) }
+            .hasPrefix("model.onnx: node 'if39': op If (opset 17) is not supported"))
+    }
+
     @Test func aCycleIsRefusedAtTheNodeThatReadsAheadOfItself() {
         var model = Self.model(op: "Relu")
         model.graph.node = [

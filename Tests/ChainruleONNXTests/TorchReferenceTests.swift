@@ -76,12 +76,12 @@ import Testing
     }
 
     @Test func crossEntropyLossOnTheLogits() throws {
-        let imported = try Self.load("lenet", loss: .crossEntropy(labels: [3, 7]))
+        let imported = try Self.load("lenet", loss: ONNXLoss(.crossEntropy, labels: [3, 7]))
         #expect(imported.graph[imported.output].shape == [])
         #expect(imported.outputName == "loss")
         #expect(try Self.check(imported, fast: true).passed)
-        #expect(throws: ONNXError.self) { try Self.load("lenet", loss: .crossEntropy(labels: [3])) }
-        #expect(throws: ONNXError.self) { try Self.load("lenet", loss: .crossEntropy(labels: [3, 10])) }
+        #expect(throws: ONNXError.self) { try Self.load("lenet", loss: ONNXLoss(.crossEntropy, labels: [3])) }
+        #expect(throws: ONNXError.self) { try Self.load("lenet", loss: ONNXLoss(.crossEntropy, labels: [3, 10])) }
     }
 
     @Test func layersAndParametersAreNamedAsInPyTorch() throws {
