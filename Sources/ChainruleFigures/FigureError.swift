@@ -44,7 +44,7 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
     case unwritable(path: String, reason: String)
     /// There is nothing to draw.
     case emptyGraph
-    /// The graph is too big for Graphviz to lay out in reasonable time.
+    /// The figure would have more boxes than are laid out and drawn in reasonable time.
     case tooLarge(boxes: Int, limit: Int, advice: [FigureAdvice])
     /// Graphviz refused or failed.
     case layoutFailed(String)
@@ -98,7 +98,7 @@ public enum FigureError: Error, Sendable, Equatable, CustomStringConvertible {
         case .emptyGraph:
             return "the graph has no nodes: there is nothing to draw"
         case .tooLarge(let boxes, let limit, let advice):
-            return "the figure would have \(boxes) boxes, more than the \(limit) that Graphviz lays out in reasonable time (it slows super-linearly)." + advise(advice)
+            return "the figure would have \(boxes) boxes, more than the \(limit) that are laid out and drawn in reasonable time." + advise(advice)
         case .layoutFailed(let message):
             return "Graphviz could not lay out the figure: \(message)"
         case .layoutTimedOut(let seconds, let boxes, let advice):

@@ -96,6 +96,18 @@ public enum FigureExamples {
         return (g, ends[0].named("out"))
     }
 
+    /// A chain of `steps` steps x_{k+1} = tanh(w · x_k) that all read the one
+    /// weight `w`: 2 ops a step, every step a long edge from `w` unless `w`
+    /// is drawn beside each use. At 1,000 steps (2,002 nodes, 6,003 boxes in
+    /// the circuit style) Graphviz's `dot` crashed on it. Not run forward.
+    public static func sharedWeightChain(steps: Int) -> (graph: Graph, output: Var) {
+        let g = Graph()
+        let w = g.param("w", Tensor(0.9))
+        var x = g.input("x0", Tensor(0.5))
+        for k in 1...steps { x = tanh(w * x).named("x\(k)") }
+        return (g, x)
+    }
+
     /// One micrograd training step, all scalars: an MLP 2→16→16→1 with relu
     /// on `points` points, max-margin loss averaged. At 100 points this is
     /// about 66,000 nodes, every weight feeding every sample: the graph no

@@ -88,9 +88,10 @@ public struct FigureOptions: Sendable {
     /// averaged). The interactive page, which draws each tensor in several
     /// prepared views and shows the full data in its panel, asks for fewer.
     public var heatmapSide: Int = 64
-    /// The most boxes handed to Graphviz. Measured on this kind of machine:
-    /// 1,000 nodes lay out in 0.7 s, 2,000 in 3.7 s, 5,000 in 26 s.
-    public var maxBoxes: Int = 2500
+    /// The most boxes a figure may have. Up to `GraphvizLayout.maxBoxes`
+    /// Graphviz lays them out; past it `RankLayout`, in time near linear in
+    /// the boxes (layer frames stay with Graphviz and its limit).
+    public var maxBoxes: Int = 20_000
     /// Where Graphviz runs and for how long (`--layout-timeout`): the box
     /// limit does not predict `dot`'s cost, the deadline bounds it.
     public var layout = LayoutLimits()

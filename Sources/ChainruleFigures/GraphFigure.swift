@@ -47,25 +47,35 @@ public enum GraphFigure {
     public static func fittedOptions(graph: Graph, options: FigureOptions) throws(FigureError) -> (options: FigureOptions, notes: [String]) {
         guard graph.count > 0 else { throw .emptyGraph }
         let boxes = estimatedBoxes(graph: graph, options: options)
-        if boxes <= options.maxBoxes { return (options, []) }
+        let fits = { (options: FigureOptions) in estimatedBoxes(graph: graph, options: options) <= boxLimit(graph: graph, options: options) }
+        if fits(options) { return (options, []) }
         var collapsed = options
         collapsed.style = .model
         collapsed.view = .layers
         let askedForLayers = options.style == .model && options.view == .layers
-        if !graph.layers.isEmpty && !askedForLayers && estimatedBoxes(graph: graph, options: collapsed) <= options.maxBoxes {
+        if !graph.layers.isEmpty && !askedForLayers && fits(collapsed) {
             return (collapsed, ["the graph has \(graph.count) nodes, too many to draw one by one: drawn as one box per layer (--style model --view layers)"])
         }
         var advice: [FigureAdvice] = []
         var record = options
         record.style = .record
-        if options.style == .circuit && estimatedBoxes(graph: graph, options: record) <= options.maxBoxes { advice.append(.recordStyle) }
+        if options.style == .circuit && fits(record) { advice.append(.recordStyle) }
         var model = options
         model.style = .model
         model.view = .ops
-        if options.style != .model && estimatedBoxes(graph: graph, options: model) <= options.maxBoxes { advice.append(.modelStyle) }
+        if options.style != .model && fits(model) { advice.append(.modelStyle) }
         if advice.isEmpty { advice.append(.smallerGraph) }
         advice.append(.writeDot)
-        throw .tooLarge(boxes: boxes, limit: options.maxBoxes, advice: advice)
+        throw .tooLarge(boxes: boxes, limit: boxLimit(graph: graph, options: options), advice: advice)
+    }
+
+    /// The most boxes `graph` may be drawn with in `options`:
+    /// `options.maxBoxes`, and no more than `GraphvizLayout.maxBoxes` when
+    /// the model style frames layers, which only Graphviz lays out
+    /// (`RankLayout.takesOver`).
+    static func boxLimit(graph: Graph, options: FigureOptions) -> Int {
+        let framed = options.style == .model && !graph.layers.isEmpty && (options.view == .ops || !options.expandedLayers.isEmpty)
+        return framed ? min(options.maxBoxes, GraphvizLayout.maxBoxes) : options.maxBoxes
     }
 
     /// How many boxes (Graphviz nodes) the scene will have, without building it:
@@ -105,9 +115,11 @@ public enum GraphFigure {
     /// along the flow, every chain of boxes is at least as long as its boxes
     /// and the rank gaps between them, so the longest chain bounds the width
     /// (left to right) or height (top to bottom) from below — divided by
-    /// `SnakeWrap.maxRows` when the layout will be wrapped into rows; and the
-    /// boxes' total area bounds the pixel count.
-    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph, wraps: Bool) throws(FigureError) {
+    /// `maxRows` when the layout will be wrapped into at most that many rows,
+    /// and only the longest box when into any number (nil, `RankLayout`); and
+    /// the boxes' total area bounds the pixel count (spread in `fit`'s aspect
+    /// when the rows are not bounded).
+    static func checkImageFits(_ scene: Scene, scale: Double, graph: Graph, maxRows: Int?, fit: FitTarget) throws(FigureError) {
         let lr = scene.direction == .LR
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         var successors = [[Int]](repeating: [], count: scene.nodes.count)
@@ -130,13 +142,18 @@ public enum GraphFigure {
         let across = scene.nodes.map { lr ? $0.size.height : $0.size.width }.max() ?? 0
         let margins = 2 * scene.theme.margin
         let title = scene.titleBlock.map { $0.size.height + scene.theme.padding * 2 } ?? 0
-        let along = (longest.max() ?? 0) / (wraps ? Double(SnakeWrap.maxRows) : 1) + margins + (lr ? 0 : title)
+        let along = (maxRows.map { (longest.max() ?? 0) / Double($0) } ?? (extent.max() ?? 0)) + margins + (lr ? 0 : title)
         let side = across + margins + (lr ? title : 0)
         let pixels = { (points: Double) in points.isFinite ? Int(min(points * scale, 1e9).rounded(.up)) : Int(1e9) }
         var (width, height) = lr ? (pixels(along), pixels(side)) : (pixels(side), pixels(along))
         // Boxes never overlap, so the figure holds at least their area: however
         // the rows wrap, it bounds the pixel count from below.
         let area = scene.nodes.reduce(0) { $0 + $1.size.width * $1.size.height } * scale * scale
+        if maxRows == nil {
+            let aspect = fit.width / fit.height
+            width = max(width, pixels((area * aspect).squareRoot() / scale))
+            height = max(height, pixels((area / aspect).squareRoot() / scale))
+        }
         if Double(width) * Double(height) < area { height = Int(min(area / Double(max(width, 1)), 1e9).rounded(.up)) }
         guard FigureError.imageFits(width: width, height: height) else {
             var advice = FigureError.imageAdvice(width: width, height: height, scale: scale)
@@ -168,8 +185,11 @@ public enum GraphFigure {
 
     /// Graphviz's layout of `scene`, wrapped in snake order to fill
     /// `options.fit` in the model and record styles (the circuit style keeps
-    /// its one line: its gates read as an equation).
+    /// its one line: its gates read as an equation). A scene too big for
+    /// Graphviz gets `RankLayout`'s, wrapped into as many rows as fill the
+    /// fit, in every style.
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
+        if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).titleAtMargin() }
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
         return (options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
@@ -236,7 +256,10 @@ public enum GraphFigure {
                 notes = page.notes
                 try SafeWrite.data(Data(page.html.utf8), to: temporary)
             case .png, .svg, .pdf:
-                if format == .png { try checkImageFits(scene, scale: fitted.options.scale, graph: graph, wraps: fitted.options.style != .circuit) }
+                if format == .png {
+                    let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit ? 1 : SnakeWrap.maxRows
+                    try checkImageFits(scene, scale: fitted.options.scale, graph: graph, maxRows: maxRows, fit: fitted.options.fit)
+                }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
                 try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
             }

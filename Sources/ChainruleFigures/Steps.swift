@@ -171,7 +171,7 @@ public enum BackwardSteps {
         }
         let headings = scenes.compactMap(\.titleBlock)
         common.titleBlock = measurer.spacer(headings.map(\.size.width).max() ?? 0, headings.map(\.size.height).max() ?? 0)
-        var laidOut = try GraphvizLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
+        var laidOut = try SceneLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
         if options.style == .record { laidOut = SnakeWrap.wrap(laidOut, into: options.fit) }
         let page = pageSize(laidOut.size, aspect: options.fit.pageAspect)
         let shift = Point((page.width - laidOut.size.width) / 2, (page.height - laidOut.size.height) / 2)

@@ -31,9 +31,11 @@ struct BigGraphTests {
     @Test("A scalar graph too big for the circuit style is pointed to the record style")
     func circuitAdvice() throws {
         let (graph, output) = FigureExamples.generated(nodes: 1000)
+        var options = FigureOptions()
+        options.maxBoxes = 2500
         do {
-            _ = try GraphFigure.layout(graph: graph, output: output.id, options: FigureOptions())
-            Issue.record("a 1,000-node circuit was laid out")
+            _ = try GraphFigure.layout(graph: graph, output: output.id, options: options)
+            Issue.record("a 1,000-node circuit was laid out past a limit of 2,500 boxes")
         } catch {
             guard case .tooLarge(_, _, let advice) = error else { Issue.record("wrong error \(error)"); return }
             #expect(advice.contains(.recordStyle))

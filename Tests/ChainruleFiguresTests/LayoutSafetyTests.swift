@@ -196,7 +196,7 @@ struct SharedLeafTests {
 
     @Test("A refusal counts the boxes of the style asked for, above the limit, and names the styles that fit")
     func refusalCount() throws {
-        let (graph, output) = try compiled(starChain(800))
+        let (graph, output) = try compiled(starChain(6000))
         let options = FigureOptions()
         let error = figureError { _ = try GraphFigure.layout(graph: graph, output: output, options: options) }
         guard case .tooLarge(let boxes, let limit, let advice) = error else {
@@ -210,12 +210,12 @@ struct SharedLeafTests {
 
     @Test("DOT needs no layout: a graph too big to lay out is still written as DOT")
     func dotOfTooLarge() throws {
-        let (graph, output) = try compiled(starChain(800))
+        let (graph, output) = try compiled(starChain(6000))
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("star.dot").path
         try GraphFigure.write(graph: graph, output: output, options: FigureOptions(), to: path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("x799"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("x5999"))
     }
 
     @Test("A PNG wider than Cairo allows is refused before layout, quickly, leaving nothing")

@@ -74,7 +74,7 @@ struct PageBuilder {
         layers.view = .layers
         var ops = fitted
         ops.view = .ops
-        let opsFit = GraphFigure.estimatedBoxes(graph: graph, options: ops) <= fitted.maxBoxes
+        let opsFit = GraphFigure.estimatedBoxes(graph: graph, options: ops) <= GraphFigure.boxLimit(graph: graph, options: ops)
         var plans = [ViewPlan(key: "layers", title: "layers", options: layers, expanded: [])]
         if opsFit && graph.layers.count <= InteractivePage.maxExpandedViews {
             for (index, layer) in graph.layers.enumerated() {
@@ -132,7 +132,7 @@ struct PageBuilder {
     /// One view laid out and drawn, and the colours the other palette draws differently.
     func view(_ plan: ViewPlan) throws(FigureError) -> (view: PageView, alternate: [String: String]) {
         let scene = Self.withoutEmptyClusters(try GraphFigure.scene(graph: graph, output: output, options: plan.options))
-        let laidOut = try GraphvizLayout.layout(scene, limits: plan.options.layout, advice: GraphFigure.layoutAdvice(graph: graph, options: plan.options))
+        let laidOut = try SceneLayout.layout(scene, limits: plan.options.layout, advice: GraphFigure.layoutAdvice(graph: graph, options: plan.options))
         let svg = GraphFigure.svg(laidOut)
         var other = plan.options
         other.palette = plan.options.palette == .default ? .colorblind : .default
