@@ -1,6 +1,6 @@
-// The two numeric kernels the heavy ops share: a cache-friendly matrix
-// product, and im2col / col2im, which turn a convolution into one matrix
-// product per image (forward) and back (backward).
+// The numeric kernels the heavy ops share: a register-tiled matrix product,
+// im2col / col2im, which turn a convolution into one matrix product per
+// image (forward) and back (backward), and whole-buffer elementwise loops.
 
 /// Dense matrix kernels on row-major buffers.
 public enum MatrixKernel {
@@ -8,34 +8,38 @@ public enum MatrixKernel {
     ///
     /// `transposeA` means `A` is stored k×m (row-major) and used as its
     /// transpose; likewise `transposeB` (stored n×k). Two kernels do the work:
-    /// - `A·B`: four rows of `C` at a time in i-k-j order, so that the
-    ///   innermost loop streams one row of `B` and four rows of `C`
-    ///   contiguously and vectorises;
+    /// - `A·B`: tiles of 4 rows × 4 columns of `C` whose 16 sums stay in
+    ///   registers over the whole inner loop (see `multiplyRowMajor`);
     /// - `A·Bᵀ`: rows of `A` against rows of `B`, both contiguous, as dot
     ///   products with SIMD accumulators, four rows of `B` at a time (the
     ///   weight gradient of a convolution, the forward of `linear`).
     /// A transposed `A` is first copied into row-major order (O(size), small
     /// beside the O(m·n·k) product), and so is a transposed `B` whose rows
     /// are too short (k < `dotProductMinimumLength`) for dot products to pay.
-    /// With `accumulate` the product is added to `C`; otherwise `C` is overwritten.
+    /// With `accumulate` the product is added to `C`; otherwise `C` is
+    /// overwritten (it may be uninitialised memory then), with the same bits
+    /// as adding the product to zeros.
     public static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
         m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false
     ) {
-        if !accumulate { c.update(repeating: 0, count: m * n) }
-        if m == 0 || n == 0 || k == 0 { return }
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if !accumulate { c.update(repeating: 0, count: m * n) }
+            return
+        }
         switch (transposeA, transposeB) {
         case (false, false):
-            multiplyRowMajor(a, b, c, m: m, k: k, n: n)
+            multiplyRowMajor(a, b, c, m: m, k: k, n: n, accumulate: accumulate)
         case (true, false):
-            withTransposed(a, rows: k, columns: m) { at in multiplyRowMajor(at, b, c, m: m, k: k, n: n) }
+            withTransposed(a, rows: k, columns: m) { at in multiplyRowMajor(at, b, c, m: m, k: k, n: n, accumulate: accumulate) }
         case (false, true) where k < dotProductMinimumLength:
-            withTransposed(b, rows: n, columns: k) { bt in multiplyRowMajor(a, bt, c, m: m, k: k, n: n) }
+            withTransposed(b, rows: n, columns: k) { bt in multiplyRowMajor(a, bt, c, m: m, k: k, n: n, accumulate: accumulate) }
         case (false, true):
-            multiplyTransposedB(a, b, c, m: m, k: k, n: n)
+            multiplyTransposedB(a, b, c, m: m, k: k, n: n, accumulate: accumulate)
         case (true, true):
             withTransposed(a, rows: k, columns: m) { at in
-                multiply(at, b, into: c, m: m, k: k, n: n, transposeB: true, accumulate: true)
+                multiply(at, b, into: c, m: m, k: k, n: n, transposeB: true, accumulate: accumulate)
             }
         }
     }
@@ -63,51 +67,96 @@ public enum MatrixKernel {
         body(UnsafePointer(transposed))
     }
 
-    /// C += A · B for row-major A (m×k), B (k×n), C (m×n).
+    typealias Lanes = SIMD4<Double>
+    @inline(__always) static func load(_ p: UnsafePointer<Double>) -> Lanes {
+        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    }
+
+    /// C (+)= A · B for row-major A (m×k), B (k×n), C (m×n).
+    ///
+    /// Tiles of 4 rows × 4 columns of C: per step of the inner loop one
+    /// 4-wide load from a row of B and four values of A, broadcast, feed 16
+    /// multiply-adds into sums held in registers; C is read (when
+    /// accumulating) and written once per tile instead of once per step.
+    /// Rows left over (m mod 4) go one at a time, columns left over (n mod 4)
+    /// one at a time. Every element of C is summed in the order p = 0, 1, …,
+    /// k − 1 onto its old value (or onto 0): the bits of the textbook loop.
     static func multiplyRowMajor(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int
+        m: Int, k: Int, n: Int, accumulate: Bool
     ) {
+        let columnEnd = n - n % 4
         var i = 0
         while i + 4 <= m {
-            let c0 = c + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
             let a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
-            for p in 0..<k {
-                let x0 = a0[p], x1 = a1[p], x2 = a2[p], x3 = a3[p]
-                let row = b + p * n
-                for j in 0..<n {
-                    let y = row[j]
-                    c0[j] += x0 * y
-                    c1[j] += x1 * y
-                    c2[j] += x2 * y
-                    c3[j] += x3 * y
+            let c0 = c + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
+            var j = 0
+            while j < columnEnd {
+                var s0 = accumulate ? load(c0 + j) : Lanes(), s1 = accumulate ? load(c1 + j) : Lanes()
+                var s2 = accumulate ? load(c2 + j) : Lanes(), s3 = accumulate ? load(c3 + j) : Lanes()
+                var row = b + j
+                for p in 0..<k {
+                    let y = load(row)
+                    s0 += Lanes(repeating: a0[p]) * y
+                    s1 += Lanes(repeating: a1[p]) * y
+                    s2 += Lanes(repeating: a2[p]) * y
+                    s3 += Lanes(repeating: a3[p]) * y
+                    row += n
                 }
+                store(s0, c0 + j)
+                store(s1, c1 + j)
+                store(s2, c2 + j)
+                store(s3, c3 + j)
+                j += 4
+            }
+            for r in 0..<4 {
+                multiplyLeftoverColumns(a0 + r * k, b, c0 + r * n, k: k, n: n, from: columnEnd, accumulate: accumulate)
             }
             i += 4
         }
         while i < m {
-            let ci = c + i * n, ai = a + i * k
-            for p in 0..<k {
-                let x = ai[p]
-                let row = b + p * n
-                for j in 0..<n { ci[j] += x * row[j] }
+            let ai = a + i * k, ci = c + i * n
+            var j = 0
+            while j < columnEnd {
+                var s = accumulate ? load(ci + j) : Lanes()
+                var row = b + j
+                for p in 0..<k {
+                    s += Lanes(repeating: ai[p]) * load(row)
+                    row += n
+                }
+                store(s, ci + j)
+                j += 4
             }
+            multiplyLeftoverColumns(ai, b, ci, k: k, n: n, from: columnEnd, accumulate: accumulate)
             i += 1
+        }
+    }
+
+    /// Columns `start..<n` of one row of C (+)= A · B: `a` is that row of A, `c` that row of C.
+    @inline(__always) static func multiplyLeftoverColumns(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        k: Int, n: Int, from start: Int, accumulate: Bool
+    ) {
+        for j in start..<n {
+            var s = accumulate ? c[j] : 0
+            for p in 0..<k { s += a[p] * b[p * n + j] }
+            c[j] = s
         }
     }
 }
 
 extension MatrixKernel {
-    /// C += A · Bᵀ for row-major A (m×k), B (n×k), C (m×n): C[i, j] = A[i, ·] · B[j, ·].
+    /// C (+)= A · Bᵀ for row-major A (m×k), B (n×k), C (m×n): C[i, j] = A[i, ·] · B[j, ·].
     static func multiplyTransposedB(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int
+        m: Int, k: Int, n: Int, accumulate: Bool
     ) {
-        typealias Lanes = SIMD4<Double>
-        @inline(__always) func load(_ p: UnsafePointer<Double>) -> Lanes {
-            UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
-        }
         let vectorEnd = k - k % 4
+        /// The old value of C (or 0) plus a dot product, as `C += t` on zeros would give it.
+        @inline(__always) func put(_ t: Double, _ p: UnsafeMutablePointer<Double>) { p.pointee = (accumulate ? p.pointee : 0) + t }
         for i in 0..<m {
             let ai = a + i * k, ci = c + i * n
             var j = 0
@@ -132,10 +181,10 @@ extension MatrixKernel {
                     t3 += x * b3[p]
                     p += 1
                 }
-                ci[j] += t0
-                ci[j + 1] += t1
-                ci[j + 2] += t2
-                ci[j + 3] += t3
+                put(t0, ci + j)
+                put(t1, ci + j + 1)
+                put(t2, ci + j + 2)
+                put(t3, ci + j + 3)
                 j += 4
             }
             while j < n {
@@ -151,7 +200,7 @@ extension MatrixKernel {
                     t += ai[p] * bj[p]
                     p += 1
                 }
-                ci[j] += t
+                put(t, ci + j)
                 j += 1
             }
         }
@@ -251,6 +300,38 @@ public enum PatchKernel {
                     row += 1
                 }
             }
+        }
+    }
+}
+
+/// Whole-buffer loops for elementwise rules: one call per tensor, the rule
+/// inlined into the loop (no closure call per element), so a simple rule
+/// such as max(x, 0) compiles to vector instructions.
+public enum ElementwiseKernel {
+    /// out[i] = f(x[i]) for i < count.
+    @inline(__always) public static func map(
+        _ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, count: Int, _ f: (Double) -> Double
+    ) {
+        for i in 0..<count { out[i] = f(x[i]) }
+    }
+
+    /// dx[i] = g[i] · f′(x[i], y[i]) for i < count: the vector–Jacobian product of an
+    /// elementwise op from its derivative at each input x and output y.
+    @inline(__always) public static func pullback(
+        x: UnsafePointer<Double>, y: UnsafePointer<Double>, gradient g: UnsafePointer<Double>,
+        into dx: UnsafeMutablePointer<Double>, count: Int, _ derivative: (_ x: Double, _ y: Double) -> Double
+    ) {
+        for i in 0..<count { dx[i] = g[i] * derivative(x[i], y[i]) }
+    }
+}
+
+extension Array where Element == Double {
+    /// An array of `count` doubles whose every element `body` writes (a kernel's
+    /// output), without first filling it with zeros. `body` is not called for 0.
+    @inline(__always) static func written(count: Int, _ body: (UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { body(buffer.baseAddress!) }
+            initialized = count
         }
     }
 }

@@ -127,16 +127,20 @@ public struct Tensor: Sendable, Equatable, Hashable {
     }
 
     public func map(_ transform: (Double) -> Double) -> Tensor {
-        Tensor(shape: shape, data: data.map(transform))
+        let out = data.withUnsafeBufferPointer { x in
+            [Double].written(count: x.count) { ElementwiseKernel.map(x.baseAddress!, into: $0, count: x.count, transform) }
+        }
+        return Tensor(shape: shape, data: out)
     }
 
     /// Elementwise combination of two tensors of the same shape.
     public func zipMap(_ other: Tensor, _ combine: (Double, Double) -> Double) -> Tensor {
         precondition(shape == other.shape, "Tensor.zipMap: shapes \(shape) and \(other.shape) differ")
-        var out = [Double](repeating: 0, count: data.count)
-        data.withUnsafeBufferPointer { a in
+        let out = data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { out[i] = combine(a[i], b[i]) }
+                [Double].written(count: a.count) { out in
+                    for i in 0..<a.count { out[i] = combine(a[i], b[i]) }
+                }
             }
         }
         return Tensor(shape: shape, data: out)

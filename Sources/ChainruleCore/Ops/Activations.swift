@@ -15,12 +15,22 @@ func stableSoftplus(_ x: Double) -> Double {
 }
 
 public enum Activation {
+    /// relu(x) = max(x, 0) (a NaN stays NaN); its derivative 1 for x > 0, else 0.
+    @inline(__always) static func rectified(_ x: Double) -> Double { Swift.max(x, 0) }
+    @inline(__always) static func rectifiedSlope(_ x: Double, _ y: Double) -> Double { x > 0 ? 1 : 0 }
+
+    /// relu, with whole-tensor loops: it runs over every unit of a network.
     public static let relu = UnaryElementwise(
         name: "relu",
-        f: { Swift.max($0, 0) },
-        derivative: { x, _ in x > 0 ? 1 : 0 },
+        f: rectified,
+        derivative: rectifiedSlope,
         branch: { $0 > 0 ? 1 : 0 },
-        change: { x, _, d in hingeDifference(x, d, moved: x + d) })
+        change: { x, _, d in hingeDifference(x, d, moved: x + d) },
+        loops: ElementwiseLoops(
+            forward: { x, out, count in ElementwiseKernel.map(x, into: out, count: count, rectified) },
+            backward: { x, y, g, dx, count in
+                ElementwiseKernel.pullback(x: x, y: y, gradient: g, into: dx, count: count, rectifiedSlope)
+            }))
 
     /// σ(x); d/dx = σ(1 − σ). Its difference σ(x + d) − σ(x) = −expm1(−d)·σ(−x)·σ(x + d).
     public static let sigmoid = UnaryElementwise(

@@ -118,28 +118,27 @@ public struct Conv2D: Operation {
         let g = geometry(x.shape, w.shape)
         let batch = x.shape[0], filters = w.shape[0]
         let outPerImage = filters * g.outputPositions
-        var out = [Double](repeating: 0, count: batch * outPerImage)
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
         defer { columns.deallocate() }
-        x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
+        let out = [Double].written(count: batch * outPerImage) { op in
+            x.data.withUnsafeBufferPointer { xp in
+                w.data.withUnsafeBufferPointer { wp in
                     for n in 0..<batch {
-                        // out[n] (O × OH·OW) = W (O × C·KH·KW) · cols (C·KH·KW × OH·OW)
+                        // out[n] (O × OH·OW) = W (O × C·KH·KW) · cols (C·KH·KW × OH·OW), overwritten
                         PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
                         MatrixKernel.multiply(
-                            wp.baseAddress!, columns, into: op.baseAddress! + n * outPerImage,
+                            wp.baseAddress!, columns, into: op + n * outPerImage,
                             m: filters, k: g.patchSize, n: g.outputPositions)
                     }
                 }
             }
-        }
-        if hasBias {
-            let b = inputs[2].data
-            for n in 0..<batch {
-                for o in 0..<filters {
-                    let start = n * outPerImage + o * g.outputPositions
-                    for i in start..<(start + g.outputPositions) { out[i] += b[o] }
+            guard hasBias else { return }
+            inputs[2].data.withUnsafeBufferPointer { b in
+                for n in 0..<batch {
+                    for o in 0..<filters {
+                        let plane = op + n * outPerImage + o * g.outputPositions
+                        for i in 0..<g.outputPositions { plane[i] += b[o] }
+                    }
                 }
             }
         }

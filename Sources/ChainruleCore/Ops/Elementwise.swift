@@ -34,13 +34,17 @@ public struct UnaryElementwise: Operation {
     let branch: (@Sendable (Double) -> Int)?
     /// f(x + d) − f(x) from x, y = f(x) and d without cancelling (exp: y·expm1(d)); nil: none.
     let change: (@Sendable (_ x: Double, _ y: Double, _ d: Double) -> Double)?
+    /// Whole-tensor loops with `f` and `derivative` inlined (relu, which training runs over
+    /// every unit); nil: the loops call the closures, one call per element.
+    let loops: ElementwiseLoops?
 
     public init(
         name: String, symbol: String? = nil, attributes: [String: AttributeValue] = [:], notation: Notation? = nil,
         f: @escaping @Sendable (Double) -> Double,
         derivative: @escaping @Sendable (_ x: Double, _ y: Double) -> Double,
         branch: (@Sendable (Double) -> Int)? = nil,
-        change: (@Sendable (_ x: Double, _ y: Double, _ d: Double) -> Double)? = nil
+        change: (@Sendable (_ x: Double, _ y: Double, _ d: Double) -> Double)? = nil,
+        loops: ElementwiseLoops? = nil
     ) {
         self.name = name
         self.symbol = symbol ?? name
@@ -50,18 +54,38 @@ public struct UnaryElementwise: Operation {
         self.derivative = derivative
         self.branch = branch
         self.change = change
+        self.loops = loops
     }
 
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try sameShapeRule(name, shapes) }
 
     public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
 
-    public func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map(f) }
+    public func forward(_ inputs: [Tensor]) -> Tensor {
+        guard let loops else { return inputs[0].map(f) }
+        let x = inputs[0]
+        let out = x.data.withUnsafeBufferPointer { xp in
+            [Double].written(count: x.count) { loops.forward(xp.baseAddress!, $0, x.count) }
+        }
+        return Tensor(shape: x.shape, data: out)
+    }
 
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
-        let x = inputs[0].data, y = output.data, g = gradient.data
-        var dx = [Double](repeating: 0, count: x.count)
-        for i in 0..<x.count { dx[i] = g[i] * derivative(x[i], y[i]) }
+        let count = inputs[0].count
+        let dx = inputs[0].data.withUnsafeBufferPointer { x in
+            output.data.withUnsafeBufferPointer { y in
+                gradient.data.withUnsafeBufferPointer { g in
+                    [Double].written(count: count) { dx in
+                        if let loops {
+                            loops.backward(x.baseAddress!, y.baseAddress!, g.baseAddress!, dx, count)
+                        } else {
+                            ElementwiseKernel.pullback(x: x.baseAddress!, y: y.baseAddress!, gradient: g.baseAddress!,
+                                                       into: dx, count: count, derivative)
+                        }
+                    }
+                }
+            }
+        }
         return [Tensor(shape: inputs[0].shape, data: dx)]
     }
 
@@ -79,6 +103,17 @@ public struct UnaryElementwise: Operation {
         for i in 0..<x.count where d.data[i] != 0 { dy[i] = change(x[i], y[i], d.data[i]) }
         return Tensor(shape: output.shape, data: dy)
     }
+}
+
+/// The loops of an elementwise op over whole buffers, written with its scalar rule
+/// inlined (`ElementwiseKernel.map` and `pullback` with the rule's own function), so
+/// that they give the bits of `f` and `derivative` element by element.
+public struct ElementwiseLoops: Sendable {
+    /// out[i] = f(x[i]) for i < count.
+    let forward: @Sendable (_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ count: Int) -> Void
+    /// dx[i] = g[i] · f′(x[i], y[i]) for i < count.
+    let backward: @Sendable (_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ g: UnsafePointer<Double>,
+                             _ dx: UnsafeMutablePointer<Double>, _ count: Int) -> Void
 }
 
 /// A one-input elementwise op's registry entry, with the standard samples:

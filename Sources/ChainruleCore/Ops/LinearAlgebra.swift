@@ -62,13 +62,13 @@ public struct MatMul: Operation {
         let l = try! layout(inputs.map(\.shape))
         let offsets = batchOffsets(l)
         let size = l.m * l.n
-        var out = [Double](repeating: 0, count: offsets.a.count * size)
-        inputs[0].data.withUnsafeBufferPointer { a in
-            inputs[1].data.withUnsafeBufferPointer { b in
-                out.withUnsafeMutableBufferPointer { c in
+        // Each batch entry's product overwrites its block of the output.
+        let out = [Double].written(count: offsets.a.count * size) { c in
+            inputs[0].data.withUnsafeBufferPointer { a in
+                inputs[1].data.withUnsafeBufferPointer { b in
                     for t in offsets.a.indices {
                         MatrixKernel.multiply(
-                            a.baseAddress! + offsets.a[t], b.baseAddress! + offsets.b[t], into: c.baseAddress! + t * size,
+                            a.baseAddress! + offsets.a[t], b.baseAddress! + offsets.b[t], into: c + t * size,
                             m: l.m, k: l.k, n: l.n)
                     }
                 }
@@ -147,18 +147,17 @@ public struct Linear: Operation {
         let x = inputs[0], w = inputs[1]
         let outFeatures = w.shape[0], inFeatures = w.shape[1]
         let rows = Self.rows(x)
-        var out = [Double](repeating: 0, count: rows * outFeatures)
-        x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    // Y (rows × out) = X (rows × in) · Wᵀ (in × out)
+        let out = [Double].written(count: rows * outFeatures) { op in
+            x.data.withUnsafeBufferPointer { xp in
+                w.data.withUnsafeBufferPointer { wp in
+                    // Y (rows × out) = X (rows × in) · Wᵀ (in × out), overwriting the output
                     MatrixKernel.multiply(
-                        xp.baseAddress!, wp.baseAddress!, into: op.baseAddress!,
+                        xp.baseAddress!, wp.baseAddress!, into: op,
                         m: rows, k: inFeatures, n: outFeatures, transposeB: true)
                     if hasBias {
                         inputs[2].data.withUnsafeBufferPointer { bp in
                             for r in 0..<rows {
-                                let row = op.baseAddress! + r * outFeatures
+                                let row = op + r * outFeatures
                                 for j in 0..<outFeatures { row[j] += bp[j] }
                             }
                         }
@@ -182,23 +181,19 @@ public struct Linear: Operation {
         gradient.data.withUnsafeBufferPointer { gp in
             if wanted[0] {
                 // dX (rows × in) = G (rows × out) · W (out × in)
-                var dx = [Double](repeating: 0, count: x.count)
-                w.data.withUnsafeBufferPointer { wp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        MatrixKernel.multiply(
-                            gp.baseAddress!, wp.baseAddress!, into: dxp.baseAddress!,
-                            m: rows, k: outFeatures, n: inFeatures)
+                let dx = [Double].written(count: x.count) { dxp in
+                    w.data.withUnsafeBufferPointer { wp in
+                        MatrixKernel.multiply(gp.baseAddress!, wp.baseAddress!, into: dxp, m: rows, k: outFeatures, n: inFeatures)
                     }
                 }
                 result[0] = Tensor(shape: x.shape, data: dx)
             }
             if wanted[1] {
                 // dW (out × in) = Gᵀ (out × rows) · X (rows × in)
-                var dw = [Double](repeating: 0, count: w.count)
-                x.data.withUnsafeBufferPointer { xp in
-                    dw.withUnsafeMutableBufferPointer { dwp in
+                let dw = [Double].written(count: w.count) { dwp in
+                    x.data.withUnsafeBufferPointer { xp in
                         MatrixKernel.multiply(
-                            gp.baseAddress!, xp.baseAddress!, into: dwp.baseAddress!,
+                            gp.baseAddress!, xp.baseAddress!, into: dwp,
                             m: outFeatures, k: rows, n: inFeatures, transposeA: true)
                     }
                 }
@@ -206,8 +201,11 @@ public struct Linear: Operation {
             }
             if hasBias && wanted[2] {
                 var db = [Double](repeating: 0, count: outFeatures)
-                for r in 0..<rows {
-                    for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] }
+                db.withUnsafeMutableBufferPointer { dbp in
+                    for r in 0..<rows {
+                        let row = gp.baseAddress! + r * outFeatures
+                        for j in 0..<outFeatures { dbp[j] += row[j] }
+                    }
                 }
                 result[2] = Tensor(db)
             }

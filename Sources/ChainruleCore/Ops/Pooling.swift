@@ -30,6 +30,7 @@ struct PoolWindow {
     /// planes in row-major order: its flat index, and the flat offset in the
     /// input of its window's top-left element (row ki of the window starts at
     /// `corner + ki·width`).
+    @inline(__always)
     func forEachWindow(planes: Int, _ body: (_ output: Int, _ corner: Int) -> Void) {
         var output = 0
         for plane in 0..<planes {
@@ -40,6 +41,26 @@ struct PoolWindow {
                     output += 1
                 }
             }
+        }
+    }
+
+    /// Calls `body(output, winner)` for every window of `planes` planes of `x` in
+    /// row-major order: its flat index and the flat offset in `x` of its first
+    /// maximum in row-major order (a NaN in the first place wins, as nothing is
+    /// greater). Plain loops on the buffer, inlined into each caller.
+    @inline(__always)
+    func forEachWinner(_ x: UnsafePointer<Double>, planes: Int, _ body: (_ output: Int, _ winner: Int) -> Void) {
+        forEachWindow(planes: planes) { output, corner in
+            var best = corner
+            var bestValue = x[corner]
+            for ki in 0..<kernel {
+                let row = corner + ki * width
+                for kj in 0..<kernel where x[row + kj] > bestValue {
+                    best = row + kj
+                    bestValue = x[row + kj]
+                }
+            }
+            body(output, best)
         }
     }
 }
@@ -101,33 +122,44 @@ public struct MaxPool2D: PoolingOperation {
         let w = try! window([x.shape])
         let planes = x.shape[0] * x.shape[1]
         var offsets = [Int](repeating: 0, count: planes * w.outputPlaneSize)
+        guard !offsets.isEmpty else { return offsets }
         x.data.withUnsafeBufferPointer { xp in
-            w.forEachWindow(planes: planes) { o, corner in
-                var best = corner
-                var bestValue = xp[corner]
-                for ki in 0..<w.kernel {
-                    let row = corner + ki * w.width
-                    for kj in 0..<w.kernel where xp[row + kj] > bestValue {
-                        best = row + kj
-                        bestValue = xp[row + kj]
-                    }
-                }
-                offsets[o] = best
+            offsets.withUnsafeMutableBufferPointer { op in
+                w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in op[o] = winner }
             }
         }
         return offsets
     }
 
+    /// Each window's winner, found and copied in one pass.
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let x = inputs[0]
-        let shape = try! outputShape([x.shape])
-        return Tensor(shape: shape, data: argmaxOffsets(x).map { x.data[$0] })
+        let w = try! window([x.shape])
+        let planes = x.shape[0] * x.shape[1]
+        let out = [Double].written(count: planes * w.outputPlaneSize) { out in
+            x.data.withUnsafeBufferPointer { xp in
+                w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in out[o] = xp[winner] }
+            }
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1], w.outputHeight, w.outputWidth], data: out)
     }
 
+    /// The winners found again (the op keeps no state between passes), each sent its window's gradient.
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
-        var dx = [Double](repeating: 0, count: inputs[0].count)
-        for (o, offset) in argmaxOffsets(inputs[0]).enumerated() { dx[offset] += gradient.data[o] }
-        return [Tensor(shape: inputs[0].shape, data: dx)]
+        let x = inputs[0]
+        let w = try! window([x.shape])
+        let planes = x.shape[0] * x.shape[1]
+        var dx = [Double](repeating: 0, count: x.count)
+        if gradient.count > 0 {
+            x.data.withUnsafeBufferPointer { xp in
+                gradient.data.withUnsafeBufferPointer { gp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in dxp[winner] += gp[o] }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, data: dx)]
     }
 
     /// The winning element's offset, per window.
