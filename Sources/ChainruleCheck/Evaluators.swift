@@ -11,6 +11,8 @@ final class OperationEvaluator: PerturbedEvaluator {
     /// The unperturbed output, when evaluations carry differences or recompute a part.
     private let baseOutput: Tensor?
     private let differences: Bool
+    /// The op, when it recomputes parts.
+    private let partial: (any PartialForward)?
     private var inputs: [Tensor]
     private(set) var evaluations = 0
 
@@ -20,7 +22,8 @@ final class OperationEvaluator: PerturbedEvaluator {
         self.inputs = inputs
         // A batched (external) op has no difference rule: its points stay one batch.
         self.differences = differences && !(op is any BatchedOperation)
-        self.baseOutput = self.differences || op is any PartialForward ? op.forward(inputs) : nil
+        self.partial = op as? any PartialForward
+        self.baseOutput = self.differences || partial != nil ? op.forward(inputs) : nil
     }
 
     func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
@@ -29,8 +32,8 @@ final class OperationEvaluator: PerturbedEvaluator {
         evaluations += 1
         guard differences else {
             let moved = base.indices.map { $0 == input ? MovedElements.elements([element]) : .none }
-            let part = perturbedForward(op, inputs: inputs, base: baseOutput, moved: moved)
-            return Evaluation(output: part.output, branches: part.branches)
+            let part = perturbedForward(op, partial: partial, inputs: inputs, base: baseOutput, moved: moved)
+            return Evaluation(output: part.output, branches: part.branches, moved: part.moved)
         }
         var deltas = [Tensor?](repeating: nil, count: base.count)
         deltas[input] = elementMove(like: base[input], element: element, offset: offset)
@@ -125,6 +128,8 @@ final class ConeEvaluator: PerturbedEvaluator {
     private var deltas: [Tensor?]
     /// Without differences, which elements of each node's value the current evaluation moved.
     private var moved: [MovedElements]
+    /// Each node's op when it recomputes parts (`PartialForward`), by node index.
+    private let partials: [(any PartialForward)?]
     /// The leaf whose cone holds perturbed values, if any.
     private var dirty: Int?
     /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
@@ -140,6 +145,7 @@ final class ConeEvaluator: PerturbedEvaluator {
         self.differences = differences
         self.deltas = differences ? [Tensor?](repeating: nil, count: values.count) : []
         self.moved = differences ? [] : [MovedElements](repeating: .none, count: values.count)
+        self.partials = snapshot.nodes.map { $0.op as? any PartialForward }
     }
 
     func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
@@ -210,13 +216,14 @@ final class ConeEvaluator: PerturbedEvaluator {
                 accurate = accurate && change.accurate
                 branches.append(contentsOf: op.branches(inputs))
             } else {
-                let part = perturbedForward(op, inputs: inputs, base: base[i], moved: node.inputs.map { moved[$0.index] })
+                let part = perturbedForward(
+                    op, partial: partials[i], inputs: inputs, base: base[i], moved: node.inputs.map { moved[$0.index] })
                 values[i] = part.output
                 moved[i] = part.moved
                 branches.append(contentsOf: part.branches)
             }
         }
-        guard differences else { return Evaluation(output: values[snapshot.output], branches: branches) }
+        guard differences else { return Evaluation(output: values[snapshot.output], branches: branches, moved: moved[snapshot.output]) }
         return Evaluation(
             output: values[snapshot.output], branches: branches,
             difference: deltas[snapshot.output] ?? Tensor.zeros(base[snapshot.output].shape), differenceIsAccurate: accurate)

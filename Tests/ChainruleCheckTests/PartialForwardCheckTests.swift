@@ -104,12 +104,14 @@ import Testing
     }
 
     /// The same network with every op behind a wrapper that recomputes whole: the same report,
-    /// number for number (worst elements, errors, counts), node-local and end-to-end.
-    @Test func aCheckPartByPartReportsTheNumbersOfACheckRecomputingWhole() throws {
+    /// number for number (worst elements, errors, counts), node-local and end-to-end, whether the
+    /// nodes compare full Jacobians or (over the limit) `uᵀJ`, summed over the moved outputs only.
+    @Test(arguments: [CheckOptions(), CheckOptions(fullJacobianLimit: 1)])
+    func aCheckPartByPartReportsTheNumbersOfACheckRecomputingWhole(options: CheckOptions) throws {
         let (parts, loss) = Self.network(first: Linear())
         let (whole, wholeLoss) = Self.network(first: Linear(), wrap: { WholeForward(op: $0) })
-        let byParts = try GradientCheck.graph(parts, output: loss)
-        let byWhole = try GradientCheck.graph(whole, output: wholeLoss)
+        let byParts = try GradientCheck.graph(parts, output: loss, options: options)
+        let byWhole = try GradientCheck.graph(whole, output: wholeLoss, options: options)
         #expect(byParts.passed)
         #expect(byParts.nodes.map(\.verdict) == byWhole.nodes.map(\.verdict))
         #expect(byParts.leaves.map(\.verdict) == byWhole.leaves.map(\.verdict))
