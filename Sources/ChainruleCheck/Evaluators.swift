@@ -3,12 +3,16 @@ import ChainruleCore
 /// Evaluates one op with one input perturbed, on its own copy of the inputs. An op
 /// that conforms to `BatchedOperation` gets a whole batch of points in one call. With
 /// `differences`, each evaluation also carries `f − f₀` by the op's difference rule
-/// (`Operation.change`), from the exact offset.
+/// (`Operation.change`), from the exact offset; without, an op that conforms to
+/// `PartialForward` recomputes only the part of its output one moved element reaches.
 final class OperationEvaluator: PerturbedEvaluator {
     private let op: any Operation
     private let base: [Tensor]
-    /// The unperturbed output, when evaluations carry differences.
+    /// The unperturbed output, when evaluations carry differences or recompute a part.
     private let baseOutput: Tensor?
+    private let differences: Bool
+    /// The op, when it recomputes parts.
+    private let partial: (any PartialForward)?
     private var inputs: [Tensor]
     private(set) var evaluations = 0
 
@@ -17,13 +21,20 @@ final class OperationEvaluator: PerturbedEvaluator {
         self.base = inputs
         self.inputs = inputs
         // A batched (external) op has no difference rule: its points stay one batch.
-        self.baseOutput = differences && !(op is any BatchedOperation) ? op.forward(inputs) : nil
+        self.differences = differences && !(op is any BatchedOperation)
+        self.partial = op as? any PartialForward
+        self.baseOutput = self.differences || partial != nil ? op.forward(inputs) : nil
     }
 
     func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
         inputs[input].data[element] = base[input].data[element] + offset
         guard let baseOutput else { return run() }
         evaluations += 1
+        guard differences else {
+            let moved = base.indices.map { $0 == input ? MovedElements.elements([element]) : .none }
+            let part = perturbedForward(op, partial: partial, inputs: inputs, base: baseOutput, moved: moved)
+            return Evaluation(output: part.output, branches: part.branches, moved: part.moved)
+        }
         var deltas = [Tensor?](repeating: nil, count: base.count)
         deltas[input] = elementMove(like: base[input], element: element, offset: offset)
         let change = op.change(base, output: baseOutput, deltas: deltas, perturbed: inputs)
@@ -99,10 +110,13 @@ struct GraphSnapshot: Sendable {
 
 /// Evaluates a graph's output with one leaf perturbed: recomputes only the
 /// nodes downstream of that leaf, on its own copy of the value table, and
-/// collects the branch patterns of those nodes for kink detection. With
-/// `differences`, the cone is carried as (value, difference) pairs: each node's
-/// change by its op's difference rule (`Operation.change`) from its inputs' changes,
-/// starting from the leaf's exact offset, so the output's `f − f₀` does not cancel.
+/// collects the branch patterns of those nodes for kink detection. Without
+/// `differences`, each node recomputes only the elements its moved inputs reach
+/// where its op can (`PartialForward`: one element of a first layer's weight moves one
+/// column of it), the same bits as recomputing it whole. With `differences`, the cone is
+/// carried as (value, difference) pairs: each node's change by its op's difference rule
+/// (`Operation.change`) from its inputs' changes, starting from the leaf's exact offset,
+/// so the output's `f − f₀` does not cancel.
 final class ConeEvaluator: PerturbedEvaluator {
     private let snapshot: GraphSnapshot
     private let leaves: [NodeID]
@@ -112,6 +126,10 @@ final class ConeEvaluator: PerturbedEvaluator {
     private let differences: Bool
     /// Each node's change from its base value in the current evaluation (nil: unchanged).
     private var deltas: [Tensor?]
+    /// Without differences, which elements of each node's value the current evaluation moved.
+    private var moved: [MovedElements]
+    /// Each node's op when it recomputes parts (`PartialForward`), by node index.
+    private let partials: [(any PartialForward)?]
     /// The leaf whose cone holds perturbed values, if any.
     private var dirty: Int?
     /// The branch patterns of the cone's nodes at the last evaluation, concatenated.
@@ -126,13 +144,19 @@ final class ConeEvaluator: PerturbedEvaluator {
         self.values = values
         self.differences = differences
         self.deltas = differences ? [Tensor?](repeating: nil, count: values.count) : []
+        self.moved = differences ? [] : [MovedElements](repeating: .none, count: values.count)
+        self.partials = snapshot.nodes.map { $0.op as? any PartialForward }
     }
 
     func evaluate(input: Int, element: Int, offset: Double) -> Evaluation {
         prepare(input)
         let leaf = leaves[input].index
         values[leaf].data[element] = base[leaf].data[element] + offset
-        if differences { deltas[leaf] = elementMove(like: base[leaf], element: element, offset: offset) }
+        if differences {
+            deltas[leaf] = elementMove(like: base[leaf], element: element, offset: offset)
+        } else {
+            moved[leaf] = .elements([element])
+        }
         return recompute(input)
     }
 
@@ -140,7 +164,11 @@ final class ConeEvaluator: PerturbedEvaluator {
         prepare(input)
         let leaf = leaves[input].index
         values[leaf] = base[leaf].zipMap(direction) { $0 + scale * $1 }
-        if differences { deltas[leaf] = direction.map { scale * $0 } }
+        if differences {
+            deltas[leaf] = direction.map { scale * $0 }
+        } else {
+            moved[leaf] = .all
+        }
         return recompute(input)
     }
 
@@ -157,6 +185,9 @@ final class ConeEvaluator: PerturbedEvaluator {
         if differences {
             deltas[leaf] = nil
             for i in cones[d] { deltas[i] = nil }
+        } else {
+            moved[leaf] = .none
+            for i in cones[d] { moved[i] = .none }
         }
         dirty = nil
     }
@@ -183,12 +214,16 @@ final class ConeEvaluator: PerturbedEvaluator {
                 values[i] = change.perturbed
                 deltas[i] = change.difference
                 accurate = accurate && change.accurate
+                branches.append(contentsOf: op.branches(inputs))
             } else {
-                values[i] = op.forward(inputs)
+                let part = perturbedForward(
+                    op, partial: partials[i], inputs: inputs, base: base[i], moved: node.inputs.map { moved[$0.index] })
+                values[i] = part.output
+                moved[i] = part.moved
+                branches.append(contentsOf: part.branches)
             }
-            branches.append(contentsOf: op.branches(inputs))
         }
-        guard differences else { return Evaluation(output: values[snapshot.output], branches: branches) }
+        guard differences else { return Evaluation(output: values[snapshot.output], branches: branches, moved: moved[snapshot.output]) }
         return Evaluation(
             output: values[snapshot.output], branches: branches,
             difference: deltas[snapshot.output] ?? Tensor.zeros(base[snapshot.output].shape), differenceIsAccurate: accurate)

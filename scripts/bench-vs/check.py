@@ -8,10 +8,11 @@ element) and with `--end-to-end-only`; torch checks d loss / d every parameter w
 gradcheck(eps=1e-6, atol=1e-5, rtol=1e-3), the same central difference and tolerances.
 Each round runs every size on both sides in turn (interleaved), and the table gives medians
 over the rounds: Chainrule's own check time (the report's "seconds", in-process like torch's),
-torch's, and torch ÷ Chainrule.
+torch's, and torch ÷ Chainrule. With `--baseline OTHER`, a second chainrule binary (an earlier
+build) runs the full check in the same rounds, so before and after share the machine's load.
 
     /work/venv-torch/bin/python scripts/bench-vs/check.py --chainrule .build/release/chainrule \
-        [--rounds 3] [--sizes 10k,30k,100k,300k]
+        [--rounds 3] [--sizes 10k,30k,100k,300k] [--baseline OLD/chainrule]
 """
 import argparse
 import json
@@ -77,6 +78,7 @@ def main():
     parser.add_argument("--chainrule", default=".build/release/chainrule")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="10k,30k,100k")
+    parser.add_argument("--baseline", help="another chainrule binary whose full check runs in the same rounds")
     args = parser.parse_args()
     import torch
     torch.set_num_threads(1)
@@ -84,7 +86,7 @@ def main():
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         sys.exit(f"unknown sizes {unknown}: choose from {list(SIZES)}")
-    times = {s: {"full": [], "end-to-end": [], "torch": []} for s in sizes}
+    times = {s: {"full": [], "end-to-end": [], "torch": [], "baseline": []} for s in sizes}
     with tempfile.TemporaryDirectory() as directory:
         paths = {}
         for s in sizes:
@@ -96,13 +98,20 @@ def main():
                 times[s]["full"].append(chainrule_seconds(args.chainrule, paths[s]))
                 times[s]["end-to-end"].append(chainrule_seconds(args.chainrule, paths[s], "--end-to-end-only"))
                 times[s]["torch"].append(torch_seconds(torch, *SIZES[s]))
-    load = os.getloadavg()[0]
-    print(f"full finite-difference check, medians of {args.rounds} interleaved rounds (load {load:.1f}, torch {torch.__version__}, 1 thread)")
-    print(f"{'params':>8}  {'chainrule full':>14}  {'end-to-end':>10}  {'torch gradcheck':>15}  {'ratio full':>10}  {'ratio e2e':>9}")
+                if args.baseline:
+                    times[s]["baseline"].append(chainrule_seconds(args.baseline, paths[s]))
+    load = os.getloadavg()
+    print(f"full finite-difference check, medians of {args.rounds} interleaved rounds "
+          f"(load {load[0]:.1f} now, {load[2]:.1f} over 15 min; torch {torch.__version__}, 1 thread)")
+    baseline = f"  {'baseline full':>13}  {'ratio':>6}" if args.baseline else ""
+    print(f"{'params':>8}  {'chainrule full':>14}  {'end-to-end':>10}  {'torch gradcheck':>15}  {'ratio full':>10}  {'ratio e2e':>9}{baseline}")
     for s in sizes:
-        m = {k: statistics.median(v) for k, v in times[s].items()}
-        print(f"{parameter_count(*SIZES[s]):>8}  {m['full']:>13.3f}s  {m['end-to-end']:>9.3f}s  {m['torch']:>14.3f}s"
-              f"  {m['torch'] / m['full']:>9.1f}×  {m['torch'] / m['end-to-end']:>8.1f}×")
+        m = {k: statistics.median(v) for k, v in times[s].items() if v}
+        row = (f"{parameter_count(*SIZES[s]):>8}  {m['full']:>13.3f}s  {m['end-to-end']:>9.3f}s  {m['torch']:>14.3f}s"
+               f"  {m['torch'] / m['full']:>9.1f}×  {m['torch'] / m['end-to-end']:>8.1f}×")
+        if args.baseline:
+            row += f"  {m['baseline']:>12.3f}s  {m['torch'] / m['baseline']:>5.1f}×"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":
