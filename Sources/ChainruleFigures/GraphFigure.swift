@@ -189,7 +189,7 @@ public enum GraphFigure {
     /// Graphviz gets `RankLayout`'s, wrapped into as many rows as fill the
     /// fit, in every style.
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
-        if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).titleAtMargin() }
+        if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).fittingTitle(to: options.fit) }
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
         return (options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
