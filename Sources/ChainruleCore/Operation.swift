@@ -199,14 +199,30 @@ public enum AttributeValue: Sendable, Equatable, Hashable, Codable, CustomString
 /// to 6 significant digits. Not-a-number is `NaN` (as `chainrule eval
 /// --json` writes it); infinities are `inf` and `-inf`, short enough for a
 /// table column (the JSON's `"Infinity"` is JSON's convention, not prose).
+///
+/// The digits are C's `%.<significant>g` (the C library's own `vsnprintf`,
+/// which `String(format:)` also ends in, without Foundation's format-string
+/// parsing around it; this process never calls `setlocale`, so the point is
+/// a `.`), then a fraction's trailing zeros and a bare point go.
 public func formatNumber(_ value: Double, significant: Int = 6) -> String {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value > 0 ? "inf" : "-inf" }
     if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-    var text = String(format: "%.\(significant)g", value)
-    if text.contains("e") { return text }
-    while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
-    return text
+    // Sign, digits, point and an exponent of at most 3 digits: `significant` + 8 bytes.
+    let capacity = max(significant, 1) + 16
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+        // CChar and UInt8 may alias: the C library writes the bytes read below.
+        let written = withVaList([Int32(clamping: significant), value]) { arguments in
+            Int(vsnprintf(UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), capacity, "%.*g", arguments))
+        }
+        let text = UnsafeBufferPointer(rebasing: buffer[..<min(written, capacity - 1)])
+        var end = text.count
+        if !text.contains(UInt8(ascii: "e")) && text.contains(UInt8(ascii: ".")) {
+            while text[end - 1] == UInt8(ascii: "0") { end -= 1 }
+            if text[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        }
+        return String(decoding: UnsafeBufferPointer(rebasing: text[..<end]), as: UTF8.self)
+    }
 }
 
 // MARK: - Errors
