@@ -125,6 +125,8 @@ import Testing
         "a = 2\nb = 3\nc = 5\nd = a - b * c / a + c * -b - a / b / c * 4 + 7\n",
         // names that begin another name, or end where a digit, a letter or _ would continue it
         "t1 = 0.5\nt12 = t1 * 2\nt_1 = t12 + t1\nt1_ = t_1 * t12\nt = t1_ - t1 + t12 * t_1\n",
+        // long names that differ only past their first 8 or 16 bytes, or only in length
+        "weights_1 = 0.5\nweights_2 = 2\nweights2 = 3\nweights_layer_0_a = weights_1 * weights_2\nweights_layer_0_b = weights_layer_0_a + weights2\nweights_layer_0_ab = weights_layer_0_b * weights_layer_0_a\n",
     ])
     func aScalarProgramIsTheSameOnTheTape(source: String) throws {
         let taken = try Self.expectSameAsGeneral(source)
