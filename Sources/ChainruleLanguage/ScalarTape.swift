@@ -17,11 +17,6 @@ struct ScalarTape {
     private(set) var operations: [any Operation] = []
     /// Whether each op of `operations` sends a gradient to its first and to its second input.
     private var differentiable: [(first: Bool, second: Bool)] = []
-    /// Each op's `scalarForward` and `scalarBackward`, bound to it once:
-    /// the passes call these, which costs less than opening the op's
-    /// existential (and copying it) for every node.
-    private var forwardRules: [(Double, Double) -> Double?] = []
-    private var backwardRules: [(Double, Double, Double, Double) -> (Double, Double)?] = []
     /// Everything about a node but its value, in one entry.
     private(set) var entries: [Entry] = []
     /// Leaves' values from the start, ops' after `forward()`.
@@ -71,8 +66,6 @@ struct ScalarTape {
     /// Adds `op` to the table the nodes index; `op` must have scalar rules.
     mutating func register(_ op: any Operation) -> Int32 {
         operations.append(op)
-        forwardRules.append { a, b in op.scalarForward(a, b) }
-        backwardRules.append { a, b, output, gradient in op.scalarBackward(a, b, output: output, gradient: gradient) }
         differentiable.append((op.isDifferentiable(input: 0), op.isDifferentiable(input: 1)))
         return Int32(operations.count - 1)
     }
@@ -128,14 +121,16 @@ struct ScalarTape {
     /// Every op node's value from its inputs' by the op's scalar rule — a
     /// one-input op gets `0` as its second argument, as the graph's pass
     /// gives it. False when an op gives none (then the graph's pass runs).
+    /// The ops are read through a buffer pointer, which calls each where it
+    /// is stored instead of copying it out of its array for every node.
     mutating func forward() -> Bool {
-        forwardRules.withUnsafeBufferPointer { rules in
+        operations.withUnsafeBufferPointer { operations in
             for i in values.indices {
                 let entry = entries[i]
                 let k = Int(entry.operation)
                 guard k >= 0 else { continue }
                 let b = Int(entry.second)
-                guard let value = rules[k](values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
+                guard let value = operations[k].scalarForward(values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
                 values[i] = value
             }
             return true
@@ -154,14 +149,14 @@ struct ScalarTape {
         var reached = [Bool](repeating: false, count: count)
         gradients[output] = 1
         reached[output] = true
-        let complete = backwardRules.withUnsafeBufferPointer { rules in
+        let complete = operations.withUnsafeBufferPointer { operations in
             for i in stride(from: output, through: 0, by: -1) {
                 let entry = entries[i]
                 let k = Int(entry.operation)
                 guard k >= 0, reached[i] else { continue }
                 let a = Int(entry.first), b = Int(entry.second)
                 let va = values[a]
-                guard let (ga, gb) = rules[k](va, b >= 0 ? values[b] : va, values[i], gradients[i]) else {
+                guard let (ga, gb) = operations[k].scalarBackward(va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
                     return false
                 }
                 if differentiable[k].first { Self.accumulate(ga, into: a, &gradients, &reached) }
