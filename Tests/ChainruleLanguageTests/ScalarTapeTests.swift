@@ -274,7 +274,7 @@ import Testing
         }
         var random = SeededGenerator(seed: 11)
         var values: [Double] = [0.5, -0.25, 1e-5, 1.5e-4, 123456.5, 1234567.5, 1e15 + 0.5, -1e16, 9.9999995, 0.1 + 0.2, .nan, .infinity, -.infinity,
-                                .leastNonzeroMagnitude, 2.5e-310, .greatestFiniteMagnitude, -0.0, 100, 1e-300, 1.234565, -0.0001234565, 999999.5]
+                                .leastNonzeroMagnitude, .leastNormalMagnitude / 3, .greatestFiniteMagnitude, -0.0, 100, 1e-300, 1.234565, -0.0001234565, 999999.5]
         for _ in 0..<2000 {
             let magnitude = Double(random.next(below: 40)) - 20
             values.append((random.nextUnit() - 0.5) * pow(10, magnitude))
