@@ -199,13 +199,116 @@ public enum AttributeValue: Sendable, Equatable, Hashable, Codable, CustomString
 /// to 6 significant digits. Not-a-number is `NaN` (as `chainrule eval
 /// --json` writes it); infinities are `inf` and `-inf`, short enough for a
 /// table column (the JSON's `"Infinity"` is JSON's convention, not prose).
+///
+/// The text is C's `%.<significant>g` with a fraction's trailing zeros and
+/// a bare point dropped. Up to 15 digits of a normal Double (whose
+/// half-ulp is below 2⁻⁵³ of it) it is made from Swift's shortest
+/// round-trip digits, rounded to `significant`: the same digits, because a
+/// rounding boundary (`significant` + 1 digits ending in 5) can lie between
+/// a Double and its shortest digits only if it is those digits, and that
+/// tie is left to the C library's `vsnprintf`, as is any longer precision.
 public func formatNumber(_ value: Double, significant: Int = 6) -> String {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value > 0 ? "inf" : "-inf" }
     if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-    var text = String(format: "%.\(significant)g", value)
-    if text.contains("e") { return text }
-    while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+    let precision = max(significant, 1)
+    if precision <= 15, value.isNormal, let text = roundedShortestDigits(value, precision) { return text }
+    // Sign, digits, point and an exponent of at most 3 digits: `precision` + 8 bytes.
+    let capacity = precision + 16
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+        // CChar and UInt8 may alias: the C library writes the bytes read below.
+        let written = withVaList([value]) { arguments in
+            Int(vsnprintf(UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), capacity, "%.\(precision)g", arguments))
+        }
+        let text = UnsafeBufferPointer(rebasing: buffer[..<min(written, capacity - 1)])
+        var end = text.count
+        if !text.contains(UInt8(ascii: "e")) && text.contains(UInt8(ascii: ".")) {
+            while text[end - 1] == UInt8(ascii: "0") { end -= 1 }
+            if text[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        }
+        return String(decoding: UnsafeBufferPointer(rebasing: text[..<end]), as: UTF8.self)
+    }
+}
+
+/// `%.<precision>g` of a finite, non-zero `value` from its shortest digits
+/// (`value.description`), trailing zeros dropped; nil at a tie (the digits
+/// past `precision` are exactly one 5), which only the exact value decides.
+private func roundedShortestDigits(_ value: Double, _ precision: Int) -> String? {
+    var digits: [UInt8] = []
+    digits.reserveCapacity(20)
+    // The power of ten of the first significant digit.
+    var exponent = 0
+    var pointSeen = false
+    var integerDigits = 0
+    var leadingZeros = 0
+    var written = value.magnitude.description.utf8[...]
+    if let e = written.firstIndex(of: UInt8(ascii: "e")) {
+        exponent = Int(String(decoding: written[written.index(after: e)...], as: UTF8.self))!
+        written = written[..<e]
+    }
+    for byte in written {
+        if byte == UInt8(ascii: ".") {
+            pointSeen = true
+        } else if digits.isEmpty && byte == UInt8(ascii: "0") {
+            if pointSeen { leadingZeros += 1 }
+        } else {
+            digits.append(byte - 48)
+            if !pointSeen { integerDigits += 1 }
+        }
+    }
+    exponent += integerDigits > 0 ? integerDigits - 1 : -(leadingZeros + 1)
+    if digits.count > precision {
+        let dropped = digits[precision...]
+        let first = dropped.first!
+        let roundUp: Bool
+        if first != 5 {
+            roundUp = first > 5
+        } else {
+            guard dropped.dropFirst().contains(where: { $0 != 0 }) else { return nil }
+            roundUp = true
+        }
+        digits.removeSubrange(precision...)
+        if roundUp {
+            var i = precision - 1
+            while i >= 0 && digits[i] == 9 {
+                digits[i] = 0
+                i -= 1
+            }
+            if i >= 0 {
+                digits[i] += 1
+            } else {
+                digits.insert(1, at: 0)
+                digits.removeLast()
+                exponent += 1
+            }
+        }
+    }
+    while digits.count > 1 && digits.last == 0 { digits.removeLast() }
+    var text = value < 0 ? "-" : ""
+    func append(_ range: Range<Int>) {
+        for i in range { text.unicodeScalars.append(Unicode.Scalar(digits[i] + 48)) }
+    }
+    if exponent < -4 || exponent >= precision {
+        append(0..<1)
+        if digits.count > 1 {
+            text += "."
+            append(1..<digits.count)
+        }
+        text += exponent < 0 ? "e-" : "e+"
+        let power = abs(exponent)
+        if power < 10 { text += "0" }
+        text += String(power)
+    } else if exponent >= 0 {
+        append(0..<min(exponent + 1, digits.count))
+        if digits.count <= exponent { text += String(repeating: "0", count: exponent + 1 - digits.count) }
+        if digits.count > exponent + 1 {
+            text += "."
+            append((exponent + 1)..<digits.count)
+        }
+    } else {
+        text += "0." + String(repeating: "0", count: -exponent - 1)
+        append(0..<digits.count)
+    }
     return text
 }
 

@@ -21,10 +21,18 @@ import ChainruleCore
 /// inside parentheses, `output`, `op` blocks, named arguments) and every
 /// mistake makes it give up, and the general front end reads the program:
 /// so what it reports is the general front end's.
-struct ScalarReader {
+struct ScalarReader: ~Copyable {
     typealias NotScalar = ScalarTapeBuilder.NotScalar
 
-    private let bytes: UnsafeBufferPointer<UInt8>
+    /// The program's bytes and `padding` NULs after them, so that reading
+    /// the byte at `index` needs no bounds check (a NUL ends every loop,
+    /// and only `count` tells the end of the text from a NUL inside it) and
+    /// a name compares 8 bytes at a time.
+    private let bytes: UnsafePointer<UInt8>
+    private let count: Int
+    static let padding = 8
+    /// Whether a byte continues a name (A–Z, a–z, 0–9, `_`), by the byte.
+    private let continuesName: UnsafePointer<Bool>
     private var builder: ScalarTapeBuilder
     private var names: NameTable
     private var index = 0
@@ -43,11 +51,20 @@ struct ScalarReader {
     /// the output's name; nil when the program is not one this reader takes.
     static func read(_ source: String, file: String?, options: CompileOptions) -> (tape: ScalarTape, output: Int32, name: String)? {
         var text = source
-        return text.withUTF8 { bytes in
-            guard bytes.count < Int(Int32.max) else { return nil }
+        return text.withUTF8 { text in
+            guard text.count < Int(Int32.max) else { return nil }
+            let padded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count + padding)
+            let continuesName = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 256)
+            defer {
+                padded.deallocate()
+                continuesName.deallocate()
+            }
+            _ = padded.initialize(from: text)
+            padded[text.count...].initialize(repeating: 0)
+            for b in 0..<256 { continuesName[b] = isNameStart(UInt8(b)) || isDigit(UInt8(b)) }
             do {
-                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: bytes.count / 12)
-                var reader = ScalarReader(bytes: bytes, builder: builder)
+                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: text.count / 12)
+                var reader = ScalarReader(bytes: UnsafePointer(padded.baseAddress!), count: text.count, continuesName: UnsafePointer(continuesName.baseAddress!), builder: builder)
                 let (output, name) = try reader.readProgram()
                 return (reader.builder.tape, output, name)
             } catch {
@@ -56,50 +73,69 @@ struct ScalarReader {
         }
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, builder: ScalarTapeBuilder) {
+    private init(bytes: UnsafePointer<UInt8>, count: Int, continuesName: UnsafePointer<Bool>, builder: ScalarTapeBuilder) {
         self.bytes = bytes
+        self.count = count
+        self.continuesName = continuesName
         self.builder = builder
-        names = NameTable(capacity: bytes.count / 24)
+        names = NameTable(capacity: count / 24)
     }
 
     // MARK: Bytes
 
-    private var byte: UInt8 { index < bytes.count ? bytes[index] : 0 }
+    /// The byte at `index`; the NUL after the text at its end.
+    private var byte: UInt8 { bytes[index] }
 
     private var place: ScalarTape.Place { ScalarTape.Place(line: line, column: index - lineStart + 1) }
 
     private mutating func skipSpaces() {
-        while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") || bytes[index] == UInt8(ascii: "\r") {
+        while true {
+            let b = bytes[index]
+            guard b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") else { return }
             index += 1
         }
     }
 
-    private static func isNameStart(_ b: UInt8) -> Bool { (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 }
-    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    /// A–Z, a–z or `_` (a letter's bit 5 set makes it lower case).
+    private static func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b == 95 }
+    static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
 
-    /// A name's byte range; a dot or a non-ASCII byte after it is not read here.
-    private mutating func readName() throws(NotScalar) -> Range<Int> {
+    /// A name read from the text: its bytes' range and their hash, so that
+    /// the name table hashes no name twice.
+    struct Name {
+        var range: Range<Int>
+        var hash: UInt32
+    }
+
+    /// A name, hashed as it is read (FNV-1a over its bytes); a dot or a
+    /// non-ASCII byte after it is not read here.
+    private mutating func readName() throws(NotScalar) -> Name {
         let start = index
         var end = index
-        let count = bytes.count
-        while end < count, Self.isNameStart(bytes[end]) || Self.isDigit(bytes[end]) { end += 1 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        while true {
+            let b = bytes[end]
+            guard continuesName[Int(b)] else { break }
+            hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3
+            end += 1
+        }
         index = end
-        guard end == count || (bytes[end] != UInt8(ascii: ".") && bytes[end] < 0x80) else { throw NotScalar() }
-        return start..<end
+        guard bytes[end] != UInt8(ascii: ".") && bytes[end] < 0x80 else { throw NotScalar() }
+        return Name(range: start..<end, hash: UInt32(truncatingIfNeeded: hash ^ (hash >> 29)))
     }
 
     private func string(_ range: Range<Int>) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
     // MARK: Lines
 
     private mutating func readProgram() throws(NotScalar) -> (Int32, String) {
-        guard !bytes.starts(with: [0xEF, 0xBB, 0xBF]) else { throw NotScalar() }
+        guard count < 3 || !(bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) else { throw NotScalar() }
         var last: (node: Int32, name: Range<Int>)?
         while true {
             skipSpaces()
-            if index == bytes.count { break }
+            if index == count { break }
             switch byte {
             case UInt8(ascii: "\n"):
                 endLine()
@@ -123,7 +159,7 @@ struct ScalarReader {
     }
 
     private mutating func skipComment() {
-        while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+        while index < count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
     }
 
     /// `name = expression`, then the end of the line (a comment may end it).
@@ -134,24 +170,25 @@ struct ScalarReader {
         skipSpaces()
         guard byte == UInt8(ascii: "=") else { throw NotScalar() }
         index += 1
-        guard names.node(named: name, in: bytes) == nil else { throw NotScalar() }
+        // The name's slot, found now: the expression binds no name, so it stays free.
+        guard case .free(let slot) = names.find(name, in: bytes) else { throw NotScalar() }
         let firstNew = builder.tape.count
         let node: Int32
-        switch try readSum() {
+        switch try readExpression() {
         case .literal(let value, _):
-            node = builder.tape.leaf(named: name, value, role: .input, at: namePlace)
+            node = builder.tape.leaf(named: name.range, value, role: .input, at: namePlace)
         case .node(let made):
             node = made
-            if Int(made) >= firstNew || !builder.tape.isNamed(made) { builder.tape.setName(name, of: made) }
+            if Int(made) >= firstNew || !builder.tape.isNamed(made) { builder.tape.setName(name.range, of: made) }
         }
         skipSpaces()
         if byte == UInt8(ascii: "#") { skipComment() }
-        if index < bytes.count {
+        if index < count {
             guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
             endLine()
         }
-        names.insert(name, node: node, in: bytes)
-        return (node, name)
+        names.bind(name, node: node, at: slot)
+        return (node, name.range)
     }
 
     // MARK: Expressions
@@ -164,40 +201,42 @@ struct ScalarReader {
         }
     }
 
-    /// `a + b - c`: left to right, each node added once its right operand is read.
-    private mutating func readSum() throws(NotScalar) -> Value {
-        var value = try readProduct()
-        while true {
-            skipSpaces()
-            let symbol = byte
-            guard symbol == UInt8(ascii: "+") || symbol == UInt8(ascii: "-") else { return value }
-            let a = node(value)
-            let at = place
-            index += 1
-            let b = node(try readProduct())
-            value = .node(builder.tape.apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
+    /// How tightly a binary operator binds: `+ -` 1, `* /` 2; 0 for any other byte.
+    private static func precedence(_ symbol: UInt8) -> Int {
+        switch symbol {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"): return 1
+        case UInt8(ascii: "*"), UInt8(ascii: "/"): return 2
+        default: return 0
         }
     }
 
-    /// `a * b / c`; `@` is left to the general front end.
-    private mutating func readProduct() throws(NotScalar) -> Value {
+    /// An expression: `a + b * c - d`.
+    private mutating func readExpression() throws(NotScalar) -> Value { try readBinary(1) }
+
+    /// Operands joined by binary operators of at least `minimum`
+    /// precedence, left to right, each node added once its right operand is
+    /// read (precedence climbing: the order the parser's levels, `+ -` over
+    /// `* /`, add them in). `@` is left to the general front end.
+    private mutating func readBinary(_ minimum: Int) throws(NotScalar) -> Value {
         var value = try readUnary()
         while true {
             skipSpaces()
             let symbol = byte
-            guard symbol == UInt8(ascii: "*") || symbol == UInt8(ascii: "/") else {
+            let precedence = Self.precedence(symbol)
+            guard precedence >= minimum, precedence > 0 else {
                 if symbol == UInt8(ascii: "@") { throw NotScalar() }
                 return value
             }
             let a = node(value)
             let at = place
             index += 1
-            let b = node(try readUnary())
+            let b = node(try readBinary(precedence + 1))
             value = .node(builder.tape.apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
     }
 
-    /// `-x`, `+x`, or a power.
+    /// `-x`, `+x`, or `base ^ exponent` (right-associative, the exponent
+    /// may carry a sign): a literal exponent makes `pow_const`, any other `pow`.
     private mutating func readUnary() throws(NotScalar) -> Value {
         depth += 1
         defer { depth -= 1 }
@@ -218,11 +257,6 @@ struct ScalarReader {
             index += 1
             return try readUnary()
         }
-        return try readPower()
-    }
-
-    /// `base ^ exponent`: a literal exponent makes `pow_const`, any other `pow`.
-    private mutating func readPower() throws(NotScalar) -> Value {
         let base = try readPrimary()
         skipSpaces()
         guard byte == UInt8(ascii: "^") else { return base }
@@ -238,16 +272,17 @@ struct ScalarReader {
     }
 
     /// A number, a name, a call or a parenthesised expression.
+    @inline(__always)
     private mutating func readPrimary() throws(NotScalar) -> Value {
         skipSpaces()
         let at = place
         let first = byte
-        if Self.isDigit(first) || (first == UInt8(ascii: ".") && index + 1 < bytes.count && Self.isDigit(bytes[index + 1])) {
+        if Self.isDigit(first) || (first == UInt8(ascii: ".") && Self.isDigit(bytes[index + 1])) {
             return .literal(try readNumber(), at)
         }
         if first == UInt8(ascii: "(") {
             index += 1
-            let inner = try readSum()
+            let inner = try readExpression()
             skipSpaces()
             guard byte == UInt8(ascii: ")") else { throw NotScalar() }
             index += 1
@@ -256,8 +291,8 @@ struct ScalarReader {
         guard Self.isNameStart(first) else { throw NotScalar() }
         let name = try readName()
         skipSpaces()
-        if byte == UInt8(ascii: "(") { return .node(try readCall(name, at: at)) }
-        guard let node = names.node(named: name, in: bytes) else { throw NotScalar() }
+        if byte == UInt8(ascii: "(") { return .node(try readCall(name.range, at: at)) }
+        guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
         return .node(node)
     }
 
@@ -268,7 +303,7 @@ struct ScalarReader {
         while true {
             skipSpaces()
             if byte == UInt8(ascii: ")"), !inputs.isEmpty { break }
-            inputs.append(node(try readSum()))
+            inputs.append(node(try readExpression()))
             skipSpaces()
             if byte == UInt8(ascii: ",") {
                 index += 1
@@ -287,22 +322,23 @@ struct ScalarReader {
     /// Double the lexer makes of the text.
     private mutating func readNumber() throws(NotScalar) -> Double {
         let start = index
-        while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+        while Self.isDigit(bytes[index]) { index += 1 }
         if byte == UInt8(ascii: ".") {
             index += 1
-            while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+            while Self.isDigit(bytes[index]) { index += 1 }
         }
         if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
             var look = index + 1
-            if look < bytes.count, bytes[look] == UInt8(ascii: "+") || bytes[look] == UInt8(ascii: "-") { look += 1 }
-            if look < bytes.count, Self.isDigit(bytes[look]) {
+            if bytes[look] == UInt8(ascii: "+") || bytes[look] == UInt8(ascii: "-") { look += 1 }
+            if Self.isDigit(bytes[look]) {
                 index = look
-                while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+                while Self.isDigit(bytes[index]) { index += 1 }
             }
         }
         // A letter right after a number is the lexer's error to report.
         guard !Self.isNameStart(byte), byte < 0x80,
-              let value = Self.exactDecimal(bytes, start..<index) ?? Double(string(start..<index)), value.isFinite
+              let value = Self.exactDecimal(UnsafeBufferPointer(start: bytes, count: count), start..<index) ?? Double(string(start..<index)),
+              value.isFinite
         else { throw NotScalar() }
         return value
     }
@@ -359,71 +395,89 @@ struct ScalarReader {
 }
 
 /// The reader's bound names: byte ranges of the program text and their
-/// nodes, in an open-addressing table hashed with FNV-1a over the bytes,
-/// so no name becomes a `String` to be looked up.
-struct NameTable {
-    /// A name's first byte and length in the text (-1: an empty slot), and its node.
+/// nodes, in an open-addressing table keyed by the hash `readName` made
+/// as it read the name, so no name becomes a `String` to be looked up and
+/// none is hashed twice. It owns its slots (noncopyable, freed when it ends).
+struct NameTable: ~Copyable {
+    /// A name's first byte, length (0: an empty slot; names are never
+    /// empty), hash and node.
     private struct Slot {
-        var start: Int32 = -1
-        var length: Int32 = 0
-        var node: Int32 = -1
+        var start: Int32
+        var length: Int32
+        var hash: UInt32
+        var node: Int32
     }
 
-    private var slots: [Slot]
+    private var slots: UnsafeMutableBufferPointer<Slot>
     private var mask: Int
     private var count = 0
 
     init(capacity: Int) {
         var size = 64
         while size < 2 * capacity { size <<= 1 }
-        slots = Array(repeating: Slot(), count: size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot(start: 0, length: 0, hash: 0, node: -1))
         mask = size - 1
     }
 
-    private static func hash(_ range: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in range {
-            hash = (hash ^ UInt64(bytes[i])) &* 0x100_0000_01b3
-        }
-        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    deinit { slots.deallocate() }
+
+    /// What a name's probe found: its node, or the free slot where it would go.
+    enum Found {
+        case bound(Int32)
+        case free(Int)
     }
 
-    private static func holds(_ slot: Slot, _ name: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard Int(slot.length) == name.count else { return false }
-        var j = Int(slot.start)
-        for i in name {
-            if bytes[i] != bytes[j] { return false }
-            j += 1
-        }
-        return true
-    }
-
-    func node(named name: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        slots.withUnsafeBufferPointer { slots in
-            var i = Self.hash(name, bytes) & mask
-            while slots[i].start >= 0 {
-                if Self.holds(slots[i], name, bytes) { return slots[i].node }
-                i = (i + 1) & mask
+    /// The node `name` is bound to, or the slot it would take (`bind`
+    /// keeps at least half the slots free); the slot stays free for `bind`
+    /// as long as nothing else is bound first. `bytes` are followed by
+    /// `ScalarReader.padding` readable bytes.
+    func find(_ name: ScalarReader.Name, in bytes: UnsafePointer<UInt8>) -> Found {
+        let length = Int32(name.range.count)
+        var i = Int(name.hash) & mask
+        while true {
+            let slot = slots[i]
+            if slot.length == 0 { return .free(i) }
+            if slot.hash == name.hash && slot.length == length && Self.same(bytes + Int(slot.start), bytes + name.range.lowerBound, name.range.count) {
+                return .bound(slot.node)
             }
-            return nil
+            i = (i + 1) & mask
         }
     }
 
-    /// Binds a name not bound yet.
-    mutating func insert(_ name: Range<Int>, node: Int32, in bytes: UnsafeBufferPointer<UInt8>) {
-        if 2 * (count + 1) > slots.count { grow(bytes) }
-        let mask = self.mask
-        slots.withUnsafeMutableBufferPointer { slots in
-            var i = Self.hash(name, bytes) & mask
-            while slots[i].start >= 0 { i = (i + 1) & mask }
-            slots[i] = Slot(start: Int32(name.lowerBound), length: Int32(name.count), node: node)
+    /// Whether `count` bytes at `a` and at `b` are the same, compared 8 at
+    /// a time (the last word's bytes past `count` masked off).
+    private static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+        var k = 0
+        while k + 8 <= count {
+            if word(a + k) != word(b + k) { return false }
+            k += 8
         }
+        if k == count { return true }
+        let mask: UInt64 = (1 << UInt64(8 * (count - k))) - 1
+        return (word(a + k) ^ word(b + k)) & mask == 0
+    }
+
+    /// Binds a name not bound yet at the slot `find` gave it.
+    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int) {
+        slots[slot] = Slot(start: Int32(name.range.lowerBound), length: Int32(name.range.count), hash: name.hash, node: node)
         count += 1
+        if 2 * count > slots.count { grow() }
     }
 
-    private mutating func grow(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let old = slots.filter { $0.start >= 0 }
-        self = NameTable(capacity: slots.count)
-        for slot in old { insert(Int(slot.start)..<Int(slot.start + slot.length), node: slot.node, in: bytes) }
+    /// Twice the slots, every name moved by the hash it keeps.
+    private mutating func grow() {
+        let old = slots
+        let size = 2 * old.count
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot(start: 0, length: 0, hash: 0, node: -1))
+        mask = size - 1
+        for slot in old where slot.length > 0 {
+            var i = Int(slot.hash) & mask
+            while slots[i].length > 0 { i = (i + 1) & mask }
+            slots[i] = slot
+        }
+        old.deallocate()
     }
 }

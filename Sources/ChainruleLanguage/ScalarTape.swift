@@ -121,16 +121,20 @@ struct ScalarTape {
     /// Every op node's value from its inputs' by the op's scalar rule — a
     /// one-input op gets `0` as its second argument, as the graph's pass
     /// gives it. False when an op gives none (then the graph's pass runs).
+    /// The ops are read through a buffer pointer, which calls each where it
+    /// is stored instead of copying it out of its array for every node.
     mutating func forward() -> Bool {
-        for i in values.indices {
-            let entry = entries[i]
-            let k = Int(entry.operation)
-            guard k >= 0 else { continue }
-            let b = Int(entry.second)
-            guard let value = operations[k].scalarForward(values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
-            values[i] = value
+        operations.withUnsafeBufferPointer { operations in
+            for i in values.indices {
+                let entry = entries[i]
+                let k = Int(entry.operation)
+                guard k >= 0 else { continue }
+                let b = Int(entry.second)
+                guard let value = operations[k].scalarForward(values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
+                values[i] = value
+            }
+            return true
         }
-        return true
     }
 
     /// Backpropagation from `output` with seed 1: each node's gradient,
@@ -145,19 +149,22 @@ struct ScalarTape {
         var reached = [Bool](repeating: false, count: count)
         gradients[output] = 1
         reached[output] = true
-        for i in stride(from: output, through: 0, by: -1) {
-            let entry = entries[i]
-            let k = Int(entry.operation)
-            guard k >= 0, reached[i] else { continue }
-            let a = Int(entry.first), b = Int(entry.second)
-            let va = values[a]
-            guard let (ga, gb) = operations[k].scalarBackward(va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
-                return nil
+        let complete = operations.withUnsafeBufferPointer { operations in
+            for i in stride(from: output, through: 0, by: -1) {
+                let entry = entries[i]
+                let k = Int(entry.operation)
+                guard k >= 0, reached[i] else { continue }
+                let a = Int(entry.first), b = Int(entry.second)
+                let va = values[a]
+                guard let (ga, gb) = operations[k].scalarBackward(va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
+                    return false
+                }
+                if differentiable[k].first { Self.accumulate(ga, into: a, &gradients, &reached) }
+                if b >= 0 && differentiable[k].second { Self.accumulate(gb, into: b, &gradients, &reached) }
             }
-            if differentiable[k].first { Self.accumulate(ga, into: a, &gradients, &reached) }
-            if b >= 0 && differentiable[k].second { Self.accumulate(gb, into: b, &gradients, &reached) }
+            return true
         }
-        return (gradients, reached)
+        return complete ? (gradients, reached) : nil
     }
 
     @inline(__always)

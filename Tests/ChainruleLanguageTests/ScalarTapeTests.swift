@@ -1,5 +1,6 @@
 import ChainruleCore
 @testable import ChainruleLanguage
+import Foundation
 import Testing
 
 /// A program of scalars compiles to a tape (from its bytes, or from its
@@ -120,6 +121,12 @@ import Testing
         "x = -0.3\ny = 0.8\nz = tanh(relu(x) + y * exp(-x)) / (1 + sigmoid(y))\n",
         // a name that is also an op's
         "relu = 2\ny = relu(relu - 3)\n",
+        // mixed levels: each operator's node once its right operand is read, left to right within a level
+        "a = 2\nb = 3\nc = 5\nd = a - b * c / a + c * -b - a / b / c * 4 + 7\n",
+        // names that begin another name, or end where a digit, a letter or _ would continue it
+        "t1 = 0.5\nt12 = t1 * 2\nt_1 = t12 + t1\nt1_ = t_1 * t12\nt = t1_ - t1 + t12 * t_1\n",
+        // long names that differ only past their first 8 or 16 bytes, or only in length
+        "weights_1 = 0.5\nweights_2 = 2\nweights2 = 3\nweights_layer_0_a = weights_1 * weights_2\nweights_layer_0_b = weights_layer_0_a + weights2\nweights_layer_0_ab = weights_layer_0_b * weights_layer_0_a\n",
     ])
     func aScalarProgramIsTheSameOnTheTape(source: String) throws {
         let taken = try Self.expectSameAsGeneral(source)
@@ -250,6 +257,33 @@ import Testing
             if let fast { #expect(fast.bitPattern == Double(text)!.bitPattern, "\(text)") }
         }
         #expect(spellings.prefix(8).allSatisfy { text in Array(text.utf8).withUnsafeBufferPointer { ScalarReader.exactDecimal($0, 0..<$0.count) } != nil })
+    }
+
+    /// `formatNumber`, which prints every scalar of `chainrule eval`, gives
+    /// what it gave through Foundation's `String(format:)`: `%.Ng`, then a
+    /// fraction's trailing zeros and a bare point dropped.
+    @Test func numbersPrintAsFoundationsFormatPrintsThem() {
+        func throughFoundation(_ value: Double, _ significant: Int) -> String {
+            if value.isNaN { return "NaN" }
+            if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+            if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+            var text = String(format: "%.\(significant)g", value)
+            if text.contains("e") { return text }
+            while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+            return text
+        }
+        var random = SeededGenerator(seed: 11)
+        var values: [Double] = [0.5, -0.25, 1e-5, 1.5e-4, 123456.5, 1234567.5, 1e15 + 0.5, -1e16, 9.9999995, 0.1 + 0.2, .nan, .infinity, -.infinity,
+                                .leastNonzeroMagnitude, .leastNormalMagnitude / 3, .greatestFiniteMagnitude, -0.0, 100, 1e-300, 1.234565, -0.0001234565, 999999.5]
+        for _ in 0..<2000 {
+            let magnitude = Double(random.next(below: 40)) - 20
+            values.append((random.nextUnit() - 0.5) * pow(10, magnitude))
+        }
+        for value in values {
+            for significant in [2, 6, 8, 17] {
+                #expect(formatNumber(value, significant: significant) == throughFoundation(value, significant), "\(value) to \(significant) digits")
+            }
+        }
     }
 
     // MARK: micrograd's demo step
