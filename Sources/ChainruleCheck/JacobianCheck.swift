@@ -48,8 +48,14 @@ struct ProjectedChange: Sendable {
     }
 
     init(_ u: [Double], _ f: [Double], from f0: [Double]) {
+        self.init(u, f, from: f0, at: 0..<Swift.min(u.count, f.count, f0.count))
+    }
+
+    /// The sums over `components` alone: where every other component of f is f₀'s, the same bits
+    /// as over all of them (the others add exact zeros).
+    init(_ u: [Double], _ f: [Double], from f0: [Double], at components: some Sequence<Int>) {
         var value = 0.0, magnitude = 0.0
-        for k in 0..<Swift.min(u.count, f.count, f0.count) where f[k] != f0[k] {
+        for k in components where f[k] != f0[k] {
             value += u[k] * (f[k] - f0[k])
             magnitude += abs(u[k]) * Swift.max(abs(f[k]), abs(f0[k]))
         }
@@ -350,15 +356,8 @@ enum JacobianCheck {
     /// (`uᵀ(f − f₀)`, scale `|u|ᵀ·scale`).
     static func changeRow(_ e: Evaluation, projection u: [Double]?, base f0: [Double]) -> (value: [Double], magnitude: [Double]) {
         if let u, e.difference == nil, case .elements(let moved) = e.moved {
-            // The elements that did not move add exact zeros to both sums: only the moved ones, in the same order.
-            var value = 0.0, magnitude = 0.0
-            e.output.data.withUnsafeBufferPointer { f in
-                for k in moved {
-                    value += u[k] * (f[k] - f0[k])
-                    if f[k] != f0[k] { magnitude += abs(u[k]) * Swift.max(abs(f[k]), abs(f0[k])) }
-                }
-            }
-            return ([value], [magnitude])
+            let projected = ProjectedChange(u, e.output.data, from: f0, at: moved)
+            return ([projected.value], [projected.magnitude])
         }
         let change = e.change(from: f0), magnitude = e.changeMagnitude(from: f0)
         guard let u else { return (change, magnitude) }
