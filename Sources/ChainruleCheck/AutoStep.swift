@@ -63,7 +63,7 @@ enum AutoStep {
             let x0 = function.inputs[pair.input].data[pair.element]
             let mine = Array(evaluated[(n * offsets.count)..<((n + 1) * offsets.count)])
             let fallback = options.relativeStep(at: x0)
-            guard mine.allSatisfy({ $0.output.allFinite && $0.branches == mine[0].branches }) else { return fallback }
+            guard mine.allSatisfy({ $0.outputIsFinite && $0.branches == mine[0].branches }) else { return fallback }
             // f − f₀ (propagated when the evaluator does so): the third difference is the same,
             // its rounding smaller.
             let values = mine.map { e in
