@@ -80,6 +80,14 @@ import Testing
         Self.expectSameBits(op, inputs, moving: [(0, 1, 1e-6), (1, 3, 1e-6)], "a datum and a weight")
     }
 
+    /// An empty batch or a layer of no inputs: nothing to cut (no row past the end, no division by
+    /// a zero width), so a moved bias recomputes the whole (empty or bias-only) output.
+    @Test(arguments: [(x: [0, 4], w: [3, 4]), (x: [2, 0], w: [3, 0])])
+    func aLinearLayerWithAnEmptySideRecomputesWhole(shapes: (x: [Int], w: [Int])) {
+        let inputs = [Tensor.randn(shapes.x, seed: 1), Tensor.randn(shapes.w, seed: 2), Tensor.randn([3], seed: 3)]
+        #expect(!Self.expectSameBits(Linear(), inputs, moving: [(2, 1, 1e-6)], "bias[1]"))
+    }
+
     /// x const → Linear → tanh → Linear → relu → cross-entropy: a perturbed leaf's cone
     /// evaluated part by part gives the whole forward's output bits, element after element and leaf after leaf.
     @Test func theConeGivesTheWholeGraphsBitsLeafAfterLeaf() throws {
@@ -113,8 +121,9 @@ import Testing
         let byParts = try GradientCheck.graph(parts, output: loss, options: options)
         let byWhole = try GradientCheck.graph(whole, output: wholeLoss, options: options)
         #expect(byParts.passed)
-        #expect(byParts.nodes.map(\.verdict) == byWhole.nodes.map(\.verdict))
-        #expect(byParts.leaves.map(\.verdict) == byWhole.leaves.map(\.verdict))
+        // Every number of every node and leaf (worst elements, errors, projections), not only the verdicts.
+        #expect(byParts.nodes == byWhole.nodes)
+        #expect(byParts.leaves == byWhole.leaves)
         #expect(byParts.forwardEvaluations == byWhole.forwardEvaluations)
     }
 
