@@ -604,3 +604,29 @@ extension HostileInputTests {
         #expect(run.stdout.hasPrefix(stdout), "\(run.stdout.prefix(300))")
     }
 }
+
+// MARK: ONNX losses against data they cannot read
+
+/// `train model.onnx --loss L` on a data set whose classes the output cannot
+/// score: exit 2 with the class and the output's classes, before any step.
+extension HostileInputTests {
+    static let binaryMLP = HostileEntry.file(try! Data(contentsOf: CLIRun.repository.appendingPathComponent("Tests/ChainruleONNXTests/Fixtures/binary-mlp.onnx")))
+
+    static let onnxLosses: [HostileCase] = [
+        HostileCase(description: "hinge on a model with one output column, trained on moons (classes 0 and 1)",
+                    arguments: ["train", "m.onnx", "--loss", "hinge", "--data", "moons", "--epochs", "1"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("moons has class 1, but the model's output scores 1 classes (0…0)")),
+        HostileCase(description: "binary cross-entropy on blobs, whose labels go past 1",
+                    arguments: ["train", "m.onnx", "--loss", "binary_cross_entropy_with_logits", "--data", "blobs", "--epochs", "1"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("blobs has class 2, but the model's output scores 2 classes (0…1)")),
+        HostileCase(description: "a --loss the registry does not put on an ONNX model",
+                    arguments: ["train", "m.onnx", "--loss", "mse", "--data", "moons"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("Please provide one of 'cross_entropy', 'hinge' or 'binary_cross_entropy_with_logits'")),
+    ]
+
+    @Test("an ONNX loss the data's labels do not fit is refused", arguments: onnxLosses)
+    func onnxLoss(_ hostile: HostileCase) throws { try check(hostile) }
+}
