@@ -580,3 +580,53 @@ struct HostileInputTests {
         #expect(run.survivors.isEmpty, "processes \(run.survivors) still ran in the folder")
     }
 }
+
+// MARK: Names at the end of a program
+
+/// The scalar reader compares names 8 bytes at a time through a copy of
+/// the text padded with NULs: a name of 7, 8, 9, 16 or 17 bytes ending the
+/// file, or two names alike in their first 8 bytes, is still read as itself.
+extension HostileInputTests {
+    static let namesAtTheEnd: [(program: String, stdout: String)] = [
+        ("abcdefg = 2\ny = abcdefg * 3", "y = 6\n"),
+        ("abcdefgh = 2\ny = abcdefgh * 3", "y = 6\n"),
+        ("abcdefghi = 2\ny = abcdefghi * 3", "y = 6\n"),
+        ("abcdefghijklmnop = 2\nabcdefghijklmnop", "abcdefghijklmnop = 2\n"),
+        ("abcdefghijklmnopq = 2\nabcdefghijklmnopq", "abcdefghijklmnopq = 2\n"),
+        ("abcdefghX = 1\nabcdefghY = 2\ny = abcdefghX + abcdefghY * 10", "y = 21\n"),
+        ("abcdefgh = 1\nabcdefg = 2\ny = abcdefg * 10 + abcdefgh", "y = 21\n"),
+    ]
+
+    @Test("a name ending the program, of 7 to 17 bytes, is read as itself", arguments: namesAtTheEnd)
+    func nameAtTheEnd(_ program: String, _ stdout: String) throws {
+        let run = try HostileRun(["eval", Self.program], inputs: [Self.program: .text(program)], seconds: 20)
+        #expect(run.status == 0 && !run.signalled, "status \(run.status): \(run.stderr.prefix(300))")
+        #expect(run.stdout.hasPrefix(stdout), "\(run.stdout.prefix(300))")
+    }
+}
+
+// MARK: ONNX losses against data they cannot read
+
+/// `train model.onnx --loss L` on a data set whose classes the output cannot
+/// score: exit 2 with the class and the output's classes, before any step.
+extension HostileInputTests {
+    static let binaryMLP = HostileEntry.file(try! Data(contentsOf: CLIRun.repository.appendingPathComponent("Tests/ChainruleONNXTests/Fixtures/binary-mlp.onnx")))
+
+    static let onnxLosses: [HostileCase] = [
+        HostileCase(description: "hinge on a model with one output column, trained on moons (classes 0 and 1)",
+                    arguments: ["train", "m.onnx", "--loss", "hinge", "--data", "moons", "--epochs", "1"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("moons has class 1, but the model's output scores 1 classes (0…0)")),
+        HostileCase(description: "binary cross-entropy on blobs, whose labels go past 1",
+                    arguments: ["train", "m.onnx", "--loss", "binary_cross_entropy_with_logits", "--data", "blobs", "--epochs", "1"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("blobs has class 2, but the model's output scores 2 classes (0…1)")),
+        HostileCase(description: "a --loss the registry does not put on an ONNX model",
+                    arguments: ["train", "m.onnx", "--loss", "mse", "--data", "moons"],
+                    inputs: ["m.onnx": binaryMLP],
+                    expect: .refuses("Please provide one of 'cross_entropy', 'hinge' or 'binary_cross_entropy_with_logits'")),
+    ]
+
+    @Test("an ONNX loss the data's labels do not fit is refused", arguments: onnxLosses)
+    func onnxLoss(_ hostile: HostileCase) throws { try check(hostile) }
+}
