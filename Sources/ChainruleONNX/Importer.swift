@@ -331,9 +331,13 @@ struct ImportSession {
             }
         }
         if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+            // Binary cross-entropy's output is one logit, not a score per class: say which labels it takes.
+            let valid = loss.kind == .binaryCrossEntropyWithLogits
+                ? "\(name) takes labels 0 or 1"
+                : "the model's output scores \(classes) class\(classes == 1 ? "" : "es") (0…\(classes - 1))"
             switch options.inputOrigin {
-            case .files: throw ONNXError("--labels: class \(bad) is out of range for \(classes) classes (0…\(classes - 1))")
-            case .dataset(let set): throw ONNXError("\(set) has class \(bad), but the model's output scores \(classes) classes (0…\(classes - 1))")
+            case .files: throw ONNXError("--labels: class \(bad) is out of range: \(valid)")
+            case .dataset(let set): throw ONNXError("\(set) has class \(bad), but \(valid)")
             }
         }
         let labelsLeaf = graph.leaf("labels", Tensor(labels.map(Double.init)), role: .constant)
