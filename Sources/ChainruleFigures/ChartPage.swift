@@ -71,23 +71,32 @@ enum FigureTitle {
 
     /// `title` broken greedily at spaces into lines at most `width` wide; a
     /// word wider than that alone (a path, a URL) is broken between its characters.
+    /// A line's width is kept as it grows (advances add up, `FontMetrics`), so
+    /// the time is linear in the title, not in its length times a line's.
     static func lines(_ title: String, width: Double, style: TextStyle, measurer: TextMeasurer) -> [String] {
         var lines: [String] = []
-        var current = ""
+        var current = "", currentWidth = 0.0
+        let space = measurer.width(" ", style)
         for word in title.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
-            let candidate = current.isEmpty ? word : current + " " + word
-            if measurer.width(candidate, style) <= width || current.isEmpty && measurer.width(word, style) <= width {
-                current = candidate
+            let wordWidth = measurer.width(word, style)
+            let candidateWidth = current.isEmpty ? wordWidth : currentWidth + space + wordWidth
+            if candidateWidth <= width || current.isEmpty && wordWidth <= width {
+                current += current.isEmpty ? word : " " + word
+                currentWidth = candidateWidth
                 continue
             }
             if !current.isEmpty { lines.append(current) }
             current = ""
+            currentWidth = 0
             for character in word {
-                if !current.isEmpty, measurer.width(current + String(character), style) > width {
+                let characterWidth = measurer.width(String(character), style)
+                if !current.isEmpty, currentWidth + characterWidth > width {
                     lines.append(current)
                     current = ""
+                    currentWidth = 0
                 }
                 current.append(character)
+                currentWidth += characterWidth
             }
         }
         lines.append(current)

@@ -240,13 +240,14 @@ enum RankLayout {
     /// The weighted median of `values`: the value at which half the weight
     /// lies on either side (the mean of the two middle values on a tie). A
     /// median, not a mean: an op with a heavy main wire and a light side
-    /// input stays on its main wire's line.
+    /// input stays on its main wire's line. A weight below 1 (`Edge.weight`
+    /// is public) counts as 1: a zero total has no middle.
     static func weightedMedian(_ values: [(value: Double, weight: Int)]) -> Double {
         let sorted = values.sorted { $0.value < $1.value }
-        let total = sorted.reduce(0) { $0 + $1.weight }
+        let total = sorted.reduce(0) { $0 + max($1.weight, 1) }
         var below = 0
         for (k, entry) in sorted.enumerated() {
-            below += entry.weight
+            below += max(entry.weight, 1)
             if 2 * below > total { return entry.value }
             if 2 * below == total { return (entry.value + sorted[k + 1].value) / 2 }
         }

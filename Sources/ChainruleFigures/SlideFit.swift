@@ -129,12 +129,14 @@ extension LaidOutScene {
         func band(_ n: Int) -> Double { Double(n) * line + Double(n - 1) * spacing + note + theme.padding * 2 }
         // The fewest lines n for which the title, broken at the width the figure may have at the
         // height of n lines (the target's shape), takes no more than n: no other breaking reads bigger.
-        var width = 0.0
-        for n in 1...max(1, title.count) {
-            width = max(drawingWidth, aspect * (drawingHeight + band(n))) - 2 * margin
-            if FigureTitle.lines(title, width: width, style: style, measurer: measurer).count <= n { break }
+        // The width grows with n and the line count falls with the width, so n is found by bisection.
+        func width(_ n: Int) -> Double { max(drawingWidth, aspect * (drawingHeight + band(n))) - 2 * margin }
+        var (low, high) = (1, max(1, title.count))
+        while low < high {
+            let n = (low + high) / 2
+            if FigureTitle.lines(title, width: width(n), style: style, measurer: measurer).count <= n { high = n } else { low = n + 1 }
         }
-        guard let block = FigureTitle.heading(title, note: scene.titleNote, width: width, measurer: measurer) else { return out }
+        guard let block = FigureTitle.heading(title, note: scene.titleNote, width: width(low), measurer: measurer) else { return out }
         let shift = block.size.height + theme.padding * 2 - oldBand
         for k in out.nodes.indices { out.nodes[k].frame.y += shift }
         for k in out.clusters.indices { out.clusters[k].frame.y += shift }

@@ -630,3 +630,35 @@ extension HostileInputTests {
     @Test("an ONNX loss the data's labels do not fit is refused", arguments: onnxLosses)
     func onnxLoss(_ hostile: HostileCase) throws { try check(hostile) }
 }
+
+extension HostileInputTests {
+    /// `render --fit` edge values, read by `FitTarget(validating:)`: the range
+    /// `FitTarget.sideRange` is inclusive, anything past it or not a number
+    /// refused; and titles far wider than any fit, broken in bounded time.
+    static let renderFitInputs: [HostileCase] = [
+        HostileCase(description: "render --fit a side just under 100 points",
+                    arguments: ["render", program, "--fit", "99.9x450", "-o", "f.png"], inputs: [program: .text(circuit)],
+                    expect: .refuses("each side must be between 100 and 5000 points")),
+        HostileCase(description: "render --fit a side that overflows to inf",
+                    arguments: ["render", program, "--fit", "1e400x450", "-o", "f.png"], inputs: [program: .text(circuit)],
+                    expect: .refuses("--fit takes slide (16:9), 4:3 or WxH")),
+        HostileCase(description: "render --fit 0x0",
+                    arguments: ["render", program, "--fit", "0x0", "-o", "f.png"], inputs: [program: .text(circuit)],
+                    expect: .refuses("each side must be between 100 and 5000 points")),
+        HostileCase(description: "render --fit with three sides",
+                    arguments: ["render", program, "--fit", "800x450x2", "-o", "f.png"], inputs: [program: .text(circuit)],
+                    expect: .refuses("--fit takes slide (16:9), 4:3 or WxH")),
+        HostileCase(description: "render --fit at both ends of the range",
+                    arguments: ["render", program, "--fit", "100x5000", "-o", "f.svg"], inputs: [program: .text(circuit)],
+                    expect: .succeeds(writes: ["f.svg"])),
+        HostileCase(description: "a --title of one 100,000-character word, broken between its characters",
+                    arguments: ["render", program, "--title", String(repeating: "a", count: 100_000), "-o", "t.svg"],
+                    inputs: [program: .text(circuit)], expect: .succeeds(writes: ["t.svg"]), seconds: 20),
+        HostileCase(description: "a --title of 20,000 words",
+                    arguments: ["render", program, "--title", Array(repeating: "word", count: 20_000).joined(separator: " "), "-o", "t.svg"],
+                    inputs: [program: .text(circuit)], expect: .succeeds(writes: ["t.svg"]), seconds: 20),
+    ]
+
+    @Test("render --fit at and past its edges, and huge titles, exit 0 or 2 with what is wrong in bounded time", arguments: renderFitInputs)
+    func renderFitInput(_ hostile: HostileCase) throws { try check(hostile) }
+}

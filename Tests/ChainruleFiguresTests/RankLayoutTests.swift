@@ -131,6 +131,7 @@ struct RankLayoutTests {
 
     @Test("The weighted median follows the heavier side", arguments: [
         ([(0.0, 4), (50.0, 1)], 0.0), ([(0.0, 1), (10.0, 1)], 5.0), ([(3.0, 1)], 3.0), ([(0.0, 1), (5.0, 1), (9.0, 1)], 5.0),
+        ([(2.0, 0)], 2.0), ([(0.0, 0), (10.0, 0)], 5.0), ([(0.0, -3), (4.0, 1), (8.0, 1)], 4.0),
     ] as [([(Double, Int)], Double)])
     func median(values: [(Double, Int)], expected: Double) {
         #expect(RankLayout.weightedMedian(values.map { (value: $0.0, weight: $0.1) }) == expected)
