@@ -236,3 +236,14 @@ private func elementMove(like x: Tensor, element: Int, offset: Double) -> Tensor
     moved.data[element] = offset
     return moved
 }
+
+/// The op's output at perturbed inputs where only `moved` of them moved: the part that can move
+/// when the op recomputes parts (`partial`, the op itself as a `PartialForward`), else the whole forward.
+func perturbedForward(
+    _ op: any ChainruleCore.Operation, partial: (any PartialForward)?, inputs: [Tensor], base: Tensor, moved: [MovedElements]
+) -> PartialOutput {
+    if let partial, !moved.contains(.all), let part = partial.partialForward(inputs, base: base, moved: moved) {
+        return part
+    }
+    return PartialOutput(output: op.forward(inputs), moved: .all, branches: op.branches(inputs))
+}

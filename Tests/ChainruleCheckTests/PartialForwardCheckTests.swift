@@ -57,7 +57,8 @@ import Testing
                 }
             }
         }
-        #expect(checked.isSuperset(of: ["linear", "tanh", "relu", "exp", "sigmoid"]), "checked \(checked.sorted())")
+        #expect(checked.isSuperset(of: ["linear", "tanh", "relu", "exp", "sigmoid", "add", "sub", "mul", "div", "pow", "maximum", "minimum"]),
+                "checked \(checked.sorted())")
     }
 
     /// Short rows (below the dot-product kernel's 32) and long ones, output widths not a multiple

@@ -14,6 +14,40 @@ func broadcastRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] 
     return shape
 }
 
+/// A two-input op whose output element k is its scalar rule at the elements of a and b that
+/// broadcasting maps onto k, and at nothing else (`+`, `-`, `*`, `/`, `pow`, `maximum`,
+/// `minimum`). A moved element of an input moves the output elements it is broadcast onto;
+/// those go through `forward` as two short vectors of the elements they read, which is the same
+/// scalar rule on the same numbers as the whole forward, so the same bits.
+protocol BroadcastingElementwise: PartialForward {}
+
+extension BroadcastingElementwise {
+    public func partialForward(_ inputs: [Tensor], base: Tensor, moved: [MovedElements]) -> PartialOutput? {
+        guard case .elements(let aMoved) = moved[0], case .elements(let bMoved) = moved[1] else { return nil }
+        let shape = base.shape, count = base.count
+        // For each input, the offset into it of every output element (nil: the same element).
+        let offsets = inputs.map { $0.shape == shape ? nil : Tensor.broadcastOffsets(from: $0.shape, to: shape) }
+        var reached = [Bool](repeating: false, count: count)
+        for (input, elements) in [aMoved, bMoved].enumerated() where !elements.isEmpty {
+            guard let offset = offsets[input] else {
+                for e in elements { reached[e] = true }
+                continue
+            }
+            var isMoved = [Bool](repeating: false, count: inputs[input].count)
+            for e in elements { isMoved[e] = true }
+            for k in 0..<count where isMoved[offset[k]] { reached[k] = true }
+        }
+        let positions = reached.indices.filter { reached[$0] }
+        guard positions.count < count else { return nil }
+        let slice = inputs.indices.map { input in
+            let data = inputs[input].data
+            return Tensor(shape: [positions.count], data: positions.map { data[offsets[input]?[$0] ?? $0] })
+        }
+        return PartialOutput(output: replacing(base, at: positions, with: forward(slice).data),
+                             moved: .elements(positions), branches: branches(slice))
+    }
+}
+
 /// The shape rule of every one-input op that keeps its input's shape.
 func sameShapeRule(_ op: String, _ shapes: [[Int]]) throws(ShapeError) -> [Int] {
     try requireInputs(op, shapes, ["x"])
@@ -105,6 +139,17 @@ public struct UnaryElementwise: Operation {
     }
 }
 
+extension UnaryElementwise: PartialForward {
+    /// Output element k reads input element k alone: the moved elements through `forward` as one short vector.
+    public func partialForward(_ inputs: [Tensor], base: Tensor, moved: [MovedElements]) -> PartialOutput? {
+        guard case .elements(let elements) = moved[0], elements.count < base.count else { return nil }
+        let x = inputs[0].data
+        let slice = [Tensor(shape: [elements.count], data: elements.map { x[$0] })]
+        return PartialOutput(output: replacing(base, at: elements, with: forward(slice).data), moved: moved[0],
+                             branches: branches(slice))
+    }
+}
+
 /// The loops of an elementwise op over whole buffers, written with its scalar rule
 /// inlined (`ElementwiseKernel.map` and `pullback` with the rule's own function), so
 /// that they give the bits of `f` and `derivative` element by element.
@@ -147,7 +192,7 @@ func binarySamples(_ op: any Operation, low: Double = -2, high: Double = 2) -> [
 
 // MARK: - add, sub, mul, div
 
-public struct Add: Operation {
+public struct Add: BroadcastingElementwise {
     public init() {}
     public var name: String { "add" }
     public var symbol: String { "+" }
@@ -164,7 +209,7 @@ public struct Add: Operation {
     }
 }
 
-public struct Sub: Operation {
+public struct Sub: BroadcastingElementwise {
     public init() {}
     public var name: String { "sub" }
     public var symbol: String { "−" }
@@ -180,7 +225,7 @@ public struct Sub: Operation {
     }
 }
 
-public struct Mul: Operation {
+public struct Mul: BroadcastingElementwise {
     public init() {}
     public var name: String { "mul" }
     public var symbol: String { "*" }
@@ -200,7 +245,7 @@ public struct Mul: Operation {
     }
 }
 
-public struct Div: Operation {
+public struct Div: BroadcastingElementwise {
     public init() {}
     public var name: String { "div" }
     public var symbol: String { "/" }
@@ -233,7 +278,7 @@ public struct Div: Operation {
 /// ∂/∂a = b·aᵇ⁻¹ and ∂/∂b = aᵇ·ln a. The second needs a > 0: at a = 0 with
 /// b ≥ 0 it is taken as 0 (as PyTorch does), for a < 0 it is NaN, because aᵇ
 /// is not real for non-integer b there. Use `pow_const` for a fixed exponent.
-public struct Pow: Operation {
+public struct Pow: BroadcastingElementwise {
     public init() {}
     public var name: String { "pow" }
     public var symbol: String { "^" }
@@ -270,7 +315,7 @@ public struct Pow: Operation {
 
 /// The larger of a and b elementwise, with broadcasting. On a tie the
 /// gradient goes to `a`; ties are a kink (the branch says which input won).
-public struct Maximum: Operation {
+public struct Maximum: BroadcastingElementwise {
     public init() {}
     public var name: String { "maximum" }
     public var symbol: String { "max" }
@@ -289,7 +334,7 @@ public struct Maximum: Operation {
 
 /// The smaller of a and b elementwise, with broadcasting. On a tie the
 /// gradient goes to `a`; ties are a kink.
-public struct Minimum: Operation {
+public struct Minimum: BroadcastingElementwise {
     public init() {}
     public var name: String { "minimum" }
     public var symbol: String { "min" }

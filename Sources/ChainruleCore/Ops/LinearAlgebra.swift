@@ -274,3 +274,54 @@ public func matmul(_ a: Var, _ b: Var) -> Var { a.graph.build(MatMul(), [a, b]) 
 public func linear(_ x: Var, _ W: Var, _ b: Var? = nil) -> Var {
     x.graph.build(Linear(hasBias: b != nil), [x, W] + (b.map { [$0] } ?? []))
 }
+
+extension Linear: PartialForward {
+    /// `y[r, c] = x[r, ·] · W[c, ·] + b[c]` reads row r of x and row c of W: a moved element of x
+    /// moves its row of y, one of W or b its column. The moved rows go through `forward` with x cut
+    /// to those rows, the moved columns with W and b cut to those columns.
+    public func partialForward(_ inputs: [Tensor], base: Tensor, moved: [MovedElements]) -> PartialOutput? {
+        let x = inputs[0], w = inputs[1]
+        let outFeatures = w.shape[0], inFeatures = w.shape[1], rowCount = x.shape.dropLast().reduce(1, *)
+        guard inFeatures > 0, outFeatures > 0, case .elements(let xMoved) = moved[0], case .elements(let wMoved) = moved[1]
+        else { return nil }
+        let rows = ascendingUnique(xMoved.map { $0 / inFeatures })
+        var columns = wMoved.map { $0 / inFeatures }
+        if hasBias {
+            guard case .elements(let bMoved) = moved[2] else { return nil }
+            columns += bMoved
+        }
+        columns = ascendingUnique(columns)
+        guard rows.count < rowCount, columns.count < outFeatures else { return nil }
+        var output = base
+        output.data.withUnsafeMutableBufferPointer { out in
+            if !columns.isEmpty {
+                var cut = [x, Tensor(shape: [columns.count, inFeatures], data: gatherRows(w.data, columns, length: inFeatures))]
+                if hasBias { cut.append(Tensor(shape: [columns.count], data: columns.map { inputs[2].data[$0] })) }
+                let y = forward(cut).data
+                for r in 0..<rowCount {
+                    for (n, c) in columns.enumerated() { out[r * outFeatures + c] = y[r * columns.count + n] }
+                }
+            }
+            if !rows.isEmpty {
+                var cut = inputs
+                cut[0] = Tensor(shape: [rows.count, inFeatures], data: gatherRows(x.data, rows, length: inFeatures))
+                let y = forward(cut).data
+                for (n, r) in rows.enumerated() {
+                    for c in 0..<outFeatures { out[r * outFeatures + c] = y[n * outFeatures + c] }
+                }
+            }
+        }
+        var elements: [Int] = []
+        elements.reserveCapacity(rows.count * outFeatures + (rowCount - rows.count) * columns.count)
+        var nextMovedRow = 0
+        for r in 0..<rowCount {
+            if nextMovedRow < rows.count && rows[nextMovedRow] == r {
+                elements.append(contentsOf: (r * outFeatures)..<((r + 1) * outFeatures))
+                nextMovedRow += 1
+            } else {
+                for c in columns { elements.append(r * outFeatures + c) }
+            }
+        }
+        return PartialOutput(output: output, moved: .elements(elements), branches: [])
+    }
+}
