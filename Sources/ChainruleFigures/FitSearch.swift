@@ -26,7 +26,7 @@ public struct FitChoice: Sendable, Equatable {
     /// full-size pictures before half-size, a caption per plane before one
     /// per grid, the style's gaps before half of them; side-by-side and
     /// stacked panels are tried at each step, as either may read bigger.
-    /// The last two are the most compact.
+    /// The last two of each half (with numbers, without) are its most compact.
     static let candidates: [FitChoice] = [true, false].flatMap { numbers in
         [1.0, 0.5].flatMap { scale in
             [true, false].flatMap { each in
@@ -44,11 +44,6 @@ public struct FitChoice: Sendable, Equatable {
             }
         }
     }
-}
-
-extension FitChoice {
-    /// Where `choice` stands in `candidates` (the richest 0).
-    static func rank(_ choice: FitChoice) -> Int { candidates.firstIndex(of: choice) ?? candidates.count }
 }
 
 extension Scene {
@@ -82,53 +77,56 @@ extension GraphFigure {
 
     /// The figure of `graph` as drawn with `options` when it reads at 14 pt
     /// on `options.fit` (`SlideFit`). Else, for a scene of up to
-    /// `searchedBoxes` boxes, the two most compact choices (panels side by
-    /// side and stacked) are laid out first: when neither reads at 14 pt no
-    /// choice will, and the one that reads biggest is kept; else the first
-    /// of `FitChoice.candidates` that reads so, laying out only those whose
-    /// boxes could fit (`mayBeReadable`), each layout once. Three layouts for
-    /// a figure that cannot be made readable. `check` runs on each scene
-    /// before its layout (the PNG size check). A choice the caller made
-    /// (`options.fitChoice` not the default) is kept.
+    /// `searchedBoxes` boxes, the most compact choices keeping numbers in
+    /// cells (panels side by side and stacked) are laid out first: when
+    /// either reads at 14 pt, the first of the candidates with numbers that
+    /// reads so is kept, laying out only those whose boxes could fit
+    /// (`mayBeReadable`). Else the same for the candidates without numbers;
+    /// and when no choice reads at 14 pt, the one with numbers that reads
+    /// biggest: numbers are given up only for a readable figure. Each layout
+    /// once; five for a figure that cannot be made readable. `check` runs on
+    /// each scene before its layout (the PNG size check). A choice the caller
+    /// made (`options.fitChoice` not the default) is kept.
     static func fittedLayout(graph: Graph, output: NodeID, options: FigureOptions,
                              check: (Scene) throws(FigureError) -> Void = { _ in }) throws(FigureError) -> (scene: Scene, laidOut: LaidOutScene, options: FigureOptions) {
         typealias Tried = (scene: Scene, laidOut: LaidOutScene, options: FigureOptions, fit: SlideFit)
-        func tryLayout(_ scene: Scene, _ options: FigureOptions) throws(FigureError) -> Tried {
-            try check(scene)
-            let laidOut = try layout(scene, graph: graph, options: options)
-            return (scene, laidOut, options, SlideFit(laidOut, target: options.fit))
-        }
         func chosen(_ choice: FitChoice) -> FigureOptions {
             var chosen = options
             chosen.fitChoice = choice
             return chosen
         }
-        let first = try tryLayout(try scene(graph: graph, output: output, options: options), options)
-        guard !first.fit.isReadable, options.fitChoice == FitChoice(), first.scene.nodes.count <= searchedBoxes else {
+        let firstScene = try scene(graph: graph, output: output, options: options)
+        try check(firstScene)
+        let firstLayout = try layout(firstScene, graph: graph, options: options)
+        let first: Tried = (firstScene, firstLayout, options, SlideFit(firstLayout, target: options.fit))
+        guard !first.fit.isReadable, options.fitChoice == FitChoice(), firstScene.nodes.count <= searchedBoxes else {
             return (first.scene, first.laidOut, first.options)
         }
         // Each layout once: scenes alike in box sizes and gaps are laid out alike.
-        var tried: [[Double]: Tried] = [first.scene.layoutSignature: first]
-        for choice in FitChoice.candidates.suffix(2) {
+        var tried: [[Double]: Tried] = [firstScene.layoutSignature: first]
+        func attempt(_ choice: FitChoice, always: Bool) throws(FigureError) -> Tried? {
             let options = chosen(choice), scene = try scene(graph: graph, output: output, options: options)
-            if tried[scene.layoutSignature] == nil { tried[scene.layoutSignature] = try tryLayout(scene, options) }
-        }
-        // The biggest-reading of those tried, the richer on a tie.
-        let best = tried.values.max { a, b in
-            abs(a.fit.textSize - b.fit.textSize) > 1e-9 ? a.fit.textSize < b.fit.textSize
-                : FitChoice.rank(a.options.fitChoice) > FitChoice.rank(b.options.fitChoice)
-        }!
-        guard best.fit.isReadable else { return (best.scene, best.laidOut, best.options) }
-        for choice in FitChoice.candidates.dropFirst() {
-            let options = chosen(choice), scene = try scene(graph: graph, output: output, options: options)
-            if let known = tried[scene.layoutSignature] {
-                if known.fit.isReadable { return (known.scene, known.laidOut, known.options) }
-                continue
-            }
-            guard scene.mayBeReadable(on: options.fit) else { continue }
-            let result = try tryLayout(scene, options)
+            if let known = tried[scene.layoutSignature] { return known }
+            guard always || scene.mayBeReadable(on: options.fit) else { return nil }
+            try check(scene)
+            let laidOut = try layout(scene, graph: graph, options: options)
+            let result: Tried = (scene, laidOut, options, SlideFit(laidOut, target: options.fit))
             tried[scene.layoutSignature] = result
-            if result.fit.isReadable { return (result.scene, result.laidOut, result.options) }
+            return result
+        }
+        var best = first
+        for numbers in [true, false] {
+            let group = FitChoice.candidates.filter { $0.numbersInCells == numbers }
+            var probes: [Tried] = []
+            for choice in group.suffix(2) { if let result = try attempt(choice, always: true) { probes.append(result) } }
+            if numbers {
+                // The biggest-reading, the richer on a tie.
+                best = probes.reduce(first) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
+            }
+            guard probes.contains(where: \.fit.isReadable) else { continue }
+            for choice in group where choice != FitChoice() {
+                if let result = try attempt(choice, always: false), result.fit.isReadable { return (result.scene, result.laidOut, result.options) }
+            }
         }
         return (best.scene, best.laidOut, best.options)
     }

@@ -148,12 +148,12 @@ struct SlideFitTests {
 
     /// The samples still below 14 pt, and why (issue 10 stays open for them).
     static let notYetReadable = [
+        "flower-filters.grad": "record style, 721×418 pt (12.1 pt; 7.6 as first drawn): the fitting search's most compact choice (half-size pictures, one caption per grid shared by value and gradient, half gaps, stacked panels) still leaves the rows — x over W/9, then edges·edges — taller than the 361 pt that read at 14 pt, with every range and caption kept; drawn for a slide by `figure feature-maps`",
         "sigmoid-colorblind.png": "circuit at --precision 3, 828×234 pt (13.0 pt): each of the chain's eight wire labels is a digit wider, and half the rank gap (the fitting search's gap choice) leaves dot's width unchanged; the circuit keeps its one line",
-        "mlp-circuit.png": "circuit with tensors on its wires, 1516×597 pt: the fitting search changes only the gaps of a circuit",
-        "mlp-record.png": "record style, every tensor up to 8×8 with its numbers in the cells",
-        "lenet-ops.svg": "ops view of LeNet-5 (25 nodes, 5 layers), 2660×1328 pt: every op a box of channel grids; `--view layers` reads at 16.5 pt, and the tool says so",
-        "convnet-ops.png": "ops view of the small conv net (11 nodes), 1274×1072 pt: an 8×8 input with its numbers, value and gradient, and layer frames; `--view layers` reads, and the tool says so",
-        "flower-filters.grad": "record style, 1177×669 pt (7.6 pt): five boxes of 2×2 grids of 64×96 channels, value and gradient side by side, each panel's range line as wide as its grid; at 14 pt the figure must fit 707×361 pt, less than the boxes' own area with any layout; drawn for a slide by `figure feature-maps`",
+        "mlp-circuit.png": "circuit with tensors on its wires, 1516×597 pt (6.5 pt): every tensor up to 8×8 with its numbers in the cells, which the search gives up only for a readable figure",
+        "mlp-record.png": "record style, 982×649 pt (7.8 pt): 180 numbers in cells (every tensor up to 8×8); as pictures it would still read below 14 pt (10.1 pt), so the numbers stay",
+        "lenet-ops.svg": "ops view of LeNet-5 (25 nodes, 5 layers), 2506×1282 pt (3.9 pt): every op a box of channel grids; `--view layers` reads at 16.5 pt, and the tool says so",
+        "convnet-ops.png": "ops view of the small conv net (11 nodes), 1286×1058 pt (4.8 pt): an 8×8 input with its numbers, value and gradient, and layer frames; the tool warns and suggests `--view layers`",
     ]
 
     @Test("The SVG measure and the scene's agree")
