@@ -111,7 +111,7 @@ extension SceneBuilder {
                 for c in 0..<shownColumns { colors.append(color(tensor.data[offset + r * step * columns + c * step], diverging, range)) }
             }
             var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell, cellHeight: cellHeight)
-            if let windows, step == 1 {
+            if let windows, step == 1, cell >= Self.smallestMarkedCell {
                 map.windowSide = windows.side
                 map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(offset + $0) }
             }
@@ -145,6 +145,11 @@ extension SceneBuilder {
         let grid = stride(from: 0, to: maps.count, by: perRow).map { m.row(Array(maps[$0..<min($0 + perRow, maps.count)])) } + footer
         return grid.count == 1 ? grid[0] : m.column(grid)
     }
+
+    /// A pool's windows are outlined and its winners ringed in cells at least
+    /// this big (points): in smaller ones the rings (2 pt in from the cell's
+    /// edge, 2 pt wide) and window lines would cover the picture.
+    static let smallestMarkedCell = 6.0
 
     /// The smallest side of a picture's cell at full size (points): a plane
     /// of `heatmapSide` cells is at least this many times as wide.
