@@ -65,6 +65,9 @@ public struct FigureOptions: Sendable {
     /// wrap a long chain into rows (columns) in snake order to fill it, and
     /// every figure is measured against it (`SlideFit`). Default: a 16:9 slide.
     public var fit: FitTarget = .slide
+    /// How the figure spends its room: set by `GraphFigure.layout`'s fitting
+    /// search when the figure as first drawn reads below 14 pt on `fit`.
+    public var fitChoice = FitChoice()
     /// Pixels per point of a PNG: 2 gives 144 DPI.
     public var scale: Double = 2
     /// Colours each checked node by its band, with its worst relative error.

@@ -176,11 +176,12 @@ public enum GraphFigure {
     }
 
     /// Scene and layout together, after fitting the options to the graph's
-    /// size; the layout runs as `options.layout` says. With `svg(_:)` this is
-    /// the whole figure in memory, nothing written to disk.
+    /// size, and the figure to its target (`fittedLayout`); the layout runs
+    /// as `options.layout` says. With `svg(_:)` this is the whole figure in
+    /// memory, nothing written to disk.
     public static func layout(graph: Graph, output: NodeID, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         let fitted = try fittedOptions(graph: graph, options: options)
-        return try layout(scene(graph: graph, output: output, options: fitted.options), graph: graph, options: fitted.options)
+        return try fittedLayout(graph: graph, output: output, options: fitted.options).laidOut
     }
 
     /// Graphviz's layout of `scene`, wrapped in snake order to fill
@@ -235,19 +236,18 @@ public enum GraphFigure {
                 fitted = (options, [])
             }
             notes = fitted.notes
-            let scene = try scene(graph: graph, output: output, options: fitted.options)
-            let layout = { () throws(FigureError) -> LaidOutScene in
-                let laidOut = try GraphFigure.layout(scene, graph: graph, options: fitted.options)
-                measured = slideFit(laidOut, graph: graph, options: fitted.options)
-                return laidOut
+            let layout = { (check: (Scene) throws(FigureError) -> Void) throws(FigureError) -> (LaidOutScene, FigureOptions) in
+                let (_, laidOut, used) = try fittedLayout(graph: graph, output: output, options: fitted.options, check: check)
+                measured = slideFit(laidOut, graph: graph, options: used)
+                return (laidOut, used)
             }
             switch format {
             case .dot:
-                try SafeWrite.data(Data(Export.dot(scene).utf8), to: temporary)
+                try SafeWrite.data(Data(Export.dot(try scene(graph: graph, output: output, options: fitted.options)).utf8), to: temporary)
             case .json:
-                let laidOut = try layout()
+                let (laidOut, used) = try layout { _ in }
                 let data: Data
-                do { data = try Export.json(graph: graph, output: output, options: fitted.options, laidOut: laidOut) } catch {
+                do { data = try Export.json(graph: graph, output: output, options: used, laidOut: laidOut) } catch {
                     throw FigureError.encodingFailed("\(error)")
                 }
                 try SafeWrite.data(data, to: temporary)
@@ -256,12 +256,13 @@ public enum GraphFigure {
                 notes = page.notes
                 try SafeWrite.data(Data(page.html.utf8), to: temporary)
             case .png, .svg, .pdf:
-                if format == .png {
+                let (laidOut, used) = try layout { (scene) throws(FigureError) in
+                    guard format == .png else { return }
                     let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit ? 1 : SnakeWrap.maxRows
                     try checkImageFits(scene, scale: fitted.options.scale, graph: graph, maxRows: maxRows, fit: fitted.options.fit)
                 }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
-                try CairoOutput.write(drawing(try layout()), as: drawn, scale: fitted.options.scale, to: temporary)
+                try CairoOutput.write(drawing(laidOut), as: drawn, scale: used.scale, to: temporary)
             }
         }
         return Written(notes: notes, slideFit: measured?.fit, advice: measured?.advice ?? [])

@@ -322,6 +322,7 @@ struct SceneBuilder {
             let light = sideWires()
             for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
         }
+        let gaps = options.fitChoice.gapScale
         let (rank, node): (Double, Double) = switch options.style {
         case .circuit: (8, 14)
         case .record: (22, 12)
@@ -330,6 +331,6 @@ struct SceneBuilder {
         let note = options.style == .model ? parameterSummary().map { m.text($0, color: theme.muted) } : nil
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
                      titleBlock: FigureTitle.heading(options.title, note: note, width: headingWidth, measurer: m), titleNote: note,
-                     theme: theme, rankSeparation: rank, nodeSeparation: node)
+                     theme: theme, rankSeparation: rank * gaps, nodeSeparation: node * gaps)
     }
 }

@@ -95,10 +95,7 @@ public struct SlideFit: Sendable, Equatable {
 
     /// Measured from a laid-out scene: every text of every box, the cluster titles and the title.
     init(_ laidOut: LaidOutScene, target: FitTarget) {
-        var sizes = laidOut.nodes.flatMap { $0.node.content.styledTexts.map(\.1.size) }
-        if !laidOut.clusters.isEmpty { sizes.append(laidOut.scene.theme.fontSize) }
-        if let title = laidOut.scene.titleBlock { sizes += title.styledTexts.map(\.1.size) }
-        self.init(figureSize: laidOut.size, smallestFont: sizes.min() ?? laidOut.scene.theme.fontSize, target: target)
+        self.init(figureSize: laidOut.size, smallestFont: laidOut.scene.smallestFont, target: target)
     }
 }
 

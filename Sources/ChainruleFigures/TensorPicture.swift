@@ -15,27 +15,22 @@ extension SceneBuilder {
     /// Room around a number in its cell, across and down (points).
     static let numberPadding = 6.0
 
-    /// The planes of a tensor of `shape` to draw: offsets of row×column
-    /// matrices, each with its label, how many are left out, and a note under
-    /// the grid. A 4-D bank of `filters` (O×C×KH×KW) is drawn filter by
-    /// filter, each filter's first input channel; any other tensor of three
-    /// or more axes (N×C×H×W) as the channels of its first image.
-    func planes(_ shape: [Int], filters: Bool = false) -> (rows: Int, columns: Int, planes: [(offset: Int, label: String?)], more: Int, note: String?) {
+    /// The planes of a tensor of `shape` to draw (`Planes`). A 4-D bank of
+    /// `filters` (O×C×KH×KW) is drawn filter by filter, each filter's first
+    /// input channel; any other tensor of three or more axes (N×C×H×W) as the
+    /// channels of its first image.
+    func planes(_ shape: [Int], filters: Bool = false) -> Planes {
         switch shape.count {
-        case 0: return (1, 1, [(0, nil)], 0, nil)
-        case 1: return (1, shape[0], [(0, nil)], 0, nil)
-        case 2: return (shape[0], shape[1], [(0, nil)], 0, nil)
+        case 0: return Planes(rows: 1, columns: 1)
+        case 1: return Planes(rows: 1, columns: shape[0])
+        case 2: return Planes(rows: shape[0], columns: shape[1])
         default:
             let rows = shape[shape.count - 2], columns = shape[shape.count - 1], plane = rows * columns
             let byFilter = filters && shape.count == 4
             let count = byFilter ? shape[0] : shape[shape.count - 3]
             let stride = byFilter ? shape[1] * plane : plane
-            let noun = byFilter ? "filter" : "channel"
-            let shown = min(count, Self.maxPlanes)
-            let list = (0..<shown).map { k in (k * stride, count > 1 ? "\(noun) \(k + 1) of \(count)" : nil) }
-            let images = shape.dropLast(3).reduce(1, *)
-            let note = byFilter ? (shape[1] > 1 ? "input channel 1 of each filter" : nil) : images > 1 ? "image 1 of \(images)" : nil
-            return (rows, columns, list, count - shown, note)
+            return Planes(rows: rows, columns: columns, offsets: (0..<min(count, Self.maxPlanes)).map { $0 * stride }, count: count,
+                          byFilter: byFilter, images: byFilter ? 1 : shape.dropLast(3).reduce(1, *), inputChannels: byFilter ? shape[1] : 1)
         }
     }
 
@@ -70,10 +65,12 @@ extension SceneBuilder {
         return nil
     }
 
-    /// Whether `shape` is drawn with its numbers in the cells: one plane, up to 8×8.
+    /// Whether `shape` is drawn with its numbers in the cells: one plane, up
+    /// to 8×8, unless the fitting search chose pictures (`FitChoice.numbersInCells`).
     func showsNumbers(_ shape: [Int]) -> Bool {
-        let (rows, columns, list, _, _) = planes(shape)
-        return list.count == 1 && rows <= Self.numberedSide && columns <= Self.numberedSide && Tensor.elementCount(shape) == rows * columns
+        let planes = planes(shape)
+        return options.fitChoice.numbersInCells && planes.offsets.count == 1 && planes.rows <= Self.numberedSide && planes.columns <= Self.numberedSide
+            && Tensor.elementCount(shape) == planes.rows * planes.columns
     }
 
     /// A heatmap of `tensor` on the colour scale `low…high` (values, the
@@ -82,10 +79,17 @@ extension SceneBuilder {
     /// cells of a plane up to 8×8; `side` bounds a large plane's size.
     /// `numberWidth`: the widest number of the tensors drawn beside this one
     /// (value and gradient), so their cells line up in columns.
+    /// `choice` (the fitting search's, `FitChoice`) may halve the pictures —
+    /// the same elements in cells half the size — and give the grid one
+    /// caption instead of one per plane; that grid then takes as many planes
+    /// per row as fit in `width` (the panel's other lines'), in as few rows;
+    /// `caption` false leaves that caption to the caller (shared by a value and its gradient).
     func thumbnail(_ tensor: Tensor, diverging: Bool, side: Double = 84, scale: ClosedRange<Double>? = nil,
-                   windows: PoolWindows? = nil, filters: Bool = false, numberWidth: Double = 0) -> Block {
+                   windows: PoolWindows? = nil, filters: Bool = false, numberWidth: Double = 0,
+                   choice: FitChoice = FitChoice(), width: Double = 0, caption: Bool = true) -> Block {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
-        let (rows, columns, list, more, note) = planes(tensor.shape, filters: filters)
+        let planes = planes(tensor.shape, filters: filters)
+        let (rows, columns) = (planes.rows, planes.columns)
         let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
         let sideCells = max(1, options.heatmapSide)
         let step = max(1, (max(rows, columns) + sideCells - 1) / sideCells)
@@ -95,18 +99,21 @@ extension SceneBuilder {
         let texts = numbered ? tensor.data.map(number) : []
         let widest = max(texts.map { m.width($0, style) }.max() ?? 0, numberWidth)
         // Numbered cells are as wide as the widest number and one line tall; picture cells are square.
-        let cell = numbered ? widest + Self.numberPadding : min(theme.thumbnailCell * 2.5, max(side / Double(max(shownRows, shownColumns)), 1.5))
+        let shrink = choice.pictureScale
+        let cell = numbered ? widest + Self.numberPadding
+            : min(theme.thumbnailCell * 2.5 * shrink, max(side * shrink / Double(max(shownRows, shownColumns)), Self.smallestCell * shrink))
         let cellHeight = numbered ? m.lineMetrics(style).height + Self.numberPadding : cell
-        let maps = list.map { plane -> Block in
+        let labelled = choice.captionEachPlane
+        let maps = planes.offsets.enumerated().map { k, offset -> Block in
             var colors: [RGB] = []
             colors.reserveCapacity(shownRows * shownColumns)
             for r in 0..<shownRows {
-                for c in 0..<shownColumns { colors.append(color(tensor.data[plane.offset + r * step * columns + c * step], diverging, range)) }
+                for c in 0..<shownColumns { colors.append(color(tensor.data[offset + r * step * columns + c * step], diverging, range)) }
             }
             var map = Heatmap(rows: shownRows, columns: shownColumns, colors: colors, cell: cell, cellHeight: cellHeight)
-            if let windows, step == 1 {
+            if let windows, step == 1, cell >= Self.smallestMarkedCell {
                 map.windowSide = windows.side
-                map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(plane.offset + $0) }
+                map.marked = (0..<(shownRows * shownColumns)).filter { windows.winners.contains(offset + $0) }
             }
             if numbered {
                 let metrics = m.lineMetrics(style)
@@ -117,15 +124,36 @@ extension SceneBuilder {
                 }
             }
             let heatmap = m.heatmap(map)
-            guard let label = plane.label else { return heatmap }
+            guard labelled, let label = planes.label(k) else { return heatmap }
             return m.column([heatmap, m.text(label, color: theme.muted, small: true)])
         }
-        let perRow = Int(Double(maps.count).squareRoot().rounded(.up))
-        var grid = stride(from: 0, to: maps.count, by: perRow).map { m.row(Array(maps[$0..<min($0 + perRow, maps.count)])) }
-        if more > 0 { grid.append(m.text("… \(more) more", color: theme.muted, small: true)) }
-        if let note { grid.append(m.text(note, color: theme.muted, small: true)) }
+        var footer: [Block] = []
+        if labelled {
+            if planes.more > 0 { footer.append(m.text("… \(planes.more) more", color: theme.muted, small: true)) }
+            if let note = planes.note { footer.append(m.text(note, color: theme.muted, small: true)) }
+        } else if caption, let text = planes.caption {
+            footer.append(m.text(text, color: theme.muted, small: true))
+        }
+        var perRow = Int(Double(maps.count).squareRoot().rounded(.up))
+        if !labelled, let planeWidth = maps.first?.size.width {
+            // As many per row as the panel's widest line holds, then as few per row as keep that row count.
+            let room = max(width, footer.map(\.size.width).max() ?? 0)
+            let fitting = max(perRow, min(maps.count, Int((room + theme.gap) / (planeWidth + theme.gap))))
+            let rowCount = (maps.count + fitting - 1) / fitting
+            perRow = (maps.count + rowCount - 1) / rowCount
+        }
+        let grid = stride(from: 0, to: maps.count, by: perRow).map { m.row(Array(maps[$0..<min($0 + perRow, maps.count)])) } + footer
         return grid.count == 1 ? grid[0] : m.column(grid)
     }
+
+    /// A pool's windows are outlined and its winners ringed in cells at least
+    /// this big (points): in smaller ones the rings (2 pt in from the cell's
+    /// edge, 2 pt wide) and window lines would cover the picture.
+    static let smallestMarkedCell = 6.0
+
+    /// The smallest side of a picture's cell at full size (points): a plane
+    /// of `heatmapSide` cells is at least this many times as wide.
+    static let smallestCell = 1.5
 
     /// The colour of one element on a scale (NaN and ±inf have colours of their own).
     func color(_ v: Double, _ diverging: Bool, _ range: ClosedRange<Double>) -> RGB {
@@ -179,7 +207,8 @@ extension SceneBuilder {
     /// (`showsNumbers`) have the label at their left and no bar, the numbers
     /// saying what a bar would. A vector's numbered rows stack, value over
     /// gradient, as micrograd's `data` and `grad`; other tensors' panels stand
-    /// side by side. An empty tensor (a zero in its shape) has no picture:
+    /// side by side, or stacked when the fitting search chose so
+    /// (`FitChoice.stacksPanels`). An empty tensor (a zero in its shape) has no picture:
     /// its panel reads `data empty`.
     func tensorPanels(_ id: NodeID) -> Block {
         let node = graph[id]
@@ -194,40 +223,61 @@ extension SceneBuilder {
         let numberStyle = TextStyle(color: theme.text, size: theme.smallFontSize)
         let numberWidth = numbered ? ([node.value, shownGradient(id)].compactMap { $0 }.flatMap(\.data).map { m.width(number($0), numberStyle) }.max() ?? 0) : 0
         var panels: [Block] = []
-        func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
-            let picture = {
-                self.thumbnail(tensor, diverging: diverging, scale: scale, windows: self.poolWindows(id), filters: self.isFilterBank(id), numberWidth: numberWidth)
-            }
-            if numbered && !tensor.data.contains(where: \.isNaN) { return m.row([rowLabel(label, color: color), picture()]) }
+        let choice = options.fitChoice
+        /// The line under a picture: label, range and colour bar; the bar's ends
+        /// written when the shared scale is wider than the range written beside it.
+        func legend(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
             let text = m.text(label + " " + summary(tensor), color: color, small: true)
-            guard tensor.count > 0 else { return m.column([text]) }
-            guard tensor.count > 1 else { return m.column([picture(), text]) }
-            // The bar's ends are written when the shared scale is wider than the range written beside it.
-            var legend = [text, colorBar(diverging: diverging)]
+            guard tensor.count > 1 else { return text }
+            var parts = [text, colorBar(diverging: diverging)]
             if scale != Self.finiteRange([tensor], magnitude: diverging) {
                 let ends = diverging ? "±\(number(scale.upperBound))" : "\(number(scale.lowerBound)) … \(number(scale.upperBound))"
-                legend.append(m.text(ends, color: theme.muted, small: true))
+                parts.append(m.text(ends, color: theme.muted, small: true))
             }
-            return m.column([picture(), m.row(legend)])
+            return m.row(parts)
         }
-        if let value = node.value {
-            let scale = Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)
-            panels.append(panel(value, "data", color: theme.value, diverging: false, scale: scale))
+        let value = node.value.map { ($0, Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)) }
+        let gradient = options.showGradients && receivesGradient(id)
+            ? shownGradient(id).map { ($0, Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)) } : nil
+        let pictured = [value?.0, gradient?.0].compactMap { $0 }.filter { $0.count > 1 && !(numbered && !$0.data.contains(where: \.isNaN)) }
+        // With one caption per grid, a value and gradient drawn alike share it, under both.
+        let sharedCaption = !choice.captionEachPlane && pictured.count == 2 ? planes(node.shape, filters: isFilterBank(id)).caption : nil
+        let captionBlock = sharedCaption.map { m.text($0, color: theme.muted, small: true) }
+        // Stacked pictures are laid out alike: as wide as the widest line under any of them.
+        let stackedWidth = choice.stacksPanels
+            ? ([value.map { legend($0.0, "data", color: theme.value, diverging: false, scale: $0.1) },
+                gradient.map { legend($0.0, "grad", color: theme.gradient, diverging: true, scale: $0.1) }, captionBlock]
+                .compactMap { $0?.size.width }.max() ?? 0) : 0
+        func panel(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
+            let picture = { (width: Double) in
+                self.thumbnail(tensor, diverging: diverging, scale: scale, windows: self.poolWindows(id), filters: self.isFilterBank(id),
+                               numberWidth: numberWidth, choice: choice, width: width, caption: sharedCaption == nil)
+            }
+            if numbered && !tensor.data.contains(where: \.isNaN) { return m.row([rowLabel(label, color: color), picture(0)]) }
+            let line = legend(tensor, label, color: color, diverging: diverging, scale: scale)
+            guard tensor.count > 0 else { return m.column([line]) }
+            guard tensor.count > 1 else { return m.column([picture(0), line]) }
+            return m.column([picture(max(line.size.width, stackedWidth, captionBlock?.size.width ?? 0)), line])
+        }
+        if let (tensor, scale) = value {
+            panels.append(panel(tensor, "data", color: theme.value, diverging: false, scale: scale))
         }
         if options.showGradients && receivesGradient(id) {
-            if let gradient = shownGradient(id) {
-                let scale = Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)
-                panels.append(panel(gradient, "grad", color: theme.gradient, diverging: true, scale: scale))
+            if let (tensor, scale) = gradient {
+                panels.append(panel(tensor, "grad", color: theme.gradient, diverging: true, scale: scale))
             } else if let value = node.value, value.count > 1, node.gradient != nil {
                 // Not yet known on this step page, shown on a later one: the picture's place, its cells blank, so the box does not stand half empty.
-                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id), numberWidth: numberWidth))
+                let picture = unknownCells(thumbnail(value, diverging: true, windows: poolWindows(id), filters: isFilterBank(id),
+                                                     numberWidth: numberWidth, choice: choice))
                 panels.append(numbered ? m.row([rowLabel("grad", color: theme.gradient), picture])
                     : m.column([picture, m.text("grad —", color: theme.gradient, small: true)]))
             } else {
                 panels.append(m.column([m.text("grad —", color: theme.gradient, small: true)]))
             }
         }
-        return numbered && planes(node.shape).rows == 1 ? FigureTitle.leftAligned(panels, measurer: m) : m.row(panels)
+        if numbered && planes(node.shape).rows == 1 { return FigureTitle.leftAligned(panels, measurer: m) }
+        let block = choice.stacksPanels ? m.column(panels) : m.row(panels)
+        return captionBlock.map { m.column([block, $0]) } ?? block
     }
 }
 
@@ -254,6 +304,42 @@ extension SceneBuilder {
 }
 
 /// Pooling windows over a tensor: their side (in cells) and the flat offsets of their winners.
+/// What `SceneBuilder.planes` draws of a tensor: one rows × columns matrix
+/// per offset, up to `maxPlanes` of `count` channels (or filters).
+struct Planes {
+    var rows: Int
+    var columns: Int
+    /// The flat offsets of the planes drawn.
+    var offsets = [0]
+    /// How many channels (filters) the tensor has; 1 for a matrix or vector.
+    var count = 1
+    /// A bank of filters (O×C×KH×KW), drawn by filter, rather than channels of images.
+    var byFilter = false
+    /// The images of a batch (the channels drawn are the first image's).
+    var images = 1
+    /// A filter's input channels (the planes drawn are each filter's first).
+    var inputChannels = 1
+
+    var noun: String { byFilter ? "filter" : "channel" }
+    /// The planes not drawn.
+    var more: Int { count - offsets.count }
+    /// Under plane `k`: `channel 3 of 6`; none for a lone matrix.
+    func label(_ k: Int) -> String? { count > 1 ? "\(noun) \(k + 1) of \(count)" : nil }
+    /// Under the grid of per-plane labels: which image, or which input channel of each filter.
+    var note: String? {
+        byFilter ? (inputChannels > 1 ? "input channel 1 of each filter" : nil) : images > 1 ? "image 1 of \(images)" : nil
+    }
+    /// The grid's one caption when its planes have none of their own, read
+    /// row by row: `channels 1–4 · image 1 of 8`, `filters 1–16 of 20 · input channel 1`.
+    var caption: String? {
+        var parts: [String] = []
+        if count > 1 { parts.append("\(noun)s 1–\(offsets.count)" + (more > 0 ? " of \(count)" : "")) }
+        if byFilter && inputChannels > 1 { parts.append("input channel 1") }
+        if !byFilter && images > 1 { parts.append("image 1 of \(images)") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+}
+
 struct PoolWindows {
     var side: Int
     var winners: Set<Int>

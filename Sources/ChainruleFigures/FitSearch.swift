@@ -1,0 +1,133 @@
+import ChainruleCore
+
+/// How a figure spends its room on a slide: the choices the fitting search
+/// (`GraphFigure.fittedLayout`) makes when the figure as first drawn reads
+/// below `FitTarget.readableTextSize`. Text never shrinks; pictures, captions
+/// and gaps give way instead. The default is the richest drawing.
+public struct FitChoice: Sendable, Equatable {
+    /// Tensor pictures at full size (1) or half (0.5): the same elements,
+    /// sampled as before (never averaged), in cells of this fraction of the size.
+    public var pictureScale: Double = 1
+    /// A caption under each channel or filter (`channel 2 of 4`), or one
+    /// under the whole grid, read row by row (`channels 1–4 · image 1 of 8`).
+    public var captionEachPlane = true
+    /// Space between ranks and between boxes at the style's own (1) or half of it.
+    public var gapScale: Double = 1
+    /// A tensor's value and gradient panels stacked, value over gradient, instead of side by side.
+    public var stacksPanels = false
+    /// Small tensors (up to 8×8) with their numbers in the cells, or as
+    /// pictures with their range and colour bar, as larger ones: the last
+    /// thing given up, when the numbers could not be read on the slide anyway.
+    public var numbersInCells = true
+
+    public init() {}
+
+    /// Every choice, the richest first: numbers in cells before pictures,
+    /// full-size pictures before half-size, a caption per plane before one
+    /// per grid, the style's gaps before half of them; side-by-side and
+    /// stacked panels are tried at each step, as either may read bigger.
+    /// The last two of each half (with numbers, without) are its most compact.
+    static let candidates: [FitChoice] = [true, false].flatMap { numbers in
+        [1.0, 0.5].flatMap { scale in
+            [true, false].flatMap { each in
+                [1.0, 0.5].flatMap { gaps in
+                    [false, true].map { stacked in
+                        var choice = FitChoice()
+                        choice.numbersInCells = numbers
+                        choice.pictureScale = scale
+                        choice.captionEachPlane = each
+                        choice.gapScale = gaps
+                        choice.stacksPanels = stacked
+                        return choice
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Scene {
+    /// The smallest text of every box, of the cluster titles and of the heading (points).
+    var smallestFont: Double {
+        var sizes = nodes.flatMap { $0.content.styledTexts.map(\.1.size) }
+        if !clusters.isEmpty { sizes.append(theme.fontSize) }
+        if let titleBlock { sizes += titleBlock.styledTexts.map(\.1.size) }
+        return sizes.min() ?? theme.fontSize
+    }
+
+    /// The boxes' total area (points²): boxes never overlap, so no layout is smaller.
+    var boxArea: Double { nodes.reduce(0) { $0 + $1.size.width * $1.size.height } }
+
+    /// Whether some layout of the scene could read at 14 pt on `target`: its
+    /// boxes fit in the area that reads so (the target shrunk by 14 pt over its smallest text).
+    func mayBeReadable(on target: FitTarget) -> Bool {
+        let shrink = smallestFont / FitTarget.readableTextSize
+        return boxArea <= target.width * shrink * target.height * shrink
+    }
+
+    /// What a layout depends on: two scenes alike in it are laid out alike.
+    var layoutSignature: [Double] {
+        nodes.flatMap { [$0.size.width, $0.size.height] } + [rankSeparation, nodeSeparation]
+    }
+}
+
+extension GraphFigure {
+    /// Scenes of more boxes than this are laid out once, as first drawn: each choice tried is a layout.
+    static let searchedBoxes = 200
+
+    /// The figure of `graph` as drawn with `options` when it reads at 14 pt
+    /// on `options.fit` (`SlideFit`). Else, for a scene of up to
+    /// `searchedBoxes` boxes, the most compact choices keeping numbers in
+    /// cells (panels side by side and stacked) are laid out first: when
+    /// either reads at 14 pt, the first of the candidates with numbers that
+    /// reads so is kept, laying out only those whose boxes could fit
+    /// (`mayBeReadable`). Else the same for the candidates without numbers;
+    /// and when no choice reads at 14 pt, the one with numbers that reads
+    /// biggest: numbers are given up only for a readable figure. Each layout
+    /// once; five for a figure that cannot be made readable. `check` runs on
+    /// each scene before its layout (the PNG size check). A choice the caller
+    /// made (`options.fitChoice` not the default) is kept.
+    static func fittedLayout(graph: Graph, output: NodeID, options: FigureOptions,
+                             check: (Scene) throws(FigureError) -> Void = { _ in }) throws(FigureError) -> (scene: Scene, laidOut: LaidOutScene, options: FigureOptions) {
+        typealias Tried = (scene: Scene, laidOut: LaidOutScene, options: FigureOptions, fit: SlideFit)
+        func chosen(_ choice: FitChoice) -> FigureOptions {
+            var chosen = options
+            chosen.fitChoice = choice
+            return chosen
+        }
+        let firstScene = try scene(graph: graph, output: output, options: options)
+        try check(firstScene)
+        let firstLayout = try layout(firstScene, graph: graph, options: options)
+        let first: Tried = (firstScene, firstLayout, options, SlideFit(firstLayout, target: options.fit))
+        guard !first.fit.isReadable, options.fitChoice == FitChoice(), firstScene.nodes.count <= searchedBoxes else {
+            return (first.scene, first.laidOut, first.options)
+        }
+        // Each layout once: scenes alike in box sizes and gaps are laid out alike.
+        var tried: [[Double]: Tried] = [firstScene.layoutSignature: first]
+        func attempt(_ choice: FitChoice, always: Bool) throws(FigureError) -> Tried? {
+            let options = chosen(choice), scene = try scene(graph: graph, output: output, options: options)
+            if let known = tried[scene.layoutSignature] { return known }
+            guard always || scene.mayBeReadable(on: options.fit) else { return nil }
+            try check(scene)
+            let laidOut = try layout(scene, graph: graph, options: options)
+            let result: Tried = (scene, laidOut, options, SlideFit(laidOut, target: options.fit))
+            tried[scene.layoutSignature] = result
+            return result
+        }
+        var best = first
+        for numbers in [true, false] {
+            let group = FitChoice.candidates.filter { $0.numbersInCells == numbers }
+            var probes: [Tried] = []
+            for choice in group.suffix(2) { if let result = try attempt(choice, always: true) { probes.append(result) } }
+            if numbers {
+                // The biggest-reading, the richer on a tie.
+                best = probes.reduce(first) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
+            }
+            guard probes.contains(where: \.fit.isReadable) else { continue }
+            for choice in group where choice != FitChoice() {
+                if let result = try attempt(choice, always: false), result.fit.isReadable { return (result.scene, result.laidOut, result.options) }
+            }
+        }
+        return (best.scene, best.laidOut, best.options)
+    }
+}
