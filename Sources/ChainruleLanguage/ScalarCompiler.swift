@@ -90,7 +90,7 @@ struct ScalarTapeBuilder {
               case (let total, false) = bytes.multipliedReportingOverflow(by: tape.count), total <= options.maxMemory
         else { throw NotScalar() }
         if tape.role(of: Int(output)) == .intermediate { tape.setRole(.output, of: output) }
-        guard tape.forward(), tape.values.allSatisfy(\.isFinite) else { throw NotScalar() }
+        guard tape.forward(), tape.valuesAreFinite else { throw NotScalar() }
     }
 }
 
