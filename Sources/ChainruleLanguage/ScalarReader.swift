@@ -119,12 +119,16 @@ struct ScalarReader: ~Copyable {
     // MARK: Bytes
 
     /// The byte at `index`; the NUL after the text at its end.
+    @inline(__always)
     private var byte: UInt8 { bytes[index] }
 
+    @inline(__always)
     private func isClass(_ b: UInt8, _ bits: UInt8) -> Bool { classes[Int(b)] & bits != 0 }
 
+    @inline(__always)
     private var place: ScalarTape.Place { ScalarTape.Place(line: line, column: index - lineStart + 1) }
 
+    @inline(__always)
     private mutating func skipSpaces() {
         while isClass(bytes[index], ByteClass.space) { index += 1 }
     }
@@ -132,9 +136,11 @@ struct ScalarReader: ~Copyable {
     static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
 
     /// 8 bytes from `p` on, the first in the lowest byte.
+    @inline(__always)
     static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
 
     /// The low `count` bytes of `word` (all of them from 8 on).
+    @inline(__always)
     static func low(_ word: UInt64, _ count: Int) -> UInt64 { count >= 8 ? word : word & ((1 << UInt64(8 * count)) - 1) }
 
     /// A name read from the text: where its bytes are, its first 8 bytes
@@ -154,6 +160,7 @@ struct ScalarReader: ~Copyable {
     /// time, each word multiplied by an odd constant to 128 bits and the
     /// halves folded (every bit of the word reaches the low bits the table
     /// indexes by), after scanning for its end one table load a byte.
+    @inline(__always)
     private mutating func readName() throws(NotScalar) -> Name {
         let start = index
         var end = index + 1
@@ -171,6 +178,7 @@ struct ScalarReader: ~Copyable {
         return Name(start: start, length: length, head: head, hash: UInt32(truncatingIfNeeded: hash))
     }
 
+    @inline(__always)
     private static func mix(_ x: UInt64) -> UInt64 {
         let (high, low) = x.multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
         return high ^ low
@@ -247,6 +255,7 @@ struct ScalarReader: ~Copyable {
     // MARK: Expressions
 
     /// The value as a node: a literal becomes a constant where it was written.
+    @inline(__always)
     private mutating func node(_ value: Value) -> Int32 {
         switch value {
         case .literal(let number, let place): return nodes.append(ScalarTape.Entry(leafNamed: nil, role: .constant, at: place), number)
@@ -254,11 +263,13 @@ struct ScalarReader: ~Copyable {
         }
     }
 
+    @inline(__always)
     private mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: ScalarTape.Place) -> Int32 {
         nodes.append(ScalarTape.Entry(applying: op, a, b, at: place), 0)
     }
 
     /// An expression: `a + b * c - d`.
+    @inline(__always)
     private mutating func readExpression() throws(NotScalar) -> Value { try readBinary(1) }
 
     /// Operands joined by binary operators of at least `minimum`
@@ -323,9 +334,9 @@ struct ScalarReader: ~Copyable {
     @inline(__always)
     private mutating func readPrimary() throws(NotScalar) -> Value {
         skipSpaces()
-        let at = place
         let first = byte
         if isClass(first, ByteClass.nameStart) {
+            let at = place
             let name = try readName()
             skipSpaces()
             if byte == UInt8(ascii: "(") { return .node(try readCall(name.range, at: at)) }
@@ -333,6 +344,7 @@ struct ScalarReader: ~Copyable {
             return .node(node)
         }
         if isClass(first, ByteClass.digit) || (first == UInt8(ascii: ".") && isClass(bytes[index + 1], ByteClass.digit)) {
+            let at = place
             return .literal(try readNumber(), at)
         }
         guard first == UInt8(ascii: "(") else { throw NotScalar() }
@@ -500,6 +512,7 @@ struct NameTable: ~Copyable {
     /// keeps at least half the slots free); the slot stays free for `bind`
     /// as long as nothing else is bound first. `bytes` are followed by
     /// `ScalarReader.padding` readable bytes.
+    @inline(__always)
     func find(_ name: ScalarReader.Name, in bytes: UnsafePointer<UInt8>) -> Found {
         let length = Int32(truncatingIfNeeded: name.length)
         var i = Int(name.hash) & mask
@@ -526,6 +539,7 @@ struct NameTable: ~Copyable {
     }
 
     /// Binds a name not bound yet at the slot `find` gave it.
+    @inline(__always)
     mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int) {
         slots[slot] = Slot(head: name.head, start: Int32(truncatingIfNeeded: name.start), length: Int32(truncatingIfNeeded: name.length), hash: name.hash, node: node)
         count += 1
@@ -533,6 +547,7 @@ struct NameTable: ~Copyable {
     }
 
     /// Twice the slots, every name moved by the hash it keeps.
+    @inline(never)
     private mutating func grow() {
         let old = slots
         let size = 2 * old.count
@@ -568,6 +583,7 @@ struct NodeBuffer: ~Copyable {
         values.deallocate()
     }
 
+    @inline(__always)
     mutating func append(_ entry: ScalarTape.Entry, _ value: Double) -> Int32 {
         if count == capacity { grow() }
         (entries + count).initialize(to: entry)
@@ -576,9 +592,11 @@ struct NodeBuffer: ~Copyable {
         return Int32(truncatingIfNeeded: count - 1)
     }
 
+    @inline(__always)
     func isNamed(_ node: Int32) -> Bool { entries[Int(node)].nameStart >= 0 }
 
     /// Names `node` by the source's bytes `name`.
+    @inline(__always)
     mutating func setName(_ name: Range<Int>, of node: Int32) {
         entries[Int(node)].nameStart = Int32(truncatingIfNeeded: name.lowerBound)
         entries[Int(node)].nameEnd = Int32(truncatingIfNeeded: name.upperBound)
@@ -591,6 +609,7 @@ struct NodeBuffer: ~Copyable {
     }
 
     /// Twice the room, the nodes moved.
+    @inline(never)
     private mutating func grow() {
         let size = 2 * capacity
         let (moreEntries, moreValues) = (UnsafeMutablePointer<ScalarTape.Entry>.allocate(capacity: size), UnsafeMutablePointer<Double>.allocate(capacity: size))
