@@ -128,6 +128,10 @@ struct ScalarReader: ~Copyable {
     @inline(__always)
     private var place: ScalarTape.Place { ScalarTape.Place(line: line, column: index - lineStart + 1) }
 
+    /// Past spaces, tabs and carriage returns. Every reader of a value
+    /// (`readUnary`, `readBinary`, `readPrimary`, `readCall`) skips those
+    /// before it and leaves `index` past those after it, so no caller
+    /// skips them again.
     @inline(__always)
     private mutating func skipSpaces() {
         while isClass(bytes[index], ByteClass.space) { index += 1 }
@@ -141,7 +145,7 @@ struct ScalarReader: ~Copyable {
 
     /// The low `count` bytes of `word` (all of them from 8 on).
     @inline(__always)
-    static func low(_ word: UInt64, _ count: Int) -> UInt64 { count >= 8 ? word : word & ((1 << UInt64(8 * count)) - 1) }
+    static func low(_ word: UInt64, _ count: Int) -> UInt64 { count >= 8 ? word : word & ((1 &<< UInt64(8 &* count)) &- 1) }
 
     /// A name read from the text: where its bytes are, its first 8 bytes
     /// (zeros past its end), and their hash, so that the name table hashes
@@ -242,7 +246,6 @@ struct ScalarReader: ~Copyable {
             node = made
             if Int(made) >= firstNew || !nodes.isNamed(made) { nodes.setName(name.range, of: made) }
         }
-        skipSpaces()
         if byte == UInt8(ascii: "#") { skipComment() }
         if index < count {
             guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
@@ -277,11 +280,15 @@ struct ScalarReader: ~Copyable {
     /// read (precedence climbing: the order the parser's levels, `+ -` over
     /// `* /`, add them in). `@` is left to the general front end.
     private mutating func readBinary(_ minimum: UInt8) throws(NotScalar) -> Value {
-        var value = try readUnary()
+        try readBinary(minimum, from: try readOperand())
+    }
+
+    /// `readBinary` whose first operand, `first`, has been read.
+    private mutating func readBinary(_ minimum: UInt8, from first: Value) throws(NotScalar) -> Value {
+        var value = first
         while true {
-            skipSpaces()
             let symbol = byte
-            let precedence = (classes[Int(symbol)] & ByteClass.precedence) >> ByteClass.precedenceShift
+            let precedence = precedence(of: symbol)
             guard precedence >= minimum, precedence > 0 else {
                 if symbol == UInt8(ascii: "@") { throw NotScalar() }
                 return value
@@ -289,9 +296,39 @@ struct ScalarReader: ~Copyable {
             let a = node(value)
             let at = place
             index += 1
-            let b = node(try readBinary(precedence + 1))
+            // The right operand takes the operators that bind tighter than this one.
+            var right = try readOperand()
+            if self.precedence(of: byte) > precedence { right = try readBinary(precedence + 1, from: right) }
+            let b = node(right)
             value = .node(apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
+    }
+
+    /// A binary operator's precedence, `+ -` 1, `* /` 2; 0 for any other byte.
+    @inline(__always)
+    private func precedence(of symbol: UInt8) -> UInt8 {
+        (classes[Int(symbol)] & ByteClass.precedence) >> ByteClass.precedenceShift
+    }
+
+    /// An operand of a binary operator: `readUnary`, but the commonest
+    /// operand — a bound name with no sign, call or power — is read here
+    /// without a frame of its own (most operands of a scalar program are
+    /// names). A name followed by `(` or `^` is read again by `readUnary`.
+    @inline(__always)
+    private mutating func readOperand() throws(NotScalar) -> Value {
+        skipSpaces()
+        // At the nesting limit, `readUnary` gives up as it would for any operand.
+        if isClass(byte, ByteClass.nameStart) && depth < Parser.maximumDepth {
+            let start = index
+            let name = try readName()
+            skipSpaces()
+            if byte != UInt8(ascii: "(") && byte != UInt8(ascii: "^") {
+                guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
+                return .node(node)
+            }
+            index = start
+        }
+        return try readUnary()
     }
 
     /// `-x`, `+x`, or `base ^ exponent` (right-associative, the exponent
@@ -317,7 +354,6 @@ struct ScalarReader: ~Copyable {
             return try readUnary()
         }
         let base = try readPrimary()
-        skipSpaces()
         guard byte == UInt8(ascii: "^") else { return base }
         let a = node(base)
         let at = place
@@ -333,7 +369,6 @@ struct ScalarReader: ~Copyable {
     /// A number, a name, a call or a parenthesised expression.
     @inline(__always)
     private mutating func readPrimary() throws(NotScalar) -> Value {
-        skipSpaces()
         let first = byte
         if isClass(first, ByteClass.nameStart) {
             let at = place
@@ -345,14 +380,16 @@ struct ScalarReader: ~Copyable {
         }
         if isClass(first, ByteClass.digit) || (first == UInt8(ascii: ".") && isClass(bytes[index + 1], ByteClass.digit)) {
             let at = place
-            return .literal(try readNumber(), at)
+            let number = try readNumber()
+            skipSpaces()
+            return .literal(number, at)
         }
         guard first == UInt8(ascii: "(") else { throw NotScalar() }
         index += 1
         let inner = try readExpression()
-        skipSpaces()
         guard byte == UInt8(ascii: ")") else { throw NotScalar() }
         index += 1
+        skipSpaces()
         return inner
     }
 
@@ -369,7 +406,6 @@ struct ScalarReader: ~Copyable {
             let argument = node(try readExpression())
             if inputs == 0 { arguments.0 = argument } else { arguments.1 = argument }
             inputs += 1
-            skipSpaces()
             if byte == UInt8(ascii: ",") {
                 index += 1
                 continue
@@ -378,6 +414,7 @@ struct ScalarReader: ~Copyable {
             break
         }
         index += 1
+        skipSpaces()
         return apply(try callOp(callee, inputs: inputs, at: at), arguments.0, arguments.1, at: at)
     }
 
@@ -519,8 +556,8 @@ struct NameTable: ~Copyable {
         while true {
             let slot = slots[i]
             if slot.length == 0 { return .free(i) }
-            if slot.head == name.head && slot.length == length && slot.hash == name.hash
-                && (name.length <= 8 || Self.same(bytes + Int(slot.start) + 8, bytes + name.start + 8, name.length - 8)) {
+            if slot.head == name.head && slot.length == length
+                && (name.length <= 8 || (slot.hash == name.hash && Self.same(bytes + Int(slot.start) + 8, bytes + name.start + 8, name.length - 8))) {
                 return .bound(slot.node)
             }
             i = (i + 1) & mask
