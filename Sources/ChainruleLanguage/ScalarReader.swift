@@ -173,14 +173,23 @@ struct ScalarReader: ~Copyable {
         guard !isClass(bytes[end], ByteClass.afterNameNotScalar) else { throw NotScalar() }
         let length = end - start
         let head = Self.low(Self.word(bytes + start), length)
-        var hash = Self.mix(head ^ UInt64(length))
+        return Name(start: start, length: length, head: head, hash: Self.hash(bytes + start, length: length, head: head))
+    }
+
+    /// The hash of the `length` bytes at `name`, whose first 8 are `head`.
+    @inline(__always)
+    static func hash(_ name: UnsafePointer<UInt8>, length: Int, head: UInt64) -> UInt32 {
+        var hash = mix(head ^ UInt64(length))
         var k = 8
         while k < length {
-            hash = Self.mix(hash ^ Self.low(Self.word(bytes + start + k), length - k))
+            hash = mix(hash ^ low(word(name + k), length - k))
             k += 8
         }
-        return Name(start: start, length: length, head: head, hash: UInt32(truncatingIfNeeded: hash))
+        return UInt32(truncatingIfNeeded: hash)
     }
+
+    /// Whether a byte continues a name (A–Z, a–z, 0–9, `_`), without the table.
+    static func isNameByte(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b == UInt8(ascii: "_") || isDigit(b) }
 
     @inline(__always)
     private static func mix(_ x: UInt64) -> UInt64 {
@@ -251,7 +260,7 @@ struct ScalarReader: ~Copyable {
             guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
             endLine()
         }
-        names.bind(name, node: node, at: slot)
+        names.bind(name, node: node, at: slot, in: bytes)
         return (node, name.range)
     }
 
@@ -512,16 +521,16 @@ struct ScalarReader: ~Copyable {
 /// nodes, in an open-addressing table keyed by the hash `readName` made
 /// as it read the name, so no name becomes a `String` to be looked up and
 /// none is hashed twice. A slot keeps the name's first 8 bytes: a probe
-/// compares a name of up to 8 bytes without reading the text. It owns
+/// compares a name of under 8 bytes without reading the text. It owns
 /// its slots (noncopyable, freed when it ends).
 struct NameTable: ~Copyable {
-    /// A name's first 8 bytes (zeros past its end), first byte, length (0:
-    /// an empty slot; names are never empty), hash and node.
+    /// A name's first 8 bytes (zeros past its end; 0 marks an empty slot,
+    /// as a name is never empty and holds no NUL), where it starts in the
+    /// text, and its node: 16 bytes, so that the table touches few pages.
+    /// The name ends at the first byte after it that continues no name.
     private struct Slot {
         var head: UInt64
         var start: Int32
-        var length: Int32
-        var hash: UInt32
         var node: Int32
     }
 
@@ -533,7 +542,7 @@ struct NameTable: ~Copyable {
         var size = 64
         while size < 2 * capacity { size <<= 1 }
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(head: 0, start: 0, length: 0, hash: 0, node: -1))
+        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
         mask = size - 1
     }
 
@@ -551,17 +560,24 @@ struct NameTable: ~Copyable {
     /// `ScalarReader.padding` readable bytes.
     @inline(__always)
     func find(_ name: ScalarReader.Name, in bytes: UnsafePointer<UInt8>) -> Found {
-        let length = Int32(truncatingIfNeeded: name.length)
         var i = Int(name.hash) & mask
         while true {
             let slot = slots[i]
-            if slot.length == 0 { return .free(i) }
-            if slot.head == name.head && slot.length == length
-                && (name.length <= 8 || (slot.hash == name.hash && Self.same(bytes + Int(slot.start) + 8, bytes + name.start + 8, name.length - 8))) {
+            if slot.head == 0 { return .free(i) }
+            // The same first 8 bytes with a zero among them: the same name.
+            if slot.head == name.head && (name.length < 8 || Self.sameTail(of: name, asAt: Int(slot.start), in: bytes)) {
                 return .bound(slot.node)
             }
             i = (i + 1) & mask
         }
+    }
+
+    /// Whether the name at `start`, whose first 8 bytes are `name`'s, has
+    /// the rest of `name`'s bytes and ends where `name` ends. A bound name
+    /// comes before `name` in the text, so its bytes read here, however
+    /// long `name` is, stay within the text and its padding.
+    private static func sameTail(of name: ScalarReader.Name, asAt start: Int, in bytes: UnsafePointer<UInt8>) -> Bool {
+        same(bytes + start + 8, bytes + name.start + 8, name.length - 8) && !ScalarReader.isNameByte(bytes[start + name.length])
     }
 
     /// Whether `count` bytes at `a` and at `b` are the same, compared 8 at
@@ -577,23 +593,26 @@ struct NameTable: ~Copyable {
 
     /// Binds a name not bound yet at the slot `find` gave it.
     @inline(__always)
-    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int) {
-        slots[slot] = Slot(head: name.head, start: Int32(truncatingIfNeeded: name.start), length: Int32(truncatingIfNeeded: name.length), hash: name.hash, node: node)
+    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int, in bytes: UnsafePointer<UInt8>) {
+        slots[slot] = Slot(head: name.head, start: Int32(truncatingIfNeeded: name.start), node: node)
         count += 1
-        if 2 * count > slots.count { grow() }
+        if 2 * count > slots.count { grow(bytes) }
     }
 
-    /// Twice the slots, every name moved by the hash it keeps.
+    /// Twice the slots, every name moved by its hash, made again from its bytes.
     @inline(never)
-    private mutating func grow() {
+    private mutating func grow(_ bytes: UnsafePointer<UInt8>) {
         let old = slots
         let size = 2 * old.count
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(head: 0, start: 0, length: 0, hash: 0, node: -1))
+        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
         mask = size - 1
-        for slot in old where slot.length > 0 {
-            var i = Int(slot.hash) & mask
-            while slots[i].length > 0 { i = (i + 1) & mask }
+        for slot in old where slot.head != 0 {
+            let start = Int(slot.start)
+            var length = 1
+            while ScalarReader.isNameByte(bytes[start + length]) { length += 1 }
+            var i = Int(ScalarReader.hash(bytes + start, length: length, head: slot.head)) & mask
+            while slots[i].head != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
         old.deallocate()
