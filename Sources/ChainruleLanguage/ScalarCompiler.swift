@@ -25,10 +25,17 @@ struct ScalarTapeBuilder {
         tape = ScalarTape(source: source, file: file, capacity: capacity)
     }
 
-    /// The tape's index of the op behind an operator (`neg` for unary `-`), built once.
+    /// The tape's index of the op behind an operator (`neg` for unary `-`),
+    /// built once: after that a load, inlined where the readers use it.
+    @inline(__always)
     mutating func operatorOp(_ symbol: UInt8, unary: Bool = false, at place: ScalarTape.Place) throws(NotScalar) -> Int32 {
         let key = Int(unary ? UInt8(ascii: "~") : symbol & 0x7F)
-        if operatorIndex[key] >= 0 { return operatorIndex[key] }
+        let known = operatorIndex.withUnsafeBufferPointer { $0[key] }
+        return known >= 0 ? known : try buildOperatorOp(symbol, unary: unary, key: key, at: place)
+    }
+
+    @inline(never)
+    private mutating func buildOperatorOp(_ symbol: UInt8, unary: Bool, key: Int, at place: ScalarTape.Place) throws(NotScalar) -> Int32 {
         let symbol = Character(Unicode.Scalar(symbol))
         guard let opName = unary ? "neg" : ProgramCompiler.operatorOps[symbol] else { throw NotScalar() }
         let inputs = unary ? 1 : 2
@@ -90,7 +97,7 @@ struct ScalarTapeBuilder {
               case (let total, false) = bytes.multipliedReportingOverflow(by: tape.count), total <= options.maxMemory
         else { throw NotScalar() }
         if tape.role(of: Int(output)) == .intermediate { tape.setRole(.output, of: output) }
-        guard tape.forward(), tape.values.allSatisfy(\.isFinite) else { throw NotScalar() }
+        guard tape.forward(), tape.valuesAreFinite else { throw NotScalar() }
     }
 }
 

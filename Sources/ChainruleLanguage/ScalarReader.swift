@@ -27,19 +27,52 @@ struct ScalarReader: ~Copyable {
     /// The program's bytes and `padding` NULs after them, so that reading
     /// the byte at `index` needs no bounds check (a NUL ends every loop,
     /// and only `count` tells the end of the text from a NUL inside it) and
-    /// a name compares 8 bytes at a time.
+    /// a name is read 8 bytes at a time.
     private let bytes: UnsafePointer<UInt8>
     private let count: Int
     static let padding = 8
-    /// Whether a byte continues a name (A–Z, a–z, 0–9, `_`), by the byte.
-    private let continuesName: UnsafePointer<Bool>
+    /// Each byte's `ByteClass` bits, by the byte: one load tells what it may be.
+    private let classes: UnsafePointer<UInt8>
     private var builder: ScalarTapeBuilder
     private var names: NameTable
+    private var nodes: NodeBuffer
+    /// The registry ops called so far, by the callee's bytes and the number of inputs.
+    private var calls: [(callee: Range<Int>, inputs: Int, op: Int32)] = []
     private var index = 0
     private var line = 1
     private var lineStart = 0
     /// How deeply signs and parentheses nest, bounded as `Parser.maximumDepth` bounds them.
     private var depth = 0
+
+    /// What a byte may be, as bits: a byte's entry in `classes` is their union.
+    private enum ByteClass {
+        /// A–Z, a–z, 0–9, `_`: continues a name.
+        static let name: UInt8 = 1
+        /// A–Z, a–z, `_`: starts a name.
+        static let nameStart: UInt8 = 2
+        static let digit: UInt8 = 4
+        /// Space, tab, carriage return.
+        static let space: UInt8 = 8
+        /// A binary operator's precedence in these two bits: `+ -` 1, `* /` 2.
+        static let precedenceShift: UInt8 = 4
+        static let precedence: UInt8 = 3 << precedenceShift
+        /// `.` or a non-ASCII byte: after a name, the general front end's to read.
+        static let afterNameNotScalar: UInt8 = 64
+
+        static func of(_ b: UInt8) -> UInt8 {
+            let letter = (b | 0x20) &- 97 < 26 || b == UInt8(ascii: "_")
+            let digit = ScalarReader.isDigit(b)
+            var bits: UInt8 = 0
+            if letter || digit { bits |= name }
+            if letter { bits |= nameStart }
+            if digit { bits |= ByteClass.digit }
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") { bits |= space }
+            if b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { bits |= 1 << precedenceShift }
+            if b == UInt8(ascii: "*") || b == UInt8(ascii: "/") { bits |= 2 << precedenceShift }
+            if b == UInt8(ascii: ".") || b >= 0x80 { bits |= afterNameNotScalar }
+            return bits
+        }
+    }
 
     /// A value being read: a literal not yet made a node, or a node.
     private enum Value {
@@ -54,17 +87,17 @@ struct ScalarReader: ~Copyable {
         return text.withUTF8 { text in
             guard text.count < Int(Int32.max) else { return nil }
             let padded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count + padding)
-            let continuesName = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 256)
+            let classes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
             defer {
                 padded.deallocate()
-                continuesName.deallocate()
+                classes.deallocate()
             }
             _ = padded.initialize(from: text)
             padded[text.count...].initialize(repeating: 0)
-            for b in 0..<256 { continuesName[b] = isNameStart(UInt8(b)) || isDigit(UInt8(b)) }
+            for b in 0..<256 { classes[b] = ByteClass.of(UInt8(b)) }
             do {
-                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: text.count / 12)
-                var reader = ScalarReader(bytes: UnsafePointer(padded.baseAddress!), count: text.count, continuesName: UnsafePointer(continuesName.baseAddress!), builder: builder)
+                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: 0)
+                var reader = ScalarReader(bytes: UnsafePointer(padded.baseAddress!), count: text.count, classes: UnsafePointer(classes.baseAddress!), builder: builder)
                 let (output, name) = try reader.readProgram()
                 return (reader.builder.tape, output, name)
             } catch {
@@ -73,55 +106,95 @@ struct ScalarReader: ~Copyable {
         }
     }
 
-    private init(bytes: UnsafePointer<UInt8>, count: Int, continuesName: UnsafePointer<Bool>, builder: ScalarTapeBuilder) {
+    private init(bytes: UnsafePointer<UInt8>, count: Int, classes: UnsafePointer<UInt8>, builder: ScalarTapeBuilder) {
         self.bytes = bytes
         self.count = count
-        self.continuesName = continuesName
+        self.classes = classes
         self.builder = builder
+        // A generated line (`t12 = t10 * t11`) is some 20 bytes and makes a node.
         names = NameTable(capacity: count / 24)
+        nodes = NodeBuffer(capacity: count / 16)
     }
 
     // MARK: Bytes
 
     /// The byte at `index`; the NUL after the text at its end.
+    @inline(__always)
     private var byte: UInt8 { bytes[index] }
 
+    @inline(__always)
+    private func isClass(_ b: UInt8, _ bits: UInt8) -> Bool { classes[Int(b)] & bits != 0 }
+
+    @inline(__always)
     private var place: ScalarTape.Place { ScalarTape.Place(line: line, column: index - lineStart + 1) }
 
+    /// Past spaces, tabs and carriage returns. Every reader of a value
+    /// (`readUnary`, `readBinary`, `readPrimary`, `readCall`) skips those
+    /// before it and leaves `index` past those after it, so no caller
+    /// skips them again.
+    @inline(__always)
     private mutating func skipSpaces() {
-        while true {
-            let b = bytes[index]
-            guard b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") else { return }
-            index += 1
-        }
+        while isClass(bytes[index], ByteClass.space) { index += 1 }
     }
 
-    /// A–Z, a–z or `_` (a letter's bit 5 set makes it lower case).
-    private static func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b == 95 }
     static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
 
-    /// A name read from the text: its bytes' range and their hash, so that
-    /// the name table hashes no name twice.
+    /// 8 bytes from `p` on, the first in the lowest byte.
+    @inline(__always)
+    static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+
+    /// The low `count` bytes of `word` (all of them from 8 on).
+    @inline(__always)
+    static func low(_ word: UInt64, _ count: Int) -> UInt64 { count >= 8 ? word : word & ((1 &<< UInt64(8 &* count)) &- 1) }
+
+    /// A name read from the text: where its bytes are, its first 8 bytes
+    /// (zeros past its end), and their hash, so that the name table hashes
+    /// no name twice and compares most names as one word.
     struct Name {
-        var range: Range<Int>
+        var start: Int
+        var length: Int
+        var head: UInt64
         var hash: UInt32
+
+        var range: Range<Int> { start..<(start + length) }
     }
 
-    /// A name, hashed as it is read (FNV-1a over its bytes); a dot or a
-    /// non-ASCII byte after it is not read here.
+    /// A name, its byte at `index` known to start one; a dot or a non-ASCII
+    /// byte after it is not read here. The hash mixes the name 8 bytes at a
+    /// time, each word multiplied by an odd constant to 128 bits and the
+    /// halves folded (every bit of the word reaches the low bits the table
+    /// indexes by), after scanning for its end one table load a byte.
+    @inline(__always)
     private mutating func readName() throws(NotScalar) -> Name {
         let start = index
-        var end = index
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        while true {
-            let b = bytes[end]
-            guard continuesName[Int(b)] else { break }
-            hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3
-            end += 1
-        }
+        var end = index + 1
+        while isClass(bytes[end], ByteClass.name) { end += 1 }
         index = end
-        guard bytes[end] != UInt8(ascii: ".") && bytes[end] < 0x80 else { throw NotScalar() }
-        return Name(range: start..<end, hash: UInt32(truncatingIfNeeded: hash ^ (hash >> 29)))
+        guard !isClass(bytes[end], ByteClass.afterNameNotScalar) else { throw NotScalar() }
+        let length = end - start
+        let head = Self.low(Self.word(bytes + start), length)
+        return Name(start: start, length: length, head: head, hash: Self.hash(bytes + start, length: length, head: head))
+    }
+
+    /// The hash of the `length` bytes at `name`, whose first 8 are `head`.
+    @inline(__always)
+    static func hash(_ name: UnsafePointer<UInt8>, length: Int, head: UInt64) -> UInt32 {
+        var hash = mix(head ^ UInt64(length))
+        var k = 8
+        while k < length {
+            hash = mix(hash ^ low(word(name + k), length - k))
+            k += 8
+        }
+        return UInt32(truncatingIfNeeded: hash)
+    }
+
+    /// Whether a byte continues a name (A–Z, a–z, 0–9, `_`), without the table.
+    static func isNameByte(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b == UInt8(ascii: "_") || isDigit(b) }
+
+    @inline(__always)
+    private static func mix(_ x: UInt64) -> UInt64 {
+        let (high, low) = x.multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+        return high ^ low
     }
 
     private func string(_ range: Range<Int>) -> String {
@@ -148,6 +221,7 @@ struct ScalarReader: ~Copyable {
             }
         }
         guard let last else { throw NotScalar() }
+        nodes.moveAll(to: &builder.tape)
         try builder.finish(output: last.node)
         return (last.node, string(last.name))
     }
@@ -164,7 +238,7 @@ struct ScalarReader: ~Copyable {
 
     /// `name = expression`, then the end of the line (a comment may end it).
     private mutating func readBinding() throws(NotScalar) -> (Int32, Range<Int>) {
-        guard Self.isNameStart(byte) else { throw NotScalar() }
+        guard isClass(byte, ByteClass.nameStart) else { throw NotScalar() }
         let namePlace = place
         let name = try readName()
         skipSpaces()
@@ -172,57 +246,58 @@ struct ScalarReader: ~Copyable {
         index += 1
         // The name's slot, found now: the expression binds no name, so it stays free.
         guard case .free(let slot) = names.find(name, in: bytes) else { throw NotScalar() }
-        let firstNew = builder.tape.count
+        let firstNew = nodes.count
         let node: Int32
         switch try readExpression() {
         case .literal(let value, _):
-            node = builder.tape.leaf(named: name.range, value, role: .input, at: namePlace)
+            node = nodes.append(ScalarTape.Entry(leafNamed: name.range, role: .input, at: namePlace), value)
         case .node(let made):
             node = made
-            if Int(made) >= firstNew || !builder.tape.isNamed(made) { builder.tape.setName(name.range, of: made) }
+            if Int(made) >= firstNew || !nodes.isNamed(made) { nodes.setName(name.range, of: made) }
         }
-        skipSpaces()
         if byte == UInt8(ascii: "#") { skipComment() }
         if index < count {
             guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
             endLine()
         }
-        names.bind(name, node: node, at: slot)
+        names.bind(name, node: node, at: slot, in: bytes)
         return (node, name.range)
     }
 
     // MARK: Expressions
 
     /// The value as a node: a literal becomes a constant where it was written.
+    @inline(__always)
     private mutating func node(_ value: Value) -> Int32 {
         switch value {
-        case .literal(let number, let place): return builder.tape.leaf(named: nil, number, role: .constant, at: place)
+        case .literal(let number, let place): return nodes.append(ScalarTape.Entry(leafNamed: nil, role: .constant, at: place), number)
         case .node(let node): return node
         }
     }
 
-    /// How tightly a binary operator binds: `+ -` 1, `* /` 2; 0 for any other byte.
-    private static func precedence(_ symbol: UInt8) -> Int {
-        switch symbol {
-        case UInt8(ascii: "+"), UInt8(ascii: "-"): return 1
-        case UInt8(ascii: "*"), UInt8(ascii: "/"): return 2
-        default: return 0
-        }
+    @inline(__always)
+    private mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: ScalarTape.Place) -> Int32 {
+        nodes.append(ScalarTape.Entry(applying: op, a, b, at: place), 0)
     }
 
     /// An expression: `a + b * c - d`.
+    @inline(__always)
     private mutating func readExpression() throws(NotScalar) -> Value { try readBinary(1) }
 
     /// Operands joined by binary operators of at least `minimum`
     /// precedence, left to right, each node added once its right operand is
     /// read (precedence climbing: the order the parser's levels, `+ -` over
     /// `* /`, add them in). `@` is left to the general front end.
-    private mutating func readBinary(_ minimum: Int) throws(NotScalar) -> Value {
-        var value = try readUnary()
+    private mutating func readBinary(_ minimum: UInt8) throws(NotScalar) -> Value {
+        try readBinary(minimum, from: try readOperand())
+    }
+
+    /// `readBinary` whose first operand, `first`, has been read.
+    private mutating func readBinary(_ minimum: UInt8, from first: Value) throws(NotScalar) -> Value {
+        var value = first
         while true {
-            skipSpaces()
             let symbol = byte
-            let precedence = Self.precedence(symbol)
+            let precedence = precedence(of: symbol)
             guard precedence >= minimum, precedence > 0 else {
                 if symbol == UInt8(ascii: "@") { throw NotScalar() }
                 return value
@@ -230,9 +305,39 @@ struct ScalarReader: ~Copyable {
             let a = node(value)
             let at = place
             index += 1
-            let b = node(try readBinary(precedence + 1))
-            value = .node(builder.tape.apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
+            // The right operand takes the operators that bind tighter than this one.
+            var right = try readOperand()
+            if self.precedence(of: byte) > precedence { right = try readBinary(precedence + 1, from: right) }
+            let b = node(right)
+            value = .node(apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
+    }
+
+    /// A binary operator's precedence, `+ -` 1, `* /` 2; 0 for any other byte.
+    @inline(__always)
+    private func precedence(of symbol: UInt8) -> UInt8 {
+        (classes[Int(symbol)] & ByteClass.precedence) >> ByteClass.precedenceShift
+    }
+
+    /// An operand of a binary operator: `readUnary`, but the commonest
+    /// operand — a bound name with no sign, call or power — is read here
+    /// without a frame of its own (most operands of a scalar program are
+    /// names). A name followed by `(` or `^` is read again by `readUnary`.
+    @inline(__always)
+    private mutating func readOperand() throws(NotScalar) -> Value {
+        skipSpaces()
+        // At the nesting limit, `readUnary` gives up as it would for any operand.
+        if isClass(byte, ByteClass.nameStart) && depth < Parser.maximumDepth {
+            let start = index
+            let name = try readName()
+            skipSpaces()
+            if byte != UInt8(ascii: "(") && byte != UInt8(ascii: "^") {
+                guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
+                return .node(node)
+            }
+            index = start
+        }
+        return try readUnary()
     }
 
     /// `-x`, `+x`, or `base ^ exponent` (right-associative, the exponent
@@ -250,7 +355,7 @@ struct ScalarReader: ~Copyable {
                 return .literal(-value, at)
             case .node(let operand):
                 let op = try builder.operatorOp(UInt8(ascii: "-"), unary: true, at: at)
-                return .node(builder.tape.apply(op, operand, -1, at: at))
+                return .node(apply(op, operand, -1, at: at))
             }
         }
         if byte == UInt8(ascii: "+") {
@@ -258,53 +363,58 @@ struct ScalarReader: ~Copyable {
             return try readUnary()
         }
         let base = try readPrimary()
-        skipSpaces()
         guard byte == UInt8(ascii: "^") else { return base }
         let a = node(base)
         let at = place
         index += 1
         switch try readUnary() {
         case .literal(let exponent, _):
-            return .node(builder.tape.apply(try builder.powerOp(exponent, at: at), a, -1, at: at))
+            return .node(apply(try builder.powerOp(exponent, at: at), a, -1, at: at))
         case .node(let b):
-            return .node(builder.tape.apply(try builder.operatorOp(UInt8(ascii: "^"), at: at), a, b, at: at))
+            return .node(apply(try builder.operatorOp(UInt8(ascii: "^"), at: at), a, b, at: at))
         }
     }
 
     /// A number, a name, a call or a parenthesised expression.
     @inline(__always)
     private mutating func readPrimary() throws(NotScalar) -> Value {
-        skipSpaces()
-        let at = place
         let first = byte
-        if Self.isDigit(first) || (first == UInt8(ascii: ".") && Self.isDigit(bytes[index + 1])) {
-            return .literal(try readNumber(), at)
-        }
-        if first == UInt8(ascii: "(") {
-            index += 1
-            let inner = try readExpression()
+        if isClass(first, ByteClass.nameStart) {
+            let at = place
+            let name = try readName()
             skipSpaces()
-            guard byte == UInt8(ascii: ")") else { throw NotScalar() }
-            index += 1
-            return inner
+            if byte == UInt8(ascii: "(") { return .node(try readCall(name.range, at: at)) }
+            guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
+            return .node(node)
         }
-        guard Self.isNameStart(first) else { throw NotScalar() }
-        let name = try readName()
+        if isClass(first, ByteClass.digit) || (first == UInt8(ascii: ".") && isClass(bytes[index + 1], ByteClass.digit)) {
+            let at = place
+            let number = try readNumber()
+            skipSpaces()
+            return .literal(number, at)
+        }
+        guard first == UInt8(ascii: "(") else { throw NotScalar() }
+        index += 1
+        let inner = try readExpression()
+        guard byte == UInt8(ascii: ")") else { throw NotScalar() }
+        index += 1
         skipSpaces()
-        if byte == UInt8(ascii: "(") { return .node(try readCall(name.range, at: at)) }
-        guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
-        return .node(node)
+        return inner
     }
 
     /// `f(a)` or `f(a, b)`: each argument a node in order, then the call's node.
     private mutating func readCall(_ callee: Range<Int>, at: ScalarTape.Place) throws(NotScalar) -> Int32 {
         index += 1
-        var inputs: [Int32] = []
+        var inputs = 0
+        var arguments: (Int32, Int32) = (-1, -1)
         while true {
             skipSpaces()
-            if byte == UInt8(ascii: ")"), !inputs.isEmpty { break }
-            inputs.append(node(try readExpression()))
-            skipSpaces()
+            if byte == UInt8(ascii: ")"), inputs > 0 { break }
+            // A third argument: no op with scalar rules takes one.
+            guard inputs < 2 else { throw NotScalar() }
+            let argument = node(try readExpression())
+            if inputs == 0 { arguments.0 = argument } else { arguments.1 = argument }
+            inputs += 1
             if byte == UInt8(ascii: ",") {
                 index += 1
                 continue
@@ -313,9 +423,22 @@ struct ScalarReader: ~Copyable {
             break
         }
         index += 1
-        guard inputs.count <= 2 else { throw NotScalar() }
-        let op = try builder.positionalCallOp(string(callee), inputs: inputs.count, at: at)
-        return builder.tape.apply(op, inputs[0], inputs.count == 2 ? inputs[1] : -1, at: at)
+        skipSpaces()
+        return apply(try callOp(callee, inputs: inputs, at: at), arguments.0, arguments.1, at: at)
+    }
+
+    /// The op of a call of `callee` with `inputs` positional arguments,
+    /// built by `ScalarTapeBuilder` the first time and then found by the
+    /// callee's bytes (a program calls a few ops, so the list is short).
+    private mutating func callOp(_ callee: Range<Int>, inputs: Int, at place: ScalarTape.Place) throws(NotScalar) -> Int32 {
+        let length = callee.count
+        for known in calls where known.inputs == inputs && known.callee.count == length
+            && NameTable.same(bytes + known.callee.lowerBound, bytes + callee.lowerBound, length) {
+            return known.op
+        }
+        let op = try builder.positionalCallOp(string(callee), inputs: inputs, at: place)
+        calls.append((callee, inputs, op))
+        return op
     }
 
     /// `12`, `0.5`, `.5`, `1e-3`, `2.5E+4`, as `Lexer` reads them, and the
@@ -336,7 +459,7 @@ struct ScalarReader: ~Copyable {
             }
         }
         // A letter right after a number is the lexer's error to report.
-        guard !Self.isNameStart(byte), byte < 0x80,
+        guard !isClass(byte, ByteClass.nameStart), byte < 0x80,
               let value = Self.exactDecimal(UnsafeBufferPointer(start: bytes, count: count), start..<index) ?? Double(string(start..<index)),
               value.isFinite
         else { throw NotScalar() }
@@ -397,14 +520,17 @@ struct ScalarReader: ~Copyable {
 /// The reader's bound names: byte ranges of the program text and their
 /// nodes, in an open-addressing table keyed by the hash `readName` made
 /// as it read the name, so no name becomes a `String` to be looked up and
-/// none is hashed twice. It owns its slots (noncopyable, freed when it ends).
+/// none is hashed twice. A slot keeps the name's first 8 bytes: a probe
+/// compares a name of under 8 bytes without reading the text. It owns
+/// its slots (noncopyable, freed when it ends).
 struct NameTable: ~Copyable {
-    /// A name's first byte, length (0: an empty slot; names are never
-    /// empty), hash and node.
+    /// A name's first 8 bytes (zeros past its end; 0 marks an empty slot,
+    /// as a name is never empty and holds no NUL), where it starts in the
+    /// text, and its node: 16 bytes, so that the table touches few pages.
+    /// The name ends at the first byte after it that continues no name.
     private struct Slot {
+        var head: UInt64
         var start: Int32
-        var length: Int32
-        var hash: UInt32
         var node: Int32
     }
 
@@ -416,7 +542,7 @@ struct NameTable: ~Copyable {
         var size = 64
         while size < 2 * capacity { size <<= 1 }
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(start: 0, length: 0, hash: 0, node: -1))
+        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
         mask = size - 1
     }
 
@@ -432,52 +558,121 @@ struct NameTable: ~Copyable {
     /// keeps at least half the slots free); the slot stays free for `bind`
     /// as long as nothing else is bound first. `bytes` are followed by
     /// `ScalarReader.padding` readable bytes.
+    @inline(__always)
     func find(_ name: ScalarReader.Name, in bytes: UnsafePointer<UInt8>) -> Found {
-        let length = Int32(name.range.count)
         var i = Int(name.hash) & mask
         while true {
             let slot = slots[i]
-            if slot.length == 0 { return .free(i) }
-            if slot.hash == name.hash && slot.length == length && Self.same(bytes + Int(slot.start), bytes + name.range.lowerBound, name.range.count) {
+            if slot.head == 0 { return .free(i) }
+            // The same first 8 bytes with a zero among them: the same name.
+            if slot.head == name.head && (name.length < 8 || Self.sameTail(of: name, asAt: Int(slot.start), in: bytes)) {
                 return .bound(slot.node)
             }
             i = (i + 1) & mask
         }
     }
 
+    /// Whether the name at `start`, whose first 8 bytes are `name`'s, has
+    /// the rest of `name`'s bytes and ends where `name` ends. A bound name
+    /// comes before `name` in the text, so its bytes read here, however
+    /// long `name` is, stay within the text and its padding.
+    private static func sameTail(of name: ScalarReader.Name, asAt start: Int, in bytes: UnsafePointer<UInt8>) -> Bool {
+        same(bytes + start + 8, bytes + name.start + 8, name.length - 8) && !ScalarReader.isNameByte(bytes[start + name.length])
+    }
+
     /// Whether `count` bytes at `a` and at `b` are the same, compared 8 at
     /// a time (the last word's bytes past `count` masked off).
-    private static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+    static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         var k = 0
-        while k + 8 <= count {
-            if word(a + k) != word(b + k) { return false }
+        while k < count {
+            if ScalarReader.low(ScalarReader.word(a + k) ^ ScalarReader.word(b + k), count - k) != 0 { return false }
             k += 8
         }
-        if k == count { return true }
-        let mask: UInt64 = (1 << UInt64(8 * (count - k))) - 1
-        return (word(a + k) ^ word(b + k)) & mask == 0
+        return true
     }
 
     /// Binds a name not bound yet at the slot `find` gave it.
-    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int) {
-        slots[slot] = Slot(start: Int32(name.range.lowerBound), length: Int32(name.range.count), hash: name.hash, node: node)
+    @inline(__always)
+    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int, in bytes: UnsafePointer<UInt8>) {
+        slots[slot] = Slot(head: name.head, start: Int32(truncatingIfNeeded: name.start), node: node)
         count += 1
-        if 2 * count > slots.count { grow() }
+        if 2 * count > slots.count { grow(bytes) }
     }
 
-    /// Twice the slots, every name moved by the hash it keeps.
-    private mutating func grow() {
+    /// Twice the slots, every name moved by its hash, made again from its bytes.
+    @inline(never)
+    private mutating func grow(_ bytes: UnsafePointer<UInt8>) {
         let old = slots
         let size = 2 * old.count
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(start: 0, length: 0, hash: 0, node: -1))
+        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
         mask = size - 1
-        for slot in old where slot.length > 0 {
-            var i = Int(slot.hash) & mask
-            while slots[i].length > 0 { i = (i + 1) & mask }
+        for slot in old where slot.head != 0 {
+            let start = Int(slot.start)
+            var length = 1
+            while ScalarReader.isNameByte(bytes[start + length]) { length += 1 }
+            var i = Int(ScalarReader.hash(bytes + start, length: length, head: slot.head)) & mask
+            while slots[i].head != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
         old.deallocate()
+    }
+}
+
+/// The nodes the reader adds, in buffers of its own until the program has
+/// been read (an append is a store and a count, with no array's uniqueness
+/// check or growth test beside it); then the tape takes them in one copy.
+struct NodeBuffer: ~Copyable {
+    private var entries: UnsafeMutablePointer<ScalarTape.Entry>
+    private var values: UnsafeMutablePointer<Double>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        entries = .allocate(capacity: self.capacity)
+        values = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        entries.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always)
+    mutating func append(_ entry: ScalarTape.Entry, _ value: Double) -> Int32 {
+        if count == capacity { grow() }
+        (entries + count).initialize(to: entry)
+        (values + count).initialize(to: value)
+        count += 1
+        return Int32(truncatingIfNeeded: count - 1)
+    }
+
+    @inline(__always)
+    func isNamed(_ node: Int32) -> Bool { entries[Int(node)].nameStart >= 0 }
+
+    /// Names `node` by the source's bytes `name`.
+    @inline(__always)
+    mutating func setName(_ name: Range<Int>, of node: Int32) {
+        entries[Int(node)].nameStart = Int32(truncatingIfNeeded: name.lowerBound)
+        entries[Int(node)].nameEnd = Int32(truncatingIfNeeded: name.upperBound)
+    }
+
+    /// Appends every node to `tape`, leaving none here.
+    mutating func moveAll(to tape: inout ScalarTape) {
+        tape.append(entries: UnsafeBufferPointer(start: entries, count: count), values: UnsafeBufferPointer(start: values, count: count))
+        count = 0
+    }
+
+    /// Twice the room, the nodes moved.
+    @inline(never)
+    private mutating func grow() {
+        let size = 2 * capacity
+        let (moreEntries, moreValues) = (UnsafeMutablePointer<ScalarTape.Entry>.allocate(capacity: size), UnsafeMutablePointer<Double>.allocate(capacity: size))
+        moreEntries.moveInitialize(from: entries, count: count)
+        moreValues.moveInitialize(from: values, count: count)
+        entries.deallocate()
+        values.deallocate()
+        (entries, values, capacity) = (moreEntries, moreValues, size)
     }
 }

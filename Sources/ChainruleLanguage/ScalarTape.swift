@@ -15,8 +15,10 @@ import ChainruleCore
 struct ScalarTape {
     /// The ops the nodes apply; a node's `operation` indexes this, -1 for a leaf.
     private(set) var operations: [any Operation] = []
-    /// Whether each op of `operations` sends a gradient to its first and to its second input.
-    private var differentiable: [(first: Bool, second: Bool)] = []
+    /// How the passes run each op of `operations`.
+    private var rules: [Rule] = []
+    /// The elementwise ops among `operations`, by their concrete type: `Kernel.unary` indexes this.
+    private var unaries: [UnaryElementwise] = []
     /// Everything about a node but its value, in one entry.
     private(set) var entries: [Entry] = []
     /// Leaves' values from the start, ops' after `forward()`.
@@ -37,6 +39,17 @@ struct ScalarTape {
         var line: Int32
         var column: Int32
         var role: NodeRole
+
+        /// A leaf named by the source's bytes `name`, if given.
+        init(leafNamed name: Range<Int>?, role: NodeRole, at place: Place) {
+            (operation, first, second, line, column, self.role) = (-1, -1, -1, place.line, place.column, role)
+            if let name { (nameStart, nameEnd) = (Int32(truncatingIfNeeded: name.lowerBound), Int32(truncatingIfNeeded: name.upperBound)) }
+        }
+
+        /// A node applying the tape's op `op` to `a` (and `b`, or -1).
+        init(applying op: Int32, _ a: Int32, _ b: Int32, at place: Place) {
+            (operation, first, second, line, column, role) = (op, a, b, place.line, place.column, .intermediate)
+        }
     }
 
     init(source: String, file: String?, capacity: Int) {
@@ -63,25 +76,60 @@ struct ScalarTape {
         init(_ token: Token) { self.init(line: token.line, column: token.column) }
     }
 
+    /// How the passes call an op's scalar rules: the arithmetic ops and the
+    /// elementwise family (every operator and most calls of a scalar
+    /// program) through their concrete types, which the optimiser calls
+    /// directly, any other op through `any Operation`, which opens the
+    /// existential at every node. The rules are the ops' own either way:
+    /// the same bits.
+    enum Kernel {
+        case add, sub, mul, div
+        /// `unaries[index]`.
+        case unary(Int32)
+        case other
+    }
+
+    /// An op's kernel, and whether it sends a gradient to its first and to its second input.
+    struct Rule {
+        var kernel: Kernel
+        var first: Bool
+        var second: Bool
+    }
+
     /// Adds `op` to the table the nodes index; `op` must have scalar rules.
     mutating func register(_ op: any Operation) -> Int32 {
+        let kernel: Kernel
+        switch op {
+        case is Add: kernel = .add
+        case is Sub: kernel = .sub
+        case is Mul: kernel = .mul
+        case is Div: kernel = .div
+        case let unary as UnaryElementwise:
+            kernel = .unary(Int32(unaries.count))
+            unaries.append(unary)
+        default: kernel = .other
+        }
+        rules.append(Rule(kernel: kernel, first: op.isDifferentiable(input: 0), second: op.isDifferentiable(input: 1)))
         operations.append(op)
-        differentiable.append((op.isDifferentiable(input: 0), op.isDifferentiable(input: 1)))
         return Int32(operations.count - 1)
+    }
+
+    /// Appends nodes made elsewhere (the byte reader's buffers), ops' values 0 until `forward()`.
+    mutating func append(entries more: UnsafeBufferPointer<Entry>, values moreValues: UnsafeBufferPointer<Double>) {
+        entries.append(contentsOf: more)
+        values.append(contentsOf: moreValues)
     }
 
     /// A leaf named by the source's bytes `name`, if given.
     mutating func leaf(named name: Range<Int>?, _ value: Double, role: NodeRole, at place: Place) -> Int32 {
-        var entry = Entry(operation: -1, first: -1, second: -1, line: place.line, column: place.column, role: role)
-        if let name { (entry.nameStart, entry.nameEnd) = (Int32(name.lowerBound), Int32(name.upperBound)) }
-        entries.append(entry)
+        entries.append(Entry(leafNamed: name, role: role, at: place))
         values.append(value)
         return Int32(values.count - 1)
     }
 
     /// A node applying `operations[op]` to `a` (and `b`, or -1); its value comes with `forward()`.
     mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: Place) -> Int32 {
-        entries.append(Entry(operation: op, first: a, second: b, line: place.line, column: place.column, role: .intermediate))
+        entries.append(Entry(applying: op, a, b, at: place))
         values.append(0)
         return Int32(values.count - 1)
     }
@@ -121,20 +169,29 @@ struct ScalarTape {
     /// Every op node's value from its inputs' by the op's scalar rule — a
     /// one-input op gets `0` as its second argument, as the graph's pass
     /// gives it. False when an op gives none (then the graph's pass runs).
-    /// The ops are read through a buffer pointer, which calls each where it
-    /// is stored instead of copying it out of its array for every node.
+    /// The arrays are read through buffer pointers opened once: no array
+    /// is checked for uniqueness, nor an op copied out, per node.
     mutating func forward() -> Bool {
-        operations.withUnsafeBufferPointer { operations in
-            for i in values.indices {
-                let entry = entries[i]
-                let k = Int(entry.operation)
-                guard k >= 0 else { continue }
-                let b = Int(entry.second)
-                guard let value = operations[k].scalarForward(values[Int(entry.first)], b >= 0 ? values[b] : 0) else { return false }
-                values[i] = value
+        let entries = entries
+        return Self.withRun(rules, unaries, operations) { run in
+            values.withUnsafeMutableBufferPointer { values in
+                entries.withUnsafeBufferPointer { entries in
+                    for i in 0..<values.count {
+                        let entry = entries[i]
+                        guard entry.operation >= 0 else { continue }
+                        let a = values[Int(entry.first)]
+                        guard let value = run.forward(Int(entry.operation), a, entry.second >= 0 ? values[Int(entry.second)] : 0) else { return false }
+                        values[i] = value
+                    }
+                    return true
+                }
             }
-            return true
         }
+    }
+
+    /// Whether every node's value is finite.
+    var valuesAreFinite: Bool {
+        values.withUnsafeBufferPointer { values in !values.contains { !$0.isFinite } }
     }
 
     /// Backpropagation from `output` with seed 1: each node's gradient,
@@ -147,33 +204,83 @@ struct ScalarTape {
     func backward(from output: Int) -> (gradients: [Double], reached: [Bool])? {
         var gradients = [Double](repeating: 0, count: count)
         var reached = [Bool](repeating: false, count: count)
-        gradients[output] = 1
-        reached[output] = true
-        let complete = operations.withUnsafeBufferPointer { operations in
-            for i in stride(from: output, through: 0, by: -1) {
-                let entry = entries[i]
-                let k = Int(entry.operation)
-                guard k >= 0, reached[i] else { continue }
-                let a = Int(entry.first), b = Int(entry.second)
-                let va = values[a]
-                guard let (ga, gb) = operations[k].scalarBackward(va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
-                    return false
+        let complete = Self.withRun(rules, unaries, operations) { run in
+            entries.withUnsafeBufferPointer { entries in
+                values.withUnsafeBufferPointer { values in
+                    gradients.withUnsafeMutableBufferPointer { gradients in
+                        reached.withUnsafeMutableBufferPointer { reached in
+                            gradients[output] = 1
+                            reached[output] = true
+                            for i in stride(from: output, through: 0, by: -1) {
+                                let entry = entries[i]
+                                let k = Int(entry.operation)
+                                guard k >= 0, reached[i] else { continue }
+                                let a = Int(entry.first), b = Int(entry.second)
+                                let va = values[a]
+                                guard let (ga, gb) = run.backward(k, va, b >= 0 ? values[b] : va, output: values[i], gradient: gradients[i]) else {
+                                    return false
+                                }
+                                let rule = run.rules[k]
+                                if rule.first { Self.accumulate(ga, into: a, gradients, reached) }
+                                if b >= 0 && rule.second { Self.accumulate(gb, into: b, gradients, reached) }
+                            }
+                            return true
+                        }
+                    }
                 }
-                if differentiable[k].first { Self.accumulate(ga, into: a, &gradients, &reached) }
-                if b >= 0 && differentiable[k].second { Self.accumulate(gb, into: b, &gradients, &reached) }
             }
-            return true
         }
         return complete ? (gradients, reached) : nil
     }
 
     @inline(__always)
-    private static func accumulate(_ sent: Double, into node: Int, _ gradients: inout [Double], _ reached: inout [Bool]) {
+    private static func accumulate(_ sent: Double, into node: Int, _ gradients: UnsafeMutableBufferPointer<Double>, _ reached: UnsafeMutableBufferPointer<Bool>) {
         if reached[node] {
             gradients[node] += sent
         } else {
             gradients[node] = sent
             reached[node] = true
+        }
+    }
+
+    /// The ops' rules as the passes call them, read in place.
+    private struct Run {
+        let rules: UnsafeBufferPointer<Rule>
+        let unaries: UnsafeBufferPointer<UnaryElementwise>
+        let operations: UnsafeBufferPointer<any Operation>
+
+        @inline(__always)
+        func forward(_ k: Int, _ a: Double, _ b: Double) -> Double? {
+            switch rules[k].kernel {
+            case .add: Add().scalarForward(a, b)
+            case .sub: Sub().scalarForward(a, b)
+            case .mul: Mul().scalarForward(a, b)
+            case .div: Div().scalarForward(a, b)
+            case .unary(let j): unaries[Int(j)].scalarForward(a, b)
+            case .other: operations[k].scalarForward(a, b)
+            }
+        }
+
+        @inline(__always)
+        func backward(_ k: Int, _ a: Double, _ b: Double, output: Double, gradient g: Double) -> (Double, Double)? {
+            switch rules[k].kernel {
+            case .add: Add().scalarBackward(a, b, output: output, gradient: g)
+            case .sub: Sub().scalarBackward(a, b, output: output, gradient: g)
+            case .mul: Mul().scalarBackward(a, b, output: output, gradient: g)
+            case .div: Div().scalarBackward(a, b, output: output, gradient: g)
+            case .unary(let j): unaries[Int(j)].scalarBackward(a, b, output: output, gradient: g)
+            case .other: operations[k].scalarBackward(a, b, output: output, gradient: g)
+            }
+        }
+    }
+
+    private static func withRun<R>(_ rules: [Rule], _ unaries: [UnaryElementwise], _ operations: [any Operation], _ body: (Run) -> R) -> R {
+        rules.withUnsafeBufferPointer { rules in
+            unaries.withUnsafeBufferPointer { unaries in
+                operations.withUnsafeBufferPointer { operations in
+                    body(Run(rules: rules, unaries: unaries, operations: operations))
+                }
+            }
         }
     }
 

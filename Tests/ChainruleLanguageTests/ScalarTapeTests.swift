@@ -241,6 +241,20 @@ import Testing
         #expect(taken.reader)
     }
 
+    /// Names that share their first 8 or 16 bytes, or are exactly 8 or 16
+    /// bytes long, are told apart: the reader's table compares a name's
+    /// first word, then the rest of its bytes.
+    @Test func namesThatShareTheirFirstWordsAreToldApart() throws {
+        let stems = ["abcdefgh", "abcdefghijklmnop", "a_long_name_of_twenty_four__"]
+        var lines: [String] = []
+        for (i, stem) in stems.enumerated() {
+            lines += ["\(stem) = \(i + 1)", "\(stem)1 = \(i + 2)", "\(stem)2 = \(stem) * \(stem)1 - \(stem)"]
+        }
+        lines.append("out = " + stems.map { $0 + "2" }.joined(separator: " + "))
+        let taken = try Self.expectSameAsGeneral(lines.joined(separator: "\n"))
+        #expect(taken.reader)
+    }
+
     /// The reader's fast path for short decimals gives `Double(String)`'s bits, and leaves the rest to it.
     @Test func shortDecimalsReadAsDoubleReadsThem() {
         var random = SeededGenerator(seed: 7)
