@@ -9,7 +9,7 @@ BIN     = .build/release/chainrule
 # is most of a small figure's or a scalar program's time.
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: deps build run test bench bench-vs gallery docs clean
+.PHONY: deps build run test doccheck bench bench-vs gallery docs clean
 
 # Installs libgraphviz-dev and libcairo2-dev when pkg-config cannot find them.
 deps:
@@ -29,6 +29,13 @@ run: build
 
 test: deps
 	$(SWIFT) test
+
+# Every transcript in README.md and docs/ run with the release build, the slow
+# ones included (docs/README.md, "Transcripts"); `make test` runs the others
+# with the debug build.
+doccheck: build
+	$(SWIFT) build --build-tests
+	CHAINRULE=$(BIN) $(SWIFT) test --skip-build --filter DocTranscriptTests
 
 bench: deps
 	$(SWIFT) build $(RELEASE) --product chainrule-bench
