@@ -9,13 +9,16 @@ import Testing
 /// - the lines after it, up to the next command, are exactly what it prints,
 ///   standard output and error together as a user sees them;
 /// - a line of only `…` (indented or not) stands for any lines, none included;
-/// - times (`12 ms`, `1.30 s`, `3 s left`) and the working folder's absolute
-///   path (shown as `$PWD`) are normalised, trailing spaces ignored;
+/// - times (`12 ms`, `1.30 s`, `3 s left`), the working folder's absolute
+///   path (shown as `$PWD`) and the versions of the interpreters a Python
+///   check names (`Python 3.11.7 · NumPy 2.4.6 · torch 2.15.0`) are
+///   normalised, trailing spaces ignored;
 /// - `<!-- transcript: not run: WHY -->` right before the block skips it,
 ///   `<!-- transcript: needs PATH -->` skips it when PATH is not on this
 ///   machine, and `<!-- transcript: needs a release build: WHY -->` skips it
 ///   unless `CHAINRULE` names a release build to run; every skip is printed
-///   with its reason.
+///   with its reason; `<!-- transcript: digits vary: WHY -->` runs the block
+///   but does not compare the digits of numbers in scientific notation.
 struct TranscriptBlock: Equatable {
     enum Directive: Equatable {
         case run
@@ -23,6 +26,9 @@ struct TranscriptBlock: Equatable {
         case needs(path: String)
         /// Too slow for a debug build (the reason says how slow): run only with `CHAINRULE`.
         case needsReleaseBuild(reason: String)
+        /// Run, with the digits of numbers in scientific notation not compared: they come from
+        /// a library of the machine's (NumPy's BLAS), whose last bits differ between processors.
+        case digitsVary(reason: String)
     }
 
     struct Command: Equatable {
@@ -105,11 +111,14 @@ enum Transcripts {
         } else if body.hasPrefix("needs a release build:") {
             let reason = body.dropFirst("needs a release build:".count).trimmingCharacters(in: .whitespaces)
             if !reason.isEmpty { return .needsReleaseBuild(reason: reason) }
+        } else if body.hasPrefix("digits vary:") {
+            let reason = body.dropFirst("digits vary:".count).trimmingCharacters(in: .whitespaces)
+            if !reason.isEmpty { return .digitsVary(reason: reason) }
         } else if body.hasPrefix("needs ") {
             let path = body.dropFirst("needs ".count).prefix { !$0.isWhitespace }
             if path.hasPrefix("/") { return .needs(path: String(path)) }
         }
-        throw TranscriptMarkupError(line: line, message: "unknown transcript directive '\(body)': write `not run: WHY`, `needs /ABSOLUTE/PATH` or `needs a release build: WHY`")
+        throw TranscriptMarkupError(line: line, message: "unknown transcript directive '\(body)': write `not run: WHY`, `needs /ABSOLUTE/PATH`, `needs a release build: WHY` or `digits vary: WHY`")
     }
 
     private static func commands(_ body: [String], firstLine: Int) -> [TranscriptBlock.Command] {
@@ -173,15 +182,24 @@ enum Transcripts {
     }
 
     /// `line` with its times written `<time>`, each of `folders` written
-    /// `$PWD`, and its trailing spaces removed.
+    /// `$PWD`, the interpreter versions a Python check prints written
+    /// `<version>` (they are the machine's, not the tool's), and its trailing
+    /// spaces removed.
     static func normalised(_ line: String, folders: [String] = []) -> String {
         var line = line
         for folder in folders.sorted(by: { $0.count > $1.count }) {
             line = line.replacingOccurrences(of: folder, with: "$PWD")
         }
         line = line.replacing(/\b\d+(\.\d+)? ?(µs|ms|s)\b/, with: "<time>")
+        line = line.replacing(/\b(Python|NumPy|torch) \d+(\.\d+)*\S*/) { "\($0.output.1) <version>" }
         while line.last == " " { line.removeLast() }
         return line
+    }
+
+    /// `line` with every number in scientific notation (`5.3e-13`) written `<e>`: for blocks
+    /// marked `digits vary`, whose small numbers are rounding of the machine's libraries.
+    static func withoutScientificDigits(_ line: String) -> String {
+        line.replacing(/-?\d+(\.\d+)?e[-+]?\d+/, with: "<e>")
     }
 
     /// The lines of `expected` or of a command's output, ready to compare:
@@ -296,7 +314,7 @@ final class TranscriptShell {
             case .needsReleaseBuild(let reason) where !TranscriptShell.isReleaseBuildGiven:
                 print("⚠️  SKIPPED \(at) `$ \(block.commands[0].text)`: needs a release build (\(reason)); make doccheck runs it")
                 continue
-            case .run, .needs, .needsReleaseBuild: break
+            case .run, .needs, .needsReleaseBuild, .digitsVary: break
             }
             for command in block.commands {
                 let location = SourceLocation(fileID: "Chainrule/\(document)", filePath: CLIRun.repository.appendingPathComponent(document).path,
@@ -307,8 +325,12 @@ final class TranscriptShell {
                     continue
                 }
                 checked += 1
-                let expected = Transcripts.comparable(command.expected)
-                let actual = Transcripts.comparable(output, folders: shell.folders)
+                var expected = Transcripts.comparable(command.expected)
+                var actual = Transcripts.comparable(output, folders: shell.folders)
+                if case .digitsVary = block.directive {
+                    expected = expected.map(Transcripts.withoutScientificDigits)
+                    actual = actual.map(Transcripts.withoutScientificDigits)
+                }
                 if !Transcripts.matches(expected, actual) {
                     Issue.record("""
                         \(document):\(command.line): `$ \(command.text)` prints something else than the docs show.
@@ -338,7 +360,10 @@ final class TranscriptShell {
         #expect(Transcripts.normalised("· 2.07 s  ") == "· <time>")
         #expect(Transcripts.normalised("plot: /tmp/x/out/a.png", folders: ["/tmp/x"]) == "plot: $PWD/out/a.png")
         #expect(Transcripts.normalised("  s.W   2×16 min -1.4") == "  s.W   2×16 min -1.4")
+        #expect(Transcripts.normalised("→ out 4×2 · Python 3.11.7 · NumPy 2.4.6 · torch 2.15.0+cu132")
+                == "→ out 4×2 · Python <version> · NumPy <version> · torch <version>")
         #expect(Transcripts.comparable(["a", "", ""]) == ["a"])
+        #expect(Transcripts.withoutScientificDigits("max rel 3.7e-08 good, h = 1e-6, 0.35") == "max rel <e> good, h = <e>, 0.35")
     }
 
     @Test func aBlockIsATranscriptWhenItsFirstLineIsACommand() throws {
