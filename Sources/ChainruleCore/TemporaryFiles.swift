@@ -172,7 +172,12 @@ public enum Temporaries {
     /// is made meanwhile.
     public static func exitRemovingAll(status: Int32) -> Never {
         state.withLock { state -> Never in
-            for pid in state.children { kill(pid, SIGKILL) }
+            // A child that leads its own process group (the Python bridge) takes what it started with it;
+            // -pid names no group for the others (their pid, still unreaped, cannot be another's group).
+            for pid in state.children {
+                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
+            }
             for folder in state.folders { try? FileManager.default.removeItem(atPath: folder) }
             _exit(status)
         }

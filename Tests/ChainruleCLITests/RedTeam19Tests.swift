@@ -48,6 +48,38 @@ struct RedTeam19Tests {
     @Test("an output that is a device, a link to one or a pipe is written into or refused, never replaced", arguments: outputsThatAreNotFiles)
     func outputThatIsNotAFile(_ hostile: HostileCase) throws { try check(hostile) }
 
+    // MARK: What a Python layer starts (fixed in PythonProcess.stop and Temporaries)
+
+    /// A NumPy layer whose forward forks a worker that sleeps: the worker is in the
+    /// layer's process group and ends with it (before: it outlived the run, 100 s).
+    static let forkingLayer = """
+        import os, time
+        import numpy as np
+        import chainrule
+
+        def forward(x):
+            if os.fork() == 0:
+                time.sleep(100)
+                os._exit(0)
+            return 2 * x
+
+        def backward(x, out, dout):
+            return (2 * dout,)
+
+        if __name__ == "__main__":
+            chainrule.serve(forward, backward, inputs={"x": (3,)}, seed=0)
+
+        """
+
+    static let pythonChildren: [HostileCase] = [
+        HostileCase(description: "check --python of a layer that forks workers leaves none running",
+                    arguments: ["check", "--python", "layer.py"], inputs: ["layer.py": .text(forkingLayer)],
+                    expect: .succeeds(prints: "PASSED"), seconds: 60),
+    ]
+
+    @Test("the processes a Python layer starts end with the check", arguments: pythonChildren)
+    func pythonChild(_ hostile: HostileCase) throws { try check(hostile) }
+
     // MARK: Tensors of very high rank (fixed in Tensor.nestedText)
 
     static let ones = Array(repeating: "1", count: 100_000).joined(separator: ", ")
