@@ -158,6 +158,25 @@ struct RedTeam19Tests {
          "cli-front: customRuleHints splits the source on the Character \"\\n\", which never matches \"\\r\\n\": the hint shows an empty line (Sources/chainrule/Check.swift:254)"),
     ]
 
+    /// Correct rules convicted: x ± h is rounded to a Double, and the central difference
+    /// divides by the h asked for, not the step taken. At x = 10^10, x + 1e-6 is x + 1.9e-6,
+    /// so d(2x)/dx reads 3.81; with --eps 1e-17 at x = 1, x ± h is x and it reads 0.
+    static let roundedSteps: [HostileCase] = [
+        HostileCase(description: "check of y = 2x at x = 10^10 (before: FAIL, finite difference 3.8146973)",
+                    arguments: ["check", "-e", "x = 10000000000\ny = x * 2"], expect: HostileExpectation(exits: [0])),
+        HostileCase(description: "check of y = x·x at x = 1 with --eps 1e-17 (before: FAIL, finite difference 0)",
+                    arguments: ["check", "-e", "x = 1\ny = x * x", "--eps", "1e-17"], expect: HostileExpectation(exits: [0])),
+        HostileCase(description: "check of y = sin(x) at x = 3·10^9 (before: FAIL, finite difference -0.15324616 for -0.16069024)",
+                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)"], expect: HostileExpectation(exits: [0])),
+    ]
+
+    @Test("a correct rule at large |x| or with a step below x's resolution is not convicted", arguments: roundedSteps)
+    func roundedStep(_ hostile: HostileCase) throws {
+        withKnownIssue("redteam (not done in time): CheckOptions.step(at:) should return the step the stencil can take, (x + h) − x (at least x.ulp), for central and five-point, and the projected and fast checks should divide by the change actually applied; the docs' measured errors then need regenerating (Sources/ChainruleCheck/CheckOptions.swift:129, Evaluators.swift:30)") {
+            try check(hostile)
+        }
+    }
+
     @Test("known issues, each with where its fix belongs", arguments: knownIssues.map(\.0))
     func knownIssue(_ hostile: HostileCase) throws {
         let reason = Self.knownIssues.first { $0.0.description == hostile.description }!.1
