@@ -159,21 +159,27 @@ struct RedTeam19Tests {
     ]
 
     /// Correct rules convicted: x ± h is rounded to a Double, and the central difference
-    /// divides by the h asked for, not the step taken. At x = 10^10, x + 1e-6 is x + 1.9e-6,
-    /// so d(2x)/dx reads 3.81; with --eps 1e-17 at x = 1, x ± h is x and it reads 0.
+    /// divided by the h asked for, not the step taken. At x = 10^10, x + 1e-6 is x + 1.9e-6,
+    /// so d(2x)/dx read 3.81; with --eps 1e-17 at x = 1, x ± h is x and it read 0.
     static let roundedSteps: [HostileCase] = [
         HostileCase(description: "check of y = 2x at x = 10^10 (before: FAIL, finite difference 3.8146973)",
-                    arguments: ["check", "-e", "x = 10000000000\ny = x * 2"], expect: HostileExpectation(exits: [0])),
+                    arguments: ["check", "-e", "x = 10000000000\ny = x * 2"], expect: .succeeds(prints: "PASSED")),
         HostileCase(description: "check of y = x·x at x = 1 with --eps 1e-17 (before: FAIL, finite difference 0)",
-                    arguments: ["check", "-e", "x = 1\ny = x * x", "--eps", "1e-17"], expect: HostileExpectation(exits: [0])),
+                    arguments: ["check", "-e", "x = 1\ny = x * x", "--eps", "1e-17"], expect: .succeeds(prints: "PASSED")),
         HostileCase(description: "check of y = sin(x) at x = 3·10^9 (before: FAIL, finite difference -0.15324616 for -0.16069024)",
-                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)"], expect: HostileExpectation(exits: [0])),
+                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)"], expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "the same under the five-point stencil",
+                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)", "--stencil", "five-point"], expect: .succeeds(prints: "PASSED")),
     ]
 
     @Test("a correct rule at large |x| or with a step below x's resolution is not convicted", arguments: roundedSteps)
-    func roundedStep(_ hostile: HostileCase) throws {
-        withKnownIssue("redteam (not done in time): CheckOptions.step(at:) should return the step the stencil can take, (x + h) − x (at least x.ulp), for central and five-point, and the projected and fast checks should divide by the change actually applied; the docs' measured errors then need regenerating (Sources/ChainruleCheck/CheckOptions.swift:129, Evaluators.swift:30)") {
-            try check(hostile)
+    func roundedStep(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test func aDifferenceLostInTheOutputsRoundingIsNotAConviction() throws {
+        // y = sum(3x) at x = [1, 3e9]: 3x is 9e9, whose rounding (ε·|f|/h ≈ 4) swamps the central difference.
+        withKnownIssue("redteam (not done in time): the central and five-point stencils carry no rounding estimate (JacobianCheck.derivative sets rounding 0, error nil), so a quotient that is all rounding noise convicts; give them c·ε·|f|/h as Richardson's has, so judge calls the element inconclusive (Sources/ChainruleCheck/JacobianCheck.swift:384)") {
+            try check(HostileCase(description: "check of y = sum(3x) at x = [1, 3e9]",
+                                  arguments: ["check", "-e", "x = [1, 3e9]\ny = sum(x * 3)"], expect: HostileExpectation(exits: [0])))
         }
     }
 
