@@ -125,9 +125,22 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     public var effectiveStep: Double { step ?? stencil.defaultStep }
 
     /// The step for an element whose value is `x` without `--eps auto`: h, or for Richardson
-    /// h·max(1, |x|).
+    /// h·max(1, |x|). For central and five-point, whose points are plain Doubles x + offset·h,
+    /// the step the stencil can take there (`takenStep`).
     func step(at x: Double) -> Double {
-        stencil.scalesStep ? relativeStep(at: x) : effectiveStep
+        stencil.scalesStep ? relativeStep(at: x) : Self.takenStep(effectiveStep, at: x)
+    }
+
+    /// The step x + h really moves x by, `(x + h) − x`, where it differs from h by more than
+    /// 1e-9 of h: at |x| = 10^10 a step of 1e-6 rounds to 1.9e-6, and a quotient divided by
+    /// the h asked for would convict a correct rule (below 1e-9 the quotient's own rounding,
+    /// ε·|f|/h, is the larger error, and the step asked for is kept). A step below x's
+    /// resolution, where x + h is x, becomes one unit in the last place of x.
+    static func takenStep(_ h: Double, at x: Double) -> Double {
+        guard x.isFinite, h.isFinite else { return h }
+        let taken = (x + h) - x
+        if taken <= 0 { return x.ulp }
+        return abs(taken - h) > 1e-9 * h ? taken : h
     }
 
     /// `h·max(1, |x|)`: SciPy's relative step, and `--eps auto`'s where its pilot cannot judge.

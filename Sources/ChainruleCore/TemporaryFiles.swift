@@ -99,11 +99,61 @@ public enum Temporaries {
 
     /// Renames `from` to `to` (atomically replacing a file there). A tracked
     /// folder that is renamed is no longer temporary: it is forgotten.
+    ///
+    /// A `to` that is (or links to) a character device or a named pipe is not
+    /// replaced — renaming over `/dev/full` or `/dev/stdout` would put a plain
+    /// file in its place — but written into, once `from` is complete:
+    /// `/dev/null` discards, `/dev/full` fails with "no space left on device",
+    /// a pipe with no reader fails at once ("no such device or address")
+    /// instead of waiting. A block device or a socket is refused ("operation
+    /// not permitted"), as is any folder `from` onto such a target ("not a directory").
     package static func rename(_ from: String, to: String) throws(POSIXError) {
+        var target = stat()
+        if stat(to, &target) == 0, ![S_IFREG, S_IFDIR].contains(target.st_mode & S_IFMT) {
+            try copy(from, into: to, kind: target.st_mode & S_IFMT)
+            return
+        }
         try state.withLock { (state) throws(POSIXError) in
             guard Foundation.rename(from, to) == 0 else { throw POSIXError.current }
             state.folders.remove(from)
         }
+    }
+
+    /// Writes the bytes of the file `from` into the device or pipe `to`, then
+    /// removes `from`; outside the registry's lock, so an interrupt is handled
+    /// while a slow reader holds the write.
+    private static func copy(_ from: String, into to: String, kind: mode_t) throws(POSIXError) {
+        var source = stat()
+        guard stat(from, &source) == 0 else { throw POSIXError.current }
+        guard source.st_mode & S_IFMT == S_IFREG else { throw POSIXError(.ENOTDIR) }
+        guard kind == S_IFCHR || kind == S_IFIFO else { throw POSIXError(.EPERM) }
+        let input = open(from, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw POSIXError.current }
+        defer { close(input) }
+        let output = open(to, O_WRONLY | O_CLOEXEC | (kind == S_IFIFO ? O_NONBLOCK : 0))
+        guard output >= 0 else { throw POSIXError.current }
+        if kind == S_IFIFO { _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) & ~O_NONBLOCK) }
+        var failure: POSIXError?
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        copying: while failure == nil {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { failure = .current }
+            if count <= 0 { break }
+            var offset = 0
+            while offset < count {
+                let written = buffer.withUnsafeBytes { write(output, $0.baseAddress! + offset, count - offset) }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else {
+                    failure = written < 0 ? .current : POSIXError(.EIO)
+                    break copying
+                }
+                offset += written
+            }
+        }
+        if close(output) != 0 && failure == nil && errno != EINTR { failure = .current }
+        if let failure { throw failure }
+        unlink(from)
     }
 
     /// Removes a tracked folder and whatever is still in it, and forgets it.
@@ -122,7 +172,12 @@ public enum Temporaries {
     /// is made meanwhile.
     public static func exitRemovingAll(status: Int32) -> Never {
         state.withLock { state -> Never in
-            for pid in state.children { kill(pid, SIGKILL) }
+            // A child that leads its own process group (the Python bridge) takes what it started with it;
+            // -pid names no group for the others (their pid, still unreaped, cannot be another's group).
+            for pid in state.children {
+                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
+            }
             for folder in state.folders { try? FileManager.default.removeItem(atPath: folder) }
             _exit(status)
         }

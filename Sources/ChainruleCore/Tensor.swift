@@ -170,16 +170,34 @@ extension Tensor: CustomStringConvertible {
     /// Every element, bracketed as NumPy prints them (`[[1, 2], [3, 4]]`).
     /// With `rowIndent`, each row of a matrix or higher goes on its own line,
     /// aligned under the first after `rowIndent` spaces; without, all on one line.
+    ///
+    /// Written with a loop over the elements, not a call per axis: a tensor of
+    /// 100,000 axes of size 1 prints without exhausting the stack.
     public func nestedText(rowIndent: Int? = nil) -> String {
-        let strides = self.strides
-        func render(_ axis: Int, _ offset: Int) -> String {
-            if axis == rank { return formatNumber(data[offset]) }
-            let parts = (0..<shape[axis]).map { render(axis + 1, offset + $0 * strides[axis]) }
-            let separator = axis == rank - 1 || rowIndent == nil
-                ? ", " : ",\n" + String(repeating: " ", count: rowIndent! + axis + 1)
-            return "[" + parts.joined(separator: separator) + "]"
+        if isScalar { return formatNumber(data[0]) }
+        // The axes that bracket items: all of them, or those before the first
+        // axis of size 0, whose every item is then an empty list "[]".
+        let depth = shape.firstIndex(of: 0) ?? rank
+        let items = Tensor.elementCount(Array(shape[..<depth]))
+        func separator(_ axis: Int) -> String {
+            axis == rank - 1 || rowIndent == nil ? ", " : ",\n" + String(repeating: " ", count: rowIndent! + axis + 1)
         }
-        return render(0, 0)
+        var text = String(repeating: "[", count: depth)
+        var index = [Int](repeating: 0, count: depth)
+        for item in 0..<items {
+            if item > 0 {
+                // The deepest axis that steps on; every axis after it starts again at 0.
+                var axis = depth - 1
+                while index[axis] == shape[axis] - 1 {
+                    index[axis] = 0
+                    axis -= 1
+                }
+                index[axis] += 1
+                text += String(repeating: "]", count: depth - 1 - axis) + separator(axis) + String(repeating: "[", count: depth - 1 - axis)
+            }
+            text += depth == rank ? formatNumber(data[item]) : "[]"
+        }
+        return text + String(repeating: "]", count: depth)
     }
 
     /// A large tensor in one line: `min -0.0214 max 0.0187 mean 1.2e-06

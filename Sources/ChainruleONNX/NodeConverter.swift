@@ -105,6 +105,18 @@ struct NodeConverter {
         return tensor.data.map { Int($0) }
     }
 
+    /// Sizes, strides and pads read from attributes are below 10^15, as a `.grad` program's whole numbers are.
+    static let sizeLimit = 1_000_000_000_000_000
+
+    /// Refuses a value folded while reading (a Gather or Concat of constants) whose
+    /// shape passes the element limit, before it is computed.
+    func checkFolded(_ shape: [Int], _ session: ImportSession) throws(ONNXError) {
+        let limit = session.options.limits.maxElements
+        guard let count = Tensor.checkedElementCount(shape), count <= limit else {
+            throw refuse("its result would have shape \(describeShape(shape)), more than \(limit) elements (--max-elements); it was not computed")
+        }
+    }
+
     func convertValueError(_ make: () throws(ValueError) -> any ChainruleCore.Operation) throws(ONNXError) -> any ChainruleCore.Operation {
         do { return try make() } catch { throw refuse(error.message) }
     }
@@ -246,6 +258,10 @@ struct NodeConverter {
         guard kernel.count == 2, strides.count == 2, pads.count == 4 else {
             throw refuse("Chainrule imports 2-D windows only: kernel \(kernel), strides \(strides), pads \(pads)")
         }
+        // The window's sizes go into the ops' size arithmetic: bounded as a program's whole numbers are.
+        guard (kernel + strides + pads + dilations).allSatisfy({ $0 > -Self.sizeLimit && $0 < Self.sizeLimit }) else {
+            throw refuse("kernel \(kernel), strides \(strides), pads \(pads), dilations \(dilations): sizes are below 10^15")
+        }
         guard dilations.allSatisfy({ $0 == 1 }) else { throw refuse("dilations \(dilations) are not supported; only 1") }
         guard strides[0] == strides[1] else { throw refuse("strides \(strides) differ; Chainrule takes one stride for both axes") }
         guard Set(pads).count == 1 else { throw refuse("pads \(pads) are not the same on every side; Chainrule pads every side equally") }
@@ -335,11 +351,13 @@ struct NodeConverter {
         if values.allSatisfy({ $0 != nil }) {
             let parts = values.map { $0! }
             let concat = Concat(axis: axis)
+            let shape: [Int]
             do {
-                _ = try concat.outputShape(parts.map(\.shape))
+                shape = try concat.outputShape(parts.map(\.shape))
             } catch {
                 throw refuse(error.description)
             }
+            try checkFolded(shape, session)
             try produceFolded(concat.forward(parts), in: &session)
             return
         }
@@ -362,13 +380,15 @@ struct NodeConverter {
             guard (-size..<size).contains(index) else { throw refuse("index \(index) is out of range for size \(size)") }
             return index < 0 ? index + size : index
         }
+        let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+        try checkFolded(shape, session)
         let outer = Tensor.elementCount(Array(data.shape[..<axis]))
         let inner = Tensor.elementCount(Array(data.shape[(axis + 1)...]))
         var out: [Double] = []
+        out.reserveCapacity(Tensor.elementCount(shape))
         for block in 0..<outer {
             for pick in picks { out += data.data[((block * size + pick) * inner)..<((block * size + pick + 1) * inner)] }
         }
-        let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
         try produceFolded(Tensor(shape: shape, data: out), in: &session)
     }
 

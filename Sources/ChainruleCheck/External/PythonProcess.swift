@@ -194,13 +194,18 @@ final class PythonProcess {
         if replies >= 0 { close(replies); replies = -1 }
         guard status == nil else { return }
         if !force {
-            for _ in 0..<100 {
-                if reap(blocking: false) { return }
-                usleep(10_000)
-            }
+            for _ in 0..<100 where !exited() { usleep(10_000) }
         }
-        kill(pid, SIGKILL)
+        // The child leads its own process group, and what the layer started (a forked worker,
+        // a pool) is in it: killed with it, before the child is reaped, so its pid still names that group.
+        kill(-pid, SIGKILL)
         _ = reap(blocking: true)
+    }
+
+    /// Whether the child has ended, without reaping it (a zombie's pid is not reused).
+    private func exited() -> Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo == SIGCHLD
     }
 
     /// Whether the child has been reaped (its status recorded), by `Temporaries.reap`: under

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+/// Session 19's red team, through the built binary: hostile outputs, shapes,
+/// numbers, checkpoints and files. Each case exits 0, 1 or 2 (never a signal)
+/// and leaves nothing behind. The cases whose fix lies in another part of the
+/// tool are known issues, with the reason and the place of the fix.
+@Suite("Red team 19: hostile outputs, shapes, numbers, checkpoints and files", .serialized)
+struct RedTeam19Tests {
+    static let circuit = "x = -2\ny = 5\nz = -4\nq = x + y\nf = q * z\n"
+    static let quadratic = "a = 3\nloss = (a - 1)^2\n"
+
+    func check(_ hostile: HostileCase) throws {
+        let run = try HostileRun(hostile.arguments, inputs: hostile.inputs, seconds: hostile.seconds, streams: hostile.streams)
+        let problems = run.problems(against: hostile.expect, bound: hostile.seconds)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "; ")) — after \(String(format: "%.1f", run.seconds)) s; stderr: \(run.stderr.prefix(600))")
+    }
+
+    /// Whether `path` (not followed) is still the kind of entry it was made as.
+    static func kind(_ path: String) -> mode_t? {
+        var status = stat()
+        return lstat(path, &status) == 0 ? status.st_mode & S_IFMT : nil
+    }
+
+    // MARK: Outputs that are not files (fixed in Temporaries.rename)
+
+    static let outputsThatAreNotFiles: [HostileCase] = [
+        HostileCase(description: "render -o a named pipe nobody reads: refused at once, the pipe left a pipe",
+                    arguments: ["render", "-e", circuit, "-o", "p.svg"], inputs: ["p.svg": .fifo],
+                    expect: .refuses("cannot write 'p.svg': no such device or address"), seconds: 20),
+        HostileCase(description: "render -o a link to /dev/full: no space left, the link and the device kept",
+                    arguments: ["render", "-e", circuit, "-o", "full.pdf"], inputs: ["full.pdf": .symlink(to: "/dev/full")],
+                    expect: .refuses("cannot write 'full.pdf': no space left on device")
+                        .with(rule: { _ in kind("/dev/full") == S_IFCHR ? nil : "/dev/full is no longer a device" })),
+        HostileCase(description: "render --steps -o a link to /dev/full",
+                    arguments: ["render", "-e", circuit, "--steps", "-o", "full.pdf"], inputs: ["full.pdf": .symlink(to: "/dev/full")],
+                    expect: .refuses("cannot write 'full.pdf': no space left on device")),
+        HostileCase(description: "render -o a link to /dev/null discards the figure and keeps the link",
+                    arguments: ["render", "-e", circuit, "-o", "null.png"], inputs: ["null.png": .symlink(to: "/dev/null")],
+                    expect: .succeeds().with(rule: { _ in kind("/dev/null") == S_IFCHR ? nil : "/dev/null is no longer a device" })),
+        HostileCase(description: "train --checkpoint a link to /dev/full: exit 2 with the reason, /dev/full kept",
+                    arguments: ["train", "-e", quadratic, "--steps", "2", "--checkpoint", "c.safetensors"],
+                    inputs: ["c.safetensors": .symlink(to: "/dev/full")],
+                    expect: .refuses("cannot write the checkpoint c.safetensors: no space left on device")
+                        .with(rule: { _ in kind("/dev/full") == S_IFCHR ? nil : "/dev/full is no longer a device" })),
+    ]
+
+    @Test("an output that is a device, a link to one or a pipe is written into or refused, never replaced", arguments: outputsThatAreNotFiles)
+    func outputThatIsNotAFile(_ hostile: HostileCase) throws { try check(hostile) }
+
+    // MARK: What a Python layer starts (fixed in PythonProcess.stop and Temporaries)
+
+    /// A NumPy layer whose forward forks a worker that sleeps: the worker is in the
+    /// layer's process group and ends with it (before: it outlived the run, 100 s).
+    static let forkingLayer = """
+        import os, time
+        import numpy as np
+        import chainrule
+
+        def forward(x):
+            if os.fork() == 0:
+                time.sleep(100)
+                os._exit(0)
+            return 2 * x
+
+        def backward(x, out, dout):
+            return (2 * dout,)
+
+        if __name__ == "__main__":
+            chainrule.serve(forward, backward, inputs={"x": (3,)}, seed=0)
+
+        """
+
+    static let pythonChildren: [HostileCase] = [
+        HostileCase(description: "check --python of a layer that forks workers leaves none running",
+                    arguments: ["check", "--python", "layer.py"], inputs: ["layer.py": .text(forkingLayer)],
+                    expect: .succeeds(prints: "PASSED"), seconds: 60),
+    ]
+
+    @Test("the processes a Python layer starts end with the check", arguments: pythonChildren)
+    func pythonChild(_ hostile: HostileCase) throws { try check(hostile) }
+
+    // MARK: Tensors of very high rank (fixed in Tensor.nestedText)
+
+    static let ones = Array(repeating: "1", count: 100_000).joined(separator: ", ")
+
+    static let highRanks: [HostileCase] = [
+        HostileCase(description: "eval of a reshape to 100,000 axes prints the value",
+                    arguments: ["eval", "p.grad"], inputs: ["p.grad": .text("x = [2]\ny = reshape(x, [\(ones)])\n")],
+                    expect: .succeeds(prints: "[[[[[2]]]]]")),
+        HostileCase(description: "eval --full of zeros of 100,000 sizes",
+                    arguments: ["eval", "p.grad", "--full"], inputs: ["p.grad": .text("x = zeros(\(ones))\ny = x\n")],
+                    expect: .succeeds(prints: "[[[[[0]]]]]")),
+    ]
+
+    @Test("a tensor of 100,000 axes is printed without exhausting the stack", arguments: highRanks)
+    func highRank(_ hostile: HostileCase) throws { try check(hostile) }
+
+    // MARK: Known issues: fixes in files other helpers own this session
+
+    /// Runs `chainrule` under a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so every write past
+    /// `kilobytes` fails with EFBIG as on a full disk. Returns the exit status (128 + n for signal n) and the folder's files.
+    static func underFileSizeLimit(_ kilobytes: Int, _ arguments: [String]) throws -> (status: Int32, stderr: String, files: [String: Int]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-redteam19-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f \(kilobytes); exec \"$0\" \"$@\" 2>err.txt >/dev/null", CLIRun.executable.path] + arguments
+        process.currentDirectoryURL = folder
+        try process.run()
+        process.waitUntilExit()
+        let stderr = (try? String(contentsOf: folder.appendingPathComponent("err.txt"), encoding: .utf8)) ?? ""
+        var files: [String: Int] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name != "err.txt" {
+            files[name] = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.size] as? Int) ?? -1
+        }
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return (status, stderr, files)
+    }
+
+    @Test func aLogThatCannotBeWrittenExitsTwo() throws {
+        // Before: the first failed write of the CSV log traps in FileHandle.write (signal 4, exit 132).
+        let run = try Self.underFileSizeLimit(1, ["train", "-e", Self.quadratic, "--steps", "200", "--log", "run.csv"])
+        withKnownIssue("train-cores: TrainingLog.write uses FileHandle.write, which traps on ENOSPC/EFBIG; write with a checked write(2) and throw TrainingError (Sources/ChainruleTraining/TrainingLog.swift)") {
+            #expect(run.status == 2 && run.stderr.contains("run.csv"), "exit \(run.status): \(run.stderr.suffix(300))")
+        }
+    }
+
+    @Test func aPDFThatCannotBeWrittenWholeIsNotReportedWritten() throws {
+        // Before: exit 0, and a.pdf is the first 4096 bytes of a 13.6 kB PDF.
+        let run = try Self.underFileSizeLimit(4, ["render", "-e", Self.circuit, "-o", "a.pdf"])
+        withKnownIssue("figures: the PDF surface's write errors are not checked (cairo_surface_status after finishing the PDF surface, or a checked write callback), so a cut file is renamed into place and reported written (Sources/ChainruleFigures)") {
+            #expect(run.status == 2 && run.files.isEmpty, "exit \(run.status), files \(run.files)")
+        }
+    }
+
+    static let knownIssues: [(HostileCase, String)] = [
+        (HostileCase(description: "an integer literal of 20 digits (overflowed UInt64 in the scalar reader: signal 4)",
+                     arguments: ["eval", "-e", "x = 99999999999999999999\ny = x * 2"], expect: .succeeds(prints: "y = 2e+20")),
+         "reader: ScalarReader.exactDecimal multiplies the mantissa by 10 before checking digits <= 15; stop accumulating past 15 digits (Sources/ChainruleLanguage/ScalarReader.swift:361)"),
+        (HostileCase(description: "train --batch 9223372036854775807 (overflow in Dataset.iterationsPerEpoch: signal 4)",
+                     arguments: ["train", "-e", "x = data(2)\ny = labels()\ns = Linear(x, 2)\nloss = cross_entropy(s, y)", "--data", "moons", "--batch", "9223372036854775807"],
+                     expect: .succeeds()),
+         "train-cores: ceil(N / B) computed as (N + B − 1) / B overflows; use N / B + (N % B == 0 ? 0 : 1) (Sources/ChainruleTraining/Dataset.swift)"),
+        (HostileCase(description: "train --epochs 9223372036854775807 (overflow in Train.swift: signal 4)",
+                     arguments: ["train", "-e", "x = data(2)\ny = labels()\ns = Linear(x, 2)\nloss = cross_entropy(s, y)", "--data", "moons", "--epochs", "9223372036854775807"],
+                     expect: .refuses("--epochs"), seconds: 20),
+         "train-cores: epochs × iterations per epoch overflows; refuse a total past Int.max iterations in validation (Sources/chainrule/Train.swift)"),
+        (HostileCase(description: "train --data a CSV file with CRLF line ends",
+                     arguments: ["train", "-e", "x = data(2)\ny = labels()\ns = Linear(x, 2)\nloss = cross_entropy(s, y)", "--data", "p.csv", "--epochs", "1"],
+                     inputs: ["p.csv": .text("a,b,label\r\n1,2,0\r\n3,4,1\r\n")], expect: .succeeds(prints: "2 examples")),
+         "train-cores: DataSource.csv splits on the Character \"\\n\", and \"\\r\\n\" is one Character: the whole file is one line; split with whereSeparator: \\.isNewline as CSVLog does (Sources/ChainruleTraining/DataSource.swift:112)"),
+        (HostileCase(description: "check of a CRLF program points at its wrong backward clause",
+                     arguments: ["check", "p.grad"],
+                     inputs: ["p.grad": .text("op bad(x) {\r\n  forward: 1 / (1 + exp(-x))\r\n  backward: grad * out\r\n}\r\nx = [-1, 0.5, 2]\r\ny = sum(bad(x))\r\n")],
+                     expect: HostileExpectation(exits: [1], prints: "written at p.grad:3:3:\n  backward: grad * out")),
+         "cli-front: customRuleHints splits the source on the Character \"\\n\", which never matches \"\\r\\n\": the hint shows an empty line (Sources/chainrule/Check.swift:254)"),
+    ]
+
+    /// Correct rules convicted: x ± h is rounded to a Double, and the central difference
+    /// divided by the h asked for, not the step taken. At x = 10^10, x + 1e-6 is x + 1.9e-6,
+    /// so d(2x)/dx read 3.81; with --eps 1e-17 at x = 1, x ± h is x and it read 0.
+    static let roundedSteps: [HostileCase] = [
+        HostileCase(description: "check of y = 2x at x = 10^10 (before: FAIL, finite difference 3.8146973)",
+                    arguments: ["check", "-e", "x = 10000000000\ny = x * 2"], expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "check of y = x·x at x = 1 with --eps 1e-17 (before: FAIL, finite difference 0)",
+                    arguments: ["check", "-e", "x = 1\ny = x * x", "--eps", "1e-17"], expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "check of y = sin(x) at x = 3·10^9 (before: FAIL, finite difference -0.15324616 for -0.16069024)",
+                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)"], expect: .succeeds(prints: "PASSED")),
+        HostileCase(description: "the same under the five-point stencil",
+                    arguments: ["check", "-e", "x = 3e9\ny = sin(x)", "--stencil", "five-point"], expect: .succeeds(prints: "PASSED")),
+    ]
+
+    @Test("a correct rule at large |x| or with a step below x's resolution is not convicted", arguments: roundedSteps)
+    func roundedStep(_ hostile: HostileCase) throws { try check(hostile) }
+
+    @Test func aDifferenceLostInTheOutputsRoundingIsNotAConviction() throws {
+        // y = sum(3x) at x = [1, 3e9]: 3x is 9e9, whose rounding (ε·|f|/h ≈ 4) swamps the central difference.
+        withKnownIssue("redteam (not done in time): the central and five-point stencils carry no rounding estimate (JacobianCheck.derivative sets rounding 0, error nil), so a quotient that is all rounding noise convicts; give them c·ε·|f|/h as Richardson's has, so judge calls the element inconclusive (Sources/ChainruleCheck/JacobianCheck.swift:384)") {
+            try check(HostileCase(description: "check of y = sum(3x) at x = [1, 3e9]",
+                                  arguments: ["check", "-e", "x = [1, 3e9]\ny = sum(x * 3)"], expect: HostileExpectation(exits: [0])))
+        }
+    }
+
+    @Test("known issues, each with where its fix belongs", arguments: knownIssues.map(\.0))
+    func knownIssue(_ hostile: HostileCase) throws {
+        let reason = Self.knownIssues.first { $0.0.description == hostile.description }!.1
+        withKnownIssue(Comment(rawValue: reason)) { try check(hostile) }
+    }
+
+    /// A checkpoint of `quadratic` after 2 steps of SGD, with `place` as its epoch, iteration and optimizer step.
+    static func checkpoint(epoch: String, iteration: String, step: String) -> HostileEntry {
+        let metadata = ["batch": "100", "beta1": "0.9", "beta2": "0.999", "data": "none (full batch)", "epoch": epoch, "eps": "1e-08",
+                        "format": "chainrule-checkpoint-1", "frozen": "", "iteration": iteration, "lr": "0.001", "momentum": "0.9",
+                        "optimizer": "sgd", "optimizer_step": step, "schedule": "none", "seed": "0", "shuffle": "false", "weight_decay": "0.0"]
+        let fields = metadata.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        var header = Data("{\"__metadata__\":{\(fields)},\"a\":{\"data_offsets\":[0,8],\"dtype\":\"F64\",\"shape\":[]}}".utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var length = UInt64(header.count).littleEndian, value = (2.984).bitPattern.littleEndian
+        return .file(Data(bytes: &length, count: 8) + header + Data(bytes: &value, count: 8))
+    }
+
+    static let corruptPlaces: [HostileCase] = [
+        HostileCase(description: "an optimizer step of -1 (Optimizer.update's precondition: signal 4)",
+                    arguments: ["train", "-e", quadratic, "--steps", "4", "--resume", "c.safetensors"],
+                    inputs: ["c.safetensors": checkpoint(epoch: "2", iteration: "2", step: "-1")], expect: .refuses("c.safetensors")),
+        HostileCase(description: "an iteration of 9223372036854775807 (overflow: signal 4)",
+                    arguments: ["train", "-e", quadratic, "--steps", "4", "--resume", "c.safetensors"],
+                    inputs: ["c.safetensors": checkpoint(epoch: "2", iteration: "9223372036854775807", step: "2")], expect: .refuses("c.safetensors")),
+        HostileCase(description: "an epoch of -3 (trained from epoch -2, iterations counted from -4)",
+                    arguments: ["train", "-e", quadratic, "--steps", "4", "--resume", "c.safetensors"],
+                    inputs: ["c.safetensors": checkpoint(epoch: "-3", iteration: "2", step: "2")], expect: .refuses("c.safetensors")),
+    ]
+
+    @Test("a checkpoint whose place (epoch, iteration, step) is impossible is refused", arguments: corruptPlaces)
+    func corruptPlace(_ hostile: HostileCase) throws {
+        withKnownIssue("train-cores: TrainingCheckpoint.resume takes epoch, iteration and optimizer_step as any Int; refuse negative ones and those that disagree with the run (iteration = epoch × iterations per epoch, step ≤ iteration) (Sources/ChainruleTraining/TrainingCheckpoint.swift:74)") {
+            try check(hostile)
+        }
+    }
+
+    @Test func theValidCheckpointOfTheseCasesResumes() throws {
+        try check(HostileCase(description: "the same checkpoint with its true place resumes",
+                              arguments: ["train", "-e", Self.quadratic, "--steps", "4", "--resume", "c.safetensors"],
+                              inputs: ["c.safetensors": Self.checkpoint(epoch: "2", iteration: "2", step: "2")],
+                              expect: .succeeds(prints: "after 4 epochs (4 iterations)")))
+    }
+}
