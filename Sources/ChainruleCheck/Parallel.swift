@@ -2,7 +2,8 @@ import ChainruleCore
 import Foundation
 
 /// Runs `work(worker, chunk)` over `count` items split into chunks of `chunkSize`,
-/// handed out one by one to `workers` threads so slow chunks do not hold the others up.
+/// handed out one by one to `workers` threads of Core's `WorkerPool` so slow chunks do not
+/// hold the others up.
 /// Each worker's results come back in worker order; merge them after.
 func forEachChunk<Result: Sendable>(
     count: Int, chunkSize: Int, workers: Int,
@@ -23,17 +24,13 @@ func forEachChunk<Result: Sendable>(
         }
         if let mine { results.append(mine) }
     }
-    if workerCount == 1 {
-        body()
-    } else {
-        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in body() }
-    }
+    WorkerPool.forEachChunk(workerCount) { _ in body() }
     return results.all.reduce(nil) { partial, r in partial.map { combine($0, r) } ?? r }
 }
 
-/// The number of threads a check spreads over.
+/// The number of threads a check spreads over: `WorkerPool.threads` (`CHAINRULE_THREADS`), or 1.
 func workerCount(_ options: CheckOptions) -> Int {
-    options.parallel ? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+    options.parallel ? WorkerPool.threads : 1
 }
 
 /// Hands out chunk numbers 0, 1, 2, … to whichever thread asks first.

@@ -19,28 +19,86 @@ public enum MatrixKernel {
     /// With `accumulate` the product is added to `C`; otherwise `C` is
     /// overwritten (it may be uninitialised memory then), with the same bits
     /// as adding the product to zeros.
+    ///
+    /// `cStride` is the distance between rows of `C` (default n), to write a
+    /// block of columns of a wider matrix. With `parallel`, a product of at
+    /// least `WorkerPool.parallelMinimumWork` multiply-adds is cut into blocks
+    /// of rows (or of columns, when C is wider than tall) run on the worker
+    /// pool. Each element's sum is the same whatever block it falls in, so
+    /// the result has the same bits as on one thread.
     public static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false
+        m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false,
+        cStride: Int? = nil, parallel: Bool = false
     ) {
         if m == 0 || n == 0 { return }
+        let ldc = cStride ?? n
         if k == 0 {
-            if !accumulate { c.update(repeating: 0, count: m * n) }
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
         switch (transposeA, transposeB) {
         case (false, false):
-            multiplyRowMajor(a, b, c, m: m, k: k, n: n, accumulate: accumulate)
+            rowMajor(a, b, c, m: m, k: k, n: n, cStride: ldc, accumulate: accumulate, parallel: parallel)
         case (true, false):
-            withTransposed(a, rows: k, columns: m) { at in multiplyRowMajor(at, b, c, m: m, k: k, n: n, accumulate: accumulate) }
+            withTransposed(a, rows: k, columns: m) { at in
+                rowMajor(at, b, c, m: m, k: k, n: n, cStride: ldc, accumulate: accumulate, parallel: parallel)
+            }
         case (false, true) where k < dotProductMinimumLength:
-            withTransposed(b, rows: n, columns: k) { bt in multiplyRowMajor(a, bt, c, m: m, k: k, n: n, accumulate: accumulate) }
+            withTransposed(b, rows: n, columns: k) { bt in
+                rowMajor(a, bt, c, m: m, k: k, n: n, cStride: ldc, accumulate: accumulate, parallel: parallel)
+            }
         case (false, true):
-            multiplyTransposedB(a, b, c, m: m, k: k, n: n, accumulate: accumulate)
+            transposedB(a, b, c, m: m, k: k, n: n, cStride: ldc, accumulate: accumulate, parallel: parallel)
         case (true, true):
             withTransposed(a, rows: k, columns: m) { at in
-                multiply(at, b, into: c, m: m, k: k, n: n, transposeB: true, accumulate: accumulate)
+                multiply(at, b, into: c, m: m, k: k, n: n, transposeB: true, accumulate: accumulate,
+                         cStride: ldc, parallel: parallel)
             }
+        }
+    }
+
+    /// Calls `block(rows, columns)` on blocks of an m×n product that cover it once: the whole
+    /// of it unless `parallel`, else rows (or columns, when there are more of them) in
+    /// multiples of 4, the kernels' tile, handed to the worker pool.
+    @inline(__always) static func forEachBlock(
+        m: Int, k: Int, n: Int, parallel: Bool, _ block: @Sendable (Range<Int>, Range<Int>) -> Void
+    ) {
+        guard parallel else { return block(0..<m, 0..<n) }
+        let (work, overflow) = m.multipliedReportingOverflow(by: k * n)
+        let size = overflow ? Int.max : work
+        if m >= n {
+            WorkerPool.forEachRange(count: m, work: size, granularity: 4) { rows in block(rows, 0..<n) }
+        } else {
+            WorkerPool.forEachRange(count: n, work: size, granularity: 4) { columns in block(0..<m, columns) }
+        }
+    }
+
+    /// `multiplyRowMajor` over the blocks of `forEachBlock`.
+    static func rowMajor(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        m: Int, k: Int, n: Int, cStride: Int, accumulate: Bool, parallel: Bool
+    ) {
+        let a = SharedReadPointer(a), b = SharedReadPointer(b), c = SharedPointer(c)
+        forEachBlock(m: m, k: k, n: n, parallel: parallel) { rows, columns in
+            multiplyRowMajor(
+                a.address + rows.lowerBound * k, b.address + columns.lowerBound,
+                c.address + rows.lowerBound * cStride + columns.lowerBound,
+                m: rows.count, k: k, n: columns.count, bStride: n, cStride: cStride, accumulate: accumulate)
+        }
+    }
+
+    /// `multiplyTransposedB` over the blocks of `forEachBlock`.
+    static func transposedB(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        m: Int, k: Int, n: Int, cStride: Int, accumulate: Bool, parallel: Bool
+    ) {
+        let a = SharedReadPointer(a), b = SharedReadPointer(b), c = SharedPointer(c)
+        forEachBlock(m: m, k: k, n: n, parallel: parallel) { rows, columns in
+            multiplyTransposedB(
+                a.address + rows.lowerBound * k, b.address + columns.lowerBound * k,
+                c.address + rows.lowerBound * cStride + columns.lowerBound,
+                m: rows.count, k: k, n: columns.count, cStride: cStride, accumulate: accumulate)
         }
     }
 
@@ -75,7 +133,7 @@ public enum MatrixKernel {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
 
-    /// C (+)= A · B for row-major A (m×k), B (k×n), C (m×n).
+    /// C (+)= A · B for row-major A (m×k), B (k×n, rows `bStride` apart), C (m×n, rows `cStride` apart).
     ///
     /// Tiles of 4 rows × 4 columns of C: per step of the inner loop one
     /// 4-wide load from a row of B and four values of A, broadcast, feed 16
@@ -86,13 +144,13 @@ public enum MatrixKernel {
     /// k − 1 onto its old value (or onto 0): the bits of the textbook loop.
     static func multiplyRowMajor(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int, accumulate: Bool
+        m: Int, k: Int, n: Int, bStride: Int, cStride: Int, accumulate: Bool
     ) {
         let columnEnd = n - n % 4
         var i = 0
         while i + 4 <= m {
             let a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
-            let c0 = c + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
+            let c0 = c + i * cStride, c1 = c0 + cStride, c2 = c1 + cStride, c3 = c2 + cStride
             var j = 0
             while j < columnEnd {
                 var s0 = accumulate ? load(c0 + j) : Lanes(), s1 = accumulate ? load(c1 + j) : Lanes()
@@ -104,7 +162,7 @@ public enum MatrixKernel {
                     s1 += Lanes(repeating: a1[p]) * y
                     s2 += Lanes(repeating: a2[p]) * y
                     s3 += Lanes(repeating: a3[p]) * y
-                    row += n
+                    row += bStride
                 }
                 store(s0, c0 + j)
                 store(s1, c1 + j)
@@ -113,24 +171,24 @@ public enum MatrixKernel {
                 j += 4
             }
             for r in 0..<4 {
-                multiplyLeftoverColumns(a0 + r * k, b, c0 + r * n, k: k, n: n, from: columnEnd, accumulate: accumulate)
+                multiplyLeftoverColumns(a0 + r * k, b, c0 + r * cStride, k: k, n: n, bStride: bStride, from: columnEnd, accumulate: accumulate)
             }
             i += 4
         }
         while i < m {
-            let ai = a + i * k, ci = c + i * n
+            let ai = a + i * k, ci = c + i * cStride
             var j = 0
             while j < columnEnd {
                 var s = accumulate ? load(ci + j) : Lanes()
                 var row = b + j
                 for p in 0..<k {
                     s += Lanes(repeating: ai[p]) * load(row)
-                    row += n
+                    row += bStride
                 }
                 store(s, ci + j)
                 j += 4
             }
-            multiplyLeftoverColumns(ai, b, ci, k: k, n: n, from: columnEnd, accumulate: accumulate)
+            multiplyLeftoverColumns(ai, b, ci, k: k, n: n, bStride: bStride, from: columnEnd, accumulate: accumulate)
             i += 1
         }
     }
@@ -138,27 +196,27 @@ public enum MatrixKernel {
     /// Columns `start..<n` of one row of C (+)= A · B: `a` is that row of A, `c` that row of C.
     @inline(__always) static func multiplyLeftoverColumns(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-        k: Int, n: Int, from start: Int, accumulate: Bool
+        k: Int, n: Int, bStride: Int, from start: Int, accumulate: Bool
     ) {
         for j in start..<n {
             var s = accumulate ? c[j] : 0
-            for p in 0..<k { s += a[p] * b[p * n + j] }
+            for p in 0..<k { s += a[p] * b[p * bStride + j] }
             c[j] = s
         }
     }
 }
 
 extension MatrixKernel {
-    /// C (+)= A · Bᵀ for row-major A (m×k), B (n×k), C (m×n): C[i, j] = A[i, ·] · B[j, ·].
+    /// C (+)= A · Bᵀ for row-major A (m×k), B (n×k), C (m×n, rows `cStride` apart): C[i, j] = A[i, ·] · B[j, ·].
     static func multiplyTransposedB(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int, accumulate: Bool
+        m: Int, k: Int, n: Int, cStride: Int, accumulate: Bool
     ) {
         let vectorEnd = k - k % 4
         /// The old value of C (or 0) plus a dot product, as `C += t` on zeros would give it.
         @inline(__always) func put(_ t: Double, _ p: UnsafeMutablePointer<Double>) { p.pointee = (accumulate ? p.pointee : 0) + t }
         for i in 0..<m {
-            let ai = a + i * k, ci = c + i * n
+            let ai = a + i * k, ci = c + i * cStride
             var j = 0
             while j + 4 <= n {
                 let b0 = b + j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k
@@ -238,36 +296,36 @@ public enum PatchKernel {
     /// im2col: writes the patches of one C×H×W image into `columns`, a
     /// (C·KH·KW) × (OH·OW) row-major matrix. Row (c, ki, kj), column (oi, oj)
     /// holds `image[c, oi·stride + ki − pad, oj·stride + kj − pad]`, or 0 where
-    /// that falls into the zero padding.
+    /// that falls into the zero padding. Given `rows`, only those rows are
+    /// written, the first of them at the start of `columns` (one thread's
+    /// share of a weight gradient).
     public static func im2col(
-        _ image: UnsafePointer<Double>, _ g: WindowGeometry, into columns: UnsafeMutablePointer<Double>
+        _ image: UnsafePointer<Double>, _ g: WindowGeometry, into columns: UnsafeMutablePointer<Double>,
+        rows: Range<Int>? = nil
     ) {
         let positions = g.outputPositions
-        var row = 0
-        for c in 0..<g.channels {
+        let window = g.kernelHeight * g.kernelWidth
+        let wanted = rows ?? 0..<g.patchSize
+        for row in wanted {
+            let c = row / window, ki = row % window / g.kernelWidth, kj = row % g.kernelWidth
             let plane = image + c * g.height * g.width
-            for ki in 0..<g.kernelHeight {
-                for kj in 0..<g.kernelWidth {
-                    let out = columns + row * positions
-                    let valid = g.validOutputColumns(kernelColumn: kj)
-                    for oi in 0..<g.outputHeight {
-                        let ii = oi * g.stride + ki - g.pad
-                        let target = out + oi * g.outputWidth
-                        if ii < 0 || ii >= g.height {
-                            target.update(repeating: 0, count: g.outputWidth)
-                            continue
-                        }
-                        let source = plane + ii * g.width + kj - g.pad
-                        for oj in 0..<valid.lowerBound { target[oj] = 0 }
-                        if g.stride == 1 {
-                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
-                        } else {
-                            for oj in valid { target[oj] = source[oj * g.stride] }
-                        }
-                        for oj in valid.upperBound..<g.outputWidth { target[oj] = 0 }
-                    }
-                    row += 1
+            let out = columns + (row - wanted.lowerBound) * positions
+            let valid = g.validOutputColumns(kernelColumn: kj)
+            for oi in 0..<g.outputHeight {
+                let ii = oi * g.stride + ki - g.pad
+                let target = out + oi * g.outputWidth
+                if ii < 0 || ii >= g.height {
+                    target.update(repeating: 0, count: g.outputWidth)
+                    continue
                 }
+                let source = plane + ii * g.width + kj - g.pad
+                for oj in 0..<valid.lowerBound { target[oj] = 0 }
+                if g.stride == 1 {
+                    (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                } else {
+                    for oj in valid { target[oj] = source[oj * g.stride] }
+                }
+                for oj in valid.upperBound..<g.outputWidth { target[oj] = 0 }
             }
         }
     }

@@ -98,6 +98,9 @@ struct Train: ParsableCommand {
     @Option(help: "Write the interactive page of the trained graph here (.html), with an epoch slider over snapshots of its values and gradients and the loss curve.")
     var html: String?
 
+    @Option(parsing: .unconditional, help: "Threads for the big products (convolutions, matrix products, max-pooling); default CHAINRULE_THREADS, else the machine's cores. Any count gives the same bits.")
+    var threads: Int?
+
     @Option(help: "For an .onnx model: the loss put on its output against the labels of --data (cross_entropy and hinge take it as N×C scores, binary_cross_entropy_with_logits as one logit per example).")
     var loss: ONNXLossKind?
 
@@ -118,6 +121,10 @@ struct Train: ParsableCommand {
         if weightDecay < 0 || !weightDecay.isFinite { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
         for (name, value) in [("--momentum", momentum), ("--beta1", beta1), ("--beta2", beta2 ?? 0.5)] where !(value >= 0 && value < 1) {
             throw ValidationError("\(name) must be in [0, 1), got \(value)")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let text = ProcessInfo.processInfo.environment[WorkerPool.environmentVariable], WorkerPool.threadCount(parsing: text) == nil {
+            throw ValidationError("\(WorkerPool.environmentVariable) must be a positive integer (a thread count), got '\(text)'")
         }
         if let eps, !(eps > 0 && eps.isFinite) { throw ValidationError("--eps must be a positive number, got \(eps)") }
         do { _ = try LearningRateSchedule(parsing: decay) } catch { throw ValidationError("--decay: \(error.description)") }
@@ -161,6 +168,7 @@ struct Train: ParsableCommand {
     }
 
     private func train() throws {
+        if let threads { WorkerPool.threads = threads }
         let schedule = try LearningRateSchedule(parsing: decay)
         let total = epochs ?? steps ?? 10
         var train: Dataset?, validation: Dataset?

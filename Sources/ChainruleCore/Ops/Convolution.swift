@@ -113,31 +113,37 @@ public struct Conv2D: Operation {
         return [x[0], w[0], oh, ow]
     }
 
+    /// Images in parallel on the worker pool (each chunk of images with its own im2col
+    /// buffer): every output element is computed as on one thread.
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let x = inputs[0], w = inputs[1]
         let g = geometry(x.shape, w.shape)
         let batch = x.shape[0], filters = w.shape[0]
         let outPerImage = filters * g.outputPositions
-        let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
-        defer { columns.deallocate() }
+        let work = batch * outPerImage * g.patchSize
         let out = [Double].written(count: batch * outPerImage) { op in
             x.data.withUnsafeBufferPointer { xp in
                 w.data.withUnsafeBufferPointer { wp in
-                    for n in 0..<batch {
-                        // out[n] (O × OH·OW) = W (O × C·KH·KW) · cols (C·KH·KW × OH·OW), overwritten
-                        PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
-                        MatrixKernel.multiply(
-                            wp.baseAddress!, columns, into: op + n * outPerImage,
-                            m: filters, k: g.patchSize, n: g.outputPositions)
-                    }
-                }
-            }
-            guard hasBias else { return }
-            inputs[2].data.withUnsafeBufferPointer { b in
-                for n in 0..<batch {
-                    for o in 0..<filters {
-                        let plane = op + n * outPerImage + o * g.outputPositions
-                        for i in 0..<g.outputPositions { plane[i] += b[o] }
+                    let bias = hasBias ? inputs[2].data : []
+                    bias.withUnsafeBufferPointer { bp in
+                        let x = SharedReadPointer(xp.baseAddress!), w = SharedReadPointer(wp.baseAddress!)
+                        let out = SharedPointer(op), b = hasBias ? bp.baseAddress.map(SharedReadPointer.init) : nil
+                        WorkerPool.forEachRange(count: batch, work: work) { images in
+                            let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
+                            defer { columns.deallocate() }
+                            for n in images {
+                                // out[n] (O × OH·OW) = W (O × C·KH·KW) · cols (C·KH·KW × OH·OW), overwritten
+                                PatchKernel.im2col(x.address + n * g.imageSize, g, into: columns)
+                                MatrixKernel.multiply(
+                                    w.address, columns, into: out.address + n * outPerImage,
+                                    m: filters, k: g.patchSize, n: g.outputPositions)
+                                guard let b else { continue }
+                                for o in 0..<filters {
+                                    let plane = out.address + n * outPerImage + o * g.outputPositions
+                                    for i in 0..<g.outputPositions { plane[i] += b.address[o] }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -149,61 +155,98 @@ public struct Conv2D: Operation {
         backward(inputs, output: output, gradient: gradient, wanted: [true, true, true])
     }
 
-    /// Computes only the wanted products: an image batch's dx (Wᵀ·G and col2im) is skipped when unwanted.
+    /// Computes only the wanted products: an image batch's dx (Wᵀ·G and col2im) is skipped
+    /// when unwanted. Each runs on the worker pool, split so that every element is summed in
+    /// the order of one thread: dW over its columns (the rows of im2col, each chunk unfolding
+    /// only its own), still summing the images in order; dx over images; db over filters.
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor, wanted: [Bool]) -> [Tensor?] {
         let x = inputs[0], w = inputs[1]
         let g = geometry(x.shape, w.shape)
+        // With no images, channels or filters there is nothing to add up: zeros.
+        let empty = x.count == 0 || gradient.count == 0
+        var result: [Tensor?] = [
+            wanted[0] ? Tensor(shape: x.shape, data: empty ? [Double](repeating: 0, count: x.count) : inputGradient(x, w, gradient, g)) : nil,
+            wanted[1] ? Tensor(shape: w.shape, data: empty ? [Double](repeating: 0, count: w.count) : weightGradient(x, w, gradient, g)) : nil,
+        ]
+        if hasBias { result.append(wanted[2] ? Tensor(biasGradient(gradient, filters: w.shape[0], g)) : nil) }
+        return result
+    }
+
+    /// dW = Σ over images n of gOut[n] (O × L) · cols[n]ᵀ (L × C·KH·KW), columns split over the pool.
+    private func weightGradient(_ x: Tensor, _ w: Tensor, _ gradient: Tensor, _ g: WindowGeometry) -> [Double] {
         let batch = x.shape[0], filters = w.shape[0]
         let outPerImage = filters * g.outputPositions
-        var dx = [Double](repeating: 0, count: wanted[0] ? x.count : 0)
-        var dw = [Double](repeating: 0, count: wanted[1] ? w.count : 0)
-        let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
-        defer { columns.deallocate() }
+        var dw = [Double](repeating: 0, count: w.count)
         x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                gradient.data.withUnsafeBufferPointer { gp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        dw.withUnsafeMutableBufferPointer { dwp in
-                            for n in 0..<batch {
-                                let gOut = gp.baseAddress! + n * outPerImage
-                                if wanted[1] {
-                                    // dW += gOut (O × L) · colsᵀ (L × C·KH·KW)
-                                    PatchKernel.im2col(xp.baseAddress! + n * g.imageSize, g, into: columns)
-                                    MatrixKernel.multiply(
-                                        gOut, columns, into: dwp.baseAddress!,
-                                        m: filters, k: g.outputPositions, n: g.patchSize,
-                                        transposeB: true, accumulate: true)
-                                }
-                                if wanted[0] {
-                                    // dcols = Wᵀ (C·KH·KW × O) · gOut (O × L); dx[n] = col2im(dcols)
-                                    MatrixKernel.multiply(
-                                        wp.baseAddress!, gOut, into: columns,
-                                        m: g.patchSize, k: filters, n: g.outputPositions, transposeA: true)
-                                    PatchKernel.col2im(columns, g, addingInto: dxp.baseAddress! + n * g.imageSize)
-                                }
-                            }
+            gradient.data.withUnsafeBufferPointer { gp in
+                dw.withUnsafeMutableBufferPointer { dwp in
+                    let x = SharedReadPointer(xp.baseAddress!), gOut = SharedReadPointer(gp.baseAddress!)
+                    let dw = SharedPointer(dwp.baseAddress!)
+                    WorkerPool.forEachRange(count: g.patchSize, work: batch * outPerImage * g.patchSize) { patchRows in
+                        let columns = UnsafeMutablePointer<Double>.allocate(capacity: patchRows.count * g.outputPositions)
+                        defer { columns.deallocate() }
+                        for n in 0..<batch {
+                            // dW[:, rows] += gOut (O × L) · cols[rows]ᵀ (L × rows)
+                            PatchKernel.im2col(x.address + n * g.imageSize, g, into: columns, rows: patchRows)
+                            MatrixKernel.multiply(
+                                gOut.address + n * outPerImage, columns, into: dw.address + patchRows.lowerBound,
+                                m: filters, k: g.outputPositions, n: patchRows.count,
+                                transposeB: true, accumulate: true, cStride: g.patchSize)
                         }
                     }
                 }
             }
         }
-        var result: [Tensor?] = [wanted[0] ? Tensor(shape: x.shape, data: dx) : nil, wanted[1] ? Tensor(shape: w.shape, data: dw) : nil]
-        if hasBias {
-            // db[o] = Σ over images and positions of gOut[n, o, ·, ·]
-            var db = [Double](repeating: 0, count: filters)
+        return dw
+    }
+
+    /// dx[n] = col2im(Wᵀ (C·KH·KW × O) · gOut[n] (O × L)), images split over the pool.
+    private func inputGradient(_ x: Tensor, _ w: Tensor, _ gradient: Tensor, _ g: WindowGeometry) -> [Double] {
+        let batch = x.shape[0], filters = w.shape[0]
+        let outPerImage = filters * g.outputPositions
+        var dx = [Double](repeating: 0, count: x.count)
+        w.data.withUnsafeBufferPointer { wp in
             gradient.data.withUnsafeBufferPointer { gp in
-                for n in 0..<batch {
-                    for o in 0..<filters {
-                        let start = n * outPerImage + o * g.outputPositions
-                        var total = 0.0
-                        for i in start..<(start + g.outputPositions) { total += gp[i] }
-                        db[o] += total
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    let w = SharedReadPointer(wp.baseAddress!), gOut = SharedReadPointer(gp.baseAddress!)
+                    let dx = SharedPointer(dxp.baseAddress!)
+                    WorkerPool.forEachRange(count: batch, work: batch * outPerImage * g.patchSize) { images in
+                        let columns = UnsafeMutablePointer<Double>.allocate(capacity: g.patchSize * g.outputPositions)
+                        defer { columns.deallocate() }
+                        for n in images {
+                            MatrixKernel.multiply(
+                                w.address, gOut.address + n * outPerImage, into: columns,
+                                m: g.patchSize, k: filters, n: g.outputPositions, transposeA: true)
+                            PatchKernel.col2im(columns, g, addingInto: dx.address + n * g.imageSize)
+                        }
                     }
                 }
             }
-            result.append(wanted[2] ? Tensor([Double](db)) : nil)
         }
-        return result
+        return dx
+    }
+
+    /// db[o] = Σ over images n, in order, of the sum of gOut[n, o, ·, ·]; filters split over the pool.
+    private func biasGradient(_ gradient: Tensor, filters: Int, _ g: WindowGeometry) -> [Double] {
+        var db = [Double](repeating: 0, count: filters)
+        guard gradient.count > 0 else { return db }
+        let batch = gradient.shape[0], outPerImage = filters * g.outputPositions
+        gradient.data.withUnsafeBufferPointer { gp in
+            db.withUnsafeMutableBufferPointer { dbp in
+                let gOut = SharedReadPointer(gp.baseAddress!), db = SharedPointer(dbp.baseAddress!)
+                WorkerPool.forEachRange(count: filters, work: gradient.count) { filterRange in
+                    for n in 0..<batch {
+                        for o in filterRange {
+                            let plane = gOut.address + n * outPerImage + o * g.outputPositions
+                            var total = 0.0
+                            for i in 0..<g.outputPositions { total += plane[i] }
+                            db.address[o] += total
+                        }
+                    }
+                }
+            }
+        }
+        return db
     }
 }
 

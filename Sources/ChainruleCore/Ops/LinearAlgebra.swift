@@ -9,6 +9,7 @@
 /// `a` of shape [k] acts as a 1×k row, `b` of shape [k] as a k×1 column, and
 /// that axis is dropped from the result (so `[k] @ [k]` is a scalar).
 /// Backward: dA = G·Bᵀ, dB = Aᵀ·G per batch entry, summed over broadcast axes.
+/// Large products run on the worker pool, with the bits of one thread.
 public struct MatMul: Operation {
     public init() {}
     public var name: String { "matmul" }
@@ -69,7 +70,7 @@ public struct MatMul: Operation {
                     for t in offsets.a.indices {
                         MatrixKernel.multiply(
                             a.baseAddress! + offsets.a[t], b.baseAddress! + offsets.b[t], into: c + t * size,
-                            m: l.m, k: l.k, n: l.n)
+                            m: l.m, k: l.k, n: l.n, parallel: true)
                     }
                 }
             }
@@ -93,11 +94,11 @@ public struct MatMul: Operation {
                                 // dA (m×k) += G (m×n) · Bᵀ (n×k); broadcast entries accumulate
                                 MatrixKernel.multiply(
                                     gt, b.baseAddress! + offsets.b[t], into: dap.baseAddress! + offsets.a[t],
-                                    m: l.m, k: l.n, n: l.k, transposeB: true, accumulate: true)
+                                    m: l.m, k: l.n, n: l.k, transposeB: true, accumulate: true, parallel: true)
                                 // dB (k×n) += Aᵀ (k×m) · G (m×n)
                                 MatrixKernel.multiply(
                                     a.baseAddress! + offsets.a[t], gt, into: dbp.baseAddress! + offsets.b[t],
-                                    m: l.k, k: l.m, n: l.n, transposeA: true, accumulate: true)
+                                    m: l.k, k: l.m, n: l.n, transposeA: true, accumulate: true, parallel: true)
                             }
                         }
                     }
@@ -113,6 +114,7 @@ public struct MatMul: Operation {
 /// W is [out, in]; x is [in] or […, in] with any leading axes (usually the
 /// batch [N, in]), giving […, out]; the optional bias b is [out]. Backward:
 /// dx = G·W, dW = Gᵀ·x (rows summed over all leading axes), db = column sums of G.
+/// Large products run on the worker pool, with the bits of one thread.
 public struct Linear: Operation {
     public let hasBias: Bool
     public init(hasBias: Bool = true) { self.hasBias = hasBias }
@@ -153,7 +155,7 @@ public struct Linear: Operation {
                     // Y (rows × out) = X (rows × in) · Wᵀ (in × out), overwriting the output
                     MatrixKernel.multiply(
                         xp.baseAddress!, wp.baseAddress!, into: op,
-                        m: rows, k: inFeatures, n: outFeatures, transposeB: true)
+                        m: rows, k: inFeatures, n: outFeatures, transposeB: true, parallel: true)
                     if hasBias {
                         inputs[2].data.withUnsafeBufferPointer { bp in
                             for r in 0..<rows {
@@ -183,7 +185,8 @@ public struct Linear: Operation {
                 // dX (rows × in) = G (rows × out) · W (out × in)
                 let dx = [Double].written(count: x.count) { dxp in
                     w.data.withUnsafeBufferPointer { wp in
-                        MatrixKernel.multiply(gp.baseAddress!, wp.baseAddress!, into: dxp, m: rows, k: outFeatures, n: inFeatures)
+                        MatrixKernel.multiply(
+                            gp.baseAddress!, wp.baseAddress!, into: dxp, m: rows, k: outFeatures, n: inFeatures, parallel: true)
                     }
                 }
                 result[0] = Tensor(shape: x.shape, data: dx)
@@ -194,7 +197,7 @@ public struct Linear: Operation {
                     x.data.withUnsafeBufferPointer { xp in
                         MatrixKernel.multiply(
                             gp.baseAddress!, xp.baseAddress!, into: dwp,
-                            m: outFeatures, k: rows, n: inFeatures, transposeA: true)
+                            m: outFeatures, k: rows, n: inFeatures, transposeA: true, parallel: true)
                     }
                 }
                 result[1] = Tensor(shape: w.shape, data: dw)

@@ -3,7 +3,7 @@
 // input element collects the gradient of every window it belongs to.
 
 /// The window geometry shared by both pools; one plane (one channel of one image) at a time.
-struct PoolWindow {
+struct PoolWindow: Sendable {
     let kernel: Int, stride: Int
     let height: Int, width: Int, outputHeight: Int, outputWidth: Int
 
@@ -26,39 +26,45 @@ struct PoolWindow {
     var planeSize: Int { height * width }
     var outputPlaneSize: Int { outputHeight * outputWidth }
 
-    /// Calls `body(output, corner)` for every output element of `planes`
-    /// planes in row-major order: its flat index, and the flat offset in the
+    /// Calls `body(output, corner)` for every output element of the planes
+    /// `planes` in row-major order: its flat index, and the flat offset in the
     /// input of its window's top-left element (row ki of the window starts at
-    /// `corner + ki·width`).
+    /// `corner + ki·width`). Offsets stay below the input's element count, an
+    /// `Int`, so the arithmetic cannot wrap and goes unchecked.
     @inline(__always)
-    func forEachWindow(planes: Int, _ body: (_ output: Int, _ corner: Int) -> Void) {
-        var output = 0
-        for plane in 0..<planes {
-            let base = plane * planeSize
-            for oi in 0..<outputHeight {
-                for oj in 0..<outputWidth {
-                    body(output, base + oi * stride * width + oj * stride)
-                    output += 1
+    func forEachWindow(planes: Range<Int>, _ body: (_ output: Int, _ corner: Int) -> Void) {
+        var output = planes.lowerBound &* outputPlaneSize
+        let rowStep = stride &* width
+        for plane in planes {
+            var rowCorner = plane &* planeSize
+            for _ in 0..<outputHeight {
+                var corner = rowCorner
+                for _ in 0..<outputWidth {
+                    body(output, corner)
+                    output &+= 1
+                    corner &+= stride
                 }
+                rowCorner &+= rowStep
             }
         }
     }
 
-    /// Calls `body(output, winner)` for every window of `planes` planes of `x` in
-    /// row-major order: its flat index and the flat offset in `x` of its first
+    /// Calls `body(output, winner)` for every window of the planes `planes` of `x`
+    /// in row-major order: its flat index and the flat offset in `x` of its first
     /// maximum in row-major order (a NaN in the first place wins, as nothing is
     /// greater). Plain loops on the buffer, inlined into each caller.
     @inline(__always)
-    func forEachWinner(_ x: UnsafePointer<Double>, planes: Int, _ body: (_ output: Int, _ winner: Int) -> Void) {
+    func forEachWinner(_ x: UnsafePointer<Double>, planes: Range<Int>, _ body: (_ output: Int, _ winner: Int) -> Void) {
         forEachWindow(planes: planes) { output, corner in
             var best = corner
             var bestValue = x[corner]
-            for ki in 0..<kernel {
-                let row = corner + ki * width
-                for kj in 0..<kernel where x[row + kj] > bestValue {
-                    best = row + kj
-                    bestValue = x[row + kj]
+            var row = corner
+            for _ in 0..<kernel {
+                for kj in 0..<kernel where x[row &+ kj] > bestValue {
+                    best = row &+ kj
+                    bestValue = x[best]
                 }
+                row &+= width
             }
             body(output, best)
         }
@@ -125,36 +131,46 @@ public struct MaxPool2D: PoolingOperation {
         guard !offsets.isEmpty else { return offsets }
         x.data.withUnsafeBufferPointer { xp in
             offsets.withUnsafeMutableBufferPointer { op in
-                w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in op[o] = winner }
+                w.forEachWinner(xp.baseAddress!, planes: 0..<planes) { o, winner in op[o] = winner }
             }
         }
         return offsets
     }
 
-    /// Each window's winner, found and copied in one pass.
+    /// Each window's winner, found and copied in one pass; planes in parallel on the worker pool.
     public func forward(_ inputs: [Tensor]) -> Tensor {
         let x = inputs[0]
         let w = try! window([x.shape])
         let planes = x.shape[0] * x.shape[1]
-        let out = [Double].written(count: planes * w.outputPlaneSize) { out in
+        let work = planes * w.outputPlaneSize * kernel * kernel
+        let out = [Double].written(count: planes * w.outputPlaneSize) { op in
             x.data.withUnsafeBufferPointer { xp in
-                w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in out[o] = xp[winner] }
+                let x = SharedReadPointer(xp.baseAddress!), out = SharedPointer(op)
+                WorkerPool.forEachRange(count: planes, work: work) { planes in
+                    w.forEachWinner(x.address, planes: planes) { o, winner in out.address[o] = x.address[winner] }
+                }
             }
         }
         return Tensor(shape: [x.shape[0], x.shape[1], w.outputHeight, w.outputWidth], data: out)
     }
 
-    /// The winners found again (the op keeps no state between passes), each sent its window's gradient.
+    /// The winners found again (the op keeps no state between passes), each sent its window's
+    /// gradient; planes in parallel on the worker pool (a window's winner is in its own plane).
     public func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
         let x = inputs[0]
         let w = try! window([x.shape])
         let planes = x.shape[0] * x.shape[1]
+        let work = planes * w.outputPlaneSize * kernel * kernel
         var dx = [Double](repeating: 0, count: x.count)
         if gradient.count > 0 {
             x.data.withUnsafeBufferPointer { xp in
                 gradient.data.withUnsafeBufferPointer { gp in
                     dx.withUnsafeMutableBufferPointer { dxp in
-                        w.forEachWinner(xp.baseAddress!, planes: planes) { o, winner in dxp[winner] += gp[o] }
+                        let x = SharedReadPointer(xp.baseAddress!), g = SharedReadPointer(gp.baseAddress!)
+                        let dx = SharedPointer(dxp.baseAddress!)
+                        WorkerPool.forEachRange(count: planes, work: work) { planes in
+                            w.forEachWinner(x.address, planes: planes) { o, winner in dx.address[winner] += g.address[o] }
+                        }
                     }
                 }
             }
@@ -196,7 +212,7 @@ public struct AvgPool2D: PoolingOperation {
         let scale = 1 / Double(kernel * kernel)
         var out = [Double](repeating: 0, count: planes * w.outputPlaneSize)
         x.data.withUnsafeBufferPointer { xp in
-            w.forEachWindow(planes: planes) { o, corner in
+            w.forEachWindow(planes: 0..<planes) { o, corner in
                 var total = 0.0
                 for ki in 0..<w.kernel {
                     let row = corner + ki * w.width
@@ -214,7 +230,7 @@ public struct AvgPool2D: PoolingOperation {
         let planes = x.shape[0] * x.shape[1]
         let scale = 1 / Double(kernel * kernel)
         var dx = [Double](repeating: 0, count: x.count)
-        w.forEachWindow(planes: planes) { o, corner in
+        w.forEachWindow(planes: 0..<planes) { o, corner in
             let share = gradient.data[o] * scale
             for ki in 0..<w.kernel {
                 let row = corner + ki * w.width
