@@ -24,9 +24,9 @@ let package = Package(
             pkgConfig: "libgvc",
             providers: [.apt(["libgraphviz-dev"])]
         ),
+        // No pkgConfig: its flags would link the shared libcairo (see CCairo/module.modulemap).
         .systemLibrary(
             name: "CCairo",
-            pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev"])]
         ),
         .target(name: "ChainruleCore"),
