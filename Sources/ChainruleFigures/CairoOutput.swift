@@ -82,16 +82,20 @@ enum CairoOutput {
     /// A PDF at `path` with one page per drawing, each at its natural size.
     static func pdf(pages: [Drawing], to path: String) throws(FigureError) {
         guard let first = pages.first else { throw .emptyGraph }
-        let surface = try pdfSurface(path, width: first.size.width, height: first.size.height)
-        defer { cairo_surface_destroy(surface) }
-        for (index, page) in pages.enumerated() {
-            if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }
-            try draw(page, on: surface, scale: 1)
-            cairo_surface_show_page(surface)
+        let bytes = PDFBytes()
+        try withExtendedLifetime(bytes) { () throws(FigureError) in
+            let surface = try pdfSurface(bytes, width: first.size.width, height: first.size.height)
+            defer { cairo_surface_destroy(surface) }
+            for (index, page) in pages.enumerated() {
+                if index > 0 { cairo_pdf_surface_set_size(surface, page.size.width, page.size.height) }
+                try draw(page, on: surface, scale: 1)
+                cairo_surface_show_page(surface)
+            }
+            cairo_surface_finish(surface)
+            let status = cairo_surface_status(surface)
+            guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
         }
-        cairo_surface_finish(surface)
-        let status = cairo_surface_status(surface)
-        guard status == CAIRO_STATUS_SUCCESS else { throw .unwritable(path: path, reason: String(cString: cairo_status_to_string(status))) }
+        try SafeWrite.data(bytes.data, to: path)
     }
 
     /// Writes `drawing` as `format` straight to `path` (callers go through `SafeWrite`).

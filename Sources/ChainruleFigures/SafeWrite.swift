@@ -84,12 +84,25 @@ enum SafeWrite {
 
 import CCairo
 
-/// A PDF surface for `path`. Cairo stamps every PDF with the time it was
+/// The bytes a PDF surface writes, kept in memory until the PDF is finished; then they go to the
+/// file through `SafeWrite.data`, whose every write(2) is checked. (Cairo's own file stream drops
+/// a failed write: a PDF cut short by a full disk was reported written.)
+final class PDFBytes {
+    var data = Data()
+}
+
+/// A PDF surface writing into `bytes`. Cairo stamps every PDF with the time it was
 /// made; when `SOURCE_DATE_EPOCH` is set (the reproducible-builds
 /// convention; `make gallery` sets it) that time is used instead, so the same
 /// figure gives the same bytes.
-func pdfSurface(_ path: String, width: Double, height: Double) throws(FigureError) -> OpaquePointer {
-    guard let surface = cairo_pdf_surface_create(path, width, height) else { throw .drawingFailed("no PDF surface") }
+func pdfSurface(_ bytes: PDFBytes, width: Double, height: Double) throws(FigureError) -> OpaquePointer {
+    let write: cairo_write_func_t = { closure, data, length in
+        guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+        Unmanaged<PDFBytes>.fromOpaque(closure).takeUnretainedValue().data.append(data, count: Int(length))
+        return CAIRO_STATUS_SUCCESS
+    }
+    guard let surface = cairo_pdf_surface_create_for_stream(write, Unmanaged.passUnretained(bytes).toOpaque(), width, height)
+    else { throw .drawingFailed("no PDF surface") }
     if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let seconds = Double(epoch) {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -52,8 +52,7 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
     /// generated file with a hundred thousand mistakes should not print
     /// megabytes.
     public func rendered(source: String, limit: Int = DiagnosticList.defaultLimit) -> String {
-        // "\r\n" is one Character in Swift: a CRLF file's lines end with it, not with "\n".
-        let lines = source.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        let lines = source.sourceLines()
         var out: [String] = []
         for diagnostic in diagnostics.prefix(Swift.max(limit, 0)) {
             out.append(diagnostic.description)

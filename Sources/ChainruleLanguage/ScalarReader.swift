@@ -481,7 +481,9 @@ struct ScalarReader: ~Copyable {
         while i < range.upperBound {
             let b = bytes[i]
             if isDigit(b) {
-                mantissa = mantissa * 10 + UInt64(b - 48)
+                // Past 15 digits the text is not a fast-path decimal (and 20 would overflow).
+                guard digits < 15 else { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(b &- 48)
                 digits += 1
                 if afterPoint { scale -= 1 }
             } else if b == UInt8(ascii: ".") {

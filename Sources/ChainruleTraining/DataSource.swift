@@ -109,7 +109,7 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         }
         var rows: [[Double]] = [], labels: [Int] = []
         var width: Int?
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (offset, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             if fields.allSatisfy(\.isEmpty) { continue }
             let numbers = fields.map { Double($0) }

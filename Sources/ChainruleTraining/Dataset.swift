@@ -93,5 +93,6 @@ public struct Dataset: Sendable {
 
     /// Iterations in one epoch at `batch` examples each, the last batch
     /// holding what is left: ⌈N / batch⌉.
-    public func iterationsPerEpoch(batch: Int) -> Int { (count + batch - 1) / batch }
+    /// ⌈count / batch⌉, written so that no batch size overflows it.
+    public func iterationsPerEpoch(batch: Int) -> Int { count / batch + (count % batch == 0 ? 0 : 1) }
 }

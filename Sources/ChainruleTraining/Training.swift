@@ -84,6 +84,10 @@ public final class Training {
         guard train == nil || model.data != nil else {
             throw TrainingError("--data is given but the program declares no data(…) input; bind the batch with x = data(\(train!.exampleShape.map(String.init).joined(separator: ", "))) and y = labels()")
         }
+        let iterations = train?.iterationsPerEpoch(batch: plan.batch) ?? 1
+        guard !plan.epochs.multipliedReportingOverflow(by: iterations).overflow else {
+            throw TrainingError("\(plan.epochs) epochs of \(iterations) iterations are more iterations than can be counted (\(Int.max)); give fewer --epochs")
+        }
         self.model = model
         self.plan = plan
         self.train = train

@@ -76,6 +76,18 @@ public enum TrainingCheckpoint {
             throw TrainingError("cannot resume from \(path): it has no training state (epoch, iteration, optimizer_step in its metadata); to start from its weights, use --init-from")
         }
         if epoch > training.plan.epochs { differences.append("epoch: the checkpoint is at epoch \(epoch), past --epochs \(training.plan.epochs)") }
+        // A checkpoint is written at the end of an epoch, after one optimizer step an iteration:
+        // any other place is a damaged file, and training from it would count from nonsense.
+        let perEpoch = training.iterationsPerEpoch
+        let (reached, overflow) = epoch.multipliedReportingOverflow(by: perEpoch)
+        if epoch < 0 {
+            differences.append("epoch: \(epoch) in the checkpoint; an epoch count is at least 0")
+        } else if overflow || iteration != reached {
+            differences.append("iteration: \(iteration) in the checkpoint; at the end of epoch \(epoch) of \(perEpoch) iterations each it is \(overflow ? "past \(Int.max)" : String(reached))")
+        }
+        if step < 0 || step > iteration {
+            differences.append("optimizer_step: \(step) in the checkpoint; the optimizer takes one step an iteration, so it is between 0 and the iteration (\(iteration))")
+        }
         var buffers: [[[Double]]] = []
         let kind = training.plan.optimizer.kind
         for parameter in training.model.parameters {

@@ -251,7 +251,7 @@ struct Check: ParsableCommand {
     /// the backward clause of the worst input is written: the place to fix.
     func customRuleHints(_ report: CheckReport, _ compiled: Program) -> [String] {
         var seen = Set<String>()
-        let lines = compiled.source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = compiled.source.sourceLines()
         return report.nodes.filter { $0.status == .fail }.compactMap { node in
             guard let op = compiled.customOperations[node.op], let input = node.worst?.input,
                   input < op.backwardLocations.count, seen.insert("\(node.op) \(input)").inserted

@@ -203,7 +203,7 @@ struct Train: ParsableCommand {
                 logFile?.record(iteration)
                 progress.iteration(iteration)
             }
-            logFile?.finish(record)
+            try logFile?.finish(record)
             records.append(record)
             progress.epoch(record, learningRate: plan.learningRate(epoch: record.epoch - 1))
             if let checkpoint, record.epoch == total || (every.map { record.epoch % $0 == 0 } ?? false) {

@@ -216,9 +216,9 @@ struct PageBuilder {
     func sourceLine(_ location: SourceLocation) -> String? {
         let lines: [Substring]
         if location.file == source.file || location.file == nil, let text = source.text {
-            lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            lines = text.sourceLines()
         } else if let file = location.file, let text = try? String(contentsOfFile: file, encoding: .utf8) {
-            lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            lines = text.sourceLines()
         } else {
             return nil
         }
