@@ -155,7 +155,7 @@ struct Render: ParsableCommand {
             let advice = written.advice.map(\.commandLine).joined(separator: ", or ")
             let size = String(format: "%.1f", fit.textSize)
             StandardStreams.error(
-                "warning: fitted to \(fit.target) the smallest text is \(size) pt, below \(formatNumber(FitTarget.readableTextSize)) pt: too big to read there; try \(advice)\n")
+                "warning: the figure is too big to read on \(fit.target): fitted there, its smallest text is \(size) pt, below \(formatNumber(FitTarget.readableTextSize)) pt; try \(advice)\n")
         }
     }
 
