@@ -67,7 +67,9 @@ public enum WorkerPool {
     ) {
         let granules = (count + granularity - 1) / granularity
         let threads = threads
-        let parts = Swift.min(granules, chunksPerThread * threads)
+        // Any thread count is allowed (CHAINRULE_THREADS, --threads): the product saturates.
+        let (chunks, overflow) = threads.multipliedReportingOverflow(by: chunksPerThread)
+        let parts = overflow ? granules : Swift.min(granules, chunks)
         guard work >= parallelMinimumWork, threads > 1, parts > 1 else {
             if count > 0 { body(0..<count) }
             return

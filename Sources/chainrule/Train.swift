@@ -287,7 +287,7 @@ struct Train: ParsableCommand {
     }
 
     private func summary(_ last: EpochRecord, training: Training) -> String {
-        var parts = ["after \(grouped(training.epochsDone)) epochs (\(grouped(training.iterationsDone)) iterations): loss \(formatNumber(last.loss, significant: 4))"]
+        var parts = ["after \(grouped(training.epochsDone)) epoch\(training.epochsDone == 1 ? "" : "s") (\(grouped(training.iterationsDone)) iteration\(training.iterationsDone == 1 ? "" : "s")): loss \(formatNumber(last.loss, significant: 4))"]
         if let accuracy = last.accuracy { parts.append("accuracy \(percent(accuracy))") }
         if let loss = last.validationLoss { parts.append("val_loss \(formatNumber(loss, significant: 4))") }
         if let accuracy = last.validationAccuracy { parts.append("val_accuracy \(percent(accuracy))") }

@@ -96,6 +96,16 @@ struct RedTeam19Tests {
     @Test("a tensor of 100,000 axes is printed without exhausting the stack", arguments: highRanks)
     func highRank(_ hostile: HostileCase) throws { try check(hostile) }
 
+    static let hugeThreadCounts: [HostileCase] = [
+        HostileCase(description: "train --threads 9223372036854775807 (threads × chunks per thread overflowed: signal 4)",
+                    arguments: ["train", "-e", "x = data(1, 8, 8)\ny = labels()\nc = relu(Conv2D(x, filters: 8, kernel: 3, pad: 1))\nloss = cross_entropy(Linear(flatten(c), 10), y)",
+                                "--data", "digits-images", "--epochs", "1", "--batch", "200", "--threads", "9223372036854775807"],
+                    expect: .succeeds(prints: "after 1 epoch"), seconds: 60),
+    ]
+
+    @Test("any thread count trains; a count past the cores only splits the work finer", arguments: hugeThreadCounts)
+    func hugeThreadCount(_ hostile: HostileCase) throws { try check(hostile) }
+
     static let longLiterals: [HostileCase] = [
         HostileCase(description: "an integer literal of 20 digits (overflowed UInt64 in the scalar reader: signal 4)",
                     arguments: ["eval", "-e", "x = 99999999999999999999\ny = x * 2"], expect: .succeeds(prints: "y = 2e+20")),

@@ -76,4 +76,11 @@ import Testing
         try Temporaries.rename(try Self.written("new", in: folder), to: folder + "/out.dot")
         #expect(try String(contentsOfFile: folder + "/out.dot", encoding: .utf8) == "new")
     }
+
+    @Test func sourceLinesEndAtLFAndCRLFAlike() {
+        // "\r\n" is one Character: splitting on "\n" alone left a CRLF file one line long.
+        #expect("a = 1\r\nb = 2\nc = 3".sourceLines() == ["a = 1", "b = 2", "c = 3"])
+        #expect("x\r\n".sourceLines() == ["x", ""])
+        #expect("".sourceLines() == [""])
+    }
 }

@@ -7,24 +7,7 @@ import Testing
 
     /// Runs the built `chainrule` with `CHAINRULE_THREADS` set to `threads` (nil: unset, the machine's cores).
     func train(_ arguments: [String], threads: String?) throws -> (status: Int32, stdout: String, stderr: String) {
-        var folder = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("chainrule").path), folder.path != "/" {
-            folder.deleteLastPathComponent()
-        }
-        let process = Process()
-        process.executableURL = folder.appendingPathComponent("chainrule")
-        process.arguments = ["train"] + arguments
-        process.currentDirectoryURL = repository
-        var environment = ProcessInfo.processInfo.environment
-        environment["CHAINRULE_THREADS"] = threads
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try chainrule(["train"] + arguments, environment: threads.map { ["CHAINRULE_THREADS": $0] } ?? [:])
     }
 
     @Test func theDigitsCNNTrainsToTheSameCheckpointOnOneThreadTheMachinesCoresAndThree() throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// Runs the built `chainrule` (beside this test bundle) in the repository's folder.
-func chainrule(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `chainrule` (beside this test bundle) in the repository's folder, with
+/// `environment` added to the test's own.
+func chainrule(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     var folder = Bundle.main.bundleURL
     while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("chainrule").path), folder.path != "/" {
         folder.deleteLastPathComponent()
@@ -11,6 +12,7 @@ func chainrule(_ arguments: [String]) throws -> (status: Int32, stdout: String, 
     process.executableURL = folder.appendingPathComponent("chainrule")
     process.arguments = arguments
     process.currentDirectoryURL = repository
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -27,17 +27,23 @@ extension BroadcastingElementwise {
         let shape = base.shape, count = base.count
         // For each input, the offset into it of every output element (nil: the same element).
         let offsets = inputs.map { $0.shape == shape ? nil : Tensor.broadcastOffsets(from: $0.shape, to: shape) }
-        var reached = [Bool](repeating: false, count: count)
-        for (input, elements) in [aMoved, bMoved].enumerated() where !elements.isEmpty {
-            guard let offset = offsets[input] else {
-                for e in elements { reached[e] = true }
-                continue
+        let positions: [Int]
+        if offsets.allSatisfy({ $0 == nil }) {
+            // Nothing broadcast: output element k reads element k of each input alone.
+            positions = ascendingUnique(aMoved + bMoved)
+        } else {
+            var reached = [Bool](repeating: false, count: count)
+            for (input, elements) in [aMoved, bMoved].enumerated() where !elements.isEmpty {
+                guard let offset = offsets[input] else {
+                    for e in elements { reached[e] = true }
+                    continue
+                }
+                var isMoved = [Bool](repeating: false, count: inputs[input].count)
+                for e in elements { isMoved[e] = true }
+                for k in 0..<count where isMoved[offset[k]] { reached[k] = true }
             }
-            var isMoved = [Bool](repeating: false, count: inputs[input].count)
-            for e in elements { isMoved[e] = true }
-            for k in 0..<count where isMoved[offset[k]] { reached[k] = true }
+            positions = reached.indices.filter { reached[$0] }
         }
-        let positions = reached.indices.filter { reached[$0] }
         guard positions.count < count else { return nil }
         let slice = inputs.indices.map { input in
             let data = inputs[input].data
