@@ -45,19 +45,19 @@ extension Program {
     /// the same names, notes and bits; nil when a gradient is not finite
     /// (the graph's pass then says where it first appears).
     private func evaluate(_ tape: ScalarTape) -> Evaluation? {
-        guard let (gradients, reached) = tape.backward(from: output.index), gradients.allSatisfy(\.isFinite) else { return nil }
+        guard tape.backward(from: output.index), tape.gradientsAreFinite else { return nil }
         var notes = self.notes
         var leaves: [(name: String, gradient: Tensor)] = []
         for i in 0..<tape.count where tape.role(of: i) == .input || tape.role(of: i) == .param {
             let name = tape.displayName(of: i)
-            if reached[i] {
-                leaves.append((name, Tensor(gradients[i])))
+            if let gradient = tape.gradient(of: i) {
+                leaves.append((name, Tensor(gradient)))
             } else {
                 leaves.append((name, Tensor.zeros([])))
                 notes.append("\(outputName) does not depend on \(name): its gradient is 0")
             }
         }
-        return Evaluation(outputName: outputName, value: Tensor(tape.values[output.index]), gradients: leaves, notes: notes)
+        return Evaluation(outputName: outputName, value: Tensor(tape.value(of: output.index)), gradients: leaves, notes: notes)
     }
 
     /// Where backpropagation first made a NaN or an infinity, if it did: the

@@ -1,16 +1,20 @@
 import ChainruleCore
 
-/// What both readers of scalar programs build with: the tape, and the ops
-/// of operators and calls, built by `ProgramCompiler`'s own functions (one
-/// source of truth for which op `+` or `relu(x)` means), each admitted to
-/// the tape once it is known to have scalar rules.
-struct ScalarTapeBuilder {
+/// What both readers of scalar programs build with: the tape's nodes, and
+/// the ops of operators and calls, built by `ProgramCompiler`'s own
+/// functions (one source of truth for which op `+` or `relu(x)` means),
+/// each admitted to the tape once it is known to have scalar rules.
+struct ScalarTapeBuilder: ~Copyable {
     /// Why the tape cannot hold this program: the general compiler takes it.
     struct NotScalar: Error {}
 
     private let builder: ProgramCompiler
     private let options: CompileOptions
-    var tape: ScalarTape
+    private let source: String
+    private let file: String?
+    private var operations = ScalarOperations()
+    /// The tape's nodes, written where the tape keeps them.
+    var nodes: ScalarNodes
     /// The tape's index of the op behind each operator by its ASCII byte
     /// (`~` for unary `-`), once it is used; -1 before.
     private var operatorIndex = [Int32](repeating: -1, count: 128)
@@ -18,11 +22,14 @@ struct ScalarTapeBuilder {
     /// by position, by name: the op and how many inputs it was called with.
     private var callIndex: [String: (inputs: Int, op: Int32)] = [:]
 
+    /// A builder with room for `capacity` nodes (it grows past them).
     init(source: String, file: String?, options: CompileOptions, capacity: Int) throws(NotScalar) {
-        guard options.at.isEmpty, options.maxElements >= 1, source.utf8.count < Int(Int32.max) else { throw NotScalar() }
+        guard options.at.isEmpty, options.maxElements >= 1, source.utf8.count < Int(Int32.max),
+              let nodes = ScalarNodes(capacity: capacity) else { throw NotScalar() }
         builder = ProgramCompiler(file: file, options: options)
         self.options = options
-        tape = ScalarTape(source: source, file: file, capacity: capacity)
+        (self.source, self.file) = (source, file)
+        self.nodes = nodes
     }
 
     /// The tape's index of the op behind an operator (`neg` for unary `-`),
@@ -85,19 +92,21 @@ struct ScalarTapeBuilder {
         guard inputs == 1 || inputs == 2, op.scalarForward(0.5, 0.5) != nil,
               (try? op.outputShape(Array(repeating: [], count: inputs)))?.isEmpty == true
         else { throw NotScalar() }
-        return tape.register(op)
+        return operations.register(op)
     }
 
-    /// Marks the output and runs the forward pass, as `ProgramCompiler`
-    /// ends. Programs over the memory budget or with a NaN or an infinity
-    /// go to the general compiler, for its error or its note.
-    mutating func finish(output: Int32) throws(NotScalar) {
+    /// The tape, its output marked and its forward pass run, as
+    /// `ProgramCompiler` ends. Programs over the memory budget or with a
+    /// NaN or an infinity go to the general compiler, for its error or its note.
+    consuming func finish(output: Int32) throws(NotScalar) -> ScalarTape {
         // Each node keeps a value and a gradient, against the memory budget.
         guard let bytes = CompileOptions.keptBytes([]),
-              case (let total, false) = bytes.multipliedReportingOverflow(by: tape.count), total <= options.maxMemory
+              case (let total, false) = bytes.multipliedReportingOverflow(by: nodes.count), total <= options.maxMemory
         else { throw NotScalar() }
-        if tape.role(of: Int(output)) == .intermediate { tape.setRole(.output, of: output) }
+        if nodes.role(of: output) == .intermediate { nodes.setRole(.output, of: output) }
+        let tape = ScalarTape(operations: operations, nodes: nodes, source: source, file: file)
         guard tape.forward(), tape.valuesAreFinite else { throw NotScalar() }
+        return tape
     }
 }
 
@@ -120,7 +129,7 @@ extension ScalarTape.Place {
 /// mistake, which it does not try to describe — makes it give up (`nil`),
 /// and `ProgramCompiler` compiles the program as it always does: so the
 /// diagnostics are that compiler's.
-struct ScalarProgramCompiler {
+struct ScalarProgramCompiler: ~Copyable {
     typealias NotScalar = ScalarTapeBuilder.NotScalar
 
     private var builder: ScalarTapeBuilder
@@ -133,7 +142,7 @@ struct ScalarProgramCompiler {
         do {
             var compiler = ScalarProgramCompiler(builder: try ScalarTapeBuilder(source: source, file: file, options: options, capacity: statements.count * 2))
             let (output, name) = try compiler.compile(statements)
-            return (compiler.builder.tape, output, name)
+            return (try compiler.builder.finish(output: output), output, name)
         } catch {
             return nil
         }
@@ -166,13 +175,12 @@ struct ScalarProgramCompiler {
         } else {
             throw NotScalar()
         }
-        try builder.finish(output: output.node)
         return output
     }
 
     /// `name = value`, as `ProgramCompiler.bindingValue` compiles it.
     private mutating func bindingValue(_ name: Range<Int>, _ token: Token, _ value: Expression) throws(NotScalar) -> Int32 {
-        if let number = value.literalNumber { return builder.tape.leaf(named: name, number, role: .input, at: .init(token)) }
+        if let number = value.literalNumber { return try builder.nodes.leaf(number, named: .init(name), role: .input, at: .init(token)) }
         if case .name(let other, _) = value { return try resolve(other) }
         return try named(name, value)
     }
@@ -180,9 +188,9 @@ struct ScalarProgramCompiler {
     /// The node of `value`, named by the source's bytes `name` if this
     /// binding made it (an existing node reached by `b = (a)` keeps its own name).
     private mutating func named(_ name: Range<Int>, _ value: Expression) throws(NotScalar) -> Int32 {
-        let firstNew = builder.tape.count
+        let firstNew = builder.nodes.count
         let node = try expression(value)
-        if !builder.tape.isNamed(node) || Int(node) >= firstNew { builder.tape.setName(name, of: node) }
+        if !builder.nodes.isNamed(node) || Int(node) >= firstNew { builder.nodes.setName(name, of: node) }
         return node
     }
 
@@ -200,25 +208,25 @@ struct ScalarProgramCompiler {
     private mutating func expression(_ expression: Expression) throws(NotScalar) -> Int32 {
         switch expression {
         case .number(let value, let token):
-            return builder.tape.leaf(named: nil, value, role: .constant, at: .init(token))
+            return try builder.nodes.leaf(value, named: .none, role: .constant, at: .init(token))
         case .name(let name, _):
             return try resolve(name)
         case .negate(let inner, let token):
-            if let value = expression.literalNumber { return builder.tape.leaf(named: nil, value, role: .constant, at: .init(token)) }
+            if let value = expression.literalNumber { return try builder.nodes.leaf(value, named: .none, role: .constant, at: .init(token)) }
             let operand = try self.expression(inner)
-            return builder.tape.apply(try builder.operatorOp(UInt8(ascii: "-"), unary: true, at: .init(token)), operand, -1, at: .init(token))
+            return try builder.nodes.apply(try builder.operatorOp(UInt8(ascii: "-"), unary: true, at: .init(token)), operand, -1, at: .init(token))
         case .power(let base, let exponent, let token):
             if let power = exponent.literalNumber {
                 let operand = try self.expression(base)
-                return builder.tape.apply(try builder.powerOp(power, at: .init(token)), operand, -1, at: .init(token))
+                return try builder.nodes.apply(try builder.powerOp(power, at: .init(token)), operand, -1, at: .init(token))
             }
             let a = try self.expression(base), b = try self.expression(exponent)
-            return builder.tape.apply(try builder.operatorOp(UInt8(ascii: "^"), at: .init(token)), a, b, at: .init(token))
+            return try builder.nodes.apply(try builder.operatorOp(UInt8(ascii: "^"), at: .init(token)), a, b, at: .init(token))
         case .chain(let first, let links):
             var node = try self.expression(first)
             for link in links {
                 let right = try self.expression(link.operand)
-                node = builder.tape.apply(try builder.operatorOp(try ascii(link.symbol), at: .init(link.token)), node, right, at: .init(link.token))
+                node = try builder.nodes.apply(try builder.operatorOp(try ascii(link.symbol), at: .init(link.token)), node, right, at: .init(link.token))
             }
             return node
         case .call(let callee, let arguments, let token):
@@ -226,10 +234,10 @@ struct ScalarProgramCompiler {
             switch inputs.count {
             case 1:
                 let a = try self.expression(inputs[0])
-                return builder.tape.apply(op, a, -1, at: .init(token))
+                return try builder.nodes.apply(op, a, -1, at: .init(token))
             case 2:
                 let a = try self.expression(inputs[0]), b = try self.expression(inputs[1])
-                return builder.tape.apply(op, a, b, at: .init(token))
+                return try builder.nodes.apply(op, a, b, at: .init(token))
             default:
                 throw NotScalar()
             }

@@ -24,18 +24,17 @@ import ChainruleCore
 struct ScalarReader: ~Copyable {
     typealias NotScalar = ScalarTapeBuilder.NotScalar
 
-    /// The program's bytes and `padding` NULs after them, so that reading
-    /// the byte at `index` needs no bounds check (a NUL ends every loop,
-    /// and only `count` tells the end of the text from a NUL inside it) and
-    /// a name is read 8 bytes at a time.
-    private let bytes: UnsafePointer<UInt8>
-    private let count: Int
-    static let padding = 8
+    /// The program's bytes, read where the `String` keeps them, and the NUL
+    /// after them, so that reading the byte at `index` needs no bounds
+    /// check (a NUL ends every loop, and only `count` tells the end of the
+    /// text from a NUL inside it).
+    private let text: ScalarText
+    private var bytes: UnsafePointer<UInt8> { text.bytes }
+    private var count: Int { text.count }
     /// Each byte's `ByteClass` bits, by the byte: one load tells what it may be.
     private let classes: UnsafePointer<UInt8>
     private var builder: ScalarTapeBuilder
     private var names: NameTable
-    private var nodes: NodeBuffer
     /// The registry ops called so far, by the callee's bytes and the number of inputs.
     private var calls: [(callee: Range<Int>, inputs: Int, op: Int32)] = []
     private var index = 0
@@ -83,37 +82,40 @@ struct ScalarReader: ~Copyable {
     /// The tape of `source` with its forward pass done, its output node and
     /// the output's name; nil when the program is not one this reader takes.
     static func read(_ source: String, file: String?, options: CompileOptions) -> (tape: ScalarTape, output: Int32, name: String)? {
-        var text = source
-        return text.withUTF8 { text in
-            guard text.count < Int(Int32.max) else { return nil }
-            let padded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count + padding)
-            let classes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
-            defer {
-                padded.deallocate()
-                classes.deallocate()
-            }
-            _ = padded.initialize(from: text)
-            padded[text.count...].initialize(repeating: 0)
-            for b in 0..<256 { classes[b] = ByteClass.of(UInt8(b)) }
-            do {
-                let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: 0)
-                var reader = ScalarReader(bytes: UnsafePointer(padded.baseAddress!), count: text.count, classes: UnsafePointer(classes.baseAddress!), builder: builder)
-                let (output, name) = try reader.readProgram()
-                return (reader.builder.tape, output, name)
-            } catch {
-                return nil
+        let count = source.utf8.count
+        guard count < Int(Int32.max) else { return nil }
+        // A native string's bytes, NUL-terminated where it keeps them: no copy.
+        return source.withCString { cString in
+            cString.withMemoryRebound(to: UInt8.self, capacity: count + 1) { bytes in
+                let classes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+                defer { classes.deallocate() }
+                for b in 0..<256 { classes[b] = ByteClass.of(UInt8(b)) }
+                let text = ScalarText(bytes: bytes, count: count)
+                do {
+                    // A generated line (`t12 = t10 * t11`) is some 20 bytes and makes a node.
+                    let builder = try ScalarTapeBuilder(source: source, file: file, options: options, capacity: count / 16)
+                    // Every binding has its `=`: the names are at most the `=` bytes.
+                    guard let names = NameTable(capacity: text.count(of: UInt8(ascii: "="))) else { return nil }
+                    var reader = ScalarReader(text: text, classes: UnsafePointer(classes.baseAddress!), builder: builder, names: names)
+                    let (output, name) = try reader.readProgram()
+                    return (try reader.finish(output: output), output, name)
+                } catch {
+                    return nil
+                }
             }
         }
     }
 
-    private init(bytes: UnsafePointer<UInt8>, count: Int, classes: UnsafePointer<UInt8>, builder: ScalarTapeBuilder) {
-        self.bytes = bytes
-        self.count = count
+    private init(text: ScalarText, classes: UnsafePointer<UInt8>, builder: consuming ScalarTapeBuilder, names: consuming NameTable) {
+        self.text = text
         self.classes = classes
         self.builder = builder
-        // A generated line (`t12 = t10 * t11`) is some 20 bytes and makes a node.
-        names = NameTable(capacity: count / 24)
-        nodes = NodeBuffer(capacity: count / 16)
+        self.names = names
+    }
+
+    /// The tape of the nodes read, `output` marked, forward pass run.
+    private consuming func finish(output: Int32) throws(NotScalar) -> ScalarTape {
+        try builder.finish(output: output)
     }
 
     // MARK: Bytes
@@ -138,10 +140,6 @@ struct ScalarReader: ~Copyable {
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
-
-    /// 8 bytes from `p` on, the first in the lowest byte.
-    @inline(__always)
-    static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
 
     /// The low `count` bytes of `word` (all of them from 8 on).
     @inline(__always)
@@ -172,17 +170,17 @@ struct ScalarReader: ~Copyable {
         index = end
         guard !isClass(bytes[end], ByteClass.afterNameNotScalar) else { throw NotScalar() }
         let length = end - start
-        let head = Self.low(Self.word(bytes + start), length)
-        return Name(start: start, length: length, head: head, hash: Self.hash(bytes + start, length: length, head: head))
+        let head = Self.low(text.word(at: start), length)
+        return Name(start: start, length: length, head: head, hash: Self.hash(text, start, length: length, head: head))
     }
 
-    /// The hash of the `length` bytes at `name`, whose first 8 are `head`.
+    /// The hash of the `length` bytes of `text` at `start`, whose first 8 are `head`.
     @inline(__always)
-    static func hash(_ name: UnsafePointer<UInt8>, length: Int, head: UInt64) -> UInt32 {
+    static func hash(_ text: ScalarText, _ start: Int, length: Int, head: UInt64) -> UInt32 {
         var hash = mix(head ^ UInt64(length))
         var k = 8
         while k < length {
-            hash = mix(hash ^ low(word(name + k), length - k))
+            hash = mix(hash ^ low(text.word(at: start + k), length - k))
             k += 8
         }
         return UInt32(truncatingIfNeeded: hash)
@@ -221,8 +219,6 @@ struct ScalarReader: ~Copyable {
             }
         }
         guard let last else { throw NotScalar() }
-        nodes.moveAll(to: &builder.tape)
-        try builder.finish(output: last.node)
         return (last.node, string(last.name))
     }
 
@@ -245,22 +241,22 @@ struct ScalarReader: ~Copyable {
         guard byte == UInt8(ascii: "=") else { throw NotScalar() }
         index += 1
         // The name's slot, found now: the expression binds no name, so it stays free.
-        guard case .free(let slot) = names.find(name, in: bytes) else { throw NotScalar() }
-        let firstNew = nodes.count
+        guard case .free(let slot) = names.find(name, in: text) else { throw NotScalar() }
+        let firstNew = builder.nodes.count
         let node: Int32
         switch try readExpression() {
         case .literal(let value, _):
-            node = nodes.append(ScalarTape.Entry(leafNamed: name.range, role: .input, at: namePlace), value)
+            node = try builder.nodes.leaf(value, named: .init(name.range), role: .input, at: namePlace)
         case .node(let made):
             node = made
-            if Int(made) >= firstNew || !nodes.isNamed(made) { nodes.setName(name.range, of: made) }
+            if Int(made) >= firstNew || !builder.nodes.isNamed(made) { builder.nodes.setName(name.range, of: made) }
         }
         if byte == UInt8(ascii: "#") { skipComment() }
         if index < count {
             guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
             endLine()
         }
-        names.bind(name, node: node, at: slot, in: bytes)
+        try names.bind(name, node: node, at: slot)
         return (node, name.range)
     }
 
@@ -268,16 +264,16 @@ struct ScalarReader: ~Copyable {
 
     /// The value as a node: a literal becomes a constant where it was written.
     @inline(__always)
-    private mutating func node(_ value: Value) -> Int32 {
+    private mutating func node(_ value: Value) throws(NotScalar) -> Int32 {
         switch value {
-        case .literal(let number, let place): return nodes.append(ScalarTape.Entry(leafNamed: nil, role: .constant, at: place), number)
+        case .literal(let number, let place): return try builder.nodes.leaf(number, named: .none, role: .constant, at: place)
         case .node(let node): return node
         }
     }
 
     @inline(__always)
-    private mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: ScalarTape.Place) -> Int32 {
-        nodes.append(ScalarTape.Entry(applying: op, a, b, at: place), 0)
+    private mutating func apply(_ op: Int32, _ a: Int32, _ b: Int32, at place: ScalarTape.Place) throws(NotScalar) -> Int32 {
+        try builder.nodes.apply(op, a, b, at: place)
     }
 
     /// An expression: `a + b * c - d`.
@@ -302,14 +298,14 @@ struct ScalarReader: ~Copyable {
                 if symbol == UInt8(ascii: "@") { throw NotScalar() }
                 return value
             }
-            let a = node(value)
+            let a = try node(value)
             let at = place
             index += 1
             // The right operand takes the operators that bind tighter than this one.
             var right = try readOperand()
             if self.precedence(of: byte) > precedence { right = try readBinary(precedence + 1, from: right) }
-            let b = node(right)
-            value = .node(apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
+            let b = try node(right)
+            value = .node(try apply(try builder.operatorOp(symbol, at: at), a, b, at: at))
         }
     }
 
@@ -332,7 +328,7 @@ struct ScalarReader: ~Copyable {
             let name = try readName()
             skipSpaces()
             if byte != UInt8(ascii: "(") && byte != UInt8(ascii: "^") {
-                guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
+                guard case .bound(let node) = names.find(name, in: text) else { throw NotScalar() }
                 return .node(node)
             }
             index = start
@@ -355,7 +351,7 @@ struct ScalarReader: ~Copyable {
                 return .literal(-value, at)
             case .node(let operand):
                 let op = try builder.operatorOp(UInt8(ascii: "-"), unary: true, at: at)
-                return .node(apply(op, operand, -1, at: at))
+                return .node(try apply(op, operand, -1, at: at))
             }
         }
         if byte == UInt8(ascii: "+") {
@@ -364,14 +360,14 @@ struct ScalarReader: ~Copyable {
         }
         let base = try readPrimary()
         guard byte == UInt8(ascii: "^") else { return base }
-        let a = node(base)
+        let a = try node(base)
         let at = place
         index += 1
         switch try readUnary() {
         case .literal(let exponent, _):
-            return .node(apply(try builder.powerOp(exponent, at: at), a, -1, at: at))
+            return .node(try apply(try builder.powerOp(exponent, at: at), a, -1, at: at))
         case .node(let b):
-            return .node(apply(try builder.operatorOp(UInt8(ascii: "^"), at: at), a, b, at: at))
+            return .node(try apply(try builder.operatorOp(UInt8(ascii: "^"), at: at), a, b, at: at))
         }
     }
 
@@ -384,7 +380,7 @@ struct ScalarReader: ~Copyable {
             let name = try readName()
             skipSpaces()
             if byte == UInt8(ascii: "(") { return .node(try readCall(name.range, at: at)) }
-            guard case .bound(let node) = names.find(name, in: bytes) else { throw NotScalar() }
+            guard case .bound(let node) = names.find(name, in: text) else { throw NotScalar() }
             return .node(node)
         }
         if isClass(first, ByteClass.digit) || (first == UInt8(ascii: ".") && isClass(bytes[index + 1], ByteClass.digit)) {
@@ -412,7 +408,7 @@ struct ScalarReader: ~Copyable {
             if byte == UInt8(ascii: ")"), inputs > 0 { break }
             // A third argument: no op with scalar rules takes one.
             guard inputs < 2 else { throw NotScalar() }
-            let argument = node(try readExpression())
+            let argument = try node(try readExpression())
             if inputs == 0 { arguments.0 = argument } else { arguments.1 = argument }
             inputs += 1
             if byte == UInt8(ascii: ",") {
@@ -424,7 +420,7 @@ struct ScalarReader: ~Copyable {
         }
         index += 1
         skipSpaces()
-        return apply(try callOp(callee, inputs: inputs, at: at), arguments.0, arguments.1, at: at)
+        return try apply(try callOp(callee, inputs: inputs, at: at), arguments.0, arguments.1, at: at)
     }
 
     /// The op of a call of `callee` with `inputs` positional arguments,
@@ -433,7 +429,7 @@ struct ScalarReader: ~Copyable {
     private mutating func callOp(_ callee: Range<Int>, inputs: Int, at place: ScalarTape.Place) throws(NotScalar) -> Int32 {
         let length = callee.count
         for known in calls where known.inputs == inputs && known.callee.count == length
-            && NameTable.same(bytes + known.callee.lowerBound, bytes + callee.lowerBound, length) {
+            && text.same(known.callee.lowerBound, callee.lowerBound, length) {
             return known.op
         }
         let op = try builder.positionalCallOp(string(callee), inputs: inputs, at: place)
@@ -519,12 +515,66 @@ struct ScalarReader: ~Copyable {
     private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { value, _ in value * 10 } }
 }
 
+/// The program's bytes as the reader scans them: `count` bytes and the
+/// NUL after them, read 8 at a time where 8 are there.
+struct ScalarText {
+    let bytes: UnsafePointer<UInt8>
+    let count: Int
+
+    /// 8 bytes from `offset` on, the first in the lowest byte, zeros past the end of the text.
+    @inline(__always)
+    func word(at offset: Int) -> UInt64 {
+        offset &+ 8 <= count ? UInt64(littleEndian: UnsafeRawPointer(bytes + offset).loadUnaligned(as: UInt64.self)) : tailWord(at: offset)
+    }
+
+    /// `word(at:)` within 8 bytes of the end, byte by byte.
+    @inline(never)
+    private func tailWord(at offset: Int) -> UInt64 {
+        var word: UInt64 = 0
+        for k in stride(from: min(offset + 8, count) - 1, through: offset, by: -1) { word = word << 8 | UInt64(bytes[k]) }
+        return word
+    }
+
+    /// Whether the `length` bytes at `a` and at `b` are the same, compared
+    /// 8 at a time (the last word's bytes past `length` masked off).
+    func same(_ a: Int, _ b: Int, _ length: Int) -> Bool {
+        var k = 0
+        while k < length {
+            if ScalarReader.low(word(at: a + k) ^ word(at: b + k), length - k) != 0 { return false }
+            k += 8
+        }
+        return true
+    }
+
+    /// How many bytes are `byte`, 8 at a time: a byte of `w ^ byte×8` is
+    /// zero where it matches, and `((x & 0x7F…) + 0x7F…) | x` sets the top
+    /// bit of every byte that is not zero (no carry crosses a byte).
+    func count(of byte: UInt8) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let (low, high) = (0x7F * ones, 0x80 * ones)
+        var total = 0
+        var i = 0
+        while i + 8 <= count {
+            let x = UInt64(littleEndian: UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) ^ (UInt64(byte) &* ones)
+            total &+= (~(((x & low) &+ low) | x) & high).nonzeroBitCount
+            i += 8
+        }
+        while i < count {
+            if bytes[i] == byte { total += 1 }
+            i += 1
+        }
+        return total
+    }
+}
+
 /// The reader's bound names: byte ranges of the program text and their
 /// nodes, in an open-addressing table keyed by the hash `readName` made
 /// as it read the name, so no name becomes a `String` to be looked up and
 /// none is hashed twice. A slot keeps the name's first 8 bytes: a probe
-/// compares a name of under 8 bytes without reading the text. It owns
-/// its slots (noncopyable, freed when it ends).
+/// compares a name of under 8 bytes without reading the text. Sized once
+/// for the names the text can bind (at most three quarters full), in
+/// zeroed `ScalarMemory`, an empty slot being zeros: nothing to clear,
+/// nothing to grow. It owns its slots (noncopyable, freed when it ends).
 struct NameTable: ~Copyable {
     /// A name's first 8 bytes (zeros past its end; 0 marks an empty slot,
     /// as a name is never empty and holds no NUL), where it starts in the
@@ -536,19 +586,22 @@ struct NameTable: ~Copyable {
         var node: Int32
     }
 
-    private var slots: UnsafeMutableBufferPointer<Slot>
-    private var mask: Int
+    private let memory: ScalarMemory
+    private let slots: UnsafeMutablePointer<Slot>
+    private let mask: Int
+    /// The most names the table takes (three quarters of its slots).
+    private let limit: Int
     private var count = 0
 
-    init(capacity: Int) {
+    /// Room for `capacity` names; nil when the system has no memory for them.
+    init?(capacity: Int) {
         var size = 64
-        while size < 2 * capacity { size <<= 1 }
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
-        mask = size - 1
+        while size < capacity + capacity / 3 + 1 { size <<= 1 }
+        guard let memory = ScalarMemory(bytes: size * MemoryLayout<Slot>.stride) else { return nil }
+        slots = memory.base.bindMemory(to: Slot.self, capacity: size)
+        (mask, limit) = (size - 1, size / 4 * 3)
+        self.memory = memory
     }
-
-    deinit { slots.deallocate() }
 
     /// What a name's probe found: its node, or the free slot where it would go.
     enum Found {
@@ -557,17 +610,16 @@ struct NameTable: ~Copyable {
     }
 
     /// The node `name` is bound to, or the slot it would take (`bind`
-    /// keeps at least half the slots free); the slot stays free for `bind`
-    /// as long as nothing else is bound first. `bytes` are followed by
-    /// `ScalarReader.padding` readable bytes.
+    /// keeps a quarter of the slots free); the slot stays free for `bind`
+    /// as long as nothing else is bound first.
     @inline(__always)
-    func find(_ name: ScalarReader.Name, in bytes: UnsafePointer<UInt8>) -> Found {
+    func find(_ name: ScalarReader.Name, in text: ScalarText) -> Found {
         var i = Int(name.hash) & mask
         while true {
             let slot = slots[i]
             if slot.head == 0 { return .free(i) }
             // The same first 8 bytes with a zero among them: the same name.
-            if slot.head == name.head && (name.length < 8 || Self.sameTail(of: name, asAt: Int(slot.start), in: bytes)) {
+            if slot.head == name.head && (name.length < 8 || Self.sameTail(of: name, asAt: Int(slot.start), in: text)) {
                 return .bound(slot.node)
             }
             i = (i + 1) & mask
@@ -576,105 +628,17 @@ struct NameTable: ~Copyable {
 
     /// Whether the name at `start`, whose first 8 bytes are `name`'s, has
     /// the rest of `name`'s bytes and ends where `name` ends. A bound name
-    /// comes before `name` in the text, so its bytes read here, however
-    /// long `name` is, stay within the text and its padding.
-    private static func sameTail(of name: ScalarReader.Name, asAt start: Int, in bytes: UnsafePointer<UInt8>) -> Bool {
-        same(bytes + start + 8, bytes + name.start + 8, name.length - 8) && !ScalarReader.isNameByte(bytes[start + name.length])
+    /// comes before `name` in the text, so the byte after it is in the text.
+    private static func sameTail(of name: ScalarReader.Name, asAt start: Int, in text: ScalarText) -> Bool {
+        text.same(start + 8, name.start + 8, name.length - 8) && !ScalarReader.isNameByte(text.bytes[start + name.length])
     }
 
-    /// Whether `count` bytes at `a` and at `b` are the same, compared 8 at
-    /// a time (the last word's bytes past `count` masked off).
-    static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        var k = 0
-        while k < count {
-            if ScalarReader.low(ScalarReader.word(a + k) ^ ScalarReader.word(b + k), count - k) != 0 { return false }
-            k += 8
-        }
-        return true
-    }
-
-    /// Binds a name not bound yet at the slot `find` gave it.
+    /// Binds a name not bound yet at the slot `find` gave it; past the
+    /// names the text can bind (which a text does not reach), gives up.
     @inline(__always)
-    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int, in bytes: UnsafePointer<UInt8>) {
+    mutating func bind(_ name: ScalarReader.Name, node: Int32, at slot: Int) throws(ScalarReader.NotScalar) {
+        guard count < limit else { throw .init() }
         slots[slot] = Slot(head: name.head, start: Int32(truncatingIfNeeded: name.start), node: node)
         count += 1
-        if 2 * count > slots.count { grow(bytes) }
-    }
-
-    /// Twice the slots, every name moved by its hash, made again from its bytes.
-    @inline(never)
-    private mutating func grow(_ bytes: UnsafePointer<UInt8>) {
-        let old = slots
-        let size = 2 * old.count
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(head: 0, start: 0, node: -1))
-        mask = size - 1
-        for slot in old where slot.head != 0 {
-            let start = Int(slot.start)
-            var length = 1
-            while ScalarReader.isNameByte(bytes[start + length]) { length += 1 }
-            var i = Int(ScalarReader.hash(bytes + start, length: length, head: slot.head)) & mask
-            while slots[i].head != 0 { i = (i + 1) & mask }
-            slots[i] = slot
-        }
-        old.deallocate()
-    }
-}
-
-/// The nodes the reader adds, in buffers of its own until the program has
-/// been read (an append is a store and a count, with no array's uniqueness
-/// check or growth test beside it); then the tape takes them in one copy.
-struct NodeBuffer: ~Copyable {
-    private var entries: UnsafeMutablePointer<ScalarTape.Entry>
-    private var values: UnsafeMutablePointer<Double>
-    private(set) var count = 0
-    private var capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = max(capacity, 64)
-        entries = .allocate(capacity: self.capacity)
-        values = .allocate(capacity: self.capacity)
-    }
-
-    deinit {
-        entries.deallocate()
-        values.deallocate()
-    }
-
-    @inline(__always)
-    mutating func append(_ entry: ScalarTape.Entry, _ value: Double) -> Int32 {
-        if count == capacity { grow() }
-        (entries + count).initialize(to: entry)
-        (values + count).initialize(to: value)
-        count += 1
-        return Int32(truncatingIfNeeded: count - 1)
-    }
-
-    @inline(__always)
-    func isNamed(_ node: Int32) -> Bool { entries[Int(node)].nameStart >= 0 }
-
-    /// Names `node` by the source's bytes `name`.
-    @inline(__always)
-    mutating func setName(_ name: Range<Int>, of node: Int32) {
-        entries[Int(node)].nameStart = Int32(truncatingIfNeeded: name.lowerBound)
-        entries[Int(node)].nameEnd = Int32(truncatingIfNeeded: name.upperBound)
-    }
-
-    /// Appends every node to `tape`, leaving none here.
-    mutating func moveAll(to tape: inout ScalarTape) {
-        tape.append(entries: UnsafeBufferPointer(start: entries, count: count), values: UnsafeBufferPointer(start: values, count: count))
-        count = 0
-    }
-
-    /// Twice the room, the nodes moved.
-    @inline(never)
-    private mutating func grow() {
-        let size = 2 * capacity
-        let (moreEntries, moreValues) = (UnsafeMutablePointer<ScalarTape.Entry>.allocate(capacity: size), UnsafeMutablePointer<Double>.allocate(capacity: size))
-        moreEntries.moveInitialize(from: entries, count: count)
-        moreValues.moveInitialize(from: values, count: count)
-        entries.deallocate()
-        values.deallocate()
-        (entries, values, capacity) = (moreEntries, moreValues, size)
     }
 }

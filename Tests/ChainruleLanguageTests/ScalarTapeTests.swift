@@ -233,7 +233,9 @@ import Testing
         return lines.joined(separator: random.next(below: 5) == 0 ? "\r\n" : "\n") + "\n"
     }
 
-    /// Short lines hold more names than the reader's table is first sized for: it grows.
+    /// Short lines hold more nodes per byte than the tape is first sized
+    /// for (a generated line of some 16 bytes a node): its columns grow,
+    /// and the name table, sized by the text's `=` bytes, holds every name.
     @Test func manyShortBindingsAreAllFound() throws {
         var lines = (0..<3000).map { "v\($0)=\($0 % 7)" }
         lines += (1..<3000).map { "s\($0)=\($0 == 1 ? "v0" : "s\($0 - 1)")*v\($0)+1" }
@@ -253,6 +255,34 @@ import Testing
         lines.append("out = " + stems.map { $0 + "2" }.joined(separator: " + "))
         let taken = try Self.expectSameAsGeneral(lines.joined(separator: "\n"))
         #expect(taken.reader)
+    }
+
+    /// The reader scans the string's own bytes, which end at its NUL: a
+    /// name of any length that ends the text is read, hashed and compared
+    /// up to its last byte, without a byte past the NUL.
+    @Test(arguments: [1, 3, 7, 8, 9, 15, 16, 17, 24])
+    func aNameThatEndsTheTextIsRead(length: Int) throws {
+        let name = String(repeating: "n", count: length - 1) + "z"
+        let source = "\(name) = 0.5\nalso_\(name) = \(name) * \(name)\nout = also_\(name) + \(name)"
+        let taken = try Self.expectSameAsGeneral(source)
+        #expect(taken.reader)
+    }
+
+    /// The text's words near its end stop at its last byte, and its `=`
+    /// bytes are counted 8 at a time as one at a time counts them.
+    @Test func theTextIsReadEightBytesAtATimeUpToItsEnd() {
+        var random = SeededGenerator(seed: 11)
+        for length in 0..<40 {
+            let bytes = (0..<length).map { _ in [UInt8(ascii: "="), UInt8(ascii: "a"), 0x3C, 0x3E, 0xBD, 0][random.next(below: 6)] }
+            bytes.withUnsafeBufferPointer { buffer in
+                let text = ScalarText(bytes: buffer.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: length)
+                #expect(text.count(of: UInt8(ascii: "=")) == bytes.filter { $0 == UInt8(ascii: "=") }.count)
+                for offset in 0...length {
+                    let expected = bytes[offset...].prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    #expect(text.word(at: offset) == expected, "length \(length), offset \(offset)")
+                }
+            }
+        }
     }
 
     /// The reader's fast path for short decimals gives `Double(String)`'s bits, and leaves the rest to it.
