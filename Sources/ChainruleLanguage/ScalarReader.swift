@@ -158,19 +158,24 @@ struct ScalarReader: ~Copyable {
     }
 
     /// A name, its byte at `index` known to start one; a dot or a non-ASCII
-    /// byte after it is not read here. The hash mixes the name 8 bytes at a
-    /// time, each word multiplied by an odd constant to 128 bits and the
-    /// halves folded (every bit of the word reaches the low bits the table
-    /// indexes by), after scanning for its end one table load a byte.
+    /// byte after it is not read here. Its first 8 bytes are read as one
+    /// word, which tells where a shorter name ends (`nameBytes`); a longer
+    /// one is scanned on one table load a byte. The hash mixes the name 8
+    /// bytes at a time, each word multiplied by an odd constant to 128 bits
+    /// and the halves folded (every bit of the word reaches the low bits the
+    /// table indexes by).
     @inline(__always)
     private mutating func readName() throws(NotScalar) -> Name {
         let start = index
-        var end = index + 1
-        while isClass(bytes[end], ByteClass.name) { end += 1 }
+        let first = text.word(at: start)
+        var length = Self.nameBytes(first)
+        if length == 8 {
+            while isClass(bytes[start + length], ByteClass.name) { length += 1 }
+        }
+        let end = start + length
         index = end
         guard !isClass(bytes[end], ByteClass.afterNameNotScalar) else { throw NotScalar() }
-        let length = end - start
-        let head = Self.low(text.word(at: start), length)
+        let head = Self.low(first, length)
         return Name(start: start, length: length, head: head, hash: Self.hash(text, start, length: length, head: head))
     }
 
@@ -184,6 +189,27 @@ struct ScalarReader: ~Copyable {
             k += 8
         }
         return UInt32(truncatingIfNeeded: hash)
+    }
+
+    /// How many of `word`'s bytes, from the lowest, continue a name (A–Z,
+    /// a–z, 0–9, `_`) before the first that does not; 8 if all do. Each
+    /// byte's class comes from its low 7 bits by adding constants whose
+    /// sums stay within the byte: `v + (0x80 − lo)` has the top bit set
+    /// where `v ≥ lo`, `v + (0x7F − hi)` where `v > hi`; a byte with its top
+    /// bit set continues no name.
+    @inline(__always)
+    static func nameBytes(_ word: UInt64) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = 0x80 &* ones
+        let x = word & ~high
+        func atLeast(_ v: UInt64, _ lo: UInt64) -> UInt64 { v &+ (0x80 - lo) &* ones }
+        func above(_ v: UInt64, _ hi: UInt64) -> UInt64 { v &+ (0x7F - hi) &* ones }
+        let digit = atLeast(x, 0x30) & ~above(x, 0x39)
+        let folded = x | 0x20 &* ones
+        let letter = atLeast(folded, 0x61) & ~above(folded, 0x7A)
+        let underscore = ~((x ^ 0x5F &* ones) &+ 0x7F &* ones)
+        let other = ~((digit | letter | underscore) & ~word) & high
+        return other == 0 ? 8 : other.trailingZeroBitCount >> 3
     }
 
     /// Whether a byte continues a name (A–Z, a–z, 0–9, `_`), without the table.
@@ -547,8 +573,9 @@ struct ScalarText {
     }
 
     /// How many bytes are `byte`, 8 at a time: a byte of `w ^ byte×8` is
-    /// zero where it matches, and `((x & 0x7F…) + 0x7F…) | x` sets the top
-    /// bit of every byte that is not zero (no carry crosses a byte).
+    /// zero where it matches, `((x & 0x7F…) + 0x7F…) | x` sets the top bit
+    /// of every byte that is not zero (no carry crosses a byte), and a
+    /// multiplication by 0x01… sums the matches' bits into the top byte.
     func count(of byte: UInt8) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let (low, high) = (0x7F * ones, 0x80 * ones)
@@ -556,7 +583,8 @@ struct ScalarText {
         var i = 0
         while i + 8 <= count {
             let x = UInt64(littleEndian: UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) ^ (UInt64(byte) &* ones)
-            total &+= (~(((x & low) &+ low) | x) & high).nonzeroBitCount
+            let matches = ~(((x & low) &+ low) | x) & high
+            total &+= Int(truncatingIfNeeded: ((matches >> 7) &* ones) >> 56)
             i += 8
         }
         while i < count {

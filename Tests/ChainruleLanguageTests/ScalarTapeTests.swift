@@ -285,6 +285,21 @@ import Testing
         }
     }
 
+    /// A name's end found 8 bytes at a time is where the first byte that
+    /// continues no name is, byte by byte — around every edge of the
+    /// classes (`/ 0 9 :`, `@ A Z [`, `_`, `` ` a z { ``, a top bit, NUL).
+    @Test func aNamesEndIsFoundEightBytesAtATime() {
+        let alphabet: [UInt8] = [0x2F, 0x30, 0x39, 0x3A, 0x40, 0x41, 0x5A, 0x5B, 0x5F, 0x60, 0x61, 0x7A, 0x7B, 0xE1, 0xB0, 0xDF, 0, 0x20, 0x2E, 0x7F]
+        var random = SeededGenerator(seed: 5)
+        for _ in 0..<5000 {
+            // Mostly name bytes, so that long runs are tried too.
+            let bytes = (0..<8).map { _ in random.next(below: 3) == 0 ? alphabet[random.next(below: alphabet.count)] : [0x30, 0x5A, 0x61, 0x5F, 0x7A][random.next(below: 5)] }
+            let word = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let expected = bytes.firstIndex { !ScalarReader.isNameByte($0) } ?? 8
+            #expect(ScalarReader.nameBytes(word) == expected, "\(bytes)")
+        }
+    }
+
     /// The reader's fast path for short decimals gives `Double(String)`'s bits, and leaves the rest to it.
     @Test func shortDecimalsReadAsDoubleReadsThem() {
         var random = SeededGenerator(seed: 7)
