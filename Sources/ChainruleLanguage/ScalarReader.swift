@@ -574,18 +574,26 @@ struct ScalarText {
 
     /// How many bytes are `byte`, 8 at a time: a byte of `w ^ byte×8` is
     /// zero where it matches, `((x & 0x7F…) + 0x7F…) | x` sets the top bit
-    /// of every byte that is not zero (no carry crosses a byte), and a
-    /// multiplication by 0x01… sums the matches' bits into the top byte.
+    /// of every byte that is not zero (no carry crosses a byte), and the
+    /// matches are added up in eight byte-wide lanes, summed every 255 words.
     func count(of byte: UInt8) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
-        let (low, high) = (0x7F * ones, 0x80 * ones)
+        let (low, high, pattern) = (0x7F * ones, 0x80 * ones, UInt64(byte) &* ones)
+        let pairMask: UInt64 = 0x00FF_00FF_00FF_00FF
         var total = 0
         var i = 0
         while i + 8 <= count {
-            let x = UInt64(littleEndian: UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) ^ (UInt64(byte) &* ones)
-            let matches = ~(((x & low) &+ low) | x) & high
-            total &+= Int(truncatingIfNeeded: ((matches >> 7) &* ones) >> 56)
-            i += 8
+            // At most 255 words a round, so that no lane passes 255.
+            var lanes: UInt64 = 0
+            let last = min(count - 8, i + 8 * 254)
+            while i <= last {
+                let x = UInt64(littleEndian: UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) ^ pattern
+                lanes &+= (~(((x & low) &+ low) | x) & high) >> 7
+                i += 8
+            }
+            // The lanes summed in pairs (16 bits each), then the four pairs into the top 16 bits.
+            let pairs = (lanes & pairMask) &+ (lanes >> 8 & pairMask)
+            total &+= Int(truncatingIfNeeded: (pairs &* 0x0001_0001_0001_0001) >> 48)
         }
         while i < count {
             if bytes[i] == byte { total += 1 }

@@ -269,10 +269,11 @@ import Testing
     }
 
     /// The text's words near its end stop at its last byte, and its `=`
-    /// bytes are counted 8 at a time as one at a time counts them.
+    /// bytes are counted 8 at a time as one at a time counts them (in
+    /// rounds of 255 words: the longer texts take several).
     @Test func theTextIsReadEightBytesAtATimeUpToItsEnd() {
         var random = SeededGenerator(seed: 11)
-        for length in 0..<40 {
+        for length in Array(0..<40) + [2040, 2047, 4089, 20_000] {
             let bytes = (0..<length).map { _ in [UInt8(ascii: "="), UInt8(ascii: "a"), 0x3C, 0x3E, 0xBD, 0][random.next(below: 6)] }
             bytes.withUnsafeBufferPointer { buffer in
                 let text = ScalarText(bytes: buffer.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: length)
@@ -283,6 +284,9 @@ import Testing
                 }
             }
         }
+        // Every lane full in every round.
+        let equals = [UInt8](repeating: UInt8(ascii: "="), count: 20_001)
+        equals.withUnsafeBufferPointer { #expect(ScalarText(bytes: $0.baseAddress!, count: $0.count).count(of: UInt8(ascii: "=")) == 20_001) }
     }
 
     /// A name's end found 8 bytes at a time is where the first byte that
