@@ -258,7 +258,7 @@ public enum GraphFigure {
             case .png, .svg, .pdf:
                 let (laidOut, used) = try layout { (scene) throws(FigureError) in
                     guard format == .png else { return }
-                    let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit && scene.direction == .TB ? 1 : SnakeWrap.maxRows
+                    let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit ? 1 : SnakeWrap.maxRows
                     try checkImageFits(scene, scale: fitted.options.scale, graph: graph, maxRows: maxRows, fit: fitted.options.fit)
                 }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names
