@@ -192,9 +192,11 @@ extension SceneBuilder {
     static let gradientMark = "←\u{202F}"
 
     /// A tensor's text with a small heatmap before it; a scalar's text alone.
+    /// The heatmap follows the fitting search's choice (`FitChoice`): half
+    /// size, or pictures instead of numbers, as a record's panels do.
     func withThumbnail(_ tensor: Tensor?, _ text: Block, diverging: Bool) -> Block {
         guard let tensor, tensor.count > 1 else { return text }
-        return m.row([thumbnail(tensor, diverging: diverging, side: 36), text])
+        return m.row([thumbnail(tensor, diverging: diverging, side: 36, choice: options.fitChoice), text])
     }
 
     /// A scalar as CS231n writes it; a tensor as its shape and range; nil as "—".

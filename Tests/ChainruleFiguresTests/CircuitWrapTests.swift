@@ -99,3 +99,27 @@ struct CircuitWrapTests {
         #expect(laidOut.size == (try GraphvizLayout.layout(scene, limits: options.layout, advice: [])).size)
     }
 }
+
+@Suite("A circuit's tensor pictures give way as a record's do")
+struct CircuitPictureFitTests {
+    /// Every heatmap of `block`, depth first.
+    func heatmaps(_ block: Block) -> [Heatmap] {
+        if case .heatmap(let map) = block.kind { return [map] }
+        return block.children.flatMap(heatmaps)
+    }
+
+    @Test("The MLP's circuit (6.5 pt with 180 numbers on its wires) reads at 14 pt with half-size pictures, each range kept")
+    func mlpCircuitReads() throws {
+        let (graph, output) = try #require(FigureExamples.named("mlp"))
+        var options = FigureOptions()
+        options.style = .circuit
+        let laidOut = try GraphFigure.layout(graph: graph, output: output, options: options)
+        #expect(SlideFit(laidOut, target: .slide).isReadable)
+        let maps = laidOut.nodes.flatMap { heatmaps($0.node.content) }
+        #expect(!maps.isEmpty && maps.allSatisfy(\.labels.isEmpty), "pictures, not numbers")
+        // Half the 36 pt thumbnail: a 4×3 tensor's cells are 4.5 pt.
+        #expect(maps.contains { $0.rows == 4 && $0.columns == 3 && abs($0.cellWidth - 4.5) < 1e-9 })
+        let texts = laidOut.nodes.flatMap(\.node.content.texts)
+        for range in ["4×3 [-1.23, 2.03]", "\(SceneBuilder.gradientMark)4×5 [-0.18, 0.22]"] { #expect(texts.contains { $0.hasPrefix(range) }, "\(range) kept") }
+    }
+}
