@@ -185,14 +185,14 @@ public enum GraphFigure {
     }
 
     /// Graphviz's layout of `scene`, wrapped in snake order to fill
-    /// `options.fit` in the model and record styles (the circuit style keeps
-    /// its one line: its gates read as an equation). A scene too big for
+    /// `options.fit` in the model and record styles; a circuit keeps its one
+    /// line unless that reads below 14 pt there (`CircuitWrap`). A scene too big for
     /// Graphviz gets `RankLayout`'s, wrapped into as many rows as fill the
     /// fit, in every style.
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).fittingTitle(to: options.fit) }
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
-        return (options.style == .circuit ? laidOut : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
+        return (options.style == .circuit ? CircuitWrap.wrap(laidOut, into: options.fit) : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
 
     /// How `laidOut` reads on `options.fit`, with what to do when its text is below 14 pt:
