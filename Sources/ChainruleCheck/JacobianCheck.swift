@@ -28,22 +28,17 @@ struct Evaluation {
     }
 
     /// The rounding scale of `change` component by component: the difference's own size when
-    /// every op had a rule, else the size of f there. A component the perturbation cannot have
-    /// reached (outside `moved`) cancels exactly: 0. One it may have reached rounds at f's size
-    /// even where f came out unchanged: a change below f's resolution is lost in its rounding.
+    /// every op had a rule, else the size of f there (0 where f did not move: it cancels exactly;
+    /// `ElementSamples.baseScales` stands in where no point moved it at all).
     func changeMagnitude(from f0: [Double]) -> [Double] {
         if differenceIsAccurate, let difference { return difference.data.map(abs) }
-        guard case .elements(let elements) = moved else { return zip(output.data, f0).map { Swift.max(abs($0), abs($1)) } }
-        var magnitude = [Double](repeating: 0, count: f0.count)
-        for k in elements { magnitude[k] = Swift.max(abs(output.data[k]), abs(f0[k])) }
-        return magnitude
+        return zip(output.data, f0).map { $0 == $1 ? 0 : Swift.max(abs($0), abs($1)) }
     }
 }
 
 /// `uᵀ(f − f₀)` summed after differencing element by element, and its rounding scale
-/// `Σ |u_k|·max(|f_k|, |f₀_k|)` over the components the perturbation may have reached (those
-/// `moved`, changed or not: a change below f's resolution is lost in its rounding); one it did
-/// not reach cancels exactly instead of rounding with the sum.
+/// `Σ |u_k|·max(|f_k|, |f₀_k|)` over the components that moved: a component the perturbation
+/// did not reach cancels exactly instead of rounding with the sum.
 struct ProjectedChange: Sendable {
     var value: Double
     var magnitude: Double
@@ -61,9 +56,9 @@ struct ProjectedChange: Sendable {
     /// as over all of them (the others add exact zeros).
     init(_ u: [Double], _ f: [Double], from f0: [Double], at components: some Sequence<Int>) {
         var value = 0.0, magnitude = 0.0
-        for k in components {
+        for k in components where f[k] != f0[k] {
+            value += u[k] * (f[k] - f0[k])
             magnitude += abs(u[k]) * Swift.max(abs(f[k]), abs(f0[k]))
-            if f[k] != f0[k] { value += u[k] * (f[k] - f0[k]) }
         }
         self.value = value
         self.magnitude = magnitude
@@ -146,6 +141,10 @@ struct ElementSamples {
     var outputs: [[Double]]
     /// The rounding scale of each entry of `outputs` (`Evaluation.changeMagnitude`, `Σ|u|·…` projected).
     var magnitudes: [[Double]]
+    /// Each component's size at x (`|f₀_k|`, projected `Σ|u_k|·|f₀_k|`) over the outputs the first
+    /// point may have reached: the rounding scale of a component no point changed, since a
+    /// change below f's resolution is lost in its rounding (at x = 2.5e9, 1e9·tanh(x·1e-9)).
+    var baseScales: [Double]
     /// The branch pattern at the first point, and whether it differs between the points (a kink
     /// may lie between them).
     var pattern: [Int]
@@ -566,9 +565,16 @@ enum JacobianCheck {
             case (false, false): .both
             }
             let rows = mine.map { changeRow($0, projection: u, base: function.output.data) }
+            let f0 = function.output.data
+            var base = [Double](repeating: 0, count: f0.count)
+            switch first.moved {
+            case .all: for k in f0.indices { base[k] = abs(f0[k]) }
+            case .elements(let reached): for k in reached { base[k] = abs(f0[k]) }
+            }
+            let baseScales = u.map { [absoluteDot($0, base)] } ?? base
             return ElementSamples(
                 input: pair.input, element: pair.element, x0: function.inputs[pair.input].data[pair.element],
-                step: steps[n], outputs: rows.map(\.value), magnitudes: rows.map(\.magnitude),
+                step: steps[n], outputs: rows.map(\.value), magnitudes: rows.map(\.magnitude), baseScales: baseScales,
                 pattern: first.branches, branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
         }
     }
@@ -582,19 +588,7 @@ enum JacobianCheck {
         }
         let change = e.change(from: f0), magnitude = e.changeMagnitude(from: f0)
         guard let u else { return (change, magnitude) }
-        guard case .all = e.moved else { return ([dot(u, change)], [absoluteDot(u, magnitude)]) }
-        // Which components the perturbation reached is unknown: those that changed round, the
-        // others most likely cancel exactly; unless none changed (the whole change was lost).
-        var value = 0.0, changed = 0.0, whole = 0.0
-        for k in 0..<Swift.min(u.count, change.count) {
-            let scale = abs(u[k]) * magnitude[k]
-            whole += scale
-            if change[k] != 0 {
-                value += u[k] * change[k]
-                changed += scale
-            }
-        }
-        return ([value], [changed == 0 ? whole : changed])
+        return ([dot(u, change)], [absoluteDot(u, magnitude)])
     }
 
     // MARK: - Estimate error
@@ -605,7 +599,9 @@ enum JacobianCheck {
     static func estimateError(
         _ s: ElementSamples, component k: Int, stencil: Stencil, analytic a: Double
     ) -> NumericDerivative {
-        let n = derivative(values: { s.outputs[$0][k] }, scale: { s.scale($0, k) }, stencil: stencil, h: s.step)
+        let unchanged = s.outputs.allSatisfy { $0[k] == 0 }
+        let n = derivative(
+            values: { s.outputs[$0][k] }, scale: { unchanged ? s.baseScales[k] : s.scale($0, k) }, stencil: stencil, h: s.step)
         return withInputRounding(n, size: abs(s.x0) * Swift.max(abs(a), abs(n.value)))
     }
 
