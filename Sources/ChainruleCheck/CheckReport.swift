@@ -217,6 +217,36 @@ public struct ProbeFailure: Sendable, Codable, Equatable {
     }
 }
 
+/// A sampled input whose `uᵀ J v` over all its elements disagreed with the rule: some element
+/// outside the sample is wrong. Bisection over v's elements (`located`) names it.
+public struct ProjectionDisagreement: Sendable, Codable, Equatable {
+    public var input: Int
+    public var inputName: String
+    public var elementCount: Int
+    /// The elements compared one by one (multi-indices, in order).
+    public var sampled: [[Int]]
+    /// `uᵀ J v` by the rule and by finite differences along v, with the latter's error bound.
+    public var analytic: Double
+    public var numeric: Double
+    public var errorEstimate: Double?
+    /// The element the disagreement was narrowed to (then compared like the sampled ones), if found.
+    public var located: [Int]?
+
+    public init(
+        input: Int, inputName: String, elementCount: Int, sampled: [[Int]], analytic: Double, numeric: Double,
+        errorEstimate: Double?, located: [Int]?
+    ) {
+        self.input = input
+        self.inputName = inputName
+        self.elementCount = elementCount
+        self.sampled = sampled
+        self.analytic = analytic
+        self.numeric = numeric
+        self.errorEstimate = errorEstimate
+        self.located = located
+    }
+}
+
 /// The smallest and largest step `--eps auto` chose over a verdict's elements.
 public struct StepRange: Sendable, Codable, Equatable {
     public var smallest: Double
@@ -258,6 +288,9 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
     public var method: ComparisonMethod
     /// The probes beyond the Jacobian that the rule failed (see `RuleProbe`).
     public var probeFailures: [ProbeFailure]
+    /// Sampled inputs whose `uᵀ J v` over every element disagreed (see `ProjectionDisagreement`);
+    /// nil when none did.
+    public var projectionDisagreements: [ProjectionDisagreement]?
     /// Why the unit could not be compared at all (no samples, a sample its shape rule refuses).
     public var problem: String?
     /// With `--eps auto`: the range of the steps chosen for the elements (each element's own
@@ -268,8 +301,10 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
         status: CheckStatus, maxRelativeError: Double = 0, worst: ElementComparison? = nil,
         kinks: [ElementComparison] = [], kinkCount: Int? = nil, inconclusive: [ElementComparison] = [],
         inconclusiveCount: Int? = nil, elementsChecked: Int = 0, failedElements: Int = 0, method: ComparisonMethod = .fullJacobian,
-        probeFailures: [ProbeFailure] = [], problem: String? = nil, steps: StepRange? = nil
+        probeFailures: [ProbeFailure] = [], projectionDisagreements: [ProjectionDisagreement] = [], problem: String? = nil,
+        steps: StepRange? = nil
     ) {
+        self.projectionDisagreements = projectionDisagreements.isEmpty ? nil : projectionDisagreements
         self.status = status
         self.maxRelativeError = maxRelativeError
         self.band = ErrorBand(relativeError: maxRelativeError)

@@ -21,22 +21,26 @@ struct ComparisonTally: Sendable {
     var inconclusiveCount = 0
     /// With `--eps auto`: the smallest and largest step the elements had.
     var steps: StepRange?
+    /// Sampled inputs whose projection over every element disagreed.
+    var disagreements: [ProjectionDisagreement] = []
 
     /// Records the step an element was compared with (`--eps auto`).
     mutating func note(step h: Double) {
         steps = StepRange(smallest: Swift.min(steps?.smallest ?? h, h), largest: Swift.max(steps?.largest ?? h, h))
     }
 
-    /// Adds one comparison away from kinks, judged by `JacobianCheck.judge` within `tolerance`.
-    /// `describe` builds the full record only when it is needed. `countsAsEntry` is false for
-    /// the random-projection probe of a full-Jacobian check: its entries are already counted,
-    /// and it only speaks when it fails.
+    /// Adds one comparison away from kinks, judged by `JacobianCheck.judge` within `tolerance`
+    /// and the rule's own `ruleRounding`. `describe` builds the full record only when it is needed.
+    /// `countsAsEntry` is false for the random-projection probe of a full-Jacobian check: its
+    /// entries are already counted, and it only speaks when it fails. A number still unresolved
+    /// (no truncation estimate) is left unjudged, never convicted.
     mutating func add(
-        analytic a: Double, numeric n: NumericDerivative, tolerance: Double, options: CheckOptions,
+        analytic a: Double, numeric n: NumericDerivative, tolerance: Double, ruleRounding: Double, options: CheckOptions,
         countsAsEntry: Bool = true, describe: () -> ElementComparison
     ) {
         if countsAsEntry { checked += 1 }
-        let judgement = JacobianCheck.judge(analytic: a, numeric: n, tolerance: tolerance)
+        var judgement = JacobianCheck.judge(analytic: a, numeric: n, tolerance: tolerance, ruleRounding: ruleRounding)
+        if judgement == .unresolved { judgement = .inconclusive(.noise) }
         if case .inconclusive(let reason) = judgement {
             var comparison = describe()
             comparison.inconclusive = reason
@@ -50,8 +54,7 @@ struct ComparisonTally: Sendable {
         if Swift.max(abs(a), abs(n.value)) >= options.absoluteTolerance || judgement == .fail {
             maxRelativeError = Swift.max(maxRelativeError, relativeError(analytic: a, numeric: n.value))
         }
-        var ratio = abs(a - n.value) / tolerance
-        if ratio.isNaN { ratio = .infinity }
+        let ratio = JacobianCheck.mismatchRatio(analytic: a, numeric: n, tolerance: tolerance, ruleRounding: ruleRounding)
         if ratio > worstRatio {
             worstRatio = ratio
             worst = describe()
@@ -105,6 +108,7 @@ struct ComparisonTally: Sendable {
         m.inconclusiveCount += b.inconclusiveCount
         m.steps = StepRange.union(a.steps, b.steps)
         m.inconclusive = Array((a.inconclusive + b.inconclusive).sorted(by: ElementComparison.precedes).prefix(keptKinks))
+        m.disagreements = (a.disagreements + b.disagreements).sorted { $0.input < $1.input }
         return m
     }
 

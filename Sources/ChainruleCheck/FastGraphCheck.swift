@@ -69,9 +69,10 @@ struct FastGraphCheck {
         func derivative(_ value: (Int) -> Double, scale: Double) -> NumericDerivative {
             JacobianCheck.derivative(values: value, scale: scale, stencil: options.stencil, h: h)
         }
-        func judged(analytic: Double, numeric: NumericDerivative, atKink: Bool) -> ProjectionCheck {
+        func judged(analytic: Double, numeric: NumericDerivative, ruleRounding: Double, atKink: Bool) -> ProjectionCheck {
             let passed = !atKink && JacobianCheck.judge(
-                analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
+                analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value),
+                ruleRounding: ruleRounding) == .pass
             return ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
         }
         // One backward pass from a random cotangent r; each node's projection is judged as its
@@ -91,21 +92,34 @@ struct FastGraphCheck {
             // A_p = Σ_i backward(g)_i · (in_i at point p − in_i), exact for a leaf (the change is
             // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.
             var ruleValues = [Double](repeating: 0, count: points.count)
+            // The rule's rounding: its largest entry (or g's) times the size of the change, Σ|Δin| / (|offset|·h).
+            var largest = g.data.reduce(0) { Swift.max($0, abs($1)) }
+            // Σ|a_j·in_j|: the rounding of intermediates of the inputs' size (`JacobianCheck.withInputRounding`).
+            var inputSize = 0.0
+            var changeSizes = [Double](repeating: 0, count: points.count)
             for k in checked {
                 let input = values[inputs[k].index]
                 guard let a = RuleProbes.conforming(rule, k, like: input) else { disagreeing.insert(i); return }
                 for p in points.indices {
                     let shifted = points[p][inputs[k].index].data
-                    var sum = 0.0
-                    for j in a.indices where shifted[j] != input.data[j] { sum += a[j] * (shifted[j] - input.data[j]) }
+                    var sum = 0.0, size = 0.0
+                    for j in a.indices where shifted[j] != input.data[j] {
+                        sum += a[j] * (shifted[j] - input.data[j])
+                        size += abs(shifted[j] - input.data[j])
+                    }
                     ruleValues[p] += sum
+                    changeSizes[p] += size / (abs(terms[p].offset) * h)
                 }
+                largest = a.reduce(largest) { Swift.max($0, abs($1)) }
+                for j in a.indices { inputSize += abs(a[j] * input.data[j]) }
             }
             let analytic = derivative({ ruleValues[$0] }, scale: 0).value
+            let ruleRounding = JacobianCheck.ruleRounding(scale: largest * (changeSizes.max() ?? 0))
             let changes = points.map { ProjectedChange(g.data, $0[i].data, from: values[i].data) }
-            let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
+            let numeric = JacobianCheck.withInputRounding(
+                derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) }), size: inputSize)
             let atKink = patterns.contains { $0[i] != patterns[0][i] }
-            let check = judged(analytic: analytic, numeric: numeric, atKink: atKink)
+            let check = judged(analytic: analytic, numeric: numeric, ruleRounding: ruleRounding, atKink: atKink)
             if check.passed { passed[i] = check } else { disagreeing.insert(i) }
         }
         passedNodes = passed
@@ -117,15 +131,19 @@ struct FastGraphCheck {
         }
         reachedLeaves = Set(nodes.indices.filter { nodes[$0].op == nil && gradients[$0] != nil })
         guard nodes[output].op != nil else { return }
-        var analytic = 0.0
+        var analytic = 0.0, ruleScale = 0.0, leafSize = 0.0
+        let cotangentScale = r.data.reduce(0) { Swift.max($0, abs($1)) }
         for (leaf, v) in directions.enumerated() {
             guard let v, let g = gradients[leaf], g.shape == v.shape else { continue }
             analytic += dot(g.data, v.data)
+            ruleScale += g.data.reduce(cotangentScale) { Swift.max($0, abs($1)) } * v.data.reduce(0) { $0 + abs($1) }
+            for j in g.data.indices { leafSize += abs(g.data[j] * values[leaf].data[j]) }
         }
         let changes = points.map { ProjectedChange(r.data, $0[output].data, from: values[output].data) }
-        let numeric = derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) })
+        let numeric = JacobianCheck.withInputRounding(
+            derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) }), size: leafSize)
         let atKink = patterns.indices.contains { p in (0...output).contains { patterns[p][$0] != patterns[0][$0] } }
-        endToEnd = judged(analytic: analytic, numeric: numeric, atKink: atKink)
+        endToEnd = judged(analytic: analytic, numeric: numeric, ruleRounding: JacobianCheck.ruleRounding(scale: ruleScale), atKink: atKink)
     }
 
     /// `x + step·v`, element by element.

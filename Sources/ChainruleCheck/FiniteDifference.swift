@@ -3,8 +3,10 @@ import ChainruleCore
 /// A finite-difference derivative and what is known of its error.
 struct NumericDerivative: Sendable {
     var value: Double
-    /// A bound on `|value − f′(x)|` when the method estimates it (Richardson, one-sided
-    /// extrapolation at kinks): the tableau's disagreement plus the rounding part.
+    /// A bound on `|value − f′(x)|`: its truncation, estimated from a second step (Richardson's
+    /// tableau, the five-point stencil's two central differences, a central difference's second
+    /// step h/2, the one-sided extrapolations at kinks), plus the rounding part. Nil while only
+    /// the rounding is known (a central difference from its own two points).
     var error: Double?
     /// The rounding part of `error`: `c·ε·|f| / h`, amplified by the extrapolation.
     var rounding: Double
@@ -13,6 +15,10 @@ struct NumericDerivative: Sendable {
     /// Set when the stencil's points on one side left f's domain and the derivative was
     /// extrapolated on the other side alone: +1 from x + h, −1 from x − h.
     var side: Double? = nil
+    /// The error bound says when the difference has not converged, but cannot convict a rule
+    /// within the tolerance: the one-sided extrapolations of kink arbitration and of a domain's
+    /// edge run over halving steps, whose rounding can repeat (`JacobianCheck.secondStepRatios`).
+    var withinToleranceOnly = false
 
     /// Why an estimate above the tolerance leaves the element unjudged.
     var inconclusiveReason: InconclusiveReason {

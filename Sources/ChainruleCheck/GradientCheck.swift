@@ -278,7 +278,7 @@ extension CheckVerdict {
             status: status, maxRelativeError: maxRelative, worst: tally.worst, kinks: tally.kinks,
             kinkCount: tally.kinkCount, inconclusive: tally.inconclusive, inconclusiveCount: tally.inconclusiveCount,
             elementsChecked: tally.checked, failedElements: tally.failures, method: allFast ? .fast : method,
-            steps: tally.steps)
+            projectionDisagreements: tally.disagreements, steps: tally.steps)
     }
 }
 

@@ -28,7 +28,8 @@ struct Evaluation {
     }
 
     /// The rounding scale of `change` component by component: the difference's own size when
-    /// every op had a rule, else the size of f there (0 where f did not move: it cancels exactly).
+    /// every op had a rule, else the size of f there (0 where f did not move: it cancels exactly;
+    /// `ElementSamples.baseScales` stands in where no point moved it at all).
     func changeMagnitude(from f0: [Double]) -> [Double] {
         if differenceIsAccurate, let difference { return difference.data.map(abs) }
         return zip(output.data, f0).map { $0 == $1 ? 0 : Swift.max(abs($0), abs($1)) }
@@ -140,7 +141,13 @@ struct ElementSamples {
     var outputs: [[Double]]
     /// The rounding scale of each entry of `outputs` (`Evaluation.changeMagnitude`, `Σ|u|·…` projected).
     var magnitudes: [[Double]]
-    /// The branch pattern differs between the points: a kink may lie between them.
+    /// Each component's size at x (`|f₀_k|`, projected `Σ|u_k|·|f₀_k|`) over the outputs the first
+    /// point may have reached: the rounding scale of a component no point changed, since a
+    /// change below f's resolution is lost in its rounding (at x = 2.5e9, 1e9·tanh(x·1e-9)).
+    var baseScales: [Double]
+    /// The branch pattern at the first point, and whether it differs between the points (a kink
+    /// may lie between them).
+    var pattern: [Int]
     var branchChange: Bool
     /// Which points left f's domain (a NaN or an infinity).
     var undefinedStep: UndefinedStep?
@@ -180,25 +187,52 @@ enum JacobianCheck {
 
     /// Compares every checked input of `function`, element by element (or the
     /// `options.sample` sampled elements), after a `uᵀ J v` pre-check in fast mode.
+    ///
+    /// An input whose elements are sampled also gets `uᵀ J v` over all its elements (two
+    /// evaluations): a wrong element the sample missed still fails it. When that projection
+    /// disagrees and no sampled element failed, bisecting v over the elements (`locate`) finds
+    /// the element, which is then compared as the sampled ones are.
     static func check(
         _ function: Differentiand, cotangents: Cotangents, options: CheckOptions, salt: UInt64,
         workers: Int, progressLabel: String?
     ) -> (verdicts: [InputVerdict], evaluations: Int) {
         var evaluations = 0
-        var projections: [Int: ProjectionCheck] = [:]
-        var inputsToCompare = function.checkedInputs
-        if options.fast {
-            let (checks, count) = fastChecks(function, options: options, salt: salt)
-            evaluations += count
-            projections = checks
-            inputsToCompare = function.checkedInputs.filter { !(checks[$0]?.passed ?? false) }
+        var selected: [Int: [Int]] = [:]
+        for i in function.checkedInputs {
+            selected[i] = elements(ofInput: i, count: function.inputs[i].count, options: options, salt: salt)
         }
-        let (tallies, count) = compareElements(
-            function, inputs: inputsToCompare, cotangents: cotangents, options: options, salt: salt,
-            workers: workers, progressLabel: progressLabel)
+        let isSampled = { (i: Int) in selected[i]!.count < function.inputs[i].count }
+        let projected = function.checkedInputs.filter { options.fast || isSampled($0) }
+        let projections = projectionChecks(function, inputs: projected, options: options, salt: salt)
+        evaluations += projections.evaluations
+        let inputsToCompare = function.checkedInputs.filter { !(options.fast && projections.checks[$0]?.check.passed == true) }
+        let pairs = inputsToCompare.flatMap { i in selected[i]!.map { (input: i, element: $0) } }
+        var (tallies, count) = compareElements(
+            function, pairs: pairs, cotangents: cotangents, options: options, workers: workers, progressLabel: progressLabel)
         evaluations += count
+        for i in inputsToCompare where isSampled(i) {
+            guard let p = projections.checks[i], p.judgement == .fail, (tallies[i]?.failures ?? 0) == 0 else { continue }
+            let evaluator = function.makeEvaluator()
+            let located = locate(function, input: i, projection: p, evaluator: evaluator, options: options)
+            evaluations += evaluator.evaluations
+            var tally = tallies[i] ?? ComparisonTally()
+            if let j = located, !selected[i]!.contains(j) {
+                let (extra, more) = compareElements(
+                    function, pairs: [(i, j)], cotangents: cotangents, options: options, workers: 1, progressLabel: nil)
+                evaluations += more
+                if let e = extra[i] { tally = ComparisonTally.merged(tally, e) }
+            }
+            // The projection proves the rule wrong somewhere among these elements, found or not.
+            if tally.failures == 0 { tally.failures = 1 }
+            let shape = function.inputs[i].shape
+            tally.disagreements.append(ProjectionDisagreement(
+                input: i, inputName: function.inputNames[i], elementCount: function.inputs[i].count,
+                sampled: selected[i]!.map { Tensor.index(of: $0, in: shape) }, analytic: p.check.analytic,
+                numeric: p.check.numeric, errorEstimate: p.numeric.error, located: located.map { Tensor.index(of: $0, in: shape) }))
+            tallies[i] = tally
+        }
         let verdicts = function.checkedInputs.map { i in
-            InputVerdict(input: i, tally: tallies[i] ?? ComparisonTally(), projection: projections[i])
+            InputVerdict(input: i, tally: tallies[i] ?? ComparisonTally(), projection: options.fast ? projections.checks[i]?.check : nil)
         }
         return (verdicts, evaluations)
     }
@@ -216,52 +250,133 @@ enum JacobianCheck {
         return indices.prefix(k).sorted()
     }
 
-    /// `uᵀ J_i v_i` by backward rule and by finite differences along `v_i`, for every checked input.
-    static func fastChecks(
-        _ function: Differentiand, options: CheckOptions, salt: UInt64
-    ) -> ([Int: ProjectionCheck], evaluations: Int) {
+    /// One input's `uᵀ J v`: the comparison, the finite difference with its error, how it was
+    /// judged, and what `locate` needs to bisect it (u, the rule's `Jᵀu` for the input, and v).
+    struct Projection {
+        var check: ProjectionCheck
+        var numeric: NumericDerivative
+        var judgement: Judgement
+        var ratio: Double
+        var u: Tensor
+        var gradient: [Double]
+        var direction: Tensor
+    }
+
+    /// `uᵀ J_i v_i` by backward rule and by finite differences along `v_i`, for each of `inputs`
+    /// (u, v seeded random).
+    static func projectionChecks(
+        _ function: Differentiand, inputs: [Int], options: CheckOptions, salt: UInt64
+    ) -> (checks: [Int: Projection], evaluations: Int) {
+        guard !inputs.isEmpty else { return ([:], 0) }
         let u = Tensor.randn(function.output.shape, seed: options.seed &+ salt &+ 0xF00D)
         let gradients = function.pullback(u)
         let evaluator = function.makeEvaluator()
-        let h = options.effectiveStep
-        let terms = options.stencil.terms
-        var checks: [Int: ProjectionCheck] = [:]
-        for i in function.checkedInputs {
+        var checks: [Int: Projection] = [:]
+        for i in inputs {
             let v = Tensor.randn(function.inputs[i].shape, seed: options.seed &+ salt &+ UInt64(i) &* 31 &+ 0xBEEF)
-            let analytic = dot(gradients[i]?.data ?? [], v.data)
-            let evaluated = terms.map { evaluator.evaluate(input: i, direction: v, scale: $0.offset * h) }
-            evaluator.reset()
-            let atKink = evaluated.contains { $0.branches != evaluated[0].branches }
-            let values = evaluated.map { dot(u.data, $0.change(from: function.output.data)) }
-            let scales = evaluated.map { absoluteDot(u.data, $0.changeMagnitude(from: function.output.data)) }
-            let numeric = derivative(values: { values[$0] }, scale: { scales[$0] }, stencil: options.stencil, h: h)
-            let passed = !atKink && judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value)) == .pass
-            checks[i] = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: passed)
+            let g = gradients[i]?.data ?? [Double](repeating: 0, count: function.inputs[i].count)
+            checks[i] = projection(function, input: i, u: u, gradient: g, direction: v, evaluator: evaluator, options: options)
         }
         return (checks, evaluator.evaluations)
     }
 
-    /// Element-by-element comparison of the given inputs, spread over `workers` threads,
-    /// with a progress meter labelled `progressLabel` counting the elements compared.
+    /// `uᵀ J_i v` by the rule, `(Jᵀu)_i · v`, against the stencil's derivative of `uᵀf` along v,
+    /// with the second step h/2 when a central difference's two points leave it unresolved, judged
+    /// as an element is: its rule rounding is `ruleRounding(max(|Jᵀu|, |u|) · Σ|v|)`. A change of branch
+    /// pattern along ±h·v proves nothing (`atKink`).
+    static func projection(
+        _ function: Differentiand, input i: Int, u: Tensor, gradient g: [Double], direction v: Tensor,
+        evaluator: any PerturbedEvaluator, options: CheckOptions
+    ) -> Projection {
+        let h = options.effectiveStep
+        let f0 = function.output.data
+        func evaluated(_ offsets: [Double]) -> (values: [Double], scales: [Double], patterns: [[Int]]) {
+            let points = offsets.map { evaluator.evaluate(input: i, direction: v, scale: $0 * h) }
+            evaluator.reset()
+            return (points.map { dot(u.data, $0.change(from: f0)) },
+                    points.map { absoluteDot(u.data, $0.changeMagnitude(from: f0)) }, points.map(\.branches))
+        }
+        let analytic = dot(g, v.data)
+        let first = evaluated(options.stencil.terms.map(\.offset))
+        var atKink = first.patterns.contains { $0 != first.patterns[0] }
+        var numeric = derivative(values: { first.values[$0] }, scale: { first.scales[$0] }, stencil: options.stencil, h: h)
+        var inputSize = 0.0
+        let x0 = function.inputs[i].data
+        for j in 0..<Swift.min(g.count, x0.count) where v.data[j] != 0 { inputSize += abs(x0[j] * g[j]) }
+        numeric = withInputRounding(numeric, size: inputSize)
+        let tolerance = options.tolerance(numeric: numeric.value)
+        let largest = g.reduce(u.data.reduce(0) { Swift.max($0, abs($1)) }) { Swift.max($0, abs($1)) }
+        let rounding = ruleRounding(scale: largest * v.data.reduce(0) { $0 + abs($1) })
+        var judgement = judge(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
+        // Unresolved: the second steps of `secondStepRatios`, the first alone unless the projection would fail on it.
+        var ratios = secondStepRatios[...]
+        while !atKink && !ratios.isEmpty && (judgement == .unresolved || (judgement == .fail && ratios.count < secondStepRatios.count)) {
+            let batch = judgement == .unresolved ? ratios.prefix(1) : ratios
+            ratios = ratios.dropFirst(batch.count)
+            for r in batch {
+                let points = evaluated([r, -r])
+                atKink = atKink || points.patterns.contains { $0 != first.patterns[0] }
+                numeric = secondStep(numeric, ratio: r, value: (points.values[0] - points.values[1]) / (2 * r * h))
+            }
+            judgement = judge(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
+        }
+        if atKink { judgement = .inconclusive(.nearKink) }
+        let check = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: judgement == .pass)
+        let ratio = mismatchRatio(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
+        return Projection(check: check, numeric: numeric, judgement: judgement, ratio: ratio, u: u, gradient: g, direction: v)
+    }
+
+    /// The element of input i that a disagreeing `uᵀ J v` comes from: v restricted to each half of
+    /// the candidate elements in turn, the half whose projection disagrees more (as a multiple of
+    /// what a pass allows) kept, until one element is left; nil when both halves cross a kink or
+    /// pass. About 4·log₂(n) evaluations.
+    static func locate(
+        _ function: Differentiand, input i: Int, projection p: Projection, evaluator: any PerturbedEvaluator, options: CheckOptions
+    ) -> Int? {
+        var candidates = Array(0..<function.inputs[i].count)
+        while candidates.count > 1 {
+            let halves = [Array(candidates[..<(candidates.count / 2)]), Array(candidates[(candidates.count / 2)...])]
+            let checks = halves.map { half -> Projection in
+                var v = Tensor.zeros(p.direction.shape)
+                for j in half { v.data[j] = p.direction.data[j] }
+                return projection(function, input: i, u: p.u, gradient: p.gradient, direction: v, evaluator: evaluator, options: options)
+            }
+            let ranked = checks.indices.filter { !checks[$0].check.atKink && checks[$0].judgement != .pass }
+            guard let pick = ranked.max(by: { checks[$0].ratio < checks[$1].ratio }) else { return nil }
+            candidates = halves[pick]
+        }
+        return candidates.first
+    }
+
+    /// Element-by-element comparison of the given (input, element) pairs, spread over `workers`
+    /// threads, with a progress meter labelled `progressLabel` counting the elements compared.
     static func compareElements(
-        _ function: Differentiand, inputs: [Int], cotangents: Cotangents, options: CheckOptions, salt: UInt64,
+        _ function: Differentiand, pairs: [(input: Int, element: Int)], cotangents: Cotangents, options: CheckOptions,
         workers: Int, progressLabel: String?
     ) -> ([Int: ComparisonTally], evaluations: Int) {
-        guard !inputs.isEmpty else { return ([:], 0) }
+        guard !pairs.isEmpty else { return ([:], 0) }
+        var inputs: [Int] = []
+        for p in pairs where !inputs.contains(p.input) { inputs.append(p.input) }
         let analytic = analyticNumbers(function, inputs: inputs, cotangents: cotangents, workers: workers)
+        var rowScales: [Int: [Double]] = [:]
+        let cotangentScale = switch cotangents {
+        case .oneHot: 1.0
+        case .projected(let u, _): u.data.reduce(0) { Swift.max($0, abs($1)) }
+        }
+        for i in inputs {
+            rowScales[i] = gradientScales(analytic[i]!, inputCount: function.inputs[i].count, cotangent: cotangentScale)
+        }
         var probeNumbers: [Int: [Double]] = [:]
+        var probeScale = 0.0
         if case .oneHot(let probe) = cotangents {
             let gradients = function.pullback(probe)
             for i in inputs { probeNumbers[i] = RuleProbes.conforming(gradients, i, like: function.inputs[i]) }
+            probeScale = probe.data.reduce(0) { Swift.max($0, abs($1)) }
         }
         let projectedProbe = probeNumbers
-        var pairs: [(input: Int, element: Int)] = []
-        for i in inputs {
-            for j in elements(ofInput: i, count: function.inputs[i].count, options: options, salt: salt) {
-                pairs.append((i, j))
-            }
-        }
+        let probeRounding = probeNumbers.mapValues { ruleRounding(scale: $0.reduce(probeScale) { Swift.max($0, abs($1)) }) }
         let allPairs = pairs
+        let scales = rowScales
         let progress = progressLabel.map { ProgressMeter(enabled: options.progress, total: allPairs.count, label: $0) }
         struct Partial: Sendable {
             var tallies: [Int: ComparisonTally]
@@ -279,22 +394,37 @@ enum JacobianCheck {
                     for s in samples {
                         if options.autoStep { tallies[s.input, default: .init()].note(step: s.step) }
                         let components = ElementComponents(
-                            function, samples: s, cotangents: cotangents, analytic: analytic[s.input]!)
+                            function, samples: s, cotangents: cotangents, analytic: analytic[s.input]!, rowScales: scales[s.input]!)
                         if s.branchChange {
                             arbitrateKink(s, components, function: function, evaluator: evaluator, cotangents: cotangents,
                                           options: options, into: &tallies[s.input, default: .init()])
                             continue
                         }
-                        var numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+                        var numbers = components.indices.map {
+                            estimateError(s, component: $0, stencil: options.stencil, analytic: components.analytic($0))
+                        }
                         if let side = s.finiteSide, numbers.contains(where: { !$0.value.isFinite }) {
                             numbers = oneSidedNumbers(
                                 s, side: side, function: function, evaluator: evaluator, cotangents: cotangents, options: options)
                         }
+                        var probe: ProbeNumbers? = nil
+                        if case .oneHot(let u) = cotangents, let a = projectedProbe[s.input]?[s.element] {
+                            probe = ProbeNumbers(u: u.data, analytic: a, ruleRounding: probeRounding[s.input]!)
+                        }
+                        if unresolved(components, numbers: numbers, probe: probe, options: options) {
+                            numbers = secondSteps(
+                                s, ratios: secondStepRatios.prefix(1), numbers: numbers, function: function, evaluator: evaluator,
+                                cotangents: cotangents)
+                            if failing(components, numbers: numbers, probe: probe, options: options) {
+                                numbers = secondSteps(
+                                    s, ratios: secondStepRatios.dropFirst(), numbers: numbers, function: function,
+                                    evaluator: evaluator, cotangents: cotangents)
+                            }
+                        }
                         compareEntries(s, components, numbers: numbers, options: options, into: &tallies[s.input, default: .init()])
-                        if case .oneHot(let probe) = cotangents {
-                            compareProjection(
-                                s, components, numbers: numbers, probe: probe.data, analytic: projectedProbe[s.input]?[s.element],
-                                options: options, into: &tallies[s.input, default: .init()])
+                        if let probe {
+                            compareProjection(s, components, numbers: numbers, probe: probe, options: options,
+                                              into: &tallies[s.input, default: .init()])
                         }
                     }
                     progress?.advance(by: range.count)
@@ -308,6 +438,96 @@ enum JacobianCheck {
             })
         progress?.finish()
         return (result?.tallies ?? [:], result?.evaluations ?? 0)
+    }
+
+    /// The scale of each backward call's result for one input, per output element for a full
+    /// Jacobian (`rows[k·n + j]`, n = `inputCount`), one value for `uᵀJ`: its largest entry, or the
+    /// cotangent's largest (`cotangent`, 1 for one-hot) when that is larger, since a rule such as
+    /// tanh's `g·(1 − y²)` rounds at the scale of g even where it cancels to 0. Its rule rounding
+    /// is `ruleRounding(scale:)` of it.
+    static func gradientScales(_ rows: [Double], inputCount n: Int, cotangent: Double) -> [Double] {
+        guard n > 0 else { return [cotangent] }
+        return stride(from: 0, to: Swift.max(rows.count, 1), by: n).map { start in
+            rows[start..<Swift.min(rows.count, start + n)].reduce(cotangent) { Swift.max($0, abs($1)) }
+        }
+    }
+
+    /// The seeded random probe of a full-Jacobian check at one element: u, the rule's `(Jᵀu)_j`,
+    /// and the rounding that number may carry.
+    struct ProbeNumbers {
+        var u: [Double]
+        var analytic: Double
+        var ruleRounding: Double
+    }
+
+    /// Some entry (or the probe) cannot be judged from a central difference's two points alone.
+    static func unresolved(
+        _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?, options: CheckOptions
+    ) -> Bool {
+        guard numbers.contains(where: { $0.error == nil }) else { return false }
+        for k in components.indices where judge(
+            analytic: components.analytic(k), numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+            ruleRounding: components.ruleRounding(k)) == .unresolved { return true }
+        guard let probe else { return false }
+        let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
+        return judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding) == .unresolved
+    }
+
+    /// The second steps of a central difference, as fractions of h: first the golden ratio's
+    /// 0.618; then, for an entry that would still fail, three more. Not h/2: at steps in a dyadic
+    /// ratio the rounding of f(x ± t) repeats (the points fall on the same grid of f's
+    /// representable values), so D(h) and D(h/2) can share their rounding error and agree with
+    /// each other while both miss f′ (in a simulation of softmax cross-entropy, 37% of the time by
+    /// more than ten times their difference; with these four steps, never in 5000 tries).
+    static let secondStepRatios: [Double] = [0.6180339887498949, 0.7071067811865476, 0.8660254037844386, 0.5772156649015329]
+
+    /// The central differences of one element with their truncation estimated from second steps
+    /// t = r·h (`ratios`), their points x ± t evaluated as one batch: `secondStep` for each
+    /// component. Where those points change branch (a kink between t and h) the estimate is
+    /// infinite: such an entry can pass within the tolerance, never fail on it.
+    static func secondSteps(
+        _ s: ElementSamples, ratios: ArraySlice<Double>, numbers: [NumericDerivative], function: Differentiand,
+        evaluator: any PerturbedEvaluator, cotangents: Cotangents
+    ) -> [NumericDerivative] {
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        let evaluated = evaluator.evaluate(points: ratios.flatMap { r in
+            [r, -r].map { PerturbedPoint(input: s.input, element: s.element, offset: $0 * s.step) }
+        })
+        let rows = evaluated.map { changeRow($0, projection: u, base: function.output.data).value }
+        let sameBranch = evaluated.allSatisfy { $0.branches == s.pattern }
+        var refined = numbers
+        for (m, r) in ratios.enumerated() {
+            for k in refined.indices {
+                let value = sameBranch ? (rows[2 * m][k] - rows[2 * m + 1][k]) / (2 * r * s.step) : .nan
+                refined[k] = secondStep(refined[k], ratio: r, value: value)
+            }
+        }
+        return refined
+    }
+
+    /// A central difference D(h) with its truncation estimated from D(t), t = r·h: D(h) − D(t) ≈
+    /// c·h²·(1 − r²), so `|D(h) − D(t)| / (1 − r²)` bounds D(h)'s truncation, and both steps'
+    /// rounding is in that difference too. With several second steps the largest bound is kept;
+    /// the rounding is added once. A non-finite D(t) leaves the estimate infinite.
+    static func secondStep(_ n: NumericDerivative, ratio r: Double, value: Double) -> NumericDerivative {
+        var refined = n
+        let truncation = abs(n.value - value) / (1 - r * r)
+        let previous = n.error.map { $0 - n.rounding } ?? 0
+        refined.error = truncation.isFinite ? Swift.max(previous, truncation) + n.rounding : .infinity
+        return refined
+    }
+
+    /// Some entry (or the probe) fails on its error bound: before it is convicted, the other
+    /// second steps must agree.
+    static func failing(
+        _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?, options: CheckOptions
+    ) -> Bool {
+        for k in components.indices where judge(
+            analytic: components.analytic(k), numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+            ruleRounding: components.ruleRounding(k)) == .fail { return true }
+        guard let probe else { return false }
+        let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
+        return judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding) == .fail
     }
 
     // MARK: - Perturb
@@ -345,10 +565,17 @@ enum JacobianCheck {
             case (false, false): .both
             }
             let rows = mine.map { changeRow($0, projection: u, base: function.output.data) }
+            let f0 = function.output.data
+            var base = [Double](repeating: 0, count: f0.count)
+            switch first.moved {
+            case .all: for k in f0.indices { base[k] = abs(f0[k]) }
+            case .elements(let reached): for k in reached { base[k] = abs(f0[k]) }
+            }
+            let baseScales = u.map { [absoluteDot($0, base)] } ?? base
             return ElementSamples(
                 input: pair.input, element: pair.element, x0: function.inputs[pair.input].data[pair.element],
-                step: steps[n], outputs: rows.map(\.value), magnitudes: rows.map(\.magnitude),
-                branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
+                step: steps[n], outputs: rows.map(\.value), magnitudes: rows.map(\.magnitude), baseScales: baseScales,
+                pattern: first.branches, branchChange: mine.contains { $0.branches != first.branches }, undefinedStep: undefined)
         }
     }
 
@@ -368,8 +595,28 @@ enum JacobianCheck {
 
     /// Component k's numeric derivative from the stencil's points, with its error estimate
     /// when the stencil gives one.
-    static func estimateError(_ s: ElementSamples, component k: Int, stencil: Stencil) -> NumericDerivative {
-        derivative(values: { s.outputs[$0][k] }, scale: { s.scale($0, k) }, stencil: stencil, h: s.step)
+    /// Its rounding includes `inputRounding` at `|x₀|·max(|a|, |n|)`, a the rule's number.
+    static func estimateError(
+        _ s: ElementSamples, component k: Int, stencil: Stencil, analytic a: Double
+    ) -> NumericDerivative {
+        let unchanged = s.outputs.allSatisfy { $0[k] == 0 }
+        let n = derivative(
+            values: { s.outputs[$0][k] }, scale: { unchanged ? s.baseScales[k] : s.scale($0, k) }, stencil: stencil, h: s.step)
+        return withInputRounding(n, size: abs(s.x0) * Swift.max(abs(a), abs(n.value)))
+    }
+
+    /// A difference's rounding from intermediates of its input's size: an op computes from its
+    /// operands, so `log_softmax` at logits near 1000 rounds at 1000·ε, not at its output's size,
+    /// and x ± h itself rounds at x's. Such an error δ at x moves f by about f′·δ: with `size` =
+    /// `Σ_j |x_j|·|∂f/∂x_j|` over the moved elements, this adds `c·ε·size / h` to the rounding
+    /// (and to the error bound, when there is one).
+    static func withInputRounding(_ n: NumericDerivative, size: Double) -> NumericDerivative {
+        var rounded = n
+        let extra = FiniteDifference.roundingFactor * Double.ulpOfOne * size / n.step
+        guard extra.isFinite, extra > 0 else { return n }
+        rounded.rounding += extra
+        if let e = n.error { rounded.error = e + extra }
+        return rounded
     }
 
     /// The stencil's derivative with one rounding scale for every point (the size of f).
@@ -379,12 +626,26 @@ enum JacobianCheck {
 
     /// The stencil's derivative from the values at its points (in `Stencil.terms` order), with
     /// `scale(p)` the rounding scale of point p's value.
+    ///
+    /// Every stencil carries its rounding, `c·ε·Σ|weight|·max scale / h` (c =
+    /// `FiniteDifference.roundingFactor`). The five-point value is the extrapolation of the central
+    /// differences D(h) and D(2h) its points hold, so `|D(h) − D(2h)| / 3` (the central difference's
+    /// own truncation at h, which the extrapolation only improves) plus the rounding bounds its
+    /// error. A central difference's two points give no truncation estimate: `error` stays nil
+    /// until `secondStep` adds one.
     static func derivative(values: (Int) -> Double, scale: (Int) -> Double, stencil: Stencil, h: Double) -> NumericDerivative {
         switch stencil {
         case .central, .fivePoint:
-            var sum = 0.0
-            for (p, t) in stencil.terms.enumerated() { sum += t.weight * values(p) }
-            return NumericDerivative(value: sum / h, error: nil, rounding: 0, step: h)
+            var sum = 0.0, weights = 0.0, size = 0.0
+            for (p, t) in stencil.terms.enumerated() {
+                sum += t.weight * values(p)
+                weights += abs(t.weight)
+                size = Swift.max(size, scale(p))
+            }
+            let rounding = FiniteDifference.roundingFactor * Double.ulpOfOne * weights * size / h
+            guard stencil == .fivePoint else { return NumericDerivative(value: sum / h, error: nil, rounding: rounding, step: h) }
+            let near = (values(1) - values(2)) / (2 * h), far = (values(0) - values(3)) / (4 * h)
+            return NumericDerivative(value: sum / h, error: abs(near - far) / 3 + rounding, rounding: rounding, step: h)
         case .richardson:
             let levels = 0..<Stencil.richardsonLevels
             return FiniteDifference.richardson(
@@ -424,6 +685,7 @@ enum JacobianCheck {
                 let scale = rows.reduce(0) { Swift.max($0, $1.magnitudes[k]) }
                 var d = FiniteDifference.oneSided(values: rows.map { $0.values[k] }, steps: steps, side: side, scale: scale)
                 d.side = side
+                d.withinToleranceOnly = true
                 if !d.value.isFinite { d.error = .infinity }
                 return d
             }
@@ -432,17 +694,22 @@ enum JacobianCheck {
         return numbers
     }
 
-    /// The verdict on one number:
+    /// The verdict on one number, with `tolerance` = atol + rtol·|n| and `ruleRounding` the
+    /// rounding the backward rule's own number may carry (`ruleRoundingFactor`):
     /// - inconclusive when the finite difference is not a finite number (x ± h leaves the
     ///   function's domain, or f overflows): it proves nothing, and an infinite tolerance
     ///   `atol + rtol·|n|` would otherwise pass any rule;
     /// - fail when the rule gives NaN or an infinity where the difference is finite;
-    /// - pass within `tolerance`;
-    /// - inconclusive when the difference's own error estimate exceeds the tolerance: the
-    ///   difference has not converged, so neither it nor its estimate (then only a lower
-    ///   bound of its error) can convict the rule;
-    /// - otherwise fail.
-    static func judge(analytic a: Double, numeric n: NumericDerivative, tolerance: Double) -> Judgement {
+    /// - outside the tolerance: inconclusive when the difference's own error estimate exceeds the
+    ///   tolerance (it has not converged, so neither it nor its estimate, then only a lower bound
+    ///   of its error, can convict the rule), otherwise fail;
+    /// - within the tolerance: fail when the mismatch is more than `certaintyFactor` times what the
+    ///   difference's error bound and the rule's rounding explain, otherwise pass. The tolerance
+    ///   alone would let through a rule scaled by 1 + 1e-4 where the difference is good to 1e-9,
+    ///   or one wrong only where the gradient is below atol;
+    /// - unresolved while the difference has no truncation estimate (a central difference from its
+    ///   two points) and its rounding alone decides neither way: `secondStep` gives it one.
+    static func judge(analytic a: Double, numeric n: NumericDerivative, tolerance: Double, ruleRounding: Double) -> Judgement {
         guard n.value.isFinite else { return .inconclusive(.undefined) }
         // An infinite rule value where the difference's own estimate is above the tolerance (the
         // secants grow as the step shrinks): the derivative may be infinite there.
@@ -451,9 +718,33 @@ enum JacobianCheck {
             return .fail
         }
         let difference = abs(a - n.value)
-        if difference <= tolerance { return .pass }
-        if let e = n.error, e > tolerance { return .inconclusive(n.inconclusiveReason) }
-        return .fail
+        guard let e = n.error else {
+            if difference <= tolerance && difference <= certaintyFactor * (n.rounding + ruleRounding) { return .pass }
+            if difference > tolerance && n.rounding > tolerance { return .inconclusive(.noise) }
+            return .unresolved
+        }
+        if difference > tolerance { return e > tolerance ? .inconclusive(n.inconclusiveReason) : .fail }
+        return difference > certaintyFactor * (e + ruleRounding) && !n.withinToleranceOnly ? .fail : .pass
+    }
+
+    /// A backward rule's number is good to `ruleRoundingFactor·ε` of the largest entry of the
+    /// gradient the same call returned for that input (a rule sums products, rounding each, so
+    /// its small entries round at the scale of its large ones): 1e4·ε ≈ 2.2e-12, a sum of 10⁴
+    /// terms each rounded once.
+    static let ruleRoundingFactor = 1e4
+
+    /// The rounding allowed a rule's number from a gradient whose largest entry is `scale`.
+    static func ruleRounding(scale: Double) -> Double { ruleRoundingFactor * Double.ulpOfOne * scale }
+
+    /// `|a − n|` as a multiple of what a pass allows: above 1 exactly when the entry failed (or is
+    /// not finite), so a failure always outranks a pass as the worst element.
+    static func mismatchRatio(analytic a: Double, numeric n: NumericDerivative, tolerance: Double, ruleRounding: Double) -> Double {
+        let difference = abs(a - n.value)
+        guard difference > 0 else { return 0 }
+        var allowed = tolerance
+        if let e = n.error, difference <= tolerance, !n.withinToleranceOnly { allowed = Swift.min(tolerance, certaintyFactor * (e + ruleRounding)) }
+        let ratio = difference / allowed
+        return ratio.isNaN ? .infinity : ratio
     }
 
     /// A failure whose mismatch is this many times the difference's error estimate is
@@ -463,6 +754,8 @@ enum JacobianCheck {
     enum Judgement: Equatable {
         case pass, fail
         case inconclusive(InconclusiveReason)
+        /// A central difference whose two points cannot decide: it needs `secondStep`.
+        case unresolved
     }
 
     // MARK: - Compare full Jacobian
@@ -482,7 +775,10 @@ enum JacobianCheck {
                 tally.addInconclusive(comparison, entries: 1)
                 continue
             }
-            tally.add(analytic: a, numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value), options: options) {
+            tally.add(
+                analytic: a, numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+                ruleRounding: components.ruleRounding(k), options: options
+            ) {
                 components.comparison(k, analytic: a, numeric: numbers[k], undefinedStep: s.undefinedStep)
             }
         }
@@ -490,37 +786,49 @@ enum JacobianCheck {
 
     // MARK: - Compare projection
 
-    /// In a full-Jacobian check, `uᵀJ` for the random probe u: the rule's `backward(u)` against
-    /// `Σ_k u_k · column_k`, within `Σ_k |u_k| · (atol + rtol·|column_k|)` (what entries that each
-    /// pass allow). A rule right only for one-hot cotangents fails here.
-    static func compareProjection(
-        _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], probe u: [Double],
-        analytic: Double?, options: CheckOptions, into tally: inout ComparisonTally
-    ) {
-        guard let analytic else { return }
-        var value = 0.0, tolerance = 0.0, error: Double? = options.stencil.estimatesError ? 0 : nil, rounding = 0.0
+    /// The probe's finite difference `Σ_k u_k · column_k` with its error (`Σ|u_k|·error_k`, nil
+    /// while some entry has none) and rounding, and its tolerance `Σ_k |u_k| · (atol + rtol·|column_k|)`
+    /// (what entries that each pass allow).
+    static func probeNumeric(
+        _ numbers: [NumericDerivative], probe: ProbeNumbers, step: Double, options: CheckOptions
+    ) -> (numeric: NumericDerivative, tolerance: Double) {
+        var value = 0.0, tolerance = 0.0, error: Double? = 0, rounding = 0.0
         for k in numbers.indices {
-            value += u[k] * numbers[k].value
-            tolerance += abs(u[k]) * options.tolerance(numeric: numbers[k].value)
-            if let e = numbers[k].error { error = (error ?? 0) + abs(u[k]) * e }
-            rounding += abs(u[k]) * numbers[k].rounding
+            let w = abs(probe.u[k])
+            value += probe.u[k] * numbers[k].value
+            tolerance += w * options.tolerance(numeric: numbers[k].value)
+            if let e = numbers[k].error, let sum = error { error = sum + w * e } else { error = nil }
+            rounding += w * numbers[k].rounding
         }
         let side = numbers.lazy.compactMap(\.side).first
-        let numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: s.step, side: side)
-        let oneSided = side != nil
+        var numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: step, side: side)
+        numeric.withinToleranceOnly = numbers.contains(where: \.withinToleranceOnly)
+        return (numeric, tolerance)
+    }
+
+    /// In a full-Jacobian check, `uᵀJ` for the random probe u: the rule's `backward(u)` against
+    /// `Σ_k u_k · column_k` (`probeNumeric`). A rule right only for one-hot cotangents fails here.
+    static func compareProjection(
+        _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers,
+        options: CheckOptions, into tally: inout ComparisonTally
+    ) {
+        let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: s.step, options: options)
+        let oneSided = numeric.side != nil
         let describe = {
             ElementComparison(
                 input: components.input, inputName: components.inputName, index: components.index, projected: true,
-                analytic: analytic, numeric: value, step: s.step, errorEstimate: error,
-                undefinedStep: value.isFinite && !oneSided ? nil : s.undefinedStep, oneSided: oneSided ? true : nil)
+                analytic: probe.analytic, numeric: numeric.value, step: s.step, errorEstimate: numeric.error,
+                undefinedStep: numeric.value.isFinite && !oneSided ? nil : s.undefinedStep, oneSided: oneSided ? true : nil)
         }
-        if s.undefinedStep != nil && !analytic.isFinite {
+        if s.undefinedStep != nil && !probe.analytic.isFinite {
             var comparison = describe()
             comparison.inconclusive = .undefined
             tally.addInconclusive(comparison, entries: 0)
             return
         }
-        tally.add(analytic: analytic, numeric: numeric, tolerance: tolerance, options: options, countsAsEntry: false, describe: describe)
+        tally.add(
+            analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding,
+            options: options, countsAsEntry: false, describe: describe)
     }
 
     // MARK: - Arbitrate kinks
@@ -565,7 +873,9 @@ enum JacobianCheck {
             }
         }
         guard let (right, left) = accepted else {
-            let numbers = components.indices.map { estimateError(s, component: $0, stencil: options.stencil) }
+            let numbers = components.indices.map {
+                estimateError(s, component: $0, stencil: options.stencil, analytic: components.analytic($0))
+            }
             let k = components.indices.max { abs(components.analytic($0) - numbers[$0].value) < abs(components.analytic($1) - numbers[$1].value) } ?? 0
             var comparison = components.comparison(k, analytic: components.analytic(k), numeric: numbers[k], undefinedStep: s.undefinedStep)
             // A side whose secants grow without bound as the step shrinks has an infinite one-sided
@@ -591,10 +901,14 @@ enum JacobianCheck {
             // The sides agree within their own errors: no kink at this entry, however the stencil's
             // points fell. A jump beyond them, however small, is a kink.
             if jump <= 2 * ((l.error ?? 0) + (r.error ?? 0)) {
-                let numeric = centralOverSharedSteps(sides, right.window, left.window, component: k).flatMap {
+                var numeric = centralOverSharedSteps(sides, right.window, left.window, component: k).flatMap {
                     ($0.error ?? .infinity) < (mean.error ?? .infinity) ? $0 : nil
                 } ?? mean
-                tally.add(analytic: a, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), options: options) {
+                numeric.withinToleranceOnly = true
+                tally.add(
+                    analytic: a, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value),
+                    ruleRounding: components.ruleRounding(k), options: options
+                ) {
                     components.comparison(k, analytic: a, numeric: numeric, undefinedStep: nil)
                 }
                 continue
@@ -784,9 +1098,15 @@ struct ElementComponents {
     private let inputCount: Int
     private let outputShape: [Int]?
     private let projected: Bool
+    /// The largest entry of each backward call's gradient for this input (`JacobianCheck.gradientScales`).
+    private let rowScales: [Double]
     let count: Int
 
-    init(_ function: Differentiand, samples s: ElementSamples, cotangents: JacobianCheck.Cotangents, analytic: [Double]) {
+    init(
+        _ function: Differentiand, samples s: ElementSamples, cotangents: JacobianCheck.Cotangents, analytic: [Double],
+        rowScales: [Double]
+    ) {
+        self.rowScales = rowScales
         input = s.input
         inputName = function.inputNames[s.input]
         inputShape = function.inputs[s.input].shape
@@ -812,6 +1132,11 @@ struct ElementComponents {
 
     func analytic(_ k: Int) -> Double {
         outputShape == nil ? rows[element] : rows[k * inputCount + element]
+    }
+
+    /// The rounding the rule's number for component k may carry: that of its backward call's gradient.
+    func ruleRounding(_ k: Int) -> Double {
+        JacobianCheck.ruleRounding(scale: rowScales[outputShape == nil ? 0 : k])
     }
 
     func comparison(_ k: Int, analytic a: Double, numeric n: NumericDerivative, undefinedStep: UndefinedStep?) -> ElementComparison {

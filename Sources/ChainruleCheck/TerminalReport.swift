@@ -167,6 +167,9 @@ public struct TerminalReport: Sendable {
             let step = showStep && worst.errorEstimate == nil ? worst.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? "" : ""
             lines.append("      " + prefix + describe(worst, inputWord: inputWord, function: function) + step)
         }
+        for d in verdict.projectionDisagreements ?? [] {
+            lines.append("      " + prefix + disagreementLine(d, inputWord: inputWord))
+        }
         if showKinks { lines += kinkLines(verdict.kinks, count: verdict.kinkCount, inputWord: inputWord, prefix: prefix) }
         lines += inconclusiveLines(verdict.inconclusive, count: verdict.inconclusiveCount, inputWord: inputWord, prefix: prefix)
         return lines
@@ -188,6 +191,19 @@ public struct TerminalReport: Sendable {
     }
 
     // MARK: Pieces
+
+    /// `input 0 "W": 200 of 11760 elements sampled ([0, 3], [0, 17], [1, 2], …), all agreed, but uᵀJv over
+    /// all 11760 (u, v seeded random) disagreed: backward rule 1.25, finite difference 1.2 ± 3.0e-10;
+    /// bisecting v located element [7, 1043]`.
+    func disagreementLine(_ d: ProjectionDisagreement, inputWord: String) -> String {
+        let shown = d.sampled.prefix(3).map(describeIndex).joined(separator: ", ") + (d.sampled.count > 3 ? ", …" : "")
+        let estimate = d.errorEstimate.map { " ± \(scientific($0))" } ?? ""
+        let located = d.located.map { "bisecting v located element \(describeIndex($0))" } ?? "bisecting v did not isolate one element"
+        let label = d.inputName == "input \(d.input)" ? "\(d.input)" : "\(d.input) \"\(d.inputName)\""
+        return "\(inputWord) \(label): \(d.sampled.count) of \(d.elementCount) elements sampled (\(shown)), but uᵀJv over all "
+            + "\(d.elementCount) (u, v seeded random) " + paint("disagreed", .red) + ": backward rule "
+            + "\(formatNumber(d.analytic, significant: 8)), finite difference \(formatNumber(d.numeric, significant: 8))\(estimate); \(located)"
+    }
 
     /// `input 0 "z" element [1] → output [1]: backward rule 0.2, finite difference 0.105 (abs 9.5e-2, rel 4.7e-1)`;
     /// at a kink, the interval of one-sided derivatives the rule's value left; with a NaN

@@ -120,7 +120,7 @@ import Testing
         let (wrong, out, _, _, _, _) = wrongSigmoidGraph()
         let failing = try GradientCheck.graph(wrong, output: out.id, options: CheckOptions(autoStep: true))
         let detail = try #require(TerminalReport().render(failing).split(separator: "\n").first { $0.contains("input 0 \"z\" element") })
-        #expect(detail.contains(") (h = "))
+        #expect(detail.contains("the finite difference (h = "))
     }
 
     @Test func autoStepTakesTheWidestStepWhereFHasNoThirdDerivativeAndTheRelativeOneAtAKink() throws {
