@@ -12,7 +12,7 @@ import Foundation
 /// usage error (ArgumentParser's 64) into 2 with the message on stderr.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check",
+        commandName: "check", _superCommandName: Chainrule.toolName,
         abstract: "Prove backward rules with finite differences: every registry op (--ops), or a program's graph.",
         discussion: """
             An element passes when |a − n| ≤ atol + rtol·|n| (a: the backward rule, n: the finite difference). \

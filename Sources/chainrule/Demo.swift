@@ -3,7 +3,7 @@ import ChainruleCore
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo",
+        commandName: "demo", _superCommandName: Chainrule.toolName,
         abstract: "Build the lecture examples with the Swift API and print their values and gradients.")
 
     func run() throws {

@@ -5,7 +5,7 @@ import Foundation
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval",
+        commandName: "eval", _superCommandName: Chainrule.toolName,
         abstract: "Evaluate a .grad program: its output value and the gradient of every leaf.",
         discussion: """
             Examples:

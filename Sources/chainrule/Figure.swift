@@ -7,7 +7,7 @@ import Foundation
 /// figures of training, which take options of their own.
 struct Figure: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "figure",
+        commandName: "figure", _superCommandName: Chainrule.toolName,
         abstract: LectureFigureCommand.configuration.abstract,
         subcommands: [LectureFigureCommand.self, OptimizersFigure.self, LearningRateSchedulesFigure.self, FeatureMapsFigure.self],
         defaultSubcommand: LectureFigureCommand.self)

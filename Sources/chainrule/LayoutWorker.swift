@@ -8,7 +8,7 @@ import Foundation
 /// then ends this process, not the one that asked.
 struct LayoutWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "layout-worker",
+        commandName: "layout-worker", _superCommandName: Chainrule.toolName,
         abstract: "Lay out one figure for another chainrule process (internal).",
         shouldDisplay: false)
 

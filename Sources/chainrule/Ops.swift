@@ -5,7 +5,7 @@ import Foundation
 
 struct Ops: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ops",
+        commandName: "ops", _superCommandName: Chainrule.toolName,
         abstract: "List every op in the registry with its signature and doc (--onnx: the ONNX ops a model may use).")
 
     @Flag(help: "Print [{\"name\", \"signature\", \"doc\", \"family\", \"kinks\", \"samples\"}] as JSON.")

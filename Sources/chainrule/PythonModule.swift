@@ -6,7 +6,7 @@ import Foundation
 /// a layer file by hand (`PYTHONPATH=DIR python3 layer.py`); `check --python` needs no copy.
 struct PythonModuleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "python-module",
+        commandName: "python-module", _superCommandName: Chainrule.toolName,
         abstract: "Write the chainrule Python module (chainrule.py, needs only NumPy) into DIR, to run a layer file by hand.",
         discussion: """
             `chainrule check --python layer.py` puts the module on PYTHONPATH itself; this command is for \

@@ -29,7 +29,7 @@ extension Palette: RawValueArgument {}
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "render",
+        commandName: "render", _superCommandName: Chainrule.toolName,
         abstract: "Draw a graph with its values and gradients: PNG, SVG, PDF, DOT, JSON or an interactive HTML page.",
         discussion: """
             Styles:

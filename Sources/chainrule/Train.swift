@@ -8,7 +8,7 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train",
+        commandName: "train", _superCommandName: Chainrule.toolName,
         abstract: "Train a .grad program's (or an .onnx model's) parameters on a data set: mini-batches, epochs, six optimizers, schedules, checkpoints, plots, an interactive page.",
         discussion: """
             The program declares its batch as x = data(64) (one example's shape; the batch axis is added in front) \
