@@ -154,7 +154,7 @@ extension LaidOutScene {
 /// around at the ends like a snake, and the edges that cross a cut run
 /// outside the rows in lanes of their own, clear of every box.
 enum SnakeWrap {
-    /// Space between rows, and between the rows and a lane (points).
+    /// Space between rows at the styles' own gaps (`Scene.rowSeparation`), and between the rows and a lane (points).
     static let rowGap = 34.0
     static let laneGap = 18.0
     /// Lanes of several crossing edges lie this far apart.
@@ -259,7 +259,7 @@ enum SnakeWrap {
     /// The pieces between `cuts` stacked in snake order: even pieces run left
     /// to right from the left edge, odd ones mirrored from the right edge.
     static func arrange(_ flow: LaidOutScene, cuts: [Double]) -> LaidOutScene {
-        let theme = flow.scene.theme
+        let theme = flow.scene.theme, rowGap = flow.scene.rowSeparation
         let piece = { (x: Double) in cuts.filter { $0 < x }.count }
         let count = cuts.count + 1
         var low = [Double](repeating: .infinity, count: count), high = [Double](repeating: -.infinity, count: count)
