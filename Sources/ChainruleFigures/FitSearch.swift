@@ -123,8 +123,10 @@ extension GraphFigure {
     /// most compact choices are laid out first, and when either reads at
     /// 14 pt, the first of the group's that reads so is kept, laying out only
     /// those whose boxes could fit (`mayBeReadable`). When no choice reads at
-    /// 14 pt, the one of the first group that reads biggest: richness is
-    /// given up only for a readable figure. Each layout once; two per group
+    /// 14 pt, the one of the first group that reads biggest: numbers are
+    /// given up only for a readable figure; but op boxes, whose detail levels
+    /// exist to read on a slide, get the biggest-reading of every group's
+    /// (a 13 pt figure of compact boxes, not a 4 pt one of full boxes). Each layout once; two per group
     /// for a figure that cannot be made readable. `check` runs on each scene
     /// before its layout (the PNG size check). A choice the caller made
     /// (`options.fitChoice` not the default) is kept.
@@ -160,9 +162,9 @@ extension GraphFigure {
         for (k, group) in FitChoice.candidateGroups(detailed: detailed).enumerated() {
             var probes: [Tried] = []
             for choice in group.suffix(2) { if let result = try attempt(choice, always: true) { probes.append(result) } }
-            if k == 0 {
+            if k == 0 || detailed {
                 // The biggest-reading, the richer on a tie.
-                best = probes.reduce(first) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
+                best = probes.reduce(best) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
             }
             guard probes.contains(where: \.fit.isReadable) else { continue }
             for choice in group where choice != FitChoice() {

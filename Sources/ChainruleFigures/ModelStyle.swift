@@ -145,7 +145,7 @@ extension SceneBuilder {
         var connected: Set<String> = []
         for node in graph.nodes {
             guard let to = units[node.id.index] else { continue }
-            for input in node.inputs {
+            for (k, input) in node.inputs.enumerated() {
                 guard var from = units[input.index], from != to else { continue }
                 if copied[input.index] {
                     from += "_for_" + to
@@ -160,9 +160,18 @@ extension SceneBuilder {
                 }
                 guard connected.insert(from + ">" + to).inserted else { continue }
                 connect(from, to)
+                // Once weights are folded, the figure is the chain of first operands: it pulls
+                // straight, and a wire that skips ahead (a residual's) bends instead.
+                if k == 0 && options.fitChoice.boxDetail >= .foldedWeights { edges[edges.count - 1].weight = Self.chainWireWeight }
             }
         }
     }
+
+    /// How hard a first operand's wire pulls straight once weights are
+    /// folded (`buildModel`): more than a skipping wire's dummy points hold
+    /// theirs in `dot` (eight times its weight of 1), so the chain of boxes
+    /// stays on one line and wraps into rows as low as its boxes.
+    static let chainWireWeight = 16
 
     /// An op's window in words, from its typed attributes: `5×5 kernel,
     /// stride 1, pad 2` for a convolution (pad left out when 0), `2×2 window,

@@ -322,7 +322,7 @@ struct SceneBuilder {
         var edges = edges
         if !copies.isEmpty {
             let light = sideWires()
-            for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
+            for i in edges.indices where !light.contains(i) { edges[i].weight = max(edges[i].weight, Self.mainWireWeight) }
         }
         let gaps = options.fitChoice.gapScale
         let (rank, node): (Double, Double) = switch options.style {
