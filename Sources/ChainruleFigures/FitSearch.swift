@@ -19,31 +19,71 @@ public struct FitChoice: Sendable, Equatable {
     /// pictures with their range and colour bar, as larger ones: the last
     /// thing given up, when the numbers could not be read on the slide anyway.
     public var numbersInCells = true
+    /// How much an op's box holds in the model style's ops view (`BoxDetail`):
+    /// given up after everything else, for a figure that reads no other way.
+    public var boxDetail = BoxDetail.full
 
     public init() {}
 
-    /// Every choice, the richest first: numbers in cells before pictures,
-    /// full-size pictures before half-size, a caption per plane before one
-    /// per grid, the style's gaps before half of them; side-by-side and
-    /// stacked panels are tried at each step, as either may read bigger.
-    /// The last two of each half (with numbers, without) are its most compact.
-    static let candidates: [FitChoice] = [true, false].flatMap { numbers in
-        [1.0, 0.5].flatMap { scale in
-            [true, false].flatMap { each in
-                [1.0, 0.5].flatMap { gaps in
-                    [false, true].map { stacked in
-                        var choice = FitChoice()
-                        choice.numbersInCells = numbers
-                        choice.pictureScale = scale
-                        choice.captionEachPlane = each
-                        choice.gapScale = gaps
-                        choice.stacksPanels = stacked
-                        return choice
+    /// Every choice in groups, the richest group first: numbers in cells
+    /// before pictures; within a group full-size pictures before half-size, a
+    /// caption per plane before one per grid, the style's gaps before half of
+    /// them, side-by-side and stacked panels tried at each step (either may
+    /// read bigger), so each group's last two are its most compact. For a
+    /// figure with op boxes (`detailed`) each such group is followed by the
+    /// same with weights folded into their readers' boxes, and the compact
+    /// and the ranges-only boxes come last, at the style's gaps and at half
+    /// of them (`BoxDetail`). A group is searched only when one of its two
+    /// most compact choices reads (`GraphFigure.fittedLayout`).
+    static func candidateGroups(detailed: Bool) -> [[FitChoice]] {
+        func group(numbers: Bool, detail: BoxDetail) -> [FitChoice] {
+            [1.0, 0.5].flatMap { scale in
+                [true, false].flatMap { each in
+                    [1.0, 0.5].flatMap { gaps in
+                        [false, true].map { stacked in
+                            var choice = FitChoice()
+                            choice.numbersInCells = numbers
+                            choice.pictureScale = scale
+                            choice.captionEachPlane = each
+                            choice.gapScale = gaps
+                            choice.stacksPanels = stacked
+                            choice.boxDetail = detail
+                            return choice
+                        }
                     }
                 }
             }
         }
+        guard detailed else { return [group(numbers: true, detail: .full), group(numbers: false, detail: .full)] }
+        let small = [BoxDetail.compact, .ranges].map { detail in
+            [1.0, 0.5].map { gaps in
+                var choice = FitChoice()
+                choice.numbersInCells = false
+                choice.gapScale = gaps
+                choice.boxDetail = detail
+                return choice
+            }
+        }
+        return [true, false].flatMap { numbers in [BoxDetail.full, .foldedWeights].map { group(numbers: numbers, detail: $0) } } + small
     }
+}
+
+/// What an op's box holds in the model style's ops view, richest first: the
+/// fitting search gives detail up level by level when nothing else makes the
+/// figure read at 14 pt (`FitChoice.boxDetail`). Text never shrinks.
+public enum BoxDetail: Int, Sendable, Comparable, CaseIterable {
+    /// The op's tensors in full (`tensorPanels`), each weight a box of its own, each layer a frame.
+    case full
+    /// Each weight written into the box of the op that reads it (`W 6×1×5×5 · b 6`)
+    /// instead of a box of its own; a layer left with one box is no frame but that box's title.
+    case foldedWeights
+    /// Folded, and each tensor as one small picture (its first plane,
+    /// sampled) beside its value's and gradient's ranges with colour bars.
+    case compact
+    /// Folded, and each tensor as its value's and gradient's ranges alone.
+    case ranges
+
+    public static func < (a: BoxDetail, b: BoxDetail) -> Bool { a.rawValue < b.rawValue }
 }
 
 extension Scene {
@@ -67,7 +107,7 @@ extension Scene {
 
     /// What a layout depends on: two scenes alike in it are laid out alike.
     var layoutSignature: [Double] {
-        nodes.flatMap { [$0.size.width, $0.size.height] } + [rankSeparation, nodeSeparation]
+        nodes.flatMap { [$0.size.width, $0.size.height] } + [rankSeparation, nodeSeparation, rowSeparation]
     }
 }
 
@@ -77,16 +117,19 @@ extension GraphFigure {
 
     /// The figure of `graph` as drawn with `options` when it reads at 14 pt
     /// on `options.fit` (`SlideFit`). Else, for a scene of up to
-    /// `searchedBoxes` boxes, the most compact choices keeping numbers in
-    /// cells (panels side by side and stacked) are laid out first: when
-    /// either reads at 14 pt, the first of the candidates with numbers that
-    /// reads so is kept, laying out only those whose boxes could fit
-    /// (`mayBeReadable`). Else the same for the candidates without numbers;
-    /// and when no choice reads at 14 pt, the one with numbers that reads
-    /// biggest: numbers are given up only for a readable figure. Each layout
-    /// once; five for a figure that cannot be made readable. `check` runs on
-    /// each scene before its layout (the PNG size check). A choice the caller
-    /// made (`options.fitChoice` not the default) is kept.
+    /// `searchedBoxes` boxes, the candidate groups are tried richest first
+    /// (`FitChoice.candidateGroups`: numbers in cells, pictures, and for
+    /// op boxes folded weights, compact and ranges-only boxes): a group's two
+    /// most compact choices are laid out first, and when either reads at
+    /// 14 pt, the first of the group's that reads so is kept, laying out only
+    /// those whose boxes could fit (`mayBeReadable`). When no choice reads at
+    /// 14 pt, the one of the first group that reads biggest: numbers are
+    /// given up only for a readable figure; but op boxes, whose detail levels
+    /// exist to read on a slide, get the biggest-reading of every group's
+    /// (a 13 pt figure of compact boxes, not a 4 pt one of full boxes). Each layout once; two per group
+    /// for a figure that cannot be made readable. `check` runs on each scene
+    /// before its layout (the PNG size check). A choice the caller made
+    /// (`options.fitChoice` not the default) is kept.
     static func fittedLayout(graph: Graph, output: NodeID, options: FigureOptions,
                              check: (Scene) throws(FigureError) -> Void = { _ in }) throws(FigureError) -> (scene: Scene, laidOut: LaidOutScene, options: FigureOptions) {
         typealias Tried = (scene: Scene, laidOut: LaidOutScene, options: FigureOptions, fit: SlideFit)
@@ -115,13 +158,13 @@ extension GraphFigure {
             return result
         }
         var best = first
-        for numbers in [true, false] {
-            let group = FitChoice.candidates.filter { $0.numbersInCells == numbers }
+        let detailed = options.style == .model && (options.view == .ops || !options.expandedLayers.isEmpty)
+        for (k, group) in FitChoice.candidateGroups(detailed: detailed).enumerated() {
             var probes: [Tried] = []
             for choice in group.suffix(2) { if let result = try attempt(choice, always: true) { probes.append(result) } }
-            if numbers {
+            if k == 0 || detailed {
                 // The biggest-reading, the richer on a tie.
-                best = probes.reduce(first) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
+                best = probes.reduce(best) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }
             }
             guard probes.contains(where: \.fit.isReadable) else { continue }
             for choice in group where choice != FitChoice() {

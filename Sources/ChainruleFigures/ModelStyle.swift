@@ -39,6 +39,51 @@ extension SceneBuilder {
         return reader.node
     }
 
+    /// A leaf written into the box of the one op that reads it when the
+    /// fitting search folds weights (`BoxDetail.foldedWeights` and beyond):
+    /// a parameter, or a leaf the op reads as its weight (a frozen layer's),
+    /// read by an op drawn as a box of its own. That op, or nil.
+    func foldedWeight(_ id: NodeID) -> NodeID? {
+        guard options.fitChoice.boxDetail >= .foldedWeights, graph[id].op == nil, consumers[id.index].count == 1 else { return nil }
+        let reader = consumers[id.index][0]
+        let node = graph[reader.node]
+        guard let op = node.op, options.drawsOps(ofLayer: node.layer) else { return nil }
+        let isWeight = op.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape }).weightInputs.contains(reader.input)
+        return graph[id].role == .param || isWeight ? reader.node : nil
+    }
+
+    /// `W 6×1×5×5 · b 6`: the weights `ids`, named without their layer's prefix.
+    func weightShapes(_ ids: [NodeID], layer: Layer?) -> String {
+        let prefix = layer.map { $0.name + "." } ?? ""
+        return ids.map { id -> String in
+            let name = graph[id].name.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+            return (name.map { $0 + " " } ?? "") + describeShape(graph[id].shape)
+        }.joined(separator: " · ")
+    }
+
+    /// The frame (scene cluster) of each layer in the ops view: every layer
+    /// has one, but once weights are folded (`foldedWeight`) a layer drawn as
+    /// one box has none, its box titled by the layer instead; none in the
+    /// layers view, unless the layer is drawn op by op (`expandedLayers`).
+    func layerFrames(boxKeys: [String], members: [String: [NodeID]]) -> (clusters: [SceneCluster], frameOf: [Int?]) {
+        guard options.view == .ops || !options.expandedLayers.isEmpty else { return ([], graph.layers.map { _ in nil }) }
+        var boxes = [Int](repeating: 0, count: graph.layers.count)
+        for key in boxKeys {
+            if let layer = graph[members[key]![0]].layer, options.drawsOps(ofLayer: layer) { boxes[layer] += 1 }
+        }
+        let folded = options.fitChoice.boxDetail >= .foldedWeights
+        var clusters: [SceneCluster] = [], frameOf: [Int?] = []
+        for (k, layer) in graph.layers.enumerated() {
+            guard !folded || boxes[k] > 1 else {
+                frameOf.append(nil)
+                continue
+            }
+            frameOf.append(clusters.count)
+            clusters.append(SceneCluster(key: "L\(k)", title: "\(layer.kind) \(layer.name)"))
+        }
+        return (clusters, frameOf)
+    }
+
     /// The box key of every node, in one pass in topological order. A scalar
     /// constant or class labels: none. In the layers view a layer's nodes
     /// share `L<layer>`, an absorbed weight its reader's box, and an op with
@@ -49,7 +94,8 @@ extension SceneBuilder {
         var units = [String?](repeating: nil, count: graph.count)
         for node in graph.nodes {
             let i = node.id.index
-            if node.role == .constant && (node.shape.isEmpty || Tensor.elementCount(node.shape) == 1 || builder.classLabels(node.id) != nil) {
+            if node.role == .constant && (node.shape.isEmpty || Tensor.elementCount(node.shape) == 1 || builder.classLabels(node.id) != nil)
+                || builder.foldedWeight(node.id) != nil {
                 continue
             }
             if let layer = node.layer, builder.options.drawsOps(ofLayer: layer) {
@@ -77,9 +123,6 @@ extension SceneBuilder {
         // A shared leaf drawn as its own box (not inside a layer's box) gets a
         // copy beside each box that reads it, as in the other styles.
         let copied = graph.nodes.map { drawnAsCopies($0.id) && units[$0.id.index] == "n\($0.id.index)" }
-        if options.view == .ops || !options.expandedLayers.isEmpty {
-            clusters = graph.layers.enumerated().map { SceneCluster(key: "L\($0.offset)", title: "\($0.element.kind) \($0.element.name)") }
-        }
         var members: [String: [NodeID]] = [:]
         var order: [String] = []
         for node in graph.nodes {
@@ -88,6 +131,9 @@ extension SceneBuilder {
             if members[key] == nil { order.append(key) }
             members[key, default: []].append(node.id)
         }
+        let frames = layerFrames(boxKeys: order, members: members)
+        clusters = frames.clusters
+        layerFrame = frames.frameOf
         for key in order {
             let ids = members[key]!
             if options.view == .layers && !options.drawsOps(ofLayer: graph[ids[0]].layer) {
@@ -99,7 +145,7 @@ extension SceneBuilder {
         var connected: Set<String> = []
         for node in graph.nodes {
             guard let to = units[node.id.index] else { continue }
-            for input in node.inputs {
+            for (k, input) in node.inputs.enumerated() {
                 guard var from = units[input.index], from != to else { continue }
                 if copied[input.index] {
                     from += "_for_" + to
@@ -114,9 +160,18 @@ extension SceneBuilder {
                 }
                 guard connected.insert(from + ">" + to).inserted else { continue }
                 connect(from, to)
+                // Once weights are folded, the figure is the chain of first operands: it pulls
+                // straight, and a wire that skips ahead (a residual's) bends instead.
+                if k == 0 && options.fitChoice.boxDetail >= .foldedWeights { edges[edges.count - 1].weight = Self.chainWireWeight }
             }
         }
     }
+
+    /// How hard a first operand's wire pulls straight once weights are
+    /// folded (`buildModel`): more than a skipping wire's dummy points hold
+    /// theirs in `dot` (eight times its weight of 1), so the chain of boxes
+    /// stays on one line and wraps into rows as low as its boxes.
+    static let chainWireWeight = 16
 
     /// An op's window in words, from its typed attributes: `5×5 kernel,
     /// stride 1, pad 2` for a convolution (pad left out when 0), `2×2 window,
@@ -174,11 +229,7 @@ extension SceneBuilder {
         var rows = head
         let frozen = !weightIDs.isEmpty && weightIDs.allSatisfy { graph[$0].role == .constant }
         if !weightIDs.isEmpty {
-            let prefix = layer.map { $0.name + "." } ?? ""
-            let shapes = weightIDs.map { id -> String in
-                let name = graph[id].name.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-                return (name.map { $0 + " " } ?? "") + describeShape(graph[id].shape)
-            }.joined(separator: " · ")
+            let shapes = weightShapes(weightIDs, layer: layer)
             let count = weightIDs.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }
             rows.append(m.text(shapes, color: theme.text))
             rows.append(m.text("\(groupedThousands(count)) \(frozen ? "frozen " : "")params", color: frozen ? theme.text : theme.muted, bold: frozen))
@@ -200,20 +251,70 @@ extension SceneBuilder {
     /// Frozen weights are greyed: the cluster grey darkened a little towards the muted text.
     static func frozenFill(_ theme: Theme) -> RGB { theme.clusterFill.mixed(with: theme.muted, 0.18) }
 
+    /// One op or leaf as a box: its title (the layer's, `Conv2D c1`, when the
+    /// layer has no frame of its own, `layerFrames`), shape, window, folded
+    /// weights (`foldedWeight`), class labels, parameter count, and its
+    /// tensors in full (`tensorPanels`) or compact (`compactPanels`).
     mutating func addModelNodeBox(_ node: Node, key: String, cluster copyCluster: Int? = nil) {
-        let title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
+        let ownLayer = node.layer.flatMap { options.drawsOps(ofLayer: $0) ? $0 : nil }
+        let frame = ownLayer.flatMap { layerFrame[$0] }
+        var title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
+        if let ownLayer, frame == nil, copyCluster == nil { title = "\(graph.layers[ownLayer].kind) \(graph.layers[ownLayer].name)" }
         var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
         if let window = windowText(node.id) { rows.append(m.text(window, color: theme.text, small: true)) }
+        let folded = node.inputs.filter { foldedWeight($0) == node.id }
+        if !folded.isEmpty {
+            let frozen = folded.allSatisfy { graph[$0].role == .constant }
+            rows.append(m.text(weightShapes(folded, layer: node.layer.map { graph.layers[$0] }) + (frozen ? " · frozen" : ""), color: theme.text, small: true))
+        }
         for input in node.inputs {
             if let labels = classLabels(input) { rows.append(m.text(labelsText(labels), color: theme.text, small: true)) }
         }
         if node.role == .param { rows.append(m.text("\(groupedThousands(Tensor.elementCount(node.shape))) params", color: theme.muted, small: true)) }
-        if !node.shape.isEmpty { rows.append(tensorPanels(node.id)) }
+        if !node.shape.isEmpty { rows.append(options.fitChoice.boxDetail >= .compact ? compactPanels(node.id) : tensorPanels(node.id)) }
         if let row = checkRow(node.id) { rows.append(row) }
         let (stroke, width) = outline(node.id, base: theme.lineWidth)
-        let cluster = copyCluster ?? (options.drawsOps(ofLayer: node.layer) ? node.layer : nil)
+        let cluster = copyCluster ?? frame
         add(key, node.op == nil ? .leaf : .value, node: node.id, shape: .box, content: m.column(rows),
             fill: fill(node.id, base: node.role.isLeaf ? theme.leafFill : theme.valueFill), stroke: stroke, strokeWidth: width, cluster: cluster)
+    }
+
+    /// A tensor in a compact box: its value's and gradient's ranges, and at
+    /// `BoxDetail.compact` a small picture of its value's first plane beside
+    /// them, as high as the two lines, with a colour bar on each line
+    /// (`BoxDetail.ranges`: the ranges alone).
+    func compactPanels(_ id: NodeID) -> Block {
+        let node = graph[id]
+        let pictured = options.fitChoice.boxDetail == .compact
+        func line(_ tensor: Tensor?, _ label: String, color: RGB, diverging: Bool) -> Block {
+            let text = m.text(label + " " + summary(tensor), color: color, small: true)
+            guard pictured, let tensor, tensor.count > 1 else { return text }
+            return m.row([text, colorBar(diverging: diverging)])
+        }
+        var lines: [Block] = []
+        if let value = node.value { lines.append(line(value, "data", color: theme.value, diverging: false)) }
+        if options.showGradients && receivesGradient(id) { lines.append(line(shownGradient(id), "grad", color: theme.gradient, diverging: true)) }
+        let legends = FigureTitle.leftAligned(lines, measurer: m)
+        guard pictured, let value = node.value, value.count > 1, let plane = firstPlane(value, filters: isFilterBank(id)) else { return legends }
+        let picture = thumbnail(plane, diverging: false, side: legends.size.height, scale: Self.finiteRange([value], magnitude: false),
+                                choice: options.fitChoice)
+        return m.row([picture, m.spacer(theme.gap, 0), legends])
+    }
+
+    /// The most cells a side of a compact box's picture has: its first plane
+    /// is sampled (every k-th element, never averaged) down to this.
+    static let compactCells = 16
+
+    /// The first plane of `tensor` (`planes`: its first channel, or its first
+    /// filter's first input channel) as a matrix, every k-th row and column
+    /// kept so that no side exceeds `compactCells`; nil for an empty tensor.
+    func firstPlane(_ tensor: Tensor, filters: Bool) -> Tensor? {
+        let planes = planes(tensor.shape, filters: filters)
+        guard tensor.count > 0, let offset = planes.offsets.first else { return nil }
+        let step = max(1, (max(planes.rows, planes.columns) + Self.compactCells - 1) / Self.compactCells)
+        let rows = Array(stride(from: 0, to: planes.rows, by: step)), columns = Array(stride(from: 0, to: planes.columns, by: step))
+        let data = rows.flatMap { r in columns.map { c in tensor.data[offset + r * planes.columns + c] } }
+        return Tensor(shape: [rows.count, columns.count], data: data)
     }
 
     /// `61,706 parameters in 5 layers`, or with constant weights (a frozen,

@@ -338,7 +338,7 @@ enum RankLayout {
         let length = (frames.map(\.maxX).max() ?? 0) - (frames.map(\.x).min() ?? 0)
         func rowCount(rowHeight: Double) -> Int { Int((length / (rowHeight * goal.width / goal.height)).squareRoot().rounded()) }
         // A row is as high as the strip at most; the rows of one trial tell how high they are.
-        let first = max(rowCount(rowHeight: (frames.map(\.maxY).max() ?? 0) - (frames.map(\.y).min() ?? 0) + SnakeWrap.rowGap), 2)
+        let first = max(rowCount(rowHeight: (frames.map(\.maxY).max() ?? 0) - (frames.map(\.y).min() ?? 0) + flow.scene.rowSeparation), 2)
         let trial = SnakeWrap.arrange(flow, cuts: SnakeWrap.chooseCuts(flow, candidates, crossing, rows: first, penalty: 0))
         let nearest = rowCount(rowHeight: trial.size.height / Double(first))
         var best: LaidOutScene?, bestScale = SnakeWrap.scale(flow.size, goal)

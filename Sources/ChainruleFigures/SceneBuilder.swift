@@ -19,6 +19,8 @@ struct SceneBuilder {
     var index: [String: Int] = [:]
     /// Keys of the copies of shared values (`drawnAsCopies`).
     var copies: Set<String> = []
+    /// The model style's frame (index into `clusters`) of each layer, if it has one (`layerFrames`).
+    var layerFrame: [Int?] = []
 
     init(graph: Graph, output: NodeID, options: FigureOptions) {
         self.graph = graph
@@ -320,7 +322,7 @@ struct SceneBuilder {
         var edges = edges
         if !copies.isEmpty {
             let light = sideWires()
-            for i in edges.indices where !light.contains(i) { edges[i].weight = Self.mainWireWeight }
+            for i in edges.indices where !light.contains(i) { edges[i].weight = max(edges[i].weight, Self.mainWireWeight) }
         }
         let gaps = options.fitChoice.gapScale
         let (rank, node): (Double, Double) = switch options.style {
@@ -331,6 +333,7 @@ struct SceneBuilder {
         let note = options.style == .model ? parameterSummary().map { m.text($0, color: theme.muted) } : nil
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
                      titleBlock: FigureTitle.heading(options.title, note: note, width: headingWidth, measurer: m), titleNote: note,
-                     theme: theme, rankSeparation: rank * gaps, nodeSeparation: node * gaps)
+                     theme: theme, rankSeparation: rank * gaps, nodeSeparation: node * gaps,
+                     rowSeparation: SnakeWrap.rowGap * gaps)
     }
 }

@@ -154,7 +154,7 @@ extension LaidOutScene {
 /// around at the ends like a snake, and the edges that cross a cut run
 /// outside the rows in lanes of their own, clear of every box.
 enum SnakeWrap {
-    /// Space between rows, and between the rows and a lane (points).
+    /// Space between rows at the styles' own gaps (`Scene.rowSeparation`), and between the rows and a lane (points).
     static let rowGap = 34.0
     static let laneGap = 18.0
     /// Lanes of several crossing edges lie this far apart.
@@ -259,7 +259,7 @@ enum SnakeWrap {
     /// The pieces between `cuts` stacked in snake order: even pieces run left
     /// to right from the left edge, odd ones mirrored from the right edge.
     static func arrange(_ flow: LaidOutScene, cuts: [Double]) -> LaidOutScene {
-        let theme = flow.scene.theme
+        let theme = flow.scene.theme, rowGap = flow.scene.rowSeparation
         let piece = { (x: Double) in cuts.filter { $0 < x }.count }
         let count = cuts.count + 1
         var low = [Double](repeating: .infinity, count: count), high = [Double](repeating: -.infinity, count: count)
@@ -309,6 +309,8 @@ enum SnakeWrap {
         }
         for k in out.clusters.indices { out.clusters[k].frame = move(flow.clusters[k].frame, piece(flow.clusters[k].frame.center.x)) }
         let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
+        var rowFrames = [[Rect]](repeating: [], count: count)
+        for node in out.nodes { if let i = pieceOf[node.node.key] { rowFrames[i].append(node.frame) } }
         for k in out.edges.indices {
             let edge = flow.edges[k]
             guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to],
@@ -318,25 +320,47 @@ enum SnakeWrap {
                 out.edges[k].arrowTip = edge.arrowTip.map { move($0, from) }
                 continue
             }
-            // Leave on the side the row flows to, enter on the side the target's row flows from.
+            // Leave on the side the row flows to, enter on the side the target's row flows from,
+            // when no box of the row stands in the way (the row's last box, the next row's first);
+            // else leave from the bottom into the gap below the row, and enter from the top out of
+            // the gap above the target's row (a wire that skips ahead, as a residual's).
             let offset = laneOffset[k] ?? laneGap / 2
             let laneRight = left + width + offset, laneLeft = left - offset
             let exitRight = from % 2 == 0, enterRight = to % 2 == 1
-            let start = Point(exitRight ? source.maxX : source.x, source.center.y)
-            let tip = Point(enterRight ? target.maxX : target.x, target.center.y)
-            let base = Point(tip.x + (enterRight ? arrowLength : -arrowLength), tip.y)
+            let exitClear = isClear(source, right: exitRight, among: rowFrames[from])
+            let entryClear = isClear(target, right: enterRight, among: rowFrames[to])
             let exitLane = exitRight ? laneRight : laneLeft, entryLane = enterRight ? laneRight : laneLeft
-            var path = [start, Point(exitLane, start.y)]
-            if exitLane != entryLane {
-                let gap = rowTop[to] - rowGap / 2
-                path += [Point(exitLane, gap), Point(entryLane, gap)]
+            let below = rowTop[from + 1] - rowGap / 2, above = rowTop[to] - rowGap / 2
+            var path = exitClear ? [Point(exitRight ? source.maxX : source.x, source.center.y), Point(exitLane, source.center.y)]
+                : [Point(source.center.x, source.maxY), Point(source.center.x, below)]
+            if !exitClear && !entryClear && to == from + 1 {
+                path.append(Point(target.center.x, below))
+            } else {
+                if !exitClear { path.append(Point(exitLane, below)) }
+                if entryClear {
+                    if exitLane != entryLane { path += [Point(exitLane, above), Point(entryLane, above)] }
+                    path.append(Point(entryLane, target.center.y))
+                } else {
+                    path += [Point(exitLane, above), Point(target.center.x, above)]
+                }
             }
-            path += [Point(entryLane, tip.y), edge.edge.arrow ? base : tip]
+            let tip = entryClear ? Point(enterRight ? target.maxX : target.x, target.center.y) : Point(target.center.x, target.y)
+            let base = entryClear ? Point(tip.x + (enterRight ? arrowLength : -arrowLength), tip.y) : Point(tip.x, tip.y - arrowLength)
+            path.append(edge.edge.arrow ? base : tip)
             out.edges[k].points = straightCurve(path)
             out.edges[k].arrowTip = edge.edge.arrow ? tip : nil
         }
         out.size = Size(left + width + room.right + theme.margin, y - rowGap + theme.margin)
         return out
+    }
+
+    /// Whether a wire leaving (or entering) `frame` sideways at its middle,
+    /// to the right or left, meets none of the boxes `row`.
+    static func isClear(_ frame: Rect, right: Bool, among row: [Rect]) -> Bool {
+        let y = frame.center.y
+        return !row.contains { other in
+            other != frame && other.y < y && y < other.maxY && (right ? other.x >= frame.maxX - 1e-9 : other.maxX <= frame.x + 1e-9)
+        }
     }
 
     /// A polyline as a cubic Bézier path (3n+1 points) of straight segments.

@@ -72,6 +72,8 @@ struct LayoutTests {
         var options = FigureOptions()
         options.style = .model
         options.view = .ops
+        // A target it reads on as first drawn: for a slide the fitting search folds each layer into one titled box.
+        options.fit = FitTarget(width: 2000, height: 2000)
         let laidOut = try GraphFigure.layout(graph: graph, output: output, options: options)
         #expect(laidOut.clusters.count == 2)
         for (index, cluster) in laidOut.clusters.enumerated() {

@@ -148,12 +148,9 @@ struct SlideFitTests {
 
     /// The samples still below 14 pt, and why (issue 10 stays open for them).
     static let notYetReadable = [
-        "flower-filters.grad": "record style, 721×418 pt (12.1 pt; 7.6 as first drawn): the fitting search's most compact choice (half-size pictures, one caption per grid shared by value and gradient, half gaps, stacked panels) still leaves the rows — x over W/9, then edges·edges — taller than the 361 pt that read at 14 pt, with every range and caption kept; drawn for a slide by `figure feature-maps`",
-        "sigmoid-colorblind.png": "circuit at --precision 3, 828×234 pt (13.0 pt): each of the chain's eight wire labels is a digit wider, and half the rank gap (the fitting search's gap choice) leaves dot's width unchanged; the circuit keeps its one line",
-        "mlp-circuit.png": "circuit with tensors on its wires, 1516×597 pt (6.5 pt): every tensor up to 8×8 with its numbers in the cells, which the search gives up only for a readable figure",
-        "mlp-record.png": "record style, 982×649 pt (7.8 pt): 180 numbers in cells (every tensor up to 8×8); as pictures it would still read below 14 pt (10.1 pt), so the numbers stay",
-        "lenet-ops.svg": "ops view of LeNet-5 (25 nodes, 5 layers), 2506×1282 pt (3.9 pt): every op a box of channel grids; `--view layers` reads at 16.5 pt, and the tool says so",
-        "convnet-ops.png": "ops view of the small conv net (11 nodes), 1286×1058 pt (4.8 pt): an 8×8 input with its numbers, value and gradient, and layer frames; the tool warns and suggests `--view layers`",
+        "flower-filters.grad": "record style, 721×401 pt (12.6 pt; 7.6 as first drawn): the fitting search's most compact choice (half-size pictures, one caption per grid shared by value and gradient, half gaps, stacked panels) still leaves the rows — x over W/9, then edges·edges — taller than the 361 pt that read at 14 pt, with every range and caption kept; drawn for a slide by `figure feature-maps`",
+        "mlp-record.png": "record style, 982×632 pt (8.0 pt): 180 numbers in cells (every tensor up to 8×8); as pictures it would still read below 14 pt (10.1 pt), so the numbers stay",
+        "small-vgg": "ops view of a VGG-like stack (25 nodes, 5 layers; `otherModels`), 742×369 pt at its ranges-only boxes (13.3 pt): its three convolutions' boxes are 160 pt wide for `3×3 kernel, stride 1, pad 1`, so the rows hold four boxes and the chain takes three rows a little too long and too high; the tool warns and suggests `--view layers`",
     ]
 
     @Test("The SVG measure and the scene's agree")
@@ -254,6 +251,142 @@ struct SlideFitTests {
             #expect(grown.contains(Rect(x: tip.x, y: tip.y, width: 0, height: 0)))
         }
         #expect(SlideFit(laidOut, target: .slide).textSize >= FitTarget.readableTextSize)
+    }
+
+    /// Models of 10–50 ops beyond the samples, for the ops view: a deep
+    /// perceptron, a VGG-like stack of convolutions, and residual blocks
+    /// (a wire that skips a layer, so the figure is not a plain chain).
+    static let otherModels: [(name: String, source: String)] = [
+        ("deep-mlp", """
+        x = const(randn(4, 8, seed: 1))
+        h1 = relu(Linear(x, 16))
+        h2 = relu(Linear(h1, 16))
+        h3 = relu(Linear(h2, 16))
+        h4 = relu(Linear(h3, 12))
+        h5 = relu(Linear(h4, 8))
+        s = Linear(h5, 3)
+        loss = cross_entropy(s, [0, 1, 2, 1])
+        """),
+        ("small-vgg", """
+        x = const(randn(1, 1, 16, 16, seed: 2))
+        c1 = relu(Conv2D(x, filters: 4, kernel: 3, pad: 1))
+        c2 = relu(Conv2D(c1, filters: 4, kernel: 3, pad: 1))
+        p1 = maxpool2d(c2, 2)
+        c3 = relu(Conv2D(p1, filters: 8, kernel: 3, pad: 1))
+        p2 = maxpool2d(c3, 2)
+        f = relu(Linear(flatten(p2), 32))
+        s = Linear(f, 10)
+        loss = cross_entropy(s, [3])
+        """),
+        ("residual", """
+        x = const(randn(2, 6, seed: 3))
+        h1 = relu(Linear(x, 8))
+        h2 = relu(Linear(h1, 8)) + h1
+        h3 = relu(Linear(h2, 8)) + h2
+        s = Linear(h3, 2)
+        loss = cross_entropy(s, [0, 1])
+        """),
+    ]
+
+    /// `source` compiled, run forward and backward, and laid out in the ops view for `target`.
+    static func opsView(_ source: String, target: FitTarget = .slide) throws -> (graph: Graph, laidOut: LaidOutScene) {
+        let program = try Compiler.compile(source: source, file: "-e", options: CompileOptions())
+        try program.graph.backward(from: program.output)
+        var options = FigureOptions()
+        options.style = .model
+        options.view = .ops
+        options.fit = target
+        return (program.graph, try GraphFigure.layout(graph: program.graph, output: program.output, options: options))
+    }
+
+    /// No two boxes overlap, and no wire runs through a box other than its two ends
+    /// (each Bézier piece sampled; a box's outline shrunk by 1 pt so that a wire may touch it).
+    static func expectClear(_ laidOut: LaidOutScene, _ name: String) {
+        let frames = laidOut.nodes.map(\.frame)
+        for (i, a) in frames.enumerated() {
+            for b in frames[(i + 1)...] { #expect(!a.overlaps(b), "\(name): boxes overlap") }
+        }
+        for edge in laidOut.edges {
+            let p = edge.points
+            var samples: [Point] = []
+            for start in stride(from: 0, to: p.count - 3, by: 3) {
+                for step in 0...8 {
+                    let t = Double(step) / 8, u = 1 - t
+                    let (a, b, c, d) = (u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t)
+                    samples.append(Point(a * p[start].x + b * p[start + 1].x + c * p[start + 2].x + d * p[start + 3].x,
+                                         a * p[start].y + b * p[start + 1].y + c * p[start + 2].y + d * p[start + 3].y))
+                }
+            }
+            for node in laidOut.nodes where node.node.key != edge.edge.from && node.node.key != edge.edge.to {
+                let inner = Rect(x: node.frame.x + 1, y: node.frame.y + 1, width: node.frame.width - 2, height: node.frame.height - 2)
+                let hit = samples.contains { inner.contains(Rect(x: $0.x, y: $0.y, width: 0, height: 0)) }
+                #expect(!hit, "\(name): the wire \(edge.edge.from) → \(edge.edge.to) crosses \(node.node.key)")
+            }
+        }
+    }
+
+    @Test("Op views of other models read at 14 pt on a slide, boxes and wires clear of each other", arguments: otherModels.map(\.name))
+    func otherModelsRead(_ name: String) throws {
+        let source = try #require(Self.otherModels.first { $0.name == name }).source
+        let (graph, laidOut) = try Self.opsView(source)
+        #expect((10...50).contains(graph.nodes.filter { $0.op != nil }.count), "a model of 10–50 ops")
+        let fit = SlideFit(laidOut, target: .slide)
+        let check = {
+            #expect(fit.isReadable, "\(name): \(String(format: "%.1f", fit.textSize)) pt on a slide, \(Int(fit.figureSize.width))×\(Int(fit.figureSize.height)) pt")
+        }
+        if let reason = Self.notYetReadable[name] { withKnownIssue(Comment(rawValue: reason), isIntermittent: true, check) } else { check() }
+        Self.expectClear(laidOut, name)
+    }
+
+    @Test("A long chain of ops wraps into rows in snake order: every row turns where the last ended, the ops in the graph's order")
+    func longChainSnakes() throws {
+        let layers = (1...6).map { "h\($0) = relu(Linear(h\($0 - 1), 6))" }.joined(separator: "\n")
+        let (graph, laidOut) = try Self.opsView("h0 = const(randn(2, 4, seed: 4))\n" + layers + "\nloss = sum(h6)")
+        // The op boxes in the graph's (topological) order.
+        let boxes = graph.nodes.filter { $0.op != nil }.compactMap { node in laidOut.nodes.first { $0.node.node == node.id }?.frame }
+        #expect(boxes.count == graph.nodes.filter { $0.op != nil }.count)
+        // Rows: boxes whose vertical spans meet are in one row; the chain visits the rows top to bottom.
+        var rows: [[Rect]] = []
+        for box in boxes {
+            if let last = rows.last?.last, last.y < box.maxY && box.y < last.maxY { rows[rows.count - 1].append(box) } else { rows.append([box]) }
+        }
+        #expect(rows.count >= 2, "wrapped into rows")
+        for (k, pair) in zip(rows, rows.dropFirst()).enumerated() { #expect(pair.0[0].maxY <= pair.1[0].y, "row \(k + 2) below row \(k + 1)") }
+        // Even rows run left to right, odd ones right to left, each starting at the end where the row above ended.
+        for (k, row) in rows.enumerated() {
+            let steps = zip(row, row.dropFirst()).map { $1.center.x - $0.center.x }
+            #expect(steps.allSatisfy { k % 2 == 0 ? $0 > 0 : $0 < 0 }, "row \(k + 1) runs \(k % 2 == 0 ? "right" : "left")")
+            if k > 0 {
+                let end = rows[k - 1].last!.center.x, start = row[0].center.x
+                let side = laidOut.size.width / 2
+                #expect((end > side) == (start > side), "row \(k + 1) starts at the side where row \(k) ended")
+            }
+        }
+        #expect(SlideFit(laidOut, target: .slide).isReadable)
+        Self.expectClear(laidOut, "chain")
+    }
+
+    @Test("An op view too big for the rich boxes gives detail up: weights folded into their ops, frames of one box turned into titles")
+    func lenetOpsGivesUpDetail() throws {
+        let (graph, output) = try Samples.load("lenet.grad")
+        var options = FigureOptions()
+        options.style = .model
+        options.view = .ops
+        let (scene, laidOut, used) = try GraphFigure.fittedLayout(graph: graph, output: output, options: options)
+        #expect(used.fitChoice.boxDetail > .full)
+        #expect(SlideFit(laidOut, target: .slide).isReadable)
+        // No weight has a box; every layer's op is titled by its layer, and the weights are written in it.
+        #expect(!scene.nodes.contains { $0.node.map { graph[$0].role == .param } ?? false })
+        let conv = try #require(scene.nodes.first { $0.content.texts.first == "Conv2D c1" })
+        #expect(conv.content.texts.contains("W 6×1×5×5 · b 6"))
+        #expect(scene.clusters.isEmpty)
+        Self.expectClear(laidOut, "lenet ops")
+        // Drawn rich, the same figure reads below 14 pt.
+        var rich = options
+        rich.fitChoice.boxDetail = .full
+        rich.fitChoice.gapScale = 0.5
+        let full = try GraphFigure.fittedLayout(graph: graph, output: output, options: rich)
+        #expect(!SlideFit(full.laidOut, target: .slide).isReadable)
     }
 
     @Test("A portrait target wraps into a taller figure than a 16:9 one")
