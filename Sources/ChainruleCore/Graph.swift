@@ -178,6 +178,16 @@ public final class Graph {
         guard Tensor.checkedElementCount(shape) != nil else {
             throw .shape(ShapeError(op: op.name, shapes: inputShapes, "its result would have shape \(describeShape(shape)), more elements than can be counted"), location: location)
         }
+        // Through the Swift API nothing else bounds a result (a pad of 2⁶¹ with a stride
+        // of 2⁴⁰ makes a 422 TB convolution): one larger than the machine is refused.
+        let bytes = Tensor.elementCount(shape).multipliedReportingOverflow(by: MemoryLayout<Double>.size)
+        guard !bytes.overflow, bytes.partialValue <= MachineMemory.available else {
+            let size = bytes.overflow ? "more than \(MachineMemory.describe(.max))" : MachineMemory.describe(bytes.partialValue)
+            throw .shape(ShapeError(op: op.name, shapes: inputShapes, "its result would have shape \(describeShape(shape)), \(Tensor.elementCount(shape)) elements (\(size)), more than this machine's memory (\(MachineMemory.describe(MachineMemory.available)))"), location: location)
+        }
+        guard shape.count <= Tensor.maximumRank else {
+            throw .shape(ShapeError(op: op.name, shapes: inputShapes, "its result would have \(shape.count) axes, more than the \(Tensor.maximumRank) a tensor may have"), location: location)
+        }
         let id = NodeID(nodes.count)
         nodes.append(Node(
             id: id, op: op, inputs: inputs, name: name, role: .intermediate, layer: currentLayer,

@@ -284,9 +284,11 @@ public struct WindowGeometry: Sendable, Equatable {
     /// the image (not into the padding): 0 ≤ oj·stride + kernelColumn − pad < width.
     func validOutputColumns(kernelColumn: Int) -> Range<Int> {
         let offset = kernelColumn - pad
-        // smallest oj with oj·stride + offset ≥ 0, and first oj with oj·stride + offset ≥ width
-        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-        let end = width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride
+        // smallest oj with oj·stride + offset ≥ 0, and first oj with oj·stride + offset ≥ width:
+        // ⌈a / stride⌉ for a > 0 written (a − 1)/stride + 1, which no stride up to Int.max overflows
+        // (a ≤ width + pad, and the shape rule made sure width + 2·pad is an Int).
+        let first = offset >= 0 ? 0 : (-offset - 1) / stride + 1
+        let end = width - offset <= 0 ? 0 : (width - offset - 1) / stride + 1
         return Swift.min(first, outputWidth)..<Swift.max(Swift.min(end, outputWidth), Swift.min(first, outputWidth))
     }
 }

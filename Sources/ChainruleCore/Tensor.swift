@@ -47,6 +47,12 @@ public struct Tensor: Sendable, Equatable, Hashable {
     /// `init` refuses shapes that `checkedElementCount` refuses).
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// The most axes a tensor may have: 64, NumPy's limit (`NPY_MAXDIMS` since NumPy 2.0).
+    /// A shape is printed in messages, tooltips and figures, and some work grows with the
+    /// rank per element: a rank of 100,000 (an ONNX Unsqueeze, a reshape) made a page take
+    /// minutes. Front ends refuse leaves past it; `Graph.apply` refuses op results past it.
+    public static let maximumRank = 64
+
     /// The element count of a shape that may come from a person or a file,
     /// so a limit can be checked before anything is allocated. Nil if a size
     /// is negative or if the product of the sizes, a zero counted as one,

@@ -22,13 +22,25 @@ public enum WorkerPool {
         set { configured.store(Swift.max(1, newValue), ordering: .relaxed) }
     }
 
+    // A malformed CHAINRULE_THREADS cannot be refused here (a library may not exit): the
+    // machine's cores are used, and the tool refuses it first with `environmentThreadCount()`.
     private static let configured = Atomic<Int>(
-        ProcessInfo.processInfo.environment[environmentVariable].flatMap(threadCount(parsing:))
-            ?? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount))
+        (try? environmentThreadCount()) ?? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// A thread count written by a person: a positive integer (surrounding spaces allowed), else nil.
     public static func threadCount(parsing text: String) -> Int? {
         guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count >= 1 else { return nil }
+        return count
+    }
+
+    /// The thread count `CHAINRULE_THREADS` asks for in `environment`: nil when it is unset.
+    /// The one reading of the variable: the pool starts from it, and a tool calls it before
+    /// any work so that a value that is not a positive integer is an error, never ignored.
+    public static func environmentThreadCount(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ThreadCountError) -> Int? {
+        guard let text = environment[environmentVariable] else { return nil }
+        guard let count = threadCount(parsing: text) else { throw ThreadCountError(text: text) }
         return count
     }
 
@@ -80,6 +92,18 @@ public enum WorkerPool {
             let size = base + (part < extra ? 1 : 0)
             body((first * granularity)..<Swift.min(count, (first + size) * granularity))
         }
+    }
+}
+
+/// A `CHAINRULE_THREADS` that is not a positive integer.
+public struct ThreadCountError: Error, Equatable, CustomStringConvertible {
+    /// The variable's text, as it was set.
+    public let text: String
+
+    public init(text: String) { self.text = text }
+
+    public var description: String {
+        "\(WorkerPool.environmentVariable) must be a positive integer (a thread count), got '\(text)'"
     }
 }
 

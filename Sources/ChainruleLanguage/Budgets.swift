@@ -3,27 +3,11 @@ import Foundation
 
 /// Byte counts as the memory budget reads and writes them.
 public enum ByteCount {
-    /// The memory this process may use: the machine's physical memory, or a
-    /// container's smaller limit (cgroup v2 `memory.max`, or v1's
-    /// `memory.limit_in_bytes`) when there is one.
-    public static let availableMemory: Int = {
-        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        let limits = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"].compactMap { path in
-            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
-        return ([physical] + limits.filter { $0 > 0 }).min()!
-    }()
+    /// The memory this process may use (`MachineMemory.available`).
+    public static var availableMemory: Int { MachineMemory.available }
 
-    /// `6.3 GB`, `784 MB`, `12 kB`, `512 bytes`, `1 byte`: decimal units, one decimal
-    /// below 100.
-    public static func describe(_ bytes: Int) -> String {
-        let units: [(String, Double)] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)]
-        for (unit, size) in units where Double(bytes) >= size {
-            let value = Double(bytes) / size
-            return "\(formatNumber(value >= 100 ? value.rounded() : (value * 10).rounded() / 10)) \(unit)"
-        }
-        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
-    }
+    /// `6.3 GB`, `784 MB`: as `MachineMemory.describe`.
+    public static func describe(_ bytes: Int) -> String { MachineMemory.describe(bytes) }
 
     /// Reads `8G`, `512M`, `1.5GB`, `2GiB`, `100000` (bytes): a number, then
     /// an optional unit — `k`, `M`, `G`, `T` (powers of 1000, `B` optional)

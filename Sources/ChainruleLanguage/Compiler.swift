@@ -511,6 +511,9 @@ final class ProgramCompiler {
     /// without overflow), before anything of that size is allocated. `what`
     /// is worded only for the error: this runs for every node.
     func checkSize(_ shape: [Int], what: @autoclosure () -> String, at token: Token) throws(CompileFailure) {
+        guard shape.count <= Tensor.maximumRank else {
+            throw failure("\(what()) would have \(shape.count) axes, more than the \(Tensor.maximumRank) a tensor may have", at: token)
+        }
         let count = Tensor.checkedElementCount(shape)
         if (count ?? .max) > options.maxElements {
             let countText = count.map(String.init) ?? "more than \(Int.max)"

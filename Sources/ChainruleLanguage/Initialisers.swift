@@ -137,7 +137,8 @@ extension ProgramCompiler {
         do {
             header = try Npy.readHeader(path: resolved, maxElements: options.maxElements)
         } catch {
-            throw failure(error.description, at: token)
+            // Named as the program writes it, not as resolved against the program's folder.
+            throw failure(Npy.LoadError(path: path, problem: error.problem).description, at: token)
         }
         guard !header.shape.contains(0) else {
             throw failure("cannot load \(path): its shape \(describeShape(header.shape)) holds no elements; a tensor needs at least one", at: token)
@@ -152,7 +153,7 @@ extension ProgramCompiler {
             do throws(Npy.LoadError) {
                 tensor = try Npy.load(path: resolved, maxElements: limit)
             } catch {
-                throw failed(error.description)
+                throw failed(Npy.LoadError(path: path, problem: error.problem).description)
             }
             guard tensor.shape == header.shape else {
                 throw failed("cannot load \(path): the file changed while it was read (its shape was \(describeShape(header.shape)), now \(describeShape(tensor.shape)))")

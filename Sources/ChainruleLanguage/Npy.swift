@@ -81,30 +81,9 @@ public enum Npy {
         return Tensor(shape: header.shape, data: values)
     }
 
-    /// The file at `path`, which must be a regular file: a folder, device or
-    /// named pipe is refused before reading (a pipe nobody writes to would
-    /// wait forever, `/dev/zero` never ends). The open itself never waits.
+    /// The file at `path`, which must be a regular file (`InputFiles.open`).
     private static func open(_ path: String) throws(LoadError) -> FileHandle {
-        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw LoadError(path: path, problem: String(cString: strerror(errno)).lowercased()) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            let reason = String(cString: strerror(errno)).lowercased()
-            close(fd)
-            throw LoadError(path: path, problem: reason)
-        }
-        let kind: String? = switch status.st_mode & S_IFMT {
-        case S_IFREG: nil
-        case S_IFDIR: "it is a folder, not a .npy file"
-        case S_IFIFO: "it is a pipe, not a .npy file"
-        case S_IFCHR, S_IFBLK: "it is a device, not a .npy file"
-        default: "it is not a regular file"
-        }
-        if let kind {
-            close(fd)
-            throw LoadError(path: path, problem: kind)
-        }
-        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do { return try InputFiles.open(path, kind: "a .npy file") } catch { throw LoadError(path: path, problem: error.reason) }
     }
 
     /// Where the header dictionary lies, from the magic, version and length
@@ -163,6 +142,9 @@ public enum Npy {
         }
         guard let type = ElementType(descr) else {
             throw fail("unsupported dtype '\(descr)'; float64, float32, int8–int64, uint8–uint64 and bool are read")
+        }
+        guard shape.count <= Tensor.maximumRank else {
+            throw fail("its shape has \(shape.count) axes, more than the \(Tensor.maximumRank) a tensor may have (NumPy's limit)")
         }
         guard let count = Tensor.checkedElementCount(shape) else {
             throw fail("bad header: shape \(describeShape(shape)) has more elements than can be counted")

@@ -94,15 +94,14 @@ public enum ONNXImporter {
     /// The file is refused before it is read when it is larger than the memory budget.
     public static func read(path: String, options: ONNXImportOptions) throws(ONNXError) -> ONNXModel {
         let url = URL(fileURLWithPath: path)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue, attributes?[.type] as? FileAttributeType == .typeRegular else {
-            throw ONNXError("\(path): cannot read it: it is not a readable file")
-        }
+        let file: FileHandle
+        do { file = try InputFiles.open(path, kind: "an .onnx model") } catch { throw ONNXError("\(path): cannot read it: \(error.reason)") }
         let limit = min(maximumFileBytes, options.limits.maxMemory)
-        guard size <= limit else {
+        guard let size = try? file.seekToEnd() else { throw ONNXError("\(path): cannot read it") }
+        guard size <= UInt64(Swift.max(limit, 0)) else {
             throw ONNXError("\(path): the file has \(size) bytes, more than the \(limit) a model file may have here (--max-memory); it was not read")
         }
-        guard let data = try? Data(contentsOf: url) else { throw ONNXError("\(path): cannot read it") }
+        guard (try? file.seek(toOffset: 0)) != nil, let data = try? file.readToEnd() else { throw ONNXError("\(path): cannot read it") }
         return try read(data: data, file: path, folder: url.deletingLastPathComponent(), options: options)
     }
 
@@ -230,6 +229,9 @@ struct ImportSession {
         for (k, input) in declared.enumerated() {
             try requireTensor(input)
             let dims = input.type.tensorType.shape.dim
+            guard dims.count <= Tensor.maximumRank else {
+                throw ONNXError("input '\(input.name)' declares \(dims.count) axes, more than the \(Tensor.maximumRank) a tensor may have")
+            }
             var declaredShape: [Int?] = []
             for dim in dims {
                 guard case .dimValue(let size)? = dim.value else {
@@ -412,9 +414,9 @@ struct ImportSession {
             let reader = self.reader
             pending.append((id, { () throws(ONNXError) in try reader.read(tensor) }))
         } else if sparseInitializers.contains(name) {
-            throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', a sparse initializer; Chainrule reads dense initializers only (save the weight dense)")
+            throw ONNXError("\(node.label) (\(node.opType)) reads '\(name)', a sparse initializer; Chainrule reads dense initializers only (save the weight dense)")
         } else {
-            throw ONNXError("node '\(node.name)' (\(node.opType)) reads '\(name)', which no earlier node, initializer or input makes")
+            throw ONNXError("\(node.label) (\(node.opType)) reads '\(name)', which no earlier node, initializer or input makes")
         }
         nodes[name] = id
         return id
@@ -430,7 +432,7 @@ struct ImportSession {
     mutating func convert(_ proto: Onnx_NodeProto) throws(ONNXError) {
         guard proto.domain.isEmpty || proto.domain == "ai.onnx", let op = ONNXOp(rawValue: proto.opType) else {
             let domain = proto.domain.isEmpty ? "" : " of domain \(proto.domain)"
-            throw ONNXError("node '\(proto.name)': op \(proto.opType)\(domain) (opset \(opset)) is not supported; Chainrule imports \(ONNXOp.list)")
+            throw ONNXError("\(proto.label): op \(proto.opType)\(domain) (opset \(opset)) is not supported; Chainrule imports \(ONNXOp.list)")
         }
         var converter = NodeConverter(proto: proto, op: op, opset: opset)
         try converter.convert(&self)

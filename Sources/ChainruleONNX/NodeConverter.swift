@@ -19,7 +19,7 @@ struct NodeConverter {
 
     /// An error about this node: `node '/conv1/Conv' (Conv, opset 17): …`.
     func refuse(_ message: String) -> ONNXError {
-        ONNXError("node '\(proto.name)' (\(proto.opType), opset \(opset)): \(message)")
+        ONNXError("\(proto.label) (\(proto.opType), opset \(opset)): \(message)")
     }
 
     func int(_ name: String, default fallback: Int) -> Int {
@@ -333,7 +333,11 @@ struct NodeConverter {
         let allowZero = int("allowzero", default: 0) == 1
         var shape: [Int] = []
         for (axis, size) in target.data.enumerated() {
-            guard size.rounded() == size, abs(size) < 1e15 else { throw refuse("shape \(target.data) is not a list of integers") }
+            let written = "[" + target.data.map { formatNumber($0) }.joined(separator: ", ") + "]"
+            guard size.rounded() == size else { throw refuse("shape \(written) is not a list of integers") }
+            guard abs(size) < Double(Self.sizeLimit) else {
+                throw refuse("shape \(written): size \(formatNumber(size)) at axis \(axis) is too large (sizes are below 10^15)")
+            }
             if Int(size) == 0 && !allowZero {
                 guard axis < inputShape.count else { throw refuse("shape size 0 at axis \(axis) copies an axis the \(describeShape(inputShape)) input does not have") }
                 shape.append(inputShape[axis])
@@ -411,5 +415,15 @@ struct NodeConverter {
         } else {
             try emit(Reshape(shape: newShape), [input!], in: &session)
         }
+    }
+}
+
+extension Onnx_NodeProto {
+    /// How messages name the node: `node '/conv1/Conv'`, or for a node without
+    /// a name (ONNX allows it), by what it writes: `the unnamed node writing 'y'`.
+    var label: String {
+        guard name.isEmpty else { return "node '\(name)'" }
+        let written = output.filter { !$0.isEmpty }
+        return written.isEmpty ? "an unnamed node" : "the unnamed node writing \(written.map { "'\($0)'" }.joined(separator: ", "))"
     }
 }

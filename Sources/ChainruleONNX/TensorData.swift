@@ -56,6 +56,9 @@ struct TensorReader {
         guard tensor.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int.max) }) else {
             throw ONNXError("tensor '\(tensor.name)' has a negative size in its dims \(tensor.dims)")
         }
+        guard tensor.dims.count <= Tensor.maximumRank else {
+            throw ONNXError("tensor '\(tensor.name)' has \(tensor.dims.count) axes, more than the \(Tensor.maximumRank) a tensor may have")
+        }
         let shape = tensor.dims.map { Int($0) }
         guard let count = Tensor.checkedElementCount(shape), count <= limits.maxElements else {
             throw ONNXError("tensor '\(tensor.name)' of shape \(describeShape(shape)) has more than \(limits.maxElements) elements, the limit (--max-elements); it was not read")

@@ -46,23 +46,19 @@ public struct SafeTensors: Sendable, Equatable {
         return bytes
     }
 
-    /// Writes the file whole or not at all: into a tracked temporary folder
-    /// beside it (removed if the run is interrupted), then renamed into place.
+    /// Writes the file whole or not at all (`OutputFiles.write`: checked writes into a
+    /// tracked temporary folder beside it, then renamed into place).
     public func write(to path: String) throws(TrainingError) {
-        func failed(_ error: POSIXError) -> TrainingError { TrainingError("cannot write the checkpoint \(path): \(error.reason)") }
-        let parent = (path as NSString).deletingLastPathComponent
-        let folder: String
-        do { folder = try Temporaries.makeFolder(in: parent.isEmpty ? "." : parent) } catch { throw failed(error) }
-        defer { Temporaries.remove(folder: folder) }
-        let temporary = folder + "/checkpoint.safetensors"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(encoded())) else { throw failed(POSIXError.current) }
-        do { try Temporaries.rename(temporary, to: path) } catch { throw failed(error) }
+        do { try OutputFiles.write(Data(encoded()), to: path) } catch {
+            throw TrainingError("cannot write the checkpoint \(path): \(error.reason)")
+        }
     }
 
     /// Reads a safetensors file of F64 tensors (F32 ones are widened).
     public static func read(path: String) throws(TrainingError) -> SafeTensors {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError("cannot read the checkpoint \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")")
+        let data: Data
+        do { data = try InputFiles.contents(of: path, kind: "a checkpoint") } catch {
+            throw TrainingError("cannot read the checkpoint \(path): \(error.reason)")
         }
         return try decode([UInt8](data), path: path)
     }

@@ -75,6 +75,19 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Labels are below 10⁹: a class index, one score per class — a billion classes
+    /// is a mistake (a feature column read as the label), not a data set.
+    public static let labelLimit = 1e9
+
+    /// What is wrong with `value` as a class label, or nil for a whole number in [0, `labelLimit`).
+    static func labelProblem(_ value: Double) -> String? {
+        guard value.rounded() == value, value >= 0 else { return "labels are class indices, whole numbers from 0" }
+        guard value < labelLimit else {
+            return "too large for a class index (labels are below 10^9, one class per index); is the last column really the label?"
+        }
+        return nil
+    }
+
     static func arrays(_ featuresPath: String, _ labelsPath: String, name: String, readNpy: (String) throws -> Tensor) throws(DataError) -> Dataset {
         let features: Tensor, labels: Tensor
         do {
@@ -88,9 +101,7 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         }
         var classes: [Int] = []
         for (i, value) in labels.data.enumerated() {
-            guard value.rounded() == value, value >= 0, value < 1e9 else {
-                throw DataError("\(labelsPath): label \(i) is \(formatNumber(value)); labels are class indices, whole numbers from 0")
-            }
+            if let problem = Self.labelProblem(value) { throw DataError("\(labelsPath): label \(i) is \(formatNumber(value)); \(problem)") }
             classes.append(Int(value))
         }
         let table = features.rank == 1 ? features.reshaped([features.count, 1]) : features
@@ -101,11 +112,10 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     /// label; a first line that is not all numbers is a header. Blank lines
     /// are skipped. Errors name the file and line.
     public static func csv(_ path: String) throws(DataError) -> Dataset {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw DataError("cannot read \(path): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+        let bytes: Data
+        do { bytes = try InputFiles.contents(of: path, kind: "a CSV file") } catch { throw DataError(error.description) }
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw DataError("cannot read \(path): it is not UTF-8 text; a CSV file holds numbers separated by commas, the label last")
         }
         var rows: [[Double]] = [], labels: [Int] = []
         var width: Int?
@@ -124,9 +134,7 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
                 throw DataError("\(where_): column \(bad + 1) is '\(fields[bad])', not a finite number")
             }
             let label = numbers.last!!
-            guard label.rounded() == label, label >= 0, label < 1e9 else {
-                throw DataError("\(where_): the label (last column) is \(fields.last!); labels are class indices, whole numbers from 0")
-            }
+            if let problem = Self.labelProblem(label) { throw DataError("\(where_): the label (last column) is \(fields.last!); \(problem)") }
             rows.append(numbers.dropLast().map { $0! })
             labels.append(Int(label))
         }

@@ -70,6 +70,8 @@ public final class Training {
     public private(set) var optimizer: Optimizer
     public private(set) var epochsDone = 0
     public private(set) var iterationsDone = 0
+    /// Optimizer steps taken by this object (a resumed run starts again from 0).
+    private var updatesMade = 0
 
     /// Training examples the dead-unit fraction looks at: 256.
     public static let deadUnitSample = 256
@@ -129,9 +131,7 @@ public final class Training {
     private func step(learningRate: Double) throws(TrainingError) -> (loss: Double, correct: (Int, Int)?) {
         var values = try model.forward()
         let loss = values[model.loss.index].scalar
-        guard loss.isFinite else {
-            throw TrainingError("the loss is \(formatNumber(loss)) at iteration \(iterationsDone + 1) (epoch \(epochsDone + 1)); try a smaller --lr")
-        }
+        guard loss.isFinite else { throw divergence(loss: loss, values: values) }
         let correct = model.correct(values)
         let gradients = model.gradients(values)
         // Drop the pass's copies first, so the updates write in place.
@@ -142,6 +142,49 @@ public final class Training {
             model.updateValue(of: parameter.node) { optimizer.update(k, parameter: &$0, gradient: gradient.data, learningRate: learningRate) }
         }
         return (loss, correct.map { ($0.correct, $0.examples) })
+    }
+
+    /// Data whose largest magnitude is above this are named as the likely cause
+    /// of a loss that is not finite: 10⁶, far above features scaled as networks
+    /// expect them (to [0, 1], or to mean 0 and variance 1).
+    public static let unscaledDataMagnitude = 1e6
+
+    /// Why the loss is `loss` (inf or NaN), in the person's terms: the first
+    /// node (in the order of the graph) whose value is not finite, its op and
+    /// line, and the advice that fits. Before any update the learning rate
+    /// cannot be the cause: the program overflows at its starting values —
+    /// with data above `unscaledDataMagnitude`, the data overflow, named with
+    /// the set and the input bound to it. After updates, a parameter that grew
+    /// without bound asks for a smaller learning rate (and unscaled data are
+    /// named too: they make the gradients huge).
+    func divergence(loss: Double, values: [Tensor]) -> TrainingError {
+        let nodes = model.nodes
+        let place = "the loss is \(formatNumber(loss)) at iteration \(iterationsDone + 1) (epoch \(epochsDone + 1))"
+        func describe(_ node: Node) -> String {
+            let op = node.op.map { " (\($0.name)" + (node.location.map { ", line \($0.line)" } ?? "") + ")" } ?? ""
+            return "'\(node.displayName)'\(op)"
+        }
+        let first = nodes.first { !values[$0.id.index].data.allSatisfy(\.isFinite) }
+        let firstText = first.map { "; the first value that is not finite is \(describe($0))" } ?? ""
+        var unscaled: String?
+        if let data = model.data {
+            let largest = values[data.index].data.reduce(0) { Swift.max($0, Swift.abs($1)) }
+            if largest > Self.unscaledDataMagnitude {
+                unscaled = "the data (\(train?.name ?? "the batch"), bound to \(nodes[data.index].displayName)) reach \(formatNumber(largest))"
+            }
+        }
+        let scaling = "scale them to [0, 1], or to mean 0 and variance 1"
+        guard updatesMade > 0 else {
+            if let unscaled {
+                return TrainingError("\(place), before any update: the data overflow — \(unscaled)\(firstText); \(scaling) (a smaller --lr cannot help)")
+            }
+            return TrainingError("\(place), before any update, so not because of the learning rate: the program's loss is not finite at its starting values\(firstText)")
+        }
+        if let unscaled {
+            return TrainingError("\(place): \(unscaled)\(firstText); \(scaling), or try a smaller --lr")
+        }
+        let grown = first.flatMap { node in node.op == nil ? " (a parameter the updates drove to infinity)" : nil } ?? ""
+        return TrainingError("\(place) after \(updatesMade) update\(updatesMade == 1 ? "" : "s")\(firstText)\(grown); the steps diverged: try a smaller --lr")
     }
 
     /// Trains one epoch; `onIteration` hears of every iteration as it ends.
@@ -161,6 +204,7 @@ public final class Training {
             }
             let result = try step(learningRate: lr)
             iterationsDone += 1
+            updatesMade += 1
             lossSum += result.loss * Double(size)
             examples += size
             if let (c, n) = result.correct { correct += c; scored += n }

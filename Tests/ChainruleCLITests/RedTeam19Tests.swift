@@ -85,15 +85,16 @@ struct RedTeam19Tests {
     static let ones = Array(repeating: "1", count: 100_000).joined(separator: ", ")
 
     static let highRanks: [HostileCase] = [
-        HostileCase(description: "eval of a reshape to 100,000 axes prints the value",
+        // Since session 20 a tensor has at most 64 axes (NumPy's limit): refused at the line, fast.
+        HostileCase(description: "eval of a reshape to 100,000 axes is refused at its line",
                     arguments: ["eval", "p.grad"], inputs: ["p.grad": .text("x = [2]\ny = reshape(x, [\(ones)])\n")],
-                    expect: .succeeds(prints: "[[[[[2]]]]]")),
-        HostileCase(description: "eval --full of zeros of 100,000 sizes",
+                    expect: .refuses("p.grad:2:5: error: reshape: its result would have 100000 axes, more than the 64 a tensor may have")),
+        HostileCase(description: "eval --full of zeros of 100,000 sizes is refused at its line",
                     arguments: ["eval", "p.grad", "--full"], inputs: ["p.grad": .text("x = zeros(\(ones))\ny = x\n")],
-                    expect: .succeeds(prints: "[[[[[0]]]]]")),
+                    expect: .refuses("zeros(…) would have 100000 axes, more than the 64 a tensor may have")),
     ]
 
-    @Test("a tensor of 100,000 axes is printed without exhausting the stack", arguments: highRanks)
+    @Test("a tensor of 100,000 axes is refused without exhausting the stack", arguments: highRanks)
     func highRank(_ hostile: HostileCase) throws { try check(hostile) }
 
     static let hugeThreadCounts: [HostileCase] = [

@@ -254,7 +254,7 @@ import Testing
         try withTemporaryDirectory { folder in
             let d = only("x = load(\"nothing.npy\")\n", options: CompileOptions(baseDirectory: folder.path))
             #expect(d?.0 == 1 && d?.1 == 10)
-            #expect(d?.2 == "cannot load \(folder.path)/nothing.npy: no such file or directory")
+            #expect(d?.2 == "cannot load nothing.npy: no such file")
         }
     }
 
@@ -263,7 +263,7 @@ import Testing
             try Data("not numpy at all".utf8).write(to: folder.appendingPathComponent("bad.npy"))
             let d = only("x = load(\"bad.npy\")\n", options: CompileOptions(baseDirectory: folder.path))
             #expect(d?.0 == 1 && d?.1 == 10)
-            #expect(d?.2 == "cannot load \(folder.path)/bad.npy: not a NumPy .npy file (it does not start with \\x93NUMPY)")
+            #expect(d?.2 == "cannot load bad.npy: not a NumPy .npy file (it does not start with \\x93NUMPY)")
         }
     }
 
@@ -272,7 +272,7 @@ import Testing
             let bytes = npyBytes(header: "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", data: [UInt8](repeating: 0, count: 16))
             try Data(bytes).write(to: folder.appendingPathComponent("complex.npy"))
             let d = only("x = load(\"complex.npy\")\n", options: CompileOptions(baseDirectory: folder.path))
-            #expect(d?.2 == "cannot load \(folder.path)/complex.npy: unsupported dtype '<c16'; float64, float32, int8–int64, uint8–uint64 and bool are read")
+            #expect(d?.2 == "cannot load complex.npy: unsupported dtype '<c16'; float64, float32, int8–int64, uint8–uint64 and bool are read")
         }
     }
 
@@ -282,7 +282,7 @@ import Testing
             let bytes = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 1000, 1000), }", data: [])
             try Data(bytes).write(to: folder.appendingPathComponent("huge.npy"))
             let d = only("x = load(\"huge.npy\")\n", options: CompileOptions(baseDirectory: folder.path))
-            #expect(d?.2 == "cannot load \(folder.path)/huge.npy: its shape 1000×1000×1000 holds 1000000000 elements, over the limit of 50000000 (--max-elements)")
+            #expect(d?.2 == "cannot load huge.npy: its shape 1000×1000×1000 holds 1000000000 elements, over the limit of 50000000 (--max-elements)")
         }
     }
 }
@@ -345,9 +345,9 @@ extension DiagnosticsTests {
                 .write(to: folder.appendingPathComponent("short.npy"))
             let options = CompileOptions(baseDirectory: folder.path)
             #expect(only("x = load(\"fortran.npy\")\n", options: options)?.2
-                == "cannot load \(folder.path)/fortran.npy: the array is stored in Fortran order; save it with np.save(path, np.ascontiguousarray(a))")
+                == "cannot load fortran.npy: the array is stored in Fortran order; save it with np.save(path, np.ascontiguousarray(a))")
             #expect(only("x = load(\"short.npy\")\n", options: options)?.2
-                == "cannot load \(folder.path)/short.npy: the file is truncated: shape 3 of <f8 needs 24 bytes of data, found 16")
+                == "cannot load short.npy: the file is truncated: shape 3 of <f8 needs 24 bytes of data, found 16")
         }
     }
 }

@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// The `chainrule` Python module (`External/chainrule.py`, embedded in the binary by
@@ -7,12 +8,13 @@ public enum PythonModule {
     /// The module's file name.
     public static let fileName = "chainrule.py"
 
-    /// Writes `chainrule.py` into `folder` (created if missing) and returns its path.
+    /// Writes `chainrule.py` into `folder` (created if missing) whole or not at all, and
+    /// returns its path. A failure gives the system's reason ("no space left on device").
     @discardableResult
-    public static func write(to folder: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    public static func write(to folder: URL) throws(UnwritablePath) -> URL {
+        try OutputFiles.makeFolders(folder.path)
         let file = folder.appendingPathComponent(fileName)
-        try Data(PackageResources.chainrule_py).write(to: file, options: .atomic)
+        try OutputFiles.write(Data(PackageResources.chainrule_py), to: file.path)
         return file
     }
 }

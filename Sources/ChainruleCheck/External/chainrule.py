@@ -254,7 +254,12 @@ def _input_values(inputs, seed):
     for name, spec in inputs.items():
         if isinstance(spec, int) and not isinstance(spec, bool):
             spec = (spec,)
-        if isinstance(spec, tuple) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in spec):
+        if isinstance(spec, tuple) and all(isinstance(n, int) and not isinstance(n, bool) for n in spec):
+            # A tuple of whole numbers is a shape, never values: (-3,) is a mistake, not the array [-3].
+            if any(n < 0 for n in spec):
+                raise BridgeError(
+                    "value", f"input {name!r} has the shape {_shape(spec)}; sizes are whole numbers from 0 "
+                    f"(to give values, pass an array, e.g. np.array({list(spec)}, dtype=float))")
             values.append((str(name), rng.standard_normal(spec)))
             continue
         array = np.array(spec)
