@@ -58,11 +58,20 @@ public enum OutputFiles {
     /// Checks, without leaving anything behind, that a file can be written at
     /// `path`: its folder exists and takes a new entry (tried by making and
     /// removing a hidden folder in it, so a read-only file system is found
-    /// even by root), and `path` is not a folder.
+    /// even by root), and `path` is not a folder. A device or pipe already at
+    /// `path` (`/dev/stdout`) is written in place, so it only has to be writable.
     public static func checkFile(_ path: String) throws(UnwritablePath) {
         var status = stat()
-        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-            throw UnwritablePath(path: path, reason: "'\(path)' is a folder; give a file name")
+        if stat(path, &status) == 0 {
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw UnwritablePath(path: path, reason: "'\(path)' is a folder; give a file name")
+            case S_IFREG:
+                break
+            default:
+                guard access(path, W_OK) == 0 else { throw UnwritablePath(path: path, reason: POSIXError.current.reason) }
+                return
+            }
         }
         let parent = (path as NSString).deletingLastPathComponent
         try checkFolderTakesEntries(parent.isEmpty ? "." : parent, asked: path, mustExist: true)

@@ -35,6 +35,8 @@ struct Chainrule: ParsableCommand {
         do {
             try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try Self.command(for: Array(CommandLine.arguments.dropFirst()))
+            // Every command runs on the worker pool: a malformed CHAINRULE_THREADS is refused, never ignored.
+            do { _ = try WorkerPool.environmentThreadCount() } catch { throw ProgramError(description: "error: \(error)") }
             try command.run()
             finish(0)
         } catch let code as ExitCode {

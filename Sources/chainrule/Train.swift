@@ -123,20 +123,16 @@ struct Train: ParsableCommand {
             throw ValidationError("\(name) must be in [0, 1), got \(value)")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let text = ProcessInfo.processInfo.environment[WorkerPool.environmentVariable], WorkerPool.threadCount(parsing: text) == nil {
-            throw ValidationError("\(WorkerPool.environmentVariable) must be a positive integer (a thread count), got '\(text)'")
-        }
         if let eps, !(eps > 0 && eps.isFinite) { throw ValidationError("--eps must be a positive number, got \(eps)") }
         do { _ = try LearningRateSchedule(parsing: decay) } catch { throw ValidationError("--decay: \(error.description)") }
         if let compare { _ = try comparedOptimizers(compare) }
         // Refused now, not after the last epoch.
-        for (option, path) in [("--checkpoint", checkpoint), ("--html", html)] {
+        for (option, path) in [("--checkpoint", checkpoint), ("--html", html), ("--log", log)] {
             guard let path else { continue }
-            let folder = (path as NSString).deletingLastPathComponent
-            var isFolder: ObjCBool = false
-            if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-                throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
-            }
+            do { try OutputFiles.checkFile(path) } catch { throw ValidationError("\(option) \(path): \(error.reason)") }
+        }
+        if let plots {
+            do { try OutputFiles.checkFolder(plots) } catch { throw ValidationError("--plots \(plots): \(error.reason)") }
         }
     }
 
@@ -360,9 +356,9 @@ struct Train: ParsableCommand {
 
     private func makeFolder(_ path: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try OutputFiles.makeFolders(path)
         } catch {
-            throw ProgramError(description: "error: cannot make the folder \(path): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+            throw ProgramError(description: "error: cannot make the folder \(path): \(error.reason)")
         }
     }
 }
