@@ -470,7 +470,7 @@ struct HostileInputTests {
                     expect: .refuses("--html writes an interactive page: give a FILE.html")),
         HostileCase(description: "train --html in a folder that does not exist",
                     arguments: ["train", program, "--data", "moons", "--html", "missing/run.html"], inputs: [program: .text(classifier)],
-                    expect: .refuses("--html missing/run.html: the folder missing does not exist")),
+                    expect: .refuses("--html missing/run.html: the folder 'missing' does not exist")),
         HostileCase(description: "train --compare with --html",
                     arguments: ["train", program, "--data", "moons", "--compare", "sgd,adam", "--html", "run.html"], inputs: [program: .text(classifier)],
                     expect: .refuses("--compare trains several runs")),
