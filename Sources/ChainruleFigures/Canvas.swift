@@ -115,6 +115,20 @@ final class CairoCanvas: Canvas {
 
 // MARK: - SVG
 
+/// `value` with `places` decimals, byte for byte as `String(format: "%.<places>f")`
+/// writes it, without building a va_list: an SVG writes hundreds of numbers.
+func fixedDecimals(_ value: Double, places: Int) -> String {
+    let capacity = 40
+    let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
+        let count = Int(chainrule_format_fixed(buffer.baseAddress!, Int32(capacity), Int32(places), value))
+        guard count >= 0, count < capacity else { return nil }
+        return buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
+        }
+    }
+    return text ?? String(format: "%.\(places)f", value)
+}
+
 /// Writes the drawing as plain SVG: shapes as paths, text as `<text>` elements
 /// that stay selectable, searchable and editable (Cairo's SVG surface would
 /// turn them into glyph outlines with per-process ids).
@@ -129,7 +143,7 @@ final class SVGCanvas: Canvas {
     }
 
     private func n(_ v: Double) -> String {
-        var text = String(format: "%.2f", v)
+        var text = fixedDecimals(v, places: 2)
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text == "-0" ? "0" : text

@@ -39,7 +39,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
         return (fanOut.max() ?? 0) <= GraphvizLayout.boundedFanOut
     }
 
-    private static func inches(_ points: Double) -> String { String(format: "%.4f", points / 72) }
+    private static func inches(_ points: Double) -> String { fixedDecimals(points / 72, places: 4) }
 
     init(_ scene: Scene, plugins: GraphvizPlugins) {
         self.plugins = plugins
@@ -58,7 +58,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
         // Graphviz reserves room for a cluster's label at the top; the painter draws it there.
         clusters = scene.clusters.map { cluster in
             Cluster(key: cluster.key, attributes: pairs([
-                ("label", cluster.title), ("fontsize", String(format: "%.1f", scene.theme.fontSize)),
+                ("label", cluster.title), ("fontsize", fixedDecimals(scene.theme.fontSize, places: 1)),
                 ("fontname", scene.theme.fontFamily), ("labeljust", "l"), ("labelloc", "t"), ("margin", "10"),
             ]))
         }
