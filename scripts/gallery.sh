@@ -91,9 +91,9 @@ figure mlp-circuit.png "Tensors on wires: value and gradient heatmaps with their
 figure mlp-record.png "A two-layer perceptron: value and gradient heatmaps per tensor" --example mlp --style record
 figure conv-layer.png "CS231n's conv layer, one box per layer with its parameter count" samples/conv-layer.grad
 figure lenet.png "LeNet-5 for a 16:9 slide: one stage per layer (conv → relu → pool in one box), wrapped into rows in snake order" samples/lenet.grad
-figure lenet-ops.svg "LeNet-5 op by op, layers framed, 4-D tensors as labelled channel grids (too big for a slide at 14 pt: the tool warns)" samples/lenet.grad --view ops
+figure lenet-ops.svg "LeNet-5 op by op, fitted to a slide: weights folded into their ops, rows in snake order, each op its shape and ranges (14.2 pt on a 16:9 slide)" samples/lenet.grad --view ops
 figure onnx-small-cnn.png "A PyTorch model from torch.onnx.export (docs/onnx.md): layers and weights named as in its state_dict" Tests/ChainruleONNXTests/Fixtures/small-cnn.onnx
-figure convnet-ops.png "A small conv net op by op (too big for a slide at 14 pt: the tool warns and suggests --view layers)" --example convnet --style model --view ops
+figure convnet-ops.png "A small conv net op by op, fitted to a slide: weights folded into their ops, a small picture beside each range (14.3 pt on a 16:9 slide)" --example convnet --style model --view ops
 figure convnet-ops.pdf "The same as PDF" --example convnet --style model --view ops
 checked() { # checked FILE TITLE FLAG ARGS...: `chainrule check ARGS FLAG FILE`, FLAG --figure or (after --sweep NODE) -o
   local file="$1" title="$2" flag="$3"
