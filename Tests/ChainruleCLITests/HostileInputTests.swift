@@ -333,6 +333,9 @@ struct HostileInputTests {
         HostileCase(description: "a 20 GB (sparse) program file is refused at 64 MiB, not read into memory",
                     arguments: ["eval", program], inputs: [program: .sparse(bytes: 20 << 30)],
                     expect: .refuses("a program is at most 64 MiB").with(rule: firstLineSays(program))),
+        HostileCase(description: "a file whose size says 0 but which has text (/proc) is read to its end, not taken as empty",
+                    arguments: ["eval", "/proc/self/status"],
+                    expect: .refuses("/proc/self/status:1:5: error: expected end of line after the expression", never: "no bindings")),
     ]
 
     /// A refusal's message itself, not the echoed source line under it, says `text`.

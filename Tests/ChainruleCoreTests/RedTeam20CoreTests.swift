@@ -91,6 +91,9 @@ import Testing
         try OutputFiles.checkFolder(folder + "/new/plots")
         try OutputFiles.checkFolder(folder)
         try OutputFiles.checkFile(folder + "/page.html")
+        // A device (`--log /dev/stdout`) is written in place: only it must be writable, not /dev.
+        try OutputFiles.checkFile("/dev/null")
+        #expect(throws: UnwritablePath.self) { try OutputFiles.checkFile("/dev") }
         #expect(throws: UnwritablePath(path: folder + "/file/plots", reason: "'\(folder)/file/plots': not a directory")) {
             try OutputFiles.checkFolder(folder + "/file/plots")
         }
