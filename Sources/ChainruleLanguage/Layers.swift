@@ -34,6 +34,21 @@ enum LayerKind: String, CaseIterable {
 }
 
 extension ProgramCompiler {
+    /// The name of the layer being created: the binding's name for its first
+    /// layer, `h_2`, `h_3`, … for the next ones. Its parameters `NAME.W` and
+    /// `NAME.b` are names a checkpoint keys on, so no two layers share one: a
+    /// further layer's name skips every name the program binds (a later
+    /// `h_2 = Linear(…)` keeps `h_2`) and every layer already named.
+    func uniqueLayerName() -> String {
+        var name = layersInBinding == 1 ? currentBinding : "\(currentBinding)_\(layersInBinding)"
+        var suffix = Swift.max(layersInBinding, 1)
+        while layerParameters[name] != nil || (name != currentBinding && definitions[name] != nil) {
+            suffix += 1
+            name = "\(currentBinding)_\(suffix)"
+        }
+        return name
+    }
+
     /// Compiles a layer call: the input first (outside the layer), then the
     /// parameters and the op, grouped as one layer named after the binding
     /// (`h`; a second layer in the same binding is `h_2`).
@@ -54,7 +69,7 @@ extension ProgramCompiler {
         let inputShape = graph[input].shape
 
         layersInBinding += 1
-        let layerName = layersInBinding == 1 ? currentBinding : "\(currentBinding)_\(layersInBinding)"
+        let layerName = uniqueLayerName()
         let seed = try seedArgument(bound["seed"], of: kind.rawValue)
 
         let weightShape: [Int], biasShape: [Int]
