@@ -22,20 +22,64 @@ struct NodeConverter {
         ONNXError("\(proto.label) (\(proto.opType), opset \(opset)): \(message)")
     }
 
-    func int(_ name: String, default fallback: Int) -> Int {
-        attributes[name].map { Int(clamping: $0.i) } ?? fallback
+    /// The attribute `name` when the node has it, refused when it is written as
+    /// another type than the ONNX spec gives it: read as the field of its type, an
+    /// alpha written as an INT would be the FLOAT field's 0, and the model would
+    /// compute something else in silence. An attribute without a type (some old
+    /// exporters wrote none) is read from the field of the type asked for.
+    func attribute(_ name: String, _ type: Onnx_AttributeProto.AttributeType) throws(ONNXError) -> Onnx_AttributeProto? {
+        guard let attribute = attributes[name] else { return nil }
+        guard attribute.type == type || attribute.type == .undefined else {
+            throw refuse("its attribute \(name) is written as \(Self.typeName(attribute.type)), but \(proto.opType)'s \(name) is \(Self.typeName(type)) (the ONNX spec's type; re-export the model)")
+        }
+        return attribute
     }
 
-    func double(_ name: String, default fallback: Double) -> Double {
-        attributes[name].map { Double($0.f) } ?? fallback
+    /// How the ONNX spec writes an attribute type in words: `an INT`, `a FLOAT`, `INTS`.
+    static func typeName(_ type: Onnx_AttributeProto.AttributeType) -> String {
+        switch type {
+        case .undefined: "no type"
+        case .float: "a FLOAT"
+        case .int: "an INT"
+        case .string: "a STRING"
+        case .tensor: "a TENSOR"
+        case .graph: "a GRAPH"
+        case .sparseTensor: "a SPARSE_TENSOR"
+        case .typeProto: "a TYPE_PROTO"
+        case .floats: "FLOATS (a list)"
+        case .ints: "INTS (a list)"
+        case .strings: "STRINGS (a list)"
+        case .tensors: "TENSORS (a list)"
+        case .graphs: "GRAPHS (a list)"
+        case .sparseTensors: "SPARSE_TENSORS (a list)"
+        case .typeProtos: "TYPE_PROTOS (a list)"
+        case .UNRECOGNIZED(let code): "an unknown type (\(code))"
+        }
     }
 
-    func ints(_ name: String) -> [Int]? {
-        attributes[name].map { $0.ints.map { Int(clamping: $0) } }
+    func int(_ name: String, default fallback: Int) throws(ONNXError) -> Int {
+        try attribute(name, .int).map { Int(clamping: $0.i) } ?? fallback
     }
 
-    func string(_ name: String) -> String? {
-        attributes[name].map { String(decoding: $0.s, as: UTF8.self) }
+    func double(_ name: String, default fallback: Double) throws(ONNXError) -> Double {
+        try attribute(name, .float).map { Double($0.f) } ?? fallback
+    }
+
+    func ints(_ name: String) throws(ONNXError) -> [Int]? {
+        try attribute(name, .ints).map { $0.ints.map { Int(clamping: $0) } }
+    }
+
+    func string(_ name: String) throws(ONNXError) -> String? {
+        try attribute(name, .string).map { String(decoding: $0.s, as: UTF8.self) }
+    }
+
+    /// Refuses a node that gives one attribute twice: ONNX allows each once, and
+    /// which of the two a reader takes is a guess.
+    func requireDistinctAttributes() throws(ONNXError) {
+        var seen: Set<String> = []
+        for attribute in proto.attribute where !seen.insert(attribute.name).inserted {
+            throw refuse("gives the attribute \(attribute.name) twice; ONNX allows each attribute once")
+        }
     }
 
     /// The input names, the omitted optional ones ("") left out at the end.
@@ -122,6 +166,7 @@ struct NodeConverter {
     }
 
     mutating func convert(_ session: inout ImportSession) throws(ONNXError) {
+        try requireDistinctAttributes()
         switch op {
         case .add, .sub, .mul, .div:
             try requireInputs(2...2)
@@ -154,15 +199,15 @@ struct NodeConverter {
             try emit(unary, try tensorInputs(&session), in: &session)
         case .leakyRelu:
             try requireInputs(1...1)
-            try emit(Activation.leakyReLU(slope: double("alpha", default: 0.01)), try tensorInputs(&session), in: &session)
+            try emit(Activation.leakyReLU(slope: try double("alpha", default: 0.01)), try tensorInputs(&session), in: &session)
         case .elu:
             try requireInputs(1...1)
-            try emit(Activation.elu(alpha: double("alpha", default: 1)), try tensorInputs(&session), in: &session)
+            try emit(Activation.elu(alpha: try double("alpha", default: 1)), try tensorInputs(&session), in: &session)
         case .softmax, .logSoftmax:
             try requireInputs(1...1)
             let inputs = try tensorInputs(&session)
             let rank = session.graph[inputs[0]].shape.count
-            let axis = int("axis", default: -1)
+            let axis = try int("axis", default: -1)
             guard axis == -1 || axis == rank - 1 else {
                 throw refuse("axis \(axis) of a rank-\(rank) input: Chainrule's \(op == .softmax ? "softmax" : "log_softmax") acts on the last axis only")
             }
@@ -181,18 +226,18 @@ struct NodeConverter {
             try emit(MatMul(), try tensorInputs(&session), in: &session)
         case .batchNormalization:
             try requireInputs(5...5)
-            guard int("training_mode", default: 0) == 0 else {
+            guard try int("training_mode", default: 0) == 0 else {
                 throw refuse("training_mode 1 computes batch statistics; Chainrule imports batch norm for inference (export the model in eval() mode)")
             }
-            let epsilon = double("epsilon", default: BatchNorm.defaultEpsilon)
+            let epsilon = try double("epsilon", default: BatchNorm.defaultEpsilon)
             try emit(try convertValueError { () throws(ValueError) in try BatchNorm(epsilon: epsilon) }, try tensorInputs(&session), in: &session)
         case .flatten:
             try requireInputs(1...1)
             let input = try session.node(inputNames[0], for: proto)
             let shape = session.graph[input].shape
-            var axis = int("axis", default: 1)
-            if axis < 0 { axis += shape.count }
-            guard (0...shape.count).contains(axis) else { throw refuse("axis \(int("axis", default: 1)) is outside a rank-\(shape.count) input") }
+            let written = try int("axis", default: 1)
+            let axis = written < 0 ? written + shape.count : written
+            guard (0...shape.count).contains(axis) else { throw refuse("axis \(written) is outside a rank-\(shape.count) input") }
             if axis == 1 && shape.count > 1 {
                 try emit(Flatten(), [input], in: &session)
             } else {
@@ -203,11 +248,21 @@ struct NodeConverter {
             try convertReshape(&session)
         case .transpose:
             try requireInputs(1...1)
-            try emit(Transpose(axes: ints("perm")), try tensorInputs(&session), in: &session)
+            try emit(Transpose(axes: try ints("perm")), try tensorInputs(&session), in: &session)
         case .concat:
             try convertConcat(&session)
         case .dropout, .identity:
             try requireInputs(op == .dropout ? 1...3 : 1...1)
+            // Dropout is the identity at inference only: a training_mode that is true
+            // (or not known while reading) would drop elements at random.
+            if op == .dropout, inputNames.count == 3 {
+                let mode = try session.constant(inputNames[2])
+                guard let mode, mode.data.allSatisfy({ $0 == 0 }) else {
+                    throw refuse(mode == nil
+                        ? "its training_mode '\(inputNames[2])' is computed by the model; Chainrule imports Dropout for inference, training_mode false (export the model in eval() mode)"
+                        : "training_mode is true: it drops elements at random; Chainrule imports Dropout for inference (export the model in eval() mode)")
+                }
+            }
             if let value = session.folded[inputNames[0]] {
                 try produceFolded(value, in: &session)
             } else {
@@ -225,7 +280,7 @@ struct NodeConverter {
             }
             let rank = shape.count
             func clampAxis(_ axis: Int) -> Int { min(max(axis < 0 ? axis + rank : axis, 0), rank) }
-            let start = clampAxis(int("start", default: 0)), end = clampAxis(int("end", default: rank))
+            let start = clampAxis(try int("start", default: 0)), end = clampAxis(try int("end", default: rank))
             let dims = start < end ? Array(shape[start..<end]) : []
             try produceFolded(Tensor(shape: [dims.count], data: dims.map(Double.init)), in: &session)
         case .gather:
@@ -235,26 +290,33 @@ struct NodeConverter {
         }
     }
 
+    /// The attributes that give a `Constant` its value (ONNX: exactly one of them).
+    static let constantValueNames = ["value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings", "sparse_value"]
+
     /// A `Constant` node's value, from whichever of its value attributes is set.
     func constantValue(_ session: ImportSession) throws(ONNXError) -> Tensor {
-        if let tensor = attributes["value"], tensor.hasT { return try session.reader.read(tensor.t) }
-        if let v = attributes["value_float"] { return Tensor(Double(v.f)) }
-        if let v = attributes["value_floats"] { return Tensor(v.floats.map(Double.init)) }
-        if let v = attributes["value_int"] { return Tensor(Double(v.i)) }
-        if let v = attributes["value_ints"] { return Tensor(v.ints.map(Double.init)) }
+        let given = Self.constantValueNames.filter { attributes[$0] != nil }
+        guard given.count <= 1 else {
+            throw refuse("gives its value \(given.count) times (\(given.joined(separator: ", "))); a Constant has exactly one value attribute")
+        }
+        if let tensor = try attribute("value", .tensor), tensor.hasT { return try session.reader.read(tensor.t) }
+        if let v = try attribute("value_float", .float) { return Tensor(Double(v.f)) }
+        if let v = try attribute("value_floats", .floats) { return Tensor(v.floats.map(Double.init)) }
+        if let v = try attribute("value_int", .int) { return Tensor(Double(v.i)) }
+        if let v = try attribute("value_ints", .ints) { return Tensor(v.ints.map(Double.init)) }
         throw refuse("Chainrule reads a Constant's value, value_float(s) or value_int(s); this one has \(attributes.keys.sorted().joined(separator: ", "))")
     }
 
     /// The spatial attributes conv and pooling share, reduced to one stride
     /// and one padding, the form Chainrule's ops take.
     func window(kernel: [Int]) throws(ONNXError) -> (stride: Int, pad: Int) {
-        let autoPad = string("auto_pad") ?? "NOTSET"
+        let autoPad = try string("auto_pad") ?? "NOTSET"
         guard autoPad == "NOTSET" || autoPad == "VALID" else {
             throw refuse("auto_pad \(autoPad) is not supported; export with explicit pads (PyTorch does)")
         }
-        let strides = ints("strides") ?? [1, 1]
-        let pads = autoPad == "VALID" ? [0, 0, 0, 0] : ints("pads") ?? [0, 0, 0, 0]
-        let dilations = ints("dilations") ?? [1, 1]
+        let strides = try ints("strides") ?? [1, 1]
+        let pads = autoPad == "VALID" ? [0, 0, 0, 0] : try ints("pads") ?? [0, 0, 0, 0]
+        let dilations = try ints("dilations") ?? [1, 1]
         guard kernel.count == 2, strides.count == 2, pads.count == 4 else {
             throw refuse("Chainrule imports 2-D windows only: kernel \(kernel), strides \(strides), pads \(pads)")
         }
@@ -270,11 +332,12 @@ struct NodeConverter {
 
     mutating func convertConv(_ session: inout ImportSession) throws(ONNXError) {
         try requireInputs(2...3)
-        guard int("group", default: 1) == 1 else { throw refuse("group \(int("group", default: 1)): Chainrule imports group 1 convolutions only") }
+        let group = try int("group", default: 1)
+        guard group == 1 else { throw refuse("group \(group): Chainrule imports group 1 convolutions only") }
         let inputs = try tensorInputs(&session)
         let weight = session.graph[inputs[1]].shape
         guard weight.count == 4 else { throw refuse("weights \(describeShape(weight)): Chainrule imports 2-D convolutions (O×C×KH×KW weights)") }
-        let (stride, pad) = try window(kernel: ints("kernel_shape") ?? Array(weight[2...]))
+        let (stride, pad) = try window(kernel: try ints("kernel_shape") ?? Array(weight[2...]))
         let conv = try convertValueError { () throws(ValueError) in try Conv2D(stride: stride, pad: pad, floor: true, hasBias: inputs.count == 3) }
         try emit(conv, inputs, in: &session)
     }
@@ -284,11 +347,11 @@ struct NodeConverter {
         guard proto.output.count == 1 || proto.output.dropFirst().allSatisfy(\.isEmpty) else {
             throw refuse("MaxPool's Indices output is not supported")
         }
-        guard let kernel = ints("kernel_shape") else { throw refuse("has no kernel_shape") }
+        guard let kernel = try ints("kernel_shape") else { throw refuse("has no kernel_shape") }
         let (stride, pad) = try window(kernel: kernel)
         guard kernel[0] == kernel[1] else { throw refuse("kernel \(kernel) is not square; Chainrule's pools take a square window") }
-        guard pad == 0 else { throw refuse("pads \(ints("pads") ?? []): Chainrule's pools do not pad") }
-        let floor = int("ceil_mode", default: 0) == 0
+        guard pad == 0 else { throw refuse("pads \(try ints("pads") ?? []): Chainrule's pools do not pad") }
+        let floor = try int("ceil_mode", default: 0) == 0
         let size = kernel[0]
         let pool = try convertValueError { () throws(ValueError) -> any ChainruleCore.Operation in
             op == .maxPool ? try MaxPool2D(kernel: size, stride: stride, floor: floor) : try AvgPool2D(kernel: size, stride: stride, floor: floor)
@@ -300,8 +363,8 @@ struct NodeConverter {
     /// PyTorch's Linear exports transB = 1 with C of shape [N], which is Chainrule's `linear`.
     mutating func convertGemm(_ session: inout ImportSession) throws(ONNXError) {
         try requireInputs(2...3)
-        let (alpha, beta) = (double("alpha", default: 1), double("beta", default: 1))
-        let (transA, transB) = (int("transA", default: 0) == 1, int("transB", default: 0) == 1)
+        let (alpha, beta) = (try double("alpha", default: 1), try double("beta", default: 1))
+        let (transA, transB) = (try int("transA", default: 0) == 1, try int("transB", default: 0) == 1)
         var inputs = try tensorInputs(&session)
         let name = ONNXNaming.nodeName(proto.name) ?? "Gemm"
         func step(_ operation: any ChainruleCore.Operation, _ ids: [NodeID], _ suffix: String) throws(ONNXError) -> NodeID {
@@ -330,7 +393,7 @@ struct NodeConverter {
         let target = try constantInput(1, session, what: "shape")
         let input = try session.node(inputNames[0], for: proto)
         let inputShape = session.graph[input].shape
-        let allowZero = int("allowzero", default: 0) == 1
+        let allowZero = try int("allowzero", default: 0) == 1
         var shape: [Int] = []
         for (axis, size) in target.data.enumerated() {
             let written = "[" + target.data.map { formatNumber($0) }.joined(separator: ", ") + "]"
@@ -350,7 +413,7 @@ struct NodeConverter {
 
     mutating func convertConcat(_ session: inout ImportSession) throws(ONNXError) {
         guard !inputNames.isEmpty, !inputNames.contains("") else { throw refuse("needs at least one input") }
-        guard let axis = attributes["axis"].map({ Int(clamping: $0.i) }) else { throw refuse("has no axis") }
+        guard let axis = try attribute("axis", .int).map({ Int(clamping: $0.i) }) else { throw refuse("has no axis") }
         let values = inputNames.map { session.folded[$0] }
         if values.allSatisfy({ $0 != nil }) {
             let parts = values.map { $0! }
@@ -376,9 +439,9 @@ struct NodeConverter {
         }
         let indices = try constantInput(1, session, what: "indices")
         guard data.rank >= 1 else { throw refuse("gathers from a scalar") }
-        var axis = int("axis", default: 0)
-        if axis < 0 { axis += data.rank }
-        guard (0..<data.rank).contains(axis) else { throw refuse("axis \(int("axis", default: 0)) is outside a rank-\(data.rank) tensor") }
+        let written = try int("axis", default: 0)
+        let axis = written < 0 ? written + data.rank : written
+        guard (0..<data.rank).contains(axis) else { throw refuse("axis \(written) is outside a rank-\(data.rank) tensor") }
         let size = data.shape[axis]
         let picks = try integers(indices, what: "indices").map { (index: Int) throws(ONNXError) -> Int in
             guard (-size..<size).contains(index) else { throw refuse("index \(index) is out of range for size \(size)") }
