@@ -77,11 +77,18 @@ public struct SafeTensors: Sendable, Equatable {
             guard let strings = entry as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
             metadata = strings
         }
-        var entries: [(name: String, begin: Int, tensor: Tensor)] = []
+        var entries: [(name: String, begin: Int, width: Int, tensor: Tensor)] = []
         for (name, entry) in header where name != "__metadata__" {
             guard let fields = entry as? [String: Any], let dtype = fields["dtype"] as? String,
-                  let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2 else {
+                  let shapeList = fields["shape"] as? [Any], let offsetList = fields["data_offsets"] as? [Any] else {
                 throw bad("the entry of \(name) needs dtype, shape and data_offsets")
+            }
+            guard shapeList.count <= Tensor.maximumRank else {
+                throw bad("\(name) has \(shapeList.count) axes, more than the \(Tensor.maximumRank) a tensor may have")
+            }
+            guard let shape = Self.wholeNumbers(shapeList) else { throw bad("the shape of \(name) is not a list of whole numbers below 2^63") }
+            guard let offsets = Self.wholeNumbers(offsetList), offsets.count == 2 else {
+                throw bad("the data_offsets of \(name) are not two whole numbers [begin, end] below 2^63")
             }
             let width: Int
             switch dtype {
@@ -102,8 +109,43 @@ public struct SafeTensors: Sendable, Equatable {
                 for k in 0..<width { bits |= UInt64(bytes[base + k]) << (8 * UInt64(k)) }
                 values[i] = width == 8 ? Double(bitPattern: bits) : Double(Float(bitPattern: UInt32(bits)))
             }
-            entries.append((name, begin, Tensor(shape: shape, data: values)))
+            entries.append((name, begin, width, Tensor(shape: shape, data: values)))
         }
-        return SafeTensors(tensors: entries.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }.map { ($0.name, $0.tensor) }, metadata: metadata)
+        // As the format requires (and Python's safetensors checks): the tensors' data lie one after
+        // another from the start of the data to the end of the file. Offsets that overlap read one
+        // tensor's numbers as another's; a gap or a tail is bytes no tensor owns: a damaged file either way.
+        let ordered = entries.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        var end = 0
+        for entry in ordered {
+            guard entry.begin == end else {
+                throw bad(entry.begin < end
+                    ? "the data of \(entry.name) (from byte \(entry.begin)) overlaps the tensor before it (to byte \(end))"
+                    : "bytes \(end)…\(entry.begin) before the data of \(entry.name) belong to no tensor")
+            }
+            end = entry.begin + entry.tensor.count * (entry.width)
+        }
+        guard end == bytes.count - start else {
+            throw bad("its tensors' data end at byte \(end) of \(bytes.count - start): the rest belongs to no tensor")
+        }
+        return SafeTensors(tensors: ordered.map { ($0.name, $0.tensor) }, metadata: metadata)
+    }
+
+    /// JSON numbers that are whole Ints (as `2`, not `2.5`, `1e30` or `true`); nil otherwise.
+    static func wholeNumbers(_ list: [Any]) -> [Int]? {
+        var numbers: [Int] = []
+        for element in list {
+            // JSON's true and false are NSNumbers too, of type "c" (a char): not sizes.
+            guard let number = element as? NSNumber else { return nil }
+            let value: Int?
+            switch String(cString: number.objCType) {
+            case "c": value = nil
+            case "d", "f": value = Int(exactly: number.doubleValue)
+            case "Q": value = number.uint64Value <= UInt64(Int.max) ? Int(number.uint64Value) : nil
+            default: value = Int(exactly: number.int64Value)
+            }
+            guard let value else { return nil }
+            numbers.append(value)
+        }
+        return numbers
     }
 }

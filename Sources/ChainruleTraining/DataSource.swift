@@ -108,8 +108,20 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         return try Dataset(name: name, features: table, labels: classes)
     }
 
+    /// A field as a decimal number (`2`, `-0.5`, `1e-3`, `inf`, `nan`); nil for anything
+    /// else, hexadecimal included, which `Double("0x10")` would read as 16.
+    static func decimal(_ field: String) -> Double? {
+        field.contains(where: { $0 == "x" || $0 == "X" }) ? nil : Double(field)
+    }
+
+    /// Whether a field is a column's name: it holds a letter and is no number of any
+    /// notation (`0x10`, `nan` and `inf` are numbers, refused in a row, not names).
+    static func isWord(_ field: String) -> Bool {
+        Double(field) == nil && field.unicodeScalars.contains { CharacterSet.letters.contains($0) }
+    }
+
     /// A CSV file: numbers separated by commas, the last column the class
-    /// label; a first line that is not all numbers is a header. Blank lines
+    /// label; a first line with a word in a field (a column's name) is a header. Blank lines
     /// are skipped. Errors name the file and line.
     public static func csv(_ path: String) throws(DataError) -> Dataset {
         let bytes: Data
@@ -122,8 +134,10 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         for (offset, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             if fields.allSatisfy(\.isEmpty) { continue }
-            let numbers = fields.map { Double($0) }
-            if offset == 0 && numbers.contains(nil) { continue }
+            let numbers = fields.map(Self.decimal)
+            // A header names its columns: a first line with a word in it. A first line of numbers
+            // with an empty or unreadable field is a row of data with a hole, not a header to skip.
+            if offset == 0 && fields.contains(where: Self.isWord) { continue }
             let where_ = "\(path):\(offset + 1)"
             guard fields.count >= 2 else { throw DataError("\(where_): a row needs at least one feature and a label, got '\(line)'") }
             if let width, fields.count != width {
@@ -131,7 +145,7 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
             }
             width = fields.count
             if let bad = numbers.firstIndex(where: { $0 == nil || !$0!.isFinite }) {
-                throw DataError("\(where_): column \(bad + 1) is '\(fields[bad])', not a finite number")
+                throw DataError("\(where_): column \(bad + 1) is '\(fields[bad])', not a finite decimal number")
             }
             let label = numbers.last!!
             if let problem = Self.labelProblem(label) { throw DataError("\(where_): the label (last column) is \(fields.last!); \(problem)") }

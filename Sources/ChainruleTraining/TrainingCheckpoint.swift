@@ -105,6 +105,8 @@ public enum TrainingCheckpoint {
         guard differences.isEmpty else {
             throw TrainingError("cannot resume from \(path): it does not match this run:\n" + differences.map { "  " + $0 }.joined(separator: "\n"))
         }
+        let read = training.model.allParameters.map(\.name) + training.model.parameters.flatMap { parameter in kind.stateNames.map { "optimizer/\($0)/\(parameter.name)" } }
+        if let problem = nonFinite(file, read) { throw TrainingError("cannot resume from \(path): \(problem)") }
         for parameter in training.model.allParameters {
             training.model.setValue(file.tensor(named: parameter.name)!, of: parameter.node)
         }
@@ -112,6 +114,19 @@ public enum TrainingCheckpoint {
     }
 
     static let placeKeys: Set<String> = ["format", "epoch", "iteration", "optimizer_step"]
+
+    /// The first of the tensors `names` of `file` that holds a NaN or an infinity, said
+    /// with the element: training stops at the first loss that is not finite, so a run's
+    /// checkpoint holds finite numbers, and a damaged one would be blamed later on the
+    /// program's "starting values" or the learning rate.
+    static func nonFinite(_ file: SafeTensors, _ names: [String]) -> String? {
+        for name in names {
+            guard let tensor = file.tensor(named: name), let index = tensor.data.firstIndex(where: { !$0.isFinite }) else { continue }
+            let place = tensor.shape.isEmpty ? "" : " at element \(index) of its \(describeShape(tensor.shape))"
+            return "\(name) holds \(formatNumber(tensor.data[index]))\(place); a checkpoint holds finite numbers (this one is damaged, or was written by another tool)"
+        }
+        return nil
+    }
 
     /// Sets the model's parameters that `file` holds (`--init-from`): a
     /// shape that differs is refused; the notes returned say what was loaded
@@ -150,6 +165,7 @@ public enum TrainingCheckpoint {
         guard differences.isEmpty else {
             throw TrainingError("cannot initialise from \(path):\n" + differences.map { "  " + $0 }.joined(separator: "\n"))
         }
+        if let problem = nonFinite(file, loaded) { throw TrainingError("cannot initialise from \(path): \(problem)") }
         guard !loaded.isEmpty || parameters.isEmpty else {
             throw TrainingError("cannot initialise from \(path): none of its tensors is named as a parameter of the program\n  in the checkpoint: \(file.tensors.map(\.name).filter { !$0.hasPrefix("optimizer/") }.joined(separator: ", "))\n  in the program: \(parameters.map(\.name).joined(separator: ", "))")
         }
