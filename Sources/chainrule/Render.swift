@@ -111,8 +111,25 @@ struct Render: ParsableCommand {
             let hint = Suggestions.closest(to: example, among: FigureExamples.names).map { "did you mean '\($0)'? " } ?? ""
             throw ValidationError("unknown example '\(example)': \(hint)the examples are \(FigureExamples.names.joined(separator: ", "))")
         }
+        if let example, let ignored = programOptionsGiven.first {
+            // A built-in example is a graph made by the Swift API: no program reads these.
+            throw ValidationError("\(ignored) applies to a program (a FILE, - or -e EXPR); --example \(example) draws a built-in graph that takes no options of a program")
+        }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
         if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+    }
+
+    /// The options of `ProgramInput` and `ModelInputOptions` given with other values than
+    /// their defaults, as flags: what a program reads and `--example` would drop in silence.
+    var programOptionsGiven: [String] {
+        let defaults = CompileOptions()
+        let given: [(Bool, String)] = [
+            (!program.at.isEmpty, "--at"), (program.data != nil, "--data"),
+            (program.initFrom != nil, "--init-from"), (!modelInputs.input.isEmpty, "--input"),
+            (program.maxElements != defaults.maxElements, "--max-elements"), (program.maxMemory != nil, "--max-memory"),
+            (program.maxOpNodes != defaults.maxOpNodes, "--max-op-nodes"),
+        ]
+        return given.filter(\.0).map(\.1)
     }
 
     func run() throws {
