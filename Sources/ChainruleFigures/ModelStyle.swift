@@ -175,16 +175,29 @@ extension SceneBuilder {
 
     /// An op's window in words, from its typed attributes: `5×5 kernel,
     /// stride 1, pad 2` for a convolution (pad left out when 0), `2×2 window,
-    /// stride 2` for a pool; nil for an op without one.
-    func windowText(_ id: NodeID) -> String? {
+    /// stride 2` for a pool; nil for an op without one. `compact` (boxes
+    /// that give detail up, `BoxDetail.compact`) drops the noun and every
+    /// attribute at its registry default: `3×3, pad 1` for the same
+    /// convolution at stride 1, `2×2, stride 2` for the pool (whose stride
+    /// has no default of its own); and the kernel too when one of
+    /// `weightShapes`, written beside it, ends in it (`W 4×1×3×3` holds the
+    /// 3×3): `pad 1`, or nil when nothing is left.
+    func windowText(_ id: NodeID, compact: Bool = false, beside weightShapes: [[Int]] = []) -> String? {
         let node = graph[id]
         guard let op = node.op else { return nil }
         let attributes = op.layerAttributes(inputShapes: node.inputs.map { graph[$0].shape })
         guard let kernel = attributes.kernel else { return nil }
-        var parts = [kernel.map(String.init).joined(separator: "×") + (attributes.pad == nil ? " window" : " kernel")]
-        if let stride = attributes.stride { parts.append("stride \(stride)") }
+        func isDefault(_ name: String, _ value: Int) -> Bool {
+            compact && op.spec?.parameters.first { $0.name == name }?.defaultValue == .int(value)
+        }
+        let kernelShown = compact && weightShapes.contains { $0.count > kernel.count && $0.suffix(kernel.count).elementsEqual(kernel) }
+        var parts: [String] = []
+        if !kernelShown {
+            parts.append(kernel.map(String.init).joined(separator: "×") + (compact ? "" : attributes.pad == nil ? " window" : " kernel"))
+        }
+        if let stride = attributes.stride, !isDefault("stride", stride) { parts.append("stride \(stride)") }
         if let pad = attributes.pad, pad > 0 { parts.append("pad \(pad)") }
-        return parts.joined(separator: ", ")
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     /// The weight leaves drawn in a box of `ids`: a layer's parameters, or the
@@ -261,11 +274,15 @@ extension SceneBuilder {
         var title = node.op.map { op in node.name.map { "\(op.name) \($0)" } ?? op.name } ?? node.displayName
         if let ownLayer, frame == nil, copyCluster == nil { title = "\(graph.layers[ownLayer].kind) \(graph.layers[ownLayer].name)" }
         var rows = [m.text(title, color: theme.text, bold: true), m.text(describeShape(node.shape), color: theme.muted, small: true)]
-        if let window = windowText(node.id) { rows.append(m.text(window, color: theme.text, small: true)) }
         let folded = node.inputs.filter { foldedWeight($0) == node.id }
+        // Compact boxes write a window beside its weights on their line, without the kernel their shape holds.
+        let compact = options.fitChoice.boxDetail >= .compact, joined = compact && !folded.isEmpty
+        let window = windowText(node.id, compact: compact, beside: joined ? folded.map { graph[$0].shape } : [])
+        if !joined, let window { rows.append(m.text(window, color: theme.text, small: true)) }
         if !folded.isEmpty {
             let frozen = folded.allSatisfy { graph[$0].role == .constant }
-            rows.append(m.text(weightShapes(folded, layer: node.layer.map { graph.layers[$0] }) + (frozen ? " · frozen" : ""), color: theme.text, small: true))
+            let parts = [weightShapes(folded, layer: node.layer.map { graph.layers[$0] })] + (joined ? window.map { [$0] } ?? [] : []) + (frozen ? ["frozen"] : [])
+            rows.append(m.text(parts.joined(separator: " · "), color: theme.text, small: true))
         }
         for input in node.inputs {
             if let labels = classLabels(input) { rows.append(m.text(labelsText(labels), color: theme.text, small: true)) }
