@@ -13,8 +13,13 @@ public struct FitChoice: Sendable, Equatable {
     public var captionEachPlane = true
     /// Space between ranks and between boxes at the style's own (1) or half of it.
     public var gapScale: Double = 1
-    /// A tensor's value and gradient panels stacked, value over gradient, instead of side by side.
-    public var stacksPanels = false
+    /// How a tensor's value and gradient panels stand (`PanelArrangement`).
+    public var panels = PanelArrangement.sideBySide
+    /// Numbered cells drawn compactly: less room around each number, a
+    /// number too small for the figure's decimals with one significant digit
+    /// fewer (`−3e−3`, not `−3.3e-03`), each panel's cells as wide as its own
+    /// widest number, and `data`/`grad` written above a matrix, not beside it.
+    public var compactCells = false
     /// Small tensors (up to 8×8) with their numbers in the cells, or as
     /// pictures with their range and colour bar, as larger ones: the last
     /// thing given up, when the numbers could not be read on the slide anyway.
@@ -29,26 +34,37 @@ public struct FitChoice: Sendable, Equatable {
     /// before pictures; within a group full-size pictures before half-size, a
     /// caption per plane before one per grid, the style's gaps before half of
     /// them, side-by-side and stacked panels tried at each step (either may
-    /// read bigger), so each group's last two are its most compact. For a
+    /// read bigger); then the same steps with each box's panels stacked only
+    /// where it is alone in its rank (`PanelArrangement.stackedWhereAlone`),
+    /// and last, where cells have numbers, with compact cells
+    /// (`FitChoice.compactCells`) in every arrangement — so a figure that read
+    /// before these existed keeps its choice, and each group's last
+    /// `PanelArrangement.allCases.count` are its most compact. For a
     /// figure with op boxes (`detailed`) each such group is followed by the
     /// same with weights folded into their readers' boxes, and the compact
     /// and the ranges-only boxes come last, at the style's gaps and at half
-    /// of them (`BoxDetail`). A group is searched only when one of its two
+    /// of them (`BoxDetail`). A group is searched only when one of its
     /// most compact choices reads (`GraphFigure.fittedLayout`).
     static func candidateGroups(detailed: Bool) -> [[FitChoice]] {
         func group(numbers: Bool, detail: BoxDetail) -> [FitChoice] {
-            [1.0, 0.5].flatMap { scale in
-                [true, false].flatMap { each in
-                    [1.0, 0.5].flatMap { gaps in
-                        [false, true].map { stacked in
-                            var choice = FitChoice()
-                            choice.numbersInCells = numbers
-                            choice.pictureScale = scale
-                            choice.captionEachPlane = each
-                            choice.gapScale = gaps
-                            choice.stacksPanels = stacked
-                            choice.boxDetail = detail
-                            return choice
+            // (compact cells, arrangements) from the richest; compact cells change nothing where no cell has a number.
+            let levels: [(Bool, [PanelArrangement])] = [(false, [.sideBySide, .stacked]), (false, [.stackedWhereAlone])]
+                + (numbers ? [(true, PanelArrangement.allCases)] : [])
+            return levels.flatMap { compact, arrangements in
+                [1.0, 0.5].flatMap { scale in
+                    [true, false].flatMap { each in
+                        [1.0, 0.5].flatMap { gaps in
+                            arrangements.map { panels in
+                                var choice = FitChoice()
+                                choice.numbersInCells = numbers
+                                choice.pictureScale = scale
+                                choice.captionEachPlane = each
+                                choice.gapScale = gaps
+                                choice.compactCells = compact
+                                choice.panels = panels
+                                choice.boxDetail = detail
+                                return choice
+                            }
                         }
                     }
                 }
@@ -66,6 +82,18 @@ public struct FitChoice: Sendable, Equatable {
         }
         return [true, false].flatMap { numbers in [BoxDetail.full, .foldedWeights].map { group(numbers: numbers, detail: $0) } } + small
     }
+}
+
+/// How a tensor's value and gradient panels stand in its box.
+public enum PanelArrangement: Sendable, Equatable, CaseIterable {
+    case sideBySide
+    /// Value over gradient.
+    case stacked
+    /// Stacked in a box that has its rank of a left-to-right layout to
+    /// itself, side by side in one that shares it: in a column of boxes the
+    /// heights add up, so only a lone box trades width for height at no cost
+    /// to the row (the record style's `boxesAloneInRank`; elsewhere side by side).
+    case stackedWhereAlone
 }
 
 /// What an op's box holds in the model style's ops view, richest first: the
@@ -119,14 +147,14 @@ extension GraphFigure {
     /// on `options.fit` (`SlideFit`). Else, for a scene of up to
     /// `searchedBoxes` boxes, the candidate groups are tried richest first
     /// (`FitChoice.candidateGroups`: numbers in cells, pictures, and for
-    /// op boxes folded weights, compact and ranges-only boxes): a group's two
-    /// most compact choices are laid out first, and when either reads at
+    /// op boxes folded weights, compact and ranges-only boxes): a group's
+    /// most compact choices are laid out first, and when one reads at
     /// 14 pt, the first of the group's that reads so is kept, laying out only
     /// those whose boxes could fit (`mayBeReadable`). When no choice reads at
     /// 14 pt, the one of the first group that reads biggest: numbers are
     /// given up only for a readable figure; but op boxes, whose detail levels
     /// exist to read on a slide, get the biggest-reading of every group's
-    /// (a 13 pt figure of compact boxes, not a 4 pt one of full boxes). Each layout once; two per group
+    /// (a 13 pt figure of compact boxes, not a 4 pt one of full boxes). Each layout once; the most compact few per group
     /// for a figure that cannot be made readable. `check` runs on each scene
     /// before its layout (the PNG size check). A choice the caller made
     /// (`options.fitChoice` not the default) is kept.
@@ -161,7 +189,7 @@ extension GraphFigure {
         let detailed = options.style == .model && (options.view == .ops || !options.expandedLayers.isEmpty)
         for (k, group) in FitChoice.candidateGroups(detailed: detailed).enumerated() {
             var probes: [Tried] = []
-            for choice in group.suffix(2) { if let result = try attempt(choice, always: true) { probes.append(result) } }
+            for choice in group.suffix(PanelArrangement.allCases.count) { if let result = try attempt(choice, always: true) { probes.append(result) } }
             if k == 0 || detailed {
                 // The biggest-reading, the richer on a tie.
                 best = probes.reduce(best) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }

@@ -5,12 +5,13 @@ import ChainruleCore
 /// readers (`drawnAsCopies`) ends its own row, and each copy starts a wire.
 extension SceneBuilder {
     mutating func buildRecord() {
+        let alone = options.fitChoice.panels == .stackedWhereAlone ? boxesAloneInRank() : []
         for node in graph.nodes {
             if node.op == nil && drawnAsCopies(node.id) {
-                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k, alone: alone) }
                 continue
             }
-            addValueBox(node, key: "n\(node.id.index)")
+            addValueBox(node, key: "n\(node.id.index)", alone: alone.contains("n\(node.id.index)"))
             guard let op = node.op else { continue }
             let opKey = "o\(node.id.index)"
             let (stroke, width) = outline(node.id, base: theme.lineWidth)
@@ -22,9 +23,37 @@ extension SceneBuilder {
             }
             connect(opKey, "n\(node.id.index)")
             if drawnAsCopies(node.id) {
-                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k) }
+                for (consumer, k) in consumers[node.id.index] { addValueCopy(node, consumer: consumer, k: k, alone: alone) }
             }
         }
+    }
+
+    /// The keys of the value boxes that have their rank of a left-to-right
+    /// layout to themselves (`PanelArrangement.stackedWhereAlone`). Ranks as
+    /// a layered layout gives them: an op's circle one past the latest of
+    /// its inputs' boxes (two past the op that made an input, a leaf's box
+    /// at 0), its value's box one past the circle, and a leaf's box (or a
+    /// copy's) just before the first op that reads it, where the shortest wires put it.
+    func boxesAloneInRank() -> Set<String> {
+        var opRank = [Int](repeating: 0, count: graph.count)
+        for node in graph.nodes where node.op != nil {
+            opRank[node.id.index] = node.inputs.map { graph[$0].op == nil ? 1 : opRank[$0.index] + 2 }.max() ?? 1
+        }
+        var boxes: [(key: String, rank: Int)] = graph.nodes.filter { $0.op != nil }.map { ("o\($0.id.index)", opRank[$0.id.index]) }
+        for node in graph.nodes {
+            let readers = consumers[node.id.index]
+            if drawnAsCopies(node.id) {
+                boxes += readers.map { (sourceKey(node.id, consumer: $0.node, k: $0.input), opRank[$0.node.index] - 1) }
+            }
+            if node.op != nil {
+                boxes.append(("n\(node.id.index)", opRank[node.id.index] + 1))
+            } else if !drawnAsCopies(node.id) {
+                boxes.append(("n\(node.id.index)", max((readers.map { opRank[$0.node.index] }.min() ?? 1) - 1, 0)))
+            }
+        }
+        var perRank: [Int: Int] = [:]
+        for box in boxes { perRank[box.rank, default: 0] += 1 }
+        return Set(boxes.filter { perRank[$0.rank] == 1 }.map(\.key))
     }
 
     /// An op node's label size: a one-character symbol (`+`, `*`, `Σ`) at the
@@ -35,13 +64,15 @@ extension SceneBuilder {
     }
 
     /// The copy of `node` beside input `k` of `consumer`.
-    mutating func addValueCopy(_ node: Node, consumer: NodeID, k: Int) {
+    mutating func addValueCopy(_ node: Node, consumer: NodeID, k: Int, alone: Set<String> = []) {
         let key = sourceKey(node.id, consumer: consumer, k: k)
         copies.insert(key)
-        addValueBox(node, key: key)
+        addValueBox(node, key: key, alone: alone.contains(key))
     }
 
-    mutating func addValueBox(_ node: Node, key: String) {
+    /// `alone`: the box has its rank to itself (`boxesAloneInRank`, for
+    /// `PanelArrangement.stackedWhereAlone`): its value stands over its gradient.
+    mutating func addValueBox(_ node: Node, key: String, alone: Bool = false) {
         var rows: [Block]
         let name = m.text(label(node.id), color: theme.text, bold: true)
         let showsGradient = options.showGradients && receivesGradient(node.id)
@@ -51,9 +82,10 @@ extension SceneBuilder {
         } else if node.shape.isEmpty {
             var cells = [name, m.text("data " + summary(node.value), color: theme.value)]
             if showsGradient { cells.append(m.text("grad " + summary(shownGradient(node.id)), color: theme.gradient)) }
-            rows = [m.row(cells, dividers: true)]
+            // A box with its rank to itself stacks its data over its grad (`PanelArrangement.stackedWhereAlone`).
+            rows = alone && cells.count > 2 ? [name, FigureTitle.leftAligned(Array(cells.dropFirst()), measurer: m)] : [m.row(cells, dividers: true)]
         } else {
-            rows = [m.row([name, m.text(describeShape(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id)]
+            rows = [m.row([name, m.text(describeShape(node.shape), color: theme.muted, small: true)]), tensorPanels(node.id, alone: alone)]
         }
         if let row = checkRow(node.id) { rows.append(row) }
         let content = rows.count == 1 ? rows[0] : m.column(rows, dividers: true)

@@ -14,6 +14,24 @@ extension SceneBuilder {
     static let maxPlanes = 16
     /// Room around a number in its cell, across and down (points).
     static let numberPadding = 6.0
+    /// The same in compact cells (`FitChoice.compactCells`), across and
+    /// down: less only down, since across a minus sign would run into the
+    /// number before it (`-0.07-0.05` read as one).
+    static let compactNumberPadding = (across: numberPadding, down: 3.0)
+
+    /// `v` as a numbered cell writes it: at the figure's decimals
+    /// (`number`); in compact cells a number too small (or too large) for
+    /// them in scientific notation with one significant digit fewer and a
+    /// bare exponent (`−3e−3` for −0.0033 at 2 decimals, not `-3.3e-03`):
+    /// still the value rounded, never a false 0.
+    func cellNumber(_ v: Double, compact: Bool) -> String {
+        let text = number(v)
+        guard compact, v.isFinite, text.contains("e") else { return text }
+        let digits = max(options.precision - 2, 0)
+        let scientific = String(format: "%.\(digits)e", v)
+        guard let e = scientific.firstIndex(of: "e"), let exponent = Int(scientific[scientific.index(after: e)...]) else { return text }
+        return String(scientific[..<e]) + "e" + String(exponent)
+    }
 
     /// The planes of a tensor of `shape` to draw (`Planes`). A 4-D bank of
     /// `filters` (O×C×KH×KW) is drawn filter by filter, each filter's first
@@ -96,13 +114,14 @@ extension SceneBuilder {
         let shownRows = (rows + step - 1) / step, shownColumns = (columns + step - 1) / step
         let numbered = showsNumbers(tensor.shape)
         let style = TextStyle(color: theme.text, size: theme.smallFontSize)
-        let texts = numbered ? tensor.data.map(number) : []
+        let texts = numbered ? tensor.data.map { cellNumber($0, compact: choice.compactCells) } : []
         let widest = max(texts.map { m.width($0, style) }.max() ?? 0, numberWidth)
         // Numbered cells are as wide as the widest number and one line tall; picture cells are square.
         let shrink = choice.pictureScale
-        let cell = numbered ? widest + Self.numberPadding
+        let padding = choice.compactCells ? Self.compactNumberPadding : (across: Self.numberPadding, down: Self.numberPadding)
+        let cell = numbered ? widest + padding.across
             : min(theme.thumbnailCell * 2.5 * shrink, max(side * shrink / Double(max(shownRows, shownColumns)), Self.smallestCell * shrink))
-        let cellHeight = numbered ? m.lineMetrics(style).height + Self.numberPadding : cell
+        let cellHeight = numbered ? m.lineMetrics(style).height + padding.down : cell
         let labelled = choice.captionEachPlane
         let maps = planes.offsets.enumerated().map { k, offset -> Block in
             var colors: [RGB] = []
@@ -208,10 +227,15 @@ extension SceneBuilder {
     /// saying what a bar would. A vector's numbered rows stack, value over
     /// gradient, as micrograd's `data` and `grad`; other tensors' panels stand
     /// side by side, or stacked when the fitting search chose so
-    /// (`FitChoice.stacksPanels`). An empty tensor (a zero in its shape) has no picture:
-    /// its panel reads `data empty`.
-    func tensorPanels(_ id: NodeID) -> Block {
+    /// (`FitChoice.panels`; `alone`: the box has its rank to itself). In
+    /// compact cells (`FitChoice.compactCells`) panels side by side keep
+    /// their own cell widths, and a matrix's label stands above it when the
+    /// panels stack or the box is alone. An empty
+    /// tensor (a zero in its shape) has no picture: its panel reads `data empty`.
+    func tensorPanels(_ id: NodeID, alone: Bool = false) -> Block {
         let node = graph[id]
+        let choice = options.fitChoice
+        let stacks = choice.panels == .stacked || (choice.panels == .stackedWhereAlone && alone)
         let numbered = node.shape.allSatisfy { $0 > 0 } && showsNumbers(node.shape)
         let labelWidth = ["data", "grad"].map { m.width($0, TextStyle(color: theme.text, size: theme.smallFontSize)) }.max() ?? 0
         /// `text` beside numbered cells, as wide as the widest such label, so the rows' cells line up.
@@ -221,9 +245,14 @@ extension SceneBuilder {
             return label
         }
         let numberStyle = TextStyle(color: theme.text, size: theme.smallFontSize)
-        let numberWidth = numbered ? ([node.value, shownGradient(id)].compactMap { $0 }.flatMap(\.data).map { m.width(number($0), numberStyle) }.max() ?? 0) : 0
+        let isMatrix = planes(node.shape).rows > 1
+        // Above a matrix its label costs height and saves width: where the panels stack or the box is alone in its rank.
+        let labelsAbove = choice.compactCells && isMatrix && (stacks || alone)
+        /// Cells line up in columns across the panels when they stand one over the other.
+        let sharesCellWidth = !(choice.compactCells && isMatrix && !stacks)
+        let numberWidth = numbered && sharesCellWidth
+            ? ([node.value, shownGradient(id)].compactMap { $0 }.flatMap(\.data).map { m.width(cellNumber($0, compact: choice.compactCells), numberStyle) }.max() ?? 0) : 0
         var panels: [Block] = []
-        let choice = options.fitChoice
         /// The line under a picture: label, range and colour bar; the bar's ends
         /// written when the shared scale is wider than the range written beside it.
         func legend(_ tensor: Tensor, _ label: String, color: RGB, diverging: Bool, scale: ClosedRange<Double>) -> Block {
@@ -244,7 +273,7 @@ extension SceneBuilder {
         let sharedCaption = !choice.captionEachPlane && pictured.count == 2 ? planes(node.shape, filters: isFilterBank(id)).caption : nil
         let captionBlock = sharedCaption.map { m.text($0, color: theme.muted, small: true) }
         // Stacked pictures are laid out alike: as wide as the widest line under any of them.
-        let stackedWidth = choice.stacksPanels
+        let stackedWidth = stacks
             ? ([value.map { legend($0.0, "data", color: theme.value, diverging: false, scale: $0.1) },
                 gradient.map { legend($0.0, "grad", color: theme.gradient, diverging: true, scale: $0.1) }, captionBlock]
                 .compactMap { $0?.size.width }.max() ?? 0) : 0
@@ -253,7 +282,10 @@ extension SceneBuilder {
                 self.thumbnail(tensor, diverging: diverging, scale: scale, windows: self.poolWindows(id), filters: self.isFilterBank(id),
                                numberWidth: numberWidth, choice: choice, width: width, caption: sharedCaption == nil)
             }
-            if numbered && !tensor.data.contains(where: \.isNaN) { return m.row([rowLabel(label, color: color), picture(0)]) }
+            if numbered && !tensor.data.contains(where: \.isNaN) {
+                return labelsAbove ? FigureTitle.leftAligned([m.text(label, color: color, small: true), picture(0)], measurer: m)
+                    : m.row([rowLabel(label, color: color), picture(0)])
+            }
             let line = legend(tensor, label, color: color, diverging: diverging, scale: scale)
             guard tensor.count > 0 else { return m.column([line]) }
             guard tensor.count > 1 else { return m.column([picture(0), line]) }
@@ -276,7 +308,7 @@ extension SceneBuilder {
             }
         }
         if numbered && planes(node.shape).rows == 1 { return FigureTitle.leftAligned(panels, measurer: m) }
-        let block = choice.stacksPanels ? m.column(panels) : m.row(panels)
+        let block = stacks ? m.column(panels) : m.row(panels)
         return captionBlock.map { m.column([block, $0]) } ?? block
     }
 }
