@@ -15,10 +15,12 @@ public struct FitChoice: Sendable, Equatable {
     public var gapScale: Double = 1
     /// How a tensor's value and gradient panels stand (`PanelArrangement`).
     public var panels = PanelArrangement.sideBySide
-    /// Numbered cells drawn compactly: less room around each number, a
-    /// number too small for the figure's decimals with one significant digit
-    /// fewer (`−3e−3`, not `−3.3e-03`), each panel's cells as wide as its own
-    /// widest number, and `data`/`grad` written above a matrix, not beside it.
+    /// Numbered cells drawn compactly (`SceneBuilder.cellNumber`): less room
+    /// above and below each number, a number too small for the figure's
+    /// decimals with one significant digit fewer (`-3e-3`, not `-3.3e-03`),
+    /// side-by-side panels' cells each as wide as their own widest number,
+    /// and `data`/`grad` written above a matrix, not beside it, where its
+    /// panels stack or its box is alone in its rank.
     public var compactCells = false
     /// Small tensors (up to 8×8) with their numbers in the cells, or as
     /// pictures with their range and colour bar, as larger ones: the last

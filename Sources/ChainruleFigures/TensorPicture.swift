@@ -22,7 +22,7 @@ extension SceneBuilder {
     /// `v` as a numbered cell writes it: at the figure's decimals
     /// (`number`); in compact cells a number too small (or too large) for
     /// them in scientific notation with one significant digit fewer and a
-    /// bare exponent (`−3e−3` for −0.0033 at 2 decimals, not `-3.3e-03`):
+    /// bare exponent (`-3e-3` for −0.0033 at 2 decimals, not `-3.3e-03`):
     /// still the value rounded, never a false 0.
     func cellNumber(_ v: Double, compact: Bool) -> String {
         let text = number(v)
