@@ -188,8 +188,15 @@ struct Check: ParsableCommand {
         let (options, notes) = optionsPrintingNotes(for: graph, notes: compiled.notes)
         var report: CheckReport
         do {
+            // Bad input (a NaN or an infinity, a step that resolves nothing) is exit 2, not a verdict.
+            switch try GradientCheck.refusal(graph, output: compiled.output, options: options) {
+            case .nonFinite(let bad)?: throw ProgramError(description: "error: cannot check: \(CheckRefusal.nonFinite(bad))")
+            case .unresolvedStep(let step)?:
+                throw ProgramError(description: "error: --eps \(shortNumber(options.effectiveStep)): \(CheckRefusal.unresolvedStep(step))")
+            case nil: break
+            }
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)
-        } catch {
+        } catch let error as GraphError {
             throw ProgramError(description: "error: \(error.description)")
         }
         let hints = customRuleHints(report, compiled)
