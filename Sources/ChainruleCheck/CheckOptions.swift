@@ -153,7 +153,9 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         let scale = Swift.max(1, abs(x))
         let widest = stencil.scalesStep ? effectiveStep * scale : effectiveStep
         let narrowest = stencil.scalesStep ? widest / Double(1 << (Stencil.richardsonLevels - 1)) : widest
-        if !(narrowest >= StepProblem.smallestStep) || x + narrowest == x || x - narrowest == x {
+        // Near 0 the rounding floor is that of 1: f's size there is rarely below its change over 1.
+        if !(narrowest >= StepProblem.smallestStep) || scale + narrowest == scale || scale - narrowest == scale
+            || x + narrowest == x || x - narrowest == x {
             return (.belowResolution, narrowest)
         }
         if widest > scale { return (.tooWide, widest) }
@@ -248,7 +250,8 @@ public struct CheckOptions: Sendable, Codable, Equatable {
 
 /// Why a finite-difference step measures no derivative at an input's value x.
 public enum StepProblem: String, Sendable, Codable {
-    /// x ± h rounds to x (h below half a unit in the last place of x), or h is so small that
+    /// x ± h rounds to x, or max(1, |x|) ± h to max(1, |x|) (h below half a unit in the last place
+    /// of either: near 0, f's rounding is rarely finer than at 1), or h is so small that
     /// x ± h and f's changes are subnormal numbers (below `smallestStep`), which have lost
     /// their digits: the difference quotient is 0 or noise, and could pass any rule.
     case belowResolution = "below-resolution"
@@ -267,7 +270,7 @@ public enum StepProblem: String, Sendable, Codable {
         case .belowResolution:
             h < Self.smallestStep
                 ? "the step h = \(shortNumber(h)) is below \(shortNumber(Self.smallestStep)): x ± h and f's changes are subnormal numbers, which have lost their digits"
-                : "the step h = \(shortNumber(h)) cannot resolve x = \(formatNumber(x, significant: 17)): x ± h rounds to x (its unit in the last place is \(shortNumber(x.ulp)))"
+                : "the step h = \(shortNumber(h)) cannot resolve x = \(formatNumber(x, significant: 17)): x ± h rounds to \(abs(x) >= 1 ? "x" : "x at the resolution of 1") (a unit in the last place is \(shortNumber(Swift.max(1, abs(x)).ulp)))"
         case .tooWide:
             "the step h = \(shortNumber(h)) is wider than max(1, |x|) = \(formatNumber(Swift.max(1, abs(x)), significant: 8)) at x = \(formatNumber(x, significant: 8)): x ± h jumps across the function and measures a secant, not the derivative"
         }

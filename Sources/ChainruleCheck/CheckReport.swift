@@ -94,7 +94,7 @@ public enum InconclusiveReason: String, Sendable, Codable {
         case .curvature: "huge curvature: the extrapolation has not converged"
         case .nearKink: "near a kink: shrinking the step did not isolate it with converged one-sided derivatives"
         case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows, and no one-sided difference converged"
-        case .stepBelowResolution: "the step cannot resolve this element: x ± h rounds to x, or h is subnormal"
+        case .stepBelowResolution: "the step cannot resolve this element: x ± h rounds to x (at the resolution of max(1, |x|)), or h is subnormal"
         case .stepTooWide: "the step is wider than max(1, |x|): x ± h jumps across the function and measures a secant"
         }
     }

@@ -142,12 +142,13 @@ public enum GradientCheck {
     /// a verdict on any rule — or nil: some value of the forward pass is NaN or infinite (the
     /// first, at the node that made it: a leaf that holds it, or an op that produced it from
     /// finite inputs), or the step resolves none of the elements the check would compare
-    /// (`StepProblem`: every one would be inconclusive). One forward pass and a scan of the
-    /// compared values; `graph(_:output:options:)` reports a check of such a graph, this says
-    /// why it is not worth running.
+    /// (`StepProblem`: every one would be inconclusive). A scan of the graph's current values (one
+    /// forward pass when they are not current); `graph(_:output:options:)` reports a check of
+    /// such a graph, this says why it is not worth running.
     public static func refusal(_ graph: Graph, output: NodeID, options: CheckOptions) throws(GraphError) -> CheckRefusal? {
         let snapshot = GraphSnapshot(graph, output: output)
-        let values = try snapshot.forwardValues()
+        let stored = graph.valuesAreCurrent ? snapshot.nodes.compactMap(\.value) : []
+        let values = stored.count == snapshot.nodes.count ? stored : try snapshot.forwardValues()
         if let bad = firstNonFinite(snapshot.nodes, values: values) { return .nonFinite(bad) }
         guard !options.autoStep else { return nil }
         // The (node, value) pairs whose elements the check perturbs.

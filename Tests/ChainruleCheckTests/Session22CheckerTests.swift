@@ -130,7 +130,11 @@ struct SlippedVarianceBatchNorm: ChainruleCore.Operation {
     @Test func aStepBelowTheInputsResolutionOrTooWideIsNamed() {
         #expect(CheckOptions(step: 1e-17).stepProblem(at: 1)?.problem == .belowResolution)
         #expect(CheckOptions(step: 1e-16).stepProblem(at: 1)?.problem == .belowResolution)
-        #expect(CheckOptions(step: 1e-16).stepProblem(at: 0.25) == nil)
+        #expect(CheckOptions(step: 3e-16).stepProblem(at: 1) == nil)
+        #expect(CheckOptions(step: 3e-16).stepProblem(at: 4)?.problem == .belowResolution)
+        // Near 0 the floor is that of 1: 1e-17 at x = 0 resolves x, not f's rounding there.
+        #expect(CheckOptions(step: 1e-17).stepProblem(at: 0)?.problem == .belowResolution)
+        #expect(CheckOptions(step: 1e-15).stepProblem(at: 0.25) == nil)
         #expect(CheckOptions(step: .leastNonzeroMagnitude * 2000).stepProblem(at: 0)?.problem == .belowResolution)
         #expect(CheckOptions(step: 1e-300).stepProblem(at: 0)?.problem == .belowResolution)
         #expect(CheckOptions(step: 1e-6).stepProblem(at: 1e11)?.problem == .belowResolution)
@@ -159,12 +163,12 @@ struct SlippedVarianceBatchNorm: ChainruleCore.Operation {
         #expect(report.nodes.allSatisfy { $0.status == .inconclusive })
     }
 
-    /// Before: 1e-16 at x = 1 took a one-ulp step there and passed the element with "max rel 0".
+    /// Before: 3e-16 at x = 4 took a one-ulp step there and passed the element with "max rel 0".
     @Test func aStepThatResolvesSomeElementsLeavesTheOthersInconclusive() throws {
         let g = Graph()
-        let x = g.input("x", Tensor([1, 0.25]))
+        let x = g.input("x", Tensor([4, 1]))
         let y = sum(x * x).named("y")
-        let options = CheckOptions(step: 1e-16)
+        let options = CheckOptions(step: 3e-16)
         #expect(try GradientCheck.refusal(g, output: y.id, options: options) == nil)
         for fast in [false, true] {
             var o = options
@@ -172,11 +176,11 @@ struct SlippedVarianceBatchNorm: ChainruleCore.Operation {
             let report = try GradientCheck.graph(g, output: y.id, options: o)
             let leaf = try #require(report.leaf(x.id))
             #expect(leaf.status == .inconclusive)
-            // x = 1 is not evaluated; x = 0.25 is, and its difference is noise at this step.
+            // x = 4 is not evaluated; x = 1 is, and its difference is noise at this step.
             let reasons = Dictionary(uniqueKeysWithValues: leaf.inconclusive.map { ($0.index, $0.inconclusive) })
             #expect(reasons[[0]] == .stepBelowResolution)
             #expect(reasons[[1]] != .stepBelowResolution)
-            #expect(TerminalReport().render(report).contains("no finite difference at h = 1e-16"))
+            #expect(TerminalReport().render(report).contains("no finite difference at h = 3e-16"))
         }
     }
 
