@@ -143,6 +143,25 @@ public struct CheckOptions: Sendable, Codable, Equatable {
         return abs(taken - h) > 1e-9 * h ? taken : h
     }
 
+    /// Why the step given (`step`) cannot measure a derivative at x (`StepProblem`), with the step
+    /// concerned (Richardson's narrowest or widest), or nil. The stencil's default is never too
+    /// wide, and where it is below x's resolution (|x| above about 10^10 for 1e-6) it becomes one
+    /// unit in the last place of x (`takenStep`): nil; so with `--eps auto`, whose steps stay
+    /// within bounds. A few comparisons an element.
+    public func stepProblem(at x: Double) -> (problem: StepProblem, step: Double)? {
+        guard step != nil, !autoStep, x.isFinite else { return nil }
+        let scale = Swift.max(1, abs(x))
+        let widest = stencil.scalesStep ? effectiveStep * scale : effectiveStep
+        let narrowest = stencil.scalesStep ? widest / Double(1 << (Stencil.richardsonLevels - 1)) : widest
+        // Near 0 the rounding floor is that of 1: f's size there is rarely below its change over 1.
+        if !(narrowest >= StepProblem.smallestStep) || scale + narrowest == scale || scale - narrowest == scale
+            || x + narrowest == x || x - narrowest == x {
+            return (.belowResolution, narrowest)
+        }
+        if widest > scale { return (.tooWide, widest) }
+        return nil
+    }
+
     /// `h·max(1, |x|)`: SciPy's relative step, and `--eps auto`'s where its pilot cannot judge.
     func relativeStep(at x: Double) -> Double { effectiveStep * Swift.max(1, abs(x)) }
 
@@ -229,9 +248,38 @@ public struct CheckOptions: Sendable, Codable, Equatable {
     }
 }
 
+/// Why a finite-difference step measures no derivative at an input's value x.
+public enum StepProblem: String, Sendable, Codable {
+    /// x ± h rounds to x, or max(1, |x|) ± h to max(1, |x|) (h below half a unit in the last place
+    /// of either: near 0, f's rounding is rarely finer than at 1), or h is so small that
+    /// x ± h and f's changes are subnormal numbers (below `smallestStep`), which have lost
+    /// their digits: the difference quotient is 0 or noise, and could pass any rule.
+    case belowResolution = "below-resolution"
+    /// h is wider than max(1, |x|): x ± h jumps across the function (over its kinks and out of
+    /// its domains) and measures a secant; a second step can agree with it (both saturated, as
+    /// tanh is) while both miss the derivative, so neither can judge the rule.
+    case tooWide = "too-wide"
+
+    /// The smallest step whose changes stay normal numbers: `leastNormalMagnitude / ε` ≈ 1e-292
+    /// (f′·h·ε, the rounding of a change f′·h, is then still normal for |f′| ≥ 1).
+    public static let smallestStep = Double.leastNormalMagnitude / Double.ulpOfOne
+
+    /// The problem in a sentence's words, for step h at x.
+    public func explanation(step h: Double, at x: Double) -> String {
+        switch self {
+        case .belowResolution:
+            h < Self.smallestStep
+                ? "the step h = \(shortNumber(h)) is below \(shortNumber(Self.smallestStep)): x ± h and f's changes are subnormal numbers, which have lost their digits"
+                : "the step h = \(shortNumber(h)) cannot resolve x = \(formatNumber(x, significant: 17)): x ± h rounds to \(abs(x) >= 1 ? "x" : "x at the resolution of 1") (a unit in the last place is \(shortNumber(Swift.max(1, abs(x)).ulp)))"
+        case .tooWide:
+            "the step h = \(shortNumber(h)) is wider than max(1, |x|) = \(formatNumber(Swift.max(1, abs(x)), significant: 8)) at x = \(formatNumber(x, significant: 8)): x ± h jumps across the function and measures a secant, not the derivative"
+        }
+    }
+}
+
 /// `1e-6`, `1e-3`, `2.5e-7`, `0.5`: a setting as short as it can be written,
 /// powers of ten below 0.01 as `1e-N`; `inf` for an infinite tolerance.
-func shortNumber(_ value: Double) -> String {
+public func shortNumber(_ value: Double) -> String {
     guard value.isFinite else { return formatNumber(value) }
     guard value != 0, abs(value) < 0.01 || abs(value) >= 1e5 else { return String(format: "%g", value) }
     let parts = String(format: "%.6e", value).split(separator: "e")

@@ -75,6 +75,17 @@ public enum InconclusiveReason: String, Sendable, Codable {
     /// (sqrt just above 0) or f overflows (exp near 710), and the other side's one-sided
     /// difference did not converge either; or a one-sided derivative at a kink is infinite.
     case undefined
+    /// x ± h rounds to x, or h is subnormal (`StepProblem.belowResolution`): nothing was evaluated.
+    case stepBelowResolution = "step-below-resolution"
+    /// h is wider than max(1, |x|) (`StepProblem.tooWide`): nothing was evaluated.
+    case stepTooWide = "step-too-wide"
+
+    init(_ problem: StepProblem) {
+        self = switch problem {
+        case .belowResolution: .stepBelowResolution
+        case .tooWide: .stepTooWide
+        }
+    }
 
     /// The reason in a sentence's words.
     public var explanation: String {
@@ -83,6 +94,8 @@ public enum InconclusiveReason: String, Sendable, Codable {
         case .curvature: "huge curvature: the extrapolation has not converged"
         case .nearKink: "near a kink: shrinking the step did not isolate it with converged one-sided derivatives"
         case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows, and no one-sided difference converged"
+        case .stepBelowResolution: "the step cannot resolve this element: x ± h rounds to x (at the resolution of max(1, |x|)), or h is subnormal"
+        case .stepTooWide: "the step is wider than max(1, |x|): x ± h jumps across the function and measures a secant"
         }
     }
 }
@@ -380,6 +393,45 @@ public struct NonFiniteValue: Sendable, Codable, Equatable {
         self.location = location
         self.index = index
         self.value = value
+    }
+}
+
+extension NonFiniteValue: CustomStringConvertible {
+    /// `leaf x (p.grad:1:1) holds NaN at element [1]` or `node y (exp) (p.grad:2:5) produced inf at element []`.
+    public var description: String {
+        let location = location.map { " (\($0))" } ?? ""
+        let what = op.map { "node \(name) (\($0))\(location) produced" } ?? "leaf \(name)\(location) holds"
+        return "\(what) \(spelled(value)) at element \(describeIndex(index))"
+    }
+}
+
+/// A step that resolves none of the elements a check would compare (`StepProblem`): the first
+/// of them, by node and element.
+public struct UnresolvedStep: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var problem: StepProblem
+    /// The step concerned (Richardson's narrowest or widest at that element).
+    public var step: Double
+    public var value: Double
+    public var name: String
+    public var index: [Int]
+
+    public var description: String {
+        "\(problem.explanation(step: step, at: value)) — at \(name) element \(describeIndex(index)), and no element checked fares better"
+    }
+}
+
+/// Why a graph is not checked at all: bad input, not a verdict on a rule (`GradientCheck.refusal`).
+public enum CheckRefusal: Sendable, Equatable, CustomStringConvertible {
+    case nonFinite(NonFiniteValue)
+    case unresolvedStep(UnresolvedStep)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let bad):
+            "\(bad): finite differences need finite values, so no rule can be checked at this point (give finite leaves, or values where every op stays finite)"
+        case .unresolvedStep(let step):
+            "\(step); \(step.problem == .tooWide ? "give a smaller step" : "give a larger step") (the default is \(shortNumber(Stencil.central.defaultStep)) for central differences)"
+        }
     }
 }
 

@@ -42,8 +42,10 @@ enum FiniteDifference {
     /// wider, `|T[k][m] − T[k−1][m]|` (a bound: the wider one is the less accurate), plus its
     /// rounding `A_m · rounding_k` (`A_m = Π (2^(order·i) + 1) / (2^(order·i) − 1)`, how the tableau
     /// amplifies noise); the entry with the smallest estimate is returned, so a gentle function
-    /// keeps a wide step (little rounding) and a curved one goes deeper. Non-finite members of the series are skipped from the start (the widest
-    /// steps left the domain).
+    /// keeps a wide step (little rounding) and a curved one goes deeper. Only entries whose column
+    /// converges around them count (their disagreements shrink as the step does); when none does,
+    /// the value comes with an infinite error. Non-finite members of the series are skipped from
+    /// the start (the widest steps left the domain).
     static func extrapolate(series: [Double], steps: [Double], rounding: [Double], order: Double) -> NumericDerivative {
         guard let first = series.indices.first(where: { k in series[k...].allSatisfy(\.isFinite) }) else {
             return NumericDerivative(value: series.last ?? .nan, error: .infinity, rounding: 0, step: steps.last ?? 0)
@@ -52,26 +54,55 @@ enum FiniteDifference {
         guard d.count >= 2 else {
             return NumericDerivative(value: d[0], error: .infinity, rounding: r[0], step: h[0])
         }
-        var best = NumericDerivative(value: d[0], error: .infinity, rounding: r[0], step: h[0])
-        var previous = [d[0]]
+        // The tableau's rows, and each entry's disagreement with the entry one step wider.
+        var rows = [[d[0]]]
+        var differences: [[Double]] = [[]]
         var amplification = [1.0]
         for k in 1..<d.count {
             var row = [d[k]]
             for m in 1...k {
                 let factor = pow2(order * Double(m))
-                row.append(row[m - 1] + (row[m - 1] - previous[m - 1]) / (factor - 1))
+                row.append(row[m - 1] + (row[m - 1] - rows[k - 1][m - 1]) / (factor - 1))
                 if amplification.count <= m { amplification.append(amplification[m - 1] * (factor + 1) / (factor - 1)) }
             }
+            differences.append((0..<k).map { abs(row[$0] - rows[k - 1][$0]) })
+            rows.append(row)
+        }
+        /// Whether column m's disagreement at row k shrinks from the row before or to the row after.
+        func shrinks(_ k: Int, _ m: Int) -> Bool {
+            let difference = differences[k][m]
+            return (k - 1 > m && difference <= differences[k - 1][m]) || (k + 1 < d.count && differences[k + 1][m] <= difference)
+        }
+        var best = NumericDerivative(value: d[0], error: .infinity, rounding: r[0], step: h[0])
+        var unconfirmed = best
+        for k in 1..<d.count {
+            // The central differences themselves converge at this row: its extrapolations may be trusted.
+            let rowConverges = shrinks(k, 0) || differences[k][0] <= 2 * r[k]
             for m in 0..<k {
                 let roundingPart = amplification[m] * r[k]
-                let error = abs(row[m] - previous[m]) + roundingPart
-                if error < best.error! {
-                    best = NumericDerivative(value: row[m], error: error, rounding: roundingPart, step: h[k])
+                let difference = differences[k][m]
+                let error = difference + roundingPart
+                // The estimate holds where the series converges: the disagreements of the entry's
+                // column, or of the central differences at its row, shrink as the step does (from
+                // the row before or to the row after; by 2^(order·(m+1)) a halving in the asymptotic
+                // range, erratically in the rounding's), or they are down to the rounding (the
+                // estimated one, or a few units in the last place). Over steps wider than the function's own scale (softplus(1000x) at
+                // h = 0.1) they grow instead, and two neighbours' agreement says nothing of f′.
+                // A series of two has no third member to confirm with: taken as it stands.
+                let confirmed = d.count == 2 || rowConverges || shrinks(k, m) || difference <= 2 * roundingPart
+                    || difference <= 16 * Double.ulpOfOne * abs(rows[k][m])
+                let candidate = NumericDerivative(value: rows[k][m], error: error, rounding: roundingPart, step: h[k])
+                if confirmed && error < best.error! {
+                    best = candidate
+                } else if !confirmed && error < unconfirmed.error! {
+                    unconfirmed = candidate
                 }
             }
-            previous = row
         }
-        return best
+        // No entry confirmed: the best-looking value, with an unknown (infinite) error.
+        guard best.error!.isInfinite, unconfirmed.error!.isFinite else { return best }
+        unconfirmed.error = .infinity
+        return unconfirmed
     }
 
     /// Richardson's derivative from `plus[k] = f(x + h/2^k)` and `minus[k] = f(x − h/2^k)` (or

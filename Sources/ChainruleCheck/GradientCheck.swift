@@ -88,7 +88,9 @@ public enum GradientCheck {
         report.nonFinite = firstNonFinite(snapshot.nodes, values: values)
         let workers = workerCount(options)
         // Fast mode: a few whole-graph passes first (`FastGraphCheck`); what they settle is not checked again.
-        let fast = options.fast && report.nonFinite == nil ? FastGraphCheck(snapshot, values: values, options: options) : nil
+        // Its whole-graph projections would carry the noise of any element the step cannot resolve.
+        let resolvesAll = !options.fast || !values.contains { $0.data.contains { options.stepProblem(at: $0) != nil } }
+        let fast = options.fast && report.nonFinite == nil && resolvesAll ? FastGraphCheck(snapshot, values: values, options: options) : nil
         report.forwardEvaluations += fast?.evaluations ?? 0
 
         if options.nodeLocal {
@@ -134,6 +136,42 @@ public enum GradientCheck {
         }
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// Why `graph` cannot be checked at its leaves' values with these options — bad input, not
+    /// a verdict on any rule — or nil: some value of the forward pass is NaN or infinite (the
+    /// first, at the node that made it: a leaf that holds it, or an op that produced it from
+    /// finite inputs), or the step resolves none of the elements the check would compare
+    /// (`StepProblem`: every one would be inconclusive). A scan of the graph's current values (one
+    /// forward pass when they are not current); `graph(_:output:options:)` reports a check of
+    /// such a graph, this says why it is not worth running.
+    public static func refusal(_ graph: Graph, output: NodeID, options: CheckOptions) throws(GraphError) -> CheckRefusal? {
+        let snapshot = GraphSnapshot(graph, output: output)
+        let stored = graph.valuesAreCurrent ? snapshot.nodes.compactMap(\.value) : []
+        let values = stored.count == snapshot.nodes.count ? stored : try snapshot.forwardValues()
+        if let bad = firstNonFinite(snapshot.nodes, values: values) { return .nonFinite(bad) }
+        guard !options.autoStep else { return nil }
+        // The (node, value) pairs whose elements the check perturbs.
+        var compared: [NodeID] = []
+        if options.endToEnd { compared += graph.differentiableLeaves.filter { $0.index <= output.index } }
+        if options.nodeLocal {
+            for node in snapshot.nodes[...output.index] {
+                guard let op = node.op else { continue }
+                compared += node.inputs.indices.filter { op.isDifferentiable(input: $0) }.map { node.inputs[$0] }
+            }
+        }
+        var first: UnresolvedStep?
+        for id in compared {
+            for (offset, x) in values[id.index].data.enumerated() {
+                guard let (problem, step) = options.stepProblem(at: x) else { return nil }
+                if first == nil {
+                    first = UnresolvedStep(
+                        problem: problem, step: step, value: x, name: snapshot.nodes[id.index].displayName,
+                        index: Tensor.index(of: offset, in: values[id.index].shape))
+                }
+            }
+        }
+        return first.map { .unresolvedStep($0) }
     }
 
     // MARK: - Parts

@@ -297,11 +297,19 @@ enum JacobianCheck {
                     points.map { absoluteDot(u.data, $0.changeMagnitude(from: f0)) }, points.map(\.branches))
         }
         let analytic = dot(g, v.data)
+        // An element the step cannot resolve makes the projection noise: its elements are compared instead.
+        let x0 = function.inputs[i].data
+        if let j = v.data.indices.first(where: { v.data[$0] != 0 && options.stepProblem(at: x0[$0]) != nil }) {
+            let check = ProjectionCheck(analytic: analytic, numeric: .nan, atKink: false, passed: false)
+            return Projection(
+                check: check, numeric: NumericDerivative(value: .nan, error: nil, rounding: 0, step: h),
+                judgement: .inconclusive(InconclusiveReason(options.stepProblem(at: x0[j])!.problem)), ratio: 0, u: u, gradient: g,
+                direction: v)
+        }
         let first = evaluated(options.stencil.terms.map(\.offset))
         var atKink = first.patterns.contains { $0 != first.patterns[0] }
         var numeric = derivative(values: { first.values[$0] }, scale: { first.scales[$0] }, stencil: options.stencil, h: h)
         var inputSize = 0.0
-        let x0 = function.inputs[i].data
         for j in 0..<Swift.min(g.count, x0.count) where v.data[j] != 0 { inputSize += abs(x0[j] * g[j]) }
         numeric = withInputRounding(numeric, size: inputSize)
         let tolerance = options.tolerance(numeric: numeric.value)
@@ -390,7 +398,24 @@ enum JacobianCheck {
                 return { range in
                     var tallies: [Int: ComparisonTally] = [:]
                     let before = evaluator.evaluations
-                    let samples = perturb(function, evaluator: evaluator, elements: allPairs[range], cotangents: cotangents, options: options)
+                    // An element the step cannot resolve is not evaluated: its difference quotient would be 0 or noise.
+                    var resolved: [(input: Int, element: Int)] = []
+                    for pair in allPairs[range] {
+                        guard let (problem, step) = options.stepProblem(at: function.inputs[pair.input].data[pair.element]) else {
+                            resolved.append(pair)
+                            continue
+                        }
+                        let components = ElementComponents(
+                            function, input: pair.input, element: pair.element, cotangents: cotangents,
+                            analytic: analytic[pair.input]!, rowScales: scales[pair.input]!)
+                        let k = components.indices.max { abs(components.analytic($0)) < abs(components.analytic($1)) } ?? 0
+                        var comparison = components.comparison(
+                            k, analytic: components.analytic(k), numeric: NumericDerivative(value: .nan, error: nil, rounding: 0, step: step),
+                            undefinedStep: nil)
+                        comparison.inconclusive = InconclusiveReason(problem)
+                        tallies[pair.input, default: .init()].addInconclusive(comparison, entries: components.count)
+                    }
+                    let samples = perturb(function, evaluator: evaluator, elements: resolved[...], cotangents: cotangents, options: options)
                     for s in samples {
                         if options.autoStep { tallies[s.input, default: .init()].note(step: s.step) }
                         let components = ElementComponents(
@@ -400,26 +425,43 @@ enum JacobianCheck {
                                           options: options, into: &tallies[s.input, default: .init()])
                             continue
                         }
-                        var numbers = components.indices.map {
-                            estimateError(s, component: $0, stencil: options.stencil, analytic: components.analytic($0))
-                        }
-                        if let side = s.finiteSide, numbers.contains(where: { !$0.value.isFinite }) {
-                            numbers = oneSidedNumbers(
-                                s, side: side, function: function, evaluator: evaluator, cotangents: cotangents, options: options)
-                        }
                         var probe: ProbeNumbers? = nil
                         if case .oneHot(let u) = cotangents, let a = projectedProbe[s.input]?[s.element] {
                             probe = ProbeNumbers(u: u.data, analytic: a, ruleRounding: probeRounding[s.input]!)
                         }
-                        if unresolved(components, numbers: numbers, probe: probe, options: options) {
-                            numbers = secondSteps(
-                                s, ratios: secondStepRatios.prefix(1), numbers: numbers, function: function, evaluator: evaluator,
-                                cotangents: cotangents)
-                            if failing(components, numbers: numbers, probe: probe, options: options) {
-                                numbers = secondSteps(
-                                    s, ratios: secondStepRatios.dropFirst(), numbers: numbers, function: function,
-                                    evaluator: evaluator, cotangents: cotangents)
+                        func measure(_ s: ElementSamples) -> [NumericDerivative] {
+                            var numbers = components.indices.map {
+                                estimateError(s, component: $0, stencil: options.stencil, analytic: components.analytic($0))
                             }
+                            if let side = s.finiteSide, numbers.contains(where: { !$0.value.isFinite }) {
+                                numbers = oneSidedNumbers(
+                                    s, side: side, function: function, evaluator: evaluator, cotangents: cotangents, options: options)
+                            }
+                            if unresolved(components, numbers: numbers, probe: probe, options: options) {
+                                numbers = secondSteps(
+                                    s, ratios: secondStepRatios.prefix(1), numbers: numbers, function: function, evaluator: evaluator,
+                                    cotangents: cotangents)
+                                if failing(components, numbers: numbers, probe: probe, options: options) {
+                                    numbers = secondSteps(
+                                        s, ratios: secondStepRatios.dropFirst(), numbers: numbers, function: function,
+                                        evaluator: evaluator, cotangents: cotangents)
+                                }
+                            }
+                            return numbers
+                        }
+                        var s = s
+                        var numbers = measure(s)
+                        // The function curves on a scale below the step (batch_norm's 1/√(var + eps) at var = 0,
+                        // sigmoid(1000x)): shrink the step until the estimates converge, while its points stay
+                        // on one branch inside the domain.
+                        for _ in 0..<curvatureShrinks where s.finiteSide == nil
+                            && curved(components, numbers: numbers, probe: probe, options: options) {
+                            guard let shrunk = perturb(
+                                function, evaluator: evaluator, elements: [(s.input, s.element)][...], cotangents: cotangents,
+                                options: shrinking(options, step: s.step, at: s.x0)).first,
+                                !shrunk.branchChange, shrunk.undefinedStep == nil else { break }
+                            s = shrunk
+                            numbers = measure(s)
                         }
                         compareEntries(s, components, numbers: numbers, options: options, into: &tallies[s.input, default: .init()])
                         if let probe {
@@ -471,6 +513,32 @@ enum JacobianCheck {
         guard let probe else { return false }
         let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
         return judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding) == .unresolved
+    }
+
+    /// How many times an element whose estimates have not converged for curvature has its step
+    /// shrunk (`curvatureShrinkFactor` each time, Richardson's widest step by 32, past its narrowest).
+    static let curvatureShrinks = 3
+    static func curvatureShrinkFactor(_ stencil: Stencil) -> Double { stencil == .richardson ? 32 : 8 }
+
+    /// The options of a shrunk retry: a fixed step `step / curvatureShrinkFactor` at x (Richardson's relative to max(1, |x|)).
+    static func shrinking(_ options: CheckOptions, step: Double, at x: Double) -> CheckOptions {
+        var shrunk = options
+        shrunk.autoStep = false
+        shrunk.step = step / curvatureShrinkFactor(options.stencil) / (options.stencil.scalesStep ? Swift.max(1, abs(x)) : 1)
+        return shrunk
+    }
+
+    /// Some entry (or the probe) is left unjudged because the function curves too much over the step.
+    static func curved(
+        _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?, options: CheckOptions
+    ) -> Bool {
+        let curvature = Judgement.inconclusive(.curvature)
+        for k in components.indices where judge(
+            analytic: components.analytic(k), numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+            ruleRounding: components.ruleRounding(k)) == curvature { return true }
+        guard let probe else { return false }
+        let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
+        return judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding) == curvature
     }
 
     /// The second steps of a central difference, as fractions of h: first the golden ratio's
@@ -1106,13 +1174,20 @@ struct ElementComponents {
         _ function: Differentiand, samples s: ElementSamples, cotangents: JacobianCheck.Cotangents, analytic: [Double],
         rowScales: [Double]
     ) {
+        self.init(function, input: s.input, element: s.element, cotangents: cotangents, analytic: analytic, rowScales: rowScales)
+    }
+
+    init(
+        _ function: Differentiand, input: Int, element: Int, cotangents: JacobianCheck.Cotangents, analytic: [Double],
+        rowScales: [Double]
+    ) {
         self.rowScales = rowScales
-        input = s.input
-        inputName = function.inputNames[s.input]
-        inputShape = function.inputs[s.input].shape
+        self.input = input
+        inputName = function.inputNames[input]
+        inputShape = function.inputs[input].shape
         rows = analytic
-        element = s.element
-        inputCount = function.inputs[s.input].count
+        self.element = element
+        inputCount = function.inputs[input].count
         switch cotangents {
         case .oneHot:
             outputShape = function.output.shape

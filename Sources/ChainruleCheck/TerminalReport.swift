@@ -182,8 +182,12 @@ public struct TerminalReport: Sendable {
             let output = c.outputIndex.map { " → output \(describeIndex($0))" } ?? ""
             let why = c.inconclusive.map { " (\($0.explanation))" } ?? ""
             let estimate = c.errorEstimate.map { " ± \(scientific($0))" } ?? ""
-            return "      " + prefix + "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output) " + paint("inconclusive", .yellow)
-                + "\(why): backward rule \(formatNumber(c.analytic, significant: 8)), finite difference \(formatNumber(c.numeric, significant: 8))\(estimate)"
+            let line = "      " + prefix + "\(inputWord) \(inputLabel(c)) element \(describeIndex(c.index))\(output) " + paint("inconclusive", .yellow)
+            // A step that resolves nothing was never evaluated: there is no finite difference to show.
+            if c.inconclusive == .stepBelowResolution || c.inconclusive == .stepTooWide {
+                return line + "\(why): backward rule \(formatNumber(c.analytic, significant: 8)), no finite difference at h = \(c.step.map(shortNumber) ?? "?")"
+            }
+            return line + "\(why): backward rule \(formatNumber(c.analytic, significant: 8)), finite difference \(formatNumber(c.numeric, significant: 8))\(estimate)"
                 + oneSidedNote(c)
         }
         if count > kinksShown { lines.append("      " + prefix + "… \(count - kinksShown) more inconclusive elements") }

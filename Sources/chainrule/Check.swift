@@ -188,8 +188,9 @@ struct Check: ParsableCommand {
         let (options, notes) = optionsPrintingNotes(for: graph, notes: compiled.notes)
         var report: CheckReport
         do {
+            try refuseBadInput(graph, output: compiled.output, options: options)
             report = try GradientCheck.graph(graph, output: compiled.output, options: options)
-        } catch {
+        } catch let error as GraphError {
             throw ProgramError(description: "error: \(error.description)")
         }
         let hints = customRuleHints(report, compiled)
@@ -202,6 +203,17 @@ struct Check: ParsableCommand {
         }
         if let figure { try drawFigure(graph: graph, output: compiled.output, report: report, source: PageSource(compiled), to: figure) }
         if !report.passed { throw ExitCode(1) }
+    }
+
+    /// Bad input (a NaN or an infinity at the check point, a step that resolves nothing) is exit 2
+    /// with its reason (`GradientCheck.refusal`), not a verdict on any rule.
+    func refuseBadInput(_ graph: Graph, output: NodeID, options: CheckOptions) throws {
+        switch try GradientCheck.refusal(graph, output: output, options: options) {
+        case .nonFinite(let bad)?: throw ProgramError(description: "error: cannot check: \(CheckRefusal.nonFinite(bad))")
+        case .unresolvedStep(let step)?:
+            throw ProgramError(description: "error: --eps \(shortNumber(options.effectiveStep)): \(CheckRefusal.unresolvedStep(step))")
+        case nil: break
+        }
     }
 
     /// Writes the check-overlay figure exactly as `chainrule render FILE --check -o OUT` does:
