@@ -173,4 +173,35 @@ struct Session22LayoutTests {
         let laid = try GraphFigure.layout(graph: graph, output: output, options: options)
         #expect(laid.scene.nodes.contains { $0.content.texts == ["mix", "3×3 · 9 params"] })
     }
+
+    @Test("One row wrapper, two orders: the same cuts give a snake (the second row mirrored, entered on the right) or lines (every row left to right, entered on the left)")
+    func oneWrapperTwoOrders() throws {
+        let layers = (1...6).map { "h\($0) = relu(Linear(h\($0 - 1), 6))" }.joined(separator: "\n")
+        let (graph, output) = try Self.program("h0 = const(randn(2, 4, seed: 4))\n" + layers + "\nloss = sum(h6)")
+        var options = FigureOptions()
+        options.style = .model
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        let flow = try GraphvizLayout.layout(scene, limits: options.layout)
+        let candidates = RowWrap.cutCandidates(flow)
+        let cuts = RowWrap.chooseCuts(flow, candidates, RowWrap.crossings(flow, candidates), rows: 2, penalty: 0)
+        #expect(cuts.count == 1)
+        // The second piece's boxes in flow order, and the wire that crosses the cut.
+        let second = flow.nodes.filter { $0.frame.center.x > cuts[0] }.sorted { $0.frame.x < $1.frame.x }.map(\.node.key)
+        #expect(second.count >= 2)
+        let crossing = try #require(flow.edges.firstIndex { edge in
+            !second.contains(edge.edge.from) && second.contains(edge.edge.to)
+        })
+        for order in [RowWrap.Order.snake, .lines] {
+            let wrapped = RowWrap.arrange(flow, cuts: cuts, order: order, rowGap: flow.scene.rowSeparation)
+            let frames = Dictionary(uniqueKeysWithValues: wrapped.nodes.map { ($0.node.key, $0.frame) })
+            let row = second.compactMap { frames[$0] }
+            let steps = zip(row, row.dropFirst()).map { $1.center.x - $0.center.x }
+            #expect(steps.allSatisfy { order == .snake ? $0 < 0 : $0 > 0 }, "\(order): the second row runs \(order == .snake ? "left" : "right")")
+            // The wire across the cut enters its box on the side that row flows from.
+            let target = try #require(frames[wrapped.edges[crossing].edge.to])
+            let tip = try #require(wrapped.edges[crossing].arrowTip ?? wrapped.edges[crossing].points.last)
+            #expect(abs(tip.x - (order == .snake ? target.maxX : target.x)) < 1e-6)
+            SlideFitTests.expectClear(wrapped, "\(order)")
+        }
+    }
 }
