@@ -254,106 +254,20 @@ extension SceneBuilder {
 }
 
 /// A circuit whose one line reads below 14 pt on its target wraps like a
-/// line of text: the chain is cut in the gaps between its ranks (where
-/// `SnakeWrap` would cut it), and every piece runs left to right under the
-/// one before — never mirrored, so every gradient's `←` still points the
-/// way it flows. A wire crossing a cut leaves its row on the right, runs
-/// down a lane outside the rows and back along the gap above the next row,
-/// and enters it from the left, as a carriage return. A circuit that reads
-/// at 14 pt keeps its one line: its gates read as an equation.
+/// line of text (`RowWrap`'s lines): the chain is cut in the gaps between
+/// its ranks, and every piece runs left to right under the one before —
+/// never mirrored, so every gradient's `←` still points the way it flows. A
+/// wire crossing a cut leaves its row on the right, runs down a lane outside
+/// the rows and back along the gap above the next row, and enters it from
+/// the left, as a carriage return. A circuit that reads at 14 pt keeps its
+/// one line: its gates read as an equation.
 enum CircuitWrap {
-    /// The arrangement of `laidOut` (left to right) in 2…`SnakeWrap.maxRows`
-    /// rows that reads biggest on `target`, when its one line is not readable
-    /// there and the rows gain `SnakeWrap.minimumGain`; else `laidOut`.
+    /// The arrangement of `laidOut` (left to right) in 2…`RowWrap.maxRows`
+    /// rows, `RowWrap.rowGap` apart, that reads biggest on `target`, when its
+    /// one line is not readable there and the rows gain `RowWrap.minimumGain`; else `laidOut`.
     static func wrap(_ laidOut: LaidOutScene, into target: FitTarget) -> LaidOutScene {
-        guard laidOut.scene.direction == .LR, !SlideFit(laidOut, target: target).isReadable else { return laidOut }
-        let candidates = SnakeWrap.cutCandidates(laidOut), crossing = SnakeWrap.crossings(laidOut, candidates)
-        var best: LaidOutScene?, bestScale = SnakeWrap.scale(laidOut.size, target)
-        for rows in stride(from: 2, through: min(SnakeWrap.maxRows, candidates.count + 1), by: 1) {
-            for penalty in SnakeWrap.crossingPenalties {
-                let wrapped = arrange(laidOut, cuts: SnakeWrap.chooseCuts(laidOut, candidates, crossing, rows: rows, penalty: penalty))
-                let scale = SnakeWrap.scale(wrapped.size, target)
-                if scale > bestScale * SnakeWrap.minimumGain {
-                    best = wrapped
-                    bestScale = scale
-                }
-            }
-        }
-        guard var out = best else { return laidOut }
-        if let title = laidOut.titleFrame {
-            let margin = laidOut.scene.theme.margin
-            out.size.width = max(out.size.width, title.width + 2 * margin)
-            out.titleFrame = Rect(x: margin, y: margin, width: title.width, height: title.height)
-        }
-        return out
-    }
-
-    /// The pieces of `flow` between `cuts`, each from the left edge, stacked
-    /// `SnakeWrap.rowGap` apart; a row is as tall as its boxes, frames and
-    /// wires. Wires across a cut take the next of three lanes
-    /// (`SnakeWrap.laneStep` apart) right and left of the rows.
-    static func arrange(_ flow: LaidOutScene, cuts: [Double]) -> LaidOutScene {
-        let theme = flow.scene.theme
-        let piece = { (x: Double) in cuts.filter { $0 < x }.count }
-        let count = cuts.count + 1
-        var pieceOf: [String: Int] = [:]
-        for placed in flow.nodes { pieceOf[placed.node.key] = piece(placed.frame.center.x) }
-        var low = [Double](repeating: .infinity, count: count), high = [Double](repeating: -.infinity, count: count)
-        var top = low, bottom = high
-        func extend(_ i: Int, _ r: Rect) {
-            low[i] = min(low[i], r.x); high[i] = max(high[i], r.maxX)
-            top[i] = min(top[i], r.y); bottom[i] = max(bottom[i], r.maxY)
-        }
-        for frame in flow.nodes.map(\.frame) + flow.clusters.map(\.frame) { extend(piece(frame.center.x), frame) }
-        // A wire inside a row may bow past its boxes (a leaf's wire into a gate below it).
-        for edge in flow.edges {
-            guard let from = pieceOf[edge.edge.from], from == pieceOf[edge.edge.to] else { continue }
-            for p in edge.points { extend(from, Rect(x: p.x, y: p.y, width: 0, height: 0)) }
-        }
-        for i in 0..<count where !low[i].isFinite { low[i] = 0; high[i] = 0; top[i] = 0; bottom[i] = 0 }
-        let width = zip(low, high).map { $1 - $0 }.max() ?? 0
-        var laneOffset: [Int: Double] = [:]
-        for (k, edge) in flow.edges.enumerated() {
-            guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to], from != to else { continue }
-            laneOffset[k] = SnakeWrap.laneGap / 2 + SnakeWrap.laneStep * Double(laneOffset.count % 3)
-        }
-        let room = laneOffset.values.max().map { $0 + SnakeWrap.laneGap / 2 } ?? 0
-        let left = theme.margin + room
-        let titleHeight = flow.titleFrame.map { $0.height + theme.padding * 2 } ?? 0
-        var rowTop = [Double](), y = theme.margin + titleHeight
-        for i in 0..<count {
-            rowTop.append(y)
-            y += bottom[i] - top[i] + SnakeWrap.rowGap
-        }
-        func move(_ p: Point, _ i: Int) -> Point { Point(left + p.x - low[i], p.y - top[i] + rowTop[i]) }
-        func move(_ r: Rect, _ i: Int) -> Rect {
-            let corner = move(Point(r.x, r.y), i)
-            return Rect(x: corner.x, y: corner.y, width: r.width, height: r.height)
-        }
-        var out = flow
-        for k in out.nodes.indices { out.nodes[k].frame = move(flow.nodes[k].frame, piece(flow.nodes[k].frame.center.x)) }
-        for k in out.clusters.indices { out.clusters[k].frame = move(flow.clusters[k].frame, piece(flow.clusters[k].frame.center.x)) }
-        let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
-        for k in out.edges.indices {
-            let edge = flow.edges[k]
-            guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to],
-                  let source = frames[edge.edge.from], let target = frames[edge.edge.to] else { continue }
-            if from == to {
-                out.edges[k].points = edge.points.map { move($0, from) }
-                out.edges[k].arrowTip = edge.arrowTip.map { move($0, from) }
-                continue
-            }
-            // Out on the right, down the right lane, back along the gap above the target's row, in from the left.
-            let offset = laneOffset[k] ?? SnakeWrap.laneGap / 2
-            let laneRight = left + width + offset, laneLeft = left - offset
-            let start = Point(source.maxX, source.center.y), tip = Point(target.x, target.center.y)
-            let gap = rowTop[to] - SnakeWrap.rowGap / 2
-            let path = [start, Point(laneRight, start.y), Point(laneRight, gap), Point(laneLeft, gap), Point(laneLeft, tip.y),
-                        edge.edge.arrow ? Point(tip.x - SnakeWrap.arrowLength, tip.y) : tip]
-            out.edges[k].points = SnakeWrap.straightCurve(path)
-            out.edges[k].arrowTip = edge.edge.arrow ? tip : nil
-        }
-        out.size = Size(left + width + room + theme.margin, y - SnakeWrap.rowGap + theme.margin)
-        return out
+        guard laidOut.scene.direction == .LR, !SlideFit(laidOut, target: target).isReadable,
+              let rows = RowWrap.rows(laidOut, into: target, order: .lines, rowGap: RowWrap.rowGap) else { return laidOut }
+        return RowWrap.titled(rows, like: laidOut)
     }
 }

@@ -225,7 +225,8 @@ extension SceneBuilder {
         for (k, id) in ops.enumerated() {
             let node = graph[id]
             var title = node.op!.name
-            if let name = node.name, name != layer?.name, !(layer.map { name.hasPrefix($0.name + ".") } ?? false) { title += " " + name }
+            if let name = node.name, name != layer?.name, !(layer.map { name.hasPrefix($0.name + ".") } ?? false),
+               !Self.namesOp(name, node.op!) { title += " " + name }
             let window = windowText(id)
             if layer == nil && k == 0 {
                 head.append(m.text(title, color: theme.text, bold: true))
@@ -241,15 +242,22 @@ extension SceneBuilder {
         }
         var rows = head
         let frozen = !weightIDs.isEmpty && weightIDs.allSatisfy { graph[$0].role == .constant }
+        let out = graph[ids.last!]
         if !weightIDs.isEmpty {
-            let shapes = weightShapes(weightIDs, layer: layer)
             let count = weightIDs.reduce(0) { $0 + Tensor.elementCount(graph[$1].shape) }
-            rows.append(m.text(shapes, color: theme.text))
-            rows.append(m.text("\(groupedThousands(count)) \(frozen ? "frozen " : "")params", color: frozen ? theme.text : theme.muted, bold: frozen))
+            let params = "\(groupedThousands(count)) \(frozen ? "frozen " : "")params"
+            if ops.isEmpty {
+                // A parameter of its own box (a matmul's scores) is named by its title: its shape and count
+                // on one line, the count alone when it says the shape (a vector's).
+                let text = out.shape.count > 1 ? describeShape(out.shape) + " · " + params : params
+                rows.append(m.text(text, color: frozen ? theme.text : theme.muted, bold: frozen))
+            } else {
+                rows.append(m.text(weightShapes(weightIDs, layer: layer), color: theme.text))
+                rows.append(m.text(params, color: frozen ? theme.text : theme.muted, bold: frozen))
+            }
         }
         rows += folded + labels
-        let out = graph[ids.last!]
-        rows.append(m.text((ops.isEmpty ? "" : "→ ") + describeShape(out.shape), color: theme.muted))
+        if !(ops.isEmpty && !weightIDs.isEmpty) { rows.append(m.text((ops.isEmpty ? "" : "→ ") + describeShape(out.shape), color: theme.muted)) }
         if let worst = worstChecked(ids), let row = checkRow(worst) { rows.append(row) }
         let (stroke, width) = outline(ids, base: theme.lineWidth)
         let base = frozen ? Self.frozenFill(theme) : ops.isEmpty ? theme.leafFill : theme.valueFill
@@ -259,6 +267,14 @@ extension SceneBuilder {
             nodes[i].hatched = frozen
             nodes[i].layer = first.layer
         }
+    }
+
+    /// Whether a node's `name` only repeats its op's (`MatMul` of a matmul,
+    /// `Flatten` of a flatten: an ONNX exporter names nodes by their op type),
+    /// letters compared without case or underscores.
+    static func namesOp(_ name: String, _ op: any Operation) -> Bool {
+        func letters(_ text: String) -> String { text.lowercased().filter { $0 != "_" } }
+        return letters(name) == letters(op.name)
     }
 
     /// Frozen weights are greyed: the cluster grey darkened a little towards the muted text.

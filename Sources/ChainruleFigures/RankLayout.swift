@@ -52,7 +52,7 @@ enum RankLayout {
     /// a long edge stays straight and the boxes move aside.
     static let dummyWeight = 8
     /// The length of an arrowhead (Graphviz's 10 pt at `arrowsize` 0.8).
-    static let arrowLength = SnakeWrap.arrowLength
+    static let arrowLength = RowWrap.arrowLength
 
     /// One box or dummy point of the layered graph.
     private struct Item {
@@ -323,42 +323,36 @@ enum RankLayout {
     /// `laidOut` wrapped in snake order into as many rows (columns, top to
     /// bottom) as bring it nearest `target`'s aspect, so that a chain of
     /// thousands of boxes fills a page instead of a strip a hundred thousand
-    /// points long. `SnakeWrap`'s cuts, lanes and arrangement; only the row
-    /// count is not capped at `SnakeWrap.maxRows`, and it is searched near
+    /// points long. `RowWrap`'s cuts, lanes and arrangement; only the row
+    /// count is not capped at `RowWrap.maxRows`, and it is searched near
     /// where it should be rather than from 2 up: n rows of a strip L long
     /// stand L/n wide and n·H high for rows H high, which matches the aspect
     /// a at n = √(L / (a·H)); H is measured on a first try with the strip's
     /// height.
     static func wrap(_ laidOut: LaidOutScene, into target: FitTarget) -> LaidOutScene {
         let lr = laidOut.scene.direction == .LR
-        let flow = lr ? laidOut : SnakeWrap.transposed(laidOut)
+        let flow = lr ? laidOut : RowWrap.transposed(laidOut)
         let goal = lr ? target : FitTarget(width: target.height, height: target.width)
-        let candidates = SnakeWrap.cutCandidates(flow), crossing = SnakeWrap.crossings(flow, candidates)
+        let candidates = RowWrap.cutCandidates(flow), crossing = RowWrap.crossings(flow, candidates)
         let frames = flow.nodes.map(\.frame)
         let length = (frames.map(\.maxX).max() ?? 0) - (frames.map(\.x).min() ?? 0)
         func rowCount(rowHeight: Double) -> Int { Int((length / (rowHeight * goal.width / goal.height)).squareRoot().rounded()) }
         // A row is as high as the strip at most; the rows of one trial tell how high they are.
         let first = max(rowCount(rowHeight: (frames.map(\.maxY).max() ?? 0) - (frames.map(\.y).min() ?? 0) + flow.scene.rowSeparation), 2)
-        let trial = SnakeWrap.arrange(flow, cuts: SnakeWrap.chooseCuts(flow, candidates, crossing, rows: first, penalty: 0))
+        let trial = RowWrap.arrange(flow, cuts: RowWrap.chooseCuts(flow, candidates, crossing, rows: first, penalty: 0), order: .snake, rowGap: flow.scene.rowSeparation)
         let nearest = rowCount(rowHeight: trial.size.height / Double(first))
-        var best: LaidOutScene?, bestScale = SnakeWrap.scale(flow.size, goal)
+        var best: LaidOutScene?, bestScale = RowWrap.scale(flow.size, goal)
         for rows in max(nearest - rowSearch, 2)...max(min(nearest + rowSearch, candidates.count + 1), 2) {
-            for penalty in SnakeWrap.crossingPenalties {
-                let wrapped = SnakeWrap.arrange(flow, cuts: SnakeWrap.chooseCuts(flow, candidates, crossing, rows: rows, penalty: penalty))
-                let scale = SnakeWrap.scale(wrapped.size, goal)
-                if scale > bestScale * (best == nil ? SnakeWrap.minimumGain : 1) {
+            for penalty in RowWrap.crossingPenalties {
+                let wrapped = RowWrap.arrange(flow, cuts: RowWrap.chooseCuts(flow, candidates, crossing, rows: rows, penalty: penalty), order: .snake, rowGap: flow.scene.rowSeparation)
+                let scale = RowWrap.scale(wrapped.size, goal)
+                if scale > bestScale * (best == nil ? RowWrap.minimumGain : 1) {
                     best = wrapped
                     bestScale = scale
                 }
             }
         }
         guard let best else { return laidOut }
-        var out = lr ? best : SnakeWrap.transposed(best)
-        if let title = laidOut.titleFrame {
-            let margin = laidOut.scene.theme.margin
-            out.size.width = max(out.size.width, title.width + 2 * margin)
-            out.titleFrame = Rect(x: margin, y: margin, width: title.width, height: title.height)
-        }
-        return out
+        return RowWrap.titled(lr ? best : RowWrap.transposed(best), like: laidOut)
     }
 }

@@ -334,6 +334,6 @@ struct SceneBuilder {
         return Scene(nodes: nodes, edges: edges, clusters: clusters, direction: options.direction, title: options.title,
                      titleBlock: FigureTitle.heading(options.title, note: note, width: headingWidth, measurer: m), titleNote: note,
                      theme: theme, rankSeparation: rank * gaps, nodeSeparation: node * gaps,
-                     rowSeparation: SnakeWrap.rowGap * gaps)
+                     rowSeparation: RowWrap.rowGap * gaps)
     }
 }

@@ -149,11 +149,29 @@ extension LaidOutScene {
 }
 
 /// Wraps a long left-to-right (or top-to-bottom) layout into rows (columns)
-/// in snake order to fill a target's aspect: the strip is cut in the gaps
-/// between its ranks, every second piece is mirrored so that the flow turns
-/// around at the ends like a snake, and the edges that cross a cut run
-/// outside the rows in lanes of their own, clear of every box.
-enum SnakeWrap {
+/// to fill a target's aspect: the strip is cut in the gaps between its
+/// ranks, the pieces are stacked, and the edges that cross a cut run
+/// outside the rows in lanes of their own, clear of every box. The rows
+/// follow each other in one of two orders (`Order`): as a snake, every
+/// second piece mirrored so that the flow turns around at the ends (the
+/// model and record styles), or as lines of text, every row left to right
+/// (a circuit, `CircuitWrap`, whose `←` must point the way gradients flow).
+enum RowWrap {
+    /// How the rows of a wrapped layout follow each other.
+    enum Order {
+        /// Even rows run left to right, odd ones mirrored from the right edge.
+        case snake
+        /// Every row runs left to right; a wire into a later row is a carriage return.
+        case lines
+
+        /// Whether row `i` runs right to left.
+        func mirrors(_ i: Int) -> Bool { self == .snake && i % 2 == 1 }
+        /// Whether a wire leaves row `i` on its right (the side the row flows to).
+        func exitsRight(_ i: Int) -> Bool { !mirrors(i) }
+        /// Whether a wire enters row `i` on its right (the side the row flows from).
+        func entersRight(_ i: Int) -> Bool { mirrors(i) }
+    }
+
     /// Space between rows at the styles' own gaps (`Scene.rowSeparation`), and between the rows and a lane (points).
     static let rowGap = 34.0
     static let laneGap = 18.0
@@ -170,18 +188,37 @@ enum SnakeWrap {
     /// arrangement that reads biggest kept.
     static let crossingPenalties = [0.5, 0.15, 0]
 
-    /// The arrangement of `laidOut` in 1…`maxRows` rows whose slide-fit scale
-    /// on `target` is largest; unchanged unless that gains `minimumGain`.
+    /// The snake: the arrangement of `laidOut` in 1…`maxRows` rows whose
+    /// slide-fit scale on `target` is largest, unchanged unless that gains
+    /// `minimumGain`; with its side inputs beside their readers
+    /// (`sideInputsBeside`) where that reads bigger still.
     static func wrap(_ laidOut: LaidOutScene, into target: FitTarget) -> LaidOutScene {
         let lr = laidOut.scene.direction == .LR
         let flow = lr ? laidOut : transposed(laidOut)
         let goal = lr ? target : FitTarget(width: target.height, height: target.width)
-        let candidates = cutCandidates(flow), crossing = crossings(flow, candidates)
+        var chosen = rows(flow, into: goal, order: .snake, rowGap: flow.scene.rowSeparation)
+        if let moved = sideInputsBeside(flow) {
+            let alternative = rows(moved.flow, into: goal, order: .snake, rowGap: flow.scene.rowSeparation, unbroken: moved.unbroken) ?? moved.flow
+            // Kept where it reads bigger by more than the sizes' rounding.
+            if scale(alternative.size, goal) > scale((chosen ?? flow).size, goal) * (1 + 1e-3) { chosen = alternative }
+        }
+        guard let chosen else { return laidOut }
+        return titled(lr ? chosen : transposed(chosen), like: laidOut)
+    }
+
+    /// The arrangement of `flow` (left to right) in 2…`maxRows` rows of
+    /// `order`, `rowGap` apart, cut nowhere in `unbroken`, whose slide-fit scale on `goal` is largest,
+    /// each arrangement kept only when it gains `minimumGain` over the best
+    /// before it (the one line first); nil when none does.
+    static func rows(_ flow: LaidOutScene, into goal: FitTarget, order: Order, rowGap: Double,
+                     unbroken: [ClosedRange<Double>] = []) -> LaidOutScene? {
+        let candidates = cutCandidates(flow).filter { cut in !unbroken.contains { $0.contains(cut) } }
+        let crossing = crossings(flow, candidates)
         var best: LaidOutScene?, bestScale = scale(flow.size, goal)
         for rows in stride(from: 2, through: min(maxRows, candidates.count + 1), by: 1) {
             // Cuts that few edges cross first: on a tie they win.
             for penalty in crossingPenalties {
-                let wrapped = arrange(flow, cuts: chooseCuts(flow, candidates, crossing, rows: rows, penalty: penalty))
+                let wrapped = arrange(flow, cuts: chooseCuts(flow, candidates, crossing, rows: rows, penalty: penalty), order: order, rowGap: rowGap)
                 let s = scale(wrapped.size, goal)
                 if s > bestScale * minimumGain {
                     best = wrapped
@@ -189,14 +226,130 @@ enum SnakeWrap {
                 }
             }
         }
-        guard let best else { return laidOut }
-        var out = lr ? best : transposed(best)
-        if let title = laidOut.titleFrame {
-            let margin = laidOut.scene.theme.margin
+        return best
+    }
+
+    /// `wrapped` with `original`'s title at the margin, and as wide as the title needs.
+    static func titled(_ wrapped: LaidOutScene, like original: LaidOutScene) -> LaidOutScene {
+        var out = wrapped
+        if let title = original.titleFrame {
+            let margin = original.scene.theme.margin
             out.size.width = max(out.size.width, title.width + 2 * margin)
             out.titleFrame = Rect(x: margin, y: margin, width: title.width, height: title.height)
         }
         return out
+    }
+
+    /// `flow` with each side input beside its reader: a box that nothing
+    /// feeds, whose one wire goes into a box that reads another wire first
+    /// (the scores a matmul multiplies its chain's value with, a loss's
+    /// target), moved from where `dot` ranked it — a column before its
+    /// reader, below that column's boxes — to its reader's side on a short
+    /// straight wire: after the reader at the end of a chain (where nothing
+    /// else goes), else just under it or over it, a reader's side inputs
+    /// side by side. They move only where they meet no box, frame or other
+    /// wire, and none inside a frame. Also the spans along the flow that a
+    /// cut must not split (a reader and the input after it); nil when none moves.
+    static func sideInputsBeside(_ flow: LaidOutScene) -> (flow: LaidOutScene, unbroken: [ClosedRange<Double>])? {
+        var incoming: [String: [Int]] = [:], outgoing: [String: [Int]] = [:]
+        for (k, edge) in flow.edges.enumerated() {
+            incoming[edge.edge.to, default: []].append(k)
+            outgoing[edge.edge.from, default: []].append(k)
+        }
+        let index = Dictionary(flow.nodes.indices.map { (flow.nodes[$0].node.key, $0) }, uniquingKeysWith: { first, _ in first })
+        // The side inputs of each reader, in the order of its wires.
+        var sides: [(reader: Int, inputs: [Int], wires: [Int])] = []
+        for (key, wires) in incoming {
+            guard let reader = index[key], flow.nodes[reader].node.cluster == nil, wires.count > 1 else { continue }
+            var inputs: [Int] = [], used: [Int] = []
+            for k in wires.dropFirst() {
+                let from = flow.edges[k].edge.from
+                guard let input = index[from], incoming[from] == nil, outgoing[from]?.count == 1, flow.nodes[input].node.cluster == nil else { continue }
+                inputs.append(input)
+                used.append(k)
+            }
+            if !inputs.isEmpty { sides.append((reader, inputs, used)) }
+        }
+        guard !sides.isEmpty else { return nil }
+        let across = max(flow.scene.nodeSeparation, laneGap), along = max(flow.scene.rankSeparation, laneGap)
+        let top = flow.nodes.map(\.frame.y).min() ?? 0
+        var out = flow, unbroken: [ClosedRange<Double>] = []
+        // Each wire's points along its curve and their bounds, kept up to date as wires are redrawn.
+        var samples = flow.edges.map { curveSamples($0.points) }
+        var bounds = samples.map(Self.bounds)
+        func redraw(_ k: Int, _ path: [Point], base: Point, tip: Point) {
+            let arrow = out.edges[k].edge.arrow
+            out.edges[k].points = straightCurve(path + [arrow ? base : tip])
+            out.edges[k].arrowTip = arrow ? tip : nil
+            samples[k] = curveSamples(out.edges[k].points)
+            bounds[k] = Self.bounds(samples[k])
+        }
+        for side in sides.sorted(by: { $0.reader < $1.reader }) {
+            let reader = out.nodes[side.reader].frame
+            let sizes = side.inputs.map { Size(out.nodes[$0].frame.width, out.nodes[$0].frame.height) }
+            let movedKeys = Set(side.inputs.map { out.nodes[$0].node.key } + [out.nodes[side.reader].node.key])
+            let obstacles = out.nodes.filter { !movedKeys.contains($0.node.key) }.map(\.frame) + out.clusters.map(\.frame)
+            func isClear(_ band: Rect, redrawn: [Int]) -> Bool {
+                !obstacles.contains { $0.overlaps(band) } && !samples.indices.contains { k in
+                    !redrawn.contains(k) && bounds[k].overlaps(band) && samples[k].contains { band.contains(Rect(x: $0.x, y: $0.y, width: 0, height: 0)) }
+                }
+            }
+            // After the end of a chain: one input, on the reader's line, its wire coming back into the
+            // reader's far side; the reader on its chain's line too, when nothing else pulled it off.
+            let readerKey = out.nodes[side.reader].node.key
+            if outgoing[readerKey] == nil, sizes.count == 1, let wires = incoming[readerKey] {
+                let chain = wires[0]
+                var lines: [(y: Double, from: Double?)] = [(reader.center.y, nil)]
+                if wires.count == 2, let source = index[out.edges[chain].edge.from].map({ out.nodes[$0].frame }), source.maxX < reader.x {
+                    lines.insert((source.center.y, source.maxX), at: 0)
+                }
+                var placed = false
+                for line in lines {
+                    let moved = Rect(x: reader.x, y: line.y - reader.height / 2, width: reader.width, height: reader.height)
+                    let frame = Rect(x: reader.maxX + along, y: line.y - sizes[0].height / 2, width: sizes[0].width, height: sizes[0].height)
+                    let start = line.from ?? reader.maxX, low = min(moved.y, frame.y)
+                    let band = Rect(x: start, y: low, width: frame.maxX - start, height: max(moved.maxY, frame.maxY) - low)
+                    guard low >= top, isClear(band, redrawn: side.wires + (line.from == nil ? [] : [chain])) else { continue }
+                    out.nodes[side.reader].frame = moved
+                    out.nodes[side.inputs[0]].frame = frame
+                    redraw(side.wires[0], [Point(frame.x, line.y)], base: Point(moved.maxX + arrowLength, line.y), tip: Point(moved.maxX, line.y))
+                    if let from = line.from { redraw(chain, [Point(from, line.y)], base: Point(moved.x - arrowLength, line.y), tip: Point(moved.x, line.y)) }
+                    unbroken.append(reader.x...frame.maxX)
+                    placed = true
+                    break
+                }
+                if placed { continue }
+            }
+            let width = sizes.map(\.width).reduce(0, +) + across * Double(sizes.count - 1)
+            let height = sizes.map(\.height).max() ?? 0
+            for below in [true, false] {
+                let y = below ? reader.maxY + across : reader.y - across - height
+                var x = reader.center.x - width / 2
+                let frames = sizes.map { size -> Rect in
+                    defer { x += size.width + across }
+                    return Rect(x: x, y: below ? y : y + height - size.height, width: size.width, height: size.height)
+                }
+                guard y >= top, isClear(Rect(x: frames[0].x, y: below ? reader.maxY : y, width: width, height: height + across), redrawn: side.wires) else { continue }
+                for (n, input) in side.inputs.enumerated() {
+                    out.nodes[input].frame = frames[n]
+                    // Straight up (or down) into the reader, where the input and the reader overlap across the flow.
+                    let entry = min(max(frames[n].center.x, reader.x + 4), reader.maxX - 4)
+                    let start = Point(frames[n].center.x, below ? frames[n].y : frames[n].maxY)
+                    let tip = Point(entry, below ? reader.maxY : reader.y), middle = (start.y + tip.y) / 2
+                    let path = abs(start.x - tip.x) < 1e-9 ? [start] : [start, Point(start.x, middle), Point(tip.x, middle)]
+                    redraw(side.wires[n], path, base: Point(tip.x, tip.y + (below ? arrowLength : -arrowLength)), tip: tip)
+                }
+                unbroken.append(min(reader.x, frames[0].x)...max(reader.maxX, frames[frames.count - 1].maxX))
+                break
+            }
+        }
+        guard !unbroken.isEmpty else { return nil }
+        let margin = flow.scene.theme.margin
+        let extent = out.nodes.map(\.frame) + out.clusters.map(\.frame)
+        let points = out.edges.flatMap(\.points)
+        out.size = Size(max((extent.map(\.maxX) + points.map(\.x)).max() ?? 0, flow.titleFrame.map { $0.maxX } ?? 0) + margin,
+                        ((extent.map(\.maxY) + points.map(\.y)).max() ?? 0) + margin)
+        return (out, unbroken)
     }
 
     /// The fit scale of `size` on `goal`.
@@ -256,33 +409,40 @@ enum SnakeWrap {
         return cuts
     }
 
-    /// The pieces between `cuts` stacked in snake order: even pieces run left
-    /// to right from the left edge, odd ones mirrored from the right edge.
-    static func arrange(_ flow: LaidOutScene, cuts: [Double]) -> LaidOutScene {
-        let theme = flow.scene.theme, rowGap = flow.scene.rowSeparation
+    /// The pieces of `flow` between `cuts` stacked `rowGap` apart in
+    /// `order`: a row that runs left to right from the left edge, a mirrored
+    /// one from the right edge. A row is as tall as its boxes, frames and the
+    /// wires inside it (a leaf's wire may bow past its boxes). Each edge
+    /// between rows takes the next of three lanes, `laneStep` apart, on the
+    /// side it leaves its row and the side it enters the next.
+    static func arrange(_ flow: LaidOutScene, cuts: [Double], order: Order, rowGap: Double) -> LaidOutScene {
+        let theme = flow.scene.theme
         let piece = { (x: Double) in cuts.filter { $0 < x }.count }
         let count = cuts.count + 1
+        var pieceOf: [String: Int] = [:]
+        for placed in flow.nodes { pieceOf[placed.node.key] = piece(placed.frame.center.x) }
         var low = [Double](repeating: .infinity, count: count), high = [Double](repeating: -.infinity, count: count)
         var top = low, bottom = high
-        for frame in flow.nodes.map(\.frame) + flow.clusters.map(\.frame) {
-            let i = piece(frame.center.x)
-            low[i] = min(low[i], frame.x); high[i] = max(high[i], frame.maxX)
-            top[i] = min(top[i], frame.y); bottom[i] = max(bottom[i], frame.maxY)
+        func extend(_ i: Int, _ r: Rect) {
+            low[i] = min(low[i], r.x); high[i] = max(high[i], r.maxX)
+            top[i] = min(top[i], r.y); bottom[i] = max(bottom[i], r.maxY)
+        }
+        for frame in flow.nodes.map(\.frame) + flow.clusters.map(\.frame) { extend(piece(frame.center.x), frame) }
+        for edge in flow.edges {
+            guard let from = pieceOf[edge.edge.from], from == pieceOf[edge.edge.to] else { continue }
+            for p in edge.points { extend(from, Rect(x: p.x, y: p.y, width: 0, height: 0)) }
         }
         for i in 0..<count where !low[i].isFinite { low[i] = 0; high[i] = 0; top[i] = 0; bottom[i] = 0 }
         let width = zip(low, high).map { $1 - $0 }.max() ?? 0
         let titleHeight = flow.titleFrame.map { $0.height + theme.padding * 2 } ?? 0
-        // Each edge between rows takes the next of three lanes, on the side it leaves its row
-        // (right for a row that flows right) and the side it enters the next; each side is
-        // as wide as its outermost lane needs, and no wider where no edge runs.
-        let centres = Dictionary(flow.nodes.map { ($0.node.key, $0.frame.center.x) }, uniquingKeysWith: { first, _ in first })
+        // Each side is as wide as its outermost lane needs, and no wider where no edge runs.
         var laneOffset: [Int: Double] = [:]
         var room = (left: 0.0, right: 0.0)
         for (k, edge) in flow.edges.enumerated() {
-            guard let a = centres[edge.edge.from], let b = centres[edge.edge.to], piece(a) != piece(b) else { continue }
+            guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to], from != to else { continue }
             let offset = laneGap / 2 + laneStep * Double(laneOffset.count % 3)
             laneOffset[k] = offset
-            for right in [piece(a) % 2 == 0, piece(b) % 2 == 1] {
+            for right in [order.exitsRight(from), order.entersRight(to)] {
                 if right { room.right = max(room.right, offset + laneGap / 2) } else { room.left = max(room.left, offset + laneGap / 2) }
             }
         }
@@ -294,19 +454,14 @@ enum SnakeWrap {
         }
         func move(_ p: Point, _ i: Int) -> Point {
             let along = p.x - low[i]
-            return Point(i % 2 == 0 ? left + along : left + width - along, p.y - top[i] + rowTop[i])
+            return Point(order.mirrors(i) ? left + width - along : left + along, p.y - top[i] + rowTop[i])
         }
         func move(_ r: Rect, _ i: Int) -> Rect {
             let a = move(Point(r.x, r.y), i), b = move(Point(r.maxX, r.maxY), i)
             return Rect(x: min(a.x, b.x), y: a.y, width: r.width, height: r.height)
         }
         var out = flow
-        var pieceOf: [String: Int] = [:]
-        for k in out.nodes.indices {
-            let i = piece(flow.nodes[k].frame.center.x)
-            pieceOf[flow.nodes[k].node.key] = i
-            out.nodes[k].frame = move(flow.nodes[k].frame, i)
-        }
+        for k in out.nodes.indices { out.nodes[k].frame = move(flow.nodes[k].frame, piece(flow.nodes[k].frame.center.x)) }
         for k in out.clusters.indices { out.clusters[k].frame = move(flow.clusters[k].frame, piece(flow.clusters[k].frame.center.x)) }
         let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
         var rowFrames = [[Rect]](repeating: [], count: count)
@@ -326,7 +481,7 @@ enum SnakeWrap {
             // the gap above the target's row (a wire that skips ahead, as a residual's).
             let offset = laneOffset[k] ?? laneGap / 2
             let laneRight = left + width + offset, laneLeft = left - offset
-            let exitRight = from % 2 == 0, enterRight = to % 2 == 1
+            let exitRight = order.exitsRight(from), enterRight = order.entersRight(to)
             let exitClear = isClear(source, right: exitRight, among: rowFrames[from])
             let entryClear = isClear(target, right: enterRight, among: rowFrames[to])
             let exitLane = exitRight ? laneRight : laneLeft, entryLane = enterRight ? laneRight : laneLeft
@@ -375,6 +530,29 @@ enum SnakeWrap {
         return curve
     }
 
+    /// The smallest rectangle around `points` (empty at the origin for none).
+    static func bounds(_ points: [Point]) -> Rect {
+        guard let first = points.first else { return Rect(x: 0, y: 0, width: 0, height: 0) }
+        var (low, high) = (first, first)
+        for p in points.dropFirst() {
+            low = Point(min(low.x, p.x), min(low.y, p.y))
+            high = Point(max(high.x, p.x), max(high.y, p.y))
+        }
+        return Rect(x: low.x, y: low.y, width: high.x - low.x, height: high.y - low.y)
+    }
+
+    /// Points along a cubic Bézier path (3n+1 points), `steps` + 1 on each piece.
+    static func curveSamples(_ p: [Point], steps: Int = 8) -> [Point] {
+        stride(from: 0, to: p.count - 3, by: 3).flatMap { start in
+            (0...steps).map { step in
+                let t = Double(step) / Double(steps), u = 1 - t
+                let (a, b, c, d) = (u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t)
+                return Point(a * p[start].x + b * p[start + 1].x + c * p[start + 2].x + d * p[start + 3].x,
+                             a * p[start].y + b * p[start + 1].y + c * p[start + 2].y + d * p[start + 3].y)
+            }
+        }
+    }
+
     /// The scene with x and y swapped: a top-to-bottom layout becomes left to
     /// right, so one algorithm wraps both; the title stays on top.
     static func transposed(_ laidOut: LaidOutScene) -> LaidOutScene {
@@ -395,3 +573,6 @@ enum SnakeWrap {
         return out
     }
 }
+
+/// The row wrapper's name where it wraps in snake order (the graph figures' and the steps' callers).
+typealias SnakeWrap = RowWrap
