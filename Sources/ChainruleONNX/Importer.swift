@@ -227,7 +227,13 @@ struct ImportSession {
         }
         var made: [(name: String, node: NodeID)] = []
         for (k, input) in declared.enumerated() {
+            // Each value name is assigned once: a second input of the name would replace the first
+            // for every node that reads it, and the first would get a gradient of 0 in silence.
+            guard nodes[input.name] == nil else {
+                throw ONNXError("the model declares the input '\(input.name)' twice; each input has its own name")
+            }
             try requireTensor(input)
+            try requireRealElements(input)
             let dims = input.type.tensorType.shape.dim
             guard dims.count <= Tensor.maximumRank else {
                 throw ONNXError("input '\(input.name)' declares \(dims.count) axes, more than the \(Tensor.maximumRank) a tensor may have")
@@ -285,6 +291,18 @@ struct ImportSession {
         case .opaqueType?: kind = "an opaque value"
         }
         throw ONNXError("input '\(input.name)' is \(kind); Chainrule reads models whose inputs are dense tensors")
+    }
+
+    /// Refuses an input whose elements are not numbers (strings) or are complex: Chainrule's
+    /// values are real numbers, and a random normal one would stand for text.
+    func requireRealElements(_ input: Onnx_ValueInfoProto) throws(ONNXError) {
+        guard case .tensorType(let tensor)? = input.type.value else { return }
+        let kind: String? = switch tensor.elemType {
+        case Int32(Onnx_TensorProto.DataType.string.rawValue): "strings"
+        case Int32(Onnx_TensorProto.DataType.complex64.rawValue), Int32(Onnx_TensorProto.DataType.complex128.rawValue): "complex numbers"
+        default: nil
+        }
+        if let kind { throw ONNXError("input '\(input.name)' holds \(kind); Chainrule reads models whose inputs are real numbers") }
     }
 
     func describeDeclared(_ dims: [Onnx_TensorShapeProto.Dimension]) -> String {

@@ -179,8 +179,11 @@ struct NodeConverter {
             try emit(operation, try tensorInputs(&session), in: &session)
         case .pow:
             try requireInputs(2...2)
-            if let exponent = try session.constant(inputNames[1]), exponent.count == 1, exponent.rank <= 1 {
-                try emit(Unary.powConst(exponent.data[0]), [try session.node(inputNames[0], for: proto)], in: &session)
+            // One exponent is pow_const when it adds no axes: a [1] exponent of a scalar base broadcasts to [1].
+            let base = try session.node(inputNames[0], for: proto)
+            if let exponent = try session.constant(inputNames[1]), exponent.count == 1,
+               exponent.rank == 0 || (exponent.rank == 1 && !session.graph[base].shape.isEmpty) {
+                try emit(Unary.powConst(exponent.data[0]), [base], in: &session)
             } else {
                 try emit(Pow(), try tensorInputs(&session), in: &session)
             }

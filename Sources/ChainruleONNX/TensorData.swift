@@ -138,8 +138,10 @@ struct TensorReader {
         guard length == byteCount else {
             throw ONNXError("tensor '\(name)' needs \(byteCount) bytes but its external data length is \(length)")
         }
-        guard let handle = try? FileHandle(forReadingFrom: file) else {
-            throw ONNXError("tensor '\(name)': cannot read its external data file '\(location)' in \(root.path)")
+        // Opened as a regular file or refused: a named pipe inside the folder would wait forever.
+        let handle: FileHandle
+        do { handle = try InputFiles.open(file.path, kind: "a file of tensor data") } catch {
+            throw ONNXError("tensor '\(name)': cannot read its external data file '\(location)' in \(root.path): \(error.reason)")
         }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()).map { Int($0) } ?? 0

@@ -97,4 +97,61 @@ import Testing
         #expect(try BadModelTests.read(dropout(mode: 0)).graph[try BadModelTests.read(dropout(mode: 0)).output].shape == [2, 3])
         #expect(throws: Never.self) { try BadModelTests.read(dropout(mode: nil)) }
     }
+
+    /// Before: external data named a named pipe inside the model's folder, and the open
+    /// waited for a writer forever; a folder was "cannot read 12 bytes".
+    @Test func externalDataThatIsAPipeOrAFolderIsRefusedAtOnce() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-redteam22-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("weights"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(mkfifo(folder.appendingPathComponent("pipe.data").path, 0o644) == 0)
+        func external(_ location: String) -> Onnx_TensorProto {
+            Onnx_TensorProto.with {
+                $0.name = "w"; $0.dataType = 1; $0.dims = [3]; $0.dataLocation = .external
+                $0.externalData = [Onnx_StringStringEntryProto.with { $0.key = "location"; $0.value = location }]
+            }
+        }
+        for (location, reason) in [("pipe.data", "it is a pipe"), ("weights", "it is a folder")] {
+            let text = BadModelTests.message { _ = try BadModelTests.read(BadModelTests.model(op: "Add", weight: external(location)), folder: folder) }
+            #expect(text == "model.onnx: tensor 'w': cannot read its external data file '\(location)' in \(folder.standardizedFileURL.resolvingSymlinksInPath().path): \(reason), not a file of tensor data", "\(text)")
+        }
+    }
+
+    /// Before: the second input 'x' (shape 4) replaced the first (2×3) for every node, and the
+    /// first got the note "y does not depend on x".
+    @Test func anInputDeclaredTwiceIsRefused() {
+        var model = BadModelTests.model()
+        var second = model.graph.input[0]
+        second.type.tensorType.shape.dim = [Onnx_TensorShapeProto.Dimension.with { $0.dimValue = 4 }]
+        model.graph.input.append(second)
+        let text = BadModelTests.message { _ = try BadModelTests.read(model) }
+        #expect(text == "model.onnx: the model declares the input 'x' twice; each input has its own name", "\(text)")
+    }
+
+    /// Before: an input of strings was given random normal numbers.
+    @Test func anInputOfStringsOrComplexNumbersIsRefused() throws {
+        for (type, kind) in [(Int32(8), "strings"), (Int32(14), "complex numbers"), (Int32(15), "complex numbers")] {
+            var model = BadModelTests.model()
+            model.graph.input[0].type.tensorType.elemType = type
+            let text = BadModelTests.message { _ = try BadModelTests.read(model) }
+            #expect(text == "model.onnx: input 'x' holds \(kind); Chainrule reads models whose inputs are real numbers", "\(text)")
+        }
+        var integers = BadModelTests.model()
+        integers.graph.input[0].type.tensorType.elemType = 7
+        #expect(try BadModelTests.read(integers).graph[try BadModelTests.read(integers).output].shape == [2, 3])
+    }
+
+    /// Pow(x, p) broadcasts as NumPy does: a scalar x to the power of a [1] exponent is [1].
+    /// Before: it was pow_const, of shape scalar.
+    @Test func aScalarToThePowerOfAOneElementVectorIsAVector() throws {
+        func power(base: [Int64], exponent: [Int64]) throws -> [Int] {
+            var model = BadModelTests.model(op: "Pow", weight: Onnx_TensorProto.with { $0.name = "p"; $0.dataType = 1; $0.dims = exponent; $0.floatData = [2] })
+            model.graph.input[0].type.tensorType.shape.dim = base.map { size in Onnx_TensorShapeProto.Dimension.with { $0.dimValue = size } }
+            let imported = try BadModelTests.read(model)
+            return imported.graph[imported.output].shape
+        }
+        #expect(try power(base: [], exponent: [1]) == [1])
+        #expect(try power(base: [], exponent: []) == [])
+        #expect(try power(base: [2, 3], exponent: [1]) == [2, 3])
+    }
 }
