@@ -319,8 +319,25 @@ public struct Pow: BroadcastingElementwise {
 
 // MARK: - maximum, minimum
 
-/// The larger of a and b elementwise, with broadcasting. On a tie the
-/// gradient goes to `a`; ties are a kink (the branch says which input won).
+/// The order every max-selecting op (`maximum`, `max`, `maxpool2d`) picks by:
+/// the larger number wins, and a NaN wins over any number, the first NaN
+/// over later ones — so a NaN propagates as in NumPy's `maximum` and
+/// `max` and torch's `max`, whatever the elements' order.
+/// (`candidate > best` alone let a NaN win only from the first place.)
+@inline(__always)
+func winsMaximum(_ candidate: Double, over best: Double) -> Bool {
+    candidate > best || (candidate.isNaN && !best.isNaN)
+}
+
+/// `winsMaximum`'s mirror for `minimum`: the smaller wins, a NaN over any number.
+@inline(__always)
+func winsMinimum(_ candidate: Double, over best: Double) -> Bool {
+    candidate < best || (candidate.isNaN && !best.isNaN)
+}
+
+/// The larger of a and b elementwise, with broadcasting; a NaN in either
+/// wins (`winsMaximum`). On a tie the gradient goes to `a`; ties are a kink
+/// (the branch says which input won).
 public struct Maximum: BroadcastingElementwise {
     public init() {}
     public var name: String { "maximum" }
@@ -328,18 +345,18 @@ public struct Maximum: BroadcastingElementwise {
     public var isCommutative: Bool { true }
     public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
-    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 >= $1 ? $0 : $1 } }
+    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { !winsMaximum($1, over: $0) ? $0 : $1 } }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
-        routeToWinner(x, gradient: g, outputShape: output.shape) { $0 >= $1 }
+        routeToWinner(x, gradient: g, outputShape: output.shape) { !winsMaximum($1, over: $0) }
     }
-    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 >= $1 } }
+    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { !winsMaximum($1, over: $0) } }
     public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
-        selectionDifference(x, output: output, deltas: deltas) { $0 >= $1 }
+        selectionDifference(x, output: output, deltas: deltas) { !winsMaximum($1, over: $0) }
     }
 }
 
-/// The smaller of a and b elementwise, with broadcasting. On a tie the
-/// gradient goes to `a`; ties are a kink.
+/// The smaller of a and b elementwise, with broadcasting; a NaN in either
+/// wins (`winsMinimum`). On a tie the gradient goes to `a`; ties are a kink.
 public struct Minimum: BroadcastingElementwise {
     public init() {}
     public var name: String { "minimum" }
@@ -347,13 +364,13 @@ public struct Minimum: BroadcastingElementwise {
     public var isCommutative: Bool { true }
     public func localGradientForm(input index: Int) -> LocalGradientForm { .elementwise }
     public func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { try broadcastRule(name, shapes) }
-    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { $0 <= $1 ? $0 : $1 } }
+    public func forward(_ x: [Tensor]) -> Tensor { .broadcasting(x[0], x[1]) { !winsMinimum($1, over: $0) ? $0 : $1 } }
     public func backward(_ x: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
-        routeToWinner(x, gradient: g, outputShape: output.shape) { $0 <= $1 }
+        routeToWinner(x, gradient: g, outputShape: output.shape) { !winsMinimum($1, over: $0) }
     }
-    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { $0 <= $1 } }
+    public func branches(_ x: [Tensor]) -> [Int] { winners(x) { !winsMinimum($1, over: $0) } }
     public func difference(_ x: [Tensor], output: Tensor, deltas: [Tensor?]) -> Tensor? {
-        selectionDifference(x, output: output, deltas: deltas) { $0 <= $1 }
+        selectionDifference(x, output: output, deltas: deltas) { !winsMinimum($1, over: $0) }
     }
 }
 

@@ -51,8 +51,8 @@ struct PoolWindow: Sendable {
 
     /// Calls `body(output, winner)` for every window of the planes `planes` of `x`
     /// in row-major order: its flat index and the flat offset in `x` of its first
-    /// maximum in row-major order (a NaN in the first place wins, as nothing is
-    /// greater). Plain loops on the buffer, inlined into each caller.
+    /// maximum in row-major order (the window's first NaN wins wherever it is,
+    /// `winsMaximum`). Plain loops on the buffer, inlined into each caller.
     @inline(__always)
     func forEachWinner(_ x: UnsafePointer<Double>, planes: Range<Int>, _ body: (_ output: Int, _ winner: Int) -> Void) {
         forEachWindow(planes: planes) { output, corner in
@@ -60,7 +60,7 @@ struct PoolWindow: Sendable {
             var bestValue = x[corner]
             var row = corner
             for _ in 0..<kernel {
-                for kj in 0..<kernel where x[row &+ kj] > bestValue {
+                for kj in 0..<kernel where winsMaximum(x[row &+ kj], over: bestValue) {
                     best = row &+ kj
                     bestValue = x[best]
                 }

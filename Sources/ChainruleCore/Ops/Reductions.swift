@@ -121,7 +121,8 @@ struct ReductionLayout {
     }
 
     /// For each output element, the position k along the reduced axis of the
-    /// first maximum (ties keep the earliest). The axis must not be empty.
+    /// first maximum (ties keep the earliest; the first NaN wins, `winsMaximum`).
+    /// The axis must not be empty.
     func argmax(_ input: [Double]) -> [Int] {
         precondition(reduced > 0, "max over an empty axis")
         var best = [Double](repeating: 0, count: outer * inner)
@@ -133,7 +134,7 @@ struct ReductionLayout {
                         for i in 0..<inner { best[o * inner + i] = x[o * reduced * inner + i] }
                         for k in 1..<reduced {
                             let row = (o * reduced + k) * inner
-                            for i in 0..<inner where x[row + i] > best[o * inner + i] {
+                            for i in 0..<inner where winsMaximum(x[row + i], over: best[o * inner + i]) {
                                 best[o * inner + i] = x[row + i]
                                 position[o * inner + i] = k
                             }
