@@ -88,11 +88,11 @@ import Testing
         #expect(!nul.unicodeScalars.contains("\0"))
     }
 
-    @Test("a byte-order mark takes no column, in both front ends")
+    @Test("a byte-order mark takes no column, and lone-CR lines after it are counted, in both front ends")
     func byteOrderMark() {
         for frontEnds in [Compiler.FrontEnds.all, .general] {
-            let text = Self.rendered("\u{FEFF}y = exq(1)\r", frontEnds)
-            #expect(text.hasPrefix("test.grad:1:5: error: unknown function 'exq'; did you mean 'exp'?\ny = exq(1)\n    ^~~\n"), "\(text.debugDescription)")
+            let text = Self.rendered("\u{FEFF}x = 1\ry = exq(x)\r", frontEnds)
+            #expect(text.hasPrefix("test.grad:2:5: error: unknown function 'exq'; did you mean 'exp'?\ny = exq(x)\n    ^~~\n"), "\(text.debugDescription)")
         }
     }
 
