@@ -1,9 +1,11 @@
 import Foundation
 
-/// A path the run cannot write, and the reason in the person's terms:
-/// "the folder 'out' is not writable", "'out' is a file, not a folder",
-/// "no space left on device". The tool adds the option that named the path.
-public struct UnwritablePath: Error, Equatable, CustomStringConvertible, LocalizedError {
+/// A path the run cannot read or write, and the reason in the person's terms:
+/// "no such file", "it is a folder, not a CSV file", "the folder 'out' is not
+/// writable", "no space left on device". The tool adds the option that named
+/// the path. One definition for both directions; `Access` only words the
+/// description ("cannot read …", "cannot write …").
+public struct PathFailure<Access: PathAccess>: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// The path as the person gave it.
     public let path: String
     public let reason: String
@@ -13,11 +15,21 @@ public struct UnwritablePath: Error, Equatable, CustomStringConvertible, Localiz
         self.reason = reason
     }
 
-    public var description: String { "cannot write \(path): \(reason)" }
+    public var description: String { "cannot \(Access.verb) \(path): \(reason)" }
     /// The reason alone, for callers that name the path themselves; Foundation's
     /// `localizedDescription` reads it, so no caller prints an NSCocoaErrorDomain code.
     public var errorDescription: String? { reason }
 }
+
+/// Which way a `PathFailure` failed.
+public protocol PathAccess: Sendable { static var verb: String { get } }
+public enum Reading: PathAccess { public static let verb = "read" }
+public enum Writing: PathAccess { public static let verb = "write" }
+
+/// A path the run cannot write.
+public typealias UnwritablePath = PathFailure<Writing>
+/// A path the run cannot read.
+public typealias UnreadablePath = PathFailure<Reading>
 
 /// Files a run writes, whole or not at all, and the check that they can be
 /// written at all — made before the work (training for an hour, then failing
@@ -30,9 +42,8 @@ public enum OutputFiles {
     /// leaves nothing behind.
     public static func write(_ data: Data, to path: String) throws(UnwritablePath) {
         func refuse(_ error: POSIXError) -> UnwritablePath { UnwritablePath(path: path, reason: error.reason) }
-        let parent = (path as NSString).deletingLastPathComponent
         let folder: String
-        do { folder = try Temporaries.makeFolder(in: parent.isEmpty ? "." : parent) } catch { throw refuse(error) }
+        do { folder = try Temporaries.makeFolder(in: Self.folder(holding: path)) } catch { throw refuse(error) }
         defer { Temporaries.remove(folder: folder) }
         let temporary = folder + "/partial"
         do {
@@ -45,11 +56,12 @@ public enum OutputFiles {
     public static func makeFolders(_ path: String) throws(UnwritablePath) {
         var status = stat()
         if stat(path, &status) == 0 {
-            guard status.st_mode & S_IFMT == S_IFDIR else { throw UnwritablePath(path: path, reason: "'\(path)' is a file, not a folder") }
+            let kind = FileKind(mode: status.st_mode)
+            guard kind == .folder else { throw UnwritablePath(path: path, reason: "'\(path)' is \(kind.named), not a folder") }
             return
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty && parent != path { try makeFolders(parent) }
+        let parent = folder(holding: path)
+        if parent != "." && parent != path { try makeFolders(parent) }
         guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
             throw UnwritablePath(path: path, reason: POSIXError.current.reason)
         }
@@ -63,18 +75,17 @@ public enum OutputFiles {
     public static func checkFile(_ path: String) throws(UnwritablePath) {
         var status = stat()
         if stat(path, &status) == 0 {
-            switch status.st_mode & S_IFMT {
-            case S_IFDIR:
+            switch FileKind(mode: status.st_mode) {
+            case .folder:
                 throw UnwritablePath(path: path, reason: "'\(path)' is a folder; give a file name")
-            case S_IFREG:
+            case .regular:
                 break
-            default:
+            case .pipe, .device, .other:
                 guard access(path, W_OK) == 0 else { throw UnwritablePath(path: path, reason: POSIXError.current.reason) }
                 return
             }
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        try checkFolderTakesEntries(parent.isEmpty ? "." : parent, asked: path, mustExist: true)
+        try checkFolderTakesEntries(folder(holding: path), asked: path, mustExist: true)
     }
 
     /// Checks, without making it, that the folder `path` can be made (if
@@ -90,12 +101,13 @@ public enum OutputFiles {
             let missing = errno == ENOENT
             guard missing else { throw UnwritablePath(path: asked, reason: "'\(folder)': \(POSIXError.current.reason)") }
             guard !mustExist else { throw UnwritablePath(path: asked, reason: "the folder '\(folder)' does not exist") }
-            let written = (folder as NSString).deletingLastPathComponent, parent = written.isEmpty ? "." : written
+            let parent = self.folder(holding: folder)
             guard parent != folder else { throw UnwritablePath(path: asked, reason: "the folder '\(folder)' does not exist") }
             try checkFolderTakesEntries(parent, asked: asked, mustExist: false)
             return
         }
-        guard status.st_mode & S_IFMT == S_IFDIR else { throw UnwritablePath(path: asked, reason: "'\(folder)' is a file, not a folder") }
+        let kind = FileKind(mode: status.st_mode)
+        guard kind == .folder else { throw UnwritablePath(path: asked, reason: "'\(folder)' is \(kind.named), not a folder") }
         do {
             Temporaries.remove(folder: try Temporaries.makeFolder(in: folder))
         } catch {
@@ -104,8 +116,27 @@ public enum OutputFiles {
         }
     }
 
-    /// Writes all of `data` to a new file at `path`, or throws the system's reason (no space, …).
-    private static func writeAll(_ data: Data, to path: String) throws(POSIXError) {
+    /// The folder that holds `path`, as the person wrote it: "a/b" → "a", "a" → ".",
+    /// "/a" → "/", "a/b/" → "a". (Foundation's `deletingLastPathComponent` traps on some.)
+    public static func folder(holding path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        var parent = bytes[..<slash]
+        while parent.count > 1 && parent.last == UInt8(ascii: "/") { parent.removeLast() }
+        return parent.isEmpty ? "/" : String(decoding: parent, as: UTF8.self)
+    }
+
+    /// The last part of `path`: "a/b/" → "b", "a" → "a".
+    public static func name(of path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return String(decoding: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...], as: UTF8.self)
+    }
+
+    /// Writes all of `data` to a new file at `path`, every write(2) checked, or throws the
+    /// system's reason (no space, …): a full disk is an error, never a short file.
+    public static func writeAll(_ data: Data, to path: String) throws(POSIXError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw .current }
         var failure: POSIXError?
@@ -126,27 +157,66 @@ public enum OutputFiles {
     }
 }
 
-/// A path the run cannot read, and why in the person's terms: "no such
-/// file", "it is a folder, not a CSV file", "it is a device, not a CSV file".
-public struct UnreadablePath: Error, Equatable, CustomStringConvertible {
-    /// The path as the person gave it.
-    public let path: String
-    public let reason: String
+/// What a path names, from its `stat` mode: the one switch over file kinds
+/// that every reader of the person's files goes through.
+public enum FileKind: Sendable, Equatable {
+    case regular, folder, pipe, device, other
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
+    public init(mode: mode_t) {
+        switch mode & S_IFMT {
+        case S_IFREG: self = .regular
+        case S_IFDIR: self = .folder
+        case S_IFIFO: self = .pipe
+        case S_IFCHR, S_IFBLK: self = .device
+        default: self = .other
+        }
     }
 
-    public var description: String { "cannot read \(path): \(reason)" }
+    /// What it is, as a message says it: "a folder", "a device".
+    public var named: String {
+        switch self {
+        case .regular: "a file"
+        case .folder: "a folder"
+        case .pipe: "a pipe"
+        case .device: "a device"
+        case .other: "a socket"
+        }
+    }
+
+    /// Why a file of this kind is not `expected` ("a .npy file"): "it is a folder, not a .npy file".
+    public func refusal(expected: String) -> String {
+        self == .other ? "it is not a regular file" : "it is \(named), not \(expected)"
+    }
 }
 
-/// Files a run reads: regular files only. A folder, device or named pipe is
-/// refused before reading — a pipe nobody writes to would wait forever,
-/// `/dev/zero` never ends — and the open itself never waits.
+/// A file opened for reading, not yet read: its descriptor (closed when this
+/// ends), what it is and its size at the open.
+public final class OpenedFile {
+    public let descriptor: Int32
+    public let kind: FileKind
+    public let size: Int
+    private var owned = true
+
+    init(descriptor: Int32, kind: FileKind, size: Int) {
+        (self.descriptor, self.kind, self.size) = (descriptor, kind, size)
+    }
+
+    /// A `FileHandle` that takes over the descriptor.
+    public func handle() -> FileHandle {
+        owned = false
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+    }
+
+    deinit { if owned { close(descriptor) } }
+}
+
+/// Files a run reads: regular files only (a program also reads a pipe). A
+/// folder, device or named pipe is refused before reading — a pipe nobody
+/// writes to would wait forever, `/dev/zero` never ends — and the open itself
+/// never waits.
 public enum InputFiles {
-    /// The open file at `path`; `kind` names what it should be in the refusal ("a .npy file").
-    public static func open(_ path: String, kind: String) throws(UnreadablePath) -> FileHandle {
+    /// `path` opened without waiting (`O_NONBLOCK`), with what it is; not yet refused for its kind.
+    public static func opened(_ path: String) throws(UnreadablePath) -> OpenedFile {
         let descriptor = Foundation.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw UnreadablePath(path: path, reason: errno == ENOENT ? "no such file" : POSIXError.current.reason)
@@ -157,18 +227,19 @@ public enum InputFiles {
             close(descriptor)
             throw UnreadablePath(path: path, reason: reason)
         }
-        let refusal: String? = switch status.st_mode & S_IFMT {
-        case S_IFREG: nil
-        case S_IFDIR: "it is a folder, not \(kind)"
-        case S_IFIFO: "it is a pipe, not \(kind)"
-        case S_IFCHR, S_IFBLK: "it is a device, not \(kind)"
-        default: "it is not a regular file"
-        }
-        if let refusal {
-            close(descriptor)
-            throw UnreadablePath(path: path, reason: refusal)
-        }
-        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        return OpenedFile(descriptor: descriptor, kind: FileKind(mode: status.st_mode), size: Int(status.st_size))
+    }
+
+    /// `path` opened, refused unless it is one of `kinds`; `kind` names what it should be in the refusal ("a .npy file").
+    public static func opened(_ path: String, kind: String, accepting kinds: Set<FileKind> = [.regular]) throws(UnreadablePath) -> OpenedFile {
+        let file = try opened(path)
+        guard kinds.contains(file.kind) else { throw UnreadablePath(path: path, reason: file.kind.refusal(expected: kind)) }
+        return file
+    }
+
+    /// The open regular file at `path`; `kind` names what it should be in the refusal ("a .npy file").
+    public static func open(_ path: String, kind: String) throws(UnreadablePath) -> FileHandle {
+        try opened(path, kind: kind).handle()
     }
 
     /// The whole contents of the regular file at `path`.

@@ -41,7 +41,7 @@ enum SafeWrite {
     /// Errors name `asked`, the path the person gave (by default `target`),
     /// and the system's reason (a symbolic-link loop, a read-only file system, …).
     static func checkFolder(of target: String, asked: String? = nil) throws(FigureError) {
-        let parent = (target as NSString).deletingLastPathComponent, folder = parent.isEmpty ? "." : parent  // as the person wrote it
+        let folder = OutputFiles.folder(holding: target)  // as the person wrote it
         func refuse(_ reason: String) -> FigureError { .unwritable(path: asked ?? target, reason: reason) }
         var status = stat()
         guard stat(folder, &status) == 0 else {
@@ -49,9 +49,11 @@ enum SafeWrite {
             throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
         }
         guard status.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(folder)' is not a folder") }
-        guard access(folder, W_OK) == 0 else {
-            if errno == EACCES { throw refuse("the folder '\(folder)' is not writable") }
-            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
+        // Tried by making and removing a hidden folder in it: `access` passes root, and
+        // a file system that takes no entries (read-only, /proc) only shows it so.
+        do { Temporaries.remove(folder: try Temporaries.makeFolder(in: folder)) } catch {
+            if error.code == .EACCES { throw refuse("the folder '\(folder)' is not writable") }
+            throw refuse("the folder '\(folder)': \(error.reason)")
         }
     }
 
@@ -60,25 +62,52 @@ enum SafeWrite {
         do { try Temporaries.rename(from, to: path) } catch { throw .unwritable(path: path, reason: error.reason) }
     }
 
-    /// Writes `data` to a new file at `path`, with the system's reason on failure (no space, …).
+    /// Writes `data` to a new file at `path`, every write checked (`OutputFiles.writeAll`),
+    /// with the system's reason on failure (no space, …).
     static func data(_ data: Data, to path: String) throws(FigureError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw .unwritable(path: path, reason: POSIXError.current.reason) }
-        var failure: POSIXError?
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = .current
-                    return
-                }
-                offset += written
+        do { try OutputFiles.writeAll(data, to: path) } catch { throw .unwritable(path: path, reason: error.reason) }
+    }
+
+    /// Writes the files `names` into the folder `folder`, all or none — `body(k, file)`
+    /// writes the `k`-th at the path `file` — and returns their paths. The folder is
+    /// checked first (`OutputFiles.checkFolder`: a device or file there, a folder that
+    /// takes no entries, a read-only file system are refused with the system's reason);
+    /// missing folders are made. The files are written into a tracked staging folder and
+    /// moved in at the end: into an existing folder file by file (after its old files,
+    /// those `isOld` names, are removed), else the new folder (with any missing folders
+    /// above it) renamed into place; on any error nothing is left behind.
+    @discardableResult
+    static func files(_ names: [String], into folder: String, asked: String? = nil, replacing isOld: (String) -> Bool = { _ in false },
+                      _ body: (Int, String) throws(FigureError) -> Void) throws(FigureError) -> [String] {
+        var folder = folder
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+        let asked = asked ?? folder
+        do { try OutputFiles.checkFolder(folder) } catch { throw .unwritable(path: asked, reason: error.reason) }
+        func exists(_ path: String) -> Bool { var status = stat(); return stat(path, &status) == 0 }
+        if exists(folder) {
+            try staging(beside: folder + "/files", naming: asked) { (staging) throws(FigureError) in
+                for (k, name) in names.enumerated() { try body(k, staging + "/" + name) }
+                let old = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                for name in old where isOld(name) && !name.hasPrefix(".chainrule-") { unlink(folder + "/" + name) }
+                for name in names { try move(staging + "/" + name, to: folder + "/" + name) }
+            }
+        } else {
+            // The first missing folder on the way: made whole inside the staging folder, then renamed.
+            var top = folder
+            while true {
+                let parent = OutputFiles.folder(holding: top)
+                if parent == top || exists(parent) { break }
+                top = parent
+            }
+            try staging(beside: top, naming: asked) { (staging) throws(FigureError) in
+                let made = staging + "/" + OutputFiles.name(of: top)
+                let inner = made + folder.dropFirst(top.count)
+                do throws(UnwritablePath) { try OutputFiles.makeFolders(inner) } catch { throw .unwritable(path: asked, reason: error.reason) }
+                for (k, name) in names.enumerated() { try body(k, inner + "/" + name) }
+                try move(made, to: top)
             }
         }
-        if close(fd) != 0 && failure == nil { failure = .current }
-        if let failure { throw .unwritable(path: path, reason: failure.reason) }
+        return names.map { folder + "/" + $0 }
     }
 }
 

@@ -59,12 +59,13 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
             let line = diagnostic.location.line
             if line >= 1 && line <= lines.count {
                 var text = String(lines[line - 1])
-                if text.hasSuffix("\r") { text.removeLast() }
                 // The lexer skips a leading byte-order mark: so does the caret.
                 if line == 1, text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
                 let shown = Self.excerpt(text, column: diagnostic.location.column, length: diagnostic.length)
-                out.append(shown.text)
-                out.append(Self.caretLine(under: shown.text, column: shown.column, length: shown.length))
+                // Control characters shown as visible signs, one scalar each, so the caret still counts right.
+                let printed = SourceText.printable(shown.text)
+                out.append(printed)
+                out.append(Self.caretLine(under: printed, column: shown.column, length: shown.length))
             }
             for note in diagnostic.notes { out.append("note: \(note)") }
         }
@@ -102,15 +103,20 @@ public struct DiagnosticList: Error, Sendable, Equatable, CustomStringConvertibl
     static let longestLineShown = 160
     static let excerptContext = 60
 
-    /// Spaces up to `column` (tabs copied, so the caret lines up in a terminal),
-    /// then `^` and `~` for the rest of `length`.
+    /// Spaces up to `column` (tabs copied, so the caret lines up in a terminal;
+    /// as many spaces as a character takes columns there: none for a combining
+    /// mark, two for a CJK character or an emoji), then `^` and `~` for the
+    /// columns of the `length` characters underlined.
     static func caretLine(under text: String, column: Int, length: Int) -> String {
+        let scalars = Array(text.unicodeScalars)
+        let spot = Swift.max(column - 1, 0)
         var prefix = ""
-        for (i, scalar) in text.unicodeScalars.enumerated() where i < column - 1 {
-            prefix.append(scalar == "\t" ? "\t" : " ")
+        for scalar in scalars.prefix(spot) {
+            if scalar == "\t" { prefix.append("\t") } else { prefix += String(repeating: " ", count: SourceText.displayWidth(scalar)) }
         }
-        let missing = Swift.max(0, column - 1 - text.unicodeScalars.count)
-        prefix += String(repeating: " ", count: missing)
-        return prefix + "^" + String(repeating: "~", count: Swift.max(0, length - 1))
+        prefix += String(repeating: " ", count: Swift.max(0, spot - scalars.count))
+        let underlined = scalars.dropFirst(spot).prefix(Swift.max(length, 1))
+        let width = Swift.max(1, underlined.reduce(0) { $0 + ($1 == "\t" ? 1 : SourceText.displayWidth($1)) } + Swift.max(0, length - underlined.count))
+        return prefix + "^" + String(repeating: "~", count: width - 1)
     }
 }

@@ -94,15 +94,19 @@ struct Lexer {
             let byte = bytes[index]
             let startLine = line, startColumn = column, start = index
             switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
                 advance()
-            case UInt8(ascii: "\n"), UInt8(ascii: ";"):
+            case UInt8(ascii: ";"):
                 advance()
-                tokens.append(Token(kind: .newline, text: byte == UInt8(ascii: ";") ? ";" : "\n",
-                                    line: startLine, column: startColumn, length: 1, start: start, end: index))
-                if byte == UInt8(ascii: "\n") { line += 1; column = 1 }
+                tokens.append(Token(kind: .newline, text: ";", line: startLine, column: startColumn, length: 1, start: start, end: index))
+            case _ where LineEnds.starts(byte):
+                // "\n", "\r\n" or a lone "\r" (`LineEnds`): one line end.
+                index += LineEnds.length(at: index, of: bytes)
+                tokens.append(Token(kind: .newline, text: "\n", line: startLine, column: startColumn, length: 1, start: start, end: index))
+                line += 1
+                column = 1
             case UInt8(ascii: "#"):
-                while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { advance() }
+                while index < bytes.count && !LineEnds.starts(bytes[index]) { advance() }
             case UInt8(ascii: "\""):
                 lexString(start: start, startLine: startLine, startColumn: startColumn)
             case _ where Self.isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && Self.isDigit(bytes[index + 1])):
@@ -118,11 +122,13 @@ struct Lexer {
             default:
                 let scalarText = takeScalar()
                 let shown = scalarText.unicodeScalars.first.map { scalar in
-                    let code = "U+" + String(scalar.value, radix: 16, uppercase: true)
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    let code = "U+" + String(repeating: "0", count: Swift.max(0, 4 - hex.count)) + hex
                     if scalar.isASCII { return scalar.value >= 32 ? "'\(scalarText)'" : code }
                     return scalar.properties.generalCategory == .format || scalar.properties.isWhitespace ? code : "'\(scalarText)' (\(code))"
                 } ?? scalarText
                 var message = "unexpected character \(shown)"
+                if scalarText == "\0" { message += ", a NUL byte: is this a text file?" }
                 if scalarText == "'" { message += "; strings use double quotes: \"file.npy\"" }
                 if scalarText == "×" || scalarText == "·" { message += "; multiply with *" }
                 diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: startLine, column: startColumn)))
@@ -169,7 +175,7 @@ struct Lexer {
     private mutating func lexString(start: Int, startLine: Int, startColumn: Int) {
         advance()
         var content: [UInt8] = []
-        while index < bytes.count && bytes[index] != UInt8(ascii: "\"") && bytes[index] != UInt8(ascii: "\n") {
+        while index < bytes.count && bytes[index] != UInt8(ascii: "\"") && !LineEnds.starts(bytes[index]) {
             if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count,
                bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\") {
                 advance()

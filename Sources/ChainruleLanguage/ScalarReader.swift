@@ -50,7 +50,7 @@ struct ScalarReader: ~Copyable {
         /// A–Z, a–z, `_`: starts a name.
         static let nameStart: UInt8 = 2
         static let digit: UInt8 = 4
-        /// Space, tab, carriage return.
+        /// Space, tab (a "\r" ends a line, as `LineEnds` says).
         static let space: UInt8 = 8
         /// A binary operator's precedence in these two bits: `+ -` 1, `* /` 2.
         static let precedenceShift: UInt8 = 4
@@ -65,7 +65,7 @@ struct ScalarReader: ~Copyable {
             if letter || digit { bits |= name }
             if letter { bits |= nameStart }
             if digit { bits |= ByteClass.digit }
-            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") { bits |= space }
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { bits |= space }
             if b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { bits |= 1 << precedenceShift }
             if b == UInt8(ascii: "*") || b == UInt8(ascii: "/") { bits |= 2 << precedenceShift }
             if b == UInt8(ascii: ".") || b >= 0x80 { bits |= afterNameNotScalar }
@@ -130,7 +130,7 @@ struct ScalarReader: ~Copyable {
     @inline(__always)
     private var place: ScalarTape.Place { ScalarTape.Place(line: line, column: index - lineStart + 1) }
 
-    /// Past spaces, tabs and carriage returns. Every reader of a value
+    /// Past spaces and tabs. Every reader of a value
     /// (`readUnary`, `readBinary`, `readPrimary`, `readCall`) skips those
     /// before it and leaves `index` past those after it, so no caller
     /// skips them again.
@@ -234,7 +234,7 @@ struct ScalarReader: ~Copyable {
             skipSpaces()
             if index == count { break }
             switch byte {
-            case UInt8(ascii: "\n"):
+            case _ where LineEnds.starts(byte):
                 endLine()
                 continue
             case UInt8(ascii: "#"):
@@ -248,14 +248,15 @@ struct ScalarReader: ~Copyable {
         return (last.node, string(last.name))
     }
 
+    /// Past the line end at `index` ("\n", "\r\n" or a lone "\r": `LineEnds`).
     private mutating func endLine() {
-        index += 1
+        index += LineEnds.length(at: index, of: UnsafeBufferPointer(start: bytes, count: count))
         line += 1
         lineStart = index
     }
 
     private mutating func skipComment() {
-        while index < count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+        while index < count, !LineEnds.starts(bytes[index]) { index += 1 }
     }
 
     /// `name = expression`, then the end of the line (a comment may end it).
@@ -279,7 +280,7 @@ struct ScalarReader: ~Copyable {
         }
         if byte == UInt8(ascii: "#") { skipComment() }
         if index < count {
-            guard byte == UInt8(ascii: "\n") else { throw NotScalar() }
+            guard LineEnds.starts(byte) else { throw NotScalar() }
             endLine()
         }
         try names.bind(name, node: node, at: slot)

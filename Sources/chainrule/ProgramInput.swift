@@ -126,7 +126,7 @@ struct ProgramInput: ParsableArguments {
         if let expression {
             (source, name) = (expression, "<expression>")
         } else if file == "-" {
-            (source, name) = (String(decoding: try ProgramFile.readToEnd(STDIN_FILENO, name: "standard input"), as: UTF8.self), "<stdin>")
+            (source, name) = (try ProgramFile.decode(try ProgramFile.readToEnd(STDIN_FILENO, name: "standard input"), file: "<stdin>"), "<stdin>")
         } else if let path = file {
             (source, name) = (try ProgramFile.text(path), path)
             options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -213,11 +213,18 @@ struct ProgramError: Error, CustomStringConvertible {
     var description: String
 }
 
+extension Diagnostic {
+    /// This diagnostic as the program error that prints it, with its line of `source` and a caret.
+    func error(_ source: String) -> ProgramError {
+        ProgramError(description: DiagnosticList([self]).rendered(source: source).trimmingCharacters(in: .newlines))
+    }
+}
+
 /// Reading a program file, with the system's reason when it cannot be read
 /// (no such file, permission denied, too many levels of symbolic links, …).
 enum ProgramFile {
-    /// The text of the file at `path`, ill-formed UTF-8 repaired with U+FFFD.
-    /// A folder gets the programs in it as a hint; a device, socket or other
+    /// The text of the file at `path`, which must be UTF-8 (else an error at
+    /// the first byte that is not, with its line and column). A folder gets the programs in it as a hint; a device, socket or other
     /// non-file is refused before reading (`/dev/null` is not an empty
     /// program, `/dev/zero` would never end). Pipes (`<(…)`, named FIFOs)
     /// are read to their end; the open does not wait for a writer, so a named
@@ -228,41 +235,52 @@ enum ProgramFile {
     /// fault per 4 KiB.
     static func text(_ path: String) throws(ProgramError) -> String {
         func refuse(_ reason: String) -> ProgramError { ProgramError(description: "error: cannot read '\(path)': \(reason)") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw refuse(POSIXError.current.reason) }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw refuse(POSIXError.current.reason) }
-        switch status.st_mode & S_IFMT {
-        case S_IFREG, S_IFIFO:
-            break
-        case S_IFDIR:
+        let file: OpenedFile
+        do { file = try InputFiles.opened(path) } catch { throw refuse(error.reason) }
+        if file.kind == .folder {
             let programs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
                 .filter { $0.hasSuffix(".grad") }.sorted()
             let hint = programs.isEmpty ? "give a .grad file" : "give one of its programs, e.g. " + programs.prefix(3)
                 .map { URL(fileURLWithPath: path).appendingPathComponent($0).relativePath }.joined(separator: ", ")
             throw ProgramError(description: "error: '\(path)' is a folder: \(hint)")
-        case S_IFCHR, S_IFBLK:
-            throw refuse("it is a device, not a program file")
-        default:
-            throw refuse("it is not a regular file")
         }
-        if status.st_mode & S_IFMT == S_IFREG, let text = try readRegular(fd, size: Int(status.st_size), name: "'\(path)'") {
+        guard [.regular, .pipe].contains(file.kind) else { throw refuse(file.kind.refusal(expected: "a program file")) }
+        if file.kind == .regular, let text = try readRegular(file.descriptor, size: file.size, name: path) {
             return text
         }
-        let data = try readToEnd(fd, name: "'\(path)'")
-        if data.isEmpty && status.st_mode & S_IFMT == S_IFIFO { throw refuse("it is a named pipe with no writer") }
-        return String(decoding: data, as: UTF8.self)
+        let data = try readToEnd(file.descriptor, name: "'\(path)'")
+        if data.isEmpty && file.kind == .pipe { throw refuse("it is a named pipe with no writer") }
+        return try decode(data, file: path)
+    }
+
+    /// The program in `data`, which must be UTF-8 text: else the error at the first byte that
+    /// is not, with its line and column (`file` names the program there).
+    static func decode(_ data: Data, file: String) throws(ProgramError) -> String {
+        let text = String(decoding: data, as: UTF8.self)
+        let problem = data.withUnsafeBytes { utf8Problem($0.bindMemory(to: UInt8.self), file: file) }
+        if let problem { throw problem.error(text) }
+        return text
+    }
+
+    /// Where the bytes stop being UTF-8, as a diagnostic; nil when they are all UTF-8.
+    private static func utf8Problem(_ bytes: UnsafeBufferPointer<UInt8>, file: String) -> Diagnostic? {
+        guard let offset = SourceText.firstInvalidUTF8(bytes) else { return nil }
+        let (line, column) = SourceText.position(ofByte: offset, in: bytes)
+        let byte = String(bytes[offset], radix: 16, uppercase: true)
+        return Diagnostic("the program is not UTF-8 text: byte 0x\(byte) here is no character; save the file as UTF-8",
+                          at: SourceLocation(file: file, line: line, column: column))
     }
 
     /// A regular file of `size` bytes (its size at `fstat`) read into a
     /// string of that capacity; nil when the file turns out longer than that
     /// (it grew since), so the caller reads it to its end instead.
-    private static func readRegular(_ fd: Int32, size: Int, name: String) throws(ProgramError) -> String? {
+    private static func readRegular(_ fd: Int32, size: Int, name path: String) throws(ProgramError) -> String? {
+        let name = "'\(path)'"
         guard size <= maximumBytes else {
             throw ProgramError(description: "error: cannot read \(name): a program is at most \(maximumBytes >> 20) MiB, and this one is longer")
         }
         var failure: ProgramError?
+        var problem: Diagnostic?
         var complete = true
         let text = String(unsafeUninitializedCapacity: size + 1) { buffer in
             var filled = 0
@@ -278,6 +296,8 @@ enum ProgramFile {
             }
             // One byte more than fstat said was read: the file grew.
             complete = filled <= size
+            // Checked here, before the string repairs what is not UTF-8.
+            if complete { problem = utf8Problem(UnsafeBufferPointer(rebasing: buffer[..<filled]), file: path) }
             return complete ? filled : 0
         }
         if let failure { throw failure }
@@ -287,6 +307,7 @@ enum ProgramFile {
             }
             return nil
         }
+        if let problem { throw problem.error(text) }
         return text
     }
 
