@@ -29,6 +29,13 @@ public struct FitChoice: Sendable, Equatable {
     /// How much an op's box holds in the model style's ops view (`BoxDetail`):
     /// given up after everything else, for a figure that reads no other way.
     public var boxDetail = BoxDetail.full
+    /// Each op's operand a rank before its side inputs (`LayoutRequest.spreadEdges`):
+    /// where an op reads one value and parameters, constants or labels, the
+    /// value stands in a rank of its own and only the side inputs share the
+    /// rank before the op, so a layout in ranks packs them in two short
+    /// columns instead of one tall one (the record style's linear ops: x
+    /// alone, then h.W over h.b). Tried last, for the record style only.
+    public var spreadsInputs = false
 
     public init() {}
 
@@ -46,13 +53,16 @@ public struct FitChoice: Sendable, Equatable {
     /// same with weights folded into their readers' boxes, and the compact
     /// and the ranges-only boxes come last, at the style's gaps and at half
     /// of them (`BoxDetail`). A group is searched only when one of its
-    /// most compact choices reads (`GraphFigure.fittedLayout`).
-    static func candidateGroups(detailed: Bool) -> [[FitChoice]] {
+    /// most compact choices reads (`GraphFigure.fittedLayout`). With
+    /// `spreads` (the record style) each group ends with its last level again
+    /// with side inputs spread (`spreadsInputs`), so the plain choices keep their order.
+    static func candidateGroups(detailed: Bool, spreads: Bool = false) -> [[FitChoice]] {
         func group(numbers: Bool, detail: BoxDetail) -> [FitChoice] {
             // (compact cells, arrangements) from the richest; compact cells change nothing where no cell has a number.
-            let levels: [(Bool, [PanelArrangement])] = [(false, [.sideBySide, .stacked]), (false, [.stackedWhereAlone])]
-                + (numbers ? [(true, PanelArrangement.allCases)] : [])
-            return levels.flatMap { compact, arrangements in
+            let plain: [(Bool, [PanelArrangement], Bool)] = [(false, [.sideBySide, .stacked], false), (false, [.stackedWhereAlone], false)]
+                + (numbers ? [(true, PanelArrangement.allCases, false)] : [])
+            let levels = plain + (spreads ? plain.suffix(1).map { ($0.0, PanelArrangement.allCases, true) } : [])
+            return levels.flatMap { compact, arrangements, spread in
                 [1.0, 0.5].flatMap { scale in
                     [true, false].flatMap { each in
                         [1.0, 0.5].flatMap { gaps in
@@ -65,6 +75,7 @@ public struct FitChoice: Sendable, Equatable {
                                 choice.compactCells = compact
                                 choice.panels = panels
                                 choice.boxDetail = detail
+                                choice.spreadsInputs = spread
                                 return choice
                             }
                         }
@@ -83,6 +94,13 @@ public struct FitChoice: Sendable, Equatable {
             }
         }
         return [true, false].flatMap { numbers in [BoxDetail.full, .foldedWeights].map { group(numbers: numbers, detail: $0) } } + small
+    }
+
+    /// The choices of `group` laid out first: its most compact, the last
+    /// `PanelArrangement.allCases.count` of its plain choices and of those with side inputs spread.
+    static func probes(_ group: [FitChoice]) -> [FitChoice] {
+        let n = PanelArrangement.allCases.count
+        return Array(group.filter { !$0.spreadsInputs }.suffix(n)) + Array(group.filter(\.spreadsInputs).suffix(n))
     }
 }
 
@@ -142,6 +160,14 @@ extension Scene {
 }
 
 extension GraphFigure {
+    /// `layout`, with side inputs spread when `options.fitChoice` says so
+    /// (`FitChoice.spreadsInputs`): the one layout call of the fitting search.
+    static func fitLayout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
+        guard options.fitChoice.spreadsInputs, !RankLayout.takesOver(scene) else { return try layout(scene, graph: graph, options: options) }
+        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options), spreadsInputs: true)
+        return SnakeWrap.wrap(laidOut, into: options.fit).fittingTitle(to: options.fit)
+    }
+
     /// Scenes of more boxes than this are laid out once, as first drawn: each choice tried is a layout.
     static let searchedBoxes = 200
 
@@ -170,28 +196,30 @@ extension GraphFigure {
         }
         let firstScene = try scene(graph: graph, output: output, options: options)
         try check(firstScene)
-        let firstLayout = try layout(firstScene, graph: graph, options: options)
+        let firstLayout = try fitLayout(firstScene, graph: graph, options: options)
         let first: Tried = (firstScene, firstLayout, options, SlideFit(firstLayout, target: options.fit))
         guard !first.fit.isReadable, options.fitChoice == FitChoice(), firstScene.nodes.count <= searchedBoxes else {
             return (first.scene, first.laidOut, first.options)
         }
         // Each layout once: scenes alike in box sizes and gaps are laid out alike.
-        var tried: [[Double]: Tried] = [firstScene.layoutSignature: first]
+        // A layout with side inputs spread is another layout of the same scene.
+        func signature(_ scene: Scene, _ choice: FitChoice) -> [Double] { scene.layoutSignature + [choice.spreadsInputs ? 1 : 0] }
+        var tried: [[Double]: Tried] = [signature(firstScene, options.fitChoice): first]
         func attempt(_ choice: FitChoice, always: Bool) throws(FigureError) -> Tried? {
             let options = chosen(choice), scene = try scene(graph: graph, output: output, options: options)
-            if let known = tried[scene.layoutSignature] { return known }
+            if let known = tried[signature(scene, choice)] { return known }
             guard always || scene.mayBeReadable(on: options.fit) else { return nil }
             try check(scene)
-            let laidOut = try layout(scene, graph: graph, options: options)
+            let laidOut = try fitLayout(scene, graph: graph, options: options)
             let result: Tried = (scene, laidOut, options, SlideFit(laidOut, target: options.fit))
-            tried[scene.layoutSignature] = result
+            tried[signature(scene, choice)] = result
             return result
         }
         var best = first
         let detailed = options.style == .model && (options.view == .ops || !options.expandedLayers.isEmpty)
-        for (k, group) in FitChoice.candidateGroups(detailed: detailed).enumerated() {
+        for (k, group) in FitChoice.candidateGroups(detailed: detailed, spreads: options.style == .record).enumerated() {
             var probes: [Tried] = []
-            for choice in group.suffix(PanelArrangement.allCases.count) { if let result = try attempt(choice, always: true) { probes.append(result) } }
+            for choice in FitChoice.probes(group) { if let result = try attempt(choice, always: true) { probes.append(result) } }
             if k == 0 || detailed {
                 // The biggest-reading, the richer on a tie.
                 best = probes.reduce(best) { $1.fit.textSize > $0.fit.textSize + 1e-9 ? $1 : $0 }

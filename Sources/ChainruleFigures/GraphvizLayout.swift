@@ -50,8 +50,10 @@ public enum GraphvizLayout {
     /// Lays out `scene` with `dot`: fixed node sizes in, positions and splines
     /// out. The call runs where `limits.runner` says, and is given up at
     /// `limits.timeout`; `advice` goes into the error if it fails that way.
-    public static func layout(_ scene: Scene, limits: LayoutLimits = LayoutLimits(), advice: [FigureAdvice] = [.writeDot]) throws(FigureError) -> LaidOutScene {
-        let request = LayoutRequest(scene, plugins: limits.plugins)
+    /// `spreadsInputs`: an op's operand a rank before its side inputs (`LayoutRequest.spreadEdges`).
+    public static func layout(_ scene: Scene, limits: LayoutLimits = LayoutLimits(), advice: [FigureAdvice] = [.writeDot],
+                              spreadsInputs: Bool = false) throws(FigureError) -> LaidOutScene {
+        let request = LayoutRequest(scene, plugins: limits.plugins, spreadsInputs: spreadsInputs)
         let response = try limits.runner.run(request, timeout: limits.timeout, advice: advice)
         if let failure = response.failure { throw .layoutFailed(failure) }
         guard response.centers.count == scene.nodes.count, response.edges.count == scene.edges.count,
@@ -144,13 +146,16 @@ public enum GraphvizLayout {
             if let sub { for a in cluster.attributes { cr_set(sub, a.name, a.value) } }
             return sub
         }
-        var handles: [UnsafeMutablePointer<Agnode_t>] = []
-        for node in request.nodes {
+        guard request.creationOrder.sorted() == Array(request.nodes.indices) else { return .failed("the node order names a box the scene does not have") }
+        var made = [UnsafeMutablePointer<Agnode_t>?](repeating: nil, count: request.nodes.count)
+        for index in request.creationOrder {
+            let node = request.nodes[index]
             guard let n = cr_node(g, node.key) else { return .failed("agnode failed for \(node.key)") }
             for a in node.attributes { cr_set(n, a.name, a.value) }
             if let cluster = node.cluster, subgraphs.indices.contains(cluster), let sub = subgraphs[cluster] { cr_subgraph_add_node(sub, n) }
-            handles.append(n)
+            made[index] = n
         }
+        let handles = made.compactMap { $0 }
         var edgeHandles: [UnsafeMutablePointer<Agedge_t>] = []
         for edge in request.edges {
             guard handles.indices.contains(edge.from), handles.indices.contains(edge.to),

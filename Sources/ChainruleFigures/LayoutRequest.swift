@@ -28,6 +28,9 @@ struct LayoutRequest: Codable, Sendable, Equatable {
     var clusters: [Cluster]
     var nodes: [Node]
     var edges: [Edge]
+    /// The order `dot` is given the nodes in (indices into `nodes`): it
+    /// orders a rank's boxes first as it meets them (`creationOrder`).
+    var creationOrder: [Int]
 
     /// At most `GraphvizLayout.inProcessLimit` boxes, and no box with more
     /// than `GraphvizLayout.boundedFanOut` outgoing edges (the long edges that
@@ -41,8 +44,53 @@ struct LayoutRequest: Codable, Sendable, Equatable {
 
     private static func inches(_ points: Double) -> String { fixedDecimals(points / 72, places: 4) }
 
-    init(_ scene: Scene, plugins: GraphvizPlugins) {
+    /// The edges that step one rank further back when side inputs spread
+    /// (`FitChoice.spreadsInputs`): into each op with two or more inputs whose
+    /// inputs after the first are all boxes nothing leads into (parameters,
+    /// constants, labels, copies), the first input's wire, so that the
+    /// operand stands in a rank of its own and only the side inputs share
+    /// the rank before the op — two short columns instead of one tall one.
+    /// An op's inputs are its wires in, in the scene's order.
+    static func spreadEdges(_ scene: Scene) -> Set<Int> {
+        var into = [String: [Int]](), fedKeys = Set<String>()
+        for (k, edge) in scene.edges.enumerated() {
+            into[edge.to, default: []].append(k)
+            fedKeys.insert(edge.to)
+        }
+        var spread = Set<Int>()
+        for node in scene.nodes where node.kind == .op {
+            guard let wires = into[node.key], wires.count >= 2,
+                  wires.dropFirst().allSatisfy({ !fedKeys.contains(scene.edges[$0].from) }) else { continue }
+            spread.insert(wires[0])
+        }
+        return spread
+    }
+
+    /// The scene's nodes in order, but each spread operand that nothing leads
+    /// into (a leaf read first, as `x` by `linear(x, W, b)`) given just after
+    /// its op's first side input: `dot` then puts the side inputs on both
+    /// sides of the operand's wire, not all on one, and the two short columns
+    /// stay as tall as the taller (measured on the MLP: its first row 218 pt
+    /// tall, not 292; wire weights did not move it).
+    static func creationOrder(_ scene: Scene, spread: Set<Int>) -> [Int] {
+        let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let fed = Set(scene.edges.map(\.to))
+        var after = [Int: [Int]](), moved = Set<Int>()
+        for k in spread.sorted() {
+            let edge = scene.edges[k]
+            guard !fed.contains(edge.from), let operand = position[edge.from],
+                  let side = scene.edges.first(where: { $0.to == edge.to && $0.from != edge.from }).flatMap({ position[$0.from] }),
+                  side > operand, !moved.contains(operand) else { continue }
+            after[side, default: []].append(operand)
+            moved.insert(operand)
+        }
+        return scene.nodes.indices.flatMap { moved.contains($0) ? [] : [$0] + (after[$0] ?? []) }
+    }
+
+    /// `spreadsInputs`: the wires of `spreadEdges` span two ranks (`minlen`).
+    init(_ scene: Scene, plugins: GraphvizPlugins, spreadsInputs: Bool = false) {
         self.plugins = plugins
+        let spread = spreadsInputs ? Self.spreadEdges(scene) : []
         let lr = scene.direction == .LR
         func pairs(_ list: [(String, String)]) -> [Attribute] { list.map { Attribute(name: $0.0, value: $0.1) } }
         var graph: [(String, String)] = [
@@ -69,9 +117,10 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             ] + (node.ordersInputs ? [("ordering", "in")] : [])))
         }
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
-        edges = scene.edges.map { edge in
+        edges = scene.edges.enumerated().map { k, edge in
             var list: [(String, String)] = [("arrowhead", edge.arrow ? "normal" : "none"), ("arrowsize", "0.8")]
             if edge.weight != 1 { list.append(("weight", String(edge.weight))) }
+            if spread.contains(k) { list.append(("minlen", "2")) }
             // A wire runs through its label's middle: enter on one side, leave on the other,
             // and a node's wires leave from its downstream side, as in a circuit diagram.
             let from = position[edge.from], to = position[edge.to]
@@ -79,6 +128,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             if let from, scene.nodes[from].shape == .wireLabel { list.append(("tailport", lr ? "e" : "s")) }
             return Edge(from: from ?? -1, to: to ?? -1, attributes: pairs(list))
         }
+        creationOrder = Self.creationOrder(scene, spread: spread)
     }
 }
 

@@ -34,21 +34,31 @@ extension SceneBuilder {
     /// its inputs' boxes (two past the op that made an input, a leaf's box
     /// at 0), its value's box one past the circle, and a leaf's box (or a
     /// copy's) just before the first op that reads it, where the shortest wires put it.
+    /// With side inputs spread (`FitChoice.spreadsInputs`), an op's first
+    /// input one rank further back where its other inputs are boxes nothing
+    /// leads into (`LayoutRequest.spreadEdges`, on the scene's wires).
     func boxesAloneInRank() -> Set<String> {
+        func isSource(_ id: NodeID) -> Bool { graph[id].op == nil || drawnAsCopies(id) }
+        // How many ranks back input `k` of `node` stands (1, or 2 for a spread operand).
+        func back(_ node: Node, _ k: Int) -> Int {
+            options.fitChoice.spreadsInputs && k == 0 && node.inputs.count >= 2 && node.inputs.dropFirst().allSatisfy(isSource) ? 2 : 1
+        }
         var opRank = [Int](repeating: 0, count: graph.count)
         for node in graph.nodes where node.op != nil {
-            opRank[node.id.index] = node.inputs.map { graph[$0].op == nil ? 1 : opRank[$0.index] + 2 }.max() ?? 1
+            opRank[node.id.index] = node.inputs.enumerated().map { k, input in
+                (graph[input].op == nil ? 0 : opRank[input.index] + 1) + back(node, k)
+            }.max() ?? 1
         }
         var boxes: [(key: String, rank: Int)] = graph.nodes.filter { $0.op != nil }.map { ("o\($0.id.index)", opRank[$0.id.index]) }
         for node in graph.nodes {
             let readers = consumers[node.id.index]
             if drawnAsCopies(node.id) {
-                boxes += readers.map { (sourceKey(node.id, consumer: $0.node, k: $0.input), opRank[$0.node.index] - 1) }
+                boxes += readers.map { (sourceKey(node.id, consumer: $0.node, k: $0.input), opRank[$0.node.index] - back(graph[$0.node], $0.input)) }
             }
             if node.op != nil {
                 boxes.append(("n\(node.id.index)", opRank[node.id.index] + 1))
             } else if !drawnAsCopies(node.id) {
-                boxes.append(("n\(node.id.index)", max((readers.map { opRank[$0.node.index] }.min() ?? 1) - 1, 0)))
+                boxes.append(("n\(node.id.index)", max(readers.map { opRank[$0.node.index] - back(graph[$0.node], $0.input) }.min() ?? 0, 0)))
             }
         }
         var perRank: [Int: Int] = [:]

@@ -1,4 +1,5 @@
 import ChainruleCore
+import ChainruleLanguage
 @testable import ChainruleFigures
 import Foundation
 import Testing
@@ -120,5 +121,90 @@ struct Session22RecordTests {
         #expect(builder.cellNumber(-0.0033, compact: true) == "-3e-3")
         #expect(builder.cellNumber(-0.0033, compact: false) == "-3.3e-03")
         #expect(builder.cellNumber(0.25, compact: true) == "0.25")
+    }
+
+    /// The MLP's record figure with a choice's layout, unwrapped: the ranked layout as `dot` gives it.
+    static func ranked(_ graph: Graph, _ output: NodeID, _ choice: FitChoice) throws -> (scene: Scene, laidOut: LaidOutScene) {
+        var options = FigureOptions()
+        options.style = .record
+        options.fitChoice = choice
+        let scene = try GraphFigure.scene(graph: graph, output: output, options: options)
+        return (scene, try GraphvizLayout.layout(scene, spreadsInputs: choice.spreadsInputs))
+    }
+
+    @Test("Side inputs spread: each op that reads one value and only boxes nothing leads into (parameters, labels) gets its operand a rank further back; an op of two computed values does not")
+    func spreadEdgesOfOps() throws {
+        let (graph, output) = try #require(FigureExamples.named("mlp"))
+        var choice = FitChoice()
+        choice.spreadsInputs = true
+        let (scene, _) = try Self.ranked(graph, output, choice)
+        let spread = LayoutRequest.spreadEdges(scene).map { "\(scene.edges[$0].from)→\(scene.edges[$0].to)" }.sorted()
+        let key = { (name: String) in "n\(try Self.node(graph, named: name).index)" }
+        let ops = { (name: String) in "o\(try Self.node(graph, named: name).index)" }
+        // linear(x, h.W, h.b), linear(a, s.W, s.b), crossEntropy(s, labels); not relu(h).
+        #expect(spread == [try key("x") + "→" + ops("h"), try key("a") + "→" + ops("s"), try key("s") + "→" + ops("loss")].sorted())
+        let request = LayoutRequest(scene, plugins: .linked, spreadsInputs: true)
+        #expect(request.edges.filter { $0.attributes.contains(.init(name: "minlen", value: "2")) }.count == 3)
+        #expect(!LayoutRequest(scene, plugins: .linked).edges.contains { $0.attributes.contains { $0.name == "minlen" } }, "only when spread")
+        // x is given to dot after h.W, so that h.W and h.b stand on both sides of its wire.
+        let order = request.creationOrder.map { scene.nodes[$0].key }
+        #expect(order.firstIndex(of: try key("x"))! == order.firstIndex(of: try key("h.W"))! + 1)
+        #expect(Set(request.creationOrder) == Set(scene.nodes.indices) && request.creationOrder.count == scene.nodes.count)
+        // a * b + c * d: each op reads computed values or two leaves; the sum reads two computed values.
+        let program = try Compiler.compile(source: "a = 2; b = 3; c = 4; d = 5; p = a * b; q = p * c; y = q + p * d", file: "-e")
+        var options = FigureOptions()
+        options.style = .record
+        options.fitChoice = choice
+        let other = try GraphFigure.scene(graph: program.graph, output: program.output, options: options)
+        let spreadOther = LayoutRequest.spreadEdges(other)
+        for k in spreadOther {
+            let op = other.edges[k].to
+            let sides = other.edges.filter { $0.to == op }.dropFirst()
+            #expect(sides.allSatisfy { side in !other.edges.contains { $0.to == side.from } }, "\(op): its side inputs are leaves")
+        }
+        let sum = "o\(program.output.index)"
+        #expect(!spreadOther.contains { other.edges[$0].to == sum }, "q + p*d reads two computed values: nothing spread")
+    }
+
+    @Test("With side inputs spread, the boxes `boxesAloneInRank` names are those dot gives a rank of their own (x, h, a, s, loss), and no box shares a column with them")
+    func aloneMatchesSpreadLayout() throws {
+        let (graph, output) = try #require(FigureExamples.named("mlp"))
+        var choice = FitChoice()
+        choice.spreadsInputs = true
+        choice.panels = .stackedWhereAlone
+        var options = FigureOptions()
+        options.style = .record
+        options.fitChoice = choice
+        let alone = SceneBuilder(graph: graph, output: output, options: options).boxesAloneInRank()
+        let (_, laidOut) = try Self.ranked(graph, output, choice)
+        for name in ["x", "h", "a", "s", "loss"] { #expect(alone.contains("n\(try Self.node(graph, named: name).index)"), "\(name) is alone") }
+        for name in ["h.W", "h.b", "s.W", "s.b"] { #expect(!alone.contains("n\(try Self.node(graph, named: name).index)"), "\(name) shares its rank") }
+        let frames = Dictionary(uniqueKeysWithValues: laidOut.nodes.map { ($0.node.key, $0.frame) })
+        for key in alone {
+            let frame = try #require(frames[key])
+            for (other, o) in frames where other != key {
+                #expect(!(o.x < frame.center.x && frame.center.x < o.maxX), "\(key) is alone, but \(other) stands in its column")
+            }
+        }
+    }
+
+    @Test("The MLP's record figure packs its side inputs in two short columns: it reads bigger than the best ranked layout of one column (8.8 pt), wires clear; figures that read keep their choice")
+    func mlpSpreadReadsBigger() throws {
+        let (graph, output) = try #require(FigureExamples.named("mlp"))
+        let (_, laidOut, used) = try Self.fitted(graph, output)
+        let fit = SlideFit(laidOut, target: .slide)
+        #expect(used.fitChoice.spreadsInputs)
+        #expect(fit.textSize >= 10, "\(String(format: "%.1f", fit.textSize)) pt, \(Int(fit.figureSize.width))×\(Int(fit.figureSize.height)) pt")
+        SlideFitTests.expectClear(laidOut, "mlp-record")
+        // The same choice without the spread reads smaller.
+        var plain = used
+        plain.fitChoice.spreadsInputs = false
+        let unspread = try GraphFigure.layout(try GraphFigure.scene(graph: graph, output: output, options: plain), graph: graph, options: plain)
+        #expect(fit.textSize > SlideFit(unspread, target: .slide).textSize + 0.5)
+        for source in ["x = 3; y = -4; z = 2; f = (x * y + z) * 2", "x = 0.5; x1 = x * x; x2 = x1 * x"] {
+            let program = try Compiler.compile(source: source, file: "-e")
+            let (_, readable, kept) = try Self.fitted(program.graph, program.output)
+            #expect(SlideFit(readable, target: .slide).isReadable && !kept.fitChoice.spreadsInputs, "\(source)")
+        }
     }
 }
