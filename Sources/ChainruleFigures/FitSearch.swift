@@ -165,7 +165,7 @@ extension GraphFigure {
     static func fitLayout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         guard options.fitChoice.spreadsInputs, !RankLayout.takesOver(scene) else { return try layout(scene, graph: graph, options: options) }
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options), spreadsInputs: true)
-        return SnakeWrap.wrap(laidOut, into: options.fit).fittingTitle(to: options.fit)
+        return RowWrap.wrap(laidOut, into: options.fit).fittingTitle(to: options.fit)
     }
 
     /// Scenes of more boxes than this are laid out once, as first drawn: each choice tried is a layout.

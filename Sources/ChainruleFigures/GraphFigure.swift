@@ -192,7 +192,7 @@ public enum GraphFigure {
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).fittingTitle(to: options.fit) }
         let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
-        return (options.style == .circuit ? CircuitWrap.wrap(laidOut, into: options.fit) : SnakeWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
+        return (options.style == .circuit ? CircuitWrap.wrap(laidOut, into: options.fit) : RowWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
 
     /// How `laidOut` reads on `options.fit`, with what to do when its text is below 14 pt:
@@ -258,7 +258,7 @@ public enum GraphFigure {
             case .png, .svg, .pdf:
                 let (laidOut, used) = try layout { (scene) throws(FigureError) in
                     guard format == .png else { return }
-                    let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit ? 1 : SnakeWrap.maxRows
+                    let maxRows = RankLayout.takesOver(scene) ? nil : fitted.options.style == .circuit ? 1 : RowWrap.maxRows
                     try checkImageFits(scene, scale: fitted.options.scale, graph: graph, maxRows: maxRows, fit: fitted.options.fit)
                 }
                 let drawn = DrawnFormat(rawValue: format.rawValue)!  // the three cases share their names

@@ -218,7 +218,7 @@ public struct Scene: Sendable {
     /// Space between ranks and between nodes of a rank (points).
     public var rankSeparation: Double
     public var nodeSeparation: Double
-    /// Space between the rows of a layout wrapped in snake order (`SnakeWrap`), where the wires between rows turn (points).
+    /// Space between the rows of a layout wrapped in snake order (`RowWrap`), where the wires between rows turn (points).
     public var rowSeparation: Double
 }
 

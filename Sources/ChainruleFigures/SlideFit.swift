@@ -573,6 +573,3 @@ enum RowWrap {
         return out
     }
 }
-
-/// The row wrapper's name where it wraps in snake order (the graph figures' and the steps' callers).
-typealias SnakeWrap = RowWrap

@@ -172,7 +172,7 @@ public enum BackwardSteps {
         let headings = scenes.compactMap(\.titleBlock)
         common.titleBlock = measurer.spacer(headings.map(\.size.width).max() ?? 0, headings.map(\.size.height).max() ?? 0)
         var laidOut = try SceneLayout.layout(common, limits: options.layout, advice: [.smallerGraph])
-        if options.style == .record { laidOut = SnakeWrap.wrap(laidOut, into: options.fit) }
+        if options.style == .record { laidOut = RowWrap.wrap(laidOut, into: options.fit) }
         let page = pageSize(laidOut.size, aspect: options.fit.pageAspect)
         let shift = Point((page.width - laidOut.size.width) / 2, (page.height - laidOut.size.height) / 2)
         let margin = options.theme.margin
@@ -262,12 +262,7 @@ public enum BackwardSteps {
         var isFolder: ObjCBool = false
         let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder)
         if path.hasSuffix("/") || (exists && isFolder.boolValue) {
-            if exists {
-                guard isFolder.boolValue else { throw .unwritable(path: path, reason: "'\(folder)' is a file, not a folder for PNG frames") }
-                guard manager.isWritableFile(atPath: folder) else { throw .unwritable(path: path, reason: "the folder '\(folder)' is not writable") }
-            } else {
-                try SafeWrite.checkFolder(of: folder, asked: path)
-            }
+            do { try OutputFiles.checkFolder(folder) } catch { throw .unwritable(path: path, reason: error.reason) }
             return .frames(folder: folder)
         }
         guard (path as NSString).pathExtension.lowercased() == "pdf" else {
@@ -292,7 +287,6 @@ public enum BackwardSteps {
     public static func write(graph: Graph, output: NodeID, options: FigureOptions, to path: String) throws(FigureError) -> [String] {
         let destination = try destination(path)
         let pages = try pages(graph: graph, output: output, options: options)
-        let manager = FileManager.default
         switch destination {
         case .pdf(let path):
             try SafeWrite.replacing(path) { (temporary) throws(FigureError) in
@@ -300,23 +294,10 @@ public enum BackwardSteps {
             }
             return [path]
         case .frames(let folder):
-            var isFolder: ObjCBool = false
-            let exists = manager.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
             let names = pages.indices.map { frameName($0, of: pages.count) }
-            // Inside an existing folder (so the frames rename within it), else beside the new one.
-            try SafeWrite.staging(beside: exists ? folder + "/steps" : folder, naming: path) { (staging) throws(FigureError) in
-                for (page, name) in zip(pages, names) {
-                    try GraphFigure.png(page, scale: options.scale, to: staging + "/" + name)
-                }
-                if exists {
-                    let old = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
-                    for name in old where isFrameName(name) { try? manager.removeItem(atPath: folder + "/" + name) }
-                    for name in names { try SafeWrite.move(staging + "/" + name, to: folder + "/" + name) }
-                } else {
-                    try SafeWrite.move(staging, to: folder)
-                }
+            return try SafeWrite.files(names, into: folder, asked: path, replacing: isFrameName) { (k, file) throws(FigureError) in
+                try GraphFigure.png(pages[k], scale: options.scale, to: file)
             }
-            return names.map { folder + "/" + $0 }
         }
     }
 

@@ -299,15 +299,8 @@ extension TrainingPlots {
             try SafeWrite.replacing(path) { (temporary) throws(FigureError) in try CairoOutput.pdf(pages: pages, to: temporary) }
             return
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .unwritable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
-        }
-        for (k, figure) in figures.enumerated() {
-            let name = "frame-" + String(repeating: "0", count: Swift.max(0, 3 - String(k).count)) + String(k) + ".png"
-            try figure.write(to: URL(fileURLWithPath: path).appendingPathComponent(name).path, scale: scale)
-        }
+        let names = figures.indices.map { k in "frame-" + String(repeating: "0", count: Swift.max(0, 3 - String(k).count)) + String(k) + ".png" }
+        try SafeWrite.files(names, into: path) { (k, file) throws(FigureError) in try figures[k].write(to: file, scale: scale) }
     }
 
     /// The three schedules beside the constant rate (dashed, under the frame's top, which stands at 0.11), over `epochs` epochs from lr₀ = 0.1.

@@ -19,7 +19,7 @@ struct CircuitWrapTests {
     func rowCount(_ laidOut: LaidOutScene) -> Int {
         var bands: [(top: Double, bottom: Double)] = []
         for frame in laidOut.nodes.map(\.frame).sorted(by: { $0.y < $1.y }) {
-            if let last = bands.last, frame.y < last.bottom + SnakeWrap.rowGap - 1e-6 {
+            if let last = bands.last, frame.y < last.bottom + RowWrap.rowGap - 1e-6 {
                 bands[bands.count - 1].bottom = max(last.bottom, frame.maxY)
             } else {
                 bands.append((frame.y, frame.maxY))
@@ -84,7 +84,7 @@ struct CircuitWrapTests {
         let scene = try GraphFigure.scene(graph: program.graph, output: program.output, options: options)
         let oneLine = try GraphvizLayout.layout(scene, limits: options.layout, advice: [])
         #expect(rowCount(laidOut) >= 2)
-        #expect(SlideFit(laidOut, target: target).textSize > SlideFit(oneLine, target: target).textSize * SnakeWrap.minimumGain)
+        #expect(SlideFit(laidOut, target: target).textSize > SlideFit(oneLine, target: target).textSize * RowWrap.minimumGain)
         try expectReadsLeftToRight(laidOut)
     }
 
