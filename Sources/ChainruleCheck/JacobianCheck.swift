@@ -328,6 +328,34 @@ enum JacobianCheck {
             }
             judgement = judge(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
         }
+        // Coarse agreement never convicts (`confirmFailure`): a failing projection is re-estimated
+        // along v at steps shrinking to the rounding limit.
+        if judgement == .fail && !atKink {
+            var run: [NumericDerivative] = []
+            var t = h
+            for level in 0..<confirmationLevels {
+                t /= confirmationRatios[level % confirmationRatios.count]
+                guard t >= StepProblem.smallestStep else { break }
+                let points = evaluated([t / h, -t / h])
+                guard points.patterns.allSatisfy({ $0 == first.patterns[0] }) else { break }
+                var d = derivative(values: { points.values[$0] }, scale: { points.scales[$0] }, stencil: .central, h: t)
+                d = withInputRounding(d, size: inputSize)
+                guard d.value.isFinite, d.rounding <= convergedFraction * options.tolerance(numeric: d.value) else { break }
+                run.append(d)
+                if let confirmed = convergedEstimate(run, options: options) {
+                    let agree = abs(numeric.value - confirmed.value) <= confirmed.error! + (numeric.error ?? numeric.rounding)
+                    if !agree { numeric = confirmed }
+                    break
+                }
+            }
+            // Fewer than four steps before the rounding limit: h is already about as small as a
+            // step can usefully be, and its estimate stands.
+            if run.count >= 4 && convergedEstimate(run, options: options) == nil {
+                numeric = run.last!
+                numeric.oscillates = true
+            }
+            judgement = judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), ruleRounding: rounding)
+        }
         if atKink { judgement = .inconclusive(.nearKink) }
         let check = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: judgement == .pass)
         let ratio = mismatchRatio(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
@@ -564,15 +592,16 @@ enum JacobianCheck {
     /// 5 times smaller each (`confirmationRatios`), a few levels a batch, until the last four
     /// estimates converge (each disagreement shrinks by at least 4 from the one before, or is
     /// within their rounding, twice in a row, and the last is below a quarter of the tolerance)
-    /// or the step stops resolving f: its rounding (with the input's, `withInputRounding`) exceeds
-    /// the tolerance, x ± t rounds to x, or a point changes branch or leaves f's domain.
+    /// or the step stops resolving f: its rounding (with the input's, `withInputRounding`) exceeds a quarter of
+    /// the tolerance (it could not converge), x ± t rounds to x, or a point changes branch or leaves f's domain.
     /// A converged entry is judged on its finest estimate (error: its last disagreement plus its
     /// rounding), unless it agrees with the first estimate within both errors (which then stands,
     /// Richardson's being the more accurate): the rule passes where the small steps agree with it
     /// and still fails where they agree with the coarse value. A failing entry that never
-    /// converged is inconclusive (`InconclusiveReason.oscillation`): the coarse steps' agreement
-    /// was by accident, as it is for sin(ωx) at steps spanning many periods; one unjudged for
-    /// curvature stays as it was. Runs only for such elements, never on a passing one.
+    /// converged over four or more steps is inconclusive (`InconclusiveReason.oscillation`): the
+    /// coarse steps' agreement was by accident, as it is for sin(ωx) at steps spanning many periods;
+    /// with fewer steps before the rounding limit, h was already about as small as a step can
+    /// usefully be and the first estimate stands; one unjudged for curvature stays as it was. Runs only for such elements, never on a passing one.
     static func confirmFailure(
         _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?,
         function: Differentiand, evaluator: any PerturbedEvaluator, cotangents: Cotangents, options: CheckOptions
@@ -624,22 +653,12 @@ enum JacobianCheck {
                     d = withInputRounding(d, size: abs(s.x0) * Swift.max(abs(a), abs(d.value)))
                     let tolerance = options.tolerance(numeric: d.value)
                     // Past the rounding limit: the finer steps measure noise.
-                    guard d.value.isFinite, d.rounding <= tolerance else {
+                    guard d.value.isFinite, d.rounding <= convergedFraction * tolerance else {
                         open.remove(k)
                         continue
                     }
                     series[k, default: []].append(d)
-                    let run = series[k]!
-                    guard run.count >= 4 else { continue }
-                    func converges(_ j: Int) -> Bool {
-                        let wider = abs(run[j - 1].value - run[j - 2].value), last = abs(run[j].value - run[j - 1].value)
-                        return (last <= wider / 4 || last <= 2 * (run[j].rounding + run[j - 1].rounding))
-                            && last + run[j].rounding <= convergedFraction * options.tolerance(numeric: run[j].value)
-                    }
-                    let j = run.count - 1
-                    if converges(j) && converges(j - 1) {
-                        var confirmed = run[j]
-                        confirmed.error = abs(run[j].value - run[j - 1].value) + run[j].rounding
+                    if let confirmed = convergedEstimate(series[k]!, options: options) {
                         settled[k] = confirmed
                         open.remove(k)
                     }
@@ -652,13 +671,33 @@ enum JacobianCheck {
                 let first = numbers[k]
                 let agree = abs(first.value - confirmed.value) <= confirmed.error! + (first.error ?? first.rounding)
                 if !(agree && judgements[k] == .fail) { refined[k] = confirmed }
-            } else if judgements[k] == .fail || probeJudgement == .fail {
-                // The finest estimate taken, as what the report shows.
-                if let finest = series[k]?.last { refined[k] = finest }
+            } else if (series[k]?.count ?? 0) >= 4 && (judgements[k] == .fail || probeJudgement == .fail) {
+                // The finest estimate taken, as what the report shows. (Fewer than four steps before
+                // the rounding limit or a kink: h is about as small as a step can usefully be, and the
+                // first estimate stands.)
+                refined[k] = series[k]!.last!
                 refined[k].oscillates = true
             }
         }
         return refined
+    }
+
+    /// The last of a confirmation's estimates (steps shrinking), with its error (its disagreement
+    /// with the one before plus its rounding), once the last four converge: each disagreement
+    /// shrinks by at least 4 from the one before or is within their rounding, twice in a row, and
+    /// the last is below a quarter of the tolerance. Nil before.
+    static func convergedEstimate(_ run: [NumericDerivative], options: CheckOptions) -> NumericDerivative? {
+        guard run.count >= 4 else { return nil }
+        func converges(_ j: Int) -> Bool {
+            let wider = abs(run[j - 1].value - run[j - 2].value), last = abs(run[j].value - run[j - 1].value)
+            return (last <= wider / 4 || last <= 2 * (run[j].rounding + run[j - 1].rounding))
+                && last + run[j].rounding <= convergedFraction * options.tolerance(numeric: run[j].value)
+        }
+        let j = run.count - 1
+        guard converges(j) && converges(j - 1) else { return nil }
+        var confirmed = run[j]
+        confirmed.error = abs(run[j].value - run[j - 1].value) + run[j].rounding
+        return confirmed
     }
 
     /// The second steps of a central difference, as fractions of h: first the golden ratio's

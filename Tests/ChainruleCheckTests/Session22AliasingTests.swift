@@ -81,6 +81,26 @@ struct SlippedWiggle: ChainruleCore.Operation {
         }
     }
 
+    /// A sampled input also gets `uᵀJv` over all its elements, which convicts on its own: that
+    /// projection, taken along v at a step spanning many periods, is confirmed at small steps too.
+    @Test func aSampledInputsProjectionNeverConvictsARightRule() throws {
+        let x = Tensor((0..<40).map { 3 * Foundation.sin(Double($0) * 1.7) })
+        for options in [CheckOptions(stencil: .richardson, sample: 5), CheckOptions(stencil: .fivePoint, sample: 5),
+                        CheckOptions(fast: true, sample: 5)] {
+            for omega in [1e4, 1e8] {
+                let (g, y) = Self.composed(omega, at: x)
+                var endToEnd = options
+                endToEnd.nodeLocal = false
+                let report = try GradientCheck.graph(g, output: y, options: endToEnd)
+                #expect(!Self.status(report).contains(.fail), "\(options.stencil), fast \(options.fast), ω = \(omega): \(TerminalReport().render(report))")
+            }
+            // A rule wrong by 2% at every element still fails.
+            let wrong = Graph()
+            let w = wrong.build(SlippedWiggle(omega: 1e4, slip: 0.02), [wrong.param("x", x)])
+            #expect(try GradientCheck.graph(wrong, output: sum(w).id, options: options).leaves.allSatisfy { $0.status == .fail })
+        }
+    }
+
     /// The brief's example: sum(sin(10000 x) / 10000) under Richardson convicted sin#3 at −2000.
     @Test func theReportedExamplePasses() throws {
         let (g, y) = Self.composed(1e4, at: Tensor([0.3, -0.2]))
