@@ -79,6 +79,11 @@ public enum InconclusiveReason: String, Sendable, Codable {
     case stepBelowResolution = "step-below-resolution"
     /// h is wider than max(1, |x|) (`StepProblem.tooWide`): nothing was evaluated.
     case stepTooWide = "step-too-wide"
+    /// An entry about to fail was re-estimated at shrinking steps (`JacobianCheck.confirmFailure`)
+    /// and those estimates did not converge before the rounding took over: f oscillates (sin of
+    /// a large argument) or curves faster than the steps resolve, and the coarse steps' agreement
+    /// was by accident.
+    case oscillation
 
     init(_ problem: StepProblem) {
         self = switch problem {
@@ -96,6 +101,7 @@ public enum InconclusiveReason: String, Sendable, Codable {
         case .undefined: "the finite difference is not a finite number: a step leaves the function's domain or overflows, and no one-sided difference converged"
         case .stepBelowResolution: "the step cannot resolve this element: x ± h rounds to x (at the resolution of max(1, |x|)), or h is subnormal"
         case .stepTooWide: "the step is wider than max(1, |x|): x ± h jumps across the function and measures a secant"
+        case .oscillation: "oscillates faster than the step: the finite differences did not converge as the step shrank to the rounding limit, so the coarse steps' agreement was by accident"
         }
     }
 }

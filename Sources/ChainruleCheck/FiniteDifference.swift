@@ -19,9 +19,13 @@ struct NumericDerivative: Sendable {
     /// within the tolerance: the one-sided extrapolations of kink arbitration and of a domain's
     /// edge run over halving steps, whose rounding can repeat (`JacobianCheck.secondStepRatios`).
     var withinToleranceOnly = false
+    /// Re-estimated at shrinking steps before a conviction (`JacobianCheck.confirmFailure`) without
+    /// converging: the value judges nothing, within the tolerance or outside it.
+    var oscillates = false
 
     /// Why an estimate above the tolerance leaves the element unjudged.
     var inconclusiveReason: InconclusiveReason {
+        if oscillates { return .oscillation }
         if side != nil { return .undefined }
         guard let error else { return .noise }
         return rounding >= error / 2 ? .noise : .curvature

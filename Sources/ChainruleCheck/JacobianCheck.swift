@@ -328,6 +328,34 @@ enum JacobianCheck {
             }
             judgement = judge(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
         }
+        // Coarse agreement never convicts (`confirmFailure`): a failing projection is re-estimated
+        // along v at steps shrinking to the rounding limit.
+        if judgement == .fail && !atKink {
+            var run: [NumericDerivative] = []
+            var t = h
+            for level in 0..<confirmationLevels {
+                t /= confirmationRatios[level % confirmationRatios.count]
+                guard t >= StepProblem.smallestStep else { break }
+                let points = evaluated([t / h, -t / h])
+                guard points.patterns.allSatisfy({ $0 == first.patterns[0] }) else { break }
+                var d = derivative(values: { points.values[$0] }, scale: { points.scales[$0] }, stencil: .central, h: t)
+                d = withInputRounding(d, size: inputSize)
+                guard d.value.isFinite, d.rounding <= convergedFraction * options.tolerance(numeric: d.value) else { break }
+                run.append(d)
+                if let confirmed = convergedEstimate(run, options: options) {
+                    let agree = abs(numeric.value - confirmed.value) <= confirmed.error! + (numeric.error ?? numeric.rounding)
+                    if !agree { numeric = confirmed }
+                    break
+                }
+            }
+            // Fewer than four steps before the rounding limit: h is already about as small as a
+            // step can usefully be, and its estimate stands.
+            if run.count >= 4 && convergedEstimate(run, options: options) == nil {
+                numeric = run.last!
+                numeric.oscillates = true
+            }
+            judgement = judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), ruleRounding: rounding)
+        }
         if atKink { judgement = .inconclusive(.nearKink) }
         let check = ProjectionCheck(analytic: analytic, numeric: numeric.value, atKink: atKink, passed: judgement == .pass)
         let ratio = mismatchRatio(analytic: analytic, numeric: numeric, tolerance: tolerance, ruleRounding: rounding)
@@ -463,6 +491,16 @@ enum JacobianCheck {
                             s = shrunk
                             numbers = measure(s)
                         }
+                        // Coarse agreement never convicts: an entry about to fail (or still unjudged for
+                        // curvature) is re-estimated at steps small enough to resolve f (sin(10⁴x) at
+                        // h = 0.125 spans 200 periods).
+                        if s.undefinedStep == nil
+                            && (failing(components, numbers: numbers, probe: probe, options: options)
+                                || curved(components, numbers: numbers, probe: probe, options: options)) {
+                            numbers = confirmFailure(
+                                s, components, numbers: numbers, probe: probe, function: function, evaluator: evaluator,
+                                cotangents: cotangents, options: options)
+                        }
                         compareEntries(s, components, numbers: numbers, options: options, into: &tallies[s.input, default: .init()])
                         if let probe {
                             compareProjection(s, components, numbers: numbers, probe: probe, options: options,
@@ -539,6 +577,127 @@ enum JacobianCheck {
         guard let probe else { return false }
         let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
         return judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding) == curvature
+    }
+
+    /// A confirmation shrinks the step by these ratios in turn, about 5 each: not powers of 2,
+    /// whose points would repeat f's rounding, and not one ratio, whose steps h/5^j alias together
+    /// (sin(ωx) where ωh is π times a multiple of 5⁴: D(h/5^j) then converges, to a wrong value).
+    /// `confirmationLevelsPerBatch` levels a batch, at most `confirmationLevels` levels (h/10^19).
+    static let confirmationRatios: [Double] = [26, 17, 34, 21, 29, 19, 37, 23].map { $0.squareRoot() }
+    static let confirmationLevelsPerBatch = 4
+    static let confirmationLevels = 28
+
+    /// The entries about to fail, or left unjudged for curvature (every entry when the probe is),
+    /// re-estimated before they are convicted: central differences at steps t = h/5.1, then about
+    /// 5 times smaller each (`confirmationRatios`), a few levels a batch, until the last four
+    /// estimates converge (each disagreement shrinks by at least 4 from the one before, or is
+    /// within their rounding, twice in a row, and the last is below a quarter of the tolerance)
+    /// or the step stops resolving f: its rounding (with the input's, `withInputRounding`) exceeds a quarter of
+    /// the tolerance (it could not converge), x ± t rounds to x, or a point changes branch or leaves f's domain.
+    /// A converged entry is judged on its finest estimate (error: its last disagreement plus its
+    /// rounding), unless it agrees with the first estimate within both errors (which then stands,
+    /// Richardson's being the more accurate): the rule passes where the small steps agree with it
+    /// and still fails where they agree with the coarse value. A failing entry that never
+    /// converged over four or more steps is inconclusive (`InconclusiveReason.oscillation`): the
+    /// coarse steps' agreement was by accident, as it is for sin(ωx) at steps spanning many periods;
+    /// with fewer steps before the rounding limit, h was already about as small as a step can
+    /// usefully be and the first estimate stands; one unjudged for curvature stays as it was. Runs only for such elements, never on a passing one.
+    static func confirmFailure(
+        _ s: ElementSamples, _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?,
+        function: Differentiand, evaluator: any PerturbedEvaluator, cotangents: Cotangents, options: CheckOptions
+    ) -> [NumericDerivative] {
+        let doubtful: Set<Judgement> = [.fail, .inconclusive(.curvature)]
+        let probeJudgement = probe.map { p in
+            let (numeric, tolerance) = probeNumeric(numbers, probe: p, step: s.step, options: options)
+            return judge(analytic: p.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: p.ruleRounding)
+        }
+        let probeDoubtful = probeJudgement.map(doubtful.contains) ?? false
+        let judgements = components.indices.map { k in
+            judge(
+                analytic: components.analytic(k), numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+                ruleRounding: components.ruleRounding(k))
+        }
+        let targets = components.indices.filter { probeDoubtful || doubtful.contains(judgements[$0]) }
+        let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
+        let f0 = function.output.data
+        var series: [Int: [NumericDerivative]] = [:]
+        var settled: [Int: NumericDerivative] = [:]
+        var open = Set(targets)
+        var t = s.step, levels = 0
+        batches: while !open.isEmpty && levels < confirmationLevels {
+            var steps: [Double] = []
+            while steps.count < confirmationLevelsPerBatch && levels + steps.count < confirmationLevels {
+                let ratio = confirmationRatios[(levels + steps.count) % confirmationRatios.count]
+                let next = CheckOptions.takenStep(t / ratio, at: s.x0)
+                guard next < t, next >= StepProblem.smallestStep, s.x0 + next != s.x0, s.x0 - next != s.x0 else { break }
+                t = next
+                steps.append(t)
+            }
+            guard !steps.isEmpty else { break }
+            levels += steps.count
+            let evaluated = evaluator.evaluate(points: steps.flatMap { t in
+                [t, -t].map { PerturbedPoint(input: s.input, element: s.element, offset: $0) }
+            })
+            for (m, t) in steps.enumerated() {
+                let plus = evaluated[2 * m], minus = evaluated[2 * m + 1]
+                // A kink or the domain's edge within the step: the small steps cannot confirm anything.
+                guard plus.branches == s.pattern, minus.branches == s.pattern, plus.outputIsFinite, minus.outputIsFinite else {
+                    break batches
+                }
+                let rows = [plus, minus].map { changeRow($0, projection: u, base: f0) }
+                for k in open.sorted() {
+                    let a = components.analytic(k)
+                    var d = derivative(
+                        values: { rows[$0].value[k] }, scale: { rows[$0].magnitude[k] == 0 ? s.baseScales[k] : rows[$0].magnitude[k] },
+                        stencil: .central, h: t)
+                    d = withInputRounding(d, size: abs(s.x0) * Swift.max(abs(a), abs(d.value)))
+                    let tolerance = options.tolerance(numeric: d.value)
+                    // Past the rounding limit: the finer steps measure noise.
+                    guard d.value.isFinite, d.rounding <= convergedFraction * tolerance else {
+                        open.remove(k)
+                        continue
+                    }
+                    series[k, default: []].append(d)
+                    if let confirmed = convergedEstimate(series[k]!, options: options) {
+                        settled[k] = confirmed
+                        open.remove(k)
+                    }
+                }
+            }
+        }
+        var refined = numbers
+        for k in targets {
+            if let confirmed = settled[k] {
+                let first = numbers[k]
+                let agree = abs(first.value - confirmed.value) <= confirmed.error! + (first.error ?? first.rounding)
+                if !(agree && judgements[k] == .fail) { refined[k] = confirmed }
+            } else if (series[k]?.count ?? 0) >= 4 && (judgements[k] == .fail || probeJudgement == .fail) {
+                // The finest estimate taken, as what the report shows. (Fewer than four steps before
+                // the rounding limit or a kink: h is about as small as a step can usefully be, and the
+                // first estimate stands.)
+                refined[k] = series[k]!.last!
+                refined[k].oscillates = true
+            }
+        }
+        return refined
+    }
+
+    /// The last of a confirmation's estimates (steps shrinking), with its error (its disagreement
+    /// with the one before plus its rounding), once the last four converge: each disagreement
+    /// shrinks by at least 4 from the one before or is within their rounding, twice in a row, and
+    /// the last is below a quarter of the tolerance. Nil before.
+    static func convergedEstimate(_ run: [NumericDerivative], options: CheckOptions) -> NumericDerivative? {
+        guard run.count >= 4 else { return nil }
+        func converges(_ j: Int) -> Bool {
+            let wider = abs(run[j - 1].value - run[j - 2].value), last = abs(run[j].value - run[j - 1].value)
+            return (last <= wider / 4 || last <= 2 * (run[j].rounding + run[j - 1].rounding))
+                && last + run[j].rounding <= convergedFraction * options.tolerance(numeric: run[j].value)
+        }
+        let j = run.count - 1
+        guard converges(j) && converges(j - 1) else { return nil }
+        var confirmed = run[j]
+        confirmed.error = abs(run[j].value - run[j - 1].value) + run[j].rounding
+        return confirmed
     }
 
     /// The second steps of a central difference, as fractions of h: first the golden ratio's
@@ -785,6 +944,7 @@ enum JacobianCheck {
             if let e = n.error, e > tolerance, !a.isNaN { return .inconclusive(.undefined) }
             return .fail
         }
+        if n.oscillates { return .inconclusive(.oscillation) }
         let difference = abs(a - n.value)
         guard let e = n.error else {
             if difference <= tolerance && difference <= certaintyFactor * (n.rounding + ruleRounding) { return .pass }
@@ -819,7 +979,7 @@ enum JacobianCheck {
     /// reported as wrong beyond doubt.
     static let certaintyFactor = 10.0
 
-    enum Judgement: Equatable {
+    enum Judgement: Hashable {
         case pass, fail
         case inconclusive(InconclusiveReason)
         /// A central difference whose two points cannot decide: it needs `secondStep`.
@@ -871,6 +1031,7 @@ enum JacobianCheck {
         let side = numbers.lazy.compactMap(\.side).first
         var numeric = NumericDerivative(value: value, error: error, rounding: rounding, step: step, side: side)
         numeric.withinToleranceOnly = numbers.contains(where: \.withinToleranceOnly)
+        numeric.oscillates = numbers.contains(where: \.oscillates)
         return (numeric, tolerance)
     }
 
