@@ -669,8 +669,12 @@ enum JacobianCheck {
         for k in targets {
             if let confirmed = settled[k] {
                 let first = numbers[k]
-                let agree = abs(first.value - confirmed.value) <= confirmed.error! + (first.error ?? first.rounding)
-                if !(agree && judgements[k] == .fail) { refined[k] = confirmed }
+                // Agreeing, the better-bounded number is reported (a fail's first estimate, at its
+                // larger step, is often good to 1e-9 where the small steps' rounding is 1e-7);
+                // disagreeing, the coarse steps were wrong and the small steps' number stands.
+                let firstError = first.error ?? first.rounding
+                let agree = abs(first.value - confirmed.value) <= confirmed.error! + firstError
+                if !agree || confirmed.error! < firstError { refined[k] = confirmed }
             } else if (series[k]?.count ?? 0) >= 4 && (judgements[k] == .fail || probeJudgement == .fail) {
                 // The finest estimate taken, as what the report shows. (Fewer than four steps before
                 // the rounding limit or a kink: h is about as small as a step can usefully be, and the
