@@ -299,12 +299,11 @@ enum JacobianCheck {
         let analytic = dot(g, v.data)
         // An element the step cannot resolve makes the projection noise: its elements are compared instead.
         let x0 = function.inputs[i].data
-        if let j = v.data.indices.first(where: { v.data[$0] != 0 && options.stepProblem(at: x0[$0]) != nil }) {
+        if let problem = v.data.indices.lazy.filter({ v.data[$0] != 0 }).compactMap({ options.stepProblem(at: x0[$0]) }).first {
             let check = ProjectionCheck(analytic: analytic, numeric: .nan, atKink: false, passed: false)
             return Projection(
                 check: check, numeric: NumericDerivative(value: .nan, error: nil, rounding: 0, step: h),
-                judgement: .inconclusive(InconclusiveReason(options.stepProblem(at: x0[j])!.problem)), ratio: 0, u: u, gradient: g,
-                direction: v)
+                judgement: .inconclusive(InconclusiveReason(problem.problem)), ratio: 0, u: u, gradient: g, direction: v)
         }
         let first = evaluated(options.stencil.terms.map(\.offset))
         var atKink = first.patterns.contains { $0 != first.patterns[0] }
@@ -342,18 +341,9 @@ enum JacobianCheck {
                 d = withInputRounding(d, size: inputSize)
                 guard d.value.isFinite, d.rounding <= convergedFraction * options.tolerance(numeric: d.value) else { break }
                 run.append(d)
-                if let confirmed = convergedEstimate(run, options: options) {
-                    let agree = abs(numeric.value - confirmed.value) <= confirmed.error! + (numeric.error ?? numeric.rounding)
-                    if !agree { numeric = confirmed }
-                    break
-                }
+                if convergedEstimate(run, options: options) != nil { break }
             }
-            // Fewer than four steps before the rounding limit: h is already about as small as a
-            // step can usefully be, and its estimate stands.
-            if run.count >= 4 && convergedEstimate(run, options: options) == nil {
-                numeric = run.last!
-                numeric.oscillates = true
-            }
+            numeric = confirmation(of: numeric, run: run, convicting: true, options: options)
             judgement = judge(analytic: analytic, numeric: numeric, tolerance: options.tolerance(numeric: numeric.value), ruleRounding: rounding)
         }
         if atKink { judgement = .inconclusive(.nearKink) }
@@ -621,7 +611,6 @@ enum JacobianCheck {
         let u: [Double]? = if case .projected(let u, _) = cotangents { u.data } else { nil }
         let f0 = function.output.data
         var series: [Int: [NumericDerivative]] = [:]
-        var settled: [Int: NumericDerivative] = [:]
         var open = Set(targets)
         var t = s.step, levels = 0
         batches: while !open.isEmpty && levels < confirmationLevels {
@@ -658,32 +647,38 @@ enum JacobianCheck {
                         continue
                     }
                     series[k, default: []].append(d)
-                    if let confirmed = convergedEstimate(series[k]!, options: options) {
-                        settled[k] = confirmed
-                        open.remove(k)
-                    }
+                    if convergedEstimate(series[k]!, options: options) != nil { open.remove(k) }
                 }
             }
         }
         var refined = numbers
         for k in targets {
-            if let confirmed = settled[k] {
-                let first = numbers[k]
-                // Agreeing, the better-bounded number is reported (a fail's first estimate, at its
-                // larger step, is often good to 1e-9 where the small steps' rounding is 1e-7);
-                // disagreeing, the coarse steps were wrong and the small steps' number stands.
-                let firstError = first.error ?? first.rounding
-                let agree = abs(first.value - confirmed.value) <= confirmed.error! + firstError
-                if !agree || confirmed.error! < firstError { refined[k] = confirmed }
-            } else if (series[k]?.count ?? 0) >= 4 && (judgements[k] == .fail || probeJudgement == .fail) {
-                // The finest estimate taken, as what the report shows. (Fewer than four steps before
-                // the rounding limit or a kink: h is about as small as a step can usefully be, and the
-                // first estimate stands.)
-                refined[k] = series[k]!.last!
-                refined[k].oscillates = true
-            }
+            refined[k] = confirmation(
+                of: numbers[k], run: series[k] ?? [], convicting: judgements[k] == .fail || probeJudgement == .fail, options: options)
         }
         return refined
+    }
+
+    /// What a confirmation's run of estimates at shrinking steps makes of a first estimate.
+    /// Converged and agreeing with it within both errors: the better-bounded of the two (a
+    /// fail's first estimate, at its larger step, is often good to 1e-9 where the small steps'
+    /// rounding is 1e-7); converged and disagreeing: the small steps' number (the coarse steps
+    /// were wrong). Never converged over four or more steps of an entry about to be convicted:
+    /// the finest estimate, marked `oscillates` (the coarse agreement was by accident). Fewer
+    /// steps before the rounding limit or a kink: h is about as small as a step can usefully be,
+    /// and the first estimate stands.
+    static func confirmation(
+        of first: NumericDerivative, run: [NumericDerivative], convicting: Bool, options: CheckOptions
+    ) -> NumericDerivative {
+        if let confirmed = convergedEstimate(run, options: options) {
+            let firstError = first.error ?? first.rounding
+            let agree = abs(first.value - confirmed.value) <= confirmed.error! + firstError
+            return !agree || confirmed.error! < firstError ? confirmed : first
+        }
+        guard convicting, run.count >= 4 else { return first }
+        var finest = run.last!
+        finest.oscillates = true
+        return finest
     }
 
     /// The last of a confirmation's estimates (steps shrinking), with its error (its disagreement
