@@ -95,6 +95,12 @@ public enum OutputFiles {
         try checkFolderTakesEntries(path, asked: path, mustExist: false)
     }
 
+    /// Checks that the folder that will hold `target` exists and takes new entries;
+    /// errors name `asked`, the path the person gave.
+    public static func checkFolder(holding target: String, asked: String) throws(UnwritablePath) {
+        try checkFolderTakesEntries(folder(holding: target), asked: asked, mustExist: true)
+    }
+
     private static func checkFolderTakesEntries(_ folder: String, asked: String, mustExist: Bool) throws(UnwritablePath) {
         var status = stat()
         guard stat(folder, &status) == 0 else {
@@ -119,19 +125,25 @@ public enum OutputFiles {
     /// The folder that holds `path`, as the person wrote it: "a/b" → "a", "a" → ".",
     /// "/a" → "/", "a/b/" → "a". (Foundation's `deletingLastPathComponent` traps on some.)
     public static func folder(holding path: String) -> String {
-        var bytes = Array(path.utf8)
-        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        let bytes = withoutTrailingSlashes(path)
         guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
         var parent = bytes[..<slash]
         while parent.count > 1 && parent.last == UInt8(ascii: "/") { parent.removeLast() }
         return parent.isEmpty ? "/" : String(decoding: parent, as: UTF8.self)
     }
 
-    /// The last part of `path`: "a/b/" → "b", "a" → "a".
+    /// The last part of `path`: "a/b/" → "b", "a" → "a", "/" → "/".
     public static func name(of path: String) -> String {
+        let bytes = withoutTrailingSlashes(path)
+        guard bytes != [UInt8(ascii: "/")] else { return "/" }
+        return String(decoding: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...], as: UTF8.self)
+    }
+
+    /// `path`'s bytes without the slashes that end it ("/" stays "/").
+    private static func withoutTrailingSlashes(_ path: String) -> [UInt8] {
         var bytes = Array(path.utf8)
         while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
-        return String(decoding: bytes[(bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...], as: UTF8.self)
+        return bytes
     }
 
     /// Writes all of `data` to a new file at `path`, every write(2) checked, or throws the

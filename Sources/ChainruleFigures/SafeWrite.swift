@@ -41,19 +41,8 @@ enum SafeWrite {
     /// Errors name `asked`, the path the person gave (by default `target`),
     /// and the system's reason (a symbolic-link loop, a read-only file system, …).
     static func checkFolder(of target: String, asked: String? = nil) throws(FigureError) {
-        let folder = OutputFiles.folder(holding: target)  // as the person wrote it
-        func refuse(_ reason: String) -> FigureError { .unwritable(path: asked ?? target, reason: reason) }
-        var status = stat()
-        guard stat(folder, &status) == 0 else {
-            if errno == ENOENT { throw refuse("the folder '\(folder)' does not exist") }
-            throw refuse("the folder '\(folder)': \(POSIXError.current.reason)")
-        }
-        guard status.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(folder)' is not a folder") }
-        // Tried by making and removing a hidden folder in it: `access` passes root, and
-        // a file system that takes no entries (read-only, /proc) only shows it so.
-        do { Temporaries.remove(folder: try Temporaries.makeFolder(in: folder)) } catch {
-            if error.code == .EACCES { throw refuse("the folder '\(folder)' is not writable") }
-            throw refuse("the folder '\(folder)': \(error.reason)")
+        do { try OutputFiles.checkFolder(holding: target, asked: asked ?? target) } catch {
+            throw .unwritable(path: error.path, reason: error.reason)
         }
     }
 

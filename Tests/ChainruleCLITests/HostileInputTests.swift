@@ -206,7 +206,7 @@ struct HostileInputTests {
                     expect: .refuses("cannot write 'nowhere/x.png'")),
         HostileCase(description: "an output folder that is a file is named as one",
                     arguments: ["render", "-e", circuit, "-o", "\(program)/x.png"], inputs: [program: .text(circuit)],
-                    expect: .refuses("cannot write '\(program)/x.png': '\(program)' is not a folder")),
+                    expect: .refuses("cannot write '\(program)/x.png': '\(program)' is a file, not a folder")),
         HostileCase(description: "an output folder behind a symbolic-link loop gets the system's reason",
                     arguments: ["render", "-e", circuit, "-o", "loop/x.png"], inputs: ["loop": .symlink(to: "loop")],
                     expect: .refuses("cannot write 'loop/x.png': the folder 'loop': too many levels of symbolic links")),
