@@ -76,16 +76,6 @@ import Testing
         #expect(!message.contains("smaller --lr"), "\(message)")
     }
 
-    /// What `body` throws, as its message; nil when it does not throw.
-    static func message(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     static func folder() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-redteam20-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -103,7 +93,7 @@ import Testing
                                ("folder.csv", "it is a folder, not a CSV file"), ("missing.csv", "no such file"),
                                ("utf16.csv", "it is not UTF-8 text; a CSV file holds numbers separated by commas, the label last")] {
             let path = folder + "/" + name
-            #expect(Self.message { _ = try DataSource.csv(path) } == "cannot read \(path): \(reason)")
+            #expect(thrownMessage { _ = try DataSource.csv(path) } == "cannot read \(path): \(reason)")
         }
     }
 
@@ -113,15 +103,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "1,2,1e18\n3,4,0\n".write(toFile: folder + "/big.csv", atomically: false, encoding: .utf8)
         try "1,2,0.5\n3,4,0\n".write(toFile: folder + "/half.csv", atomically: false, encoding: .utf8)
-        #expect(Self.message { _ = try DataSource.csv(folder + "/big.csv") } == "\(folder)/big.csv:1: the label (last column) is 1e18; too large for a class index (labels are below 10^9, one class per index); is the last column really the label?")
-        #expect(Self.message { _ = try DataSource.csv(folder + "/half.csv") } == "\(folder)/half.csv:1: the label (last column) is 0.5; labels are class indices, whole numbers from 0")
+        #expect(thrownMessage { _ = try DataSource.csv(folder + "/big.csv") } == "\(folder)/big.csv:1: the label (last column) is 1e18; too large for a class index (labels are below 10^9, one class per index); is the last column really the label?")
+        #expect(thrownMessage { _ = try DataSource.csv(folder + "/half.csv") } == "\(folder)/half.csv:1: the label (last column) is 0.5; labels are class indices, whole numbers from 0")
     }
 
     @Test func aCheckpointThatIsADeviceIsRefusedBeforeReading() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createSymbolicLink(atPath: folder + "/zero.safetensors", withDestinationPath: "/dev/zero")
-        #expect(Self.message { _ = try SafeTensors.read(path: folder + "/zero.safetensors") } == "cannot read the checkpoint \(folder)/zero.safetensors: it is a device, not a checkpoint")
+        #expect(thrownMessage { _ = try SafeTensors.read(path: folder + "/zero.safetensors") } == "cannot read the checkpoint \(folder)/zero.safetensors: it is a device, not a checkpoint")
     }
 
     /// Written through checked writes: a full disk is an error naming the path, and the
@@ -131,7 +121,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createSymbolicLink(atPath: folder + "/full.safetensors", withDestinationPath: "/dev/full")
         let file = SafeTensors(tensors: [("w", Tensor([1, 2, 3]))], metadata: [:])
-        #expect(Self.message { try file.write(to: folder + "/full.safetensors") } == "cannot write the checkpoint \(folder)/full.safetensors: no space left on device")
+        #expect(thrownMessage { try file.write(to: folder + "/full.safetensors") } == "cannot write the checkpoint \(folder)/full.safetensors: no space left on device")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["full.safetensors"])
     }
 }

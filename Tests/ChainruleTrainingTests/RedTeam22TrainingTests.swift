@@ -10,16 +10,6 @@ import Testing
     static let quadratic = "a = [3, -1]\nb = 2\nloss = sum((a - 1)^2) + b^2\n"
     static let plan = TrainingPlan(epochs: 4, batch: 1, optimizer: OptimizerSettings(.adam, learningRate: 0.01))
 
-    /// The message `body` throws; nil when it does not throw.
-    static func message(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     /// A safetensors file of this header (JSON) and data.
     static func file(_ header: String, data: [Double]) -> [UInt8] {
         var json = Array(header.utf8)
@@ -29,7 +19,7 @@ import Testing
     }
 
     static func decoded(_ header: String, data: [Double]) -> String? {
-        message { _ = try SafeTensors.decode(file(header, data: data), path: "c.safetensors") }
+        thrownMessage { _ = try SafeTensors.decode(file(header, data: data), path: "c.safetensors") }
     }
 
     /// Before: `b`'s offsets pointing into `a`'s data read a's numbers as b's, and bytes
@@ -63,19 +53,19 @@ import Testing
         var saved = TrainingCheckpoint.make(run)
         let index = try #require(saved.tensors.firstIndex { $0.name == "a" })
         saved.tensors[index].tensor = Tensor([2.5, .nan])
-        let resumed = Self.message { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: saved, path: "c.safetensors") }
+        let resumed = thrownMessage { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: saved, path: "c.safetensors") }
         #expect(resumed == "cannot resume from c.safetensors: a holds NaN at element 1 of its 2; a checkpoint holds finite numbers (this one is damaged, or was written by another tool)")
         let graph = try Compiler.compile(source: Self.quadratic, file: nil).graph
-        let loaded = Self.message { _ = try TrainingCheckpoint.initialise(graph, from: saved, path: "c.safetensors") }
+        let loaded = thrownMessage { _ = try TrainingCheckpoint.initialise(graph, from: saved, path: "c.safetensors") }
         #expect(loaded == "cannot initialise from c.safetensors: a holds NaN at element 1 of its 2; a checkpoint holds finite numbers (this one is damaged, or was written by another tool)")
         // An optimizer buffer is read on resume too.
         var buffer = TrainingCheckpoint.make(run)
         let moment = try #require(buffer.tensors.firstIndex { $0.name == "optimizer/exp_avg_sq/b" })
         buffer.tensors[moment].tensor = Tensor(-Double.infinity)
-        let resumedBuffer = Self.message { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: buffer, path: "c.safetensors") }
+        let resumedBuffer = thrownMessage { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: buffer, path: "c.safetensors") }
         #expect(resumedBuffer == "cannot resume from c.safetensors: optimizer/exp_avg_sq/b holds -inf; a checkpoint holds finite numbers (this one is damaged, or was written by another tool)")
         // The file as written resumes.
-        #expect(Self.message { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: TrainingCheckpoint.make(run), path: "c.safetensors") } == nil)
+        #expect(thrownMessage { try TrainingCheckpoint.resume(try training(Self.quadratic, train: nil, plan: Self.plan), from: TrainingCheckpoint.make(run), path: "c.safetensors") } == nil)
     }
 
     static func csv(_ text: String) throws -> String {
@@ -90,9 +80,9 @@ import Testing
         let hole = try Self.csv("1,,0\n3,4,1\n"), hex = try Self.csv("1,2,0\n0x10,4,1\n"), hexFirst = try Self.csv("0x10,2,0\n3,4,1\n")
         let header = try Self.csv("x1,x2,label\n1,2,0\n3,4,1\n"), pandas = try Self.csv(",x,label\n1,2,0\n")
         defer { for path in [hole, hex, hexFirst, header, pandas] { try? FileManager.default.removeItem(atPath: path) } }
-        #expect(Self.message { _ = try DataSource.csv(hole) } == "\(hole):1: column 2 is '', not a finite decimal number")
-        #expect(Self.message { _ = try DataSource.csv(hex) } == "\(hex):2: column 1 is '0x10', not a finite decimal number")
-        #expect(Self.message { _ = try DataSource.csv(hexFirst) } == "\(hexFirst):1: column 1 is '0x10', not a finite decimal number")
+        #expect(thrownMessage { _ = try DataSource.csv(hole) } == "\(hole):1: column 2 is '', not a finite decimal number")
+        #expect(thrownMessage { _ = try DataSource.csv(hex) } == "\(hex):2: column 1 is '0x10', not a finite decimal number")
+        #expect(thrownMessage { _ = try DataSource.csv(hexFirst) } == "\(hexFirst):1: column 1 is '0x10', not a finite decimal number")
         #expect(try DataSource.csv(header).count == 2)
         #expect(try DataSource.csv(pandas).count == 1)
     }
