@@ -105,7 +105,7 @@ public enum OutputFiles {
         var status = stat()
         guard stat(folder, &status) == 0 else {
             let missing = errno == ENOENT
-            guard missing else { throw UnwritablePath(path: asked, reason: "'\(folder)': \(POSIXError.current.reason)") }
+            guard missing else { throw UnwritablePath(path: asked, reason: "the folder '\(folder)': \(POSIXError.current.reason)") }
             guard !mustExist else { throw UnwritablePath(path: asked, reason: "the folder '\(folder)' does not exist") }
             let parent = self.folder(holding: folder)
             guard parent != folder else { throw UnwritablePath(path: asked, reason: "the folder '\(folder)' does not exist") }

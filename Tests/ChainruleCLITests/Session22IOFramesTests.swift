@@ -15,7 +15,7 @@ struct Session22IOFramesTests {
         HostileCase(description: "figure --frames under a file: not a folder, nothing made",
                     arguments: ["figure", "optimizers", "--frames", "f.txt/frames", "--frame-count", "2"],
                     inputs: ["f.txt": .text("x")],
-                    expect: .refuses("cannot write 'f.txt/frames': 'f.txt/frames': not a directory", never: "same name")),
+                    expect: .refuses("cannot write 'f.txt/frames': the folder 'f.txt/frames': not a directory", never: "same name")),
         HostileCase(description: "figure --frames into missing folders: made, with every frame",
                     arguments: ["figure", "optimizers", "--frames", "a/b", "--frame-count", "2"],
                     expect: .succeeds(writes: ["a", "a/b", "a/b/frame-000.png", "a/b/frame-001.png"])),

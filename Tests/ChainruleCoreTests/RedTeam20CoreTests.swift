@@ -94,7 +94,7 @@ import Testing
         // A device (`--log /dev/stdout`) is written in place: only it must be writable, not /dev.
         try OutputFiles.checkFile("/dev/null")
         #expect(throws: UnwritablePath.self) { try OutputFiles.checkFile("/dev") }
-        #expect(throws: UnwritablePath(path: folder + "/file/plots", reason: "'\(folder)/file/plots': not a directory")) {
+        #expect(throws: UnwritablePath(path: folder + "/file/plots", reason: "the folder '\(folder)/file/plots': not a directory")) {
             try OutputFiles.checkFolder(folder + "/file/plots")
         }
         #expect(throws: UnwritablePath(path: folder + "/file", reason: "'\(folder)/file' is a file, not a folder")) {
