@@ -40,6 +40,9 @@ public enum WireLabel: String, Sendable, CaseIterable {
             }
             labels.insert(label)
         }
+        guard !labels.isEmpty else {
+            throw .invalidOption("--labels '\(text)' names nothing for the wires to carry: use any of value, local, grad, separated by commas")
+        }
         return labels
     }
 }

@@ -367,9 +367,25 @@ struct NodeConverter {
     mutating func convertGemm(_ session: inout ImportSession) throws(ONNXError) {
         try requireInputs(2...3)
         let (alpha, beta) = (try double("alpha", default: 1), try double("beta", default: 1))
-        let (transA, transB) = (try int("transA", default: 0) == 1, try int("transB", default: 0) == 1)
+        // The standard: a transpose flag that is not 0 transposes.
+        let (transA, transB) = (try int("transA", default: 0) != 0, try int("transB", default: 0) != 0)
         var inputs = try tensorInputs(&session)
         let name = ONNXNaming.nodeName(proto.name) ?? "Gemm"
+        // A and B are matrices; C broadcasts to the product's M×N one way (it never widens Y).
+        let (a, bShape) = (session.graph[inputs[0]].shape, session.graph[inputs[1]].shape)
+        guard a.count == 2, bShape.count == 2 else {
+            throw refuse("A and B must be matrices (2-D), got A \(describeShape(a)) and B \(describeShape(bShape))")
+        }
+        let (m, k) = transA ? (a[1], a[0]) : (a[0], a[1])
+        let (kB, n) = transB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
+        guard k == kB else {
+            throw refuse("A\(transA ? "ᵀ" : "") \(describeShape([m, k])) and B\(transB ? "ᵀ" : "") \(describeShape([kB, n])) do not multiply: \(k) ≠ \(kB)")
+        }
+        if inputs.count == 3 {
+            let c = session.graph[inputs[2]].shape
+            let fits = c.count <= 2 && zip(c.reversed(), [n, m]).allSatisfy { $0 == $1 || $0 == 1 }
+            guard fits else { throw refuse("C \(describeShape(c)) does not broadcast to the product's \(describeShape([m, n]))") }
+        }
         func step(_ operation: any ChainruleCore.Operation, _ ids: [NodeID], _ suffix: String) throws(ONNXError) -> NodeID {
             do { return try session.apply(operation, ids, name: "\(name):\(suffix)") } catch { throw refuse(error.message) }
         }

@@ -86,9 +86,9 @@ public struct SafeTensors: Sendable, Equatable {
             guard shapeList.count <= Tensor.maximumRank else {
                 throw bad("\(name) has \(shapeList.count) axes, more than the \(Tensor.maximumRank) a tensor may have")
             }
-            guard let shape = Self.wholeNumbers(shapeList) else { throw bad("the shape of \(name) is not a list of whole numbers below 2^63") }
+            guard let shape = Self.wholeNumbers(shapeList) else { throw bad("the shape of \(name) is not a list of integers below 2^63 (written without a point or exponent)") }
             guard let offsets = Self.wholeNumbers(offsetList), offsets.count == 2 else {
-                throw bad("the data_offsets of \(name) are not two whole numbers [begin, end] below 2^63")
+                throw bad("the data_offsets of \(name) are not two integers [begin, end] below 2^63")
             }
             let width: Int
             switch dtype {
@@ -138,8 +138,9 @@ public struct SafeTensors: Sendable, Equatable {
             guard let number = element as? NSNumber else { return nil }
             let value: Int?
             switch String(cString: number.objCType) {
-            case "c": value = nil
-            case "d", "f": value = Int(exactly: number.doubleValue)
+            // A number written with a point or an exponent (`2.0`, `2e0`) is not the integer the
+            // format's shape and offsets are (safetensors' own reader refuses it too).
+            case "c", "d", "f": value = nil
             case "Q": value = number.uint64Value <= UInt64(Int.max) ? Int(number.uint64Value) : nil
             default: value = Int(exactly: number.int64Value)
             }

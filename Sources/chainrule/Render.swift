@@ -67,14 +67,14 @@ struct Render: ParsableCommand {
     @Option(help: "circuit, record or model (default: model for graphs with layers, circuit for scalar graphs, record otherwise).")
     var style: FigureStyle?
 
-    @Option(help: "Model style: layers (one box per layer) or ops (one box per op, layers framed).")
-    var view: ModelView = .layers
+    @Option(help: "Model style only: layers (one box per layer) or ops (one box per op, layers framed) (default: layers).")
+    var view: ModelView?
 
     @Option(help: "LR (left to right) or TB (top to bottom) (default: LR; a long chain wraps into rows, or with TB into columns, to fill --fit).")
     var direction: Direction?
 
-    @Option(help: "What wires carry in the circuit style: any of value,local,grad.")
-    var labels: String = "value,grad"
+    @Option(help: "Circuit style only: what wires carry, any of value,local,grad (default: value,grad).")
+    var labels: String?
 
     @Option(parsing: .unconditional, help: "Decimals of every number shown.")
     var precision: Int = 2
@@ -142,9 +142,10 @@ struct Render: ParsableCommand {
         let (graph, outputNode, source) = try graphToDraw()
         var options = FigureOptions()
         options.style = style ?? FigureOptions.defaultStyle(for: graph, stepByStep: steps)
-        options.view = view
+        try refuseOptionsOfOtherStyles(drawnIn: options.style)
+        if let view { options.view = view }
         options.direction = direction ?? FigureOptions.defaultDirection(for: options.style)
-        options.labels = try WireLabel.parseList(labels)
+        if let labels { options.labels = try WireLabel.parseList(labels) }
         options.precision = precision
         options.palette = palette
         options.title = title
@@ -173,6 +174,19 @@ struct Render: ParsableCommand {
             let size = String(format: "%.1f", fit.textSize)
             StandardStreams.error(
                 "warning: the figure is too big to read on \(fit.target): fitted there, its smallest text is \(size) pt, below \(formatNumber(FitTarget.readableTextSize)) pt; try \(advice)\n")
+        }
+    }
+
+    /// An option that only one style reads, given for a figure in another
+    /// style, would be dropped in silence: refused instead (exit 2), naming
+    /// the style the figure is drawn in and why.
+    func refuseOptionsOfOtherStyles(drawnIn drawn: FigureStyle) throws {
+        let why = style == nil ? ", the default for this graph" : ""
+        if view != nil, drawn != .model {
+            throw FigureFailure(.invalidOption("--view picks the model style's layers or ops view; this figure is drawn in the \(drawn.rawValue) style\(why): add --style model, or leave --view out"))
+        }
+        if labels != nil, drawn != .circuit {
+            throw FigureFailure(.invalidOption("--labels sets what the circuit style's wires carry; this figure is drawn in the \(drawn.rawValue) style\(why), which shows every value and gradient in its boxes: add --style circuit, or leave --labels out"))
         }
     }
 

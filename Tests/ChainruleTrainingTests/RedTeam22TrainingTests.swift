@@ -38,8 +38,11 @@ import Testing
     /// Before: `[true, true]` was read as the shape [1, 1], and 100,000 axes printed a 300 kB message.
     @Test func shapesThatAreNotSizesAreRefused() {
         let entry = { (shape: String) in "{\"a\": {\"dtype\": \"F64\", \"shape\": \(shape), \"data_offsets\": [0, 8]}}" }
-        #expect(Self.decoded(entry("[true]"), data: [1]) == "c.safetensors is not a safetensors checkpoint: the shape of a is not a list of whole numbers below 2^63")
-        #expect(Self.decoded(entry("[1.5]"), data: [1]) == "c.safetensors is not a safetensors checkpoint: the shape of a is not a list of whole numbers below 2^63")
+        let notIntegers = "c.safetensors is not a safetensors checkpoint: the shape of a is not a list of integers below 2^63 (written without a point or exponent)"
+        // Session 23: `2.0` and `1e0` were read as sizes; safetensors' own reader refuses them.
+        for shape in ["[true]", "[1.5]", "[1.0]", "[1e0]", "[1, 2.0]"] { #expect(Self.decoded(entry(shape), data: [1]) == notIntegers, "\(shape)") }
+        let floatOffsets = "{\"a\": {\"dtype\": \"F64\", \"shape\": [1], \"data_offsets\": [0, 8.0]}}"
+        #expect(Self.decoded(floatOffsets, data: [1]) == "c.safetensors is not a safetensors checkpoint: the data_offsets of a are not two integers [begin, end] below 2^63")
         let deep = "[" + Array(repeating: "1", count: 100_000).joined(separator: ",") + "]"
         #expect(Self.decoded(entry(deep), data: [1]) == "c.safetensors is not a safetensors checkpoint: a has 100000 axes, more than the 64 a tensor may have")
         #expect(Self.decoded(entry("[1, 1]"), data: [1]) == nil)

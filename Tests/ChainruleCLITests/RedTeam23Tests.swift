@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Session 23's red team, through the built binary: options that only one
+/// figure style reads, given for a figure drawn in another style, were
+/// dropped in silence; an empty `--labels` drew wires that carry nothing.
+@Suite("Red team 23: options of another style refused", .serialized)
+struct RedTeam23Tests {
+    func check(_ hostile: HostileCase) throws {
+        let run = try HostileRun(hostile.arguments, inputs: hostile.inputs, seconds: hostile.seconds, streams: hostile.streams)
+        let problems = run.problems(against: hostile.expect, bound: hostile.seconds)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "; ")) — after \(String(format: "%.1f", run.seconds)) s; stderr: \(run.stderr.prefix(600))")
+    }
+
+    static let circuit = "x = 2\ny = x * x + x\n"
+
+    /// Before: each exited 0 and drew the figure as if the option were not given.
+    static let optionsOfAnotherStyle: [HostileCase] = [
+        HostileCase(description: "--view with --style circuit",
+                    arguments: ["render", "--example", "mlp", "--view", "ops", "--style", "circuit", "-o", "m.png"],
+                    expect: .refuses("--view picks the model style's layers or ops view; this figure is drawn in the circuit style: add --style model, or leave --view out")),
+        HostileCase(description: "--view on a scalar graph drawn in its default circuit style",
+                    arguments: ["render", "c.grad", "--view", "layers", "-o", "c.svg"], inputs: ["c.grad": .text(circuit)],
+                    expect: .refuses("this figure is drawn in the circuit style, the default for this graph: add --style model")),
+        HostileCase(description: "--view with --steps in the record style",
+                    arguments: ["render", "--example", "mlp", "--steps", "--style", "record", "--view", "ops", "-o", "s.pdf"],
+                    expect: .refuses("this figure is drawn in the record style: add --style model")),
+        HostileCase(description: "--labels with --style record",
+                    arguments: ["render", "--example", "mlp", "--style", "record", "--labels", "value", "-o", "m.png"],
+                    expect: .refuses("--labels sets what the circuit style's wires carry; this figure is drawn in the record style, which shows every value and gradient in its boxes: add --style circuit, or leave --labels out")),
+        HostileCase(description: "--labels on a graph with layers drawn in its default model style",
+                    arguments: ["render", "--example", "convnet", "--labels", "grad", "-o", "m.html"],
+                    expect: .refuses("this figure is drawn in the model style, the default for this graph")),
+        HostileCase(description: "an empty --labels",
+                    arguments: ["render", "c.grad", "--labels", "", "-o", "c.png"], inputs: ["c.grad": .text(circuit)],
+                    expect: .refuses("--labels '' names nothing for the wires to carry: use any of value, local, grad, separated by commas")),
+        HostileCase(description: "a --labels of commas only",
+                    arguments: ["render", "c.grad", "--labels", " , ,", "-o", "c.png"], inputs: ["c.grad": .text(circuit)],
+                    expect: .refuses("names nothing for the wires to carry")),
+    ]
+
+    @Test("an option of another style is refused, naming the style drawn", arguments: optionsOfAnotherStyle)
+    func optionOfAnotherStyle(_ hostile: HostileCase) throws { try check(hostile) }
+
+    /// Each option still works in its own style, the default style included.
+    static let optionsInTheirStyle: [HostileCase] = [
+        HostileCase(description: "--view ops in the model style", arguments: ["render", "--example", "convnet", "--view", "ops", "-o", "m.svg"],
+                    expect: .succeeds(writes: ["m.svg"])),
+        HostileCase(description: "--labels in the default circuit style", arguments: ["render", "c.grad", "--labels", "value,local", "-o", "c.svg"],
+                    inputs: ["c.grad": .text(circuit)], expect: .succeeds(writes: ["c.svg"])),
+        HostileCase(description: "--labels with circuit --steps", arguments: ["render", "c.grad", "--steps", "--labels", "grad", "-o", "c.pdf"],
+                    inputs: ["c.grad": .text(circuit)], expect: .succeeds(writes: ["c.pdf"])),
+    ]
+
+    @Test("an option in its own style works", arguments: optionsInTheirStyle)
+    func optionInItsStyle(_ hostile: HostileCase) throws { try check(hostile) }
+}
