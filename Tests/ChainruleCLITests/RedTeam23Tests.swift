@@ -55,3 +55,39 @@ struct RedTeam23Tests {
     @Test("an option in its own style works", arguments: optionsInTheirStyle)
     func optionInItsStyle(_ hostile: HostileCase) throws { try check(hostile) }
 }
+
+/// `check --python` with a step that resolves nothing, or a NaN at its check point.
+@Suite("Red team 23: a Python layer's bad input is exit 2, as a program's")
+struct RedTeam23PythonTests {
+    /// Before: every element "inconclusive", exit 0, after 14 round trips to Python.
+    @Test func aStepThatResolvesNoInputElementIsRefused() throws {
+        let run = try CLIRun(["check", "--python", "samples/python/affine.py", "--eps", "1e-300"])
+        #expect(run.status == 2, "\(run.stdout)")
+        #expect(run.stderr.contains("error: --eps 1e-300: the step h = 1e-300 is below"), "\(run.stderr)")
+        #expect(!run.stdout.contains("inconclusive"))
+    }
+
+    /// Before: "FAILED: 1 of 1 node" (exit 1), a verdict on the backward rule for a NaN at the check point.
+    @Test func aNaNOutputAtTheCheckPointIsRefusedNamingTheLayer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-redteam23-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("nan.py")
+        try """
+            import numpy as np
+            import chainrule
+            def forward(x):
+                with np.errstate(invalid="ignore"):
+                    return np.sqrt(x - 10.0)
+            def backward(x, out, dout):
+                return (dout * 0.5 / out,)
+            if __name__ == "__main__":
+                chainrule.serve(forward, backward, inputs={"x": (3,)}, seed=0)
+
+            """.write(to: script, atomically: false, encoding: .utf8)
+        let run = try CLIRun(["check", "--python", script.path])
+        #expect(run.status == 2, "\(run.stdout)")
+        #expect(run.stderr.contains("error: cannot check:"), "\(run.stderr)")
+        #expect(run.stderr.contains("NaN"), "\(run.stderr)")
+    }
+}
