@@ -160,14 +160,6 @@ extension Scene {
 }
 
 extension GraphFigure {
-    /// `layout`, with side inputs spread when `options.fitChoice` says so
-    /// (`FitChoice.spreadsInputs`): the one layout call of the fitting search.
-    static func fitLayout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
-        guard options.fitChoice.spreadsInputs, !RankLayout.takesOver(scene) else { return try layout(scene, graph: graph, options: options) }
-        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options), spreadsInputs: true)
-        return RowWrap.wrap(laidOut, into: options.fit).fittingTitle(to: options.fit)
-    }
-
     /// Scenes of more boxes than this are laid out once, as first drawn: each choice tried is a layout.
     static let searchedBoxes = 200
 
@@ -196,7 +188,7 @@ extension GraphFigure {
         }
         let firstScene = try scene(graph: graph, output: output, options: options)
         try check(firstScene)
-        let firstLayout = try fitLayout(firstScene, graph: graph, options: options)
+        let firstLayout = try layout(firstScene, graph: graph, options: options)
         let first: Tried = (firstScene, firstLayout, options, SlideFit(firstLayout, target: options.fit))
         guard !first.fit.isReadable, options.fitChoice == FitChoice(), firstScene.nodes.count <= searchedBoxes else {
             return (first.scene, first.laidOut, first.options)
@@ -210,7 +202,7 @@ extension GraphFigure {
             if let known = tried[signature(scene, choice)] { return known }
             guard always || scene.mayBeReadable(on: options.fit) else { return nil }
             try check(scene)
-            let laidOut = try fitLayout(scene, graph: graph, options: options)
+            let laidOut = try layout(scene, graph: graph, options: options)
             let result: Tried = (scene, laidOut, options, SlideFit(laidOut, target: options.fit))
             tried[signature(scene, choice)] = result
             return result

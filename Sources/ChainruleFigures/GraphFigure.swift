@@ -184,14 +184,17 @@ public enum GraphFigure {
         return try fittedLayout(graph: graph, output: output, options: fitted.options).laidOut
     }
 
-    /// Graphviz's layout of `scene`, wrapped in snake order to fill
+    /// Graphviz's layout of `scene` (each op's operand a rank before its side
+    /// inputs where `options.fitChoice.spreadsInputs` says so, as the box
+    /// contents were built for), wrapped in snake order to fill
     /// `options.fit` in the model and record styles; a circuit keeps its one
     /// line unless that reads below 14 pt there (`CircuitWrap`). A scene too big for
     /// Graphviz gets `RankLayout`'s, wrapped into as many rows as fill the
     /// fit, in every style.
     static func layout(_ scene: Scene, graph: Graph, options: FigureOptions) throws(FigureError) -> LaidOutScene {
         if RankLayout.takesOver(scene) { return RankLayout.wrap(try RankLayout.layout(scene), into: options.fit).fittingTitle(to: options.fit) }
-        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options))
+        let laidOut = try GraphvizLayout.layout(scene, limits: options.layout, advice: layoutAdvice(graph: graph, options: options),
+                                                spreadsInputs: options.fitChoice.spreadsInputs)
         return (options.style == .circuit ? CircuitWrap.wrap(laidOut, into: options.fit) : RowWrap.wrap(laidOut, into: options.fit)).fittingTitle(to: options.fit)
     }
 
