@@ -87,6 +87,28 @@ struct LayoutRequest: Codable, Sendable, Equatable {
         return scene.nodes.indices.flatMap { moved.contains($0) ? [] : [$0] + (after[$0] ?? []) }
     }
 
+    /// The head ports of wires that run in parallel — one value read twice or
+    /// more by one op's circle, as `z * z` reads `z` — by edge index: each
+    /// enters the circle at its own point on the side the flow comes from,
+    /// the first input highest (or leftmost top to bottom), so the wires and
+    /// their arrowheads stay apart instead of meeting in one double arrow.
+    static func parallelPorts(_ scene: Scene, position: [String: Int]) -> [Int: String] {
+        var groups = [String: [Int]]()
+        for (k, edge) in scene.edges.enumerated() {
+            guard let to = position[edge.to], scene.nodes[to].shape == .circle else { continue }
+            groups[edge.from + "\u{0}" + edge.to, default: []].append(k)
+        }
+        let lr = scene.direction == .LR
+        // From the first input's side round to the last's: two use the diagonals, three add the middle (a fourth and later, Graphviz's own point).
+        let sides = lr ? ["nw", "w", "sw"] : ["nw", "n", "ne"]
+        var ports = [Int: String]()
+        for wires in groups.values where wires.count >= 2 {
+            let chosen = wires.count == 2 ? [sides[0], sides[2]] : sides
+            for (i, k) in wires.enumerated() where i < chosen.count { ports[k] = chosen[i] }
+        }
+        return ports
+    }
+
     /// `spreadsInputs`: the wires of `spreadEdges` span two ranks (`minlen`).
     init(_ scene: Scene, plugins: GraphvizPlugins, spreadsInputs: Bool = false) {
         self.plugins = plugins
@@ -117,6 +139,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             ] + (node.ordersInputs ? [("ordering", "in")] : [])))
         }
         let position = Dictionary(scene.nodes.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let parallelPorts = Self.parallelPorts(scene, position: position)
         edges = scene.edges.enumerated().map { k, edge in
             var list: [(String, String)] = [("arrowhead", edge.arrow ? "normal" : "none"), ("arrowsize", "0.8")]
             if edge.weight != 1 { list.append(("weight", String(edge.weight))) }
@@ -126,6 +149,7 @@ struct LayoutRequest: Codable, Sendable, Equatable {
             let from = position[edge.from], to = position[edge.to]
             if let to, scene.nodes[to].shape == .wireLabel { list += [("headport", lr ? "w" : "n"), ("tailport", lr ? "e" : "s")] }
             if let from, scene.nodes[from].shape == .wireLabel { list.append(("tailport", lr ? "e" : "s")) }
+            if let port = parallelPorts[k] { list.append(("headport", port)) }
             return Edge(from: from ?? -1, to: to ?? -1, attributes: pairs(list))
         }
         creationOrder = Self.creationOrder(scene, spread: spread)

@@ -466,6 +466,9 @@ enum RowWrap {
         let frames = Dictionary(out.nodes.map { ($0.node.key, $0.frame) }, uniquingKeysWith: { first, _ in first })
         var rowFrames = [[Rect]](repeating: [], count: count)
         for node in out.nodes { if let i = pieceOf[node.node.key] { rowFrames[i].append(node.frame) } }
+        let shapes = Dictionary(out.nodes.map { ($0.node.key, $0.node.shape) }, uniquingKeysWith: { first, _ in first })
+        let (exitHeights, entryHeights) = sharedSideHeights(flow, pieceOf: pieceOf, frames: frames, rowFrames: rowFrames,
+                                                            laneOffset: laneOffset, order: order)
         for k in out.edges.indices {
             let edge = flow.edges[k]
             guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to],
@@ -486,7 +489,9 @@ enum RowWrap {
             let entryClear = isClear(target, right: enterRight, among: rowFrames[to])
             let exitLane = exitRight ? laneRight : laneLeft, entryLane = enterRight ? laneRight : laneLeft
             let below = rowTop[from + 1] - rowGap / 2, above = rowTop[to] - rowGap / 2
-            var path = exitClear ? [Point(exitRight ? source.maxX : source.x, source.center.y), Point(exitLane, source.center.y)]
+            let exitY = exitHeights[k] ?? source.center.y, entryY = entryHeights[k] ?? target.center.y
+            let exitX = sideX(source, shapes[edge.edge.from], y: exitY, right: exitRight)
+            var path = exitClear ? [Point(exitX, exitY), Point(exitLane, exitY)]
                 : [Point(source.center.x, source.maxY), Point(source.center.x, below)]
             if !exitClear && !entryClear && to == from + 1 {
                 path.append(Point(target.center.x, below))
@@ -494,12 +499,12 @@ enum RowWrap {
                 if !exitClear { path.append(Point(exitLane, below)) }
                 if entryClear {
                     if exitLane != entryLane { path += [Point(exitLane, above), Point(entryLane, above)] }
-                    path.append(Point(entryLane, target.center.y))
+                    path.append(Point(entryLane, entryY))
                 } else {
                     path += [Point(exitLane, above), Point(target.center.x, above)]
                 }
             }
-            let tip = entryClear ? Point(enterRight ? target.maxX : target.x, target.center.y) : Point(target.center.x, target.y)
+            let tip = entryClear ? Point(sideX(target, shapes[edge.edge.to], y: entryY, right: enterRight), entryY) : Point(target.center.x, target.y)
             let base = entryClear ? Point(tip.x + (enterRight ? arrowLength : -arrowLength), tip.y) : Point(tip.x, tip.y - arrowLength)
             path.append(edge.edge.arrow ? base : tip)
             out.edges[k].points = straightCurve(path)
@@ -507,6 +512,45 @@ enum RowWrap {
         }
         out.size = Size(left + width + room.right + theme.margin, y - rowGap + theme.margin)
         return out
+    }
+
+    /// The heights at which wires between rows leave or enter a box sideways
+    /// where two or more share that box's side (a value read twice by one
+    /// op, as `z * z` reads `z`), by edge index: spread over the middle of
+    /// the box, in the order of their lanes so that none crosses another —
+    /// wires running down leave lowest and enter highest from the innermost
+    /// lane (up, the other way round). A side that one wire uses keeps its middle.
+    static func sharedSideHeights(_ flow: LaidOutScene, pieceOf: [String: Int], frames: [String: Rect], rowFrames: [[Rect]],
+                                  laneOffset: [Int: Double], order: Order) -> (exits: [Int: Double], entries: [Int: Double]) {
+        var exits = [String: [Int]](), entries = [String: [Int]]()
+        for (k, edge) in flow.edges.enumerated() {
+            guard let from = pieceOf[edge.edge.from], let to = pieceOf[edge.edge.to], from != to,
+                  let source = frames[edge.edge.from], let target = frames[edge.edge.to] else { continue }
+            if isClear(source, right: order.exitsRight(from), among: rowFrames[from]) { exits[edge.edge.from, default: []].append(k) }
+            if isClear(target, right: order.entersRight(to), among: rowFrames[to]) { entries[edge.edge.to, default: []].append(k) }
+        }
+        func spread(_ groups: [String: [Int]], innermostHighestGoingDown: Bool) -> [Int: Double] {
+            var heights = [Int: Double]()
+            for (key, wires) in groups where wires.count >= 2 {
+                guard let frame = frames[key] else { continue }
+                let down = pieceOf[flow.edges[wires[0]].edge.to]! > pieceOf[flow.edges[wires[0]].edge.from]!
+                let inward = wires.sorted { (laneOffset[$0] ?? 0, $0) < (laneOffset[$1] ?? 0, $1) }
+                let ordered = down == innermostHighestGoingDown ? inward : inward.reversed()
+                let step = min(laneStep * 2, frame.height * 0.6 / Double(wires.count - 1))
+                for (i, k) in ordered.enumerated() { heights[k] = frame.center.y + (Double(i) - Double(wires.count - 1) / 2) * step }
+            }
+            return heights
+        }
+        return (spread(exits, innermostHighestGoingDown: false), spread(entries, innermostHighestGoingDown: true))
+    }
+
+    /// Where a wire at height `y` meets `frame`'s right or left side: its
+    /// edge for a box, the point of the circle at that height for a circle.
+    static func sideX(_ frame: Rect, _ shape: NodeShape?, y: Double, right: Bool) -> Double {
+        guard shape == .circle else { return right ? frame.maxX : frame.x }
+        let r = frame.width / 2, dy = y - frame.center.y
+        let half = (max(0, r * r - dy * dy)).squareRoot()
+        return right ? frame.center.x + half : frame.center.x - half
     }
 
     /// Whether a wire leaving (or entering) `frame` sideways at its middle,
