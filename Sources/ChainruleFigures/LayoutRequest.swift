@@ -52,15 +52,11 @@ struct LayoutRequest: Codable, Sendable, Equatable {
     /// the rank before the op — two short columns instead of one tall one.
     /// An op's inputs are its wires in, in the scene's order.
     static func spreadEdges(_ scene: Scene) -> Set<Int> {
-        var into = [String: [Int]](), fedKeys = Set<String>()
-        for (k, edge) in scene.edges.enumerated() {
-            into[edge.to, default: []].append(k)
-            fedKeys.insert(edge.to)
-        }
+        let side = SideInputs(scene.edges)
         var spread = Set<Int>()
         for node in scene.nodes where node.kind == .op {
-            guard let wires = into[node.key], wires.count >= 2,
-                  wires.dropFirst().allSatisfy({ !fedKeys.contains(scene.edges[$0].from) }) else { continue }
+            guard let wires = side.into[node.key],
+                  SideInputs.readsOperandBesideSides(wires.map { side.fed.contains(scene.edges[$0].from) }) else { continue }
             spread.insert(wires[0])
         }
         return spread

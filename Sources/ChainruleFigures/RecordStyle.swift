@@ -36,12 +36,12 @@ extension SceneBuilder {
     /// copy's) just before the first op that reads it, where the shortest wires put it.
     /// With side inputs spread (`FitChoice.spreadsInputs`), an op's first
     /// input one rank further back where its other inputs are boxes nothing
-    /// leads into (`LayoutRequest.spreadEdges`, on the scene's wires).
+    /// leads into (`SideInputs`, as `LayoutRequest.spreadEdges` reads them on the scene's wires).
     func boxesAloneInRank() -> Set<String> {
         func isSource(_ id: NodeID) -> Bool { graph[id].op == nil || drawnAsCopies(id) }
         // How many ranks back input `k` of `node` stands (1, or 2 for a spread operand).
         func back(_ node: Node, _ k: Int) -> Int {
-            options.fitChoice.spreadsInputs && k == 0 && node.inputs.count >= 2 && node.inputs.dropFirst().allSatisfy(isSource) ? 2 : 1
+            options.fitChoice.spreadsInputs && k == 0 && SideInputs.readsOperandBesideSides(node.inputs.map { !isSource($0) }) ? 2 : 1
         }
         var opRank = [Int](repeating: 0, count: graph.count)
         for node in graph.nodes where node.op != nil {

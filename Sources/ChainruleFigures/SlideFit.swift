@@ -251,20 +251,19 @@ enum RowWrap {
     /// wire, and none inside a frame. Also the spans along the flow that a
     /// cut must not split (a reader and the input after it); nil when none moves.
     static func sideInputsBeside(_ flow: LaidOutScene) -> (flow: LaidOutScene, unbroken: [ClosedRange<Double>])? {
-        var incoming: [String: [Int]] = [:], outgoing: [String: [Int]] = [:]
-        for (k, edge) in flow.edges.enumerated() {
-            incoming[edge.edge.to, default: []].append(k)
-            outgoing[edge.edge.from, default: []].append(k)
-        }
+        let sideInputs = SideInputs(flow.edges.map(\.edge))
+        let incoming = sideInputs.into
+        var outgoing: [String: [Int]] = [:]
+        for (k, edge) in flow.edges.enumerated() { outgoing[edge.edge.from, default: []].append(k) }
         let index = Dictionary(flow.nodes.indices.map { (flow.nodes[$0].node.key, $0) }, uniquingKeysWith: { first, _ in first })
-        // The side inputs of each reader, in the order of its wires.
+        // The side inputs of each reader (`SideInputs`) that read nothing else and stand in no frame, in the order of its wires.
         var sides: [(reader: Int, inputs: [Int], wires: [Int])] = []
-        for (key, wires) in incoming {
-            guard let reader = index[key], flow.nodes[reader].node.cluster == nil, wires.count > 1 else { continue }
+        for key in incoming.keys {
+            guard let reader = index[key], flow.nodes[reader].node.cluster == nil else { continue }
             var inputs: [Int] = [], used: [Int] = []
-            for k in wires.dropFirst() {
+            for k in sideInputs.sides(of: key) {
                 let from = flow.edges[k].edge.from
-                guard let input = index[from], incoming[from] == nil, outgoing[from]?.count == 1, flow.nodes[input].node.cluster == nil else { continue }
+                guard let input = index[from], outgoing[from]?.count == 1, flow.nodes[input].node.cluster == nil else { continue }
                 inputs.append(input)
                 used.append(k)
             }
