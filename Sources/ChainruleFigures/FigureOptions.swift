@@ -101,6 +101,9 @@ public struct FigureOptions: Sendable {
     /// Where Graphviz runs and for how long (`--layout-timeout`): the box
     /// limit does not predict `dot`'s cost, the deadline bounds it.
     public var layout = LayoutLimits()
+    /// The graph's large tensors' statistics, read once for every figure
+    /// drawn with a copy of these options (`TensorStatisticsCache`).
+    var tensorStatistics = TensorStatisticsCache()
 
     public init() {}
 

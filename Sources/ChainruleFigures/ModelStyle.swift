@@ -329,7 +329,7 @@ extension SceneBuilder {
         if options.showGradients && receivesGradient(id) { lines.append(line(shownGradient(id), "grad", color: theme.gradient, diverging: true)) }
         let legends = FigureTitle.leftAligned(lines, measurer: m)
         guard pictured, let value = node.value, value.count > 1, let plane = firstPlane(value, filters: isFilterBank(id)) else { return legends }
-        let picture = thumbnail(plane, diverging: false, side: legends.size.height, scale: Self.finiteRange([value], magnitude: false),
+        let picture = thumbnail(plane, diverging: false, side: legends.size.height, scale: Self.finiteRange([statistics(value)], magnitude: false),
                                 choice: options.fitChoice)
         return m.row([picture, m.spacer(theme.gap, 0), legends])
     }

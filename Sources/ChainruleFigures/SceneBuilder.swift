@@ -52,10 +52,14 @@ struct SceneBuilder {
         guard let tensor else { return "—" }
         if tensor.count == 1 { return number(tensor.data[0]) }
         if tensor.count == 0 { return "empty" }
-        let numbers = tensor.data.filter { !$0.isNaN }
-        guard let low = numbers.min(), let high = numbers.max() else { return "all NaN" }
-        let nans = tensor.count - numbers.count
-        return "[\(number(low)), \(number(high))]" + (nans > 0 ? ", \(nans) NaN" : "")
+        let statistics = statistics(tensor)
+        guard statistics.nans < statistics.count else { return "all NaN" }
+        return "[\(number(statistics.low)), \(number(statistics.high))]" + (statistics.nans > 0 ? ", \(statistics.nans) NaN" : "")
+    }
+
+    /// `tensor`'s statistics, read once for every scene drawn with these options (`TensorStatisticsCache`).
+    func statistics(_ tensor: Tensor) -> TensorStatistics {
+        options.tensorStatistics.statistics(of: tensor, in: graph)
     }
 
     /// A leaf whose gradient is never computed (a constant) shows no gradient at all.

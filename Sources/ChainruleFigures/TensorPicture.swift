@@ -108,7 +108,7 @@ extension SceneBuilder {
         guard tensor.count > 0 else { return m.text("empty " + describeShape(tensor.shape), color: theme.muted, small: true) }
         let planes = planes(tensor.shape, filters: filters)
         let (rows, columns) = (planes.rows, planes.columns)
-        let range = scale ?? Self.finiteRange([tensor], magnitude: diverging)
+        let range = scale ?? Self.finiteRange([statistics(tensor)], magnitude: diverging)
         let sideCells = max(1, options.heatmapSide)
         let step = max(1, (max(rows, columns) + sideCells - 1) / sideCells)
         let shownRows = (rows + step - 1) / step, shownColumns = (columns + step - 1) / step
@@ -182,15 +182,19 @@ extension SceneBuilder {
         return theme.sequential(span > 0 ? (v - range.lowerBound) / span : 0.5)
     }
 
-    /// The finite values' range of `tensors` together, or `0…max |v|` for a diverging scale.
+    /// The finite values' range of `tensors` together, or `0…max |v|` for a
+    /// diverging scale; `0…0` when none is finite.
     static func finiteRange(_ tensors: [Tensor], magnitude: Bool) -> ClosedRange<Double> {
+        finiteRange(tensors.map(TensorStatistics.init), magnitude: magnitude)
+    }
+
+    /// The same from the tensors' statistics (`TensorStatistics`): their
+    /// ranges joined in order, so it equals the range of their elements read one after another.
+    static func finiteRange(_ statistics: [TensorStatistics], magnitude: Bool) -> ClosedRange<Double> {
         var low = Double.infinity, high = -Double.infinity
-        for tensor in tensors {
-            for v in tensor.data where v.isFinite {
-                let x = magnitude ? abs(v) : v
-                low = min(low, x)
-                high = max(high, x)
-            }
+        for s in statistics where s.finite > 0 {
+            low = min(low, magnitude ? 0 : s.finiteLow)
+            high = max(high, magnitude ? s.finiteMagnitude : s.finiteHigh)
         }
         guard low <= high else { return 0...0 }
         return magnitude ? 0...high : low...high
@@ -259,15 +263,15 @@ extension SceneBuilder {
             let text = m.text(label + " " + summary(tensor), color: color, small: true)
             guard tensor.count > 1 else { return text }
             var parts = [text, colorBar(diverging: diverging)]
-            if scale != Self.finiteRange([tensor], magnitude: diverging) {
+            if scale != Self.finiteRange([statistics(tensor)], magnitude: diverging) {
                 let ends = diverging ? "±\(number(scale.upperBound))" : "\(number(scale.lowerBound)) … \(number(scale.upperBound))"
                 parts.append(m.text(ends, color: theme.muted, small: true))
             }
             return m.row(parts)
         }
-        let value = node.value.map { ($0, Self.finiteRange(scaleNeighbours(id) { $0.value }, magnitude: false)) }
+        let value = node.value.map { ($0, Self.finiteRange(scaleNeighbours(id) { $0.value }.map(statistics), magnitude: false)) }
         let gradient = options.showGradients && receivesGradient(id)
-            ? shownGradient(id).map { ($0, Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }, magnitude: true)) } : nil
+            ? shownGradient(id).map { ($0, Self.finiteRange(scaleNeighbours(id) { self.shownGradient($0.id) }.map(statistics), magnitude: true)) } : nil
         let pictured = [value?.0, gradient?.0].compactMap { $0 }.filter { $0.count > 1 && !(numbered && !$0.data.contains(where: \.isNaN)) }
         // With one caption per grid, a value and gradient drawn alike share it, under both.
         let sharedCaption = !choice.captionEachPlane && pictured.count == 2 ? planes(node.shape, filters: isFilterBank(id)).caption : nil

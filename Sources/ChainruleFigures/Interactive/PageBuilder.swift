@@ -202,14 +202,15 @@ struct PageBuilder {
         let locals = scene.localGradients(consumer: node.id).map { $0.map(scene.localGradientText) }
         // A wire's gradient is its source's when the source has one consumer: sent only for shared inputs.
         let sent = node.op == nil ? [] : scene.wireGradients(consumer: node.id).enumerated().map { k, tensor in
-            uses[node.inputs[k].index].count > 1 ? tensor.map(PageTensor.init) : nil
+            uses[node.inputs[k].index].count > 1 ? tensor.map { PageTensor($0) } : nil
         }
         let gradient = options.showGradients && node.role != .constant ? node.gradient : nil
         return PageNode(
             id: node.id.index, name: node.displayName, op: node.op?.name, symbol: node.op?.symbol, role: node.role.rawValue,
             layer: node.layer, inputs: node.inputs.map(\.index), shape: node.shape,
             location: node.location.map(\.description), sourceLine: node.location.flatMap(sourceLine),
-            value: node.value.map(PageTensor.init), gradient: gradient.map(PageTensor.init),
+            value: node.value.map { PageTensor($0, statistics: scene.statistics($0)) },
+            gradient: gradient.map { PageTensor($0, statistics: scene.statistics($0)) },
             locals: locals, sent: sent, check: options.check?.node(node.id).map(pageCheck))
     }
 

@@ -11,25 +11,19 @@ extension PageTensor {
     /// At most this many planes (channels) of a tensor are drawn.
     static let maxPlanes = 16
 
-    init(_ tensor: Tensor) {
+    /// `statistics`: the tensor's, when the figures have read them already.
+    init(_ tensor: Tensor, statistics known: TensorStatistics? = nil) {
+        let statistics = known ?? TensorStatistics(tensor)
         shape = tensor.shape
         count = tensor.count
-        var low = Double.infinity, high = -Double.infinity, sum = 0.0, finite = 0
-        nans = 0
-        infinities = 0
-        for v in tensor.data {
-            if v.isNaN { nans += 1 } else if v.isInfinite { infinities += 1 } else {
-                low = Swift.min(low, v)
-                high = Swift.max(high, v)
-                sum += v
-                finite += 1
-            }
-        }
-        min = finite > 0 ? low : nil
-        max = finite > 0 ? high : nil
-        mean = finite > 0 ? sum / Double(finite) : nil
+        nans = statistics.nans
+        infinities = statistics.infinities
+        let finite = statistics.finite > 0
+        min = finite ? statistics.finiteLow : nil
+        max = finite ? statistics.finiteHigh : nil
+        mean = finite ? statistics.finiteSum / Double(statistics.finite) : nil
         data = tensor.count <= Self.fullLimit ? tensor.data.map(Self.rounded) : nil
-        heatmap = tensor.count > 0 ? PageHeatmap(tensor, low: finite > 0 ? low : 0, high: finite > 0 ? high : 0) : nil
+        heatmap = tensor.count > 0 ? PageHeatmap(tensor, low: finite ? statistics.finiteLow : 0, high: finite ? statistics.finiteHigh : 0) : nil
     }
 
     /// Seven significant digits: what a person reads, and short JSON.
