@@ -407,6 +407,13 @@ struct PlotPainter {
                         canvas.curve(Self.bezier(through: dash), color: line.color, width: width)
                     }
                 }
+                // A point with no neighbour to join (a log of one row, a value between two gaps) is a dot, not nothing.
+                if series.markerRadius == 0 {
+                    for (k, point) in mapped.enumerated() {
+                        guard let point, frame.containsPoint(point), k == 0 || mapped[k - 1] == nil, k == mapped.count - 1 || mapped[k + 1] == nil else { continue }
+                        canvas.circle(center: point, radius: max(1.6 * width, 3.5 * unit), fill: line.color, stroke: nil, width: 0)
+                    }
+                }
             }
             if series.markerRadius > 0 {
                 let inside = mapped.compactMap({ $0 }).filter(frame.containsPoint)
@@ -656,7 +663,7 @@ struct PlotPainter {
         let ys = yAxis.major.map(py)
         var yEvery = 1
         if ys.count > 1, let a = ys[0], let b = ys[1] {
-            while abs(a - b) * Double(yEvery) < tick.height + 4 * unit { yEvery += 1 }
+            while yEvery < ys.count, abs(a - b) * Double(yEvery) < tick.height + 4 * unit { yEvery += 1 }
         }
         for (k, y) in ys.enumerated() {
             guard let y else { continue }

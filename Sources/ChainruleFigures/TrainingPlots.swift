@@ -295,7 +295,8 @@ extension TrainingPlots {
     /// `frame-000.png`, `frame-001.png`, … in the folder `path`.
     public static func writeFrames(_ figures: [PlotFigure], to path: String, scale: Double = 2) throws(FigureError) {
         if path.lowercased().hasSuffix(".pdf") {
-            let pages = figures.map(\.drawing)
+            var pages: [Drawing] = []
+            for figure in figures { pages.append(try figure.checkedDrawing()) }
             try SafeWrite.replacing(path) { (temporary) throws(FigureError) in try CairoOutput.pdf(pages: pages, to: temporary) }
             return
         }

@@ -24,14 +24,30 @@ public struct NetworkLayers: Sendable, Equatable {
         names = []
         activations = []
         parameters = []
-        for linear in linears {
+        for (k, linear) in linears.enumerated() {
             let w = graph[linear.inputs[1]].shape
+            // Drawn as columns joined in order, the layers must be a chain: each reads the one before.
+            if k > 0, !Self.reads(linear.inputs[0], linears[k - 1].id, in: graph) || w[1] != widths.last! {
+                let name = { (node: Node) in node.layer.map { graph.layers[$0].name } ?? node.displayName }
+                throw .invalidOption("\(program.name): the linear layer \(name(linear)) (\(w[1]) inputs) does not read the layer before it, \(name(linears[k - 1])) (\(widths.last!) outputs); network draws a chain of linear layers, each reading the one before")
+            }
             widths.append(w[0])
             names.append(linear.layer.map { graph.layers[$0].name } ?? linear.displayName)
             let next = graph.nodes.first { $0.inputs == [linear.id] && $0.op.map { (try? $0.outputShape([linear.shape])) == linear.shape } == true }
             activations.append(next?.op?.name)
             parameters.append(w[0] * w[1] + (linear.inputs.count > 2 ? graph[linear.inputs[2]].shape.reduce(1, *) : 0))
         }
+    }
+
+    /// Whether node `start` is `target` or is computed from it.
+    static func reads(_ start: NodeID, _ target: NodeID, in graph: Graph) -> Bool {
+        var stack = [start], seen: Set<NodeID> = []
+        while let id = stack.popLast() {
+            if id == target { return true }
+            guard seen.insert(id).inserted else { continue }
+            stack += graph[id].inputs
+        }
+        return false
     }
 }
 
