@@ -491,7 +491,8 @@ public enum LectureFigures {
         xAxis.categories = logits.indices.map { $0 == label ? "\($0) (label)" : "\($0)" }
         var scores = Plot(title: "scores s", x: xAxis, y: Axis("s"))
         scores.bars = bars(logits) { formatNumber($0, significant: 3) }
-        let power = steps.shift == 0 ? "eˢ" : "e^(s − \(formatNumber(steps.shift, significant: 4)))"
+        let shift = formatNumber(abs(steps.shift), significant: 4)
+        let power = steps.shift == 0 ? "eˢ" : steps.shift > 0 ? "e^(s − \(shift))" : "e^(s + \(shift))"
         var exps = Plot(title: "\(power): widen the gaps", x: xAxis, y: Axis(power))
         exps.bars = bars(steps.exponentials) { formatNumber($0, significant: 3) }
         var probabilities = Plot(title: nil, x: xAxis, y: Axis("p", range: 0...1.15))
