@@ -91,6 +91,10 @@ struct RedTeam23FigureTests {
         HostileCase(description: "a network of two layers side by side", arguments: ["figure", "network", "net.grad", "-o", "n.png"],
                     inputs: ["net.grad": .text(twoBranches)],
                     expect: .refuses("the linear layer b (2 inputs) does not read the layer before it, a (3 outputs)")),
+        // Before: exit 0, thirty columns whose labels ran into one another.
+        HostileCase(description: "a network of 30 layers", arguments: ["figure", "network", "deep.grad", "-o", "n.png"],
+                    inputs: ["deep.grad": .text((["x = randn(1, 2, seed: 1)", "h0 = x"] + (1...30).map { "h\($0) = relu(Linear(h\($0 - 1), 4))" } + ["y = sum(h30)"]).joined(separator: "\n"))],
+                    expect: .refuses("deep.grad has 30 linear layers; network draws at most 8")),
         // Before: exit 0, 30,000 cells drawn per class (and 3×1000×1000 pictures ran past a minute).
         HostileCase(description: "templates of 3×100×100 pictures", arguments: ["figure", "templates", "-e", "x = randn(1, 30000)\ns = Linear(x, 2)\ny = sum(s)", "-o", "t.png"],
                     expect: .refuses("templates draws pictures of at most 96×96")),
