@@ -345,6 +345,9 @@ public enum LectureFigures {
     /// training column's colour, dashed with markers, so `loss` and `val_loss`
     /// read as a pair; a panel whose values are positive and span more than
     /// two decades gets a log axis.
+    /// The most curves of a log drawn in one panel: a legend of more runs off a slide.
+    public static let maxCurvesPerPanel = 12
+
     public static func lossCurves(_ log: CSVLog, palette: Palette = .default) throws(FigureError) -> PlotFigure {
         let x = log.xColumn
         let curves = log.columns.indices.filter { $0 != x.index && !(x.index != nil && log.columns[$0] == "epoch") }
@@ -367,6 +370,9 @@ public enum LectureFigures {
         for (g, title) in [(0, "loss"), (1, "accuracy"), (2, "other")] {
             let members = curves.filter { group(log.columns[$0]) == g }
             guard !members.isEmpty else { continue }
+            guard members.count <= maxCurvesPerPanel else {
+                throw .invalidOption("\(log.file): \(members.count) \(title) columns (\(members.prefix(4).map { log.columns[$0] }.joined(separator: ", ")), …); loss-curve draws at most \(maxCurvesPerPanel) curves in a panel, each named in its legend")
+            }
             let values = members.flatMap { c in log.rows.map { $0[c] } }.filter(\.isFinite)
             let positive = values.allSatisfy { $0 >= Double.leastNormalMagnitude }
             let logScale = positive && (values.max() ?? 1) / (values.min() ?? 1) > 100

@@ -107,6 +107,10 @@ struct RedTeam23FigureTests {
         // Before: exit 0, an empty frame.
         HostileCase(description: "a log of nothing but empty cells", arguments: ["figure", "loss-curve", "--log", "log.csv", "-o", "l.png"],
                     inputs: log("epoch,loss\n1,\n2,\n"), expect: .refuses("log.csv: no finite number in loss to draw")),
+        // Before: exit 0, a legend of 500 entries running off the page.
+        HostileCase(description: "a log of 500 loss columns", arguments: ["figure", "loss-curve", "--log", "log.csv", "-o", "l.png"],
+                    inputs: log((["epoch," + (0..<500).map { "loss\($0)" }.joined(separator: ",")] + (0..<3).map { r in "\(r)," + (0..<500).map { "\($0 + r + 1)" }.joined(separator: ",") }).joined(separator: "\n") + "\n"),
+                    expect: .refuses("500 loss columns (loss0, loss1, loss2, loss3, …); loss-curve draws at most 12 curves in a panel")),
         // Before: "'1;2' in column epoch;loss is not a number", no word of the separator.
         HostileCase(description: "a log separated by semicolons", arguments: ["figure", "loss-curve", "--log", "log.csv", "-o", "l.png"],
                     inputs: log("epoch;loss\n1;2\n2;1\n"), expect: .refuses("(fields are separated by commas, not ';')")),
@@ -159,6 +163,12 @@ struct RedTeam23FigureTests {
     @Test func anInfiniteLossIsCountedNotDrawn() throws {
         let svg = try svg(["loss-curve", "--log", "FOLDER/log.csv"], files: ["log.csv": "epoch,loss\n1,inf\n2,1\n3,0.5\n"])
         #expect(texts(svg).contains("loss (1 infinite, not drawn)"), "\(texts(svg))")
+    }
+
+    /// Before: the line break was drawn as a missing glyph inside one line, "a\nb c" (the tab another).
+    @Test func aLineBreakInATitleStartsALine() throws {
+        let drawn = texts(try svg(["pooling", "--title", "a\nb\tc"]))
+        #expect(drawn.prefix(2) == ["a", "b c"], "\(drawn.prefix(3))")
     }
 
     /// Before: a 24×24 output grid put its formula over the line below the input grid.
