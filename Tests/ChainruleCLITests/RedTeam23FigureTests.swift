@@ -111,6 +111,10 @@ struct RedTeam23FigureTests {
         HostileCase(description: "a log of 500 loss columns", arguments: ["figure", "loss-curve", "--log", "log.csv", "-o", "l.png"],
                     inputs: log((["epoch," + (0..<500).map { "loss\($0)" }.joined(separator: ",")] + (0..<3).map { r in "\(r)," + (0..<500).map { "\($0 + r + 1)" }.joined(separator: ",") }).joined(separator: "\n") + "\n"),
                     expect: .refuses("500 loss columns (loss0, loss1, loss2, loss3, …); loss-curve draws at most 12 curves in a panel")),
+        // Before: killed at its time bound: Cairo's read of the image waited on the pipe for ever.
+        HostileCase(description: "feature-maps of an image that is a FIFO",
+                    arguments: ["figure", "feature-maps", "-e", "x = data(3, 8, 8)\nc = relu(Conv2D(x, filters: 2, kernel: 3))", "--layer", "c", "--image", "i.png", "-o", "f.png"],
+                    inputs: ["i.png": .fifo], expect: .refuses("cannot read i.png as a PNG image: it is not a regular file"), seconds: 20),
         // Before: "'1;2' in column epoch;loss is not a number", no word of the separator.
         HostileCase(description: "a log separated by semicolons", arguments: ["figure", "loss-curve", "--log", "log.csv", "-o", "l.png"],
                     inputs: log("epoch;loss\n1;2\n2;1\n"), expect: .refuses("(fields are separated by commas, not ';')")),
