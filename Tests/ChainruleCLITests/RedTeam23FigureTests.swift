@@ -156,6 +156,15 @@ struct RedTeam23FigureTests {
         #expect(!drawn.contains { $0.hasPrefix("÷ Σeˢ = 0") }, "\(drawn)")
     }
 
+    /// Before: twelve classes' bar labels ("0.632", "0.233", … "0.000") overprinted one another in every panel;
+    /// now a panel whose labels do not fit over their bars writes none (its y axis reads the heights).
+    @Test func barLabelsThatWouldOverprintAreLeftOut() throws {
+        let drawn = texts(try svg(["softmax", "--logits", "1,2,3,4,5,6,7,8,9,10,11,12"]))
+        #expect(!drawn.contains("0.632") && !drawn.contains("0.000"), "\(drawn)")
+        let three = texts(try svg(["softmax"]))
+        #expect(three.contains("0.869") && three.contains("164"), "\(three)")
+    }
+
     /// Before: a log of one row drew an empty frame (a line of one point is nothing) titled "1 rows".
     @Test func aLogOfOneRowDrawsItsPoint() throws {
         let svg = try svg(["loss-curve", "--log", "FOLDER/log.csv"], files: ["log.csv": "epoch,loss\n1,0.5\n"])
