@@ -76,7 +76,9 @@ public struct CSVLog: Sendable {
                 } else if let value = Double(field) {
                     row.append(value)
                 } else {
-                    throw CSVLogError(file: file, line: line, message: "'\(field)' in column \(names[c]) is not a number")
+                    let separator = [";", "\t", "|"].first { field.contains($0) || names[c].contains($0) }
+                    let hint = separator.map { " (fields are separated by commas, not '\($0 == "\t" ? "\\t" : $0)')" } ?? ""
+                    throw CSVLogError(file: file, line: line, message: "'\(field)' in column \(names[c]) is not a number\(hint)")
                 }
             }
             rows.append(row)

@@ -73,11 +73,19 @@ enum FigureTitle {
     /// word wider than that alone (a path, a URL) is broken between its characters.
     /// A line's width is kept as it grows (advances add up, `FontMetrics`), so
     /// the time is linear in the title, not in its length times a line's.
+    /// A line break in the title (`--title $'a\nb'`) starts a new line; other control characters
+    /// (a tab), which no font draws, read as spaces.
     static func lines(_ title: String, width: Double, style: TextStyle, measurer: TextMeasurer) -> [String] {
+        let paragraphs = title.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { line in
+            String(line.map { $0.unicodeScalars.allSatisfy { CharacterSet.controlCharacters.contains($0) } ? " " : $0 })
+        }
+        guard paragraphs.count == 1 else {
+            return paragraphs.flatMap { FigureTitle.lines($0, width: width, style: style, measurer: measurer) }
+        }
         var lines: [String] = []
         var current = "", currentWidth = 0.0
         let space = measurer.width(" ", style)
-        for word in title.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+        for word in paragraphs[0].split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
             let wordWidth = measurer.width(word, style)
             let candidateWidth = current.isEmpty ? wordWidth : currentWidth + space + wordWidth
             if candidateWidth <= width || current.isEmpty && wordWidth <= width {

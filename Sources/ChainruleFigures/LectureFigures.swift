@@ -13,7 +13,7 @@ public enum LectureDrawing {
     public func write(to path: String, scale: Double = 2) throws(FigureError) {
         let format = try DrawnFormat(path: path, what: "a lecture figure")
         switch self {
-        case .chart(let chart): try chart.drawing.write(to: path, as: format, scale: scale)
+        case .chart(let chart): try chart.checkedDrawing().write(to: path, as: format, scale: scale)
         case .diagram(let diagram): try diagram.drawing.write(to: path, as: format, scale: scale)
         case .graph(let graph, let output, var options):
             options.scale = scale
@@ -345,10 +345,17 @@ public enum LectureFigures {
     /// training column's colour, dashed with markers, so `loss` and `val_loss`
     /// read as a pair; a panel whose values are positive and span more than
     /// two decades gets a log axis.
+    /// The most curves of a log drawn in one panel: a legend of more runs off a slide.
+    public static let maxCurvesPerPanel = 12
+
     public static func lossCurves(_ log: CSVLog, palette: Palette = .default) throws(FigureError) -> PlotFigure {
         let x = log.xColumn
         let curves = log.columns.indices.filter { $0 != x.index && !(x.index != nil && log.columns[$0] == "epoch") }
         guard !curves.isEmpty else { throw .invalidOption("\(log.file): no column to draw besides \(log.xLabel)") }
+        func finite(_ c: Int) -> Int { log.rows.filter { $0[c].isFinite }.count }
+        guard curves.contains(where: { finite($0) > 0 }) else {
+            throw .invalidOption("\(log.file): no finite number in \(curves.map { log.columns[$0] }.joined(separator: ", ")) to draw")
+        }
         func group(_ name: String) -> Int {
             let lower = name.lowercased()
             if lower.contains("loss") { return 0 }
@@ -363,27 +370,34 @@ public enum LectureFigures {
         for (g, title) in [(0, "loss"), (1, "accuracy"), (2, "other")] {
             let members = curves.filter { group(log.columns[$0]) == g }
             guard !members.isEmpty else { continue }
+            guard members.count <= maxCurvesPerPanel else {
+                throw .invalidOption("\(log.file): \(members.count) \(title) columns (\(members.prefix(4).map { log.columns[$0] }.joined(separator: ", ")), …); loss-curve draws at most \(maxCurvesPerPanel) curves in a panel, each named in its legend")
+            }
             let values = members.flatMap { c in log.rows.map { $0[c] } }.filter(\.isFinite)
-            let positive = values.allSatisfy { $0 > 0 }
+            let positive = values.allSatisfy { $0 >= Double.leastNormalMagnitude }
             let logScale = positive && (values.max() ?? 1) / (values.min() ?? 1) > 100
             let yLabel = g == 2 ? members.map { log.columns[$0] }.joined(separator: ", ") : title
             var plot = Plot(title: nil, x: Axis(log.xLabel), y: Axis(yLabel, scale: logScale ? .log : .linear))
             for c in members {
                 let name = log.columns[c]
+                // An empty cell is a value not logged: the line joins its neighbours. An infinite one
+                // (a loss that diverged) cannot be drawn: the line breaks there and the legend counts it.
                 let points = log.rows.enumerated().compactMap { (k, row) -> Point? in
                     let y = row[c], xv = x.index.map { row[$0] } ?? Double(k)
-                    return y.isNaN || xv.isNaN ? nil : Point(xv, y)
+                    return y.isNaN || xv.isNaN ? nil : Point(xv, y.isFinite ? y : .nan)
                 }
+                let infinite = points.filter(\.y.isNaN).count
+                let note = finite(c) == 0 ? ": no finite values" : infinite > 0 ? " (\(infinite) infinite, not drawn)" : ""
                 let validation = CSVLog.isValidation(name)
                 let colour = theme.series[colourOf[CSVLog.baseName(name)]! % theme.series.count]
-                plot.lines.append(LineSeries(name, points: points, color: colour, width: validation ? 2.4 : 2.2,
+                plot.lines.append(LineSeries(name + note, points: points, color: colour, width: validation ? 2.4 : 2.2,
                                              markerRadius: validation && points.count <= 60 ? 3.5 : 0,
                                              dash: validation ? .dashed : .solid, marker: validation ? .square : .circle))
             }
             panels.append(plot)
         }
         let file = (log.file as NSString).lastPathComponent
-        return PlotFigure(title: "Training log \(file): \(log.rows.count) rows", panels: panels, palette: palette)
+        return PlotFigure(title: "Training log \(file): \(log.rows.count) row\(log.rows.count == 1 ? "" : "s")", panels: panels, palette: palette)
     }
 
     // MARK: relu
@@ -445,13 +459,21 @@ public enum LectureFigures {
     /// CS231n's example scores of a cat image: cat 3.2, car 5.1, frog −1.7.
     public static let defaultLogits = [3.2, 5.1, -1.7]
 
-    /// The steps of softmax on `logits` by the registry's ops: e^s, the sum, the probabilities, and −log p of the label.
-    public static func softmaxSteps(logits: [Double], label: Int) -> (exponentials: [Double], sum: Double, probabilities: [Double], loss: Double) {
+    /// The steps of softmax on `logits` by the registry's ops: e^(s − shift), their sum, the probabilities,
+    /// and −log p of the label. The shift is 0 unless e^s overflows (a score of 1000) or every e^s
+    /// underflows (scores of −1000): then it is the largest score, as a stable softmax computes it,
+    /// and the quotients, the probabilities, are the same.
+    public static func softmaxSteps(logits: [Double], label: Int) -> (exponentials: [Double], shift: Double, sum: Double, probabilities: [Double], loss: Double) {
         let row = Tensor(shape: [1, logits.count], data: logits)
-        let exponentials = Unary.exp.forward([row]).data
+        var shift = 0.0
+        var exponentials = Unary.exp.forward([row]).data
+        if !exponentials.reduce(0, +).isNormal {
+            shift = logits.max()!
+            exponentials = Unary.exp.forward([Tensor(shape: [1, logits.count], data: logits.map { $0 - shift })]).data
+        }
         let probabilities = Softmax().forward([row]).data
         let loss = CrossEntropy().forward([row, Tensor([Double(label)])]).scalar
-        return (exponentials, exponentials.reduce(0, +), probabilities, loss)
+        return (exponentials, shift, exponentials.reduce(0, +), probabilities, loss)
     }
 
     public static func softmax(logits: [Double], label: Int, palette: Palette = .default) throws(FigureError) -> PlotFigure {
@@ -475,7 +497,9 @@ public enum LectureFigures {
         xAxis.categories = logits.indices.map { $0 == label ? "\($0) (label)" : "\($0)" }
         var scores = Plot(title: "scores s", x: xAxis, y: Axis("s"))
         scores.bars = bars(logits) { formatNumber($0, significant: 3) }
-        var exps = Plot(title: "eˢ: widen the gaps", x: xAxis, y: Axis("eˢ"))
+        let shift = formatNumber(abs(steps.shift), significant: 4)
+        let power = steps.shift == 0 ? "eˢ" : steps.shift > 0 ? "e^(s − \(shift))" : "e^(s + \(shift))"
+        var exps = Plot(title: "\(power): widen the gaps", x: xAxis, y: Axis(power))
         exps.bars = bars(steps.exponentials) { formatNumber($0, significant: 3) }
         var probabilities = Plot(title: nil, x: xAxis, y: Axis("p", range: 0...1.15))
         probabilities.bars = bars(steps.probabilities) { formatFixed($0, precision: 3) }
@@ -484,7 +508,7 @@ public enum LectureFigures {
             scores.bars[k].name = ""
             exps.bars[k].name = ""
         }
-        probabilities.title = "÷ Σeˢ = \(formatNumber(steps.sum, significant: 4)): normalise"
+        probabilities.title = "÷ Σ\(power) = \(formatNumber(steps.sum, significant: 4)): normalise"
         let title = "Softmax: p sums to \(formatFixed(steps.probabilities.reduce(0, +), precision: 3)), cross-entropy −log p[\(label)] = \(formatFixed(steps.loss, precision: 3))"
         return PlotFigure(title: title, panels: [scores, exps, probabilities], palette: palette)
     }

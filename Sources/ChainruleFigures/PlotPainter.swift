@@ -365,6 +365,11 @@ struct PlotPainter {
             }
         }
 
+        // Bar labels are written only when each fits over its own place: side by side they would overprint
+        // (twelve classes of 0.000), and the y axis still reads the heights.
+        let centres = panel.bars.flatMap { $0.points.compactMap { px($0.x) } }.sorted()
+        let slot = zip(centres, centres.dropFirst()).map { $1 - $0 }.filter { $0 > 0.5 }.min() ?? frame.width
+        let labelsFit = panel.bars.allSatisfy { ($0.labels ?? []).allSatisfy { measurer.width($0, barLabelStyle) + 4 * unit <= slot } }
         for (bars, c) in zip(panel.bars, styled.bars) {
             let base = yAxis.scale == .log ? frame.maxY : (py(0) ?? frame.maxY)
             for (k, point) in bars.points.enumerated() {
@@ -373,7 +378,7 @@ struct PlotPainter {
                                 width: min(abs(x1 - x0), frame.maxX - min(x0, x1)), height: min(abs(base - y), frame.height))
                 guard rect.width > 0, rect.height >= 0 else { continue }
                 canvas.fillRect(rect, radius: 0, color: c)
-                if let labels = bars.labels, k < labels.count {
+                if labelsFit, let labels = bars.labels, k < labels.count {
                     let width = measurer.width(labels[k], barLabelStyle)
                     let metrics = measurer.lineMetrics(barLabelStyle)
                     // Above the bar's top; a bar hanging below zero has it above the zero line; a bar
@@ -405,6 +410,13 @@ struct PlotPainter {
                 for piece in clippedPolylines(mapped, frame: frame) {
                     for dash in Self.dashed(piece, pattern: line.dash.pattern.map { $0 * width }) {
                         canvas.curve(Self.bezier(through: dash), color: line.color, width: width)
+                    }
+                }
+                // A point with no neighbour to join (a log of one row, a value between two gaps) is a dot, not nothing.
+                if series.markerRadius == 0 {
+                    for (k, point) in mapped.enumerated() {
+                        guard let point, frame.containsPoint(point), k == 0 || mapped[k - 1] == nil, k == mapped.count - 1 || mapped[k + 1] == nil else { continue }
+                        canvas.circle(center: point, radius: max(1.6 * width, 3.5 * unit), fill: line.color, stroke: nil, width: 0)
                     }
                 }
             }
@@ -656,7 +668,7 @@ struct PlotPainter {
         let ys = yAxis.major.map(py)
         var yEvery = 1
         if ys.count > 1, let a = ys[0], let b = ys[1] {
-            while abs(a - b) * Double(yEvery) < tick.height + 4 * unit { yEvery += 1 }
+            while yEvery < ys.count, abs(a - b) * Double(yEvery) < tick.height + 4 * unit { yEvery += 1 }
         }
         for (k, y) in ys.enumerated() {
             guard let y else { continue }

@@ -1,3 +1,4 @@
+import ChainruleCore
 import Foundation
 
 /// Where an axis puts its ticks, and how it writes their labels.
@@ -24,23 +25,35 @@ public enum Ticks {
             (lo, hi) = (lo - pad, hi + pad)
         }
         let step = niceStep(span: hi - lo, target: target)
+        // A span past the largest Double (−1e308 to 1e308) has no step to tick it by:
+        // the range is returned bare, and `PlotFigure.unplottable` refuses such an axis.
+        guard (hi - lo).isFinite else { return (lo...hi, [], step) }
         let first = Foundation.floor(lo / step + 1e-9), last = Foundation.ceil(hi / step - 1e-9)
-        let ticks = stride(from: first, through: last, by: 1).map { clean($0 * step, step: step) }
-        return (first * step...last * step, ticks, step)
+        guard last - first <= maxTicks else { return (lo...hi, [], step) }
+        let ticks = stride(from: first, through: last, by: 1).map { clean($0 * step, step: step) }.filter(\.isFinite)
+        // Widened to a whole step past the largest Double, an end stays at the data's.
+        let (low, high) = (first * step, last * step)
+        return ((low.isFinite ? low : lo)...(high.isFinite ? high : hi), ticks, step)
     }
+
+    /// The most ticks an axis is given: past it the step did not divide the span
+    /// (a span of subnormal numbers, where a step loses its digits).
+    static let maxTicks = 1000.0
 
     /// Ticks of a fixed range, at whole steps inside it (the ends need not be ticks).
     public static func linear(inside range: ClosedRange<Double>, target: Int = 5) -> (ticks: [Double], step: Double) {
         let step = niceStep(span: range.upperBound - range.lowerBound, target: target)
         let first = Foundation.ceil(range.lowerBound / step - 1e-9), last = Foundation.floor(range.upperBound / step + 1e-9)
-        guard first <= last else { return ([], step) }
+        guard first <= last, last - first <= maxTicks else { return ([], step) }
         return (stride(from: first, through: last, by: 1).map { clean($0 * step, step: step) }, step)
     }
 
     /// `3 * 0.1` is 0.30000000000000004: round a tick to its step's precision.
     private static func clean(_ value: Double, step: Double) -> Double {
         let decimals = max(0, -Int(Foundation.floor(Foundation.log10(step))) + 1)
-        let scale = Foundation.pow(10, Double(min(decimals, 15)))
+        // Past 15 decimals the rounding would take every tick to 0 (a step of 1e-321).
+        guard decimals <= 15 else { return value }
+        let scale = Foundation.pow(10, Double(decimals))
         let rounded = (value * scale).rounded() / scale
         return rounded == 0 ? 0 : rounded
     }
@@ -50,7 +63,7 @@ public enum Ticks {
     /// there would be more than `maxLabels`) and minor ticks at 2…9 × 10ᵏ when there are few decades.
     /// Both ends must be positive.
     public static func log(_ lo: Double, _ hi: Double, maxLabels: Int = 8) -> (range: ClosedRange<Double>, major: [Double], minor: [Double]) {
-        let lo = max(min(lo, hi), Double.leastNormalMagnitude), hi = max(lo, hi)
+        let lo = min(max(min(lo, hi), Double.leastNormalMagnitude), Double.greatestFiniteMagnitude), hi = min(max(lo, hi), Double.greatestFiniteMagnitude)
         var first = Int(Foundation.floor(Foundation.log10(lo) + 1e-9)), last = Int(Foundation.ceil(Foundation.log10(hi) - 1e-9))
         if first == last { (first, last) = (first - 1, last + 1) }
         let decades = last - first
@@ -64,14 +77,19 @@ public enum Ticks {
         } else if every > 1 {
             minor = stride(from: first, through: last, by: 1).filter { !labelled($0) }.map { Foundation.pow(10, Double($0)) }
         }
-        return (Foundation.pow(10, Double(first))...Foundation.pow(10, Double(last)), major, minor)
+        // 10³⁰⁹ is past the largest Double: the range then ends at the data.
+        let top = Foundation.pow(10, Double(last))
+        return (Foundation.pow(10, Double(first))...(top.isFinite ? top : hi), major.filter(\.isFinite), minor.filter(\.isFinite))
     }
 
     /// The label of a linear tick: as many decimals as the step needs, no "-0".
     /// `label(0.5, step: 0.5)` is "0.5"; `label(2000, step: 500)` is "2000".
+    /// A step under 10⁻¹² or from 10¹⁵ up is written with an exponent (`2e-321`, `1.5e+300`):
+    /// fixed decimals would write every tick as 0, or print three hundred digits.
     public static func label(_ value: Double, step: Double) -> String {
         let decimals = max(0, -Int(Foundation.floor(Foundation.log10(step) + 1e-9)))
-        let text = String(format: "%.\(min(decimals, 12))f", value)
+        let text = decimals > 12 || step >= 1e15 ? (value == 0 ? "0" : formatNumber(value, significant: 3))
+            : String(format: "%.\(decimals)f", value)
         if Double(text) == 0 { return "0" }
         return text.replacingOccurrences(of: "-", with: "−")
     }

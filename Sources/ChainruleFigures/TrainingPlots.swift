@@ -295,7 +295,8 @@ extension TrainingPlots {
     /// `frame-000.png`, `frame-001.png`, … in the folder `path`.
     public static func writeFrames(_ figures: [PlotFigure], to path: String, scale: Double = 2) throws(FigureError) {
         if path.lowercased().hasSuffix(".pdf") {
-            let pages = figures.map(\.drawing)
+            var pages: [Drawing] = []
+            for figure in figures { pages.append(try figure.checkedDrawing()) }
             try SafeWrite.replacing(path) { (temporary) throws(FigureError) in try CairoOutput.pdf(pages: pages, to: temporary) }
             return
         }
@@ -345,6 +346,7 @@ public struct FeatureMapFigure {
     /// A PNG read with Cairo as the `[1, 3, H, W]` tensor `ToTensor()` makes
     /// (channels R, G, B scaled to 0…1), or its grey mean `[1, 1, H, W]` with `grey`.
     public static func image(pngFile path: String, grey: Bool = false) throws(FigureError) -> Tensor {
+        try checkImageFile(path)
         guard let image = RasterImage(pngFile: path) else {
             throw .invalidOption("cannot read \(path) as a PNG image")
         }
@@ -359,6 +361,32 @@ public struct FeatureMapFigure {
             data[2 * plane + i] = pixel.blue
         }
         return Tensor(shape: [1, 3, image.height, image.width], data: data)
+    }
+
+    /// The most pixels an image may have (4096 × 4096), and the most bytes its file may take.
+    public static let maxImagePixels = 4096 * 4096
+    public static let maxImageBytes = 64 << 20
+
+    /// Refuses, before Cairo opens it, what it would wait on or decode without bound: a path that is
+    /// no regular file (a FIFO blocks the read), a file over `maxImageBytes`, or a PNG whose header
+    /// gives more than `maxImagePixels`.
+    static func checkImageFile(_ path: String) throws(FigureError) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { throw .invalidOption("cannot read \(path): no such file") }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw .invalidOption("cannot read \(path) as a PNG image: it is not a regular file") }
+        let bytes = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard bytes <= maxImageBytes else { throw .invalidOption("\(path) is \(bytes) bytes; an image may be at most \(maxImageBytes >> 20) MiB") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .invalidOption("cannot read \(path)") }
+        defer { try? handle.close() }
+        // The signature (8 bytes), IHDR's length and type (8), then its width and height, big-endian.
+        let header = [UInt8]((try? handle.read(upToCount: 24)) ?? Data())
+        guard header.count == 24, header.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            throw .invalidOption("cannot read \(path) as a PNG image")
+        }
+        let side = { (k: Int) in header[k..<(k + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        let (width, height) = (side(16), side(20))
+        guard width * height <= maxImagePixels else {
+            throw .invalidOption("\(path) is \(width)×\(height) pixels; an image may have at most \(maxImagePixels.formatted(.number.grouping(.automatic))) (4096×4096)")
+        }
     }
 
     var drawing: Drawing {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChainruleCore
 import ChainruleFigures
+import ChainruleLanguage
 import Foundation
 
 /// `chainrule figure`: the lecture figures by name (the default), and the
@@ -47,8 +48,8 @@ struct LectureFigureCommand: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
-    var scale: Double = 2
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    var scale: Double?
 
     @Option(help: "The figure's title instead of its own (\"\" for none).")
     var title: String?
@@ -146,8 +147,22 @@ struct LectureFigureCommand: ParsableCommand {
         return given
     }
 
+    /// Every argument given besides --list, as its flag (the defaults of --palette and --scale not counted).
+    func argumentsBesidesList() throws -> [String] {
+        let named: [(Bool, String)] = [
+            (name != nil, "a figure's name"), (output != nil, "-o"), (title != nil, "--title"), (page.fit != nil, "--fit"),
+            (palette != .default, "--palette"), (scale != nil, "--scale"),
+        ]
+        let parameters = FigureParameter.allCases.filter(try givenParameters().contains).map(Self.flag)
+        return named.filter(\.0).map(\.1) + parameters + program.optionsGiven
+    }
+
     func validate() throws {
-        if list { return }
+        if list {
+            let extra = try argumentsBesidesList()
+            if !extra.isEmpty { throw ValidationError("--list prints the figures and draws none: give it alone, without \(extra.joined(separator: ", "))") }
+            return
+        }
         guard let name else { throw ValidationError("name a figure, or use --list to see them: \(Self.names.joined(separator: ", "))") }
         guard let figure = Self.named(name) else {
             let hint = Suggestions.closest(to: name, among: Self.names).map { "did you mean '\($0)'? " } ?? ""
@@ -162,9 +177,13 @@ struct LectureFigureCommand: ParsableCommand {
         if figure.needsProgram && !program.isGiven {
             throw ValidationError("the figure \(name) is drawn from a program: chainrule figure \(name) FILE.grad -o OUT.png")
         }
+        if !program.isGiven, let option = program.optionsGiven.first {
+            let reads = figure.parameters.contains(.program) ? "the figure \(name) is drawn from its numbers here" : "the figure \(name) reads no program"
+            throw ValidationError("\(option) applies to a program (FILE or -e EXPR); \(reads)")
+        }
         guard let output else { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf)") }
         do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        try RasterScale.check(scale, drawsPNG: RasterScale.isPNG(output), outputs: "'\(output)'")
     }
 
     func run() throws {
@@ -190,7 +209,37 @@ struct LectureFigureCommand: ParsableCommand {
             if case .graph = drawing, page != nil {
                 throw ProgramError(description: "Error: the figure \(name) is a graph, whose page follows from its layout: --fit draws charts and diagrams")
             }
-            try drawing.with(title: title, fit: page).write(to: output, scale: scale)
+            try drawing.with(title: title, fit: page).write(to: output, scale: scale ?? RasterScale.standard)
         }
+    }
+}
+
+extension ProgramInput {
+    /// The options of a program given with other values than their defaults, as flags:
+    /// what a command that draws no program would drop in silence.
+    var optionsGiven: [String] {
+        let defaults = CompileOptions()
+        let given: [(Bool, String)] = [
+            (!at.isEmpty, "--at"), (data != nil, "--data"), (batch != 100, "--batch"), (initFrom != nil, "--init-from"),
+            (maxElements != defaults.maxElements, "--max-elements"), (maxMemory != nil, "--max-memory"),
+            (maxOpNodes != defaults.maxOpNodes, "--max-op-nodes"),
+        ]
+        return given.filter(\.0).map(\.1)
+    }
+}
+
+/// `--scale` of the figure commands: the pixels per point of a PNG, the only
+/// output that has pixels; given for SVG or PDF alone it would change nothing.
+enum RasterScale {
+    /// 2 pixels per point, 144 DPI.
+    static let standard = 2.0
+
+    static func isPNG(_ path: String) -> Bool { (path as NSString).pathExtension.lowercased() == "png" }
+
+    /// Refuses a scale out of range, or one given when nothing drawn is a PNG (`outputs` names them).
+    static func check(_ scale: Double?, drawsPNG: Bool, outputs: String) throws {
+        guard let scale else { return }
+        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        if !drawsPNG { throw ValidationError("--scale sets a PNG's pixels per point; \(outputs) is drawn in vectors, which have none: give no --scale") }
     }
 }

@@ -30,8 +30,10 @@ struct OptimizersFigure: ParsableCommand {
     @Option(help: "Also (or instead of -o) the paths growing: FOLDER for frame-000.png, frame-001.png, …, or FILE.pdf, one page a frame.")
     var frames: String?
 
-    @Option(parsing: .unconditional, help: "How many frames --frames draws.")
-    var frameCount = 20
+    @Option(name: .customLong("frame-count"), parsing: .unconditional, help: "How many frames --frames draws (default 20).")
+    var frameCountOption: Int?
+
+    var frameCount: Int { frameCountOption ?? 20 }
 
     @Option(parsing: .unconditional, help: "Steps of each optimizer (default: the surface's own).")
     var steps: Int?
@@ -47,8 +49,8 @@ struct OptimizersFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
-    var scale: Double = 2
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    var scale: Double?
 
     /// The optimizers of `--optimizers`, in the order given.
     func kinds() throws -> [OptimizerKind] {
@@ -70,10 +72,20 @@ struct OptimizersFigure: ParsableCommand {
         if OptimizerSurface.Builtin(rawValue: surface) == nil && !surface.hasSuffix(".grad") {
             throw ValidationError("unknown surface '\(surface)': use \(OptimizerSurface.Builtin.allCases.map(\.rawValue).joined(separator: ", ")) or a FILE.grad")
         }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
         if output == nil && frames == nil { throw ValidationError("give the output file with -o OUT.png (or .svg, .pdf), or --frames FOLDER|FILE.pdf") }
+        if let output { do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) } }
+        if let frames, ["png", "svg", "html", "jpg", "gif"].contains((frames as NSString).pathExtension.lowercased()) {
+            throw ValidationError("--frames takes a FOLDER (frame-000.png, frame-001.png, …) or FILE.pdf (one page a frame), not '\(frames)'")
+        }
+        if frames == nil && frameCountGiven { throw ValidationError("--frame-count sets how many frames --frames draws: give --frames FOLDER|FILE.pdf, or no --frame-count") }
         if frameCount < 2 || frameCount > 1000 { throw ValidationError("--frame-count must be from 2 to 1,000, got \(frameCount)") }
+        let framesArePNG = frames.map { !$0.lowercased().hasSuffix(".pdf") } ?? false
+        try RasterScale.check(scale, drawsPNG: output.map(RasterScale.isPNG) == true || framesArePNG,
+                              outputs: [output, frames].compactMap { $0 }.map { "'\($0)'" }.joined(separator: " and "))
     }
+
+    /// Whether --frame-count was given (its default is 20).
+    private var frameCountGiven: Bool { frameCountOption != nil }
 
     func run() throws {
         var chosen = try OptimizerSurface.Builtin(rawValue: surface).map(OptimizerSurface.builtin) ?? programSurface()
@@ -81,11 +93,11 @@ struct OptimizersFigure: ParsableCommand {
         if let lr { chosen.learningRates = Dictionary(uniqueKeysWithValues: OptimizerKind.allCases.map { ($0, lr) }) }
         if OptimizerSurface.Builtin(rawValue: surface) == nil { fitView(&chosen) }
         if let output {
-            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, kinds: try kinds(), palette: palette, fit: try page.page).write(to: output, scale: scale) }
+            try FigureFailure.wording { try TrainingPlots.optimizerPaths(chosen, kinds: try kinds(), palette: palette, fit: try page.page).write(to: output, scale: scale ?? RasterScale.standard) }
         }
         if let frames {
             let figures = TrainingPlots.optimizerFrames(chosen, kinds: try kinds(), frames: frameCount, palette: palette, fit: try page.page)
-            try FigureFailure.wording { try TrainingPlots.writeFrames(figures, to: frames, scale: scale) }
+            try FigureFailure.wording { try TrainingPlots.writeFrames(figures, to: frames, scale: scale ?? RasterScale.standard) }
         }
     }
 
@@ -133,16 +145,17 @@ struct LearningRateSchedulesFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
-    var scale: Double = 2
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    var scale: Double?
 
     func validate() throws {
         if epochs < 2 || epochs > 10_000 { throw ValidationError("--epochs must be from 2 to 10,000, got \(epochs)") }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
+        try RasterScale.check(scale, drawsPNG: RasterScale.isPNG(output), outputs: "'\(output)'")
     }
 
     func run() throws {
-        try FigureFailure.wording { try TrainingPlots.learningRateSchedules(epochs: epochs, palette: palette, fit: try page.page).write(to: output, scale: scale) }
+        try FigureFailure.wording { try TrainingPlots.learningRateSchedules(epochs: epochs, palette: palette, fit: try page.page).write(to: output, scale: scale ?? RasterScale.standard) }
     }
 }
 
@@ -173,13 +186,15 @@ struct FeatureMapsFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
-    var scale: Double = 2
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    var scale: Double?
 
     func validate() throws {
         if !program.isGiven { throw ValidationError("give the program: a FILE, - for standard input, or -e EXPR") }
         if program.data != nil { throw ValidationError("feature-maps binds --image to the program's data(…): give no --data") }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        if program.batch != 100 { throw ValidationError("feature-maps runs the one image of --image: give no --batch") }
+        do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
+        try RasterScale.check(scale, drawsPNG: RasterScale.isPNG(output), outputs: "'\(output)'")
     }
 
     func run() throws {
@@ -200,6 +215,6 @@ struct FeatureMapsFigure: ParsableCommand {
             throw ProgramError(description: "error: \(layer) has shape \(describeShape(node.shape)); feature maps are drawn from an N×C×H×W output")
         }
         let figure = FeatureMapFigure(maps: value, title: "\(layer): \(node.shape[1]) channels of \(node.shape[2])×\(node.shape[3]) for \(URL(fileURLWithPath: image).lastPathComponent)", palette: palette)
-        try FigureFailure.wording { try figure.write(to: output, scale: scale) }
+        try FigureFailure.wording { try figure.write(to: output, scale: scale ?? RasterScale.standard) }
     }
 }

@@ -24,11 +24,13 @@ public struct ConvolutionArithmetic: Sendable, Equatable {
         guard input >= 1, kernel >= 1 else { throw .invalidOption("the input size and the kernel size must be at least 1, got input \(input), kernel \(kernel)") }
         let op: Conv2D
         do { op = try Conv2D(stride: stride, pad: pad) } catch { throw .invalidOption(error.description) }
+        // The figure's own bound first: past it conv2d's rule would be asked of sizes too large to draw (or to add up).
+        guard input <= Self.maxPaddedInput, pad <= Self.maxPaddedInput, input + 2 * pad <= Self.maxPaddedInput else {
+            let total = input <= Self.maxPaddedInput && pad <= Self.maxPaddedInput ? " = \(input + 2 * pad)" : ""
+            throw .invalidOption("the padded input \(input) + 2·\(pad)\(total) is more cells than the figure draws (at most \(Self.maxPaddedInput))")
+        }
         let shape: [Int]
         do { shape = try op.outputShape([[1, 1, input, input], [1, 1, kernel, kernel], [1]]) } catch { throw .invalidOption("conv-arithmetic: \(error.message)") }
-        guard input + 2 * pad <= Self.maxPaddedInput else {
-            throw .invalidOption("the padded input \(input) + 2·\(pad) = \(input + 2 * pad) is more cells than the figure draws (at most \(Self.maxPaddedInput))")
-        }
         (self.input, self.kernel, self.stride, self.pad, output) = (input, kernel, stride, pad, shape[2])
     }
 
@@ -90,10 +92,11 @@ extension Diagrams {
                 pen.rect(r, fill: fill, stroke: theme.stroke, width: 1)
             }
         }
-        let formulaY = top + Double(padded) * cell + 50 * u
+        // Under the input grid, and under the formula beside the output grid when that grid reaches lower.
+        let formulaY = max(top + Double(padded) * cell + 50 * u, outputTop + Double(c.output) * outputCell + 96 * u)
         pen.text("output = (N − F + 2P)/S + 1", x: outputLeft, y: outputTop + Double(c.output) * outputCell + 36 * u, small, anchor: .left)
         pen.text("= \(c.formula)", x: outputLeft, y: outputTop + Double(c.output) * outputCell + 66 * u, pen.style(18, bold: true), anchor: .left)
-        pen.text("N = \(c.input), F = \(c.kernel), S = \(c.stride), P = \(c.pad): \(c.output * c.output) kernel positions, one output each",
+        pen.text("N = \(c.input), F = \(c.kernel), S = \(c.stride), P = \(c.pad): \(c.output * c.output == 1 ? "1 kernel position, one output" : "\(c.output * c.output) kernel positions, one output each")",
                  x: left, y: formulaY, body, anchor: .left)
         return pen.diagram(title: "Convolution arithmetic: \(c.input)×\(c.input) input, \(c.kernel)×\(c.kernel) kernel, stride \(c.stride), pad \(c.pad)", palette: palette)
     }

@@ -13,6 +13,9 @@ public struct NetworkLayers: Sendable, Equatable {
     /// Weights and biases of each linear layer.
     public var parameters: [Int]
 
+    /// The most linear layers drawn: nine labelled columns still read on a slide.
+    public static let maxLayers = 8
+
     /// The linear ops of the program in order, each W [out, in] giving one layer of `out` neurons.
     public init(_ program: FigureProgram) throws(FigureError) {
         let graph = program.graph
@@ -20,18 +23,37 @@ public struct NetworkLayers: Sendable, Equatable {
         guard let first = linears.first else {
             throw .invalidOption("\(program.name) has no linear layers: network draws the Linear(x, out) layers of a fully connected network")
         }
+        guard linears.count <= Self.maxLayers else {
+            throw .invalidOption("\(program.name) has \(linears.count) linear layers; network draws at most \(Self.maxLayers), past which its columns' labels no longer read on a slide")
+        }
         widths = [graph[first.inputs[1]].shape[1]]
         names = []
         activations = []
         parameters = []
-        for linear in linears {
+        for (k, linear) in linears.enumerated() {
             let w = graph[linear.inputs[1]].shape
+            // Drawn as columns joined in order, the layers must be a chain: each reads the one before.
+            if k > 0, !Self.reads(linear.inputs[0], linears[k - 1].id, in: graph) || w[1] != widths.last! {
+                let name = { (node: Node) in node.layer.map { graph.layers[$0].name } ?? node.displayName }
+                throw .invalidOption("\(program.name): the linear layer \(name(linear)) (\(w[1]) inputs) does not read the layer before it, \(name(linears[k - 1])) (\(widths.last!) outputs); network draws a chain of linear layers, each reading the one before")
+            }
             widths.append(w[0])
             names.append(linear.layer.map { graph.layers[$0].name } ?? linear.displayName)
             let next = graph.nodes.first { $0.inputs == [linear.id] && $0.op.map { (try? $0.outputShape([linear.shape])) == linear.shape } == true }
             activations.append(next?.op?.name)
             parameters.append(w[0] * w[1] + (linear.inputs.count > 2 ? graph[linear.inputs[2]].shape.reduce(1, *) : 0))
         }
+    }
+
+    /// Whether node `start` is `target` or is computed from it.
+    static func reads(_ start: NodeID, _ target: NodeID, in graph: Graph) -> Bool {
+        var stack = [start], seen: Set<NodeID> = []
+        while let id = stack.popLast() {
+            if id == target { return true }
+            guard seen.insert(id).inserted else { continue }
+            stack += graph[id].inputs
+        }
+        return false
     }
 }
 
@@ -48,8 +70,17 @@ extension Diagrams {
         let pen = DiagramPen(palette: palette)
         let theme = pen.theme, u = pen.unit
         let columns = net.widths.count
+        let body = pen.style(16), bold = pen.style(17, bold: true), small = pen.style(14, color: theme.muted)
+        let roles = (0..<columns).map { layer in
+            layer == 0 ? "input" : layer == columns - 1 ? "output (\(net.names[layer - 1]))" : "hidden \(layer) (\(net.names[layer - 1]))"
+        }
+        let units = net.widths.map { $0 == 1 ? "1 unit" : "\($0.formatted(.number.grouping(.automatic))) units" }
+        let counts = net.parameters.map { "\($0.formatted(.number.grouping(.automatic))) parameters" }
+        // Columns 690 pt apart in all, or further when their labels (or the counts between them) would touch.
+        let widest = max((0..<columns).map { max(pen.width(roles[$0], bold), pen.width(units[$0], body)) }.max() ?? 0,
+                         counts.map { pen.width($0, small) }.max() ?? 0)
         let width = 690 * u, height = 250 * u
-        let step = columns > 1 ? width / Double(columns - 1) : 0
+        let step = columns > 1 ? max(width / Double(columns - 1), widest + 16 * u) : 0
         let drawn = net.widths.map { min($0, maxDrawnUnits) }
         let spacing = height / Double(max((drawn.max() ?? 1) - 1, 1))
         let radius = min(15 * u, spacing * 0.36, step * 0.12)
@@ -62,12 +93,11 @@ extension Diagrams {
             // First four, a gap, the last: "⋮" stands in the gap.
             return ys.enumerated().map { $0.offset == 4 ? nil : $0.element }
         }
-        let body = pen.style(16), bold = pen.style(17, bold: true), small = pen.style(14, color: theme.muted)
         for layer in 0..<(columns - 1) {
             let a = positions(layer).compactMap { $0 }, b = positions(layer + 1).compactMap { $0 }
             let x0 = Double(layer) * step, x1 = Double(layer + 1) * step
             for ya in a { for yb in b { pen.line([Point(x0 + radius, ya), Point(x1 - radius, yb)], color: theme.clusterStroke, width: 0.7) } }
-            pen.text("\(net.parameters[layer].formatted(.number.grouping(.automatic))) parameters", x: (x0 + x1) / 2, y: -30 * u, small)
+            pen.text(counts[layer], x: (x0 + x1) / 2, y: -30 * u, small)
         }
         for layer in 0..<columns {
             let x = Double(layer) * step
@@ -79,10 +109,8 @@ extension Diagrams {
                 }
                 pen.circle(Point(x, y), radius: radius, fill: fill, stroke: theme.stroke, width: 1.4)
             }
-            let role = layer == 0 ? "input" : layer == columns - 1 ? "output" : "hidden \(layer)"
-            let units = net.widths[layer] == 1 ? "1 unit" : "\(net.widths[layer].formatted(.number.grouping(.automatic))) units"
-            pen.text(layer == 0 ? role : "\(role) (\(net.names[layer - 1]))", x: x, y: height + 36 * u, bold)
-            pen.text(units, x: x, y: height + 62 * u, body)
+            pen.text(roles[layer], x: x, y: height + 36 * u, bold)
+            pen.text(units[layer], x: x, y: height + 62 * u, body)
             if layer > 0, let activation = net.activations[layer - 1] { pen.text(activation, x: x, y: height + 86 * u, small) }
         }
         let total = net.parameters.reduce(0, +)

@@ -51,14 +51,25 @@ public struct NeuronNumbers: Sendable {
             throw .invalidOption("\(inputs.count) input\(inputs.count == 1 ? "" : "s") but \(weights.count) weight\(weights.count == 1 ? "" : "s"): a neuron has one weight per input")
         }
         guard (inputs + weights + [bias]).allSatisfy(\.isFinite) else { throw .invalidOption("a neuron's inputs, weights and bias must be finite numbers") }
-        _ = try Self.activationOp(activation)
+        let op = try Self.activationOp(activation)
+        guard preActivation.isFinite else {
+            throw .invalidOption("z = Σ wᵢxᵢ + b overflows a Float64 for these inputs and weights: nothing finite to draw")
+        }
+        guard let op else { return }
+        let a = op.forward([Tensor([preActivation])]).data[0]
+        guard a.isFinite else {
+            throw .invalidOption("a = \(activation)(\(formatNumber(preActivation))) is \(formatNumber(a)): the neuron's output must be a finite number")
+        }
     }
 
-    /// The registry op called `name`, if it is an activation or elementwise op of one
-    /// input that acts on each element alone (softmax, which mixes them, is not one).
-    static func activationOp(_ name: String) throws(FigureError) -> any ChainruleCore.Operation {
+    /// The activation of a linear neuron, a = z: the name a program without an activation after its layer gets.
+    public static let identity = "identity"
+
+    /// The elementwise ops an activation may be: the registry's activations and elementwise ops of
+    /// one input that act on each element alone (softmax, which mixes them, is not one).
+    static let activationNames: [String] = {
         let probe = [-1.5, 0.25, 2.0]
-        let candidates = Registry.names.filter { candidate in
+        return Registry.names.filter { candidate in
             guard let spec = Registry.spec(named: candidate), ["activations", "elementwise"].contains(spec.family),
                   spec.parameters.filter(\.isTensorInput).count == 1,
                   let op = try? spec.make(tensorInputs: spec.parameters.filter(\.isTensorInput).map(\.name)),
@@ -67,10 +78,16 @@ public struct NeuronNumbers: Sendable {
             let apart = probe.map { op.forward([Tensor(shape: [1], data: [$0])]).data[0] }
             return zip(together, apart).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
         }
+    }()
+
+    /// The registry op called `name` (nil for `identity`), if it is one of `activationNames`.
+    static func activationOp(_ name: String) throws(FigureError) -> (any ChainruleCore.Operation)? {
+        if name == identity { return nil }
+        let candidates = activationNames
         guard candidates.contains(name), let spec = Registry.spec(named: name),
               let op = try? spec.make(tensorInputs: spec.parameters.filter(\.isTensorInput).map(\.name)) else {
-            let hint = Suggestions.closest(to: name, among: candidates).map { "did you mean '\($0)'? " } ?? ""
-            throw .invalidOption("unknown activation '\(name)': \(hint)use an elementwise op of one input: \(candidates.joined(separator: ", "))")
+            let hint = Suggestions.closest(to: name, among: candidates + [identity]).map { "did you mean '\($0)'? " } ?? ""
+            throw .invalidOption("unknown activation '\(name)': \(hint)use \(identity) (a = z) or an elementwise op of one input: \(candidates.joined(separator: ", "))")
         }
         return op
     }
@@ -85,12 +102,14 @@ public struct NeuronNumbers: Sendable {
         }
         let features = w.shape[1]
         let bias = linear.inputs.count > 2 ? graph[linear.inputs[2]].value?.data.first ?? 0 : 0
-        let consumer = graph.nodes.first { $0.inputs == [linear.id] && $0.op.map { (try? $0.outputShape([linear.shape])) == linear.shape } == true }
-        let name = activation ?? consumer?.op?.name ?? "identity"
+        // The activation is the elementwise op that reads the layer alone; softmax, which mixes the
+        // layer's neurons, or any other op, leaves neuron 0 linear.
+        let consumer = graph.nodes.first { $0.inputs == [linear.id] && $0.op.map { activationNames.contains($0.name) } == true }
+        let name = activation ?? consumer?.op?.name ?? identity
         let layer = linear.layer.map { graph.layers[$0].name } ?? linear.displayName
-        var numbers = NeuronNumbers(inputs: Array(x.data.prefix(features)), weights: Array(w.data.prefix(features)), bias: bias,
+        let numbers = NeuronNumbers(inputs: Array(x.data.prefix(features)), weights: Array(w.data.prefix(features)), bias: bias,
                                     activation: name, source: "neuron 0 of \(layer) in \((program.name as NSString).lastPathComponent)")
-        if name == "identity" { numbers.activation = "identity" } else { _ = try activationOp(name) }
+        _ = try activationOp(name)
         guard features <= maxInputs else {
             throw .invalidOption("\(program.name): the linear layer has \(features) inputs; a neuron is drawn with at most \(maxInputs)")
         }
@@ -102,7 +121,7 @@ public struct NeuronNumbers: Sendable {
 
     /// a = f(z), by the registry op's forward rule (z itself for "identity").
     public var output: Double {
-        guard activation != "identity", let op = try? Self.activationOp(activation) else { return preActivation }
+        guard let op = (try? Self.activationOp(activation)) ?? nil else { return preActivation }
         return op.forward([Tensor([preActivation])]).data[0]
     }
 }
@@ -130,10 +149,11 @@ public enum Diagrams {
         let height = max(Double(count - 1) * spacing, 200 * u)
         let mid = height / 2
         let inputX = 100 * u, sumX = 400 * u, activationX = 630 * u, outputX = 780 * u
-        // Inputs are rounded boxes wide enough for "-10.00" and at most 80 % of a row tall.
-        let inputHalfWidth = 38 * u, inputHalfHeight = min(26 * u, spacing * 0.4), sumRadius = 56 * u
         let body = pen.style(16), small = pen.style(14, color: theme.muted), big = pen.style(20, bold: true)
         let weightStyle = pen.style(16, color: theme.local, bold: true), valueStyle = pen.style(16, color: theme.value, bold: true)
+        // Inputs are rounded boxes wide enough for "-10.00" (or the widest input, as -1.0e+20) and at most 80 % of a row tall.
+        let widestInput = n.inputs.map { pen.width(number($0), valueStyle) }.max() ?? 0
+        let inputHalfWidth = max(38 * u, widestInput / 2 + 6 * u), inputHalfHeight = min(26 * u, spacing * 0.4), sumRadius = 56 * u
         let headingY = mid - Double(count - 1) * spacing / 2 - inputHalfHeight - 30 * u
         pen.text("inputs", x: inputX, y: headingY, small)
         pen.text("weights", x: (inputX + sumX) / 2, y: headingY, small)

@@ -32,9 +32,18 @@ public struct ClassifierTemplates: Sendable {
         } else {
             throw .invalidOption("\(weight.displayName) is \(describeShape(w.shape)): its rows of \(features) numbers are not images; templates reads s×s (64 = 8×8) or 3×s×s (3072 = 3×32×32)")
         }
+        guard height <= Self.maxSide && width <= Self.maxSide else {
+            throw .invalidOption("\(weight.displayName)'s rows are \(height)×\(width) pictures; templates draws pictures of at most \(Self.maxSide)×\(Self.maxSide) (a cell each per weight)")
+        }
+        if let bad = w.data.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidOption("\(weight.displayName) holds \(formatNumber(w.data[bad])) (row \(bad / features)): templates draws finite weights")
+        }
         rows = (0..<classes).map { Array(w.data[($0 * features)..<(($0 + 1) * features)]) }
         name = weight.displayName
     }
+
+    /// The largest side drawn (STL-10's 96×96 images): each weight is a cell, and past it they are too many to draw.
+    public static let maxSide = 96
 
     /// The whole number s with s² = n, if there is one.
     static func side(_ n: Int) -> Int? {
