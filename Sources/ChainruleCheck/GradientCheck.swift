@@ -145,9 +145,11 @@ public enum GradientCheck {
     /// (`StepProblem`: every one would be inconclusive). A scan of the graph's current values (one
     /// forward pass when they are not current); `graph(_:output:options:)` reports a check of
     /// such a graph, this says why it is not worth running.
-    public static func refusal(_ graph: Graph, output: NodeID, options: CheckOptions) throws(GraphError) -> CheckRefusal? {
+    /// `known`: every node's value up to `output`, in order, where the caller has them without a
+    /// pass (a Python layer's inputs and the output it sent at start: no round trip).
+    public static func refusal(_ graph: Graph, output: NodeID, options: CheckOptions, known: [Tensor]? = nil) throws(GraphError) -> CheckRefusal? {
         let snapshot = GraphSnapshot(graph, output: output)
-        let stored = graph.valuesAreCurrent ? snapshot.nodes.compactMap(\.value) : []
+        let stored = known ?? (graph.valuesAreCurrent ? snapshot.nodes.compactMap(\.value) : [])
         let values = stored.count == snapshot.nodes.count ? stored : try snapshot.forwardValues()
         if let bad = firstNonFinite(snapshot.nodes, values: values) { return .nonFinite(bad) }
         guard !options.autoStep else { return nil }

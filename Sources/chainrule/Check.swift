@@ -207,8 +207,8 @@ struct Check: ParsableCommand {
 
     /// Bad input (a NaN or an infinity at the check point, a step that resolves nothing) is exit 2
     /// with its reason (`GradientCheck.refusal`), not a verdict on any rule.
-    func refuseBadInput(_ graph: Graph, output: NodeID, options: CheckOptions) throws {
-        switch try GradientCheck.refusal(graph, output: output, options: options) {
+    func refuseBadInput(_ graph: Graph, output: NodeID, options: CheckOptions, known: [Tensor]? = nil) throws {
+        switch try GradientCheck.refusal(graph, output: output, options: options, known: known) {
         case .nonFinite(let bad)?: throw ProgramError(description: "error: cannot check: \(CheckRefusal.nonFinite(bad))")
         case .unresolvedStep(let step)?:
             throw ProgramError(description: "error: --eps \(shortNumber(options.effectiveStep)): \(CheckRefusal.unresolvedStep(step))")

@@ -82,7 +82,7 @@ extension Check {
         let (options, notes) = optionsPrintingNotes(for: graph, notes: [])
         // As for a program: a NaN at the check point or a step that resolves no input element is
         // bad input (exit 2), read off the inputs and the output Python already sent.
-        try refuseBadInput(graph, output: output, options: options)
+        try refuseBadInput(graph, output: output, options: options, known: op.inputs + [op.output])
         var report: CheckReport
         do {
             report = try op.check(options: options)

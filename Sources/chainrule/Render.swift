@@ -92,8 +92,8 @@ struct Render: ParsableCommand {
             transform: { try FitTarget(validating: $0) })
     var fit: FitTarget = .slide
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI).")
-    var scale: Double = 2
+    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI; PNG and --steps frames only).")
+    var scale: Double?
 
     @Flag(help: "Run the node-local gradient check and colour each node by its result.")
     var check = false
@@ -116,20 +116,15 @@ struct Render: ParsableCommand {
             throw ValidationError("\(ignored) applies to a program (a FILE, - or -e EXPR); --example \(example) draws a built-in graph that takes no options of a program")
         }
         if precision < 0 || precision > 12 { throw ValidationError("--precision must be between 0 and 12, got \(precision)") }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
+        // Only a PNG (or --steps' PNG frames, in a folder) has pixels; the other formats would drop --scale in silence.
+        let framesOrPNG = steps ? !output.lowercased().hasSuffix(".pdf") : RasterScale.isPNG(output)
+        try RasterScale.check(scale, drawsPNG: framesOrPNG, outputs: "'\(output)'")
     }
 
-    /// The options of `ProgramInput` and `ModelInputOptions` given with other values than
-    /// their defaults, as flags: what a program reads and `--example` would drop in silence.
+    /// The options of `ProgramInput` (`optionsGiven`) and `ModelInputOptions` given with other
+    /// values than their defaults, as flags: what a program reads and `--example` would drop in silence.
     var programOptionsGiven: [String] {
-        let defaults = CompileOptions()
-        let given: [(Bool, String)] = [
-            (!program.at.isEmpty, "--at"), (program.data != nil, "--data"),
-            (program.initFrom != nil, "--init-from"), (!modelInputs.input.isEmpty, "--input"),
-            (program.maxElements != defaults.maxElements, "--max-elements"), (program.maxMemory != nil, "--max-memory"),
-            (program.maxOpNodes != defaults.maxOpNodes, "--max-op-nodes"),
-        ]
-        return given.filter(\.0).map(\.1)
+        program.optionsGiven + (modelInputs.input.isEmpty ? [] : ["--input"])
     }
 
     func run() throws {
@@ -150,7 +145,7 @@ struct Render: ParsableCommand {
         options.palette = palette
         options.title = title
         options.showGradients = !noGrad
-        options.scale = scale
+        options.scale = scale ?? RasterScale.standard
         options.fit = fit
         options.layout = layout.limits
         if check {

@@ -52,6 +52,23 @@ struct RedTeam23Tests {
                     inputs: ["c.grad": .text(circuit)], expect: .succeeds(writes: ["c.pdf"])),
     ]
 
+    /// Before: exit 0, --scale dropped (it sets a PNG's pixels), and --batch with --example drawn as if not given.
+    static let droppedInSilence: [HostileCase] = [
+        HostileCase(description: "render --scale for an SVG", arguments: ["render", "c.grad", "--scale", "4", "-o", "c.svg"], inputs: ["c.grad": .text(circuit)],
+                    expect: .refuses("--scale sets a PNG's pixels per point; 'c.svg' is drawn in vectors, which have none: give no --scale")),
+        HostileCase(description: "render --steps --scale into a PDF", arguments: ["render", "c.grad", "--steps", "--scale", "3", "-o", "s.pdf"], inputs: ["c.grad": .text(circuit)],
+                    expect: .refuses("'s.pdf' is drawn in vectors")),
+        HostileCase(description: "render --batch with --example", arguments: ["render", "--example", "mlp", "--batch", "8", "-o", "m.png"],
+                    expect: .refuses("--batch applies to a program (a FILE, - or -e EXPR); --example mlp draws a built-in graph")),
+        HostileCase(description: "render --scale for a PNG still works", arguments: ["render", "c.grad", "--scale", "1", "-o", "c.png"], inputs: ["c.grad": .text(circuit)],
+                    expect: .succeeds(writes: ["c.png"])),
+        HostileCase(description: "render --steps --scale into frames still works", arguments: ["render", "c.grad", "--steps", "--scale", "1", "-o", "f/"], inputs: ["c.grad": .text(circuit)],
+                    expect: .succeeds(writes: ["f", "f/step-00.png", "f/step-01.png", "f/step-02.png"])),
+    ]
+
+    @Test("an option render would drop is refused", arguments: droppedInSilence)
+    func optionRenderWouldDrop(_ hostile: HostileCase) throws { try check(hostile) }
+
     @Test("an option in its own style works", arguments: optionsInTheirStyle)
     func optionInItsStyle(_ hostile: HostileCase) throws { try check(hostile) }
 }
