@@ -93,6 +93,7 @@ struct FormatTests {
         options.title = "bell\u{07} <&> \"q\""
         let svg = GraphFigure.svg(try GraphFigure.layout(graph: graph, output: output, options: options))
         #expect(XMLParser(data: Data(svg.utf8)).parse())
-        #expect(svg.contains("bell &lt;&amp;&gt; &quot;q&quot;"))
+        // The control character reads as a space (session 23: the PNG drew a missing glyph for it).
+        #expect(svg.contains("bell  &lt;&amp;&gt; &quot;q&quot;"))
     }
 }
