@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// What a hostile input may leave in its folder before the run: files, symlinks, folders.
 enum HostileEntry: Sendable {
@@ -82,6 +83,17 @@ struct HostileCase: Sendable, CustomStringConvertible {
     var streams: HostileStreams = .files
     /// Generous for a slow CI machine running a debug build; the run is killed past it.
     var seconds: Double = 30
+}
+
+extension HostileCase {
+    /// Runs the case in a folder of its own and records what is wrong against its expectation
+    /// (the one check every red-team suite shares), with how long it ran and both streams' start.
+    func expectHandled(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let run = try HostileRun(arguments, inputs: inputs, seconds: seconds, streams: streams)
+        let problems = run.problems(against: expect, bound: seconds)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "; ")) — after \(String(format: "%.1f", run.seconds)) s; stdout: \(run.stdout.prefix(600)); stderr: \(run.stderr.prefix(600))",
+                sourceLocation: sourceLocation)
+    }
 }
 
 /// The result of running `chainrule` in a folder of its own.

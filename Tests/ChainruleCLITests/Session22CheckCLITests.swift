@@ -59,9 +59,5 @@ struct Session22CheckCLITests {
     ]
 
     @Test("bad input at the check point is exit 2; curvature below the step is not a failure", arguments: cases)
-    func check(_ hostile: HostileCase) throws {
-        let run = try HostileRun(hostile.arguments, inputs: hostile.inputs, seconds: hostile.seconds, streams: hostile.streams)
-        let problems = run.problems(against: hostile.expect, bound: hostile.seconds)
-        #expect(problems.isEmpty, "\(problems.joined(separator: "; ")) — stdout: \(run.stdout.prefix(600)); stderr: \(run.stderr.prefix(600))")
-    }
+    func check(_ hostile: HostileCase) throws { try hostile.expectHandled() }
 }
