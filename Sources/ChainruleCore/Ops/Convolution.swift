@@ -18,8 +18,11 @@ func slidingWindowOutputSize(
     // and the sum must not overflow.
     let (twice, o1) = padding.multipliedReportingOverflow(by: 2)
     let (padded, o2) = input.addingReportingOverflow(twice)
-    guard !o1 && !o2 else {
+    guard !o1 else {
         throw ShapeError(op: op, shapes: shapes, "pad \(padding) is too large: the padded input \(axis) would overflow")
+    }
+    guard !o2 else {
+        throw ShapeError(op: op, shapes: shapes, "input \(axis) \(input) is too large: padded by 2·\(padding) it would overflow")
     }
     guard padded >= kernel else {
         let paddedText = pad.map { "\(input) + 2·\($0) = \(padded)" } ?? "\(input)"
@@ -30,11 +33,36 @@ func slidingWindowOutputSize(
     let span = padded - kernel
     if span % stride == 0 || floor { return span / stride + 1 }
     let formula = pad.map { "(\(input) − \(kernel) + 2·\($0))/\(stride) + 1" } ?? "(\(input) − \(kernel))/\(stride) + 1"
-    let exact = formatNumber(Double(span) / Double(stride) + 1)
+    let exact = exactQuotient(span, stride, plus: 1)
     let knobs = pad == nil ? "kernel and stride" : "stride and padding"
     throw ShapeError(
         op: op, shapes: shapes,
         "output \(axis) \(formula) = \(exact) is not a whole number; choose \(knobs) so that it is")
+}
+
+/// `numerator/denominator + plus` written exactly (positive numbers): a
+/// terminating decimal as such (`500000.5`, not a rounded `500000`), else
+/// its whole part and the fraction left (`2 + 1/3`).
+func exactQuotient(_ numerator: Int, _ denominator: Int, plus: Int) -> String {
+    let whole = numerator / denominator + plus
+    var remainder = numerator % denominator
+    guard remainder != 0 else { return String(whole) }
+    func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+    let common = gcd(remainder, denominator)
+    let (top, bottom) = (remainder / common, denominator / common)
+    var rest = bottom
+    for factor in [2, 5] { while rest % factor == 0 { rest /= factor } }
+    guard rest == 1 else { return "\(whole) + \(top)/\(bottom)" }
+    // Terminating: long division, one digit a step, as many digits as the powers of 2 and 5 need.
+    var digits = ""
+    remainder = top
+    while remainder != 0 {
+        let (shifted, overflow) = remainder.multipliedReportingOverflow(by: 10)
+        guard !overflow else { return "\(whole) + \(top)/\(bottom)" }
+        digits.append(String(shifted / bottom))
+        remainder = shifted % bottom
+    }
+    return "\(whole).\(digits)"
 }
 
 /// Refuses a stride or kernel size that is not positive, naming the op.
