@@ -228,6 +228,8 @@ final class TranscriptShell {
     /// writes its standard output line by line, as on a terminal, so its lines
     /// and those of standard error come in the order a user sees them.
     static let lineBuffered = "/usr/bin/stdbuf"
+    /// coreutils' `env`, which gives its command signals' default actions back (`--default-signal`).
+    static let defaultSignals = "/usr/bin/env"
     /// Longer than any command of the docs takes in a debug build.
     static let deadline: TimeInterval = 120
 
@@ -255,8 +257,12 @@ final class TranscriptShell {
     /// Runs one command; its output lines (standard output and error in one pipe), or nil past the deadline.
     func run(_ command: String) throws -> [String]? {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.lineBuffered)
-        process.arguments = ["-oL", "/bin/sh", "-c", "(exit \(lastStatus))\n" + command]
+        // A user's shell starts its commands with SIGPIPE's default action, so `grep … | head -2` ends
+        // quietly. This test process may ignore SIGPIPE (the Python bridge sets that for the whole
+        // process), and an ignored signal stays ignored across exec, where `sh` cannot reset it: grep
+        // would print "write error: Broken pipe" whenever head closes first. `env` restores it.
+        process.executableURL = URL(fileURLWithPath: Self.defaultSignals)
+        process.arguments = ["--default-signal=PIPE", Self.lineBuffered, "-oL", "/bin/sh", "-c", "(exit \(lastStatus))\n" + command]
         process.currentDirectoryURL = folder
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = Self.chainrule.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
@@ -414,5 +420,14 @@ final class TranscriptShell {
         let shell = try TranscriptShell(name: "status-test")
         #expect(try shell.run("chainrule eval -e 'y = sigmoyd(2)' > /dev/null 2>&1") == [])
         #expect(try shell.run("echo $?") == ["2", ""])
+    }
+
+    /// CI once failed on `grep … | head -2` printing "grep: write error: Broken pipe": this process
+    /// ignored SIGPIPE (the Python bridge sets that) and the docs' commands inherited it. `yes`
+    /// writes until its reader closes, so with SIGPIPE ignored it always reports the broken pipe.
+    @Test func aPipelineClosedEarlyEndsQuietlyAsInAUsersShell() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let shell = try TranscriptShell(name: "sigpipe-test")
+        #expect(try shell.run("yes | head -2") == ["y", "y", ""])
     }
 }
