@@ -220,26 +220,10 @@ extension ProgramInput {
     var optionsGiven: [String] {
         let defaults = CompileOptions()
         let given: [(Bool, String)] = [
-            (!at.isEmpty, "--at"), (data != nil, "--data"), (batch != 100, "--batch"), (initFrom != nil, "--init-from"),
+            (!at.isEmpty, "--at"), (data != nil, "--data"), (givenBatch != nil, "--batch"), (initFrom != nil, "--init-from"),
             (maxElements != defaults.maxElements, "--max-elements"), (maxMemory != nil, "--max-memory"),
             (maxOpNodes != defaults.maxOpNodes, "--max-op-nodes"),
         ]
         return given.filter(\.0).map(\.1)
-    }
-}
-
-/// `--scale` of the figure commands: the pixels per point of a PNG, the only
-/// output that has pixels; given for SVG or PDF alone it would change nothing.
-enum RasterScale {
-    /// 2 pixels per point, 144 DPI.
-    static let standard = 2.0
-
-    static func isPNG(_ path: String) -> Bool { (path as NSString).pathExtension.lowercased() == "png" }
-
-    /// Refuses a scale out of range, or one given when nothing drawn is a PNG (`outputs` names them).
-    static func check(_ scale: Double?, drawsPNG: Bool, outputs: String) throws {
-        guard let scale else { return }
-        if let problem = FigureOptions.scaleProblem(scale) { throw ValidationError(problem) }
-        if !drawsPNG { throw ValidationError("--scale sets a PNG's pixels per point; \(outputs) is drawn in vectors, which have none: give no --scale") }
     }
 }

@@ -44,8 +44,15 @@ struct ProgramInput: ParsableArguments {
     @Option(help: "Examples for data(…) and labels(): moons, spirals, circles, blobs, xor (as moons:500), digits, digits-images, FILE.csv or X.npy,Y.npy (eval, check and render take the first batch).")
     var data: String?
 
-    @Option(parsing: .unconditional, help: "Examples per batch of --data.")
-    var batch = 100
+    /// The examples per batch when `--batch` is not given.
+    static let defaultBatch = 100
+
+    @Option(name: .customLong("batch"), parsing: .unconditional, help: "Examples per batch of --data (default: \(ProgramInput.defaultBatch)).")
+    var givenBatch: Int?
+
+    /// Examples per batch: `--batch`, or `defaultBatch` when it is not given
+    /// (whether it was given is `givenBatch != nil`, so `--batch 100` counts).
+    var batch: Int { givenBatch ?? Self.defaultBatch }
 
     @Option(help: "Start from the parameters of a checkpoint (.safetensors), matched by name.")
     var initFrom: String?
@@ -59,7 +66,7 @@ struct ProgramInput: ParsableArguments {
         }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1, got \(maxElements)") }
         if maxOpNodes < 1 { throw ValidationError("--max-op-nodes must be at least 1, got \(maxOpNodes)") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let givenBatch, givenBatch < 1 { throw ValidationError("--batch must be at least 1, got \(givenBatch)") }
         if !at.isEmpty && isONNX { throw ValidationError("--at sets a .grad program's scalars; give an .onnx model's inputs with --input FILE.npy") }
         if let maxMemory {
             guard let bytes = ByteCount.parse(maxMemory) else {

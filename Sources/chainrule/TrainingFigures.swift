@@ -192,7 +192,7 @@ struct FeatureMapsFigure: ParsableCommand {
     func validate() throws {
         if !program.isGiven { throw ValidationError("give the program: a FILE, - for standard input, or -e EXPR") }
         if program.data != nil { throw ValidationError("feature-maps binds --image to the program's data(…): give no --data") }
-        if program.batch != 100 { throw ValidationError("feature-maps runs the one image of --image: give no --batch") }
+        if program.givenBatch != nil { throw ValidationError("feature-maps runs the one image of --image: give no --batch") }
         do { try LectureDrawing.checkFormat(of: output) } catch { throw ValidationError(error.description) }
         try RasterScale.check(scale, drawsPNG: RasterScale.isPNG(output), outputs: "'\(output)'")
     }

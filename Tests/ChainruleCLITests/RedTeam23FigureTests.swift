@@ -57,6 +57,10 @@ struct RedTeam23FigureTests {
         HostileCase(description: "--batch for feature-maps", arguments: ["figure", "feature-maps", "-e", "x = data(3, 4, 4)\nc = relu(Conv2D(x, filters: 2, kernel: 3))",
                                                                          "--layer", "c", "--image", "i.png", "--batch", "4", "-o", "f.png"],
                     expect: .refuses("feature-maps runs the one image of --image: give no --batch")),
+        // Before: --batch 100, the default's own value, passed as if not given.
+        HostileCase(description: "--batch 100 for feature-maps", arguments: ["figure", "feature-maps", "-e", "x = data(3, 4, 4)\nc = relu(Conv2D(x, filters: 2, kernel: 3))",
+                                                                             "--layer", "c", "--image", "i.png", "--batch", "100", "-o", "f.png"],
+                    expect: .refuses("feature-maps runs the one image of --image: give no --batch")),
     ]
 
     @Test("an option the figure does not read is refused, naming why", arguments: ignoredOptions)

@@ -56,6 +56,8 @@ struct RedTeam23Tests {
                     expect: .refuses("'s.pdf' is drawn in vectors")),
         HostileCase(description: "render --batch with --example", arguments: ["render", "--example", "mlp", "--batch", "8", "-o", "m.png"],
                     expect: .refuses("--batch applies to a program (a FILE, - or -e EXPR); --example mlp draws a built-in graph")),
+        HostileCase(description: "render --batch 100 (the default's value) with --example", arguments: ["render", "--example", "mlp", "--batch", "100", "-o", "m.png"],
+                    expect: .refuses("--batch applies to a program (a FILE, - or -e EXPR); --example mlp draws a built-in graph")),
         HostileCase(description: "render --scale for a PNG still works", arguments: ["render", "c.grad", "--scale", "1", "-o", "c.png"], inputs: ["c.grad": .text(circuit)],
                     expect: .succeeds(writes: ["c.png"])),
         HostileCase(description: "render --steps --scale into frames still works", arguments: ["render", "c.grad", "--steps", "--scale", "1", "-o", "f/"], inputs: ["c.grad": .text(circuit)],
