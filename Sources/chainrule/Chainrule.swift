@@ -45,7 +45,7 @@ struct Chainrule: ParsableCommand {
             StandardStreams.error(error.description + "\n")
             finish(2)
         } catch {
-            let message = fullMessage(for: error)
+            let message = lowercasedPrefix(fullMessage(for: error))
             if exitCode(for: error) == .success {
                 // Help and --version: ArgumentParser's own exit would skip the check of standard output.
                 if !message.isEmpty { print(message) }
@@ -54,6 +54,13 @@ struct Chainrule: ParsableCommand {
             StandardStreams.error(message + "\n")
             finish(2)
         }
+    }
+
+    /// ArgumentParser's message with its `Error: ` spelled `error: `, as
+    /// every message of Chainrule's own and of the compilers it sits beside:
+    /// one prefix for a script to look for, whoever found the problem.
+    static func lowercasedPrefix(_ message: String) -> String {
+        message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : message
     }
 
     /// Exits with `status` once standard output is flushed. Output that could

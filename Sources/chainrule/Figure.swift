@@ -207,7 +207,7 @@ struct LectureFigureCommand: ParsableCommand {
         try FigureFailure.wording {
             let drawing = try figure.make(request)
             if case .graph = drawing, page != nil {
-                throw ProgramError(description: "Error: the figure \(name) is a graph, whose page follows from its layout: --fit draws charts and diagrams")
+                throw ProgramError(description: "error: the figure \(name) is a graph, whose page follows from its layout: --fit draws charts and diagrams")
             }
             try drawing.with(title: title, fit: page).write(to: output, scale: scale ?? RasterScale.standard)
         }

@@ -58,6 +58,24 @@ struct CLIRun {
         #expect(run.stdout.isEmpty)
     }
 
+    /// ArgumentParser's usage errors and validations say `Error:`; Chainrule's own, `error:`.
+    /// Every message starts the same, whoever found the problem.
+    @Test("Every error message starts with 'error: ', ArgumentParser's usage errors and validations as Chainrule's own")
+    func oneErrorPrefix() throws {
+        let runs = [
+            try CLIRun(["ops", "--no-such-flag"]),
+            try CLIRun(["render", "-e", "x = 1", "--batch", "0", "-o", "a.png"]),
+            try CLIRun(["render", "-e", "x = 1"]),
+            try CLIRun(["render", "no-such-file.grad", "-o", "a.png"]),
+            try CLIRun(["check", "-e", "x = 1\ny = x*x", "--eps", "-1"]),
+        ]
+        for run in runs {
+            #expect(run.status == 2)
+            #expect(run.stderr.hasPrefix("error: "), "\(run.stderr)")
+            #expect(!run.stderr.contains("Error: "), "\(run.stderr)")
+        }
+    }
+
     @Test func opsListsTheRegistryAsJSON() throws {
         let run = try CLIRun(["ops", "--json"])
         #expect(run.status == 0)
