@@ -279,6 +279,19 @@ public struct StepRange: Sendable, Codable, Equatable {
     }
 }
 
+/// How many elements had their default step chosen again against rounding noise, and the
+/// range of the steps they took.
+public struct RechosenSteps: Sendable, Codable, Equatable {
+    public var elements: Int
+    public var range: StepRange
+
+    static func union(_ a: RechosenSteps?, _ b: RechosenSteps?) -> RechosenSteps? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return RechosenSteps(elements: a.elements + b.elements, range: StepRange.union(a.range, b.range)!)
+    }
+}
+
 /// The verdict on one checked unit (an op sample, a node, a leaf): the one type that
 /// `NodeCheck`, `LeafCheck` and `RuleCheck` embed.
 public struct CheckVerdict: Sendable, Codable, Equatable {
@@ -315,13 +328,16 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
     /// With `--eps auto`: the range of the steps chosen for the elements (each element's own
     /// is its comparison's `step`).
     public var steps: StepRange?
+    /// Elements where rounding noise swamped the default step's difference and the step was
+    /// chosen again as `--eps auto` chooses it (nil when none), with the range of those steps.
+    public var rechosenSteps: RechosenSteps?
 
     public init(
         status: CheckStatus, maxRelativeError: Double = 0, worst: ElementComparison? = nil,
         kinks: [ElementComparison] = [], kinkCount: Int? = nil, inconclusive: [ElementComparison] = [],
         inconclusiveCount: Int? = nil, elementsChecked: Int = 0, failedElements: Int = 0, method: ComparisonMethod = .fullJacobian,
         probeFailures: [ProbeFailure] = [], projectionDisagreements: [ProjectionDisagreement] = [], problem: String? = nil,
-        steps: StepRange? = nil
+        steps: StepRange? = nil, rechosenSteps: RechosenSteps? = nil
     ) {
         self.projectionDisagreements = projectionDisagreements.isEmpty ? nil : projectionDisagreements
         self.status = status
@@ -338,6 +354,7 @@ public struct CheckVerdict: Sendable, Codable, Equatable {
         self.probeFailures = probeFailures
         self.problem = problem
         self.steps = steps
+        self.rechosenSteps = rechosenSteps
     }
 
     /// Nothing was checked.
@@ -576,6 +593,11 @@ public struct CheckReport: Sendable, Codable {
     /// With `--eps auto`: the range of steps chosen over every node and leaf.
     public var steps: StepRange? {
         (nodes.map(\.verdict.steps) + leaves.map(\.verdict.steps)).reduce(nil, StepRange.union)
+    }
+
+    /// Elements whose default step was chosen again against rounding noise, over every node and leaf.
+    public var rechosenSteps: RechosenSteps? {
+        (nodes.map(\.verdict.rechosenSteps) + leaves.map(\.verdict.rechosenSteps)).reduce(nil, RechosenSteps.union)
     }
 
     /// The end-to-end check of leaf `id`, if that leaf was checked.

@@ -24,6 +24,17 @@ struct ComparisonTally: Sendable {
     /// Sampled inputs whose projection over every element disagreed.
     var disagreements: [ProjectionDisagreement] = []
 
+    /// Elements whose default step was re-chosen against rounding noise
+    /// (`JacobianCheck`'s balanced step), and the range of the steps they took.
+    var rechosenCount = 0
+    var rechosenSteps: StepRange?
+
+    /// Records an element measured again at a balanced step instead of the default.
+    mutating func note(rechosenStep h: Double) {
+        rechosenCount += 1
+        rechosenSteps = StepRange.union(rechosenSteps, StepRange(smallest: h, largest: h))
+    }
+
     /// Records the step an element was compared with (`--eps auto`).
     mutating func note(step h: Double) {
         steps = StepRange(smallest: Swift.min(steps?.smallest ?? h, h), largest: Swift.max(steps?.largest ?? h, h))
@@ -107,6 +118,8 @@ struct ComparisonTally: Sendable {
         m.kinks = Array((a.kinks + b.kinks).sorted(by: ElementComparison.precedes).prefix(keptKinks))
         m.inconclusiveCount += b.inconclusiveCount
         m.steps = StepRange.union(a.steps, b.steps)
+        m.rechosenCount += b.rechosenCount
+        m.rechosenSteps = StepRange.union(a.rechosenSteps, b.rechosenSteps)
         m.inconclusive = Array((a.inconclusive + b.inconclusive).sorted(by: ElementComparison.precedes).prefix(keptKinks))
         m.disagreements = (a.disagreements + b.disagreements).sorted { $0.input < $1.input }
         return m

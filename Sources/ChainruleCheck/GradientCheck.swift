@@ -318,7 +318,8 @@ extension CheckVerdict {
             status: status, maxRelativeError: maxRelative, worst: tally.worst, kinks: tally.kinks,
             kinkCount: tally.kinkCount, inconclusive: tally.inconclusive, inconclusiveCount: tally.inconclusiveCount,
             elementsChecked: tally.checked, failedElements: tally.failures, method: allFast ? .fast : method,
-            projectionDisagreements: tally.disagreements, steps: tally.steps)
+            projectionDisagreements: tally.disagreements, steps: tally.steps,
+            rechosenSteps: tally.rechosenSteps.map { RechosenSteps(elements: tally.rechosenCount, range: $0) })
     }
 }
 

@@ -481,6 +481,22 @@ enum JacobianCheck {
                             s = shrunk
                             numbers = measure(s)
                         }
+                        // Rounding noise swamps the difference (f large against its change over h: x·x at
+                        // x = 3e7, or any f at |x| above 1e10, where the default step is one ulp of x):
+                        // the default step is re-chosen for this element as --eps auto chooses it, balancing
+                        // truncation against rounding there. A step the user gave is kept.
+                        if options.step == nil, !options.autoStep, s.finiteSide == nil, s.undefinedStep == nil,
+                           noisy(components, numbers: numbers, probe: probe, options: options) {
+                            var balanced = options
+                            balanced.autoStep = true
+                            if let wider = perturb(
+                                function, evaluator: evaluator, elements: [(s.input, s.element)][...], cotangents: cotangents,
+                                options: balanced).first, !wider.branchChange, wider.undefinedStep == nil {
+                                s = wider
+                                numbers = measure(s)
+                                tallies[s.input, default: .init()].note(rechosenStep: s.step)
+                            }
+                        }
                         // Coarse agreement never convicts: an entry about to fail (or still unjudged for
                         // curvature) is re-estimated at steps small enough to resolve f (sin(10⁴x) at
                         // h = 0.125 spans 200 periods).
@@ -741,6 +757,21 @@ enum JacobianCheck {
         let previous = n.error.map { $0 - n.rounding } ?? 0
         refined.error = truncation.isFinite ? Swift.max(previous, truncation) + n.rounding : .infinity
         return refined
+    }
+
+    /// Some entry (or the probe) is left unjudged because rounding swamps the difference
+    /// (`InconclusiveReason.noise`, or still unresolved after the second steps, which the
+    /// tally counts as noise).
+    static func noisy(
+        _ components: ElementComponents, numbers: [NumericDerivative], probe: ProbeNumbers?, options: CheckOptions
+    ) -> Bool {
+        let noise: Set<Judgement> = [.inconclusive(.noise), .unresolved]
+        for k in components.indices where noise.contains(judge(
+            analytic: components.analytic(k), numeric: numbers[k], tolerance: options.tolerance(numeric: numbers[k].value),
+            ruleRounding: components.ruleRounding(k))) { return true }
+        guard let probe else { return false }
+        let (numeric, tolerance) = probeNumeric(numbers, probe: probe, step: numbers.first?.step ?? 0, options: options)
+        return noise.contains(judge(analytic: probe.analytic, numeric: numeric, tolerance: tolerance, ruleRounding: probe.ruleRounding))
     }
 
     /// Some entry (or the probe) fails on its error bound: before it is convicted, the other

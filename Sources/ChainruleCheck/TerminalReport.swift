@@ -22,7 +22,7 @@ public struct TerminalReport: Sendable {
     public func render(_ report: CheckReport) -> String {
         var lines: [String] = []
         // With a step per element (--eps auto), each failing element says which h it had.
-        let showSteps = report.options?.autoStep ?? false
+        let showSteps = report.options?.autoStep ?? false || report.rechosenSteps != nil
         if let options = report.options { lines.append(paint(options.summary, .dim)) }
         if let bad = report.nonFinite {
             let location = bad.location.map { " at \($0)" } ?? ""
@@ -100,12 +100,23 @@ public struct TerminalReport: Sendable {
         let open = report.nodes.filter { $0.status == .inconclusive }.count + report.leaves.filter { $0.status == .inconclusive }.count
         if open > 0 { parts.append("\(open) inconclusive") }
         if let steps = report.steps {
-            parts.append("h from \(formatNumber(steps.smallest, significant: 2)) to \(formatNumber(steps.largest, significant: 2))")
+            parts.append("h from \(stepText(steps.smallest)) to \(stepText(steps.largest))")
+        }
+        if let rechosen = report.rechosenSteps {
+            let range = rechosen.range.smallest == rechosen.range.largest
+                ? "h = \(stepText(rechosen.range.smallest))"
+                : "h from \(stepText(rechosen.range.smallest)) to \(stepText(rechosen.range.largest))"
+            parts.append("\(counted(rechosen.elements, "element", "elements")) measured again at a step balancing rounding (\(range))")
         }
         parts.append("\(report.forwardEvaluations) forward evaluations")
         parts.append(formatSeconds(report.seconds))
         let verdict = !report.passed ? paint("FAILED", .red) : (open > 0 ? paint("INCONCLUSIVE", .yellow) : paint("PASSED", .green))
         return verdict + ": " + parts.joined(separator: " · ")
+    }
+
+    /// A step in two significant digits, a large whole one as well (`2e+09`, not `2000000000`).
+    private func stepText(_ h: Double) -> String {
+        abs(h) >= 1e5 && h == h.rounded() ? String(format: "%.2g", h) : formatNumber(h, significant: 2)
     }
 
     // MARK: Rule checks
@@ -164,7 +175,7 @@ public struct TerminalReport: Sendable {
             lines.append("      " + prefix + paint("probe \(failure.probe.rawValue)", .red) + ": \(inputWord) \(failure.input) \"\(failure.inputName)\"\(element): \(failure.detail)")
         }
         if verdict.failedElements > 0, let worst = verdict.worst {
-            let step = showStep && worst.errorEstimate == nil ? worst.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? "" : ""
+            let step = showStep && worst.errorEstimate == nil ? worst.step.map { " (h = \(stepText($0)))" } ?? "" : ""
             lines.append("      " + prefix + describe(worst, inputWord: inputWord, function: function) + step)
         }
         for d in verdict.projectionDisagreements ?? [] {
@@ -229,7 +240,7 @@ public struct TerminalReport: Sendable {
                 + "the one-sided derivatives (extrapolated on each side of the kink\(good))"
         }
         let certainty = c.errorEstimate.map { e in
-            let step = c.step.map { " (h = \(formatNumber($0, significant: 2)))" } ?? ""
+            let step = c.step.map { " (h = \(stepText($0)))" } ?? ""
             return "; differs by \(scientific(c.absoluteError)); the finite difference\(step) is good to \(scientific(e))"
                 + (c.absoluteError > JacobianCheck.certaintyFactor * e ? ", so the rule is wrong" : "")
         } ?? ""
