@@ -158,23 +158,12 @@ public struct CompileOptions: Sendable {
     }
 
     /// A number as a program writes it, with an optional sign, read by the
-    /// language's own lexer.
+    /// language's own lexer (`WrittenNumber`).
     private static func number(_ text: String, for name: String) throws(AtSyntaxError) -> Double {
-        let (tokens, problems) = Lexer.tokenize(text, file: nil)
-        // The one lexer problem worth its own words: a number too large.
-        if let problem = problems.first, Double(text)?.isInfinite == true {
-            throw AtSyntaxError(description: "--at \(name)=\(text): \(problem.message)")
+        switch WrittenNumber.read(text) {
+        case .success(let value): return value
+        case .failure(let problem): throw AtSyntaxError(description: "--at \(name)=\(text): \(problem)")
         }
-        var kinds = tokens.map(\.kind)[...]
-        var sign = 1.0
-        if kinds.first == .symbol("-") || kinds.first == .symbol("+") {
-            sign = kinds.first == .symbol("-") ? -1 : 1
-            kinds = kinds.dropFirst()
-        }
-        guard problems.isEmpty, kinds.count == 2, case .number(let value)? = kinds.first, kinds.last == .end else {
-            throw AtSyntaxError(description: "--at \(name)=\(text): '\(text)' is not a number as a program writes one (2, -0.5, 1e-3)")
-        }
-        return sign * value
     }
 }
 
@@ -183,5 +172,35 @@ extension Program {
     /// model): it has no source text and no op blocks.
     public init(graph: Graph, output: NodeID, outputName: String, notes: [String], file: String?) {
         self.init(nodes: ProgramNodes(graph), output: output, outputName: outputName, notes: notes, source: "", file: file)
+    }
+}
+
+/// A number as a program writes one — `2`, `-0.5`, `1e-3`, `+4` — read by the
+/// language's own lexer: the one definition of a number for `--at` and every
+/// numeric option of the command line, so `0x10`, `nan`, `inf` and `1_000`,
+/// which a program would not take, are refused alike.
+public enum WrittenNumber {
+    /// Why a text is no number as a program writes one.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The number `text` spells (an optional sign, then one number token), or why it spells none.
+    public static func read(_ text: String) -> Result<Double, Problem> {
+        let (tokens, problems) = Lexer.tokenize(text, file: nil)
+        // The one lexer problem worth its own words: a number too large.
+        if let problem = problems.first, Double(text)?.isInfinite == true {
+            return .failure(Problem(description: problem.message))
+        }
+        var kinds = tokens.map(\.kind)[...]
+        var sign = 1.0
+        if kinds.first == .symbol("-") || kinds.first == .symbol("+") {
+            sign = kinds.first == .symbol("-") ? -1 : 1
+            kinds = kinds.dropFirst()
+        }
+        guard problems.isEmpty, kinds.count == 2, case .number(let value)? = kinds.first, kinds.last == .end else {
+            return .failure(Problem(description: "'\(text)' is not a number as a program writes one (2, -0.5, 1e-3)"))
+        }
+        return .success(sign * value)
     }
 }

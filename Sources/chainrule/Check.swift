@@ -54,14 +54,14 @@ struct Check: ParsableCommand {
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Finite-difference step h (default 1e-6 for central, 1e-3 for five-point, 0.125·max(1, |x|) for richardson), or auto: a step per element from 4 pilot evaluations (h = (3ε·|f| / |f‴|)^(1/3) for central).",
-        valueName: "H|auto"))
+        valueName: "H|auto"), transform: StepArgument.read)
     var eps: StepArgument?
 
-    @Option(parsing: .unconditional, help: "Absolute tolerance atol.")
-    var atol: Double = 1e-5
+    @Option(parsing: .unconditional, help: "Absolute tolerance atol (default: \(OptionNumber.shown(CheckOptions().absoluteTolerance))).", transform: OptionNumber.read)
+    var atol: Double = CheckOptions().absoluteTolerance
 
-    @Option(parsing: .unconditional, help: "Relative tolerance rtol.")
-    var rtol: Double = 1e-3
+    @Option(parsing: .unconditional, help: "Relative tolerance rtol (default: \(OptionNumber.shown(CheckOptions().relativeTolerance))).", transform: OptionNumber.read)
+    var rtol: Double = CheckOptions().relativeTolerance
 
     @Option(help: "Finite-difference formula: central (error O(h²)), five-point (O(h⁴)) or richardson (adaptive, with an error estimate).")
     var stencil: Stencil = .central
@@ -105,8 +105,9 @@ struct Check: ParsableCommand {
     func validate() throws {
         func usage(_ message: String) throws -> Never { throw ValidationError(message) }
         if case .fixed(let eps) = eps, !(eps > 0 && eps.isFinite) { try usage("--eps must be a positive step, got \(eps)") }
-        if !(atol >= 0) { try usage("--atol must be 0 or more, got \(atol)") }
-        if !(rtol >= 0) { try usage("--rtol must be 0 or more, got \(rtol)") }
+        // An infinite tolerance would pass every rule: it is no tolerance.
+        if !(atol >= 0) || !atol.isFinite { try usage("--atol must be a finite number, 0 or more, got \(atol)") }
+        if !(rtol >= 0) || !rtol.isFinite { try usage("--rtol must be a finite number, 0 or more, got \(rtol)") }
         if let sample, sample < 1 { try usage("--sample must be at least 1 element, got \(sample)") }
         if everyElement && sample != nil { try usage("give either --sample K or --every-element, not both") }
         if localOnly && endToEndOnly { try usage("give either --local-only or --end-to-end-only, not both (without either, both checks run)") }
@@ -278,18 +279,13 @@ struct Check: ParsableCommand {
 extension Stencil: ExpressibleByArgument {}
 
 /// `--eps 1e-4` or `--eps auto`.
-enum StepArgument: Equatable, ExpressibleByArgument {
+enum StepArgument: Equatable {
     case fixed(Double)
     case auto
 
-    init?(argument: String) {
-        if argument == "auto" {
-            self = .auto
-        } else if let value = Double(argument) {
-            self = .fixed(value)
-        } else {
-            return nil
-        }
+    /// `auto`, or a number as a program writes one (`OptionNumber`).
+    static func read(_ argument: String) throws -> StepArgument {
+        argument == "auto" ? .auto : .fixed(try OptionNumber.read(argument))
     }
 
     /// The fixed step, if one was given.

@@ -16,8 +16,8 @@ struct PythonBridgeOptions: ParsableArguments {
     @Option(
         name: .customLong("python-timeout"),
         help: ArgumentHelp(
-            "With --python: the longest one call of the file's functions may take, in seconds (its start, up to serve, gets at least 60 s); past it Python is stopped and chainrule exits 2.",
-            valueName: "SECONDS"))
+            "With --python: the longest one call of the file's functions may take, in seconds (its start, up to serve, gets at least 60 s); past it Python is stopped and chainrule exits 2 (default: 60).",
+            valueName: "SECONDS"), transform: OptionNumber.read)
     var timeout: Double = 60
 
     @Option(

@@ -48,7 +48,7 @@ struct LectureFigureCommand: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.", transform: OptionNumber.read)
     var scale: Double?
 
     @Option(help: "The figure's title instead of its own (\"\" for none).")
@@ -65,7 +65,7 @@ struct LectureFigureCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "neuron: one weight per input, as 0.5,-1.")
     var weights: String?
 
-    @Option(parsing: .unconditional, help: "neuron: the bias.")
+    @Option(parsing: .unconditional, help: "neuron: the bias.", transform: OptionNumber.read)
     var bias: Double?
 
     @Option(help: "neuron: an elementwise op of the registry (sigmoid, tanh, relu, …).")
@@ -118,7 +118,7 @@ struct LectureFigureCommand: ParsableCommand {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var values: [Double] = []
         for part in parts {
-            guard let value = Double(part), value.isFinite else {
+            guard case .success(let value) = WrittenNumber.read(part), value.isFinite else {
                 throw ValidationError("\(flag) takes finite numbers separated by commas, as 1,2.5,-3; '\(part)' is not one")
             }
             values.append(value)

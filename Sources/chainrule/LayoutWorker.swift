@@ -32,7 +32,7 @@ struct LayoutWorkerCommand: ParsableCommand {
 /// after this many seconds.
 struct LayoutTimeoutOption: ParsableArguments {
     @Option(name: .customLong("layout-timeout"), parsing: .unconditional, help: ArgumentHelp(
-        "Seconds Graphviz may take to lay the figure out before it is stopped.", valueName: "seconds"))
+        "Seconds Graphviz may take to lay the figure out before it is stopped (default: \(OptionNumber.shown(LayoutLimits.defaultTimeout))).", valueName: "seconds"), transform: OptionNumber.read)
     var layoutTimeout: Double = LayoutLimits.defaultTimeout
 
     func validate() throws {

@@ -92,7 +92,7 @@ struct Render: ParsableCommand {
             transform: { try FitTarget(validating: $0) })
     var fit: FitTarget = .slide
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI; PNG and --steps frames only).")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (2 = 144 DPI; PNG and --steps frames only).", transform: OptionNumber.read)
     var scale: Double?
 
     @Flag(help: "Run the node-local gradient check and colour each node by its result.")

@@ -39,29 +39,31 @@ struct Train: ParsableCommand {
     @Option(help: "sgd, momentum, nesterov, adagrad, rmsprop or adam.")
     var optimizer: OptimizerKind = .sgd
 
-    @Option(parsing: .unconditional, help: "Learning rate (default: PyTorch's for the optimizer: 0.001, or 0.01 for adagrad and rmsprop).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: PyTorch's for the optimizer: 0.001, or 0.01 for adagrad and rmsprop).", transform: OptionNumber.read)
     var lr: Double?
 
-    @Option(parsing: .unconditional, help: "μ of momentum and nesterov.")
-    var momentum = 0.9
+    @Option(parsing: .unconditional, help: "μ of momentum and nesterov (default: \(OptionNumber.shown(Self.defaultMomentum))).", transform: OptionNumber.read)
+    var momentum: Double = Self.defaultMomentum
+    static let defaultMomentum = 0.9
 
-    @Option(parsing: .unconditional, help: "β₁ of adam.")
-    var beta1 = 0.9
+    @Option(parsing: .unconditional, help: "β₁ of adam (default: \(OptionNumber.shown(Self.defaultBeta1))).", transform: OptionNumber.read)
+    var beta1: Double = Self.defaultBeta1
+    static let defaultBeta1 = 0.9
 
-    @Option(parsing: .unconditional, help: "β₂ of adam (default 0.999), α of rmsprop (default 0.99).")
+    @Option(parsing: .unconditional, help: "β₂ of adam (default 0.999), α of rmsprop (default 0.99).", transform: OptionNumber.read)
     var beta2: Double?
 
-    @Option(parsing: .unconditional, help: "ε (default 1e-8, adagrad 1e-10).")
+    @Option(parsing: .unconditional, help: "ε (default 1e-8, adagrad 1e-10).", transform: OptionNumber.read)
     var eps: Double?
 
-    @Option(parsing: .unconditional, help: "L2 weight decay λ as torch adds it: g ← g + λ·p.")
-    var weightDecay = 0.0
+    @Option(parsing: .unconditional, help: "L2 weight decay λ as torch adds it: g ← g + λ·p (default: 0).", transform: OptionNumber.read)
+    var weightDecay: Double = 0.0
 
     @Option(help: "Learning-rate schedule per epoch: step:N:γ, exp:γ, cosine or none.")
     var decay = "none"
 
-    @Option(parsing: .unconditional, help: "Fraction of the data held out for validation (seeded), as 0.2.")
-    var val = 0.0
+    @Option(parsing: .unconditional, help: "Fraction of the data held out for validation (seeded), as 0.2 (default: 0).", transform: OptionNumber.read)
+    var val: Double = 0.0
 
     @Flag(help: "A new seeded order of the examples every epoch.")
     var shuffle = false

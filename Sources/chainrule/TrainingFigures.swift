@@ -38,7 +38,7 @@ struct OptimizersFigure: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps of each optimizer (default: the surface's own).")
     var steps: Int?
 
-    @Option(parsing: .unconditional, help: "One learning rate for every optimizer (default: one tuned per surface; torch's defaults for a FILE).")
+    @Option(parsing: .unconditional, help: "One learning rate for every optimizer (default: one tuned per surface; torch's defaults for a FILE).", transform: OptionNumber.read)
     var lr: Double?
 
     @Option(help: "The optimizers drawn, comma-separated, as sgd,momentum (default: all six).")
@@ -49,7 +49,7 @@ struct OptimizersFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.", transform: OptionNumber.read)
     var scale: Double?
 
     /// The optimizers of `--optimizers`, in the order given.
@@ -145,7 +145,7 @@ struct LearningRateSchedulesFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.", transform: OptionNumber.read)
     var scale: Double?
 
     func validate() throws {
@@ -186,7 +186,7 @@ struct FeatureMapsFigure: ParsableCommand {
     @Option(help: "default, or colorblind (Okabe–Ito colours).")
     var palette: Palette = .default
 
-    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (default 2 = 144 DPI); a PNG's only.", transform: OptionNumber.read)
     var scale: Double?
 
     func validate() throws {

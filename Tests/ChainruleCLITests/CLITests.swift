@@ -58,6 +58,34 @@ struct CLIRun {
         #expect(run.stdout.isEmpty)
     }
 
+    /// Before: Swift's `Double(_:)` read these (`--rtol inf` passed every rule, `--logits 0x10` drew a 16).
+    static let numericOptions: [[String]] = [
+        ["check", "-e", "x = 1\ny = x*x", "--atol"], ["check", "-e", "x = 1\ny = x*x", "--rtol"],
+        ["check", "-e", "x = 1\ny = x*x", "--eps"], ["render", "-e", "x = 1", "-o", "a.png", "--scale"],
+        ["train", "samples/moons-mlp.grad", "--data", "moons", "--epochs", "1", "--lr"],
+        ["train", "samples/moons-mlp.grad", "--data", "moons", "--epochs", "1", "--beta1"],
+        ["figure", "neuron", "-o", "n.png", "--bias"], ["figure", "softmax", "-o", "s.png", "--logits"],
+        ["render", "-e", "x = 1", "-o", "a.svg", "--layout-timeout"],
+    ]
+
+    @Test("A numeric option reads a number as a program writes one: 0x10, 0x1p-3, inf, nan and 1_0 are refused, exit 2", arguments: numericOptions)
+    func numericOptionsReadProgramNumbers(_ command: [String]) throws {
+        for text in ["0x10", "0x1p-3", "inf", "nan", "1_0"] {
+            let run = try CLIRun(command + [text])
+            #expect(run.status == 2, "\(command.last!) \(text): \(run.stderr)")
+            #expect(run.stderr.contains("'\(text)' is not") || run.stderr.contains("'\(text)' is invalid"), "\(command.last!) \(text): \(run.stderr)")
+        }
+    }
+
+    @Test("An infinite tolerance, which would pass every rule, is refused")
+    func anInfiniteToleranceIsRefused() throws {
+        for option in ["--atol", "--rtol"] {
+            let run = try CLIRun(["check", "samples/custom-op-wrong.grad", option, "1e400"])
+            #expect(run.status == 2, "\(option): \(run.stdout)")
+            #expect(!run.stdout.contains("PASSED"))
+        }
+    }
+
     /// ArgumentParser's usage errors and validations say `Error:`; Chainrule's own, `error:`.
     /// Every message starts the same, whoever found the problem.
     @Test("Every error message starts with 'error: ', ArgumentParser's usage errors and validations as Chainrule's own")
@@ -126,8 +154,8 @@ struct CLIRun {
 
     @Test(arguments: [
         (["check", "--ops", "--eps", "0"], "--eps must be a positive step, got 0.0"),
-        (["check", "--ops", "--atol=-1"], "--atol must be 0 or more, got -1.0"),
-        (["check", "--ops", "--rtol=-1"], "--rtol must be 0 or more, got -1.0"),
+        (["check", "--ops", "--atol=-1"], "--atol must be a finite number, 0 or more, got -1.0"),
+        (["check", "--ops", "--rtol=-1"], "--rtol must be a finite number, 0 or more, got -1.0"),
         (["check", "--ops", "--sample", "0"], "--sample must be at least 1 element, got 0"),
         (["check", "samples/mlp.grad", "--sample", "5", "--every-element"], "give either --sample K or --every-element, not both"),
         (["check", "--op", "relu"], "--op NAME selects ops for the rule check: add --ops"),
