@@ -211,11 +211,41 @@ enum JacobianCheck {
             function, pairs: pairs, cotangents: cotangents, options: options, workers: workers, progressLabel: progressLabel)
         evaluations += count
         for i in inputsToCompare where isSampled(i) {
-            guard let p = projections.checks[i], p.judgement == .fail, (tallies[i]?.failures ?? 0) == 0 else { continue }
+            guard var p = projections.checks[i], p.judgement != .pass, (tallies[i]?.failures ?? 0) == 0 else { continue }
             let evaluator = function.makeEvaluator()
-            let located = locate(function, input: i, projection: p, evaluator: evaluator, options: options)
-            evaluations += evaluator.evaluations
             var tally = tallies[i] ?? ComparisonTally()
+            var candidates = Array(0..<function.inputs[i].count)
+            // A projection that crossed a kink (one element at relu's 0 or a max tie is enough) or
+            // could not be judged proves nothing about the elements the sample left out: v is split
+            // until each part passes, fails, or is one element, which is then compared one by one.
+            if p.judgement != .fail {
+                let split = splitUnjudged(function, input: i, projection: p, evaluator: evaluator, options: options)
+                let extras = split.singletons.filter { !selected[i]!.contains($0) }
+                if !extras.isEmpty {
+                    let (extra, more) = compareElements(
+                        function, pairs: extras.map { (i, $0) }, cotangents: cotangents, options: options, workers: 1,
+                        progressLabel: nil)
+                    evaluations += more
+                    if let e = extra[i] { tally = ComparisonTally.merged(tally, e) }
+                }
+                for part in split.unresolved {
+                    var comparison = ElementComparison(
+                        input: i, inputName: function.inputNames[i], index: Tensor.index(of: part.elements[0], in: function.inputs[i].shape),
+                        projected: true, analytic: part.projection.check.analytic, numeric: part.projection.check.numeric,
+                        step: part.projection.numeric.step, errorEstimate: part.projection.numeric.error)
+                    comparison.inconclusive = part.projection.judgement.inconclusiveReason ?? .nearKink
+                    tally.addInconclusive(comparison, entries: 0)
+                }
+                guard let failing = split.failing, tally.failures == 0 else {
+                    evaluations += evaluator.evaluations
+                    tallies[i] = tally
+                    continue
+                }
+                p = failing.projection
+                candidates = failing.elements
+            }
+            let located = locate(function, input: i, projection: p, candidates: candidates, evaluator: evaluator, options: options)
+            evaluations += evaluator.evaluations
             if let j = located, !selected[i]!.contains(j) {
                 let (extra, more) = compareElements(
                     function, pairs: [(i, j)], cotangents: cotangents, options: options, workers: 1, progressLabel: nil)
@@ -357,9 +387,10 @@ enum JacobianCheck {
     /// what a pass allows) kept, until one element is left; nil when both halves cross a kink or
     /// pass. About 4·log₂(n) evaluations.
     static func locate(
-        _ function: Differentiand, input i: Int, projection p: Projection, evaluator: any PerturbedEvaluator, options: CheckOptions
+        _ function: Differentiand, input i: Int, projection p: Projection, candidates: [Int]? = nil,
+        evaluator: any PerturbedEvaluator, options: CheckOptions
     ) -> Int? {
-        var candidates = Array(0..<function.inputs[i].count)
+        var candidates = candidates ?? Array(0..<function.inputs[i].count)
         while candidates.count > 1 {
             let halves = [Array(candidates[..<(candidates.count / 2)]), Array(candidates[(candidates.count / 2)...])]
             let checks = halves.map { half -> Projection in
@@ -372,6 +403,61 @@ enum JacobianCheck {
             candidates = halves[pick]
         }
         return candidates.first
+    }
+
+    /// At most this many restricted projections split one sampled input's unjudged `uᵀJv`
+    /// (`splitUnjudged`); what is left then is reported inconclusive, never passed.
+    static let unjudgedSplitProjections = 128
+
+    /// What splitting an unjudged projection found: a part whose projection fails (to `locate`
+    /// in), the single elements whose projection still could not be judged (each at a kink, or
+    /// at a step that cannot resolve it: to be compared one by one), and the parts the budget
+    /// left unjudged.
+    struct UnjudgedSplit {
+        var failing: (elements: [Int], projection: Projection)?
+        var singletons: [Int] = []
+        var unresolved: [(elements: [Int], projection: Projection)] = []
+    }
+
+    /// Splits v of a sampled input whose `uᵀJv` over every element was not judged (it crossed a
+    /// kink, or could not be resolved) into halves, recursively: a half that passes is settled, a
+    /// half that fails stops the split (the rule is wrong there), a half still unjudged is split
+    /// again, down to single elements. Each kink element costs about 2·log₂(n) projections; past
+    /// `unjudgedSplitProjections` the parts left are returned unresolved.
+    static func splitUnjudged(
+        _ function: Differentiand, input i: Int, projection p: Projection, evaluator: any PerturbedEvaluator,
+        options: CheckOptions
+    ) -> UnjudgedSplit {
+        var result = UnjudgedSplit()
+        var pending: [(elements: [Int], projection: Projection)] = [(Array(0..<function.inputs[i].count), p)]
+        var spent = 0
+        while let part = pending.popLast() {
+            if part.elements.count == 1 {
+                result.singletons.append(part.elements[0])
+                continue
+            }
+            if spent + 2 > unjudgedSplitProjections {
+                result.unresolved.append(part)
+                continue
+            }
+            let middle = part.elements.count / 2
+            for half in [Array(part.elements[..<middle]), Array(part.elements[middle...])] {
+                var v = Tensor.zeros(p.direction.shape)
+                for j in half { v.data[j] = p.direction.data[j] }
+                let q = projection(function, input: i, u: p.u, gradient: p.gradient, direction: v, evaluator: evaluator, options: options)
+                spent += 1
+                switch q.judgement {
+                case .pass: continue
+                case .fail:
+                    // The input fails: what is still pending no longer matters.
+                    result.failing = (half, q)
+                    return result
+                default: pending.append((half, q))
+                }
+            }
+        }
+        result.singletons.sort()
+        return result
     }
 
     /// Element-by-element comparison of the given (input, element) pairs, spread over `workers`
@@ -1014,6 +1100,11 @@ enum JacobianCheck {
         case inconclusive(InconclusiveReason)
         /// A central difference whose two points cannot decide: it needs `secondStep`.
         case unresolved
+
+        var inconclusiveReason: InconclusiveReason? {
+            if case .inconclusive(let reason) = self { return reason }
+            return self == .unresolved ? .noise : nil
+        }
     }
 
     // MARK: - Compare full Jacobian
