@@ -17,7 +17,8 @@ import ChainruleCore
 ///
 /// r is random, so no rule sees an all-ones cotangent. A node whose branch pattern differs
 /// between the points (its inputs crossed a kink), whose numbers disagree, or whose inputs the
-/// pass did not move (nothing upstream was perturbed) is left to the node-local check of its
+/// pass did not move (nothing upstream was perturbed), or that received a zero gradient g_N (its
+/// projection would be 0 against 0 whatever its rule), is left to the node-local check of its
 /// own; the end-to-end comparison likewise, to the per-leaf check.
 struct FastGraphCheck {
     /// The projection of each op node that passed, by node index.
@@ -88,6 +89,9 @@ struct FastGraphCheck {
             // The propagated change of each checked input, (in at each point − in₀): zero when nothing upstream moved.
             let moved = checked.contains { k in points.contains { $0[inputs[k].index] != values[inputs[k].index] } }
             guard moved else { return }
+            // A node that received no gradient (`0 * f(x)`, a relu dead on every element after it)
+            // projects its rule on g_N = 0: both sides are 0 whatever the rule, so it proves nothing.
+            guard g.data.contains(where: { $0 != 0 }) else { return }
             // The rule's number for the same input change, differenced by the same stencil:
             // A_p = Σ_i backward(g)_i · (in_i at point p − in_i), exact for a leaf (the change is
             // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.

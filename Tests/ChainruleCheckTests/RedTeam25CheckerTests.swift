@@ -75,3 +75,31 @@ private struct KinkedScaledRule: ChainruleCore.Operation {
         #expect(leaf.status == .inconclusive || leaf.status == .fail, "\(leaf.status)")
     }
 }
+
+/// `x²` elementwise whose rule says `3x`: wrong everywhere but at 0.
+private struct ThreeXForSquare: ChainruleCore.Operation {
+    var name: String { "three_x_for_square" }
+    func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { shapes[0] }
+    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map { $0 * $0 } }
+    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        [gradient.zipMap(inputs[0]) { g, x in g * 3 * x }]
+    }
+}
+
+extension RedTeam25CheckerTests {
+    /// `--fast` settled a node by `g_Nᵀ J_N Δin`; where no gradient reaches the node (its output
+    /// times 0, or a relu dead on every element after it), g_N = 0 and that is 0 against 0 for any
+    /// rule: the wrong rule was marked `pass` (`uᵀJv agreed`). Now it gets its own check.
+    @Test(arguments: ["times zero", "dead relu"])
+    func fastModeDoesNotSettleANodeThatReceivedNoGradient(downstream: String) throws {
+        let g = Graph()
+        let x = g.param("x", Tensor([0.5, 1.5, -2]))
+        let s = x.applying(ThreeXForSquare()).named("s")
+        let y = downstream == "times zero" ? sum(s * 0).named("y") : sum(relu(s - 100)).named("y")
+        let report = try GradientCheck.graph(g, output: y.id, options: CheckOptions(fast: true))
+        let node = try #require(report.node(s.id))
+        #expect(node.status == .fail, "\(node.status) \(node.method)")
+        #expect(node.worst?.index == [2])
+        #expect(!report.passed)
+    }
+}
