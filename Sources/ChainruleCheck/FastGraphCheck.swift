@@ -92,38 +92,59 @@ struct FastGraphCheck {
             // A node that received no gradient (`0 * f(x)`, a relu dead on every element after it)
             // projects its rule on g_N = 0: both sides are 0 whatever the rule, so it proves nothing.
             guard g.data.contains(where: { $0 != 0 }) else { return }
-            // The rule's number for the same input change, differenced by the same stencil:
-            // A_p = Σ_i backward(g)_i · (in_i at point p − in_i), exact for a leaf (the change is
-            // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.
-            var ruleValues = [Double](repeating: 0, count: points.count)
-            // The rule's rounding: its largest entry (or g's) times the size of the change, Σ|Δin| / (|offset|·h).
-            var largest = g.data.reduce(0) { Swift.max($0, abs($1)) }
-            // Σ|a_j·in_j|: the rounding of intermediates of the inputs' size (`JacobianCheck.withInputRounding`).
-            var inputSize = 0.0
-            var changeSizes = [Double](repeating: 0, count: points.count)
-            for k in checked {
-                let input = values[inputs[k].index]
-                guard let a = RuleProbes.conforming(rule, k, like: input) else { disagreeing.insert(i); return }
-                for p in points.indices {
-                    let shifted = points[p][inputs[k].index].data
-                    var sum = 0.0, size = 0.0
-                    for j in a.indices where shifted[j] != input.data[j] {
-                        sum += a[j] * (shifted[j] - input.data[j])
-                        size += abs(shifted[j] - input.data[j])
+            // The projection of N's rule on cotangent u (its rule's result `rule`), or nil when
+            // the rule's gradient is misshapen.
+            func projected(_ u: Tensor, rule: [Tensor?]) -> ProjectionCheck? {
+                // The rule's number for the same input change, differenced by the same stencil:
+                // A_p = Σ_i backward(u)_i · (in_i at point p − in_i), exact for a leaf (the change is
+                // offset·h·V) and to the stencil's order for a propagated one, as the numeric side is.
+                var ruleValues = [Double](repeating: 0, count: points.count)
+                // The rule's rounding: its largest entry (or u's) times the size of the change, Σ|Δin| / (|offset|·h).
+                var largest = u.data.reduce(0) { Swift.max($0, abs($1)) }
+                // Σ|a_j·in_j|: the rounding of intermediates of the inputs' size (`JacobianCheck.withInputRounding`).
+                var inputSize = 0.0
+                var changeSizes = [Double](repeating: 0, count: points.count)
+                for k in checked {
+                    let input = values[inputs[k].index]
+                    guard let a = RuleProbes.conforming(rule, k, like: input) else { return nil }
+                    for p in points.indices {
+                        let shifted = points[p][inputs[k].index].data
+                        var sum = 0.0, size = 0.0
+                        for j in a.indices where shifted[j] != input.data[j] {
+                            sum += a[j] * (shifted[j] - input.data[j])
+                            size += abs(shifted[j] - input.data[j])
+                        }
+                        ruleValues[p] += sum
+                        changeSizes[p] += size / (abs(terms[p].offset) * h)
                     }
-                    ruleValues[p] += sum
-                    changeSizes[p] += size / (abs(terms[p].offset) * h)
+                    largest = a.reduce(largest) { Swift.max($0, abs($1)) }
+                    for j in a.indices { inputSize += abs(a[j] * input.data[j]) }
                 }
-                largest = a.reduce(largest) { Swift.max($0, abs($1)) }
-                for j in a.indices { inputSize += abs(a[j] * input.data[j]) }
+                let analytic = derivative({ ruleValues[$0] }, scale: 0).value
+                let ruleRounding = JacobianCheck.ruleRounding(scale: largest * (changeSizes.max() ?? 0))
+                let changes = points.map { ProjectedChange(u.data, $0[i].data, from: values[i].data) }
+                let numeric = JacobianCheck.withInputRounding(
+                    derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) }), size: inputSize)
+                let atKink = patterns.contains { $0[i] != patterns[0][i] }
+                return judged(analytic: analytic, numeric: numeric, ruleRounding: ruleRounding, atKink: atKink)
             }
-            let analytic = derivative({ ruleValues[$0] }, scale: 0).value
-            let ruleRounding = JacobianCheck.ruleRounding(scale: largest * (changeSizes.max() ?? 0))
-            let changes = points.map { ProjectedChange(g.data, $0[i].data, from: values[i].data) }
-            let numeric = JacobianCheck.withInputRounding(
-                derivative({ changes[$0].value }, scale: changes.reduce(0) { Swift.max($0, $1.magnitude) }), size: inputSize)
-            let atKink = patterns.contains { $0[i] != patterns[0][i] }
-            let check = judged(analytic: analytic, numeric: numeric, ruleRounding: ruleRounding, atKink: atKink)
+            guard var check = projected(g, rule: rule) else { disagreeing.insert(i); return }
+            // Where g_N is 0 (outputs a relu after N kills, or a max-pool does not pick), the
+            // projection says nothing of the rule's rows for those outputs: N is projected again on
+            // g_N with its zeros replaced by seeded random numbers, from the same points (one more
+            // call of its rule, no forward pass).
+            if check.passed, g.data.contains(0) {
+                var filled = g
+                let noise = Tensor.randn(g.shape, seed: options.seed &+ UInt64(i) &* 104_729 &+ 0x2E80)
+                let scale = g.data.reduce(0) { Swift.max($0, abs($1)) }
+                for j in filled.data.indices where filled.data[j] == 0 { filled.data[j] = scale * noise.data[j] }
+                let inputValues = inputs.map { values[$0.index] }
+                guard let again = projected(filled, rule: op.backward(inputValues, output: values[i], gradient: filled)) else {
+                    disagreeing.insert(i)
+                    return
+                }
+                if !again.passed { check = again }
+            }
             if check.passed { passed[i] = check } else { disagreeing.insert(i) }
         }
         passedNodes = passed

@@ -103,3 +103,33 @@ extension RedTeam25CheckerTests {
         #expect(!report.passed)
     }
 }
+
+/// `x³` elementwise whose rule is wrong only where x < 0 (`3x² − x` there).
+private struct CubeWrongOnNegatives: ChainruleCore.Operation {
+    var name: String { "cube_wrong_on_negatives" }
+    func outputShape(_ shapes: [[Int]]) throws(ShapeError) -> [Int] { shapes[0] }
+    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].map { $0 * $0 * $0 } }
+    func backward(_ inputs: [Tensor], output: Tensor, gradient: Tensor) -> [Tensor?] {
+        [gradient.zipMap(inputs[0]) { g, x in g * (3 * x * x - Swift.min(x, 0)) }]
+    }
+}
+
+extension RedTeam25CheckerTests {
+    /// `--fast` projected each node on the gradient g_N it received: where a relu after it kills
+    /// some outputs, g_N is 0 there and the rule's rows for them were never looked at, so a rule
+    /// wrong only on those elements was marked `pass`. The node is now projected again on g_N
+    /// with its zeros filled by random numbers, from the same two passes.
+    @Test func fastModeLooksAtTheRowsAReluAfterTheNodeKills() throws {
+        let g = Graph()
+        let x = g.param("x", Tensor([0.5, 1.5, -2]))
+        let s = x.applying(CubeWrongOnNegatives()).named("s")
+        let y = sum(relu(s)).named("y")
+        let report = try GradientCheck.graph(g, output: y.id, options: CheckOptions(fast: true))
+        let node = try #require(report.node(s.id))
+        #expect(node.status == .fail, "\(node.status) \(node.method)")
+        #expect(node.worst?.index == [2])
+        #expect(!report.passed)
+        // The small CNN (a relu, then a max-pool, whose gradients are full of zeros) is still
+        // settled by its two forward passes: `PrecisionTests.theSmallCNNIsCheckedInTwoForwardPasses`.
+    }
+}
