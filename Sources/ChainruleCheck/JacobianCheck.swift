@@ -569,8 +569,9 @@ enum JacobianCheck {
                         }
                         // Rounding noise swamps the difference (f large against its change over h: x·x at
                         // x = 3e7, or any f at |x| above 1e10, where the default step is one ulp of x):
-                        // the default step is re-chosen for this element as --eps auto chooses it, balancing
-                        // truncation against rounding there. A step the user gave is kept.
+                        // the element is measured again at the step --eps auto chooses there, balancing
+                        // truncation against rounding; that measure is kept only where it passes. A step the
+                        // user gave is kept.
                         if options.step == nil, !options.autoStep, s.finiteSide == nil, s.undefinedStep == nil,
                            noisy(components, numbers: numbers, probe: probe, options: options) {
                             var balanced = options
@@ -578,9 +579,17 @@ enum JacobianCheck {
                             if let wider = perturb(
                                 function, evaluator: evaluator, elements: [(s.input, s.element)][...], cotangents: cotangents,
                                 options: balanced).first, !wider.branchChange, wider.undefinedStep == nil {
-                                s = wider
-                                numbers = measure(s)
-                                tallies[s.input, default: .init()].note(rechosenStep: s.step)
+                                // The wider step may only settle the element as passing: a step that spans many
+                                // periods of sin(x) at x = 1e15 agrees with nothing and would convict a right rule,
+                                // so what does not pass there stays as the default step left it (inconclusive).
+                                let widerNumbers = measure(wider)
+                                if !failing(components, numbers: widerNumbers, probe: probe, options: options)
+                                    && !curved(components, numbers: widerNumbers, probe: probe, options: options)
+                                    && !noisy(components, numbers: widerNumbers, probe: probe, options: options) {
+                                    s = wider
+                                    numbers = widerNumbers
+                                    tallies[s.input, default: .init()].note(rechosenStep: s.step)
+                                }
                             }
                         }
                         // Coarse agreement never convicts: an entry about to fail (or still unjudged for
